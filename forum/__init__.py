@@ -1,0 +1,48 @@
+"""Decision Forum: AI decision items, their weight and evidence, and a tamper-evident trail."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+
+from forum import db
+from forum.auth.views import bp as auth_bp
+from forum.config import PROJECT_ROOT, instance_secret_key, load_settings
+from forum.core import pages, security
+from forum.core.views import bp as core_bp
+from forum.extensions import csrf, login_manager
+from forum.items.views import bp as items_bp
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the application: settings, extensions, blueprints. It never touches the schema."""
+    settings = load_settings(config)
+    app = Flask(
+        __name__,
+        instance_path=str(Path(settings["INSTANCE_PATH"]).resolve()),
+        template_folder=str(PROJECT_ROOT / "templates"),
+    )
+    app.config.update(settings)
+    app.config.update(
+        SQLALCHEMY_ECHO=False,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_SECURE=settings["SESSION_COOKIE_SECURE"],
+        WTF_CSRF_TIME_LIMIT=None,  # tokens live as long as the login session
+    )
+    if not app.config["SECRET_KEY"]:
+        app.config["SECRET_KEY"] = instance_secret_key(app.instance_path)
+
+    db.init_app(app)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    security.init_app(app)
+    pages.init_app(app)
+
+    app.register_blueprint(core_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(items_bp)
+    return app

@@ -1,0 +1,1 @@
+"""Accounts, roles, functions and login."""

@@ -1,0 +1,70 @@
+"""Settings from FORUM_* environment variables, with embedded defaults.
+
+Every setting can be given three ways, strongest first: the ``config`` mapping passed to
+``create_app`` (tests), a ``FORUM_<NAME>`` environment variable, or the default below.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+#: The repository checkout that holds templates/, migrations/ and seed/ next to the package.
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+DEFAULTS: dict[str, object] = {
+    # SQLAlchemy URL; empty means SQLite in the instance folder.
+    "DATABASE_URL": "",
+    # Flask's secret key; empty means: generate one once and keep it in the instance folder.
+    "SECRET_KEY": "",
+    "INSTANCE_PATH": str(PROJECT_ROOT / "instance"),
+    "ITEMS_PER_PAGE": 20,
+    "SESSION_COOKIE_SECURE": False,
+    # Markdown summaries and comments longer than this are refused.
+    "MAX_MARKDOWN_LENGTH": 20_000,
+    "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+}
+
+_BOOL_TRUE = {"1", "true", "yes", "on"}
+
+
+def _coerce(default: object, raw: str) -> object:
+    if isinstance(default, bool):
+        return raw.strip().lower() in _BOOL_TRUE
+    if isinstance(default, int):
+        return int(raw)
+    return raw
+
+
+def load_settings(overrides: dict | None = None, environ: dict | None = None) -> dict:
+    """Return the effective settings: defaults, then FORUM_* variables, then ``overrides``."""
+    environ = os.environ if environ is None else environ
+    settings = dict(DEFAULTS)
+    for name, default in DEFAULTS.items():
+        raw = environ.get(f"FORUM_{name}")
+        if raw not in (None, ""):
+            try:
+                settings[name] = _coerce(default, raw)
+            except ValueError as exc:
+                raise RuntimeError(f"FORUM_{name}={raw!r} is not a valid value: {exc}") from exc
+    settings.update(overrides or {})
+    instance = Path(str(settings["INSTANCE_PATH"]))
+    if not settings["DATABASE_URL"]:
+        settings["DATABASE_URL"] = f"sqlite:///{instance / 'forum.db'}"
+    return settings
+
+
+def instance_secret_key(instance_path: str | Path) -> str:
+    """The secret key kept in the instance folder, created on first use (readable by owner only)."""
+    path = Path(instance_path) / "secret_key"
+    if path.exists():
+        key = path.read_text().strip()
+        if key:
+            return key
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key + "\n")
+    return key

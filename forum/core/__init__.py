@@ -1,0 +1,1 @@
+"""Pieces shared by every area: Markdown rendering, page helpers, security headers, errors."""

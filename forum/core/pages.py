@@ -1,0 +1,135 @@
+"""Page plumbing shared by every blueprint: user loading, permission decorators, template
+filters, and error pages in the one layout."""
+
+from __future__ import annotations
+
+import functools
+from datetime import UTC, date, datetime
+
+from flask import Flask, abort, flash, render_template, request
+from flask_login import current_user, login_required
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from forum import db
+from forum.auth.models import User
+from forum.core.markdown import render as render_markdown
+from forum.errors import DomainError
+from forum.extensions import login_manager
+
+
+def roles_required(*roles: str):
+    """Allow the view only to logged-in, active users with one of ``roles`` (403 otherwise).
+    Checked before the view does any work."""
+
+    def decorator(view):
+        @functools.wraps(view)
+        @login_required
+        def wrapper(*args, **kwargs):
+            if current_user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def abort_for(error: DomainError):
+    """Turn a domain error that has no form to show it into an HTTP error page."""
+    abort(error.status, description=error.reason)
+
+
+def flash_error(error: DomainError) -> None:
+    flash(error.reason, "error")
+
+
+def format_datetime(value: datetime | None) -> str:
+    if value is None:
+        return ""
+    return value.astimezone(UTC).strftime("%d %b %Y, %H:%M UTC")
+
+
+def format_date(value: date | None) -> str:
+    return value.strftime("%d %b %Y") if value else ""
+
+
+def format_money(value: int | None) -> str:
+    return "" if value is None else f"{value:,}".replace(",", "\u202f")
+
+
+def iso(value: datetime | None) -> str:
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value else ""
+
+
+ERROR_TITLES = {
+    400: "Bad request",
+    403: "Not allowed",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    413: "Too large",
+    500: "Something went wrong",
+}
+
+
+def init_app(app: Flask) -> None:
+    @login_manager.user_loader
+    def _load_user(user_id: str) -> User | None:
+        if not user_id.isdigit():
+            return None
+        user = db.session().get(User, int(user_id))
+        # A deactivated account is logged out at its next request.
+        return user if user is not None and user.active else None
+
+    app.jinja_env.filters.update(
+        markdown=render_markdown, datetime=format_datetime, date=format_date,
+        money=format_money, iso=iso,
+    )
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+
+    @app.context_processor
+    def _globals():
+        return {"current_path": request.path}
+
+    def _error_page(status: int, message: str):
+        return (
+            render_template(
+                "errors/error.html", status=status, title=ERROR_TITLES.get(status, "Error"),
+                message=message,
+            ),
+            status,
+        )
+
+    @app.errorhandler(CSRFError)
+    def _csrf_error(error: CSRFError):
+        return _error_page(
+            400,
+            "The form's security token is missing or no longer valid. Go back, reload the page "
+            "and submit the form again.",
+        )
+
+    @app.errorhandler(HTTPException)
+    def _http_error(error: HTTPException):
+        if error.code is None or error.code < 400:
+            return error
+        default = {
+            403: "You do not have permission to do this.",
+            404: "The page you asked for does not exist, or you may not see it.",
+        }
+        description = error.description
+        generic = type(error).description
+        message = default.get(error.code, description) if description == generic else description
+        return _error_page(error.code, message)
+
+    @app.errorhandler(DomainError)
+    def _domain_error(error: DomainError):
+        return _error_page(error.status, error.reason)
+
+    @app.errorhandler(500)
+    def _server_error(error):
+        return _error_page(
+            500, "An unexpected error stopped this request. Nothing was saved. Try again, and if "
+            "it happens again tell your administrator the time it happened.",
+        )

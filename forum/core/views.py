@@ -1,0 +1,33 @@
+"""The home page and the health check."""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, render_template
+from flask_login import current_user, login_required
+from sqlalchemy import text
+
+from forum import db
+from forum.items import service as items
+from forum.items.service import ItemFilters
+
+bp = Blueprint("core", __name__)
+
+
+@bp.get("/")
+@login_required
+def home():
+    session = db.session()
+    counts = items.status_counts(session, current_user)
+    recent = items.list_items(session, current_user, ItemFilters(), 1, 8)
+    mine = (
+        items.list_items(session, current_user, ItemFilters(mine=True), 1, 8)
+        if current_user.can_file_items else None
+    )
+    return render_template("home.html", counts=counts, recent=recent, mine=mine)
+
+
+@bp.get("/healthz")
+def health():
+    """Liveness and database reachability, for load balancers."""
+    db.session().execute(text("SELECT 1"))
+    return jsonify(status="ok")

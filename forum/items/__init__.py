@@ -1,0 +1,1 @@
+"""Decision items: filing, editing and the item lifecycle."""

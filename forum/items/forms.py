@@ -1,0 +1,53 @@
+from flask_wtf import FlaskForm
+from wtforms import DateField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from forum.items.models import CATEGORIES, STATUSES
+from forum.items.service import MAX_EXPOSURE, MAX_SUMMARY, MAX_TITLE
+
+
+class ItemForm(FlaskForm):
+    """File a new decision item or edit one (the version field carries the optimistic lock)."""
+
+    title = StringField(
+        "Title",
+        validators=[DataRequired("Give the item a title."), Length(max=MAX_TITLE)],
+        description="One line that says what is to be decided.",
+    )
+    category = SelectField("Category", choices=list(CATEGORIES.items()), validators=[InputRequired()])
+    function = SelectField("Owning function", choices=[], validators=[InputRequired()])
+    summary = TextAreaField(
+        "Summary",
+        validators=[Length(max=MAX_SUMMARY)],
+        description="Markdown: the decision, the options, what is at stake.",
+    )
+    vendor = StringField("Vendor", validators=[Optional(), Length(max=120)])
+    model_name = StringField("Model name", validators=[Optional(), Length(max=120)])
+    model_version = StringField("Model version", validators=[Optional(), Length(max=80)])
+    exposure = IntegerField(
+        "Financial exposure",
+        validators=[Optional(), NumberRange(min=0, max=MAX_EXPOSURE, message="Give a whole amount of 0 or more.")],
+        description="Whole currency units; leave empty when unknown.",
+    )
+    needed_by = DateField("Needed by", validators=[Optional()], description="The date a decision is needed.")
+    version = HiddenField()
+
+    def validate_version(self, field):
+        if field.data and not str(field.data).isdigit():
+            raise ValueError("The form's version marker is damaged; reload the page.")
+
+
+class TransitionForm(FlaskForm):
+    action = HiddenField(validators=[DataRequired()])
+    version = HiddenField(validators=[DataRequired()])
+
+
+class ItemFilterForm(FlaskForm):
+    """The item list's filters, read from the query string."""
+
+    class Meta:
+        csrf = False
+
+    status = SelectField("Status", choices=[("", "Any status"), *STATUSES.items()], validators=[Optional()])
+    function = SelectField("Function", choices=[("", "Any function")], validators=[Optional()])
+    category = SelectField("Category", choices=[("", "Any category"), *CATEGORIES.items()], validators=[Optional()])

@@ -1,0 +1,83 @@
+"""The decision item: an AI decision that procurement, product and risk bring to the forum."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import BigInteger, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from forum import clock
+from forum.auth.models import OrgFunction, User
+from forum.db import Base, UTCDateTime
+
+CATEGORIES = {
+    "vendor_selection": "Vendor selection",
+    "model_deployment": "Model deployment",
+    "model_update": "Model update",
+    "use_case_approval": "Use-case approval",
+    "policy_exception": "Policy exception",
+    "incident_follow_up": "Incident follow-up",
+}
+
+STATUSES = {
+    "draft": "Draft",
+    "open": "Open",
+    "escalated": "Escalated",
+    "scheduled": "Scheduled",
+    "decided": "Decided",
+    "closed": "Closed",
+}
+
+
+def _in_list(column: str, values) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class DecisionItem(Base):
+    __tablename__ = "decision_items"
+    __table_args__ = (
+        CheckConstraint(_in_list("status", STATUSES), name="status_known"),
+        CheckConstraint(_in_list("category", CATEGORIES), name="category_known"),
+        CheckConstraint("exposure IS NULL OR exposure >= 0", name="exposure_not_negative"),
+        Index("ix_decision_items_status_created", "status", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    category: Mapped[str] = mapped_column(String(40), index=True)
+    function_key: Mapped[str] = mapped_column(ForeignKey("org_functions.key"), index=True)
+    vendor: Mapped[str] = mapped_column(String(120), default="")
+    model_name: Mapped[str] = mapped_column(String(120), default="")
+    model_version: Mapped[str] = mapped_column(String(80), default="")
+    # Financial exposure in whole currency units (the organisation's reporting currency).
+    exposure: Mapped[int | None] = mapped_column(BigInteger)
+    needed_by: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(20), default="draft")
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    filer_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+    filer: Mapped[User] = relationship(lazy="raise")
+    function: Mapped[OrgFunction] = relationship(lazy="raise")
+
+    # The version counter doubles as SQLAlchemy's optimistic lock: an UPDATE that finds the row
+    # at another version raises StaleDataError instead of overwriting a concurrent change.
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def status_label(self) -> str:
+        return STATUSES.get(self.status, self.status)
+
+    @property
+    def category_label(self) -> str:
+        return CATEGORIES.get(self.category, self.category)
+
+    @property
+    def subject(self) -> str:
+        return f"item:{self.id}"
+
+    def __repr__(self) -> str:
+        return f"<DecisionItem {self.id} {self.status} {self.title!r}>"

@@ -1,0 +1,348 @@
+"""Rules of decision items: filing, editing, the lifecycle's transition table, and reading.
+
+Services take the session and the acting user, add and flush, and never commit: the request or
+CLI command commits once. Each change appends exactly one trail event; a refused change writes
+nothing.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, fields
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm.exc import StaleDataError
+
+from forum import clock
+from forum.auth.models import OrgFunction, User
+from forum.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from forum.items.models import CATEGORIES, STATUSES, DecisionItem
+from forum.trail.service import record
+
+MAX_TITLE = 200
+MAX_SUMMARY = 20_000
+MAX_EXPOSURE = 10**15
+EDITABLE_STATUSES = ("draft", "open")
+
+
+# ---------------------------------------------------------------------------------------------
+# The lifecycle (DESIGN.md section 3): the one table of allowed transitions.
+# ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Transition:
+    action: str
+    label: str
+    moves: dict[str, str]  # from status -> to status
+    by: str  # "filer", "member" (staff or executive), "executive" or "system"
+
+
+TRANSITIONS: dict[str, Transition] = {
+    t.action: t
+    for t in (
+        Transition("submit", "Submit to the forum", {"draft": "open"}, "filer"),
+        Transition("withdraw", "Withdraw", {"open": "draft", "escalated": "open"}, "filer"),
+        Transition("escalate", "Escalate", {"open": "escalated"}, "member"),
+        Transition("schedule", "Schedule", {"escalated": "scheduled"}, "executive"),
+        Transition("unschedule", "Take off the agenda", {"scheduled": "escalated"}, "executive"),
+        Transition("decide", "Record decision", {"scheduled": "decided"}, "executive"),
+        Transition("defer", "Defer", {"scheduled": "escalated"}, "executive"),
+        Transition("close", "Close", {"decided": "closed"}, "executive"),
+        Transition(
+            "revalidate", "Require revalidation", {"decided": "escalated", "closed": "escalated"},
+            "system",
+        ),
+    )
+}
+
+
+def allowed_actions(status: str) -> list[str]:
+    return [t.action for t in TRANSITIONS.values() if status in t.moves]
+
+
+def may_perform(actor: User | None, item: DecisionItem, transition: Transition) -> bool:
+    if actor is None:
+        return transition.by == "system"
+    if not actor.active:
+        return False
+    if transition.by == "filer":
+        return actor.can_file_items and item.filer_id == actor.id
+    if transition.by == "member":
+        return actor.can_file_items
+    if transition.by == "executive":
+        return actor.role == "executive"
+    return False
+
+
+def available_transitions(actor: User, item: DecisionItem) -> list[Transition]:
+    """The transitions this user may apply to the item now (for the buttons on its page)."""
+    return [
+        TRANSITIONS[a] for a in allowed_actions(item.status)
+        if TRANSITIONS[a].by in ("filer", "member") and may_perform(actor, item, TRANSITIONS[a])
+    ]
+
+
+# ---------------------------------------------------------------------------------------------
+# Permissions
+# ---------------------------------------------------------------------------------------------
+def can_view(viewer: User, item: DecisionItem) -> bool:
+    """Drafts are the filer's work in progress: visible to the filer and to auditors only."""
+    return item.status != "draft" or item.filer_id == viewer.id or viewer.role == "auditor"
+
+
+def can_edit(actor: User, item: DecisionItem) -> bool:
+    return actor.can_file_items and item.filer_id == actor.id and item.status in EDITABLE_STATUSES
+
+
+# ---------------------------------------------------------------------------------------------
+# Filing and editing
+# ---------------------------------------------------------------------------------------------
+@dataclass
+class ItemData:
+    title: str
+    category: str
+    function: str
+    summary: str = ""
+    vendor: str = ""
+    model_name: str = ""
+    model_version: str = ""
+    exposure: int | None = None
+    needed_by: date | None = None
+
+
+_FIELD_NAMES = [f.name for f in fields(ItemData)]
+# ItemData field -> DecisionItem attribute
+_ATTRIBUTE = {name: name for name in _FIELD_NAMES} | {"function": "function_key"}
+
+
+def _clean(session: Session, data: ItemData, current: DecisionItem | None = None) -> dict:
+    """Validate and normalise input; raise ValidationError(reason, field) on the first fault."""
+    title = (data.title or "").strip()
+    if not title:
+        raise ValidationError("Give the item a title.", "title")
+    if len(title) > MAX_TITLE:
+        raise ValidationError(f"The title is {len(title)} characters long; the limit is {MAX_TITLE}.", "title")
+    summary = (data.summary or "").strip()
+    if len(summary) > MAX_SUMMARY:
+        raise ValidationError(
+            f"The summary is {len(summary)} characters long; the limit is {MAX_SUMMARY}.", "summary"
+        )
+    if data.category not in CATEGORIES:
+        raise ValidationError(
+            f"Unknown category {data.category!r}; choose one of: {', '.join(CATEGORIES)}.", "category"
+        )
+    if not data.function or session.get(OrgFunction, data.function) is None:
+        raise ValidationError(f"Unknown function {data.function!r}.", "function")
+    texts = {}
+    for name, limit in (("vendor", 120), ("model_name", 120), ("model_version", 80)):
+        value = (getattr(data, name) or "").strip()
+        if len(value) > limit:
+            raise ValidationError(f"At most {limit} characters.", name)
+        texts[name] = value
+    exposure = data.exposure
+    if exposure is not None:
+        if isinstance(exposure, bool) or not isinstance(exposure, int):
+            raise ValidationError("Give the exposure as a whole number.", "exposure")
+        if exposure < 0:
+            raise ValidationError("The exposure cannot be negative.", "exposure")
+        if exposure > MAX_EXPOSURE:
+            raise ValidationError("The exposure is implausibly large.", "exposure")
+    needed_by = data.needed_by
+    if needed_by is not None:
+        unchanged = current is not None and current.needed_by == needed_by
+        if not unchanged and needed_by < clock.now().date():
+            raise ValidationError("The needed-by date is in the past.", "needed_by")
+    return {
+        "title": title, "summary": summary, "category": data.category, "function_key": data.function,
+        **texts, "exposure": exposure, "needed_by": needed_by,
+    }
+
+
+def _json_value(value):
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def create_item(session: Session, actor: User, data: ItemData) -> DecisionItem:
+    if not actor.can_file_items:
+        raise PermissionDenied("Only staff and executives file decision items.")
+    values = _clean(session, data)
+    now = clock.now()
+    item = DecisionItem(**values, status="draft", filer_id=actor.id, created_at=now, updated_at=now)
+    session.add(item)
+    session.flush()
+    record(
+        session, actor, "item.created", item.subject,
+        {"status": "draft", **{k: _json_value(v) for k, v in values.items()}},
+    )
+    return item
+
+
+def update_item(
+    session: Session, actor: User, item: DecisionItem, data: ItemData, expected_version: int
+) -> dict:
+    """Apply an edit; returns the changes ({attribute: {before, after}}), empty when none."""
+    if not can_edit(actor, item):
+        if item.filer_id != actor.id:
+            raise PermissionDenied("Only the person who filed this item can edit it.")
+        raise Conflict(
+            f"The item is {item.status}; it can only be edited while draft or open.", "status"
+        )
+    _check_version(item, expected_version)
+    values = _clean(session, data, current=item)
+    changes = {
+        key: {"before": _json_value(getattr(item, key)), "after": _json_value(value)}
+        for key, value in values.items()
+        if getattr(item, key) != value
+    }
+    if not changes:
+        return {}
+    for key, value in values.items():
+        setattr(item, key, value)
+    item.updated_at = clock.now()
+    _flush_versioned(session)
+    record(session, actor, "item.updated", item.subject, {"changes": changes, "version": item.version})
+    return changes
+
+
+def transition(
+    session: Session, actor: User | None, item: DecisionItem, action: str,
+    expected_version: int | None = None, note: str = "",
+) -> DecisionItem:
+    """Move the item through the lifecycle, checked against the one transition table."""
+    spec = TRANSITIONS.get(action)
+    if spec is None:
+        raise ValidationError(f"Unknown action {action!r}.", "action")
+    if not may_perform(actor, item, spec):
+        who = {
+            "filer": "the person who filed the item",
+            "member": "staff and executives",
+            "executive": "executives",
+            "system": "the forum itself",
+        }[spec.by]
+        raise PermissionDenied(f"Only {who} can {action} an item.")
+    if expected_version is not None:
+        _check_version(item, expected_version)
+    if item.status not in spec.moves:
+        allowed = allowed_actions(item.status)
+        raise Conflict(
+            f"Cannot {action} an item that is {item.status}. "
+            f"From {item.status} the allowed actions are: {', '.join(allowed) or 'none'}.",
+            "status",
+        )
+    before, after = item.status, spec.moves[item.status]
+    item.status = after
+    item.updated_at = clock.now()
+    _flush_versioned(session)
+    payload = {"action": action, "from": before, "to": after}
+    if note:
+        payload["note"] = note
+    record(session, actor, "item.status_changed", item.subject, payload)
+    return item
+
+
+def _check_version(item: DecisionItem, expected_version: int) -> None:
+    if expected_version != item.version:
+        raise Conflict(
+            "Someone else changed this item while you were working on it "
+            f"(you had version {expected_version}, it is now at version {item.version}). "
+            "Your input is kept below: compare it with the current item and save again.",
+            "version",
+        )
+
+
+def _flush_versioned(session: Session) -> None:
+    try:
+        session.flush()
+    except StaleDataError as exc:
+        raise Conflict(
+            "Someone else changed this item at the same moment. Reload it and try again.", "version"
+        ) from exc
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading
+# ---------------------------------------------------------------------------------------------
+def get_item(session: Session, viewer: User, item_id: int) -> DecisionItem:
+    """The item with its filer and function loaded; NotFound when it does not exist or the
+    viewer may not see it (a draft of someone else's is not disclosed)."""
+    item = session.scalar(
+        select(DecisionItem)
+        .where(DecisionItem.id == item_id)
+        .options(joinedload(DecisionItem.filer), joinedload(DecisionItem.function))
+    )
+    if item is None or not can_view(viewer, item):
+        raise NotFound(f"There is no item {item_id}.")
+    return item
+
+
+@dataclass
+class ItemFilters:
+    status: str = ""
+    function: str = ""
+    category: str = ""
+    mine: bool = False
+
+
+@dataclass
+class Page:
+    items: list
+    total: int
+    page: int
+    per_page: int
+    pages: int = field(init=False)
+
+    def __post_init__(self):
+        self.pages = max(1, math.ceil(self.total / self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+
+def list_items(
+    session: Session, viewer: User, filters: ItemFilters, page: int = 1, per_page: int = 20
+) -> Page:
+    """Items the viewer may see, newest first, filtered and paginated (two queries)."""
+    conditions = []
+    if viewer.role != "auditor":
+        conditions.append((DecisionItem.status != "draft") | (DecisionItem.filer_id == viewer.id))
+    if filters.status:
+        if filters.status not in STATUSES:
+            raise ValidationError(f"Unknown status {filters.status!r}.", "status")
+        conditions.append(DecisionItem.status == filters.status)
+    if filters.category:
+        if filters.category not in CATEGORIES:
+            raise ValidationError(f"Unknown category {filters.category!r}.", "category")
+        conditions.append(DecisionItem.category == filters.category)
+    if filters.function:
+        conditions.append(DecisionItem.function_key == filters.function)
+    if filters.mine:
+        conditions.append(DecisionItem.filer_id == viewer.id)
+    total = session.scalar(select(func.count()).select_from(DecisionItem).where(*conditions)) or 0
+    pages = max(1, math.ceil(total / per_page))
+    page = min(max(1, page), pages)
+    rows = session.scalars(
+        select(DecisionItem)
+        .where(*conditions)
+        .options(joinedload(DecisionItem.filer), joinedload(DecisionItem.function))
+        .order_by(DecisionItem.created_at.desc(), DecisionItem.id.desc())
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).all()
+    return Page(items=list(rows), total=total, page=page, per_page=per_page)
+
+
+def status_counts(session: Session, viewer: User) -> dict[str, int]:
+    conditions = []
+    if viewer.role != "auditor":
+        conditions.append((DecisionItem.status != "draft") | (DecisionItem.filer_id == viewer.id))
+    rows = session.execute(
+        select(DecisionItem.status, func.count()).where(*conditions).group_by(DecisionItem.status)
+    ).all()
+    found = dict(rows)
+    return {status: found.get(status, 0) for status in STATUSES}

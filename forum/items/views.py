@@ -1,0 +1,187 @@
+"""Item pages: list, file, detail with history, edit, lifecycle actions."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from forum import db
+from forum.auth.service import list_functions
+from forum.core.pages import roles_required
+from forum.errors import Conflict, DomainError, NotFound, ValidationError
+from forum.items import history, service
+from forum.items.forms import ItemFilterForm, ItemForm, TransitionForm
+from forum.items.service import ItemData, ItemFilters
+
+bp = Blueprint("items", __name__, url_prefix="/items")
+
+
+def _function_choices(session) -> list[tuple[str, str]]:
+    return [(f.key, f.label) for f in list_functions(session)]
+
+
+def _data_from(form: ItemForm) -> ItemData:
+    return ItemData(
+        title=form.title.data or "",
+        category=form.category.data,
+        function=form.function.data,
+        summary=form.summary.data or "",
+        vendor=form.vendor.data or "",
+        model_name=form.model_name.data or "",
+        model_version=form.model_version.data or "",
+        exposure=form.exposure.data,
+        needed_by=form.needed_by.data,
+    )
+
+
+def _attach_error(form: ItemForm, error: DomainError) -> None:
+    target = getattr(form, error.field, None) if error.field else None
+    if target is not None and error.field not in ("version", "status"):
+        target.errors = [*target.errors, error.reason]
+    else:
+        flash(error.reason, "error")
+
+
+def _load(item_id: int):
+    try:
+        return service.get_item(db.session(), current_user, item_id)
+    except NotFound as error:
+        abort(404, description=error.reason)
+
+
+@bp.get("")
+@login_required
+def index():
+    session = db.session()
+    form = ItemFilterForm(request.args)
+    form.function.choices = [("", "Any function"), *_function_choices(session)]
+    if request.args and not form.validate():
+        problems = "; ".join(f"{form[name].label.text}: {errs[0]}" for name, errs in form.errors.items())
+        flash(f"Filter ignored — {problems}", "error")
+        filters = ItemFilters()
+    else:
+        filters = ItemFilters(
+            status=form.status.data or "", function=form.function.data or "",
+            category=form.category.data or "", mine=request.args.get("mine") == "1",
+        )
+    page_number = request.args.get("page", "1")
+    page_number = int(page_number) if page_number.isdigit() else 1
+    try:
+        page = service.list_items(
+            session, current_user, filters, page_number, current_app.config["ITEMS_PER_PAGE"]
+        )
+    except ValidationError as error:
+        abort(400, description=error.reason)
+    query = {k: v for k, v in request.args.items() if k != "page" and v}
+    return render_template("items/list.html", page=page, form=form, filters=filters, query=query)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@roles_required("staff", "executive")
+def new():
+    session = db.session()
+    form = ItemForm()
+    form.function.choices = _function_choices(session)
+    if request.method == "GET" and current_user.function_key:
+        form.function.data = current_user.function_key
+    status = 200
+    if form.validate_on_submit():
+        try:
+            item = service.create_item(session, current_user, _data_from(form))
+        except DomainError as error:
+            _attach_error(form, error)
+            status = error.status
+        else:
+            flash("Draft saved. Submit it to the forum when it is ready.", "success")
+            return redirect(url_for("items.detail", item_id=item.id))
+    elif request.method == "POST":
+        status = 400
+    return render_template("items/form.html", form=form, item=None), status
+
+
+@bp.get("/<int:item_id>")
+@login_required
+def detail(item_id: int):
+    return _render_detail(db.session(), _load(item_id))
+
+
+def _render_detail(session, item, status: int = 200):
+    events = history.for_item(session, item)
+    transitions = service.available_transitions(current_user, item)
+    forms = {}
+    for spec in transitions:
+        forms[spec.action] = TransitionForm(formdata=None, action=spec.action, version=item.version)
+    return render_template(
+        "items/detail.html", item=item, events=events, transitions=transitions, forms=forms,
+        can_edit=service.can_edit(current_user, item),
+    ), status
+
+
+@bp.route("/<int:item_id>/edit", methods=["GET", "POST"])
+@roles_required("staff", "executive")
+def edit(item_id: int):
+    session = db.session()
+    item = _load(item_id)
+    if item.filer_id != current_user.id:
+        abort(403, description="Only the person who filed this item can edit it.")
+    if not service.can_edit(current_user, item):
+        flash(f"The item is {item.status}; it can only be edited while draft or open.", "error")
+        return redirect(url_for("items.detail", item_id=item.id))
+    form = ItemForm(obj=None if request.method == "POST" else _form_values(item))
+    form.function.choices = _function_choices(session)
+    status, conflict = 200, False
+    if form.validate_on_submit():
+        try:
+            changes = service.update_item(
+                session, current_user, item, _data_from(form), int(form.version.data or 0)
+            )
+        except Conflict as error:
+            _attach_error(form, error)
+            status, conflict = 409, error.field == "version"
+            if conflict:
+                form.version.data = str(item.version)
+        except DomainError as error:
+            _attach_error(form, error)
+            status = error.status
+        else:
+            flash("Changes saved." if changes else "Nothing changed.", "success" if changes else "info")
+            return redirect(url_for("items.detail", item_id=item.id))
+    elif request.method == "POST":
+        status = 400
+    return render_template("items/form.html", form=form, item=item, conflict=conflict), status
+
+
+class _Values:
+    """Attribute bag for pre-filling the item form from an item."""
+
+    def __init__(self, **values):
+        self.__dict__.update(values)
+
+
+def _form_values(item) -> _Values:
+    return _Values(
+        title=item.title, category=item.category, function=item.function_key, summary=item.summary,
+        vendor=item.vendor, model_name=item.model_name, model_version=item.model_version,
+        exposure=item.exposure, needed_by=item.needed_by, version=str(item.version),
+    )
+
+
+@bp.post("/<int:item_id>/status")
+@roles_required("staff", "executive")
+def change_status(item_id: int):
+    session = db.session()
+    item = _load(item_id)
+    form = TransitionForm()
+    if not form.validate_on_submit() or not str(form.version.data).isdigit():
+        abort(400, description="The action or the item's version is missing from the form.")
+    spec = service.TRANSITIONS.get(form.action.data)
+    if spec is None or spec.by not in ("filer", "member"):
+        abort(400, description=f"Unknown action {form.action.data!r}.")
+    try:
+        service.transition(session, current_user, item, form.action.data, int(form.version.data))
+    except DomainError as error:
+        session.rollback()
+        flash(error.reason, "error")
+        return _render_detail(session, _load(item_id), status=error.status)
+    flash(f"{spec.label}: the item is now {item.status_label.lower()}.", "success")
+    return redirect(url_for("items.detail", item_id=item.id))

@@ -1,0 +1,28 @@
+"""Alembic wiring: the configuration for this project's migrations/ folder."""
+
+from __future__ import annotations
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy.engine import Connection
+
+from forum.config import PROJECT_ROOT
+
+MIGRATIONS = PROJECT_ROOT / "migrations"
+
+
+def alembic_config(url: str, connection: Connection | None = None) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    cfg.set_main_option(
+        "file_template",
+        "%%(year)d%%(month).2d%%(day).2d_%%(hour).2d%%(minute).2d_%%(rev)s_%%(slug)s",
+    )
+    if connection is not None:
+        cfg.attributes["connection"] = connection
+    return cfg
+
+
+def upgrade(url: str, revision: str = "head", connection: Connection | None = None) -> None:
+    command.upgrade(alembic_config(url, connection), revision)

@@ -1,0 +1,1 @@
+"""The tamper-evident decision trail: an append-only hash chain of events."""

@@ -1,0 +1,49 @@
+"""Events of the decision trail, and the one-row head that serialises appends."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from forum.db import Base, UTCDateTime
+
+GENESIS_HASH = "0" * 64
+
+
+class Event(Base):
+    """One link of the chain. Never updated or deleted: database triggers refuse both."""
+
+    __tablename__ = "events"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor: Mapped[str] = mapped_column(String(254), index=True)
+    kind: Mapped[str] = mapped_column(String(60), index=True)
+    subject: Mapped[str] = mapped_column(String(80), index=True)
+    # The change as canonical JSON text (sorted keys, compact separators, no ASCII escaping).
+    data_json: Mapped[str] = mapped_column("data", Text)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+    @property
+    def data(self) -> dict:
+        return json.loads(self.data_json)
+
+    def __repr__(self) -> str:
+        return f"<Event {self.seq} {self.kind} {self.subject}>"
+
+
+class TrailHead(Base):
+    """The chain's head (last seq and hash). Appends lock this single row, so that concurrent
+    writers on any number of app instances still produce one gap-free chain. It is a cache:
+    verification never trusts it, only the events."""
+
+    __tablename__ = "trail_head"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(Integer)
+    hash: Mapped[str] = mapped_column(String(64))

@@ -1,0 +1,109 @@
+"""The trail's one writer, plus reading, verification and export.
+
+``record`` is the only code that writes events. Services call it in the same transaction as the
+change it describes, so the change and its event are committed (or rolled back) together.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import IO
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from forum import clock
+from forum.auth.models import User
+from forum.trail.chain import Verification, canonical_json, format_at, link_hash, verify_links
+from forum.trail.models import Event, TrailHead
+
+SYSTEM_ACTOR = "system"
+
+
+def actor_name(actor: User | str | None) -> str:
+    if actor is None:
+        return SYSTEM_ACTOR
+    if isinstance(actor, str):
+        return actor
+    return actor.email
+
+
+def record(session: Session, actor: User | str | None, kind: str, subject: str, data: dict) -> Event:
+    """Append one event to the chain, inside the caller's transaction.
+
+    The UPDATE of the head row takes the chain lock (a row lock on PostgreSQL, the write lock on
+    SQLite) before the head is read, so concurrent writers queue instead of forking the chain.
+    """
+    if not isinstance(data, dict):
+        raise TypeError("event data must be a JSON object")
+    data_text = canonical_json(data)  # fails early on values JSON cannot carry
+    session.flush()  # the change this event describes goes first
+    session.execute(update(TrailHead).where(TrailHead.id == 1).values(seq=TrailHead.seq + 1))
+    seq, prev_hash = session.execute(
+        select(TrailHead.seq, TrailHead.hash).where(TrailHead.id == 1)
+    ).one()
+    at = clock.now()
+    name = actor_name(actor)
+    digest = link_hash(prev_hash, seq, format_at(at), name, kind, subject, json.loads(data_text))
+    event = Event(
+        seq=seq, at=at, actor=name, kind=kind, subject=subject,
+        data_json=data_text, prev_hash=prev_hash, hash=digest,
+    )
+    session.add(event)
+    session.flush()
+    session.execute(update(TrailHead).where(TrailHead.id == 1).values(hash=digest))
+    return event
+
+
+def events_for(session: Session, subject: str) -> list[Event]:
+    return list(session.scalars(select(Event).where(Event.subject == subject).order_by(Event.seq)))
+
+
+def as_link(event) -> dict:
+    """The exported form of an event (an Event or a row with its columns): every field of
+    DESIGN.md section 6."""
+    return {
+        "seq": event.seq,
+        "at": format_at(event.at),
+        "actor": event.actor,
+        "kind": event.kind,
+        "subject": event.subject,
+        "data": json.loads(event.data_json),
+        "prev_hash": event.prev_hash,
+        "hash": event.hash,
+    }
+
+
+_LINK_COLUMNS = (
+    Event.seq, Event.at, Event.actor, Event.kind, Event.subject,
+    Event.data_json.label("data_json"), Event.prev_hash, Event.hash,
+)
+
+
+def iter_links(session: Session, batch: int = 1000) -> Iterator[dict]:
+    """All events in seq order, read as plain rows in keyset batches so memory stays flat."""
+    last = 0
+    while True:
+        rows = session.execute(
+            select(*_LINK_COLUMNS).where(Event.seq > last).order_by(Event.seq).limit(batch)
+        ).all()
+        if not rows:
+            return
+        for row in rows:
+            yield as_link(row)
+        last = rows[-1].seq
+
+
+def verify_database(session: Session) -> Verification:
+    return verify_links(iter_links(session))
+
+
+def export_jsonl(session: Session, out: IO[str]) -> int:
+    """Write the chain as JSON Lines, one event per line; returns the number written."""
+    count = 0
+    for link in iter_links(session):
+        out.write(canonical_json(link))
+        out.write("\n")
+        count += 1
+    return count
