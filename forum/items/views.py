@@ -55,7 +55,9 @@ def index():
     session = db.session()
     form = ItemFilterForm(request.args)
     form.function.choices = [("", "Any function"), *_function_choices(session)]
+    status = 200
     if request.args and not form.validate():
+        status = 400
         problems = "; ".join(f"{form[name].label.text}: {errs[0]}" for name, errs in form.errors.items())
         flash(f"Filter ignored — {problems}", "error")
         filters = ItemFilters()
@@ -73,7 +75,11 @@ def index():
     except ValidationError as error:
         abort(400, description=error.reason)
     query = {k: v for k, v in request.args.items() if k != "page" and v}
-    return render_template("items/list.html", page=page, form=form, filters=filters, query=query)
+    everyone_query = {k: v for k, v in query.items() if k != "mine"}
+    return render_template(
+        "items/list.html", page=page, form=form, filters=filters, query=query,
+        everyone_query=everyone_query,
+    ), status
 
 
 @bp.route("/new", methods=["GET", "POST"])
