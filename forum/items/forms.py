@@ -2,6 +2,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from forum.core.forms import choices
 from forum.items.models import CATEGORIES, STATUSES
 from forum.items.service import MAX_EXPOSURE, MAX_SUMMARY, MAX_TITLE
 
@@ -14,7 +15,7 @@ class ItemForm(FlaskForm):
         validators=[DataRequired("Give the item a title."), Length(max=MAX_TITLE)],
         description="One line that says what is to be decided.",
     )
-    category = SelectField("Category", choices=list(CATEGORIES.items()), validators=[InputRequired()])
+    category = SelectField("Category", choices=choices(CATEGORIES.items()), validators=[InputRequired()])
     function = SelectField("Owning function", choices=[], validators=[InputRequired()])
     summary = TextAreaField(
         "Summary",
@@ -48,6 +49,6 @@ class ItemFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    status = SelectField("Status", choices=[("", "Any status"), *STATUSES.items()], validators=[Optional()])
-    function = SelectField("Function", choices=[("", "Any function")], validators=[Optional()])
-    category = SelectField("Category", choices=[("", "Any category"), *CATEGORIES.items()], validators=[Optional()])
+    status = SelectField("Status", choices=choices([("", "Any status"), *STATUSES.items()]), validators=[Optional()])
+    function = SelectField("Function", choices=choices([("", "Any function")]), validators=[Optional()])
+    category = SelectField("Category", choices=choices([("", "Any category"), *CATEGORIES.items()]), validators=[Optional()])

@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 
 from forum import db
 from forum.auth.service import list_functions
+from forum.core.forms import choices
 from forum.core.pages import roles_required
 from forum.errors import Conflict, DomainError, NotFound, ValidationError
 from forum.items import history, service
@@ -18,6 +19,7 @@ bp = Blueprint("items", __name__, url_prefix="/items")
 
 def _function_choices(session) -> list[tuple[str, str]]:
     return [(f.key, f.label) for f in list_functions(session)]
+
 
 
 def _data_from(form: ItemForm) -> ItemData:
@@ -54,7 +56,7 @@ def _load(item_id: int):
 def index():
     session = db.session()
     form = ItemFilterForm(request.args)
-    form.function.choices = [("", "Any function"), *_function_choices(session)]
+    form.function.choices = choices([("", "Any function"), *_function_choices(session)])
     status = 200
     if request.args and not form.validate():
         status = 400
@@ -87,7 +89,7 @@ def index():
 def new():
     session = db.session()
     form = ItemForm()
-    form.function.choices = _function_choices(session)
+    form.function.choices = choices(_function_choices(session))
     if request.method == "GET" and current_user.function_key:
         form.function.data = current_user.function_key
     status = 200
@@ -134,7 +136,7 @@ def edit(item_id: int):
         flash(f"The item is {item.status}; it can only be edited while draft or open.", "error")
         return redirect(url_for("items.detail", item_id=item.id))
     form = ItemForm(obj=None if request.method == "POST" else _form_values(item))
-    form.function.choices = _function_choices(session)
+    form.function.choices = choices(_function_choices(session))
     status, conflict = 200, False
     if form.validate_on_submit():
         try:
