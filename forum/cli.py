@@ -11,6 +11,7 @@ import click
 from alembic import command as alembic_command
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
+from werkzeug.serving import run_simple
 from sqlalchemy import func, inspect, select
 
 from forum import create_app, db
@@ -134,7 +135,9 @@ def demo(host: str, port: int) -> None:
     for email, role in seed.DEMO_LOGINS:
         click.echo(f"  {email:<28} {role}")
     click.echo("The demo password is for this demo only; never use it on a real install.\n")
-    current_app.run(host=host, port=port, debug=False, use_reloader=False)
+    # Flask ignores app.run() inside its CLI, so serve with Werkzeug directly (threaded, no debugger).
+    run_simple(host, port, current_app._get_current_object(), threaded=True, use_reloader=False,
+               use_debugger=False)
 
 
 def _safe_url(url: str) -> str:

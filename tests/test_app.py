@@ -1,0 +1,61 @@
+"""The application factory, settings and error pages."""
+
+from pathlib import Path
+
+from forum import create_app, db
+from forum.config import load_settings
+
+
+def test_settings_come_from_forum_environment_variables():
+    settings = load_settings(environ={"FORUM_DATABASE_URL": "postgresql://db/forum", "FORUM_ITEMS_PER_PAGE": "50"})
+    assert settings["DATABASE_URL"] == "postgresql://db/forum"
+    assert settings["ITEMS_PER_PAGE"] == 50
+
+
+def test_default_database_is_sqlite_in_the_instance_folder(tmp_path):
+    settings = load_settings(environ={"FORUM_INSTANCE_PATH": str(tmp_path)})
+    assert settings["DATABASE_URL"] == f"sqlite:///{tmp_path / 'forum.db'}"
+
+
+def test_secret_key_is_generated_once_and_kept_in_the_instance_folder(tmp_path, database_url):
+    config = {"DATABASE_URL": database_url, "INSTANCE_PATH": str(tmp_path / "inst"), "SECRET_KEY": ""}
+    first = create_app(config)
+    second = create_app(config)
+    try:
+        key_file = Path(first.instance_path) / "secret_key"
+        assert key_file.exists()
+        assert (key_file.stat().st_mode & 0o777) == 0o600
+        assert len(first.config["SECRET_KEY"]) >= 64
+        assert first.config["SECRET_KEY"] == second.config["SECRET_KEY"]
+    finally:
+        db.get_engine(first).dispose()
+        db.get_engine(second).dispose()
+
+
+def test_an_unexpected_error_shows_the_500_page_and_saves_nothing(app_config, make_user, db_session):
+    from sqlalchemy import func, select
+
+    from forum.auth.service import create_function
+    from forum.auth.models import OrgFunction
+
+    app = create_app(dict(app_config, TESTING=False))
+
+    def boom():
+        create_function(db.session(), None, "legal", "Legal")  # flushed, then the view fails
+        raise RuntimeError("unexpected")
+
+    app.add_url_rule("/boom", "boom", boom)
+    try:
+        response = app.test_client().get("/boom")
+        assert response.status_code == 500
+        text = response.get_data(as_text=True)
+        assert "Something went wrong" in text and "Nothing was saved" in text
+        assert db_session.scalar(select(func.count()).select_from(OrgFunction).where(OrgFunction.key == "legal")) == 0
+    finally:
+        db.get_engine(app).dispose()
+
+
+def test_health_check_answers(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok"}
