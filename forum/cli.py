@@ -14,16 +14,13 @@ from flask.cli import FlaskGroup, with_appcontext
 from werkzeug.serving import run_simple
 from sqlalchemy import func, inspect, select
 
-from forum import create_app, db
+from forum import create_app, db, seed
 from forum.auth import service as accounts
 from forum.auth.models import ROLES, User
 from forum.errors import DomainError
 from forum.migrate import alembic_config
 from forum.trail import chain
 from forum.trail import service as trail
-
-DEMO_PASSWORD = "forum-demo"
-
 
 def _create_app():
     return create_app()
@@ -106,8 +103,6 @@ def _database_is_new() -> bool:
 @with_appcontext
 def seed_command(force: bool) -> None:
     """Load the demo data set from seed/ through the forum's own services."""
-    from forum import seed
-
     if not _database_is_new() and not force:
         _fail("The database already has users; the demo data is only loaded into a new database "
               "(use --force to load it anyway).")
@@ -122,8 +117,6 @@ def seed_command(force: bool) -> None:
 @with_appcontext
 def demo(host: str, port: int) -> None:
     """Migrate, load the demo data when the database is new, print the logins and serve."""
-    from forum import seed
-
     alembic_command.upgrade(alembic_config(_url()), "head")
     if _database_is_new():
         with db.session_scope(current_app) as session:
@@ -131,7 +124,7 @@ def demo(host: str, port: int) -> None:
         click.echo(f"New database: demo data loaded ({summary}).")
     click.echo("")
     click.echo(f"Decision Forum (demo) on http://{host}:{port}/  — database: {_safe_url(_url())}")
-    click.echo(f"Demo logins (password for all: {DEMO_PASSWORD}):")
+    click.echo(f"Demo logins (password for all: {seed.DEMO_PASSWORD}):")
     for email, role in seed.DEMO_LOGINS:
         click.echo(f"  {email:<28} {role}")
     click.echo("The demo password is for this demo only; never use it on a real install.\n")

@@ -236,8 +236,12 @@ def _user(users: dict, email: str, where: str) -> User:
 
 
 def _date(value, where: str) -> date | None:
+    """An ISO date, or a whole number of days from the day of loading (so the demo's deadlines
+    stay in the future however old the demo set gets)."""
     if value in (None, ""):
         return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return clock.now().date() + timedelta(days=value)
     try:
         return date.fromisoformat(value)
     except (TypeError, ValueError) as exc:
