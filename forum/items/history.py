@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -11,12 +12,6 @@ from sqlalchemy.orm import Session
 from forum.auth.models import User
 from forum.items.models import CATEGORIES, STATUSES, DecisionItem
 from forum.trail.service import events_for
-
-KIND_LABELS = {
-    "item.created": "Filed the item",
-    "item.updated": "Edited the item",
-    "item.status_changed": "Changed the status",
-}
 
 FIELD_LABELS = {
     "title": "Title",
@@ -63,6 +58,46 @@ def _show(key: str, value) -> str:
     return str(value)
 
 
+Describer = Callable[[dict], tuple[str, list[Change], str]]
+_DESCRIBERS: dict[str, Describer] = {}
+
+
+def describe(kind: str):
+    """Register how events of ``kind`` read in an item's history: a function of the event's data
+    returning (label, changes, note). Areas register theirs when their module is imported."""
+
+    def decorator(fn: Describer) -> Describer:
+        _DESCRIBERS[kind] = fn
+        return fn
+
+    return decorator
+
+
+@describe("item.created")
+def _created(data: dict):
+    return "Filed the item", [], f"Filed as {_show('status', data.get('status'))}: {data.get('title', '')}"
+
+
+@describe("item.updated")
+def _updated(data: dict):
+    changes = [
+        Change(FIELD_LABELS.get(key, key), _show(key, change.get("before")),
+               _show(key, change.get("after")), long=key == "summary")
+        for key, change in data.get("changes", {}).items()
+    ]
+    return "Edited the item", changes, ""
+
+
+@describe("item.status_changed")
+def _status(data: dict):
+    change = Change("Status", _show("status", data.get("from")), _show("status", data.get("to")))
+    return "Changed the status", [change], data.get("note", "")
+
+
+def _fallback(kind: str, data: dict):
+    return kind.replace(".", " ").replace("_", " ").capitalize(), [], ""
+
+
 def for_item(session: Session, item: DecisionItem) -> list[HistoryEntry]:
     """The item's events, oldest first (two queries whatever the length)."""
     events = events_for(session, item.subject)
@@ -72,22 +107,11 @@ def for_item(session: Session, item: DecisionItem) -> list[HistoryEntry]:
     ) if emails else {}
     entries = []
     for event in events:
-        data = event.data
-        entry = HistoryEntry(
+        describer = _DESCRIBERS.get(event.kind)
+        label, changes, note = describer(event.data) if describer else _fallback(event.kind, event.data)
+        entries.append(HistoryEntry(
             seq=event.seq, at=event.at, actor=event.actor,
-            actor_name=names.get(event.actor, event.actor), kind=event.kind,
-            label=KIND_LABELS.get(event.kind, event.kind), hash=event.hash,
-        )
-        if event.kind == "item.updated":
-            for key, change in data.get("changes", {}).items():
-                entry.changes.append(Change(
-                    FIELD_LABELS.get(key, key), _show(key, change.get("before")),
-                    _show(key, change.get("after")), long=key == "summary",
-                ))
-        elif event.kind == "item.status_changed":
-            entry.changes.append(Change("Status", _show("status", data.get("from")), _show("status", data.get("to"))))
-            entry.note = data.get("note", "")
-        elif event.kind == "item.created":
-            entry.note = f"Filed as {STATUSES.get(data.get('status'), data.get('status'))}: {data.get('title', '')}"
-        entries.append(entry)
+            actor_name=names.get(event.actor, event.actor), kind=event.kind, label=label,
+            changes=changes, note=note, hash=event.hash,
+        ))
     return entries

@@ -10,7 +10,7 @@ from forum.auth.service import list_functions
 from forum.core.forms import choices
 from forum.core.pages import roles_required
 from forum.errors import Conflict, DomainError, NotFound, ValidationError
-from forum.items import history, service
+from forum.items import history, panels, service
 from forum.items.forms import ItemFilterForm, ItemForm, TransitionForm
 from forum.items.service import ItemData, ItemFilters
 
@@ -122,6 +122,7 @@ def _render_detail(session, item, status: int = 200):
     return render_template(
         "items/detail.html", item=item, events=events, transitions=transitions, forms=forms,
         can_edit=service.can_edit(current_user, item),
+        panels=panels.build_all(session, current_user, item),
     ), status
 
 
