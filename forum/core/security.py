@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, abort, request
 
 CSP = "; ".join(
     [
@@ -19,7 +19,19 @@ CSP = "; ".join(
 )
 
 
+def _refuse_nul_characters() -> None:
+    """NUL cannot be stored in PostgreSQL text and is never meaningful in a form or a query: refuse
+    it up front, naming the field, instead of failing deep in the database."""
+    for source, values in (("query", request.args), ("form", request.form)):
+        for name, value in values.items(multi=True):
+            if "\x00" in name or "\x00" in value:
+                abort(400, description=f"The {source} field {name.strip(chr(0))!r} contains a NUL "
+                      "character, which is not allowed. Remove it and try again.")
+
+
 def init_app(app: Flask) -> None:
+    app.before_request(_refuse_nul_characters)
+
     @app.after_request
     def _headers(response):
         response.headers.setdefault("Content-Security-Policy", CSP)

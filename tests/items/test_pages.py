@@ -78,6 +78,8 @@ def test_file_edit_submit_and_see_it_listed_with_its_history(client, staff, db_s
         ("exposure", "lots", "Not a valid integer value."),
         ("needed_by", "2020-01-01", "The needed-by date is in the past."),
         ("needed_by", "31/12/2030", "Not a valid date value."),
+        ("title", "nul\x00byte", "contains a NUL character"),
+        ("summary", "nul\x00byte", "contains a NUL character"),
     ],
 )
 def test_bad_input_is_refused_with_a_message_and_nothing_written(client, staff, db_session, field, value, message):

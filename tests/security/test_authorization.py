@@ -1,0 +1,100 @@
+"""The authorisation matrix: every route × every role, checked against one table.
+
+A route that is not in ACCESS fails the test, so a new route cannot ship without a decision on
+who may use it. "Allowed" means the request gets past the permission checks (any status except
+a login redirect, 401, 403 or 404); "denied" means a login redirect for anonymous users and 403
+(or 404 where existence is not disclosed) for logged-in users. No request may end in a 500.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import PASSWORD
+from tests.security.conftest import ROLES
+
+PUBLIC = set(ROLES)
+LOGGED_IN = set(ROLES) - {"anonymous"}
+STAFF = {"procurement", "product", "risk"}
+FILERS = STAFF | {"executive"}
+TRAIL_READERS = {"executive", "auditor"}
+ADMINS = {"admin"}
+
+# endpoint -> roles allowed. For item routes the sample item was filed by the procurement user.
+ACCESS: dict[str, set[str]] = {
+    "static": PUBLIC,
+    "core.health": PUBLIC,
+    "auth.login": PUBLIC,
+    "auth.logout": LOGGED_IN,
+    "core.home": LOGGED_IN,
+    "items.index": LOGGED_IN,
+    "items.detail": LOGGED_IN,
+    "items.new": FILERS,
+    "items.edit": {"procurement"},
+    "items.change_status": FILERS,
+}
+
+# Routes whose anonymous use is harmless although they are not public pages.
+ANONYMOUS_REDIRECT_OK = {"auth.logout"}
+
+
+def url_for_rule(app, rule, samples) -> str:
+    values = {arg: samples[arg] for arg in rule.arguments if arg in samples}
+    if rule.endpoint == "static":
+        values["filename"] = "forum.css"
+    missing = set(rule.arguments) - set(values)
+    assert not missing, f"no sample value for {missing} in {rule.rule}; add one to tests/security/conftest.py"
+    with app.test_request_context():
+        from flask import url_for
+
+        return url_for(rule.endpoint, **values)
+
+
+def rules_under_test(app):
+    return sorted(
+        (rule for rule in app.url_map.iter_rules()),
+        key=lambda r: (r.endpoint, r.rule),
+    )
+
+
+def test_every_route_is_in_the_table(app):
+    missing = sorted({rule.endpoint for rule in rules_under_test(app)} - set(ACCESS))
+    assert not missing, f"routes without an access decision: {missing} — add them to ACCESS"
+
+
+def test_the_table_names_no_route_that_does_not_exist(app):
+    stale = sorted(set(ACCESS) - {rule.endpoint for rule in rules_under_test(app)})
+    assert not stale, f"ACCESS names routes that do not exist: {stale}"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_each_role_gets_exactly_what_the_table_allows(app, cast, samples, role):
+    failures = []
+    for rule in rules_under_test(app):
+        if rule.endpoint not in ACCESS:
+            continue  # reported by test_every_route_is_in_the_table
+        url = url_for_rule(app, rule, samples)
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            client = app.test_client()
+            if role != "anonymous":
+                login = client.post("/login", data={"email": cast[role].email, "password": PASSWORD})
+                assert login.status_code == 302, f"{role} could not log in"
+            response = client.open(url, method=method, data={})
+            status = response.status_code
+            location = response.headers.get("Location", "")
+            response.close()
+            if status >= 500:
+                failures.append(f"{method} {url} as {role}: {status}")
+                continue
+            to_login = status in (301, 302, 303) and location.startswith("/login")
+            denied = to_login or status in (401, 403, 404)
+            allowed = role in ACCESS[rule.endpoint]
+            if allowed and denied and not (rule.endpoint in ANONYMOUS_REDIRECT_OK):
+                failures.append(f"{method} {url} as {role}: expected access, got {status} {location}")
+            if not allowed and not denied:
+                if role == "anonymous" and rule.endpoint in ANONYMOUS_REDIRECT_OK:
+                    continue
+                failures.append(f"{method} {url} as {role}: expected denial, got {status} {location}")
+            if not allowed and role == "anonymous" and status in (403, 404):
+                failures.append(f"{method} {url} as anonymous: expected a login redirect, got {status}")
+    assert not failures, "\n".join(failures)

@@ -1,0 +1,41 @@
+"""Every state-changing route refuses a request without a valid CSRF token."""
+
+from __future__ import annotations
+
+import pytest
+
+from forum import create_app, db
+from tests.conftest import PASSWORD, csrf_token_from
+from tests.security.test_authorization import ACCESS, url_for_rule
+
+
+@pytest.fixture
+def protected_app(app_config):
+    application = create_app(dict(app_config, WTF_CSRF_ENABLED=True))
+    yield application
+    db.get_engine(application).dispose()
+
+
+def logged_in_client(app, user):
+    client = app.test_client()
+    token = csrf_token_from(client.get("/login").get_data(as_text=True))
+    response = client.post("/login", data={"email": user.email, "password": PASSWORD, "csrf_token": token})
+    assert response.status_code == 302
+    return client
+
+
+def test_every_post_route_needs_a_valid_token(protected_app, cast, samples):
+    post_rules = [r for r in protected_app.url_map.iter_rules() if "POST" in (r.methods or ())]
+    assert post_rules, "no POST routes found"
+    failures = []
+    for rule in post_rules:
+        allowed = sorted(ACCESS.get(rule.endpoint, set()) - {"anonymous"})
+        role = "procurement" if "procurement" in allowed else (allowed[0] if allowed else None)
+        client = logged_in_client(protected_app, cast[role]) if role else protected_app.test_client()
+        url = url_for_rule(protected_app, rule, samples)
+        for data in ({}, {"csrf_token": "forged-token"}):
+            response = client.post(url, data=data)
+            body = response.get_data(as_text=True)
+            if response.status_code != 400 or "security token" not in body:
+                failures.append(f"POST {url} as {role or 'anonymous'} with {data or 'no token'}: {response.status_code}")
+    assert not failures, "\n".join(failures)
