@@ -44,3 +44,26 @@ def make_zip(members: dict[str, bytes], method: int = 93) -> bytes:
 @pytest.fixture
 def fixtures_dir() -> Path:
     return FIXTURES
+
+
+def csv_bytes(passed: int, failed: int, edge_passed: int = 0, edge_failed: int = 0, version: str = "1.0",
+              suite: str = "nightly", model: str = "bot", run_at: str = "", tags: str = "smoke") -> bytes:
+    """A CSV result file with the given counts (edge cases tagged edge-case)."""
+    lines = ["case_id,passed,tags,model,model_version,suite,run_at"]
+    n = 0
+    for count, result, tag in ((passed, "true", tags), (failed, "false", tags),
+                               (edge_passed, "true", "edge-case"), (edge_failed, "false", "edge-case")):
+        for _ in range(count):
+            n += 1
+            lines.append(f"c{n},{result},{tag},{model},{version},{suite},{run_at}")
+    return ("\n".join(lines) + "\n").encode()
+
+
+@pytest.fixture
+def staff(make_user):
+    return make_user(role="staff", name="Sam Staff")
+
+
+@pytest.fixture
+def open_item(make_item, staff):
+    return make_item(staff, status="open", title="Support bot", model_name="bot", model_version="1.0")
