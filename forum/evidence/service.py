@@ -168,24 +168,36 @@ def recheck(run: EvidenceRun, item: DecisionItem, tier: str | None, now: datetim
     return gates.evaluate(gates.Facts.of(run, baseline), item.model_version, tier, now or clock.now())
 
 
-def runs_for_item(session: Session, item: DecisionItem, limit: int | None = None) -> list[RunView]:
-    """The item's runs, newest first, with their uploaders, gates re-checked (one query)."""
+@dataclass
+class Listing:
+    runs: list[RunView]
+    total: int
+    suites: dict[str, int]  # suite -> id of its latest run
+
+
+def runs_for_item(session: Session, item: DecisionItem, limit: int | None = None, offset: int = 0) -> Listing:
+    """The item's runs, newest first, with their uploaders and gates re-checked, plus the count
+    and the latest run of each suite (two queries)."""
+    per_suite = session.execute(
+        select(EvidenceRun.suite, func.max(EvidenceRun.id), func.count())
+        .where(EvidenceRun.item_id == item.id).group_by(EvidenceRun.suite)
+    ).all()
+    suites = {suite: latest for suite, latest, _n in per_suite}
+    total = sum(n for _suite, _latest, n in per_suite)
+    if not total:
+        return Listing([], 0, {})
     query = (
         select(EvidenceRun).where(EvidenceRun.item_id == item.id)
         .options(joinedload(EvidenceRun.uploaded_by))
-        .order_by(EvidenceRun.id.desc())
+        .order_by(EvidenceRun.id.desc()).offset(offset)
     )
     if limit:
         query = query.limit(limit)
-    runs = list(session.scalars(query))
-    latest = _latest_ids(session, [item.id])
+    latest = set(suites.values())
     tier = item_tier(session, item)
     now = clock.now()
-    return [RunView(run, recheck(run, item, tier, now), run.id in latest) for run in runs]
-
-
-def count_for_item(session: Session, item: DecisionItem) -> int:
-    return session.scalar(select(func.count()).select_from(EvidenceRun).where(EvidenceRun.item_id == item.id)) or 0
+    runs = [RunView(run, recheck(run, item, tier, now), run.id in latest) for run in session.scalars(query)]
+    return Listing(runs, total, dict(sorted(suites.items())))
 
 
 def _latest_ids(session: Session, item_ids: list[int]) -> set[int]:

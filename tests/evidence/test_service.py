@@ -111,7 +111,7 @@ def test_regression_is_measured_against_the_previous_run_of_the_same_suite(db_se
 def test_gates_are_rechecked_when_the_item_model_version_changes_or_time_passes(db_session, staff, open_item):
     run = service.attach_evidence(db_session, staff, open_item, "a.csv", csv_bytes(4, 0, 4, 0, version="1.0"))
     db_session.commit()
-    assert {g.key: g.status for g in service.runs_for_item(db_session, open_item)[0].gates}["freshness"] == "pass"
+    assert {g.key: g.status for g in service.runs_for_item(db_session, open_item).runs[0].gates}["freshness"] == "pass"
     later = clock.now() + timedelta(days=91)
     with clock.override(lambda: later):
         aged = {g.key: g for g in service.recheck(run, open_item, None)}["freshness"]
@@ -119,7 +119,7 @@ def test_gates_are_rechecked_when_the_item_model_version_changes_or_time_passes(
     items.update_item(db_session, staff, open_item, items.ItemData(
         title=open_item.title, category=open_item.category, function=open_item.function_key,
         model_name="bot", model_version="1.1"), open_item.version)
-    view = service.runs_for_item(db_session, open_item)[0]
+    view = service.runs_for_item(db_session, open_item).runs[0]
     fresh = {g.key: g for g in view.gates}["freshness"]
     assert fresh.status == "fail" and "the item is now at 1.1" in fresh.detail
     assert {g["key"]: g["status"] for g in run.gate_results["gates"]}["freshness"] == "pass"  # as at ingest
