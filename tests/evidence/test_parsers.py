@@ -268,3 +268,11 @@ def test_a_malformed_member_of_an_eval_zip_is_named():
     with pytest.raises(ParseError) as caught:
         parse(bad)
     assert caught.value.where == "zip member summaries.json, line 1, column 3"
+
+
+def test_brackets_and_escapes_inside_strings_do_not_count_as_nesting():
+    from forum.evidence.parsers.common import check_depth
+
+    check_depth(b'{"a": "[[[[\\\\", "b": ["\\"[", "", "]]]"], "c": "{{{{"}', limit=2)
+    with pytest.raises(ParseError):
+        check_depth(b'{"a": "\\\\", "b": [[["x"]]]}', limit=3)

@@ -13,6 +13,9 @@ Detection (the file name is never used to choose a format):
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Iterator
+
 from forum.evidence.parsers import csv_table, inspect_ai, junit, lm_eval, promptfoo
 from forum.evidence.parsers.common import (
     NO_TAG,
@@ -111,19 +114,26 @@ def _json(text: str, raw: bytes, filename: str) -> ParsedRun:
 
 
 def _jsonl(text: str, filename: str) -> ParsedRun:
-    rows: list[tuple[int, dict]] = []
+    """JSON Lines, read one line at a time: rows are counted as they are read, never all kept."""
+    rows = _rows(text)
+    first = next(rows, None)
+    if first is None:
+        raise ParseError("the file is empty")
+    stream = itertools.chain([first], rows)
+    if promptfoo.looks_like_row(first[1]):
+        return promptfoo.parse_rows(stream)
+    if lm_eval.looks_like_sample(first[1]):
+        return lm_eval.parse_samples(stream, filename)
+    keys = ", ".join(list(first[1])[:8]) or "none"
+    raise ParseError(f"unknown format: JSON Lines whose first object has keys ({keys}), not promptfoo "
+                     "results or lm-evaluation-harness samples", f"line {first[0]}")
+
+
+def _rows(text: str) -> Iterator[tuple[int, dict]]:
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
         row = load_json(line, first_line=number, depth_checked=True)
         if not isinstance(row, dict):
             raise ParseError("each line of a JSON Lines file must be a JSON object", f"line {number}")
-        rows.append((number, row))
-    first = rows[0][1]
-    if promptfoo.looks_like_row(first):
-        return promptfoo.parse_rows(rows)
-    if lm_eval.looks_like_sample(first):
-        return lm_eval.parse_samples(rows, filename)
-    keys = ", ".join(list(first)[:8]) or "none"
-    raise ParseError(f"unknown format: JSON Lines whose first object has keys ({keys}), not promptfoo "
-                     "results or lm-evaluation-harness samples", f"line {rows[0][0]}")
+        yield number, row

@@ -19,6 +19,7 @@ lines carry neither task nor model: the suite is taken from the file name lm-eva
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from forum.evidence.parsers.common import (
     ParsedRun,
@@ -133,7 +134,7 @@ def _revision(doc: dict) -> str:
     return ""
 
 
-def parse_samples(rows: list[tuple[int, dict]], filename: str = "") -> ParsedRun:
+def parse_samples(rows: Iterable[tuple[int, dict]], filename: str = "") -> ParsedRun:
     run = ParsedRun(format=FORMAT_SAMPLES)
     tally = Tally()
     for line, row in rows:

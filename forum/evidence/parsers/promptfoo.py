@@ -14,6 +14,8 @@ tag is ``edge-case`` or ``metadata.difficulty == "edge"``.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from forum.evidence.parsers.common import (
     ParsedRun,
     ParseError,
@@ -48,7 +50,7 @@ def parse_json(doc: dict) -> ParsedRun:
     results = doc["results"]
     rows = results["results"]
     run = ParsedRun(format=FORMAT_JSON)
-    providers = _walk(rows, run, lambda i: f"key results.results[{i}]")
+    providers = _walk(((f"key results.results[{i}]", row) for i, row in enumerate(rows)), run)
     run.run_at = parse_time(results.get("timestamp"))
     run.suite = _suite(doc)
     _set_model(run, providers)
@@ -71,21 +73,20 @@ def parse_json(doc: dict) -> ParsedRun:
     return run
 
 
-def parse_rows(rows: list[tuple[int, dict]]) -> ParsedRun:
+def parse_rows(rows: Iterable[tuple[int, dict]]) -> ParsedRun:
     run = ParsedRun(format=FORMAT_JSONL)
-    lines = [n for n, _ in rows]
-    providers = _walk([r for _, r in rows], run, lambda i: f"line {lines[i]}")
+    providers = _walk(((f"line {number}", row) for number, row in rows), run)
     _set_model(run, providers)
     run.suite = "promptfoo eval"
     return run
 
 
-def _walk(rows: list, run: ParsedRun, where) -> dict[str, int]:
+def _walk(rows: Iterable[tuple[str, dict]], run: ParsedRun) -> dict[str, int]:
     tally = Tally()
     providers: dict[str, int] = {}
-    for index, row in enumerate(rows):
+    for where, row in rows:
         if not isinstance(row, dict):
-            raise ParseError("a result is not a JSON object", where(index))
+            raise ParseError("a result is not a JSON object", where)
         status = _status(row)
         test = row.get("testCase") if isinstance(row.get("testCase"), dict) else {}
         metadata = test.get("metadata") if isinstance(test.get("metadata"), dict) else None
