@@ -11,6 +11,7 @@ from forum.auth.views import bp as auth_bp
 from forum.config import PROJECT_ROOT, instance_secret_key, load_settings
 from forum.core import pages, security
 from forum.core.views import bp as core_bp
+from forum.evidence.views import bp as evidence_bp
 from forum.extensions import csrf, login_manager
 from forum.items.views import bp as items_bp
 
@@ -45,4 +46,5 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(core_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(items_bp)
+    app.register_blueprint(evidence_bp)
     return app

@@ -23,7 +23,13 @@ DEFAULTS: dict[str, object] = {
     "SESSION_COOKIE_SECURE": False,
     # Markdown summaries and comments longer than this are refused.
     "MAX_MARKDOWN_LENGTH": 20_000,
+    # Request bodies larger than this are refused with 413 (the evidence upload route allows
+    # EVIDENCE_MAX_BYTES plus a little room for the form fields instead).
     "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+    # Evidence result files larger than this are refused with 413, before the body is read.
+    "EVIDENCE_MAX_BYTES": 20 * 1024 * 1024,
+    # What an inspect_ai .eval archive may unpack to (its members are decompressed under this cap).
+    "EVIDENCE_MAX_UNPACKED_BYTES": 200 * 1024 * 1024,
 }
 
 _BOOL_TRUE = {"1", "true", "yes", "on"}

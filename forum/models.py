@@ -2,7 +2,8 @@
 
 from forum.auth.models import OrgFunction, User
 from forum.db import Base
+from forum.evidence.models import EvidenceRun
 from forum.items.models import DecisionItem
 from forum.trail.models import Event, TrailHead
 
-__all__ = ["Base", "DecisionItem", "Event", "OrgFunction", "TrailHead", "User"]
+__all__ = ["Base", "DecisionItem", "EvidenceRun", "Event", "OrgFunction", "TrailHead", "User"]

@@ -28,6 +28,7 @@ from forum.auth import service as accounts
 from forum.auth.models import User
 from forum.config import PROJECT_ROOT
 from forum.errors import DomainError
+from forum.evidence import seed as demo_evidence
 from forum.items import service as items
 from forum.items.models import DecisionItem
 from forum.trail.models import Event
@@ -116,6 +117,7 @@ def load_demo(session: Session, path: Path | None = None) -> str:
                 step.run()
             except DomainError as exc:
                 raise SeedError(f"{path.name}: {step.label}: {exc.reason}") from exc
+    demo_evidence.load_demo_evidence(session)
     session.flush()
 
     events = (session.scalar(select(func.count()).select_from(Event)) or 0) - events_before

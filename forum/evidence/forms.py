@@ -1,0 +1,24 @@
+"""Evidence forms: uploading a result file, choosing two runs to compare."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import IntegerField
+from wtforms.validators import InputRequired, NumberRange
+
+
+class UploadForm(FlaskForm):
+    """Attach one result file to an item. The size limit is set per app (description)."""
+
+    file = FileField("Result file", validators=[FileRequired("Choose a result file to upload.")])
+
+
+class CompareForm(FlaskForm):
+    """Two runs of the same suite, read from the query string (no CSRF: it changes nothing)."""
+
+    class Meta:
+        csrf = False
+
+    base = IntegerField("Earlier run", validators=[InputRequired("Choose the earlier run."), NumberRange(min=1)])
+    head = IntegerField("Later run", validators=[InputRequired("Choose the later run."), NumberRange(min=1)])

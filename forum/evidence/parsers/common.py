@@ -1,0 +1,324 @@
+"""What every parser produces (ParsedRun), the one error they raise (ParseError), and the
+helpers they share: counting rows into totals and tags, edge-case markers, safe JSON loading,
+truncation of case text.
+
+Counting conventions (the same as /work/shared/eval-samples/README.md):
+- a *row* is one result record (a promptfoo result, an inspect sample-epoch, a JUnit testcase,
+  an lm-eval sample line, a CSV line);
+- status is one of passed / failed / errored / skipped;
+- a row is counted once under each of its tags; a row without tags counts under ``(none)``;
+- pass rate = passed / (passed + failed + errored): skipped rows do not count either way.
+
+Edge-case markers (a row is an edge case when ANY of these holds; it counts once):
+- a tag equal to ``edge-case`` (also ``edge_case``, ``edgecase``; case-insensitive);
+- promptfoo ``metadata.difficulty == "edge"``;
+- a ``category`` of ``edge-case`` (JUnit testcase property, CSV column).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import operator
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from itertools import accumulate, repeat
+
+STATUSES = ("passed", "failed", "errored", "skipped")
+NO_TAG = "(none)"
+EDGE_TAGS = frozenset({"edge-case", "edge_case", "edgecase"})
+MAX_FAILING_CASES = 20
+MAX_CASE_TEXT = 2000  # characters kept of each input / expected / output / reason
+MAX_TAGS = 200  # distinct tags kept in the breakdown; the rest are folded into "(other tags)"
+MAX_JSON_DEPTH = 64
+
+
+class ParseError(ValueError):
+    """The file cannot be read as evidence. ``where`` names the line, key or member at fault."""
+
+    status = 400
+
+    def __init__(self, message: str, where: str | None = None):
+        super().__init__(f"{message} ({where})" if where else message)
+        self.message = message
+        self.where = where
+
+
+class TooLarge(ParseError):
+    status = 413
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Size limits: the upload itself, and what an archive may unpack to."""
+
+    max_bytes: int = 20 * 1024 * 1024
+    max_unpacked_bytes: int = 200 * 1024 * 1024
+
+
+@dataclass
+class ParsedRun:
+    format: str
+    suite: str = ""
+    model_id: str = ""
+    model_version: str = ""
+    run_at: datetime | None = None
+    passed: int = 0
+    failed: int = 0
+    errored: int = 0
+    skipped: int = 0
+    tags: dict[str, dict[str, int]] = field(default_factory=dict)
+    edge_total: int = 0
+    edge_passed: int = 0
+    edge_skipped: int = 0
+    metrics: dict[str, float | None] = field(default_factory=dict)
+    failing_cases: list[dict] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return self.passed + self.failed + self.errored + self.skipped
+
+    @property
+    def pass_rate(self) -> float | None:
+        return rate(self.passed, self.passed + self.failed + self.errored)
+
+    @property
+    def edge_pass_rate(self) -> float | None:
+        return rate(self.edge_passed, self.edge_total - self.edge_skipped)
+
+
+def rate(numerator: int, denominator: int) -> float | None:
+    return numerator / denominator if denominator > 0 else None
+
+
+class Tally:
+    """Counts rows as a parser walks them; keeps the first failing cases."""
+
+    def __init__(self):
+        self.counts = dict.fromkeys(STATUSES, 0)
+        self.tags: dict[str, dict[str, int]] = {}
+        self.edge = dict.fromkeys(STATUSES, 0)
+        self.failing: list[dict] = []
+
+    def add(self, status: str, tags: Iterable[str] = (), edge: bool = False, case=None) -> None:
+        """Count one row. ``case`` is a dict or a zero-argument callable returning one, called
+        only while fewer than MAX_FAILING_CASES failing cases are kept."""
+        self.counts[status] += 1
+        seen = False
+        for tag in tags:
+            seen = True
+            bucket = self.tags.get(tag)
+            if bucket is None:
+                bucket = self.tags[tag] = dict.fromkeys(STATUSES, 0)
+            bucket[status] += 1
+        if not seen:
+            bucket = self.tags.get(NO_TAG)
+            if bucket is None:
+                bucket = self.tags[NO_TAG] = dict.fromkeys(STATUSES, 0)
+            bucket[status] += 1
+        if edge:
+            self.edge[status] += 1
+        if status in ("failed", "errored") and case is not None and len(self.failing) < MAX_FAILING_CASES:
+            details = case() if callable(case) else case
+            self.failing.append(failing_case(status=status, tags=list(tags), edge=edge, **details))
+
+    def into(self, run: ParsedRun) -> ParsedRun:
+        run.passed, run.failed = self.counts["passed"], self.counts["failed"]
+        run.errored, run.skipped = self.counts["errored"], self.counts["skipped"]
+        run.tags = _fold_tags(self.tags)
+        run.edge_total = sum(self.edge.values())
+        run.edge_passed = self.edge["passed"]
+        run.edge_skipped = self.edge["skipped"]
+        run.failing_cases = self.failing
+        return run
+
+
+def _fold_tags(tags: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
+    if len(tags) <= MAX_TAGS:
+        return dict(sorted(tags.items()))
+    ranked = sorted(tags.items(), key=lambda kv: -sum(kv[1].values()))
+    kept = dict(ranked[:MAX_TAGS - 1])
+    other = dict.fromkeys(STATUSES, 0)
+    for _tag, counts in ranked[MAX_TAGS - 1:]:
+        for status in STATUSES:
+            other[status] += counts[status]
+    kept["(other tags)"] = other
+    return dict(sorted(kept.items()))
+
+
+def is_edge_tag(tag: str) -> bool:
+    return tag.strip().lower() in EDGE_TAGS
+
+
+def clean_tags(raw) -> list[str]:
+    """Tags from a list (or a single string) of tag names, trimmed, without empties/duplicates."""
+    if raw is None:
+        return []
+    if isinstance(raw, str):
+        raw = [raw]
+    if not isinstance(raw, list | tuple):
+        return []
+    out: list[str] = []
+    for tag in raw:
+        if isinstance(tag, str | int | float) and not isinstance(tag, bool):
+            text = str(tag).strip()[:80]
+            if text and text not in out:
+                out.append(text)
+    return out
+
+
+def truncate(value, limit: int = MAX_CASE_TEXT) -> str:
+    """Any value as text of at most ``limit`` characters (JSON for structures)."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        try:
+            value = json.dumps(value, ensure_ascii=False, default=str)
+        except (ValueError, RecursionError):
+            value = "(a value that cannot be shown)"
+    if len(value) > limit:
+        return value[:limit] + "…"
+    return value
+
+
+def failing_case(status: str, tags: list[str], edge: bool, id="", input=None, expected=None,
+                 output=None, reason=None) -> dict:
+    return {
+        "id": truncate(id, 200), "status": status, "tags": tags[:20], "edge": edge,
+        "input": truncate(input), "expected": truncate(expected), "output": truncate(output),
+        "reason": truncate(reason),
+    }
+
+
+def finite(value) -> float | None:
+    """A metric value as a finite float, or None (NaN, infinities, strings such as "N/A")."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+def count(value, where: str, required: bool = True) -> int | None:
+    """A count from the file: a whole number ≥ 0; NaN, negatives and non-numbers are refused."""
+    if value is None and not required:
+        return None
+    if isinstance(value, str) and re.fullmatch(r"\s*-?\d+\s*", value):
+        value = int(value)
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ParseError(f"{value!r} is not a count (a whole number of 0 or more)", where)
+    if value < 0:
+        raise ParseError(f"the count {value} is negative", where)
+    return value
+
+
+def parse_time(value) -> datetime | None:
+    """An ISO 8601 string or a Unix timestamp as an aware UTC datetime; None when absent or
+    unreadable (the run time is informative: a bad one is not worth refusing the file)."""
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        if isinstance(value, int | float):
+            if not math.isfinite(value):
+                return None
+            return datetime.fromtimestamp(value, UTC)
+        text = str(value).strip()
+        if not text:
+            return None
+        if text.endswith("Z"):
+            text = text[:-1] + "+00:00"
+        parsed = datetime.fromisoformat(text)
+    except (ValueError, OverflowError, OSError):
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def text_of(value, limit: int = 200) -> str:
+    if value is None or isinstance(value, dict | list):
+        return ""
+    return str(value).strip()[:limit]
+
+
+# --------------------------------------------------------------------------- JSON loading
+_STRING = re.compile(rb'"[^"]*"')
+_KEEP = bytes(b for b in range(256) if b not in b'"[]{}')
+_DEPTH_STEP = bytes.maketrans(b"[{]}", b"\x02\x02\x00\x00")
+
+
+def check_depth(data: bytes, where: str = "", limit: int = MAX_JSON_DEPTH) -> None:
+    """Refuse JSON nested deeper than ``limit`` (brackets inside strings do not count).
+
+    Runs at C speed and in little memory: escaped backslashes and quotes are dropped, everything
+    but quotes and brackets deleted, what remains of the strings removed, and the running depth
+    summed with itertools.accumulate.
+    """
+    reduced = data.replace(b"\\\\", b"").replace(b'\\"', b"").translate(None, _KEEP)
+    # Strings are now quotes around bracket characters, nearly always nothing: drop empty pairs
+    # first (removing a closing quote with the next opening one merges two strings, harmlessly),
+    # then the few strings that hold brackets.
+    reduced = reduced.replace(b'""', b"")
+    if b'"' in reduced:
+        reduced = _STRING.sub(b"", reduced)
+    brackets = reduced.translate(_DEPTH_STEP)
+    if not brackets:
+        return
+    deepest = max(accumulate(map(operator.sub, brackets, repeat(1))))
+    if deepest > limit:
+        line = _line_of_depth(data, limit)
+        place = f"{where}line {line}" if line else where.rstrip(", ") or None
+        raise ParseError(f"the JSON is nested more than {limit} levels deep", place)
+
+
+def _line_of_depth(data: bytes, limit: int) -> int | None:
+    depth, line, in_string, escape = 0, 1, False, False
+    for byte in data:
+        if in_string:
+            if escape:
+                escape = False
+            elif byte == 0x5C:
+                escape = True
+            elif byte == 0x22:
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):
+            depth += 1
+            if depth > limit:
+                return line
+        elif byte in (0x5D, 0x7D):
+            depth -= 1
+        if byte == 0x0A:
+            line += 1
+    return None
+
+
+def load_json(data: bytes | str, where: str = "", first_line: int = 1, depth_checked: bool = False):
+    """Parse a JSON document (after the depth check). NaN and Infinity tokens are accepted,
+    as Python writes them; parsers treat them as missing values or refuse them as counts.
+    ``first_line`` is the line number of the document's first line in the file (JSON Lines)."""
+    if not depth_checked:
+        check_depth(data.encode("utf-8") if isinstance(data, str) else data, where)
+    try:
+        return json.loads(data)
+    except json.JSONDecodeError as exc:
+        raise ParseError(f"malformed JSON: {exc.msg}",
+                         f"{where}line {exc.lineno + first_line - 1}, column {exc.colno}") from exc
+    except RecursionError as exc:  # pragma: no cover - check_depth stops this first
+        raise ParseError("the JSON is nested too deeply", where.rstrip(", ") or None) from exc
+    except UnicodeDecodeError as exc:
+        raise ParseError("the file is not UTF-8 text", f"{where}byte {exc.start}") from exc
+
+
+def dig(obj, *keys):
+    """obj[k1][k2]… or None when any step is missing or not a mapping."""
+    for key in keys:
+        if not isinstance(obj, dict):
+            return None
+        obj = obj.get(key)
+    return obj

@@ -1,0 +1,163 @@
+"""A plain CSV table of results, one row per case (UTF-8, optional BOM, comma-separated, first
+line = header). Header names are matched case-insensitively; spaces and hyphens count as ``_``.
+
+Required:
+- a case id: ``case_id`` (or ``id``, ``case``, ``test``, ``test_id``, ``name``);
+- a pass/fail column: ``passed`` (or ``pass``, ``result``, ``status``, ``outcome``, ``success``)
+  holding ``true/false``, ``yes/no``, ``1/0``, ``pass/fail``, ``passed/failed``, ``ok``, or
+  ``error/errored``, ``skip/skipped`` for the other two statuses.
+
+Optional: ``tags`` (separated by ``;`` or ``|``), ``category``, ``score`` (a number; its mean is
+a headline metric), ``model``, ``model_version`` (or ``version``), ``suite``, ``run_at`` (or
+``timestamp``; ISO 8601), ``input``, ``expected``, ``output``, ``reason``. Other columns are
+ignored. A row is an edge case when a tag or its category is ``edge-case``. A file must name one
+model (and one version) at most.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+from forum.evidence.parsers.common import (
+    ParsedRun,
+    ParseError,
+    Tally,
+    clean_tags,
+    finite,
+    is_edge_tag,
+    parse_time,
+    text_of,
+)
+
+FORMAT = "csv"
+ALIASES = {
+    "case_id": ("case_id", "id", "case", "test", "test_id", "name"),
+    "passed": ("passed", "pass", "result", "status", "outcome", "success"),
+    "tags": ("tags", "tag"),
+    "category": ("category",),
+    "score": ("score",),
+    "model": ("model", "model_id"),
+    "model_version": ("model_version", "version"),
+    "suite": ("suite",),
+    "run_at": ("run_at", "timestamp"),
+    "input": ("input",),
+    "expected": ("expected",),
+    "output": ("output",),
+    "reason": ("reason",),
+}
+STATUS_WORDS = {
+    "true": "passed", "yes": "passed", "1": "passed", "pass": "passed", "passed": "passed",
+    "ok": "passed", "success": "passed",
+    "false": "failed", "no": "failed", "0": "failed", "fail": "failed", "failed": "failed",
+    "failure": "failed",
+    "error": "errored", "errored": "errored",
+    "skip": "skipped", "skipped": "skipped",
+}
+
+
+def _normal(name: str) -> str:
+    return re.sub(r"[\s\-]+", "_", name.strip().lower())
+
+
+def header_columns(header: list[str]) -> dict[str, int]:
+    """Our column names → their index in the header (first alias present wins)."""
+    normal = [_normal(h) for h in header]
+    found: dict[str, int] = {}
+    for key, aliases in ALIASES.items():
+        for alias in aliases:
+            if alias in normal:
+                found[key] = normal.index(alias)
+                break
+    return found
+
+
+def looks_like_csv(text: str) -> bool:
+    first = text.split("\n", 1)[0]
+    return "," in first or ";" in first or "\t" in first
+
+
+def parse(text: str) -> ParsedRun:
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader)
+    except StopIteration as exc:
+        raise ParseError("the CSV file has no header line", "line 1") from exc
+    except csv.Error as exc:
+        raise ParseError(f"malformed CSV: {exc}", "line 1") from exc
+    columns = header_columns(header)
+    missing = [key for key in ("case_id", "passed") if key not in columns]
+    if missing:
+        wanted = "; ".join(f"{key} (or {', '.join(ALIASES[key][1:])})" for key in missing)
+        shown = ", ".join(h.strip() for h in header)[:200] or "nothing"
+        raise ParseError(f"the CSV is missing the required column(s) {wanted}; its header has: {shown}",
+                         "line 1")
+
+    tally = Tally()
+    models, versions, suites, run_times = set(), set(), set(), []
+    scores: list[float] = []
+    width = len(header)
+
+    def cell(row: list[str], key: str) -> str:
+        index = columns.get(key)
+        return row[index].strip() if index is not None and index < len(row) else ""
+
+    try:
+        for row in reader:
+            line = reader.line_num
+            if not any(c.strip() for c in row):
+                continue
+            if len(row) > width:
+                raise ParseError(f"the row has {len(row)} fields but the header has {width}", f"line {line}")
+            case_id = cell(row, "case_id")
+            if not case_id:
+                raise ParseError("the case id is empty", f"line {line}, column {header[columns['case_id']].strip()}")
+            word = cell(row, "passed").lower()
+            status = STATUS_WORDS.get(word)
+            if status is None:
+                raise ParseError(
+                    f"{cell(row, 'passed')[:40]!r} is not a pass/fail value (use true/false, pass/fail, "
+                    "error or skipped)", f"line {line}, column {header[columns['passed']].strip()}",
+                )
+            tags = clean_tags(re.split(r"[;|]", cell(row, "tags"))) if cell(row, "tags") else []
+            category = cell(row, "category")
+            edge = any(is_edge_tag(t) for t in tags) or is_edge_tag(category)
+            if category and category not in tags:
+                tags.append(category[:80])
+            raw_score = cell(row, "score")
+            if raw_score:
+                try:
+                    number = finite(float(raw_score))
+                except ValueError as exc:
+                    raise ParseError(f"the score {raw_score[:40]!r} is not a number",
+                                     f"line {line}, column score") from exc
+                if number is not None:
+                    scores.append(number)
+            for key, seen in (("model", models), ("model_version", versions), ("suite", suites)):
+                value = cell(row, key)
+                if value:
+                    seen.add(value)
+            if cell(row, "run_at"):
+                run_times.append(cell(row, "run_at"))
+            tally.add(status, tags, edge, case=lambda row=row, case_id=case_id: {
+                "id": case_id, "input": cell(row, "input"), "expected": cell(row, "expected"),
+                "output": cell(row, "output"),
+                "reason": cell(row, "reason") or (f"score {cell(row, 'score')}" if cell(row, "score") else ""),
+            })
+    except csv.Error as exc:
+        raise ParseError(f"malformed CSV: {exc}", f"line {reader.line_num}") from exc
+    for key, seen in (("model", models), ("model_version", versions)):
+        if len(seen) > 1:
+            raise ParseError(f"the file mixes several values of {key} ({', '.join(sorted(seen))[:120]}): "
+                             "upload one file per model and version", f"column {key}")
+    if tally.counts == dict.fromkeys(tally.counts, 0):
+        raise ParseError("the CSV has a header but no result rows", "line 2")
+    run = tally.into(ParsedRun(format=FORMAT))
+    run.model_id = text_of(next(iter(models), ""))
+    run.model_version = text_of(next(iter(versions), ""), 80)
+    run.suite = text_of(next(iter(sorted(suites)), "")) or "CSV results"
+    run.run_at = parse_time(max(run_times)) if run_times else None
+    if scores:
+        run.metrics["mean score"] = sum(scores) / len(scores)
+    return run

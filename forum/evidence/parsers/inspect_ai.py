@@ -1,0 +1,264 @@
+"""inspect_ai eval logs: the JSON log format and the default ``.eval`` zip.
+
+A log has ``eval`` (task, model, metadata, scorers), ``results`` (scores with metrics and, in
+newer versions, the ``headline`` scorer), ``stats`` and ``samples[]`` — one per sample × epoch,
+each with ``scores`` keyed by scorer, ``metadata`` (our tags live in ``metadata.tags``) and
+``error`` when the sample failed to run.
+
+The ``.eval`` file is a zip of ``header.json`` (the log without samples), ``summaries.json`` (one
+light summary per sample-epoch, with the same scores, metadata and error) and
+``samples/<id>_epoch_<n>.json``. Current inspect versions compress every member with
+Zstandard (zip method 93), which Python's zipfile cannot read: members are located through the
+zip directory and decompressed here with ``zstandard``, streamed under a running cap so that an
+archive never unpacks to more than ``Limits.max_unpacked_bytes`` (deflate and stored members,
+written by older versions, are read the same way).
+
+Rows are sample-epochs. Status: ``error`` set → errored; else the primary scorer's value
+``"C"`` (or true, or a number ≥ 1) → passed; any other value → failed; no score at all →
+skipped. The primary scorer is ``results.headline.scorer``, else the first scorer. Every
+scorer's passed count is kept as a metric ("match: passed"). Model version: only
+``eval.metadata.model_version`` (inspect itself has no such field).
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+import zipfile
+import zlib
+
+import zstandard
+
+from forum.evidence.parsers.common import (
+    Limits,
+    ParsedRun,
+    ParseError,
+    Tally,
+    TooLarge,
+    clean_tags,
+    count,
+    dig,
+    finite,
+    is_edge_tag,
+    load_json,
+    parse_time,
+    text_of,
+)
+
+FORMAT_JSON = "inspect-json"
+FORMAT_EVAL = "inspect-eval"
+ZIP_STORED, ZIP_DEFLATED, ZIP_ZSTANDARD = 0, 8, 93
+
+
+def looks_like_log(doc) -> bool:
+    ev = doc.get("eval") if isinstance(doc, dict) else None
+    return isinstance(ev, dict) and ("task" in ev or "model" in ev) and (
+        "samples" in doc or "results" in doc or "status" in doc
+    )
+
+
+def parse_log(doc: dict) -> ParsedRun:
+    samples = doc.get("samples")
+    if samples is None:
+        samples = []
+    if not isinstance(samples, list):
+        raise ParseError("samples is not a list", "key samples")
+    run = _from_header(doc, FORMAT_JSON)
+    _count(run, doc, samples, lambda i: f"key samples[{i}]")
+    return run
+
+
+def parse_eval_zip(data: bytes, limits: Limits) -> ParsedRun:
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        infos = {info.filename: info for info in archive.infolist()}
+    except (zipfile.BadZipFile, ValueError, EOFError) as exc:
+        raise ParseError(f"the .eval file is not a readable zip archive: {exc}") from exc
+    reader = _MemberReader(data, limits)
+    if "header.json" not in infos:
+        raise ParseError("the .eval archive has no header.json member", "zip member header.json")
+    header = reader.json(infos["header.json"])
+    if not isinstance(header, dict) or not isinstance(header.get("eval"), dict):
+        raise ParseError("header.json has no eval object", "zip member header.json, key eval")
+    run = _from_header(header, FORMAT_EVAL)
+    if "summaries.json" in infos:
+        samples = reader.json(infos["summaries.json"])
+        if not isinstance(samples, list):
+            raise ParseError("summaries.json is not a list", "zip member summaries.json")
+        _count(run, header, samples, lambda i: f"zip member summaries.json, entry {i}")
+    else:
+        names = sorted(n for n in infos if n.startswith("samples/") and n.endswith(".json"))
+        samples = [reader.json(infos[name]) for name in names]
+        _count(run, header, samples, lambda i: f"zip member {names[i]}")
+    return run
+
+
+class _MemberReader:
+    """Reads zip members by hand (zipfile has no method 93), capping the total unpacked size."""
+
+    def __init__(self, data: bytes, limits: Limits):
+        self.data = data
+        self.left = limits.max_unpacked_bytes
+        self.limit = limits.max_unpacked_bytes
+
+    def json(self, info: zipfile.ZipInfo):
+        return load_json(self.read(info), f"zip member {info.filename}, ")
+
+    def read(self, info: zipfile.ZipInfo) -> bytes:
+        where = f"zip member {info.filename}"
+        if info.flag_bits & 0x1:
+            raise ParseError("the archive member is encrypted", where)
+        offset = info.header_offset
+        head = self.data[offset:offset + 30]
+        if len(head) < 30 or head[:4] != b"PK\x03\x04":
+            raise ParseError("the zip archive is damaged (bad local header)", where)
+        name_len, extra_len = struct.unpack("<HH", head[26:30])
+        start = offset + 30 + name_len + extra_len
+        raw = self.data[start:start + info.compress_size]
+        if len(raw) != info.compress_size:
+            raise ParseError("the zip archive is truncated", where)
+        cap = self.left + 1
+        try:
+            if info.compress_type == ZIP_STORED:
+                out = raw[:cap]
+            elif info.compress_type == ZIP_DEFLATED:
+                out = zlib.decompressobj(-15).decompress(raw, cap)
+            elif info.compress_type == ZIP_ZSTANDARD:
+                with zstandard.ZstdDecompressor().stream_reader(io.BytesIO(raw)) as stream:
+                    out = _read_capped(stream, cap)
+            else:
+                raise ParseError(f"unsupported zip compression method {info.compress_type}", where)
+        except (zlib.error, zstandard.ZstdError) as exc:
+            raise ParseError(f"the member cannot be decompressed: {exc}", where) from exc
+        if len(out) > self.left:
+            raise TooLarge(
+                f"the archive unpacks to more than the {self.limit // (1024 * 1024)} MB allowed", where
+            )
+        self.left -= len(out)
+        return out
+
+
+def _read_capped(stream, cap: int) -> bytes:
+    chunks, size = [], 0
+    while size < cap:
+        chunk = stream.read(min(1 << 20, cap - size))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
+
+
+def _from_header(doc: dict, fmt: str) -> ParsedRun:
+    ev = doc["eval"]
+    metadata = ev.get("metadata") if isinstance(ev.get("metadata"), dict) else {}
+    run = ParsedRun(format=fmt)
+    run.suite = text_of(metadata.get("suite")) or text_of(ev.get("task")) or "inspect eval"
+    run.model_id = text_of(ev.get("model"))
+    run.model_version = text_of(metadata.get("model_version"), 80)
+    run.run_at = parse_time(ev.get("created")) or parse_time(dig(doc, "stats", "started_at"))
+    results = doc.get("results") if isinstance(doc.get("results"), dict) else {}
+    for key in ("total_samples", "completed_samples"):
+        count(results.get(key), f"key results.{key}", required=False)
+    for score in results.get("scores") or []:
+        if not isinstance(score, dict):
+            continue
+        count(score.get("scored_samples"), f"key results.scores[{score.get('name')}].scored_samples",
+              required=False)
+        for metric in (score.get("metrics") or {}).values():
+            if isinstance(metric, dict):
+                run.metrics[f"{score.get('name')}/{metric.get('name')}"] = finite(metric.get("value"))
+    status = text_of(doc.get("status"))
+    if status and status != "success":
+        run.notes.append(f"the eval log's status is {status!r}")
+    version = dig(ev, "packages", "inspect_ai")
+    if version:
+        run.notes.append(f"inspect_ai {text_of(version)}")
+    return run
+
+
+def _scorers(doc: dict, samples: list) -> list[str]:
+    names: list[str] = []
+    headline = dig(doc, "results", "headline", "scorer")
+    if isinstance(headline, str):
+        names.append(headline)
+    for score in dig(doc, "results", "scores") or []:
+        if isinstance(score, dict) and isinstance(score.get("name"), str) and score["name"] not in names:
+            names.append(score["name"])
+    for scorer in dig(doc, "eval", "scorers") or []:
+        if isinstance(scorer, dict) and isinstance(scorer.get("name"), str) and scorer["name"] not in names:
+            names.append(scorer["name"])
+    if not names:
+        for sample in samples[:50]:
+            for key in (sample.get("scores") or {}) if isinstance(sample, dict) else ():
+                if key not in names:
+                    names.append(key)
+    return names
+
+
+def _value_status(score) -> str:
+    if not isinstance(score, dict):
+        return "skipped"
+    value = score.get("value")
+    if isinstance(value, dict):  # a scorer with several values: all must be correct
+        values = list(value.values())
+        return "passed" if values and all(_correct(v) for v in values) else "failed"
+    return "passed" if _correct(value) else "failed"
+
+
+def _correct(value) -> bool:
+    if value is True or value == "C":
+        return True
+    number = finite(value)
+    return number is not None and number >= 1.0
+
+
+def _count(run: ParsedRun, doc: dict, samples: list, where) -> None:
+    scorers = _scorers(doc, samples)
+    primary = scorers[0] if scorers else None
+    passed_by = dict.fromkeys(scorers, 0)
+    tally = Tally()
+    for index, sample in enumerate(samples):
+        if not isinstance(sample, dict):
+            raise ParseError("a sample is not a JSON object", where(index))
+        scores = sample.get("scores") if isinstance(sample.get("scores"), dict) else {}
+        error = sample.get("error")
+        if error:
+            status = "errored"
+        elif primary is None or primary not in scores:
+            status = "skipped"
+        else:
+            status = _value_status(scores[primary])
+        for name in scorers:
+            if not error and _value_status(scores.get(name)) == "passed":
+                passed_by[name] += 1
+        metadata = sample.get("metadata") if isinstance(sample.get("metadata"), dict) else {}
+        tags = clean_tags(metadata.get("tags"))
+        edge = any(is_edge_tag(t) for t in tags)
+        tally.add(status, tags, edge, case=lambda s=sample, sc=scores: _case(s, sc, primary))
+    tally.into(run)
+    for name, passed in passed_by.items():
+        run.metrics[f"{name}: passed"] = float(passed)
+
+
+def _case(sample: dict, scores: dict, primary: str | None) -> dict:
+    score = scores.get(primary) if primary else None
+    score = score if isinstance(score, dict) else {}
+    error = sample.get("error")
+    reason = error.get("message") if isinstance(error, dict) else error
+    output = dig(sample, "output", "completion")
+    return {
+        "id": f"{text_of(sample.get('id'))} (epoch {text_of(sample.get('epoch'))})",
+        "input": _plain(sample.get("input")),
+        "expected": sample.get("target"),
+        "output": output if output is not None else score.get("answer"),
+        "reason": reason or score.get("explanation"),
+    }
+
+
+def _plain(value):
+    """Chat-message input as its text; anything else unchanged."""
+    if isinstance(value, list):
+        parts = [m.get("content") for m in value if isinstance(m, dict)]
+        return "\n".join(p if isinstance(p, str) else str(p) for p in parts if p)
+    return value

@@ -1,0 +1,172 @@
+"""lm-evaluation-harness: its results JSON and its per-sample JSONL (``--log_samples``).
+
+Results JSON: ``results`` maps each task (and group) to its metrics, keyed ``"<metric>,<filter>"``
+(``"acc,none"``, ``"acc_stderr,none"``; stderr values may be the string ``"N/A"`` or a bare
+``NaN``), ``n-samples`` gives each task's ``original``/``effective`` sample counts, ``model_name``
+(or ``config.model_args``) names the model. It holds aggregates only, so the totals are derived:
+a task's passed count = round(primary metric × effective samples), where the primary metric is
+the first non-stderr metric of the task (it must lie between 0 and 1); there are no per-case
+tags, so edge cases are not known from this file alone. Groups (``group_subtasks``) are not
+counted twice.
+
+Per-sample JSONL: one line per document, ``{doc_id, doc, target, resps, filtered_resps,
+metrics: [names], <metric>: value}``. A row passes when its first listed metric equals 1.0;
+tags come from ``doc.tags`` (or ``doc.tag``), and ``doc.category`` marks edge cases too. The
+lines carry neither task nor model: the suite is taken from the file name lm-eval gives
+(``samples_<task>_<date>.jsonl``) when there is one.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from forum.evidence.parsers.common import (
+    ParsedRun,
+    ParseError,
+    Tally,
+    clean_tags,
+    count,
+    dig,
+    finite,
+    is_edge_tag,
+    parse_time,
+    text_of,
+)
+
+FORMAT_RESULTS = "lm-eval-results"
+FORMAT_SAMPLES = "lm-eval-samples"
+_META_KEYS = {"name", "alias", "sample_len", "samples", " ", ""}
+
+
+def looks_like_results(doc) -> bool:
+    if not isinstance(doc, dict) or not isinstance(doc.get("results"), dict):
+        return False
+    markers = ("n-samples", "configs", "lm_eval_version", "versions", "higher_is_better", "model_name")
+    return any(key in doc for key in markers)
+
+
+def looks_like_sample(row) -> bool:
+    return isinstance(row, dict) and "doc_id" in row and "doc" in row
+
+
+def parse_results(doc: dict) -> ParsedRun:
+    run = ParsedRun(format=FORMAT_RESULTS)
+    results: dict = doc["results"]
+    groups = set(doc.get("group_subtasks") or {}) if isinstance(doc.get("group_subtasks"), dict) else set()
+    n_samples = doc.get("n-samples") if isinstance(doc.get("n-samples"), dict) else {}
+    tasks = []
+    passed = total = 0
+    for task, metrics in results.items():
+        if not isinstance(metrics, dict) or (task in groups and doc["group_subtasks"].get(task)):
+            continue
+        where = f"key results.{task}"
+        for key, value in metrics.items():
+            if key in _META_KEYS or not isinstance(value, int | float) or isinstance(value, bool):
+                continue
+            run.metrics[f"{task} {key.split(',')[0]}"] = finite(value)
+        samples = dig(n_samples, task, "effective")
+        if samples is None:
+            samples = metrics.get("sample_len")
+            source = f"{where}.sample_len"
+        else:
+            source = f"key n-samples.{task}.effective"
+        size = count(samples, source, required=False)
+        primary = _primary(metrics)
+        if size is None or primary is None:
+            run.notes.append(f"task {task}: no sample count or metric, not counted")
+            continue
+        name, value = primary
+        number = finite(value)
+        if number is None:
+            raise ParseError(f"the metric {name!r} of task {task} is {value!r}, not a number: "
+                             "cannot count its passed cases", f"{where}.{name}")
+        if not 0.0 <= number <= 1.0:
+            run.notes.append(f"task {task}: metric {name} = {number} is not a 0–1 rate, not counted")
+            continue
+        tasks.append(task)
+        total += size
+        passed += round(number * size)
+    run.passed, run.failed = passed, total - passed
+    run.tags = {"(none)": {"passed": passed, "failed": total - passed, "errored": 0, "skipped": 0}} if total else {}
+    run.suite = ", ".join(tasks)[:200] or "lm-eval"
+    run.model_id = _model(doc)
+    run.model_version = _revision(doc)
+    run.run_at = parse_time(doc.get("date"))
+    version = doc.get("lm_eval_version")
+    if version:
+        run.notes.append(f"lm-eval {text_of(version)}")
+    run.notes.append("aggregates only: totals derived from metric × sample count; no per-case tags")
+    return run
+
+
+def _primary(metrics: dict):
+    for key, value in metrics.items():
+        if key in _META_KEYS or "stderr" in key:
+            continue
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return key, value
+    return None
+
+
+def _model(doc: dict) -> str:
+    name = text_of(doc.get("model_name"))
+    if name:
+        return name
+    args = dig(doc, "config", "model_args")
+    if isinstance(args, dict):
+        return text_of(args.get("pretrained") or args.get("model"))
+    if isinstance(args, str):
+        found = re.search(r"(?:^|,)\s*(?:pretrained|model)=([^,]+)", args)
+        if found:
+            return found.group(1).strip()[:200]
+    return text_of(dig(doc, "config", "model"))
+
+
+def _revision(doc: dict) -> str:
+    args = dig(doc, "config", "model_args")
+    if isinstance(args, dict):
+        return text_of(args.get("revision"), 80)
+    if isinstance(args, str):
+        found = re.search(r"(?:^|,)\s*revision=([^,]+)", args)
+        if found:
+            return found.group(1).strip()[:80]
+    return ""
+
+
+def parse_samples(rows: Iterable[tuple[int, dict]], filename: str = "") -> ParsedRun:
+    run = ParsedRun(format=FORMAT_SAMPLES)
+    tally = Tally()
+    for line, row in rows:
+        if not looks_like_sample(row):
+            raise ParseError("the line is not an lm-eval sample (no doc_id and doc)", f"line {line}")
+        names = row.get("metrics")
+        metric = names[0] if isinstance(names, list) and names and isinstance(names[0], str) else None
+        if metric is None:
+            metric = next((k for k in ("acc", "exact_match", "acc_norm") if k in row), None)
+        if metric is None or metric not in row:
+            raise ParseError("the sample has no metric value to decide pass or fail", f"line {line}")
+        value = row[metric]
+        number = finite(value)
+        if number is None and not isinstance(value, bool):
+            raise ParseError(f"the metric {metric!r} is {value!r}, not a number", f"line {line}, key {metric}")
+        status = "passed" if value is True or number == 1.0 else "failed"
+        doc = row.get("doc") if isinstance(row.get("doc"), dict) else {}
+        tags = clean_tags(doc.get("tags", doc.get("tag")))
+        edge = any(is_edge_tag(t) for t in tags) or is_edge_tag(str(doc.get("category", "")))
+        tally.add(status, tags, edge, case=lambda row=row, doc=doc, metric=metric, line=line: {
+            "id": text_of(doc.get("id")) or f"doc {row.get('doc_id')} (line {line})",
+            "input": dig(row, "arguments", "gen_args_0", "arg_0") or doc,
+            "expected": row.get("target"),
+            "output": row.get("filtered_resps", row.get("resps")),
+            "reason": f"{metric} = {row.get(metric)}",
+        })
+    tally.into(run)
+    run.suite = _task_from_filename(filename) or "lm-eval samples"
+    return run
+
+
+def _task_from_filename(filename: str) -> str:
+    base = filename.rsplit("/", 1)[-1]
+    found = re.match(r"samples_(.+?)_\d{4}-\d\d-\d\dT", base) or re.search(r"samples\.(.+?)\.jsonl$", base)
+    return found.group(1)[:200] if found else ""

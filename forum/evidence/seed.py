@@ -1,0 +1,43 @@
+"""Demo evidence: the files in seed/evidence/ attached to demo items through attach_evidence,
+as listed in seed/evidence/manifest.json (passing, demo-only, regressed and stale evidence)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from forum.auth import service as accounts
+from forum.config import PROJECT_ROOT
+from forum.evidence.service import attach_evidence
+from forum.items.models import DecisionItem
+
+SEED_DIR = PROJECT_ROOT / "seed" / "evidence"
+
+
+class EvidenceSeedError(ValueError):
+    """The manifest names an item, user or file that is not there."""
+
+
+def load_demo_evidence(session: Session, folder: Path | None = None) -> int:
+    """Attach the manifest's files (flushed, not committed); returns the number of runs added."""
+    folder = folder or SEED_DIR
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    added = 0
+    for number, entry in enumerate(manifest["runs"], start=1):
+        where = f"{folder.name}/manifest.json run {number}"
+        item = session.scalar(
+            select(DecisionItem).where(DecisionItem.title.startswith(entry["item"], autoescape=True))
+            .order_by(DecisionItem.id.desc()).limit(1)
+        )
+        if item is None:
+            raise EvidenceSeedError(f"{where}: no demo item titled {entry['item']!r}…")
+        user = accounts.get_user_by_email(session, entry["by"])
+        if user is None:
+            raise EvidenceSeedError(f"{where}: no user {entry['by']!r}")
+        path = folder / entry["file"]
+        attach_evidence(session, user, item, path.name, path.read_bytes())
+        added += 1
+    return added

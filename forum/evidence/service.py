@@ -1,0 +1,313 @@
+"""Rules of evidence: who may attach a result file, ingesting it (parse → gates → store → one trail
+event), reading runs with their gates re-checked, comparing two runs, and the bulk gate check
+that the forum's escalation rules use.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, joinedload, undefer
+
+from forum import clock
+from forum.auth.models import User
+from forum.errors import Conflict, DomainError, NotFound, PermissionDenied
+from forum.evidence import gates
+from forum.evidence.models import EvidenceRun
+from forum.evidence.parsers import FORMAT_LABELS, Limits, ParseError, parse
+from forum.items.models import DecisionItem
+from forum.items.service import can_view
+from forum.trail.service import record
+
+CONTENT_TYPES = {
+    "promptfoo": "application/json",
+    "inspect-json": "application/json",
+    "lm-eval-results": "application/json",
+    "promptfoo-jsonl": "application/x-ndjson",
+    "lm-eval-samples": "application/x-ndjson",
+    "inspect-eval": "application/zip",
+    "junit": "application/xml",
+    "csv": "text/csv",
+}
+EXTENSIONS = {
+    "application/json": ".json", "application/x-ndjson": ".jsonl", "application/zip": ".eval",
+    "application/xml": ".xml", "text/csv": ".csv",
+}
+CLOSED_STATUSES = ("closed",)
+
+
+class EvidenceRefused(DomainError):
+    """The file was refused: unreadable (400) or too large (413)."""
+
+    def __init__(self, reason: str, status: int = 400):
+        super().__init__(reason, "file")
+        self.status = status
+
+
+# ------------------------------------------------------------------------------------- tiers
+def item_tier(session: Session, item: DecisionItem) -> str | None:
+    """The item's strategic-weight tier (tactical / operational / strategic), or None when it has
+    none yet. The weight area provides it; until it is wired this returns None, which the gates
+    treat as the default tier of thresholds.json."""
+    return None
+
+
+def item_tiers(session: Session, items: Iterable[DecisionItem]) -> dict[int, str | None]:
+    """Tiers for several items. Goes through item_tier one item at a time: keep item_tier cheap
+    (or replace this with one bulk query) when wiring it."""
+    return {item.id: item_tier(session, item) for item in items}
+
+
+# ------------------------------------------------------------------------------- permissions
+def can_attach(actor: User, item: DecisionItem) -> bool:
+    """Staff and executives (DESIGN.md §9) may attach evidence to an item they can see, in any
+    state but closed. A draft is visible to its filer only, so only the filer adds evidence to a
+    draft (to prepare it before submitting); after a decision evidence is still welcome: it is how
+    drift after a model update shows."""
+    return actor.can_file_items and can_view(actor, item) and item.status not in CLOSED_STATUSES
+
+
+def _check_attach(actor: User, item: DecisionItem) -> None:
+    if not actor.can_file_items:
+        raise PermissionDenied("Only staff and executives attach evidence.")
+    if not can_view(actor, item):
+        raise NotFound(f"There is no item {item.id}.")
+    if item.status in CLOSED_STATUSES:
+        raise Conflict(f"The item is {item.status}: evidence can no longer be attached.", "status")
+
+
+# ----------------------------------------------------------------------------------- ingest
+def clean_filename(filename: str) -> str:
+    base = re.split(r"[\\/]", filename or "")[-1]
+    base = re.sub(r"[\x00-\x1f\x7f]", "", base).strip().strip(".")
+    return base[:255] or "evidence"
+
+
+def attach_evidence(
+    session: Session, actor: User, item: DecisionItem, filename: str, data: bytes,
+    limits: Limits | None = None,
+) -> EvidenceRun:
+    """Parse ``data``, compute the gates, store the run with its original bytes and write ONE
+    trail event ``evidence.attached``. Refused input (EvidenceRefused, 400 or 413) stores
+    nothing and writes no event."""
+    _check_attach(actor, item)
+    name = clean_filename(filename)
+    try:
+        parsed = parse(data, name, limits)
+    except ParseError as error:
+        raise EvidenceRefused(f"{name}: {error}", error.status) from error
+    baseline = _baseline(session, item.id, parsed.suite)
+    tier = item_tier(session, item)
+    now = clock.now()
+    run = EvidenceRun(
+        item_id=item.id, data=data, sha256=hashlib.sha256(data).hexdigest(), size=len(data),
+        filename=name, content_type=CONTENT_TYPES[parsed.format], format=parsed.format,
+        suite=parsed.suite[:200], model_id=parsed.model_id[:200], model_version=parsed.model_version[:80],
+        run_at=parsed.run_at, passed=parsed.passed, failed=parsed.failed, errored=parsed.errored,
+        skipped=parsed.skipped, pass_rate=parsed.pass_rate, edge_total=parsed.edge_total,
+        edge_passed=parsed.edge_passed, edge_skipped=parsed.edge_skipped, tag_counts=parsed.tags,
+        metrics=parsed.metrics, failing_cases=parsed.failing_cases, notes=parsed.notes[:20],
+        gate_results={}, uploaded_by_id=actor.id, uploaded_at=now,
+    )
+    results = gates.evaluate(gates.Facts.of(run, baseline), item.model_version, tier, now)
+    run.gate_results = {
+        "baseline": baseline, "tier": gates.tier_name(tier), "item_model_version": item.model_version,
+        "gates": [g.as_dict() for g in results],
+    }
+    session.add(run)
+    session.flush()
+    record(session, actor, "evidence.attached", item.subject, {
+        "run_id": run.id, "filename": name, "sha256": run.sha256, "size": run.size,
+        "format": run.format, "suite": run.suite, "model_id": run.model_id,
+        "model_version": run.model_version,
+        "totals": {"passed": run.passed, "failed": run.failed, "errored": run.errored,
+                   "skipped": run.skipped},
+        "edge": {"total": run.edge_total, "passed": run.edge_passed},
+        "gates": {g.key: g.status for g in results},
+    })
+    return run
+
+
+def _baseline(session: Session, item_id: int, suite: str) -> dict | None:
+    previous = session.execute(
+        select(EvidenceRun.id, EvidenceRun.passed, EvidenceRun.failed, EvidenceRun.errored)
+        .where(EvidenceRun.item_id == item_id, EvidenceRun.suite == suite[:200])
+        .order_by(EvidenceRun.id.desc()).limit(1)
+    ).first()
+    if previous is None:
+        return None
+    return {"run_id": previous.id, "passed": previous.passed,
+            "rated": previous.passed + previous.failed + previous.errored}
+
+
+# ---------------------------------------------------------------------------------- reading
+@dataclass
+class RunView:
+    """A run with its gates as they stand now (re-checked against the clock and the item)."""
+
+    run: EvidenceRun
+    gates: list[gates.Gate]
+    current: bool  # the latest run of its suite on the item
+
+    @property
+    def worst(self) -> str:
+        return gates.worst(self.gates)
+
+    @property
+    def format_label(self) -> str:
+        return FORMAT_LABELS.get(self.run.format, self.run.format)
+
+
+def recheck(run: EvidenceRun, item: DecisionItem, tier: str | None, now: datetime | None = None) -> list[gates.Gate]:
+    baseline = (run.gate_results or {}).get("baseline")
+    return gates.evaluate(gates.Facts.of(run, baseline), item.model_version, tier, now or clock.now())
+
+
+@dataclass
+class Listing:
+    runs: list[RunView]
+    total: int
+    suites: dict[str, int]  # suite -> id of its latest run
+
+
+def runs_for_item(session: Session, item: DecisionItem, limit: int | None = None, offset: int = 0) -> Listing:
+    """The item's runs, newest first, with their uploaders and gates re-checked, plus the count
+    and the latest run of each suite (two queries)."""
+    per_suite = session.execute(
+        select(EvidenceRun.suite, func.max(EvidenceRun.id), func.count())
+        .where(EvidenceRun.item_id == item.id).group_by(EvidenceRun.suite)
+    ).all()
+    suites = {suite: latest for suite, latest, _n in per_suite}
+    total = sum(n for _suite, _latest, n in per_suite)
+    if not total:
+        return Listing([], 0, {})
+    query = (
+        select(EvidenceRun).where(EvidenceRun.item_id == item.id)
+        .options(joinedload(EvidenceRun.uploaded_by))
+        .order_by(EvidenceRun.id.desc()).offset(offset)
+    )
+    if limit:
+        query = query.limit(limit)
+    latest = set(suites.values())
+    tier = item_tier(session, item)
+    now = clock.now()
+    runs = [RunView(run, recheck(run, item, tier, now), run.id in latest) for run in session.scalars(query)]
+    return Listing(runs, total, dict(sorted(suites.items())))
+
+
+def _latest_ids(session: Session, item_ids: list[int]) -> set[int]:
+    """Ids of the latest run of each suite of each item (one query)."""
+    if not item_ids:
+        return set()
+    rows = session.execute(
+        select(func.max(EvidenceRun.id)).where(EvidenceRun.item_id.in_(item_ids))
+        .group_by(EvidenceRun.item_id, EvidenceRun.suite)
+    ).scalars()
+    return set(rows)
+
+
+def get_run(session: Session, viewer: User, run_id: int, with_data: bool = False) -> tuple[EvidenceRun, DecisionItem]:
+    """The run and its item; NotFound when either does not exist or the viewer may not see it."""
+    query = select(EvidenceRun).where(EvidenceRun.id == run_id).options(
+        joinedload(EvidenceRun.uploaded_by),
+        joinedload(EvidenceRun.item).joinedload(DecisionItem.function),
+    )
+    if with_data:
+        query = query.options(undefer(EvidenceRun.data))
+    run = session.scalar(query)
+    if run is None or not can_view(viewer, run.item):
+        raise NotFound(f"There is no evidence run {run_id}.")
+    return run, run.item
+
+
+def view_of(session: Session, run: EvidenceRun, item: DecisionItem) -> RunView:
+    latest = _latest_ids(session, [item.id])
+    return RunView(run, recheck(run, item, item_tier(session, item)), run.id in latest)
+
+
+def failing_gates_for(session: Session, item_ids: Iterable[int]) -> dict[int, list[str]]:
+    """For each item, the keys of the gates that fail now on the latest run of each of its suites
+    (coverage is a warning, never a failure). Items without failing gates map to []. Two queries
+    whatever the number of items and runs, plus item_tier per item."""
+    ids = sorted(set(item_ids))
+    if not ids:
+        return {}
+    items = {i.id: i for i in session.scalars(select(DecisionItem).where(DecisionItem.id.in_(ids)))}
+    latest = (
+        select(func.max(EvidenceRun.id).label("id"))
+        .where(EvidenceRun.item_id.in_(ids)).group_by(EvidenceRun.item_id, EvidenceRun.suite)
+        .scalar_subquery()
+    )
+    runs = session.scalars(select(EvidenceRun).where(EvidenceRun.id.in_(latest)))
+    tiers = item_tiers(session, items.values())
+    now = clock.now()
+    found: dict[int, list[str]] = {item_id: [] for item_id in ids}
+    for run in runs:
+        item = items[run.item_id]
+        for gate in recheck(run, item, tiers.get(item.id), now):
+            if gate.status == "fail" and gate.key not in found[item.id]:
+                found[item.id].append(gate.key)
+    order = list(gates.GATE_LABELS)
+    return {item_id: sorted(keys, key=order.index) for item_id, keys in found.items()}
+
+
+# -------------------------------------------------------------------------------- comparing
+@dataclass
+class TagChange:
+    tag: str
+    base_rate: float | None
+    head_rate: float | None
+    base_total: int
+    head_total: int
+
+    @property
+    def delta_pp(self) -> float | None:
+        if self.base_rate is None or self.head_rate is None:
+            return None
+        return (self.head_rate - self.base_rate) * 100
+
+    @property
+    def verdict(self) -> str:
+        delta = self.delta_pp
+        if delta is None:
+            return "new" if self.base_total == 0 else "gone" if self.head_total == 0 else "n/a"
+        return "better" if delta > 0.05 else "worse" if delta < -0.05 else "same"
+
+
+def _tag_rate(counts: dict | None) -> tuple[float | None, int]:
+    if not counts:
+        return None, 0
+    rated = counts.get("passed", 0) + counts.get("failed", 0) + counts.get("errored", 0)
+    total = rated + counts.get("skipped", 0)
+    return (counts.get("passed", 0) / rated if rated else None), total
+
+
+def compare(base: EvidenceRun, head: EvidenceRun) -> list[TagChange]:
+    """Per tag: pass rate in the earlier (base) and later (head) run of the same suite."""
+    if base.item_id != head.item_id or base.suite != head.suite:
+        raise DomainError("Only two runs of the same suite on the same item can be compared.", "head")
+    changes = []
+    for tag in sorted(set(base.tag_counts) | set(head.tag_counts)):
+        base_rate, base_total = _tag_rate(base.tag_counts.get(tag))
+        head_rate, head_total = _tag_rate(head.tag_counts.get(tag))
+        changes.append(TagChange(tag, base_rate, head_rate, base_total, head_total))
+    return changes
+
+
+def runs_of_suite(session: Session, item: DecisionItem, suite: str) -> list[EvidenceRun]:
+    return list(session.scalars(
+        select(EvidenceRun).where(EvidenceRun.item_id == item.id, EvidenceRun.suite == suite)
+        .order_by(EvidenceRun.id.desc()).limit(50)
+    ))
+
+
+def download_name(run: EvidenceRun) -> str:
+    name = run.filename
+    if "." not in name:
+        name += EXTENSIONS.get(run.content_type, "")
+    return name

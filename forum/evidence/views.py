@@ -1,0 +1,276 @@
+"""Evidence pages: upload (and the item-page panel), the item's evidence list with its gates, one
+run's page, the original file, and the comparison of two runs of a suite."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_login import current_user, login_required
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from forum import db
+from forum.core.pages import roles_required
+from forum.errors import DomainError, NotFound
+from forum.evidence import gates as gate_rules
+from forum.evidence import history  # noqa: F401  (registers the history describers)
+from forum.evidence import service
+from forum.evidence.forms import CompareForm, UploadForm
+from forum.evidence.parsers import FORMAT_LABELS, NO_TAG, Limits
+from forum.items import panels
+from forum.items import service as items
+
+bp = Blueprint("evidence", __name__)
+
+# Room for the multipart envelope and the CSRF field around the file itself.
+FORM_ROOM = 64 * 1024
+PER_PAGE = 20
+CHART_TAGS = 15
+
+
+def limits() -> Limits:
+    return Limits(
+        max_bytes=current_app.config["EVIDENCE_MAX_BYTES"],
+        max_unpacked_bytes=current_app.config["EVIDENCE_MAX_UNPACKED_BYTES"],
+    )
+
+
+def size_label(size: int) -> str:
+    if size >= 1024 * 1024:
+        return f"{size / (1024 * 1024):.1f} MB".replace(".0 MB", " MB")
+    if size >= 1024:
+        return f"{size / 1024:.1f} KB".replace(".0 KB", " KB")
+    return f"{size} bytes"
+
+
+def _too_large_message() -> str:
+    return (f"The file is larger than the {size_label(limits().max_bytes)} allowed for evidence files. "
+            "Nothing was stored. Upload a smaller result file (for example one suite at a time).")
+
+
+def _load_item(item_id: int):
+    try:
+        return items.get_item(db.session(), current_user, item_id)
+    except NotFound as error:
+        abort(404, description=error.reason)
+
+
+def _load_run(run_id: int, with_data: bool = False):
+    try:
+        return service.get_run(db.session(), current_user, run_id, with_data=with_data)
+    except NotFound as error:
+        abort(404, description=error.reason)
+
+
+def _upload_form() -> UploadForm:
+    form = UploadForm()
+    form.file.description = (f"promptfoo JSON/JSONL, inspect_ai .json or .eval, lm-evaluation-harness "
+                             f"results or samples, JUnit XML or CSV — at most {size_label(limits().max_bytes)}.")
+    return form
+
+
+# ------------------------------------------------------------------------------------ panel
+def _panel(session, viewer, item) -> dict:
+    listing = service.runs_for_item(session, item, limit=5)
+    return {
+        "runs": listing.runs, "total": listing.total,
+        "can_attach": service.can_attach(viewer, item),
+        "form": _upload_form() if service.can_attach(viewer, item) else None,
+        "max_size": size_label(limits().max_bytes),
+        "revalidation": _revalidation(item, listing.runs),
+    }
+
+
+def _revalidation(item, runs) -> list[str]:
+    """On a decided (or closed) item: the current runs whose evidence turned stale or regressed."""
+    if item.status not in ("decided", "closed"):
+        return []
+    return [
+        f"{view.run.suite}: {gate.detail}" for view in runs if view.current
+        for gate in view.gates if gate.key in ("freshness", "regression") and gate.status == "fail"
+    ]
+
+
+panels.register(panels.Panel(key="evidence", template="evidence/panel.html", build=_panel, order=20))
+
+
+# ----------------------------------------------------------------------------------- upload
+@bp.post("/items/<int:item_id>/evidence")
+@roles_required("staff", "executive")
+def upload(item_id: int):
+    cap = limits().max_bytes
+    # Refuse an oversized body from its declared length, before reading it; Werkzeug stops
+    # reading at this cap too when the length is not declared.
+    request.max_content_length = cap + FORM_ROOM
+    if request.content_length is not None and request.content_length > cap + FORM_ROOM:
+        abort(413, description=_too_large_message())
+    session = db.session()
+    item = _load_item(item_id)
+    if not service.can_attach(current_user, item):
+        if item.status in service.CLOSED_STATUSES:
+            abort(409, description=f"The item is {item.status}: evidence can no longer be attached.")
+        abort(403)
+    try:
+        form = _upload_form()
+        valid = form.validate_on_submit()
+    except RequestEntityTooLarge:
+        abort(413, description=_too_large_message())
+    if not valid:
+        return _render_index(session, item, form, status=400)
+    upload_file = form.file.data
+    data = upload_file.stream.read(cap + 1)
+    if len(data) > cap:
+        form.file.errors = [_too_large_message()]
+        return _render_index(session, item, form, status=413)
+    try:
+        run = service.attach_evidence(session, current_user, item, upload_file.filename or "", data, limits())
+    except DomainError as error:
+        session.rollback()
+        form.file.errors = [*form.file.errors, error.reason]
+        return _render_index(session, _load_item(item_id), form, status=error.status)
+    failing = [g.label for g in service.recheck(run, item, service.item_tier(session, item)) if g.status == "fail"]
+    flash(
+        f"Evidence attached: {FORMAT_LABELS[run.format]}, suite {run.suite} — {run.passed} of {run.total} "
+        f"passed, {run.edge_passed} of {run.edge_total} edge cases. "
+        + (f"Failing gates: {', '.join(failing)}." if failing else "No gate fails."),
+        "success",
+    )
+    return redirect(url_for("evidence.detail", run_id=run.id))
+
+
+# ------------------------------------------------------------------------------------ lists
+@bp.get("/items/<int:item_id>/evidence")
+@login_required
+def index(item_id: int):
+    session = db.session()
+    item = _load_item(item_id)
+    form = _upload_form() if service.can_attach(current_user, item) else None
+    return _render_index(session, item, form)
+
+
+def _render_index(session, item, form, status: int = 200):
+    page = request.args.get("page", "1")
+    page = int(page) if page.isdigit() and int(page) > 0 else 1
+    listing = service.runs_for_item(session, item, limit=PER_PAGE, offset=(page - 1) * PER_PAGE)
+    pages = max(1, -(-listing.total // PER_PAGE))
+    return render_template(
+        "evidence/index.html", item=item, runs=listing.runs, total=listing.total, page=page, pages=pages,
+        form=form if service.can_attach(current_user, item) else None,
+        max_size=size_label(limits().max_bytes), suites=listing.suites,
+    ), status
+
+
+# -------------------------------------------------------------------------------- run pages
+@bp.get("/evidence/<int:run_id>")
+@login_required
+def detail(run_id: int):
+    session = db.session()
+    run, item = _load_run(run_id)
+    view = service.view_of(session, run, item)
+    siblings = service.runs_of_suite(session, item, run.suite)
+    previous = next((r for r in siblings if r.id < run.id), None)
+    return render_template(
+        "evidence/detail.html", view=view, run=run, item=item, chart=tag_chart(run.tag_counts),
+        rows=tag_rows(run.tag_counts), previous=previous, size=size_label(run.size),
+        format_label=FORMAT_LABELS.get(run.format, run.format),
+    )
+
+
+@bp.get("/evidence/<int:run_id>/original")
+@login_required
+def download(run_id: int):
+    run, _item = _load_run(run_id, with_data=True)
+    response = send_file(
+        io.BytesIO(run.data), mimetype=run.content_type, as_attachment=True,
+        download_name=service.download_name(run), max_age=0,
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.get("/items/<int:item_id>/evidence/compare")
+@login_required
+def compare(item_id: int):
+    session = db.session()
+    item = _load_item(item_id)
+    form = CompareForm(request.args)
+    if not form.validate():
+        problems = "; ".join(f"{form[name].label.text}: {errors[0]}" for name, errors in form.errors.items())
+        abort(400, description=f"Choose two runs to compare — {problems}.")
+    base, base_item = _load_run(form.base.data)
+    head, head_item = _load_run(form.head.data)
+    if base_item.id != item.id or head_item.id != item.id:
+        abort(404, description="Those runs are not evidence of this item.")
+    if base.suite != head.suite:
+        abort(400, description=f"Run #{base.id} tests suite {base.suite!r} and run #{head.id} tests "
+                               f"{head.suite!r}: only runs of the same suite can be compared.")
+    if base.id == head.id:
+        abort(400, description="Choose two different runs to compare.")
+    if base.id > head.id:
+        base, head = head, base
+    changes = service.compare(base, head)
+    tier = service.item_tier(session, item)
+    return render_template(
+        "evidence/compare.html", item=item, base=base, head=head, changes=changes,
+        base_gates=service.recheck(base, item, tier), head_gates=service.recheck(head, item, tier),
+        better=[c for c in changes if c.verdict == "better"], worse=[c for c in changes if c.verdict == "worse"],
+    )
+
+
+# ------------------------------------------------------------------------------ tag display
+@dataclass
+class TagRow:
+    tag: str
+    passed: int
+    failed: int
+    errored: int
+    skipped: int
+
+    @property
+    def total(self) -> int:
+        return self.passed + self.failed + self.errored + self.skipped
+
+    @property
+    def rate(self) -> float | None:
+        rated = self.passed + self.failed + self.errored
+        return self.passed / rated if rated else None
+
+
+def tag_rows(tag_counts: dict) -> list[TagRow]:
+    rows = [TagRow(tag, *(int(c.get(s, 0)) for s in ("passed", "failed", "errored", "skipped")))
+            for tag, c in tag_counts.items()]
+    return sorted(rows, key=lambda r: (r.tag == NO_TAG, r.tag))
+
+
+def tag_chart(tag_counts: dict) -> dict:
+    """Geometry of a stacked horizontal bar chart (SVG drawn by the template, no script): one row
+    per tag (the largest CHART_TAGS), widths proportional to the largest tag."""
+    rows = sorted(tag_rows(tag_counts), key=lambda r: -r.total)[:CHART_TAGS]
+    rows.sort(key=lambda r: (r.tag == NO_TAG, r.tag))
+    widest = max((r.total for r in rows), default=0) or 1
+    label_w, bar_w, row_h = 170, 380, 22
+    bars = []
+    for index, row in enumerate(rows):
+        x, segments = label_w, []
+        for status in ("passed", "failed", "errored", "skipped"):
+            width = getattr(row, status) * bar_w / widest
+            if width:
+                segments.append({"status": status, "x": round(x, 2), "w": round(width, 2),
+                                 "n": getattr(row, status)})
+            x += width
+        bars.append({"tag": row.tag[:26], "y": index * row_h, "segments": segments, "total": row.total,
+                     "end": round(x, 2)})
+    return {"bars": bars, "height": len(rows) * row_h + 4, "width": label_w + bar_w + 50,
+            "row_h": row_h, "shown": len(rows), "all": len(tag_counts)}
+
+
+@bp.app_template_filter("pct")
+def pct_filter(value) -> str:
+    return "—" if value is None else f"{value * 100:.1f}%".replace(".0%", "%")
+
+
+@bp.app_template_global("gate_status_label")
+def gate_status_label(status: str) -> str:
+    return gate_rules.STATUS_LABELS.get(status, status)

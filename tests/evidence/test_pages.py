@@ -1,0 +1,238 @@
+"""Evidence pages through the test client: upload, refusals (400/413), permissions, the run
+page, download headers, comparison, the item-page panel, history, and query budgets."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from sqlalchemy import event, func, select
+
+from forum import db
+from forum.evidence import service
+from forum.evidence.models import EvidenceRun
+from forum.items import service as items
+from forum.trail.models import Event
+from tests.evidence.conftest import csv_bytes, fixture_bytes
+
+
+def counts(db_session) -> tuple[int, int]:
+    db_session.expire_all()
+    return (db_session.scalar(select(func.count()).select_from(EvidenceRun)),
+            db_session.scalar(select(func.count()).select_from(Event)))
+
+
+def upload(client, item_id: int, data: bytes, name: str = "results.json"):
+    return client.post(f"/items/{item_id}/evidence", data={"file": (io.BytesIO(data), name)},
+                       content_type="multipart/form-data")
+
+
+def count_statements(app, fn) -> int:
+    engine = db.get_engine(app)
+    seen = []
+
+    def on_execute(conn, cursor, statement, parameters, context, executemany):
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", on_execute)
+    try:
+        response = fn()
+    finally:
+        event.remove(engine, "before_cursor_execute", on_execute)
+    assert response.status_code == 200, response.status_code
+    return len(seen)
+
+
+@pytest.fixture
+def logged_in(staff, login):
+    login(staff)
+    return staff
+
+
+def test_upload_shows_the_result_and_the_run_page(client, logged_in, open_item, db_session):
+    response = upload(client, open_item.id, fixture_bytes("pytest-support-llm.xunit2.xml"), "out/pytest.xml")
+    assert response.status_code == 302
+    run_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    page = client.get(f"/evidence/{run_id}").get_data(as_text=True)
+    assert "Evidence attached: JUnit XML, suite support-llm-regression — 16 of 26 passed, 4 of 9 edge cases." in page
+    assert "Failing gates: Edge-case pass rate, Freshness." in page
+    assert "support-llm-regression" in page and "tiny-support-lm" in page and "2026.04.2" in page
+    assert '<svg viewBox=' in page and 'role="img"' in page
+    assert '<th scope="row">edge-case</th><td>9</td><td>4</td><td>4</td><td>0</td><td>1</td><td>50%</td>' in page
+    assert "test_toxicity_lexicon_covers_slurs" in page
+    assert "<details>" in page  # long failure texts fold away
+    item_page = client.get(f"/items/{open_item.id}").get_data(as_text=True)
+    assert "Evidence from model tests" in item_page and f"#{run_id}" in item_page
+    assert "Attached evidence" in item_page  # the history describer
+    assert "16 of 26 passed, 4 of 9 edge cases" in item_page
+
+
+def test_failing_case_text_is_escaped(client, logged_in, open_item):
+    response = upload(client, open_item.id, fixture_bytes("junit-several-suites.xml"), "n.xml")
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "model complied &lt;script&gt;" in page
+    assert "&lt;b&gt;complied&lt;/b&gt;" in page
+    assert "<script>" not in page
+
+
+@pytest.mark.parametrize("data, message", [
+    (b"", "the file is empty"),
+    (b"just some words\n", "unknown format"),
+    (b'{"results": [1,', "malformed JSON"),
+    (b"<!DOCTYPE x [<!ENTITY a 'b'>]><testsuite/>", "document type declaration"),
+    (b"case_id,score\na,1\n", "missing the required column(s) passed"),
+    (b'<testsuite name="s" tests="-4"/>', "negative"),
+])
+def test_bad_files_are_refused_with_400_a_message_and_nothing_stored(client, logged_in, open_item, db_session, data, message):
+    before = counts(db_session)
+    response = upload(client, open_item.id, data, "bad.txt")
+    assert response.status_code == 400
+    text = response.get_data(as_text=True)
+    assert message in text and "bad.txt:" in text
+    assert counts(db_session) == before
+
+
+def test_a_missing_file_is_a_form_error(client, logged_in, open_item, db_session):
+    before = counts(db_session)
+    response = client.post(f"/items/{open_item.id}/evidence", data={}, content_type="multipart/form-data")
+    assert response.status_code == 400
+    assert "Choose a result file to upload." in response.get_data(as_text=True)
+    assert counts(db_session) == before
+
+
+def test_an_oversized_upload_is_refused_with_413_before_it_is_read(app, client, logged_in, open_item, db_session):
+    app.config["EVIDENCE_MAX_BYTES"] = 1000
+    before = counts(db_session)
+    # declared too large: refused on its Content-Length
+    response = upload(client, open_item.id, b"x" * 200_000, "big.csv")
+    assert response.status_code == 413
+    text = response.get_data(as_text=True)
+    assert "larger than the 1000 bytes allowed for evidence files" in text
+    # within the form allowance but over the file limit: refused after reading limit + 1 bytes
+    response = upload(client, open_item.id, b"case_id,passed\n" + b"a,true\n" * 200, "big.csv")
+    assert response.status_code == 413
+    assert "larger than the 1000 bytes allowed" in response.get_data(as_text=True)
+    assert counts(db_session) == before
+
+
+def test_the_size_limit_is_shown_before_upload(client, logged_in, open_item):
+    page = client.get(f"/items/{open_item.id}").get_data(as_text=True)
+    assert "Largest file accepted: <strong>20 MB</strong>" in page
+    assert 'enctype="multipart/form-data"' in page
+
+
+def test_who_may_upload_and_see(client, login, make_user, make_item, staff, open_item, db_session):
+    data = csv_bytes(3, 1, 1, 0)
+    for role in ("auditor", "admin"):
+        user = make_user(role=role, function=None)
+        login(user)
+        assert upload(client, open_item.id, data, "r.csv").status_code == 403
+        assert "Attach a result file" not in client.get(f"/items/{open_item.id}").get_data(as_text=True)
+    client.post("/logout")
+    assert upload(client, open_item.id, data, "r.csv").status_code == 302  # to the login page
+    assert counts(db_session)[0] == 0
+
+    draft = make_item(staff)
+    run = service.attach_evidence(db_session, staff, draft, "r.csv", data)
+    db_session.commit()
+    login(make_user())
+    assert upload(client, draft.id, data, "r.csv").status_code == 404
+    assert client.get(f"/evidence/{run.id}").status_code == 404
+    assert client.get(f"/evidence/{run.id}/original").status_code == 404
+    auditor = make_user(role="auditor", function=None)
+    login(auditor)
+    assert client.get(f"/evidence/{run.id}").status_code == 200
+    assert client.get(f"/evidence/{run.id}/original").status_code == 200
+
+
+def test_a_closed_item_takes_no_more_evidence(client, login, make_user, staff, open_item, db_session):
+    executive = make_user(role="executive")
+    for action in ("escalate", "schedule", "decide", "close"):
+        items.transition(db_session, executive, open_item, action)
+    db_session.commit()
+    login(staff)
+    before = counts(db_session)
+    response = upload(client, open_item.id, csv_bytes(1, 0), "r.csv")
+    assert response.status_code == 409
+    assert "evidence can no longer be attached" in response.get_data(as_text=True)
+    assert counts(db_session) == before
+
+
+def test_download_returns_the_original_bytes_as_an_attachment(client, logged_in, open_item):
+    data = fixture_bytes("inspect-intent-router.eval")
+    run_url = upload(client, open_item.id, data, "2026-11-24_intent-router.eval").headers["Location"]
+    response = client.get(run_url + "/original")
+    assert response.status_code == 200
+    assert response.data == data
+    assert response.mimetype == "application/zip"
+    assert response.headers["Content-Disposition"] == 'attachment; filename=2026-11-24_intent-router.eval'
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_compare_two_runs_of_a_suite_by_tag(client, logged_in, open_item, staff, db_session, make_item):
+    first = service.attach_evidence(db_session, staff, open_item, "a.csv", csv_bytes(8, 2, 4, 0))
+    second = service.attach_evidence(db_session, staff, open_item, "b.csv", csv_bytes(10, 0, 1, 3))
+    other = service.attach_evidence(db_session, staff, open_item, "c.csv", csv_bytes(1, 1, suite="other"))
+    elsewhere = service.attach_evidence(db_session, staff, make_item(staff, status="open"), "d.csv", csv_bytes(1, 1))
+    db_session.commit()
+    page = client.get(f"/items/{open_item.id}/evidence/compare?base={second.id}&head={first.id}")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert f"run #{first.id} → run #{second.id}" in text  # ordered earlier → later
+    assert "1 tag got better, 1 got worse." in text
+    assert "+20.0 points — <strong>better</strong>" in text and "-75.0 points — <strong>worse</strong>" in text
+    assert client.get(f"/items/{open_item.id}/evidence/compare?base={first.id}&head={other.id}").status_code == 400
+    assert client.get(f"/items/{open_item.id}/evidence/compare?base={first.id}&head={elsewhere.id}").status_code == 404
+    bad = client.get(f"/items/{open_item.id}/evidence/compare?base=x")
+    assert bad.status_code == 400 and "Choose two runs to compare" in bad.get_data(as_text=True)
+    detail = client.get(f"/evidence/{second.id}").get_data(as_text=True)
+    assert f"Compare with run #{first.id}" in detail
+
+
+def test_a_decided_item_with_stale_evidence_shows_revalidation_required(client, login, make_user, staff, open_item, db_session):
+    service.attach_evidence(db_session, staff, open_item, "a.csv", csv_bytes(8, 2, 4, 0, version="1.0"))
+    executive = make_user(role="executive")
+    for action in ("escalate", "schedule", "decide"):
+        items.transition(db_session, executive, open_item, action)
+    db_session.commit()
+    login(staff)
+    assert "Revalidation required" not in client.get(f"/items/{open_item.id}").get_data(as_text=True)
+    # the model is updated after the decision: its evidence is stale at once
+    open_item.model_version = "1.1"
+    db_session.commit()
+    page = client.get(f"/items/{open_item.id}").get_data(as_text=True)
+    assert "Revalidation required" in page and "the item is now at 1.1" in page
+
+
+# Query budgets: the same number of statements with one run or many.
+ITEM_PAGE_BUDGET = 8
+INDEX_BUDGET = 6
+RUN_BUDGET = 7
+COMPARE_BUDGET = 8
+
+
+def test_pages_keep_their_query_budget_whatever_the_data_size(app, client, logged_in, staff, open_item, db_session):
+    first = service.attach_evidence(db_session, staff, open_item, "a.csv", csv_bytes(8, 2, 4, 0))
+    second = service.attach_evidence(db_session, staff, open_item, "b.csv", csv_bytes(7, 3, 3, 1))
+    db_session.commit()
+
+    def measure():
+        return {
+            "item": count_statements(app, lambda: client.get(f"/items/{open_item.id}")),
+            "index": count_statements(app, lambda: client.get(f"/items/{open_item.id}/evidence")),
+            "run": count_statements(app, lambda: client.get(f"/evidence/{second.id}")),
+            "compare": count_statements(app, lambda: client.get(
+                f"/items/{open_item.id}/evidence/compare?base={first.id}&head={second.id}")),
+        }
+
+    small = measure()
+    for n in range(30):
+        service.attach_evidence(db_session, staff, open_item, f"r{n}.csv",
+                                csv_bytes(5, n % 4, 2, 1, suite=f"suite-{n % 7}", tags=f"t{n}"))
+    db_session.commit()
+    large = measure()
+    assert small == large
+    assert large["item"] <= ITEM_PAGE_BUDGET
+    assert large["index"] <= INDEX_BUDGET
+    assert large["run"] <= RUN_BUDGET
+    assert large["compare"] <= COMPARE_BUDGET
