@@ -3,7 +3,11 @@ route-by-route security tests."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+
+from forum.evidence import service as evidence
 
 ROLES = ("anonymous", "procurement", "product", "risk", "executive", "auditor", "admin")
 
@@ -21,8 +25,17 @@ def cast(make_user):
     }
 
 
+FIXTURES = Path(__file__).resolve().parent.parent / "evidence" / "fixtures"
+
+
 @pytest.fixture
-def samples(cast, make_item):
-    """Ids to fill URL parameters with: an open item filed by the procurement user."""
+def samples(cast, make_item, db_session):
+    """Ids to fill URL parameters with: an open item filed by the procurement user, with one
+    evidence run attached by that user."""
     item = make_item(cast["procurement"], status="open", title="Sample open item")
-    return {"item_id": item.id}
+    run = evidence.attach_evidence(
+        db_session, cast["procurement"], item, "support-bot.csv",
+        (FIXTURES / "handwritten-support-bot.csv").read_bytes(),
+    )
+    db_session.commit()
+    return {"item_id": item.id, "run_id": run.id}

@@ -32,6 +32,11 @@ ACCESS: dict[str, set[str]] = {
     "items.new": FILERS,
     "items.edit": {"procurement"},
     "items.change_status": FILERS,
+    "evidence.index": LOGGED_IN,
+    "evidence.detail": LOGGED_IN,
+    "evidence.download": LOGGED_IN,
+    "evidence.compare": LOGGED_IN,
+    "evidence.upload": FILERS,
 }
 
 # Routes whose anonymous use is harmless although they are not public pages.
