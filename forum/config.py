@@ -24,6 +24,10 @@ DEFAULTS: dict[str, object] = {
     # Markdown summaries and comments longer than this are refused.
     "MAX_MARKDOWN_LENGTH": 20_000,
     "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+    # The forum area: functions whose position every item needs (comma-separated keys), and the
+    # financial exposure above which escalation is recommended.
+    "REQUIRED_FUNCTIONS": "procurement,product,risk",
+    "ESCALATION_EXPOSURE_THRESHOLD": 250_000,
 }
 
 _BOOL_TRUE = {"1", "true", "yes", "on"}

@@ -2,7 +2,11 @@
 
 from forum.auth.models import OrgFunction, User
 from forum.db import Base
+from forum.forum.models import Comment, Escalation, Position, WeightRating
 from forum.items.models import DecisionItem
 from forum.trail.models import Event, TrailHead
 
-__all__ = ["Base", "DecisionItem", "Event", "OrgFunction", "TrailHead", "User"]
+__all__ = [
+    "Base", "Comment", "DecisionItem", "Escalation", "Event", "OrgFunction", "Position",
+    "TrailHead", "User", "WeightRating",
+]
