@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import functools
+
 import pytest
 from sqlalchemy import func, select
 
+from forum.auth import service as accounts
 from forum.forum import service as forum
 from forum.forum.rubric import RUBRIC
 from forum.trail.models import Event
@@ -29,6 +32,21 @@ def form_scores(total: int) -> dict[str, str]:
 def event_count(session) -> int:
     session.expire_all()
     return session.scalar(select(func.count()).select_from(Event))
+
+
+_real_hash_password = accounts.hash_password
+
+
+@functools.cache
+def _cached_hash(password: str) -> str:
+    return _real_hash_password(password)
+
+
+@pytest.fixture(autouse=True)
+def _one_scrypt_per_password(monkeypatch):
+    """These tests make many accounts with the same password: hash it once (a real scrypt hash,
+    so logging in still checks it), instead of once per account."""
+    monkeypatch.setattr(accounts, "hash_password", _cached_hash)
 
 
 @pytest.fixture
