@@ -369,3 +369,25 @@ def test_item_page_list_and_queue_keep_their_query_budget_whatever_the_data_size
     assert large["item"] <= ITEM_BUDGET
     assert large["list"] <= LIST_BUDGET
     assert large["queue"] <= QUEUE_BUDGET
+
+
+def test_forum_forms_carry_the_csrf_token_and_are_refused_without_it(app_config, people, make_item, db_session):
+    from forum import create_app, db
+    from tests.conftest import PASSWORD, csrf_token_from
+
+    item = make_item(people["procurement"], status="open")
+    protected = create_app(dict(app_config, WTF_CSRF_ENABLED=True))
+    try:
+        client = protected.test_client()
+        token = csrf_token_from(_text(client.get("/login")))
+        client.post("/login", data={"email": people["risk"].email, "password": PASSWORD, "csrf_token": token})
+        page = _text(client.get(f"/items/{item.id}"))
+        for action in ("ratings", "positions", "comments", "escalations"):
+            form = page[page.index(f'action="/items/{item.id}/{action}"'):]
+            assert 'name="csrf_token"' in form[:form.index("</form>")], action
+        assert client.post(f"/items/{item.id}/comments", data={"body": "No token"}).status_code == 400
+        token = csrf_token_from(page)
+        assert client.post(f"/items/{item.id}/comments", data={"body": "With token", "csrf_token": token}).status_code == 302
+        assert [c.body for c in db_session.scalars(select(Comment))] == ["With token"]
+    finally:
+        db.get_engine(protected).dispose()
