@@ -13,6 +13,7 @@ from forum.core import pages, security
 from forum.core.views import bp as core_bp
 from forum.evidence.views import bp as evidence_bp
 from forum.extensions import csrf, login_manager
+from forum.forum.views import bp as forum_bp
 from forum.items.views import bp as items_bp
 
 
@@ -47,4 +48,5 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(auth_bp)
     app.register_blueprint(items_bp)
     app.register_blueprint(evidence_bp)
+    app.register_blueprint(forum_bp)
     return app

@@ -30,6 +30,10 @@ DEFAULTS: dict[str, object] = {
     "EVIDENCE_MAX_BYTES": 20 * 1024 * 1024,
     # What an inspect_ai .eval archive may unpack to (its members are decompressed under this cap).
     "EVIDENCE_MAX_UNPACKED_BYTES": 200 * 1024 * 1024,
+    # The forum area: functions whose position every item needs (comma-separated keys), and the
+    # financial exposure above which escalation is recommended.
+    "REQUIRED_FUNCTIONS": "procurement,product,risk",
+    "ESCALATION_EXPOSURE_THRESHOLD": 250_000,
 }
 
 _BOOL_TRUE = {"1", "true", "yes", "on"}

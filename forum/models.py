@@ -3,7 +3,11 @@
 from forum.auth.models import OrgFunction, User
 from forum.db import Base
 from forum.evidence.models import EvidenceRun
+from forum.forum.models import Comment, Escalation, Position, WeightRating
 from forum.items.models import DecisionItem
 from forum.trail.models import Event, TrailHead
 
-__all__ = ["Base", "DecisionItem", "EvidenceRun", "Event", "OrgFunction", "TrailHead", "User"]
+__all__ = [
+    "Base", "Comment", "DecisionItem", "Escalation", "EvidenceRun", "Event", "OrgFunction",
+    "Position", "TrailHead", "User", "WeightRating",
+]

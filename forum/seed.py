@@ -29,6 +29,8 @@ from forum.auth.models import User
 from forum.config import PROJECT_ROOT
 from forum.errors import DomainError
 from forum.evidence import seed as demo_evidence
+from forum.forum import demo as forum_demo
+from forum.forum import service as forum
 from forum.items import service as items
 from forum.items.models import DecisionItem
 from forum.trail.models import Event
@@ -100,6 +102,7 @@ def load_demo(session: Session, path: Path | None = None) -> str:
     setup_steps = len(steps)
     for number, entry in enumerate(spec["items"], start=1):
         steps.extend(_item_steps(session, number, entry, users, counts, len(steps), now))
+    steps += [_Step(at, len(steps) + n, label, run) for n, (at, label, run) in enumerate(forum_demo.demo_steps(session, users))]
     if any(step.at <= setup_at for step in steps[setup_steps:]):
         raise SeedError(f"{path.name}: setup_days_ago must lie before the oldest item's days_ago")
 
@@ -203,6 +206,10 @@ def _item_steps(session: Session, number: int, entry: dict, users: dict, counts:
 def _transition(session, state, users, email, action, note, label) -> Callable[[], None]:
     def run() -> None:
         item: DecisionItem = state["item"]
+        if action == "escalate":  # with its Escalation record, as the escalate form does
+            forum.escalate(session, _user(users, email, label), item, note, forum.ForumSettings(),
+                           expected_version=item.version)
+            return
         items.transition(session, _user(users, email, label), item, action,
                          expected_version=item.version, note=note)
 

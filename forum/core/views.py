@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, render_template
+from flask import Blueprint, current_app, jsonify, render_template
 from flask_login import current_user, login_required
 from sqlalchemy import text
 
 from forum import db
+from forum.forum import service as forum
 from forum.items import service as items
 from forum.items.service import ItemFilters
 
@@ -23,7 +24,9 @@ def home():
         items.list_items(session, current_user, ItemFilters(mine=True), 1, 8)
         if current_user.can_file_items else None
     )
-    return render_template("home.html", counts=counts, recent=recent, mine=mine)
+    shown = recent.items + (mine.items if mine else [])
+    weighings = forum.weigh(session, shown, forum.ForumSettings.from_config(current_app.config))
+    return render_template("home.html", counts=counts, recent=recent, mine=mine, weighings=weighings)
 
 
 @bp.get("/healthz")

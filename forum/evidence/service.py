@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -20,6 +20,9 @@ from forum.errors import Conflict, DomainError, NotFound, PermissionDenied
 from forum.evidence import gates
 from forum.evidence.models import EvidenceRun
 from forum.evidence.parsers import FORMAT_LABELS, Limits, ParseError, parse
+from forum.forum.models import WeightRating
+from forum.forum.rubric import RUBRIC
+from forum.forum.service import register_escalation_rule
 from forum.items.models import DecisionItem
 from forum.items.service import can_view
 from forum.trail.service import record
@@ -51,16 +54,34 @@ class EvidenceRefused(DomainError):
 
 # ------------------------------------------------------------------------------------- tiers
 def item_tier(session: Session, item: DecisionItem) -> str | None:
-    """The item's strategic-weight tier (tactical / operational / strategic), or None when it has
-    none yet. The weight area provides it; until it is wired this returns None, which the gates
-    treat as the default tier of thresholds.json."""
-    return None
+    """The item's strategic-weight tier (tactical / operational / strategic) from the forum's
+    current ratings, or None before any rating (the gates then use thresholds.json's default)."""
+    return item_tiers(session, [item])[item.id]
 
 
 def item_tiers(session: Session, items: Iterable[DecisionItem]) -> dict[int, str | None]:
-    """Tiers for several items. Goes through item_tier one item at a time: keep item_tier cheap
-    (or replace this with one bulk query) when wiring it."""
-    return {item.id: item_tier(session, item) for item in items}
+    """Tiers of several items in one query: the highest tier any current rating gives."""
+    ids = [item.id for item in items]
+    totals: dict[int, list[int]] = {item_id: [] for item_id in ids}
+    if ids:
+        for item_id, total in session.execute(
+            select(WeightRating.item_id, WeightRating.total).where(WeightRating.item_id.in_(ids))
+        ):
+            totals[item_id].append(total)
+    tiers = {item_id: RUBRIC.item_tier(values) for item_id, values in totals.items()}
+    return {item_id: (tier.key if tier is not None else None) for item_id, tier in tiers.items()}
+
+
+def _failing_gates_rule(session: Session, items: Sequence[DecisionItem]) -> dict[int, str]:
+    """The forum's escalation rule "an evidence gate failing" (DESIGN.md section 5)."""
+    failing = failing_gates_of(session, items)
+    return {
+        item_id: "Evidence gate failing: " + ", ".join(gates.GATE_LABELS[key].lower() for key in keys)
+        for item_id, keys in failing.items() if keys
+    }
+
+
+register_escalation_rule("evidence", _failing_gates_rule)
 
 
 # ------------------------------------------------------------------------------- permissions
@@ -232,23 +253,31 @@ def view_of(session: Session, run: EvidenceRun, item: DecisionItem) -> RunView:
 
 def failing_gates_for(session: Session, item_ids: Iterable[int]) -> dict[int, list[str]]:
     """For each item, the keys of the gates that fail now on the latest run of each of its suites
-    (coverage is a warning, never a failure). Items without failing gates map to []. Two queries
-    whatever the number of items and runs, plus item_tier per item."""
+    (coverage is a warning, never a failure). Items without failing gates map to []. Three
+    queries whatever the number of items and runs."""
     ids = sorted(set(item_ids))
     if not ids:
         return {}
-    items = {i.id: i for i in session.scalars(select(DecisionItem).where(DecisionItem.id.in_(ids)))}
+    items = list(session.scalars(select(DecisionItem).where(DecisionItem.id.in_(ids))))
+    return failing_gates_of(session, items)
+
+
+def failing_gates_of(session: Session, items: Sequence[DecisionItem]) -> dict[int, list[str]]:
+    """failing_gates_for, for items already loaded: two queries (latest runs, tiers)."""
+    by_id = {item.id: item for item in items}
+    if not by_id:
+        return {}
     latest = (
         select(func.max(EvidenceRun.id).label("id"))
-        .where(EvidenceRun.item_id.in_(ids)).group_by(EvidenceRun.item_id, EvidenceRun.suite)
+        .where(EvidenceRun.item_id.in_(list(by_id))).group_by(EvidenceRun.item_id, EvidenceRun.suite)
         .scalar_subquery()
     )
     runs = session.scalars(select(EvidenceRun).where(EvidenceRun.id.in_(latest)))
-    tiers = item_tiers(session, items.values())
+    tiers = item_tiers(session, by_id.values())
     now = clock.now()
-    found: dict[int, list[str]] = {item_id: [] for item_id in ids}
+    found: dict[int, list[str]] = {item_id: [] for item_id in by_id}
     for run in runs:
-        item = items[run.item_id]
+        item = by_id[run.item_id]
         for gate in recheck(run, item, tiers.get(item.id), now):
             if gate.status == "fail" and gate.key not in found[item.id]:
                 found[item.id].append(gate.key)

@@ -3,6 +3,7 @@ from wtforms import DateField, HiddenField, IntegerField, SelectField, StringFie
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from forum.core.forms import choices
+from forum.forum.forms import WeightFilterForm
 from forum.items.models import CATEGORIES, STATUSES
 from forum.items.service import MAX_EXPOSURE, MAX_SUMMARY, MAX_TITLE
 
@@ -43,8 +44,9 @@ class TransitionForm(FlaskForm):
     version = HiddenField(validators=[DataRequired()])
 
 
-class ItemFilterForm(FlaskForm):
-    """The item list's filters, read from the query string."""
+class ItemFilterForm(WeightFilterForm):
+    """The item list's filters, read from the query string (with the forum's tier, divergence
+    and still-to-weigh-in filters)."""
 
     class Meta:
         csrf = False

@@ -18,6 +18,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from forum import clock
 from forum.auth.models import OrgFunction, User
 from forum.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from forum.forum.queries import weight_conditions
 from forum.items.models import CATEGORIES, STATUSES, DecisionItem
 from forum.trail.service import record
 
@@ -282,6 +283,11 @@ class ItemFilters:
     function: str = ""
     category: str = ""
     mine: bool = False
+    # The forum area's filters (forum.forum.queries): derived tier (or "unrated"), weight
+    # divergence, and a function that has not yet both rated and taken a position.
+    tier: str = ""
+    divergent: bool = False
+    awaiting: str = ""
 
 
 @dataclass
@@ -323,6 +329,7 @@ def list_items(
         conditions.append(DecisionItem.function_key == filters.function)
     if filters.mine:
         conditions.append(DecisionItem.filer_id == viewer.id)
+    conditions.extend(weight_conditions(filters.tier, filters.divergent, filters.awaiting))
     total = session.scalar(select(func.count()).select_from(DecisionItem).where(*conditions)) or 0
     pages = max(1, math.ceil(total / per_page))
     page = min(max(1, page), pages)

@@ -10,11 +10,16 @@ from forum.auth.service import list_functions
 from forum.core.forms import choices
 from forum.core.pages import roles_required
 from forum.errors import Conflict, DomainError, NotFound, ValidationError
+from forum.forum import service as forum
 from forum.items import history, panels, service
 from forum.items.forms import ItemFilterForm, ItemForm, TransitionForm
 from forum.items.service import ItemData, ItemFilters
 
 bp = Blueprint("items", __name__, url_prefix="/items")
+
+#: Lifecycle actions that another area performs through its own form, not the item page's
+#: status buttons: escalation needs a reason and an Escalation record (forum area).
+OWN_FORM_ACTIONS = {"escalate"}
 
 
 def _function_choices(session) -> list[tuple[str, str]]:
@@ -56,7 +61,9 @@ def _load(item_id: int):
 def index():
     session = db.session()
     form = ItemFilterForm(request.args)
-    form.function.choices = choices([("", "Any function"), *_function_choices(session)])
+    functions = [("", "Any function"), *_function_choices(session)]
+    form.function.choices = choices(functions)
+    form.awaiting.choices = choices(functions)
     status = 200
     if request.args and not form.validate():
         status = 400
@@ -67,6 +74,8 @@ def index():
         filters = ItemFilters(
             status=form.status.data or "", function=form.function.data or "",
             category=form.category.data or "", mine=request.args.get("mine") == "1",
+            tier=form.tier.data or "", divergent=bool(form.divergent.data),
+            awaiting=form.awaiting.data or "",
         )
     page_number = request.args.get("page", "1")
     page_number = int(page_number) if page_number.isdigit() else 1
@@ -78,9 +87,10 @@ def index():
         abort(400, description=error.reason)
     query = {k: v for k, v in request.args.items() if k != "page" and v}
     everyone_query = {k: v for k, v in query.items() if k != "mine"}
+    weighings = forum.weigh(session, page.items, forum.ForumSettings.from_config(current_app.config))
     return render_template(
         "items/list.html", page=page, form=form, filters=filters, query=query,
-        everyone_query=everyone_query,
+        everyone_query=everyone_query, weighings=weighings,
     ), status
 
 
@@ -110,19 +120,24 @@ def new():
 @bp.get("/<int:item_id>")
 @login_required
 def detail(item_id: int):
-    return _render_detail(db.session(), _load(item_id))
+    return render_detail(db.session(), _load(item_id))
 
 
-def _render_detail(session, item, status: int = 200):
+def render_detail(session, item, status: int = 200, **context):
+    """The item page with ``status``; ``context`` reaches the template and its panels (another
+    area's form with its errors, for instance)."""
     events = history.for_item(session, item)
-    transitions = service.available_transitions(current_user, item)
+    transitions = [
+        spec for spec in service.available_transitions(current_user, item)
+        if spec.action not in OWN_FORM_ACTIONS
+    ]
     forms = {}
     for spec in transitions:
         forms[spec.action] = TransitionForm(formdata=None, action=spec.action, version=item.version)
     return render_template(
         "items/detail.html", item=item, events=events, transitions=transitions, forms=forms,
         can_edit=service.can_edit(current_user, item),
-        panels=panels.build_all(session, current_user, item),
+        panels=panels.build_all(session, current_user, item), **context,
     ), status
 
 
@@ -186,11 +201,13 @@ def change_status(item_id: int):
     spec = service.TRANSITIONS.get(form.action.data)
     if spec is None or spec.by not in ("filer", "member"):
         abort(400, description=f"Unknown action {form.action.data!r}.")
+    if spec.action in OWN_FORM_ACTIONS:
+        abort(400, description=f"{spec.label} with its own form on the item page: it needs a reason.")
     try:
         service.transition(session, current_user, item, form.action.data, int(form.version.data))
     except DomainError as error:
         session.rollback()
         flash(error.reason, "error")
-        return _render_detail(session, _load(item_id), status=error.status)
+        return render_detail(session, _load(item_id), status=error.status)
     flash(f"{spec.label}: the item is now {item.status_label.lower()}.", "success")
     return redirect(url_for("items.detail", item_id=item.id))

@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import event, func, select
 
 from forum import db
+from tests.budgets import BUDGETS, count_statements
 from forum.items.models import DecisionItem
 from forum.trail.models import Event
 
@@ -166,15 +167,19 @@ def test_only_the_filer_edits_an_open_item(client, make_user, make_item, login, 
     assert db_session.get(DecisionItem, item.id).title == "Open for all to see"
 
 
-def test_another_staff_member_may_escalate_an_open_item(client, make_user, make_item, login, db_session):
+def test_escalation_is_not_posted_through_the_status_buttons(client, make_user, make_item, login, db_session):
+    """Escalating needs a reason: it has its own form (tests/forum/test_pages.py)."""
     owner = make_user()
     other = make_user(function="risk")
     item = make_item(owner, status="open")
     login(other)
+    before = event_count(db_session)
     response = client.post(f"/items/{item.id}/status", data={"action": "escalate", "version": str(item.version)})
-    assert response.status_code == 302
+    assert response.status_code == 400
+    assert "needs a reason" in response.get_data(as_text=True)
     db_session.expire_all()
-    assert db_session.get(DecisionItem, item.id).status == "escalated"
+    assert db_session.get(DecisionItem, item.id).status == "open"
+    assert event_count(db_session) == before
 
 
 @pytest.mark.parametrize("role", ["auditor", "admin"])
@@ -252,25 +257,9 @@ def test_missing_page_uses_the_layout(client, staff):
     assert "Not found" in text and "Decision Forum" in text
 
 
-def count_statements(app, fn):
-    engine = db.get_engine(app)
-    statements = []
-
-    def on_execute(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", on_execute)
-    try:
-        fn()
-    finally:
-        event.remove(engine, "before_cursor_execute", on_execute)
-    return len(statements)
-
-
-# Query budget: the list, detail and home pages issue this many statements whatever the data size.
-LIST_BUDGET = 6
-DETAIL_BUDGET = 6
-HOME_BUDGET = 8
+LIST_BUDGET = BUDGETS["items.index"]
+DETAIL_BUDGET = BUDGETS["items.detail"]
+HOME_BUDGET = BUDGETS["core.home"]
 
 
 def test_pages_keep_their_query_budget_whatever_the_data_size(app, client, staff, make_item, db_session):

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from forum.evidence import service as evidence
+from forum.forum import service as forum
 
 ROLES = ("anonymous", "procurement", "product", "risk", "executive", "auditor", "admin")
 
@@ -31,11 +32,12 @@ FIXTURES = Path(__file__).resolve().parent.parent / "evidence" / "fixtures"
 @pytest.fixture
 def samples(cast, make_item, db_session):
     """Ids to fill URL parameters with: an open item filed by the procurement user, with one
-    evidence run attached by that user."""
+    evidence run and one comment by that user."""
     item = make_item(cast["procurement"], status="open", title="Sample open item")
     run = evidence.attach_evidence(
         db_session, cast["procurement"], item, "support-bot.csv",
         (FIXTURES / "handwritten-support-bot.csv").read_bytes(),
     )
+    comment = forum.add_comment(db_session, cast["procurement"], item, "A sample comment.")
     db_session.commit()
-    return {"item_id": item.id, "run_id": run.id}
+    return {"item_id": item.id, "run_id": run.id, "comment_id": comment.id}

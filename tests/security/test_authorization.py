@@ -37,6 +37,12 @@ ACCESS: dict[str, set[str]] = {
     "evidence.download": LOGGED_IN,
     "evidence.compare": LOGGED_IN,
     "evidence.upload": FILERS,
+    "forum.rate": FILERS,  # members of a function: every staff user and the cast's executive
+    "forum.take_position": FILERS,
+    "forum.comment": FILERS,
+    "forum.edit_comment": {"procurement"},  # the comment's author
+    "forum.escalate": FILERS,
+    "forum.queue": LOGGED_IN,
 }
 
 # Routes whose anonymous use is harmless although they are not public pages.

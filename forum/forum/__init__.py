@@ -1,0 +1,1 @@
+"""The cross-functional forum on an item: weight ratings, positions, discussion, escalation."""

@@ -1,0 +1,71 @@
+"""SQL conditions on decision items for the forum's filters: tier, weight divergence, and the
+function still to weigh in. Used by the item list (forum.items.service.list_items) and by the
+escalation queue, so both filter alike.
+
+This module imports only models and the rubric, so the items area can use it without an import
+cycle (the forum service imports the items service, not the other way round).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, and_, exists, false, func, or_, select
+
+from forum.errors import ValidationError
+from forum.forum.models import Position, WeightRating
+from forum.forum.rubric import RUBRIC, Rubric
+from forum.items.models import DecisionItem
+
+UNRATED = "unrated"
+
+
+def _totals(aggregate):
+    return (
+        select(aggregate(WeightRating.total))
+        .where(WeightRating.item_id == DecisionItem.id)
+        .scalar_subquery()
+    )
+
+
+def tier_condition(tier: str, rubric: Rubric = RUBRIC) -> ColumnElement[bool]:
+    """Items whose derived tier is ``tier`` (the tier of their highest current total), or that
+    have no rating yet for ``unrated``."""
+    if tier == UNRATED:
+        return ~exists().where(WeightRating.item_id == DecisionItem.id)
+    if rubric.tier(tier) is None:
+        known = ", ".join([t.key for t in rubric.tiers] + [UNRATED])
+        raise ValidationError(f"Unknown tier {tier!r}; choose one of: {known}.", "tier")
+    low, high = rubric.tier_range(tier)
+    highest = _totals(func.max)
+    return highest >= low if high is None else and_(highest >= low, highest < high)
+
+
+def divergence_condition(rubric: Rubric = RUBRIC) -> ColumnElement[bool]:
+    """Items whose current ratings fall on both sides of at least one tier threshold."""
+    lowest, highest = _totals(func.min), _totals(func.max)
+    thresholds = [t.min_total for t in rubric.tiers[1:]]
+    if not thresholds:
+        return false()
+    return or_(*(and_(lowest < t, highest >= t) for t in thresholds))
+
+
+def awaiting_condition(function_key: str) -> ColumnElement[bool]:
+    """Items on which ``function_key`` has not weighed in fully: no current rating from it, or no
+    position from it."""
+    rated = exists().where(
+        WeightRating.item_id == DecisionItem.id, WeightRating.function_key == function_key
+    )
+    positioned = exists().where(
+        Position.item_id == DecisionItem.id, Position.function_key == function_key
+    )
+    return or_(~rated, ~positioned)
+
+
+def weight_conditions(tier: str = "", divergent: bool = False, awaiting: str = "") -> list:
+    conditions = []
+    if tier:
+        conditions.append(tier_condition(tier))
+    if divergent:
+        conditions.append(divergence_condition())
+    if awaiting:
+        conditions.append(awaiting_condition(awaiting))
+    return conditions

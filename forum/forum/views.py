@@ -1,0 +1,242 @@
+"""The forum's pages: its panel on the item page, the forms it posts, and the escalation queue.
+
+Each form posts to its own route and redirects back to the item with a flash; when the input is
+refused the item page is rendered again with the form's errors and the error's status.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from forum import db
+from forum.auth.service import list_functions
+from forum.core.forms import choices
+from forum.core.pages import roles_required
+from forum.errors import DomainError, NotFound, ValidationError
+from forum.forum import history  # noqa: F401  (registers the forum's history describers)
+from forum.forum import service
+from forum.forum.forms import CommentForm, EscalationForm, PositionForm, QueueFilterForm, RatingForm
+from forum.forum.models import STANCES
+from forum.forum.rubric import RUBRIC
+from forum.items import panels
+from forum.items import service as items
+from forum.items.views import render_detail
+
+bp = Blueprint("forum", __name__)
+
+PANEL_TEMPLATE = "forum/panel.html"
+
+
+def _settings() -> service.ForumSettings:
+    return service.ForumSettings.from_config(current_app.config)
+
+
+def _item(item_id: int):
+    try:
+        return items.get_item(db.session(), current_user, item_id)
+    except NotFound as error:
+        abort(404, description=error.reason)
+
+
+def function_required(view):
+    """Staff and executives who belong to a function (ratings and positions are per function)."""
+
+    @functools.wraps(view)
+    @roles_required("staff", "executive")
+    def wrapper(*args, **kwargs):
+        if not service.can_weigh(current_user):
+            abort(403, description="Ratings and positions are taken per function, and your "
+                                   "account belongs to no function.")
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+# ---------------------------------------------------------------------------------- the panel
+def _rating_values(forum: service.ItemForum, function_key: str | None) -> dict:
+    current = next((r for r in forum.ratings if r.function_key == function_key), None)
+    if current is None:
+        return {}
+    return {f"score_{k}": v for k, v in current.scores.items()} | {"reason": current.reason}
+
+
+def _position_values(forum: service.ItemForum, function_key: str | None) -> dict:
+    current = next((p for p in forum.positions if p.function_key == function_key), None)
+    return {"stance": current.stance, "rationale": current.rationale} if current else {}
+
+
+def build_panel(session, viewer, item) -> dict:
+    """The forum section of the item page (see forum.items.panels)."""
+    settings = _settings()
+    forum = service.item_forum(session, item, settings, request.args.get("comments", type=int))
+    forms = {}
+    if service.can_weigh(viewer) and item.status in service.WEIGHING_STATUSES:
+        forms["rating"] = RatingForm(formdata=None, data=_rating_values(forum, viewer.function_key))
+        forms["position"] = PositionForm(formdata=None, data=_position_values(forum, viewer.function_key))
+    if service.can_discuss(viewer) and item.status in service.DISCUSSION_STATUSES:
+        forms["comment"] = CommentForm(formdata=None)
+    if item.status == "open" and items.may_perform(viewer, item, items.TRANSITIONS["escalate"]):
+        forms["escalation"] = EscalationForm(formdata=None, data={"version": str(item.version)})
+    editable = {c.id for c in forum.comments.items if service.can_edit_comment(viewer, item, c)}
+    return {
+        "forum": forum, "w": forum.weighing, "forms": forms, "rubric": RUBRIC, "stances": STANCES,
+        "editable": editable, "rated": {r.function_key: r for r in forum.ratings},
+    }
+
+
+panels.register(panels.Panel(key="forum", template=PANEL_TEMPLATE, build=build_panel, order=10))
+
+
+# ------------------------------------------------------------------------------ the actions
+def _refused(session, item_id: int, name: str, form, error: DomainError | None = None):
+    """Render the item page again with ``form`` (and its errors) in place of the blank one."""
+    status = 400
+    if error is not None:
+        session.rollback()
+        status = error.status
+        shown_in_form = error.field and error.field in form and error.field != "version"
+        target = form[error.field] if shown_in_form else None
+        if target is not None:
+            target.errors = [*target.errors, error.reason]
+        else:
+            flash(error.reason, "error")
+    return render_detail(session, _item(item_id), status=status, forum_forms={name: form})
+
+
+def _back(item, anchor: str, message: str, category: str = "success"):
+    flash(message, category)
+    return redirect(url_for("items.detail", item_id=item.id, _anchor=anchor))
+
+
+@bp.post("/items/<int:item_id>/ratings")
+@function_required
+def rate(item_id: int):
+    session = db.session()
+    item = _item(item_id)
+    form = RatingForm()
+    if not form.validate_on_submit():
+        return _refused(session, item_id, "rating", form)
+    data = service.RatingData(scores=form.scores(), reason=form.reason.data or "")
+    try:
+        rating = service.rate(session, current_user, item, data)
+    except DomainError as error:
+        return _refused(session, item_id, "rating", form, error)
+    if rating is None:
+        return _back(item, "weight", "Your function's rating is unchanged.", "info")
+    tier = RUBRIC.tier_for(rating.total)
+    return _back(item, "weight", f"Rating saved for {current_user.function_label}: "
+                                 f"{rating.total} of {RUBRIC.max_total}, {tier.label.lower()}.")
+
+
+@bp.post("/items/<int:item_id>/positions")
+@function_required
+def take_position(item_id: int):
+    session = db.session()
+    item = _item(item_id)
+    form = PositionForm()
+    if not form.validate_on_submit():
+        return _refused(session, item_id, "position", form)
+    data = service.PositionData(stance=form.stance.data, rationale=form.rationale.data or "")
+    try:
+        position = service.take_position(session, current_user, item, data)
+    except DomainError as error:
+        return _refused(session, item_id, "position", form, error)
+    if position is None:
+        return _back(item, "positions", "Your function's position is unchanged.", "info")
+    return _back(item, "positions", f"Position saved for {current_user.function_label}: "
+                                    f"{position.stance_label.lower()}.")
+
+
+@bp.post("/items/<int:item_id>/comments")
+@roles_required("staff", "executive")
+def comment(item_id: int):
+    session = db.session()
+    item = _item(item_id)
+    form = CommentForm()
+    if not form.validate_on_submit():
+        return _refused(session, item_id, "comment", form)
+    try:
+        added = service.add_comment(session, current_user, item, form.body.data or "")
+    except DomainError as error:
+        return _refused(session, item_id, "comment", form, error)
+    flash("Comment added.", "success")
+    return redirect(url_for("items.detail", item_id=item.id, _anchor=f"comment-{added.id}"))
+
+
+@bp.route("/items/<int:item_id>/comments/<int:comment_id>/edit", methods=["GET", "POST"])
+@roles_required("staff", "executive")
+def edit_comment(item_id: int, comment_id: int):
+    session = db.session()
+    item = _item(item_id)
+    try:
+        found = service.get_comment(session, item, comment_id)
+    except NotFound as error:
+        abort(404, description=error.reason)
+    if found.author_id != current_user.id:
+        abort(403, description="Only the author of a comment can edit it.")
+    form = CommentForm(data={"body": found.body} if request.method == "GET" else None)
+    status = 200
+    if form.validate_on_submit():
+        try:
+            changed = service.edit_comment(session, current_user, item, found, form.body.data or "")
+        except DomainError as error:
+            session.rollback()
+            status = error.status
+            if error.field == "body":
+                form.body.errors = [*form.body.errors, error.reason]
+            else:
+                flash(error.reason, "error")
+        else:
+            flash("Comment saved; its earlier text stays in the item's history." if changed
+                  else "Nothing changed.", "success" if changed else "info")
+            return redirect(url_for("items.detail", item_id=item.id, _anchor=f"comment-{found.id}"))
+    elif request.method == "POST":
+        status = 400
+    return render_template("forum/comment_edit.html", item=item, comment=found, form=form), status
+
+
+@bp.post("/items/<int:item_id>/escalations")
+@roles_required("staff", "executive")
+def escalate(item_id: int):
+    session = db.session()
+    item = _item(item_id)
+    form = EscalationForm()
+    if not form.validate_on_submit():
+        return _refused(session, item_id, "escalation", form)
+    try:
+        service.escalate(session, current_user, item, form.reason.data or "", _settings(),
+                         expected_version=int(form.version.data))
+    except DomainError as error:
+        return _refused(session, item_id, "escalation", form, error)
+    return _back(item, "escalation", "Escalated: the item is now in the executives' queue.")
+
+
+# ---------------------------------------------------------------------------------- the queue
+@bp.get("/escalations")
+@login_required
+def queue():
+    session = db.session()
+    form = QueueFilterForm(request.args)
+    form.awaiting.choices = choices([("", "Any function"), *((f.key, f.label) for f in list_functions(session))])
+    status, filters = 200, service.QueueFilters()
+    if request.args and not form.validate():
+        status = 400
+        problems = "; ".join(f"{form[name].label.text}: {errs[0]}" for name, errs in form.errors.items())
+        flash(f"Filter ignored — {problems}", "error")
+    else:
+        filters = service.QueueFilters(
+            tier=form.tier.data or "", divergent=bool(form.divergent.data),
+            awaiting=form.awaiting.data or "", status=form.status.data or "",
+        )
+    page_number = request.args.get("page", 1, type=int)
+    try:
+        page = service.escalation_queue(
+            session, filters, _settings(), page_number, current_app.config["ITEMS_PER_PAGE"]
+        )
+    except ValidationError as error:
+        abort(400, description=error.reason)
+    query = {k: v for k, v in request.args.items() if k != "page" and v}
+    return render_template("forum/queue.html", page=page, form=form, query=query), status
