@@ -1,8 +1,8 @@
 """Every area's models, imported in one place so that the metadata is complete (Alembic, tests)."""
 
-from forum.auth.models import OrgFunction, User
+from forum.auth.models import OrgFunction, SetPasswordLink, User
 from forum.db import Base
 from forum.items.models import DecisionItem
 from forum.trail.models import Event, TrailHead
 
-__all__ = ["Base", "DecisionItem", "Event", "OrgFunction", "TrailHead", "User"]
+__all__ = ["Base", "DecisionItem", "Event", "OrgFunction", "SetPasswordLink", "TrailHead", "User"]
