@@ -220,3 +220,26 @@ def test_a_weak_password_on_the_link_page_is_refused_and_the_link_kept(client, i
     assert message in response.get_data(as_text=True)
     assert client.get(f"/set-password/{invitation.token}").status_code == 200
     assert last_event(db_session).kind == "user.created"
+
+
+def test_the_settings_and_admin_forms_carry_their_csrf_token(app_config, make_user):
+    from forum import create_app, db
+    from tests.conftest import csrf_token_from
+
+    protected = create_app(dict(app_config, WTF_CSRF_ENABLED=True))
+    try:
+        admin = make_user("admin", function=None)
+        client = protected.test_client()
+        token = csrf_token_from(client.get("/login").get_data(as_text=True))
+        client.post("/login", data={"email": admin.email, "password": PASSWORD, "csrf_token": token})
+        assert client.post("/settings/profile", data={"display_name": "No Token"}).status_code == 400
+        token = csrf_token_from(client.get("/settings").get_data(as_text=True))
+        assert client.post("/settings/profile", data={"display_name": "With Token", "csrf_token": token}).status_code == 302
+        token = csrf_token_from(client.get("/admin/users/new").get_data(as_text=True))
+        created = client.post("/admin/users/new", data={"email": "t@example.com", "display_name": "T",
+                                                        "role": "auditor", "csrf_token": token})
+        assert created.status_code == 201
+        token = csrf_token_from(client.get(f"/admin/users/{admin.id}").get_data(as_text=True))
+        assert client.post(f"/admin/users/{admin.id}/link", data={"csrf_token": token}).status_code == 200
+    finally:
+        db.get_engine(protected).dispose()
