@@ -7,7 +7,6 @@ from click.testing import CliRunner
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from forum import seed
 from forum.auth import service as accounts
 from forum.auth.models import OrgFunction, User
 from forum.cli import main
@@ -133,9 +132,3 @@ def test_users_create_enforces_the_password_policy(cli, read):
     assert common.exit_code == 1 and "commonly used passwords" in common.output
     assert read(lambda s: accounts.get_user_by_email(s, "ada@example.com")) is None
 
-
-def test_the_demo_accounts_keep_their_short_demo_password(cli, read):
-    cli("db", "upgrade")
-    cli("seed")
-    assert len(seed.DEMO_PASSWORD) < 12
-    assert read(lambda s: accounts.authenticate(s, "admin@example.com", seed.DEMO_PASSWORD).role) == "admin"
