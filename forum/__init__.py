@@ -7,6 +7,7 @@ from pathlib import Path
 from flask import Flask
 
 from forum import db
+from forum.admin.views import bp as admin_bp
 from forum.auth.views import bp as auth_bp
 from forum.config import PROJECT_ROOT, instance_secret_key, load_settings
 from forum.core import pages, security
@@ -49,4 +50,5 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(items_bp)
     app.register_blueprint(evidence_bp)
     app.register_blueprint(forum_bp)
+    app.register_blueprint(admin_bp)
     return app

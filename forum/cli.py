@@ -1,4 +1,4 @@
-"""The `forum` command: demo, db, seed, users, trail (plus Flask's run, shell and routes)."""
+"""The `forum` command: init, demo, db, seed, users, trail (plus Flask's run, shell and routes)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from werkzeug.serving import run_simple
 from sqlalchemy import func, inspect, select
 
 from forum import create_app, db, seed
+from forum.auth import passwords
 from forum.auth import service as accounts
 from forum.auth.models import ROLES, User
 from forum.errors import DomainError
@@ -97,6 +98,54 @@ def _database_is_new() -> bool:
         return not session.scalar(select(func.count()).select_from(User))
 
 
+# ---------------------------------------------------------------------------------- first run
+@main.command("init")
+@click.option("--email", required=True, help="The first administrator's e-mail address.")
+@click.option("--name", "display_name", required=True, help="The first administrator's display name.")
+@click.option("--password-env", default=None, metavar="VAR",
+              help="Read the password from this environment variable instead of prompting "
+                   "(for automated installs).")
+@with_appcontext
+def init(email: str, display_name: str, password_env: str | None) -> None:
+    """Set up a real install: migrate an empty database, create the default functions and the
+    first administrator. Refuses a database that already has users (e.g. the demo)."""
+    if not _database_is_new():
+        _fail("The database already has users: `forum init` only sets up an empty database. "
+              "Use the admin pages or `forum users create` to add accounts.")
+    password = _password(password_env)
+    try:
+        passwords.check(password)
+    except DomainError as error:
+        _fail(f"Not initialised: {error.reason}")
+    alembic_command.upgrade(alembic_config(_url()), "head")
+    try:
+        with db.session_scope(current_app) as session:
+            if session.scalar(select(func.count()).select_from(User)):  # someone was faster
+                raise DomainError("The database already has users.")
+            created = []
+            for key, label in accounts.DEFAULT_FUNCTIONS:
+                if accounts.get_function(session, key) is None:
+                    accounts.create_function(session, None, key, label)
+                    created.append(key)
+            admin = accounts.create_user(session, None, accounts.NewUser(
+                email=email, display_name=display_name, role="admin", password=password))
+            click.echo(f"Database at head; functions created: {', '.join(created) or 'none'}.")
+            click.echo(f"Administrator {admin.email} created. Log in and add the other accounts "
+                       "under Admin → Users.")
+    except DomainError as error:
+        _fail(f"Not initialised: {error.reason}")
+
+
+def _password(password_env: str | None) -> str:
+    """The password from the environment variable ``password_env``, else from a prompt."""
+    if password_env:
+        password = os.environ.get(password_env, "")
+        if not password:
+            _fail(f"The environment variable {password_env} is empty or not set.")
+        return password
+    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
 # ---------------------------------------------------------------------------------------- demo
 @main.command("seed")
 @click.option("--force", is_flag=True, help="Load the demo data even if the database has users.")
@@ -155,13 +204,8 @@ def users_group() -> None:
               help="Read the password from this environment variable instead of prompting.")
 @with_appcontext
 def users_create(email, display_name, role, function_key, password_env) -> None:
-    """Create an account (the password is asked for at a prompt)."""
-    if password_env:
-        password = os.environ.get(password_env, "")
-        if not password:
-            _fail(f"The environment variable {password_env} is empty or not set.")
-    else:
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    """Create an account (the password is asked for at a prompt; the password policy applies)."""
+    password = _password(password_env)
     try:
         with db.session_scope(current_app) as session:
             user = accounts.create_user(

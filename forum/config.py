@@ -20,6 +20,10 @@ DEFAULTS: dict[str, object] = {
     "SECRET_KEY": "",
     "INSTANCE_PATH": str(PROJECT_ROOT / "instance"),
     "ITEMS_PER_PAGE": 20,
+    # Page size of the administrators' user list.
+    "USERS_PER_PAGE": 25,
+    # How long a one-time set-password link (made for a new account, or on request) stays valid.
+    "SET_PASSWORD_TTL_HOURS": 72,
     "SESSION_COOKIE_SECURE": False,
     # Markdown summaries and comments longer than this are refused.
     "MAX_MARKDOWN_LENGTH": 20_000,

@@ -1,6 +1,6 @@
 """Every area's models, imported in one place so that the metadata is complete (Alembic, tests)."""
 
-from forum.auth.models import OrgFunction, User
+from forum.auth.models import OrgFunction, SetPasswordLink, User
 from forum.db import Base
 from forum.evidence.models import EvidenceRun
 from forum.forum.models import Comment, Escalation, Position, WeightRating
@@ -9,5 +9,5 @@ from forum.trail.models import Event, TrailHead
 
 __all__ = [
     "Base", "Comment", "DecisionItem", "Escalation", "EvidenceRun", "Event", "OrgFunction",
-    "Position", "TrailHead", "User", "WeightRating",
+    "Position", "SetPasswordLink", "TrailHead", "User", "WeightRating",
 ]

@@ -12,6 +12,7 @@ The schema of seed/demo.json is described in seed/README.md.
 
 from __future__ import annotations
 
+import itertools
 import json
 import random
 from collections.abc import Callable
@@ -37,6 +38,7 @@ from forum.trail.models import Event
 
 DEMO_PASSWORD = "forum-demo"
 DEMO_PATH = PROJECT_ROOT / "seed" / "demo.json"
+ACCOUNTS_PATH = PROJECT_ROOT / "seed" / "accounts.json"
 
 #: The logins printed by `forum demo` (all use DEMO_PASSWORD).
 DEMO_LOGINS: list[tuple[str, str]] = [
@@ -120,8 +122,14 @@ def load_demo(session: Session, path: Path | None = None) -> str:
                 step.run()
             except DomainError as exc:
                 raise SeedError(f"{path.name}: {step.label}: {exc.reason}") from exc
-    demo_evidence.load_demo_evidence(session)
+    # The evidence uploads come after the history, on a clock that ticks a second per reading,
+    # so that their events stay in the past and before the account changes that follow.
+    ticks = itertools.count()
+    evidence_start = max(now - _END_MARGIN + timedelta(seconds=1), times[-1] + timedelta(seconds=1)) if times else now - _END_MARGIN
+    with clock.override(lambda: evidence_start + timedelta(seconds=next(ticks))):
+        demo_evidence.load_demo_evidence(session)
     session.flush()
+    load_accounts(session, now, ACCOUNTS_PATH if path == DEMO_PATH else None)
 
     events = (session.scalar(select(func.count()).select_from(Event)) or 0) - events_before
     return (f"{counts['functions']} functions, {counts['users']} users, "
@@ -147,7 +155,7 @@ def _create_user(session: Session, entry: dict, users: dict, counts: dict) -> Ca
             user = accounts.create_user(session, None, accounts.NewUser(
                 email=email, display_name=entry.get("name", ""), role=entry.get("role", ""),
                 password=DEMO_PASSWORD, function=entry.get("function"),
-            ))
+            ), enforce_policy=False)  # the published demo password is shorter than the policy
             counts["users"] += 1
         users[email] = user
 
@@ -279,3 +287,61 @@ def _fit(times: list[datetime], lower: datetime | None, upper: datetime) -> list
         return [lower for _ in times]
     scale = (upper - lower) / span
     return [lower + (t - times[0]) * scale for t in times]
+
+
+# ---------------------------------------------------------------------------------- accounts
+def load_accounts(session: Session, now: datetime, path: Path | None) -> None:
+    """The account administration of the demo (seed/accounts.json): a few changes by the admin
+    just before ``now`` (after every other event), and each account's last login. Changes that
+    are already in place (``forum seed --force``) are skipped."""
+    if path is None:
+        return
+    try:
+        spec = json.loads(path.read_text(encoding="utf-8"))
+        admin = accounts.get_user_by_email(session, spec["by"])
+        changes, logins = spec["changes"], spec["last_login_hours_ago"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise SeedError(f"Cannot read the accounts data set {path}: {exc}") from exc
+    last_event_at = session.scalar(select(func.max(Event.at)))
+    at = max(now - timedelta(minutes=4), (last_event_at or now) + timedelta(seconds=1))
+    with clock.override(lambda: at):
+        for change in changes:
+            try:
+                _account_change(session, admin, change)
+            except DomainError as exc:
+                raise SeedError(f"{path.name}: {change}: {exc.reason}") from exc
+            at += timedelta(seconds=40)
+    for email, hours in logins.items():
+        user = accounts.get_user_by_email(session, email)
+        if user is None:
+            raise SeedError(f"{path.name}: no user {email!r} for last_login_hours_ago")
+        with clock.override(lambda: now - timedelta(hours=hours)):
+            accounts.note_login(session, user)
+
+
+def _account_change(session: Session, admin: User | None, change: dict) -> None:
+    if "create" in change:
+        entry = change["create"]
+        if accounts.get_user_by_email(session, entry["email"]) is None:
+            accounts.create_user(session, admin, accounts.NewUser(
+                email=entry["email"], display_name=entry["name"], role=entry["role"],
+                password=DEMO_PASSWORD, function=entry.get("function"),
+            ), enforce_policy=False)  # the published demo password is shorter than the policy
+    elif "deactivate" in change:
+        user = accounts.get_user_by_email(session, change["deactivate"])
+        if user is not None and user.active:
+            accounts.deactivate_user(session, admin, user.email)
+    elif "access" in change:
+        user = accounts.get_user_by_email(session, change["access"])
+        if user is None:
+            raise SeedError(f"no user {change['access']!r}")
+        accounts.update_access(session, admin, user, change["role"], change.get("function"))
+    elif "invite" in change:
+        entry = change["invite"]
+        if accounts.get_user_by_email(session, entry["email"]) is None:
+            # The link's token is not kept: in the demo the admin issues a new one to try it.
+            accounts.invite_user(session, admin, accounts.NewUser(
+                email=entry["email"], display_name=entry["name"], role=entry["role"],
+                function=entry.get("function")), timedelta(hours=72))
+    else:
+        raise SeedError(f"unknown account change {change!r}")

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, String
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from forum import clock
 from forum.db import Base, UTCDateTime
+
+#: A password hash that no password matches: accounts waiting for their set-password link.
+UNUSABLE_PASSWORD_PREFIX = "!"
 
 ROLES = ("staff", "executive", "auditor", "admin")
 ROLE_LABELS = {
@@ -16,6 +19,12 @@ ROLE_LABELS = {
     "executive": "Executive",
     "auditor": "Auditor",
     "admin": "Administrator",
+}
+#: How often a user wants a digest of what happened (stored here, sent by the notifications area).
+DIGEST_FREQUENCIES = {
+    "never": "Never",
+    "daily": "Daily",
+    "weekly": "Weekly",
 }
 
 
@@ -51,6 +60,11 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Part of the login session's id: raising it (a password change) ends every other session.
+    session_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # Notification preferences, shown and stored on the settings page.
+    email_notifications: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    digest_frequency: Mapped[str] = mapped_column(String(10), default="weekly", server_default="weekly")
 
     function: Mapped[OrgFunction | None] = relationship(lazy="joined")
 
@@ -68,7 +82,8 @@ class User(Base):
         return False
 
     def get_id(self) -> str:
-        return str(self.id)
+        """"<id>:<session_version>": a session made before a password change no longer loads."""
+        return f"{self.id}:{self.session_version}"
 
     # Roles -------------------------------------------------------------------------------
     @property
@@ -87,5 +102,33 @@ class User(Base):
     def can_read_trail(self) -> bool:
         return self.active and self.role in ("executive", "auditor")
 
+    @property
+    def has_password(self) -> bool:
+        """False until the person sets a password through their set-password link."""
+        return not self.password_hash.startswith(UNUSABLE_PASSWORD_PREFIX)
+
+    @property
+    def digest_label(self) -> str:
+        return DIGEST_FREQUENCIES.get(self.digest_frequency, self.digest_frequency)
+
     def __repr__(self) -> str:
         return f"<User {self.email} {self.role}>"
+
+
+class SetPasswordLink(Base):
+    """A one-time link with which a person sets their password. Only the SHA-256 of the token is
+    kept; the token itself is shown once to the administrator who hands it over."""
+
+    __tablename__ = "set_password_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship(lazy="joined")
+
+    def __repr__(self) -> str:
+        return f"<SetPasswordLink user={self.user_id} expires={self.expires_at:%Y-%m-%d %H:%M}>"

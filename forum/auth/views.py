@@ -1,15 +1,21 @@
-"""Login and logout."""
+"""Login and logout, set-password links, and every user's settings page."""
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_user, logout_user
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import session as flask_session
+from flask_login import current_user, login_required, login_user, logout_user
 
 from forum import db
 from forum.auth import service
-from forum.auth.forms import LoginForm, LogoutForm
+from forum.auth.forms import (
+    LoginForm, LogoutForm, NotificationsForm, PasswordChangeForm, ProfileForm, SetPasswordForm,
+)
+from forum.auth.models import User
+from forum.core.forms import attach_error
+from forum.errors import DomainError
 
 bp = Blueprint("auth", __name__)
 
@@ -44,12 +50,20 @@ def login():
             status = 401
         else:
             service.note_login(session, user)
-            login_user(user, remember=form.remember.data)
+            target = safe_next(form.next.data) or url_for("core.home")
+            _start_session(user, remember=form.remember.data)
             flash(f"Welcome, {user.display_name}.", "success")
-            return redirect(safe_next(form.next.data) or url_for("core.home"))
+            return redirect(target)
     elif request.method == "POST":
         status = 400
     return render_template("auth/login.html", form=form), status
+
+
+def _start_session(user: User, remember: bool) -> None:
+    """A fresh session for ``user``: whatever the old session cookie held (a fixated session, an
+    earlier user's data) is dropped before the login is written into it."""
+    flask_session.clear()
+    login_user(user, remember=remember)
 
 
 @bp.route("/logout", methods=["POST"])
@@ -60,3 +74,102 @@ def logout():
     logout_user()
     flash("You have been logged out.", "info")
     return redirect(url_for("auth.login"))
+
+
+# ---------------------------------------------------------------------------- set-password links
+@bp.route("/set-password/<token>", methods=["GET", "POST"])
+def set_password(token: str):
+    """A one-time link made by an administrator: the person chooses their password. An unknown
+    link is 404, an expired or used one 410; nothing is stored for either."""
+    session = db.session()
+    try:
+        link = service.find_set_password_link(session, token)
+    except DomainError as error:
+        abort(error.status, description=error.reason)
+    form = SetPasswordForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            user = service.set_password_with_link(session, token, form.new_password.data)
+        except DomainError as error:
+            form.new_password.errors = [*form.new_password.errors, error.reason]
+            status = error.status
+        else:
+            flash(f"Your password is set, {user.display_name}. Log in with it.", "success")
+            return redirect(url_for("auth.login"))
+    elif request.method == "POST":
+        status = 400
+    return render_template("auth/set_password.html", form=form, account=link.user), status
+
+
+# ---------------------------------------------------------------------------------------- settings
+def _render_settings(profile=None, password=None, notifications=None, status: int = 200):
+    user = current_user
+    return render_template(
+        "settings/index.html",
+        profile=profile or ProfileForm(formdata=None, display_name=user.display_name),
+        password=password or PasswordChangeForm(formdata=None),
+        notifications=notifications or NotificationsForm(
+            formdata=None, email_notifications=user.email_notifications,
+            digest_frequency=user.digest_frequency,
+        ),
+    ), status
+
+
+@bp.get("/settings")
+@login_required
+def settings():
+    return _render_settings()
+
+
+@bp.post("/settings/profile")
+@login_required
+def update_profile():
+    form = ProfileForm()
+    if not form.validate_on_submit():
+        return _render_settings(profile=form, status=400)
+    try:
+        changes = service.update_profile(db.session(), current_user, form.display_name.data)
+    except DomainError as error:
+        attach_error(form, error)
+        return _render_settings(profile=form, status=error.status)
+    flash("Display name saved." if changes else "Nothing changed.", "success" if changes else "info")
+    return redirect(url_for("auth.settings"))
+
+
+@bp.post("/settings/password")
+@login_required
+def change_password():
+    form = PasswordChangeForm()
+    if not form.validate_on_submit():
+        return _render_settings(password=form, status=400)
+    user = current_user._get_current_object()
+    try:
+        service.change_password(db.session(), user, form.current_password.data, form.new_password.data)
+    except DomainError as error:
+        db.session().rollback()
+        attach_error(form, error)
+        return _render_settings(password=form, status=error.status)
+    # Every other session of this user ends (their session id carries the old version); this one
+    # goes on under a fresh session, and keeps "remember me" if it had it.
+    remember_cookie = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
+    _start_session(user, remember=remember_cookie in request.cookies)
+    flash("Password changed. You have been logged out everywhere else.", "success")
+    return redirect(url_for("auth.settings"))
+
+
+@bp.post("/settings/notifications")
+@login_required
+def update_notifications():
+    form = NotificationsForm()
+    if not form.validate_on_submit():
+        return _render_settings(notifications=form, status=400)
+    try:
+        changes = service.update_notifications(db.session(), current_user, form.email_notifications.data,
+                                               form.digest_frequency.data)
+    except DomainError as error:
+        attach_error(form, error)
+        return _render_settings(notifications=form, status=error.status)
+    flash("Notification preferences saved." if changes else "Nothing changed.",
+          "success" if changes else "info")
+    return redirect(url_for("auth.settings"))

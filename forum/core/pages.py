@@ -75,12 +75,17 @@ ERROR_TITLES = {
 
 def init_app(app: Flask) -> None:
     @login_manager.user_loader
-    def _load_user(user_id: str) -> User | None:
-        if not user_id.isdigit():
+    def _load_user(session_id: str) -> User | None:
+        # The id is "<user id>:<session version>" (User.get_id): a password change raises the
+        # version, so every session made before it stops loading.
+        user_id, _, version = session_id.partition(":")
+        if not user_id.isdigit() or not version.isdigit():
             return None
         user = db.session().get(User, int(user_id))
+        if user is None or user.session_version != int(version):
+            return None
         # A deactivated account is logged out at its next request.
-        return user if user is not None and user.active else None
+        return user if user.active else None
 
     app.jinja_env.filters.update(
         markdown=render_markdown, datetime=format_datetime, date=format_date,

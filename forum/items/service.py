@@ -8,7 +8,7 @@ nothing.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from datetime import date
 
 from sqlalchemy import func, select
@@ -17,6 +17,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from forum import clock
 from forum.auth.models import OrgFunction, User
+from forum.core.paging import Page
 from forum.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from forum.forum.queries import weight_conditions
 from forum.items.models import CATEGORIES, STATUSES, DecisionItem
@@ -288,26 +289,6 @@ class ItemFilters:
     tier: str = ""
     divergent: bool = False
     awaiting: str = ""
-
-
-@dataclass
-class Page:
-    items: list
-    total: int
-    page: int
-    per_page: int
-    pages: int = field(init=False)
-
-    def __post_init__(self):
-        self.pages = max(1, math.ceil(self.total / self.per_page))
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
 
 
 def list_items(

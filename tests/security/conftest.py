@@ -3,10 +3,12 @@ route-by-route security tests."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
+from forum.auth import service as accounts
 from forum.evidence import service as evidence
 from forum.forum import service as forum
 
@@ -30,7 +32,7 @@ FIXTURES = Path(__file__).resolve().parent.parent / "evidence" / "fixtures"
 
 
 @pytest.fixture
-def samples(cast, make_item, db_session):
+def samples(cast, make_item, make_user, db_session):
     """Ids to fill URL parameters with: an open item filed by the procurement user, with one
     evidence run and one comment by that user."""
     item = make_item(cast["procurement"], status="open", title="Sample open item")
@@ -39,5 +41,10 @@ def samples(cast, make_item, db_session):
         (FIXTURES / "handwritten-support-bot.csv").read_bytes(),
     )
     comment = forum.add_comment(db_session, cast["procurement"], item, "A sample comment.")
+    invitee = make_user(function="risk", email="invitee@example.com")
+    invitation = accounts.issue_set_password_link(db_session, None, invitee, timedelta(hours=1))
     db_session.commit()
-    return {"item_id": item.id, "run_id": run.id, "comment_id": comment.id}
+    return {
+        "item_id": item.id, "run_id": run.id, "comment_id": comment.id,
+        "user_id": cast["product"].id, "key": "risk", "token": invitation.token,
+    }

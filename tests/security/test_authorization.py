@@ -43,6 +43,21 @@ ACCESS: dict[str, set[str]] = {
     "forum.edit_comment": {"procurement"},  # the comment's author
     "forum.escalate": FILERS,
     "forum.queue": LOGGED_IN,
+    "auth.set_password": PUBLIC,  # the one-time token is the credential
+    "auth.settings": LOGGED_IN,
+    "auth.update_profile": LOGGED_IN,
+    "auth.change_password": LOGGED_IN,
+    "auth.update_notifications": LOGGED_IN,
+    "admin.index": ADMINS,
+    "admin.users": ADMINS,
+    "admin.new_user": ADMINS,
+    "admin.user": ADMINS,
+    "admin.update_access": ADMINS,
+    "admin.deactivate": ADMINS,
+    "admin.reactivate": ADMINS,
+    "admin.issue_link": ADMINS,
+    "admin.functions": ADMINS,
+    "admin.function": ADMINS,
 }
 
 # Routes whose anonymous use is harmless although they are not public pages.

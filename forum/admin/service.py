@@ -1,0 +1,92 @@
+"""What the administration pages read: an account's recent history from the trail.
+
+The rules that change accounts and functions live in forum/auth/service.py; the pages here call
+them. This module only reads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from forum.auth.models import DIGEST_FREQUENCIES, ROLE_LABELS, User
+from forum.items.history import Change
+from forum.trail.models import Event
+
+HISTORY_LIMIT = 20
+
+KIND_LABELS = {
+    "user.created": "Account created",
+    "user.updated": "Account changed",
+    "user.deactivated": "Deactivated",
+    "user.reactivated": "Reactivated",
+    "user.password_set": "Password set",
+    "user.password_link_issued": "Set-password link issued",
+}
+FIELD_LABELS = {
+    "role": "Role",
+    "function": "Function",
+    "display_name": "Display name",
+    "email_notifications": "E-mail notifications",
+    "digest_frequency": "Digest",
+    "active": "Active",
+}
+
+
+@dataclass
+class AccountEvent:
+    seq: int
+    at: datetime
+    actor: str
+    label: str
+    changes: list[Change] = field(default_factory=list)
+    note: str = ""
+
+
+def _show(key: str, value) -> str:
+    if value is None or value == "":
+        return "—"
+    if key == "role":
+        return ROLE_LABELS.get(value, value)
+    if key == "digest_frequency":
+        return DIGEST_FREQUENCIES.get(value, value)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def _describe(kind: str, data: dict) -> tuple[list[Change], str]:
+    if kind == "user.created":
+        note = f"{_show('role', data.get('role'))}, function {_show('function', data.get('function'))}"
+        if data.get("set_password_link_expires_at"):
+            note += "; set-password link issued"
+        return [], note
+    if kind in ("user.deactivated", "user.reactivated"):
+        return [], ""
+    if kind == "user.password_set":
+        return [], f"through {data.get('via', 'unknown')}"
+    if kind == "user.password_link_issued":
+        return [], f"valid until {data.get('expires_at', '?')}"
+    changes = [
+        Change(FIELD_LABELS.get(key, key), _show(key, value.get("before")), _show(key, value.get("after")))
+        for key, value in (data.get("changes") or {}).items()
+    ]
+    return changes, ""
+
+
+def account_history(session: Session, user: User, limit: int = HISTORY_LIMIT) -> list[AccountEvent]:
+    """The account's latest trail events, newest first (one statement)."""
+    events = session.scalars(
+        select(Event).where(Event.subject == f"user:{user.id}").order_by(Event.seq.desc()).limit(limit)
+    ).all()
+    entries = []
+    for event in events:
+        changes, note = _describe(event.kind, event.data)
+        entries.append(AccountEvent(
+            seq=event.seq, at=event.at, actor=event.actor,
+            label=KIND_LABELS.get(event.kind, event.kind), changes=changes, note=note,
+        ))
+    return entries

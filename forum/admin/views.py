@@ -1,0 +1,230 @@
+"""Administration pages (admins only, everyone else 403): accounts and functions."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from forum import db
+from forum.admin import service as admin
+from forum.admin.forms import (
+    AccessForm, ConfirmForm, FunctionLabelForm, NewFunctionForm, NewUserForm, UserFilterForm,
+)
+from forum.auth import service as accounts
+from forum.auth.models import User
+from forum.core.forms import attach_error, choices
+from forum.core.pages import roles_required
+from forum.errors import DomainError, NotFound, ValidationError
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+admin_required = roles_required("admin")
+
+
+def _function_choices(session, empty: str) -> list:
+    return choices([("", empty), *((f.key, f.label) for f in accounts.list_functions(session))])
+
+
+def _user(user_id: int) -> User:
+    try:
+        return accounts.get_user(db.session(), user_id)
+    except NotFound as error:
+        abort(404, description=error.reason)
+
+
+def _ttl() -> timedelta:
+    return timedelta(hours=current_app.config["SET_PASSWORD_TTL_HOURS"])
+
+
+def _link_page(invitation: accounts.Invitation, created: bool, status: int):
+    """The one time the link is shown. It is the answer to the POST itself, not a redirect, so
+    the token never travels in a cookie or a URL of ours; the page is sent with no-store."""
+    link = url_for("auth.set_password", token=invitation.token, _external=True)
+    return render_template("admin/link.html", user=invitation.user, link=link,
+                           expires_at=invitation.expires_at, created=created), status
+
+
+# ------------------------------------------------------------------------------------------ users
+@bp.get("")
+@admin_required
+def index():
+    return redirect(url_for("admin.users"))
+
+
+@bp.get("/users")
+@admin_required
+def users():
+    session = db.session()
+    form = UserFilterForm(request.args)
+    form.function.choices = _function_choices(session, "Any function")
+    status = 200
+    filters = accounts.UserFilters()
+    if request.args and not form.validate():
+        status = 400
+        problems = "; ".join(f"{form[name].label.text}: {errs[0]}" for name, errs in form.errors.items())
+        flash(f"Filter ignored — {problems}", "error")
+    else:
+        filters = accounts.UserFilters(role=form.role.data or "", function=form.function.data or "",
+                                       active=form.active.data or "", text=form.q.data or "")
+    page_number = request.args.get("page", "1")
+    page_number = int(page_number) if page_number.isdigit() else 1
+    try:
+        page = accounts.list_users(session, filters, page_number, current_app.config["USERS_PER_PAGE"])
+    except ValidationError as error:
+        abort(400, description=error.reason)
+    query = {k: v for k, v in request.args.items() if k != "page" and v}
+    return render_template("admin/users.html", page=page, form=form, query=query), status
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@admin_required
+def new_user():
+    session = db.session()
+    form = NewUserForm()
+    form.function.choices = _function_choices(session, "No function")
+    status = 200
+    if form.validate_on_submit():
+        data = accounts.NewUser(email=form.email.data or "", display_name=form.display_name.data or "",
+                                role=form.role.data or "", function=form.function.data or None)
+        try:
+            invitation = accounts.invite_user(session, current_user, data, _ttl())
+        except DomainError as error:
+            attach_error(form, error)
+            status = error.status
+        else:
+            return _link_page(invitation, created=True, status=201)
+    elif request.method == "POST":
+        status = 400
+    return render_template("admin/new_user.html", form=form), status
+
+
+@bp.get("/users/<int:user_id>")
+@admin_required
+def user(user_id: int):
+    return _render_user(_user(user_id))
+
+
+def _render_user(account: User, form: AccessForm | None = None, status: int = 200):
+    session = db.session()
+    if form is None:
+        form = AccessForm(formdata=None, role=account.role, function=account.function_key or "")
+    form.function.choices = _function_choices(session, "No function")
+    return render_template(
+        "admin/user.html", account=account, form=form, link_form=ConfirmForm(formdata=None),
+        history=admin.account_history(session, account), ttl_hours=current_app.config["SET_PASSWORD_TTL_HOURS"],
+    ), status
+
+
+@bp.post("/users/<int:user_id>/access")
+@admin_required
+def update_access(user_id: int):
+    account = _user(user_id)
+    form = AccessForm()
+    if not form.validate_on_submit():
+        return _render_user(account, form, 400)
+    try:
+        changes = accounts.update_access(db.session(), current_user, account, form.role.data or "",
+                                         form.function.data or None)
+    except DomainError as error:
+        db.session().rollback()
+        attach_error(form, error)
+        return _render_user(_user(user_id), form, error.status)
+    flash(f"Saved: {account.display_name} is now {account.role_label.lower()}"
+          f"{', ' + account.function_label if account.function_key else ''}." if changes
+          else "Nothing changed.", "success" if changes else "info")
+    return redirect(url_for("admin.user", user_id=account.id))
+
+
+def _confirmed_change(user_id: int, action: str):
+    """Deactivate or reactivate: a confirmation page (GET), then the change (POST)."""
+    account = _user(user_id)
+    form = ConfirmForm()
+    if request.method == "GET" or not form.validate_on_submit():
+        return render_template("admin/confirm.html", account=account, action=action, form=form), (
+            200 if request.method == "GET" else 400)
+    change = accounts.deactivate_user if action == "deactivate" else accounts.reactivate_user
+    try:
+        change(db.session(), current_user, account.email)
+    except DomainError as error:
+        db.session().rollback()
+        flash(error.reason, "error")
+        return _render_user(_user(user_id), status=error.status)
+    flash(f"{account.display_name} is {'deactivated' if action == 'deactivate' else 'active again'}.",
+          "success")
+    return redirect(url_for("admin.user", user_id=account.id))
+
+
+@bp.route("/users/<int:user_id>/deactivate", methods=["GET", "POST"])
+@admin_required
+def deactivate(user_id: int):
+    return _confirmed_change(user_id, "deactivate")
+
+
+@bp.route("/users/<int:user_id>/reactivate", methods=["GET", "POST"])
+@admin_required
+def reactivate(user_id: int):
+    return _confirmed_change(user_id, "reactivate")
+
+
+@bp.post("/users/<int:user_id>/link")
+@admin_required
+def issue_link(user_id: int):
+    account = _user(user_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400, description="The form's security token is missing; reload the page.")
+    try:
+        invitation = accounts.issue_set_password_link(db.session(), current_user, account, _ttl())
+    except DomainError as error:
+        db.session().rollback()
+        flash(error.reason, "error")
+        return _render_user(_user(user_id), status=error.status)
+    return _link_page(invitation, created=False, status=200)
+
+
+# -------------------------------------------------------------------------------------- functions
+@bp.route("/functions", methods=["GET", "POST"])
+@admin_required
+def functions():
+    session = db.session()
+    form = NewFunctionForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            created = accounts.create_function(session, current_user, form.key.data, form.label.data)
+        except DomainError as error:
+            attach_error(form, error)
+            status = error.status
+        else:
+            flash(f"Function {created.label} added.", "success")
+            return redirect(url_for("admin.functions"))
+    elif request.method == "POST":
+        status = 400
+    return render_template("admin/functions.html", functions=accounts.list_functions(session),
+                           form=form), status
+
+
+@bp.route("/functions/<key>", methods=["GET", "POST"])
+@admin_required
+def function(key: str):
+    session = db.session()
+    org_function = accounts.get_function(session, key)
+    if org_function is None:
+        abort(404, description=f"There is no function {key!r}.")
+    form = FunctionLabelForm(formdata=None, label=org_function.label) if request.method == "GET" \
+        else FunctionLabelForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            changes = accounts.rename_function(session, current_user, key, form.label.data)
+        except DomainError as error:
+            attach_error(form, error)
+            status = error.status
+        else:
+            flash(f"Renamed to {org_function.label}." if changes else "Nothing changed.",
+                  "success" if changes else "info")
+            return redirect(url_for("admin.functions"))
+    elif request.method == "POST":
+        status = 400
+    return render_template("admin/function.html", org_function=org_function, form=form), status
