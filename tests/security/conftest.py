@@ -22,7 +22,16 @@ def cast(make_user):
 
 
 @pytest.fixture
-def samples(cast, make_item):
-    """Ids to fill URL parameters with: an open item filed by the procurement user."""
+def samples(cast, make_item, db_session):
+    """Ids to fill URL parameters with: an open item filed by the procurement user, and an API
+    token of the procurement user. Evidence and meeting ids need not exist: the API answers
+    401 before it looks."""
+    from forum.api import service as api_tokens
+
     item = make_item(cast["procurement"], status="open", title="Sample open item")
-    return {"item_id": item.id}
+    session = db_session
+    token, _secret = api_tokens.create_token(
+        session, cast["procurement"], cast["procurement"], api_tokens.NewToken("sample", ["items:read"])
+    )
+    session.commit()
+    return {"item_id": item.id, "token_id": token.id, "evidence_id": 1, "meeting_id": 1}
