@@ -8,7 +8,6 @@ raised by Werkzeug or Flask-Limiter, an unexpected exception — leaves as one p
 from __future__ import annotations
 
 import json
-import math
 import time
 
 from flask import Blueprint, Flask, current_app, request
@@ -148,7 +147,7 @@ def _retry_after() -> int:
     current = limiter.current_limit
     if current is None:
         return 60
-    return max(1, math.ceil(current.reset_at - time.time()))
+    return max(1, int(current.reset_at - time.time()))
 
 
 def register(bp: Blueprint) -> None:

@@ -115,6 +115,8 @@ def parse_query(model: type[BaseModel]) -> BaseModel:
     values = {}
     for name in request.args:
         given = request.args.getlist(name)
+        if "\x00" in name or any("\x00" in value for value in given):
+            raise problems.invalid(name.replace("\x00", ""), "Contains a NUL character, which is not allowed.")
         if len(given) > 1:
             raise problems.invalid(name, "Give this parameter once.")
         if given[0] != "":

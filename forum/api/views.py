@@ -204,6 +204,8 @@ def attach_evidence(item_id: int, user, query: schemas.EvidenceQuery):
         data, filename, media_type = request.get_data(cache=False), None, request.mimetype or None
     if not data:
         raise problems.invalid("body", "The result file is empty.")
+    if "\x00" in (filename or "") + (media_type or ""):
+        raise problems.invalid("file", "The file name or media type contains a NUL character.")
     try:
         run = hooks.ingest_evidence(session, user, item, hooks.Upload(data, filename, media_type, query.format))
     except hooks.NotAvailable as error:
