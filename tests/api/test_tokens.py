@@ -166,3 +166,16 @@ def test_cli_refuses_unknown_users_scopes_beyond_the_role_and_unknown_ids(app, s
     assert beyond.exit_code == 1 and "trail:read is not available" in beyond.output
     unknown = runner.invoke(main, ["tokens", "revoke", "999"], env=env)
     assert unknown.exit_code == 1 and "no API token 999" in unknown.output
+
+
+def test_the_demo_data_set_has_tokens_with_their_events(db_session):
+    from forum import seed
+
+    seed.load_demo(db_session)
+    db_session.commit()
+    tokens = db_session.scalars(select(ApiToken).order_by(ApiToken.id)).all()
+    assert [t.name for t in tokens] == ["model-eval pipeline", "old laptop script", "quarterly trail export"]
+    assert [t.active for t in tokens] == [True, False, True]
+    assert len(_events(db_session, "token.created")) == 3 and len(_events(db_session, "token.revoked")) == 1
+    seed.load_demo(db_session)  # loading again adds no duplicate tokens
+    assert len(db_session.scalars(select(ApiToken)).all()) == 3
