@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 
 import pytest
-from click.testing import CliRunner
 from sqlalchemy import select
 
 from forum.api import service
@@ -134,8 +133,8 @@ def test_resolving_refuses_what_is_not_an_active_token(db_session, text, reason)
 
 
 def test_cli_creates_prints_once_lists_and_revokes(app, db_session, staff):
-    runner = CliRunner()
-    env = {"FORUM_DATABASE_URL": app.config["DATABASE_URL"]}
+    runner = app.test_cli_runner()  # the `forum` command on the test app (and its engine)
+    env = {}
     created = runner.invoke(main, ["tokens", "create", "--user", staff.email, "--scope", "items:read",
                                    "--scope", "evidence:write", "--name", "model-eval"], env=env)
     assert created.exit_code == 0, created.output
@@ -158,8 +157,8 @@ def test_cli_creates_prints_once_lists_and_revokes(app, db_session, staff):
 
 
 def test_cli_refuses_unknown_users_scopes_beyond_the_role_and_unknown_ids(app, staff):
-    runner = CliRunner()
-    env = {"FORUM_DATABASE_URL": app.config["DATABASE_URL"]}
+    runner = app.test_cli_runner()
+    env = {}
     nobody = runner.invoke(main, ["tokens", "create", "--user", "nobody@example.com", "--scope", "items:read"], env=env)
     assert nobody.exit_code == 1 and "No account for nobody@example.com" in nobody.output
     beyond = runner.invoke(main, ["tokens", "create", "--user", staff.email, "--scope", "trail:read"], env=env)
