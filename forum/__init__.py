@@ -8,12 +8,15 @@ from flask import Flask
 
 from forum import db
 from forum.admin.views import bp as admin_bp
+from forum.api.pages import docs_bp as api_docs_bp
+from forum.api.pages import tokens_bp
+from forum.api.views import bp as api_bp
 from forum.auth.views import bp as auth_bp
 from forum.config import PROJECT_ROOT, instance_secret_key, load_settings
 from forum.core import pages, security
 from forum.core.views import bp as core_bp
 from forum.evidence.views import bp as evidence_bp
-from forum.extensions import csrf, login_manager
+from forum.extensions import csrf, limiter, login_manager
 from forum.forum.views import bp as forum_bp
 from forum.items.views import bp as items_bp
 
@@ -42,6 +45,7 @@ def create_app(config: dict | None = None) -> Flask:
     db.init_app(app)
     login_manager.init_app(app)
     csrf.init_app(app)
+    limiter.init_app(app)
     security.init_app(app)
     pages.init_app(app)
 
@@ -51,4 +55,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(evidence_bp)
     app.register_blueprint(forum_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(api_bp)
+    app.register_blueprint(api_docs_bp)
+    app.register_blueprint(tokens_bp)
     return app

@@ -1,4 +1,4 @@
-"""The `forum` command: init, demo, db, seed, users, trail (plus Flask's run, shell and routes)."""
+"""The `forum` command: init, demo, db, seed, users, tokens, trail (plus Flask's run, shell and routes)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from sqlalchemy import func, inspect, select
 
 from forum import create_app, db, seed
 from forum.auth import passwords
+from forum.api.cli import tokens_group
 from forum.auth import service as accounts
 from forum.auth.models import ROLES, User
 from forum.errors import DomainError
@@ -34,6 +35,9 @@ def main() -> None:
 
     Every command honours FORUM_DATABASE_URL (default: SQLite in the instance folder).
     """
+
+
+main.add_command(tokens_group)
 
 
 def _fail(message: str, code: int = 1):

@@ -38,6 +38,13 @@ DEFAULTS: dict[str, object] = {
     # financial exposure above which escalation is recommended.
     "REQUIRED_FUNCTIONS": "procurement,product,risk",
     "ESCALATION_EXPOSURE_THRESHOLD": 250_000,
+    # Rate limits of the JSON API (Flask-Limiter notation, e.g. "600 per minute"). The storage is
+    # in-process memory by default; a Redis URL (redis://host:6379) lets instances share counts.
+    "RATELIMIT_STORAGE_URI": "memory://",
+    # Calls per API token.
+    "RATELIMIT_API": "600 per minute",
+    # Failed API authentications (401) per client IP address; past it the IP gets 429.
+    "RATELIMIT_AUTH_FAILURES": "20 per minute",
 }
 
 _BOOL_TRUE = {"1", "true", "yes", "on"}

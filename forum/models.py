@@ -1,5 +1,6 @@
 """Every area's models, imported in one place so that the metadata is complete (Alembic, tests)."""
 
+from forum.api.models import ApiToken
 from forum.auth.models import OrgFunction, SetPasswordLink, User
 from forum.db import Base
 from forum.evidence.models import EvidenceRun
@@ -8,6 +9,6 @@ from forum.items.models import DecisionItem
 from forum.trail.models import Event, TrailHead
 
 __all__ = [
-    "Base", "Comment", "DecisionItem", "Escalation", "EvidenceRun", "Event", "OrgFunction",
-    "Position", "SetPasswordLink", "TrailHead", "User", "WeightRating",
+    "ApiToken", "Base", "Comment", "DecisionItem", "Escalation", "EvidenceRun", "Event",
+    "OrgFunction", "Position", "SetPasswordLink", "TrailHead", "User", "WeightRating",
 ]

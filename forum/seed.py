@@ -25,6 +25,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from forum import clock
+from forum.api.demo import load_demo_tokens
 from forum.auth import service as accounts
 from forum.auth.models import User
 from forum.config import PROJECT_ROOT
@@ -130,6 +131,7 @@ def load_demo(session: Session, path: Path | None = None) -> str:
         demo_evidence.load_demo_evidence(session)
     session.flush()
     load_accounts(session, now, ACCOUNTS_PATH if path == DEMO_PATH else None)
+    load_demo_tokens(session)
 
     events = (session.scalar(select(func.count()).select_from(Event)) or 0) - events_before
     return (f"{counts['functions']} functions, {counts['users']} users, "

@@ -28,6 +28,10 @@ BUDGETS = {
     # user, run, item, tier, previous run of the suite (for regression), uploader
     "evidence.detail": 8,
     "evidence.compare": 9,
+    # token (+ user), items page (+ filer, function joined), then per page, never per item:
+    # the forum's weighing (ratings, positions), the evidence escalation rule (latest runs,
+    # tiers), positions with authors, ratings, latest evidence runs
+    "api.list_items": 9,
 }
 
 

@@ -7,7 +7,7 @@ import pytest
 from forum.auth.models import OrgFunction
 from forum.trail.models import Event
 from tests.auth.helpers import count, last_event
-from tests.items.test_pages import count_statements
+from tests.budgets import count_statements
 
 
 def test_the_functions_are_listed_with_their_keys(client, admin):

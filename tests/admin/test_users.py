@@ -13,7 +13,7 @@ from forum.auth import service as accounts
 from forum.auth.models import SetPasswordLink, User
 from forum.trail.models import Event
 from tests.auth.helpers import count, last_event
-from tests.items.test_pages import count_statements
+from tests.budgets import count_statements
 
 NEW = {"email": "nia@example.com", "display_name": "Nia New", "role": "staff", "function": "risk"}
 

@@ -35,7 +35,7 @@ def test_the_settings_page_shows_every_section(client, staff):
     for heading in ("Profile", "Password", "Notifications", "API tokens"):
         assert f">{heading}</h2>" in page
     assert 'value="Pat Procurement"' in page
-    assert "API tokens arrive with the forum's API" in page
+    assert 'href="/settings/tokens"' in page
     assert 'href="/settings"' in page  # the link near the user's name
 
 

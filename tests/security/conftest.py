@@ -34,7 +34,10 @@ FIXTURES = Path(__file__).resolve().parent.parent / "evidence" / "fixtures"
 @pytest.fixture
 def samples(cast, make_item, make_user, db_session):
     """Ids to fill URL parameters with: an open item filed by the procurement user, with one
-    evidence run and one comment by that user."""
+    evidence run and one comment by that user; an invitation link; an API token of the
+    procurement user. API evidence and meeting ids need not exist: the API answers 401 first."""
+    from forum.api import service as api_tokens
+
     item = make_item(cast["procurement"], status="open", title="Sample open item")
     run = evidence.attach_evidence(
         db_session, cast["procurement"], item, "support-bot.csv",
@@ -43,8 +46,12 @@ def samples(cast, make_item, make_user, db_session):
     comment = forum.add_comment(db_session, cast["procurement"], item, "A sample comment.")
     invitee = make_user(function="risk", email="invitee@example.com")
     invitation = accounts.issue_set_password_link(db_session, None, invitee, timedelta(hours=1))
+    token, _secret = api_tokens.create_token(
+        db_session, cast["procurement"], cast["procurement"], api_tokens.NewToken("sample", ["items:read"])
+    )
     db_session.commit()
     return {
         "item_id": item.id, "run_id": run.id, "comment_id": comment.id,
         "user_id": cast["product"].id, "key": "risk", "token": invitation.token,
+        "token_id": token.id, "evidence_id": run.id, "meeting_id": 1,
     }

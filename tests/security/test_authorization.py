@@ -4,6 +4,10 @@ A route that is not in ACCESS fails the test, so a new route cannot ship without
 who may use it. "Allowed" means the request gets past the permission checks (any status except
 a login redirect, 401, 403 or 404); "denied" means a login redirect for anonymous users and 403
 (or 404 where existence is not disclosed) for logged-in users. No request may end in a 500.
+
+The JSON API (/api/v1/…) is authenticated by bearer tokens only: a browser session does not
+open it, so every role — logged in or not — is denied there with 401 (tests/api/ checks what
+each role's tokens may do). Its OpenAPI document and the API reference page are public.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ STAFF = {"procurement", "product", "risk"}
 FILERS = STAFF | {"executive"}
 TRAIL_READERS = {"executive", "auditor"}
 ADMINS = {"admin"}
+TOKEN_ONLY: set[str] = set()  # the JSON API: bearer tokens only, every session is denied (401)
 
 # endpoint -> roles allowed. For item routes the sample item was filed by the procurement user.
 ACCESS: dict[str, set[str]] = {
@@ -58,6 +63,22 @@ ACCESS: dict[str, set[str]] = {
     "admin.issue_link": ADMINS,
     "admin.functions": ADMINS,
     "admin.function": ADMINS,
+    # API area: pages, and the token-only JSON API (TOKEN_ONLY: no session role gets in).
+    "api_docs.index": PUBLIC,
+    "tokens.index": LOGGED_IN,
+    "tokens.create": LOGGED_IN,
+    "tokens.revoke": {"procurement"},  # the sample token's owner; others get 404
+    "api.openapi": PUBLIC,
+    "api.list_items": TOKEN_ONLY,
+    "api.create_item": TOKEN_ONLY,
+    "api.get_item": TOKEN_ONLY,
+    "api.update_item": TOKEN_ONLY,
+    "api.attach_evidence": TOKEN_ONLY,
+    "api.get_evidence": TOKEN_ONLY,
+    "api.get_evidence_file": TOKEN_ONLY,
+    "api.list_events": TOKEN_ONLY,
+    "api.list_meetings": TOKEN_ONLY,
+    "api.get_meeting": TOKEN_ONLY,
 }
 
 # Routes whose anonymous use is harmless although they are not public pages.
@@ -113,7 +134,8 @@ def test_each_role_gets_exactly_what_the_table_allows(app, cast, samples, role):
                 failures.append(f"{method} {url} as {role}: {status}")
                 continue
             to_login = status in (301, 302, 303) and location.startswith("/login")
-            denied = to_login or status in (401, 403, 404)
+            api_refused = url.startswith("/api/v1/") and status == 401
+            denied = to_login or api_refused or status in (403, 404)
             allowed = role in ACCESS[rule.endpoint]
             if allowed and denied and not (rule.endpoint in ANONYMOUS_REDIRECT_OK):
                 failures.append(f"{method} {url} as {role}: expected access, got {status} {location}")
@@ -123,4 +145,6 @@ def test_each_role_gets_exactly_what_the_table_allows(app, cast, samples, role):
                 failures.append(f"{method} {url} as {role}: expected denial, got {status} {location}")
             if not allowed and role == "anonymous" and status in (403, 404):
                 failures.append(f"{method} {url} as anonymous: expected a login redirect, got {status}")
+            if rule.endpoint in ACCESS and ACCESS[rule.endpoint] is TOKEN_ONLY and not api_refused:
+                failures.append(f"{method} {url} as {role}: the API must answer 401 without a token, got {status}")
     assert not failures, "\n".join(failures)

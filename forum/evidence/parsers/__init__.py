@@ -26,6 +26,7 @@ from forum.evidence.parsers.common import (
     TooLarge,
     check_depth,
     load_json,
+    UnknownFormat,
 )
 
 FORMAT_LABELS = {
@@ -39,7 +40,7 @@ FORMAT_LABELS = {
     csv_table.FORMAT: "CSV",
 }
 
-__all__ = ["FORMAT_LABELS", "NO_TAG", "STATUSES", "Limits", "ParseError", "ParsedRun", "TooLarge", "parse"]
+__all__ = ["FORMAT_LABELS", "NO_TAG", "STATUSES", "Limits", "ParseError", "ParsedRun", "TooLarge", "UnknownFormat", "parse"]
 
 
 def parse(data: bytes, filename: str = "", limits: Limits | None = None) -> ParsedRun:
@@ -58,13 +59,13 @@ def parse(data: bytes, filename: str = "", limits: Limits | None = None) -> Pars
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise ParseError("the file is neither UTF-8 text nor a known binary format",
+        raise UnknownFormat("the file is neither UTF-8 text nor a known binary format",
                          f"byte {exc.start + len(data) - len(body)}") from exc
     if start in (b"{", b"["):
         return _json(text, body, filename)
     if csv_table.looks_like_csv(text):
         return csv_table.parse(text)
-    raise ParseError(
+    raise UnknownFormat(
         "unknown format: not promptfoo, inspect_ai, lm-evaluation-harness, JUnit XML or CSV "
         "(a CSV needs a header line with a case id and a pass/fail column)", "line 1")
 
@@ -81,7 +82,7 @@ def _xml(data: bytes) -> ParsedRun:
     try:
         return junit.parse(data)
     except junit.NotJUnit as exc:
-        raise ParseError(
+        raise UnknownFormat(
             f"unknown format: XML whose root element is <{exc.root}>, not JUnit's <testsuites> or "
             "<testsuite> (promptfoo's own XML output is not supported: export JSON or JUnit)", "line 1",
         ) from exc
@@ -107,9 +108,9 @@ def _json(text: str, raw: bytes, filename: str) -> ParsedRun:
         return lm_eval.parse_results(doc)
     if isinstance(doc, dict):
         keys = ", ".join(list(doc)[:8]) or "none"
-        raise ParseError(f"unknown format: a JSON object whose top-level keys ({keys}) are not those of "
+        raise UnknownFormat(f"unknown format: a JSON object whose top-level keys ({keys}) are not those of "
                          "promptfoo, inspect_ai or lm-evaluation-harness results", "line 1")
-    raise ParseError(f"unknown format: the JSON document is a {type(doc).__name__}, not a results object",
+    raise UnknownFormat(f"unknown format: the JSON document is a {type(doc).__name__}, not a results object",
                      "line 1")
 
 
@@ -125,7 +126,7 @@ def _jsonl(text: str, filename: str) -> ParsedRun:
     if lm_eval.looks_like_sample(first[1]):
         return lm_eval.parse_samples(stream, filename)
     keys = ", ".join(list(first[1])[:8]) or "none"
-    raise ParseError(f"unknown format: JSON Lines whose first object has keys ({keys}), not promptfoo "
+    raise UnknownFormat(f"unknown format: JSON Lines whose first object has keys ({keys}), not promptfoo "
                      "results or lm-evaluation-harness samples", f"line {first[0]}")
 
 

@@ -46,6 +46,10 @@ class ParseError(ValueError):
         self.where = where
 
 
+class UnknownFormat(ParseError):
+    """The content is none of the supported formats (pages answer 400, the API 415)."""
+
+
 class TooLarge(ParseError):
     status = 413
 

@@ -1,0 +1,222 @@
+"""Where other areas plug into the API. Each function below is called by forum/api/views.py;
+until its area is wired in, it answers what is true without that area (no tier, no positions, no
+evidence, no meetings) or refuses honestly (evidence ingestion: 501 "not available yet").
+
+To wire an area, replace the body of its function with a call into that area's service — a few
+lines each; the contract (arguments, return shape, exceptions) is in each docstring. The views
+validate every returned dict through the pydantic models of forum/api/schemas.py, so a shape
+mistake shows up as a failing test, and keys the schemas do not declare are dropped.
+
+Exceptions a hook may raise, and what the client gets:
+  forum.errors.ValidationError / PermissionDenied / NotFound / Conflict -> 400 / 403 / 404 / 409
+  UnsupportedFormat (below) -> 415          TooLarge (below) -> 413
+  NotAvailable (below) -> 501 (the feature is not on this server yet)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import current_app
+from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.orm import Session, joinedload
+
+from forum import clock
+from forum.auth.models import User
+from forum.errors import DomainError, NotFound
+from forum.evidence import service as evidence
+from forum.evidence.models import EvidenceRun
+from forum.evidence.parsers import FORMAT_LABELS
+from forum.evidence.parsers import UnknownFormat as UnknownFormatError
+from forum.evidence.views import limits as evidence_limits
+from forum.forum import queries as forum_queries
+from forum.forum import service as forum
+from forum.forum.models import Position, WeightRating
+from forum.forum.rubric import RUBRIC
+from forum.items.models import DecisionItem
+
+
+class NotAvailable(Exception):
+    """The area behind this endpoint is not wired in yet (HTTP 501)."""
+
+
+class UnsupportedFormat(DomainError):
+    """The evidence file's format is unknown or not detectable (HTTP 415)."""
+
+    status = 415
+
+
+class TooLarge(DomainError):
+    """The evidence file is larger than the area accepts (HTTP 413)."""
+
+    status = 413
+
+
+@dataclass
+class Upload:
+    """An evidence file as received: the raw bytes, the file name (multipart only), the
+    declared media type, and the ?format= override (None: detect from the content)."""
+
+    data: bytes
+    filename: str | None
+    media_type: str | None
+    format: str | None
+
+
+@dataclass
+class EvidenceFile:
+    """The original bytes of an evidence run, for GET /api/v1/evidence/{id}/file."""
+
+    data: bytes
+    media_type: str
+    filename: str
+
+
+# --------------------------------------------------------------------------------- forum (#3)
+def _forum_settings() -> forum.ForumSettings:
+    return forum.ForumSettings.from_config(current_app.config)
+
+
+def _gate_dict(gate) -> dict:
+    # The API's gate status is pass / warn / fail; a gate that does not apply (no baseline to
+    # regress from, say) is reported as passing, with its detail saying why.
+    status = gate.status if gate.status in ("pass", "warn", "fail") else "pass"
+    return {"name": gate.key, "status": status, "detail": gate.detail}
+
+
+def _run_dict(run, gates_now) -> dict:
+    return {
+        "id": run.id, "item_id": run.item_id, "format": run.format, "suite": run.suite,
+        "model": run.model_id, "model_version": run.model_version, "run_at": run.run_at,
+        "total": run.total, "passed": run.passed, "failed": run.failed, "errored": run.errored,
+        "skipped": run.skipped, "pass_rate": run.pass_rate, "edge_total": run.edge_total,
+        "edge_passed": run.edge_passed, "edge_pass_rate": run.edge_pass_rate,
+        "sha256": run.sha256, "gates": [_gate_dict(g) for g in gates_now],
+    }
+
+
+def item_extras(session: Session, viewer: User, items: list[DecisionItem]) -> dict[int, dict]:
+    """Weight, positions, flags and evidence of several items: the forum's weighing (ratings,
+    positions, the evidence escalation rule), the positions and ratings with their authors, and
+    the latest evidence run per suite with its gates — a fixed number of queries for any page."""
+    if not items:
+        return {}
+    ids = [item.id for item in items]
+    weighings = forum.weigh(session, items, _forum_settings())
+    extras: dict[int, dict] = {item_id: {"positions": [], "ratings": [], "evidence": []} for item_id in ids}
+    for position in session.scalars(
+        select(Position).where(Position.item_id.in_(ids)).options(joinedload(Position.author))
+        .order_by(Position.function_key)
+    ):
+        extras[position.item_id]["positions"].append({
+            "function": position.function_key, "stance": position.stance,
+            "rationale": position.rationale, "by": position.author.email, "at": position.taken_at,
+        })
+    for rating in session.scalars(
+        select(WeightRating).where(WeightRating.item_id.in_(ids)).order_by(WeightRating.function_key)
+    ):
+        tier = RUBRIC.tier_for(rating.total)
+        extras[rating.item_id]["ratings"].append({
+            "function": rating.function_key, "scores": rating.scores, "total": rating.total,
+            "tier": tier.key if tier else None,
+        })
+    latest = (
+        select(func.max(EvidenceRun.id)).where(EvidenceRun.item_id.in_(ids))
+        .group_by(EvidenceRun.item_id, EvidenceRun.suite).scalar_subquery()
+    )
+    by_id = {item.id: item for item in items}
+    now = clock.now()
+    revalidate: set[int] = set()
+    for run in session.scalars(select(EvidenceRun).where(EvidenceRun.id.in_(latest)).order_by(EvidenceRun.suite)):
+        item = by_id[run.item_id]
+        w = weighings[item.id]
+        gates_now = evidence.recheck(run, item, w.tier.key if w.tier else None, now)
+        extras[item.id]["evidence"].append(_run_dict(run, gates_now))
+        if item.status in ("decided", "closed") and any(
+            g.key in ("freshness", "regression") and g.status == "fail" for g in gates_now
+        ):
+            revalidate.add(item.id)
+    for item_id, w in weighings.items():
+        flags = []
+        if w.recommended:
+            flags.append("escalation_recommended")
+        if w.divergent:
+            flags.append("weight_divergence")
+        if item_id in revalidate:
+            flags.append("revalidation_required")
+        extras[item_id].update(
+            tier=w.tier.key if w.tier else None, divergence=w.divergent, flags=flags,
+            escalation_reasons=[reason.text for reason in w.reasons],
+        )
+    return extras
+
+
+def tier_condition(tier: str) -> ColumnElement[bool]:
+    """A SQL condition on DecisionItem selecting the items whose current tier is ``tier``, for
+    the ?tier= filter of GET /api/v1/items (SQL, so that cursor pages stay full)."""
+    return forum_queries.tier_condition(tier)
+
+
+# ------------------------------------------------------------------------------ evidence (#4)
+def ingest_evidence(session: Session, actor: User, item: DecisionItem, upload: Upload) -> dict:
+    """Parse ``upload`` and store it as an EvidenceRun of ``item`` through the evidence service
+    (its one trail event included) and return the run with its gates. ``?format=`` does not force
+    a parser: the content is detected as always, and a file that turns out to be another format
+    than the one named is refused with 415, so a pipeline learns that it sent the wrong file."""
+    if upload.format is not None and upload.format not in FORMAT_LABELS:
+        raise UnsupportedFormat(
+            f"Unknown format {upload.format!r}; use one of: {', '.join(sorted(FORMAT_LABELS))}.", "format"
+        )
+    try:
+        run = evidence.attach_evidence(
+            session, actor, item, upload.filename or "results", upload.data,
+            limits=evidence_limits(),
+        )
+    except evidence.EvidenceRefused as refused:
+        if isinstance(refused.__cause__, UnknownFormatError):
+            raise UnsupportedFormat(refused.reason, "file") from refused
+        if refused.status == 413:
+            raise TooLarge(refused.reason, "file") from refused
+        raise
+    if upload.format is not None and run.format != upload.format:
+        raise UnsupportedFormat(
+            f"The file was read as {FORMAT_LABELS[run.format]}, not {FORMAT_LABELS[upload.format]} as "
+            "the format parameter says. Nothing was stored.", "format",
+        )
+    tier = evidence.item_tier(session, item)
+    return _run_dict(run, evidence.recheck(run, item, tier))
+
+
+def get_evidence(session: Session, viewer: User, evidence_id: int) -> dict | None:
+    """The EvidenceRun dict if it exists and ``viewer`` may see its item; None otherwise (404)."""
+    try:
+        run, item = evidence.get_run(session, viewer, evidence_id)
+    except NotFound:
+        return None
+    return _run_dict(run, evidence.recheck(run, item, evidence.item_tier(session, item)))
+
+
+def evidence_file(session: Session, viewer: User, evidence_id: int) -> EvidenceFile | None:
+    """The original file of an evidence run, or None (404), under the same visibility rule."""
+    try:
+        run, _item = evidence.get_run(session, viewer, evidence_id, with_data=True)
+    except NotFound:
+        return None
+    return EvidenceFile(data=run.data, media_type=run.content_type, filename=evidence.download_name(run))
+
+
+# ------------------------------------------------------------------------------ meetings (#5)
+def list_meetings(
+    session: Session, viewer: User, cursor: str | None, limit: int
+) -> tuple[list[dict], str | None]:
+    """One page of meetings the viewer may see, and the cursor of the next page (None at the
+    end). Each meeting: {"id", "title", "status", "starts_at", "entries": [{"item_id", "order",
+    "time_box_minutes", "presenter", "decision": None | {"outcome", "rationale", "conditions",
+    "deciders", "recused", "actions": [{"text", "owner", "due", "done"}]}}]}. Raise
+    forum.errors.ValidationError(reason, "cursor") for a damaged cursor."""
+    return [], None
+
+
+def get_meeting(session: Session, viewer: User, meeting_id: int) -> dict | None:
+    """One meeting (shape as in list_meetings), or None (404)."""
+    return None

@@ -1,0 +1,259 @@
+"""The API's request and response shapes as pydantic v2 models.
+
+These classes are the single source of truth: the views validate queries and bodies with them,
+build every response through them, and forum/api/spec.py generates the OpenAPI document from
+them. To publish a new field, add it here.
+
+Request models are strict (no silent coercion of "5" into 5 in JSON bodies) and refuse unknown
+fields, so a typo is a 400 naming the field instead of a change that silently did nothing.
+Response models ignore keys they do not know, so a hook returning more than the contract does
+not break a response; only what is declared here is published.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from forum.items.models import CATEGORIES, STATUSES
+from forum.items.service import MAX_EXPOSURE, MAX_SUMMARY, MAX_TITLE
+
+# PostgreSQL text cannot hold NUL, and no field ever needs it: every string refuses it.
+NO_NUL = r"^[^\x00]*$"
+MAX_ID = 2**31 - 1
+
+
+def Text(max_length: int, min_length: int = 0, pattern: str = NO_NUL):  # noqa: N802 - a type
+    return Annotated[str, StringConstraints(min_length=min_length, max_length=max_length, pattern=pattern)]
+
+
+Category = Literal[tuple(CATEGORIES)]  # type: ignore[valid-type]
+Status = Literal[tuple(STATUSES)]  # type: ignore[valid-type]
+Tier = Literal["tactical", "operational", "strategic"]
+Stance = Literal["support", "support_with_conditions", "concerns", "object"]
+GateStatus = Literal["pass", "warn", "fail"]
+Scope = Literal["items:read", "items:write", "evidence:write", "trail:read"]
+
+
+class RequestModel(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+
+class QueryModel(BaseModel):
+    """Query strings are text, so numbers are parsed from it (lax), but unknown names refused."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class ResponseModel(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+# ------------------------------------------------------------------------------------- requests
+class ItemCreate(RequestModel):
+    """A new decision item; it is filed as a draft of the token's user."""
+
+    title: Text(MAX_TITLE, 1)
+    summary: Text(MAX_SUMMARY) = Field("", description="Markdown.")
+    category: Category
+    function: Text(40, 1) = Field(description="The owning function's key, e.g. procurement.")
+    vendor: Text(120) = ""
+    model_name: Text(120) = ""
+    model_version: Text(80) = ""
+    exposure: Annotated[int, Field(ge=0, le=MAX_EXPOSURE)] | None = Field(
+        None, description="Financial exposure in whole currency units."
+    )
+    needed_by: date | None = Field(None, description="The date a decision is needed (not in the past).")
+
+
+class ItemPatch(RequestModel):
+    """The fields to change; absent fields keep their value. ``exposure`` and ``needed_by`` may
+    be set to null to clear them. Changing ``model_version`` makes older evidence stale."""
+
+    title: Text(MAX_TITLE, 1) = None  # type: ignore[assignment]
+    summary: Text(MAX_SUMMARY) = None  # type: ignore[assignment]
+    category: Category = None  # type: ignore[assignment]
+    function: Text(40, 1) = None  # type: ignore[assignment]
+    vendor: Text(120) = None  # type: ignore[assignment]
+    model_name: Text(120) = None  # type: ignore[assignment]
+    model_version: Text(80) = None  # type: ignore[assignment]
+    exposure: Annotated[int, Field(ge=0, le=MAX_EXPOSURE)] | None = None
+    needed_by: date | None = None
+
+
+class ItemListQuery(QueryModel):
+    status: Status | None = None
+    tier: Tier | None = Field(None, description="Items whose current tier is this one.")
+    function: Text(40) | None = None
+    category: Category | None = None
+    q: Text(200) | None = Field(None, description="Text the title or summary contains (any case).")
+    cursor: Text(500) | None = Field(None, description="next_cursor of the previous page.")
+    limit: int = Field(50, ge=1, le=200)
+
+
+class EventQuery(QueryModel):
+    after_seq: int = Field(0, ge=0, le=MAX_ID, description="Return events with a larger seq.")
+    limit: int = Field(100, ge=1, le=1000)
+
+
+class MeetingQuery(QueryModel):
+    cursor: Text(500) | None = Field(None, description="next_cursor of the previous page.")
+    limit: int = Field(50, ge=1, le=200)
+
+
+class EvidenceQuery(QueryModel):
+    format: Text(40, 1, r"^[a-z0-9][a-z0-9_.-]*$") | None = Field(
+        None, description="The result file's format when detection should be overridden."
+    )
+
+
+# ------------------------------------------------------------------------------------ responses
+class Person(ResponseModel):
+    email: str
+    name: str
+
+
+class Position(ResponseModel):
+    function: str
+    stance: Stance
+    rationale: str
+    by: str = Field(description="E-mail of the person who took the position.")
+    at: datetime
+
+
+class Rating(ResponseModel):
+    function: str
+    scores: dict[str, int] = Field(description="Rubric criterion -> score 0..3.")
+    total: int
+    tier: Tier
+
+
+class Gate(ResponseModel):
+    name: str
+    status: GateStatus
+    detail: str
+
+
+class EvidenceRun(ResponseModel):
+    id: int
+    item_id: int | None = None
+    format: str
+    suite: str
+    model: str
+    model_version: str
+    run_at: datetime | None
+    total: int
+    passed: int
+    failed: int
+    errored: int
+    skipped: int
+    pass_rate: float | None
+    edge_total: int
+    edge_passed: int
+    edge_pass_rate: float | None
+    sha256: str
+    gates: list[Gate] = []
+
+
+class Item(ResponseModel):
+    id: int
+    url: str = Field(description="The item's page.")
+    title: str
+    summary: str
+    status: Status
+    category: Category
+    function: str
+    vendor: str
+    model_name: str
+    model_version: str
+    exposure: int | None
+    needed_by: date | None
+    filer: Person
+    created_at: datetime
+    updated_at: datetime
+    version: int = Field(description="Send it back in If-Match to change the item.")
+    tier: Tier | None = Field(None, description="The highest tier any current rating gives; null before any rating.")
+    divergence: bool = Field(False, description="Functions' tiers differ by a full tier or more.")
+    flags: list[str] = Field([], description="e.g. escalation_recommended, revalidation_required.")
+    escalation_reasons: list[str] = []
+    positions: list[Position] = []
+    ratings: list[Rating] = []
+    evidence: list[EvidenceRun] = Field([], description="The latest run per suite, with its gates.")
+
+
+class ItemPage(ResponseModel):
+    items: list[Item]
+    next_cursor: str | None = Field(description="Pass as cursor for the next page; null at the end.")
+
+
+class TrailEvent(ResponseModel):
+    """One link of the decision trail, with every field of the hash rule."""
+
+    seq: int
+    at: str = Field(description="UTC, ISO 8601 with microseconds and Z.")
+    actor: str
+    kind: str
+    subject: str
+    data: dict[str, Any]
+    prev_hash: str
+    hash: str
+
+
+class EventPage(ResponseModel):
+    events: list[TrailEvent]
+    next_after_seq: int | None = Field(description="Pass as after_seq for more; null at the end.")
+
+
+class Action(ResponseModel):
+    text: str
+    owner: str
+    due: date | None
+    done: bool
+
+
+class Decision(ResponseModel):
+    outcome: str
+    rationale: str
+    conditions: str
+    deciders: list[str]
+    recused: list[str]
+    actions: list[Action] = []
+
+
+class AgendaEntry(ResponseModel):
+    item_id: int
+    order: int
+    time_box_minutes: int | None
+    presenter: str | None
+    decision: Decision | None = None
+
+
+class Meeting(ResponseModel):
+    id: int
+    title: str
+    status: str
+    starts_at: datetime | None
+    entries: list[AgendaEntry] = []
+
+
+class MeetingPage(ResponseModel):
+    meetings: list[Meeting]
+    next_cursor: str | None
+
+
+class FieldError(ResponseModel):
+    field: str
+    reason: str
+
+
+class Problem(ResponseModel):
+    """RFC 9457 problem details."""
+
+    type: str = Field(description="A URI reference naming the kind of problem.")
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+    errors: list[FieldError] | None = Field(None, description="For invalid input: each field at fault and why.")

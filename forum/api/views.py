@@ -1,0 +1,274 @@
+"""The JSON API, version 1 (/api/v1): for CI pipelines and auditors' tools.
+
+Authentication is a personal API token (``Authorization: Bearer dfk_…``, created at
+/settings/tokens or with ``forum tokens create``); the browser session is never consulted, and
+the blueprint is exempt from CSRF for that reason (a cookie cannot authenticate a call here).
+Every error is an RFC 9457 problem (forum/api/problems.py). Routes, scopes and schemas are
+declared once with ``@api.operation`` (forum/api/spec.py), which also generates the OpenAPI
+document; the shapes are the pydantic models of forum/api/schemas.py.
+
+Hooks for the other areas — wire each by replacing the body of the function in
+forum/api/hooks.py with a call into the area's service (contracts in its docstrings):
+
+  area                       hook (forum/api/hooks.py)          used by
+  forum: weight, positions   item_extras(session, viewer, items) -> {item_id: {tier, divergence,
+         flags (#3)                    flags, escalation_reasons, positions, ratings, evidence}}
+                                                                 GET/POST/PATCH items
+                             tier_condition(tier) -> SQL condition   GET /items?tier=
+  evidence (#4)              ingest_evidence(session, actor, item, upload) -> EvidenceRun dict
+                                                                 POST /items/{id}/evidence
+                             get_evidence(session, viewer, id) -> dict | None
+                                                                 GET /evidence/{id}
+                             evidence_file(session, viewer, id) -> EvidenceFile | None
+                                                                 GET /evidence/{id}/file
+  meetings (#5)              list_meetings(session, viewer, cursor, limit) -> (meetings, next)
+                                                                 GET /meetings
+                             get_meeting(session, viewer, id) -> dict | None
+                                                                 GET /meetings/{id}
+
+Until wired: tier is null, divergence false, the lists empty, ?tier= matches nothing, evidence
+and meetings are 404 / an empty list, and POST evidence answers 501 "not available yet".
+"""
+
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, current_app, request, url_for
+from pydantic import BaseModel
+
+from forum import db
+from forum.api import hooks, problems, schemas, service
+from forum.api.bearer import rate_limit_key
+from forum.api.problems import ApiProblem
+from forum.api.spec import RAW_BODY, Api, build_document
+from forum.errors import Conflict
+from forum.extensions import csrf, limiter
+from forum.items import service as items
+from forum.items.models import DecisionItem
+from forum.items.service import ItemData
+from forum.trail.service import as_link
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+# Tokens, not cookies, authenticate here; a forged cross-site request carries no token.
+csrf.exempt(bp)
+problems.register(bp)
+
+# One bucket per token across every endpoint; and per client address, failed authentications
+# only — past that limit the address is refused (429) until the window ends.
+limiter.shared_limit(lambda: current_app.config["RATELIMIT_API"], scope="api", key_func=rate_limit_key)(bp)
+limiter.shared_limit(
+    lambda: current_app.config["RATELIMIT_AUTH_FAILURES"], scope="api-auth-failures",
+    deduct_when=lambda response: response.status_code == 401,
+)(bp)
+
+api = Api(
+    bp, title="Decision Forum API", version="1",
+    description="Decision items, evidence from model tests, meetings and the decision trail. "
+    "Authenticate with a personal API token: Authorization: Bearer <token>. "
+    "Errors are RFC 9457 problem details (application/problem+json).",
+)
+
+
+def respond(model: BaseModel, status: int = 200, headers: dict | None = None):
+    response = current_app.response_class(
+        json.dumps(model.model_dump(mode="json"), ensure_ascii=False), status=status,
+        mimetype="application/json",
+    )
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+# ---------------------------------------------------------------------------------------- items
+def _item_models(session, viewer, rows: list[DecisionItem]) -> list[schemas.Item]:
+    extras = hooks.item_extras(session, viewer, rows) if rows else {}
+    return [
+        schemas.Item.model_validate({
+            "id": item.id,
+            "url": url_for("items.detail", item_id=item.id, _external=True),
+            "title": item.title, "summary": item.summary, "status": item.status,
+            "category": item.category, "function": item.function_key, "vendor": item.vendor,
+            "model_name": item.model_name, "model_version": item.model_version,
+            "exposure": item.exposure, "needed_by": item.needed_by,
+            "filer": {"email": item.filer.email, "name": item.filer.display_name},
+            "created_at": item.created_at, "updated_at": item.updated_at, "version": item.version,
+            **extras.get(item.id, {}),
+        })
+        for item in rows
+    ]
+
+
+def _item_response(session, viewer, item_id: int, status: int = 200, headers: dict | None = None):
+    session.expire_all()  # read back what the services wrote, relationships included
+    item = items.get_item(session, viewer, item_id)
+    model = _item_models(session, viewer, [item])[0]
+    return respond(model, status, {"ETag": f'"{item.version}"', **(headers or {})})
+
+
+@api.operation("GET", "/items", summary="List decision items", tag="items", scope="items:read",
+               query=schemas.ItemListQuery, response=schemas.ItemPage)
+def list_items(user, query: schemas.ItemListQuery):
+    """Items the token's user may see, newest first, in pages: pass next_cursor back as cursor
+    until it is null. A walk never repeats or skips an item, even while items are filed."""
+    session = db.session()
+    rows, next_cursor = service.list_items_after(
+        session, user,
+        service.ItemQuery(
+            status=query.status, category=query.category, function=query.function, q=query.q,
+            tier_condition=hooks.tier_condition(query.tier) if query.tier else None,
+        ),
+        query.cursor, query.limit,
+    )
+    return respond(schemas.ItemPage(items=_item_models(session, user, rows), next_cursor=next_cursor))
+
+
+@api.operation("POST", "/items", summary="File a decision item (a draft)", tag="items",
+               scope="items:write", body=schemas.ItemCreate, response=schemas.Item, status=201,
+               errors=(413, 415), response_headers={"Location": "The item's API URL.", "ETag": "The item's version."})
+def create_item(user, body: schemas.ItemCreate):
+    session = db.session()
+    item = items.create_item(session, user, ItemData(**body.model_dump()))
+    return _item_response(session, user, item.id, 201,
+                          {"Location": url_for("api.get_item", item_id=item.id)})
+
+
+@api.operation("GET", "/items/<int:item_id>", summary="One decision item", tag="items",
+               scope="items:read", response=schemas.Item, errors=(404,),
+               response_headers={"ETag": "The item's version, for If-Match."})
+def get_item(item_id: int, user):
+    """The item with its weight (tier, divergence), flags, positions, ratings and latest
+    evidence per suite."""
+    return _item_response(db.session(), user, item_id)
+
+
+def _expected_version(current: int) -> int:
+    """The version the client saw, from If-Match: 428 when missing, 412 when stale."""
+    header = request.headers.get("If-Match")
+    if header is None or not header.strip() or header.strip() == "*":
+        raise ApiProblem(428, "Send If-Match with the item's version (the ETag of GET "
+                         f"/api/v1/items/{{id}}, e.g. If-Match: \"{current}\") so that a change "
+                         "made since you read the item is not overwritten.")
+    tags = [t.strip() for t in header.split(",")]
+    versions = {t.strip('"') for t in tags if not t.startswith("W/")}
+    if str(current) not in versions:
+        raise ApiProblem(412, f"The item has changed: it is at version {current}, not {header.strip()}. "
+                         "Read it again and reapply your change.")
+    return current
+
+
+@api.operation("PATCH", "/items/<int:item_id>", summary="Change a decision item", tag="items",
+               scope="items:write", body=schemas.ItemPatch, response=schemas.Item,
+               errors=(404, 409, 412, 413, 415, 428),
+               request_headers={"If-Match": "The item's version (its ETag), e.g. \"3\"."},
+               response_headers={"ETag": "The item's new version."})
+def update_item(item_id: int, user, body: schemas.ItemPatch):
+    """Change the given fields (absent ones are kept). Requires If-Match with the item's
+    version: 428 without it, 412 when someone changed the item since. Changing model_version
+    makes evidence of the older version stale."""
+    session = db.session()
+    item = items.get_item(session, user, item_id)
+    expected = _expected_version(item.version)
+    current = {
+        "title": item.title, "category": item.category, "function": item.function_key,
+        "summary": item.summary, "vendor": item.vendor, "model_name": item.model_name,
+        "model_version": item.model_version, "exposure": item.exposure, "needed_by": item.needed_by,
+    }
+    changes = {name: getattr(body, name) for name in body.model_fields_set}
+    try:
+        items.update_item(session, user, item, ItemData(**(current | changes)), expected)
+    except Conflict as error:
+        if error.field == "version":
+            raise ApiProblem(412, error.reason) from None
+        raise
+    return _item_response(session, user, item_id)
+
+
+# ------------------------------------------------------------------------------------- evidence
+@api.operation("POST", "/items/<int:item_id>/evidence", summary="Attach a model-test result file",
+               tag="evidence", scope="evidence:write", query=schemas.EvidenceQuery, body=RAW_BODY,
+               response=schemas.EvidenceRun, status=201, errors=(404, 409, 413, 415, 501),
+               response_headers={"Location": "The evidence run's API URL."})
+def attach_evidence(item_id: int, user, query: schemas.EvidenceQuery):
+    """The body is the raw result file (promptfoo, inspect_ai, lm-evaluation-harness JSON,
+    JUnit XML or CSV; any media type), or a multipart form with the field `file`. The format
+    is detected from the content unless ?format= names it. Answers with the run and its gates."""
+    session = db.session()
+    item = items.get_item(session, user, item_id)
+    if request.mimetype == "multipart/form-data":
+        upload = request.files.get("file")
+        if upload is None:
+            raise problems.invalid("file", "Required: send the result file in the form field `file`.")
+        data, filename, media_type = upload.read(), upload.filename or None, upload.mimetype or None
+    else:
+        data, filename, media_type = request.get_data(cache=False), None, request.mimetype or None
+    if not data:
+        raise problems.invalid("body", "The result file is empty.")
+    if "\x00" in (filename or "") + (media_type or ""):
+        raise problems.invalid("file", "The file name or media type contains a NUL character.")
+    try:
+        run = hooks.ingest_evidence(session, user, item, hooks.Upload(data, filename, media_type, query.format))
+    except hooks.NotAvailable as error:
+        raise ApiProblem(501, str(error)) from None
+    model = schemas.EvidenceRun.model_validate(run)
+    return respond(model, 201, {"Location": url_for("api.get_evidence", evidence_id=model.id)})
+
+
+@api.operation("GET", "/evidence/<int:evidence_id>", summary="One evidence run", tag="evidence",
+               scope="items:read", response=schemas.EvidenceRun, errors=(404,))
+def get_evidence(evidence_id: int, user):
+    run = hooks.get_evidence(db.session(), user, evidence_id)
+    if run is None:
+        raise ApiProblem(404, f"There is no evidence run {evidence_id}.")
+    return respond(schemas.EvidenceRun.model_validate(run))
+
+
+@api.operation("GET", "/evidence/<int:evidence_id>/file", summary="The original result file",
+               tag="evidence", scope="items:read", errors=(404,), response_media_type="*/*")
+def get_evidence_file(evidence_id: int, user):
+    """The bytes exactly as they were posted (their SHA-256 is the run's sha256)."""
+    found = hooks.evidence_file(db.session(), user, evidence_id)
+    if found is None:
+        raise ApiProblem(404, f"There is no evidence run {evidence_id}.")
+    response = current_app.response_class(found.data, mimetype=found.media_type)
+    response.headers.set("Content-Disposition", "attachment", filename=found.filename)
+    return response
+
+
+# ---------------------------------------------------------------------------------------- trail
+@api.operation("GET", "/events", summary="Read the decision trail", tag="trail", scope="trail:read",
+               query=schemas.EventQuery, response=schemas.EventPage)
+def list_events(user, query: schemas.EventQuery):
+    """Events in seq order after after_seq, each with every field of the hash rule, so a tool
+    can verify the chain itself. Continue with next_after_seq until it is null."""
+    rows, next_after = service.events_after(db.session(), user, query.after_seq, query.limit)
+    return respond(schemas.EventPage(
+        events=[schemas.TrailEvent.model_validate(as_link(e)) for e in rows], next_after_seq=next_after,
+    ))
+
+
+# ------------------------------------------------------------------------------------- meetings
+@api.operation("GET", "/meetings", summary="List meetings", tag="meetings", scope="items:read",
+               query=schemas.MeetingQuery, response=schemas.MeetingPage)
+def list_meetings(user, query: schemas.MeetingQuery):
+    found, next_cursor = hooks.list_meetings(db.session(), user, query.cursor, query.limit)
+    return respond(schemas.MeetingPage(
+        meetings=[schemas.Meeting.model_validate(m) for m in found], next_cursor=next_cursor,
+    ))
+
+
+@api.operation("GET", "/meetings/<int:meeting_id>", summary="One meeting with its agenda and decisions",
+               tag="meetings", scope="items:read", response=schemas.Meeting, errors=(404,))
+def get_meeting(meeting_id: int, user):
+    found = hooks.get_meeting(db.session(), user, meeting_id)
+    if found is None:
+        raise ApiProblem(404, f"There is no meeting {meeting_id}.")
+    return respond(schemas.Meeting.model_validate(found))
+
+
+# ------------------------------------------------------------------------------------- document
+@bp.get("/openapi.json")
+def openapi():
+    """The OpenAPI 3.1 document of this API (public: it describes, it discloses no data)."""
+    document = build_document(api, server_url=request.host_url.rstrip("/") + "/")
+    return current_app.response_class(json.dumps(document, ensure_ascii=False), mimetype="application/json")

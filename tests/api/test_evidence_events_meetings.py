@@ -1,0 +1,202 @@
+"""POST /items/{id}/evidence and GET /evidence/{id}[/file] through the evidence hooks; the trail
+at /events; meetings through the meeting hooks."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from pathlib import Path
+
+import pytest
+
+from forum.api import hooks
+from forum.errors import PermissionDenied
+from forum.trail.chain import verify_links
+from tests.api.conftest import assert_problem, counts
+
+RESULTS = b'{"results": {"stats": {"successes": 9, "failures": 1}}}'
+
+
+def _run(item_id: int, data: bytes, fmt: str = "promptfoo") -> dict:
+    return {
+        "id": 7, "item_id": item_id, "format": fmt, "suite": "support-edge", "model": "support-llm",
+        "model_version": "2026.11.2", "run_at": "2026-11-20T08:00:00Z", "total": 10, "passed": 9,
+        "failed": 1, "errored": 0, "skipped": 0, "pass_rate": 0.9, "edge_total": 4, "edge_passed": 3,
+        "edge_pass_rate": 0.75, "sha256": hashlib.sha256(data).hexdigest(),
+        "gates": [{"name": "coverage", "status": "pass", "detail": "4 edge cases"},
+                  {"name": "edge_pass_rate", "status": "fail", "detail": "75% < 90%"}],
+    }
+
+
+@pytest.fixture
+def wired(monkeypatch):
+    """A stand-in for the evidence area, recording the uploads it gets."""
+    uploads = []
+
+    def ingest(session, actor, item, upload):
+        uploads.append(upload)
+        if upload.format == "mystery":
+            raise hooks.UnsupportedFormat("Unknown result-file format 'mystery'.", "format")
+        if upload.data.startswith(b"locked"):
+            raise PermissionDenied("Evidence cannot be attached to a closed item.")
+        return _run(item.id, upload.data, upload.format or "promptfoo")
+
+    monkeypatch.setattr(hooks, "ingest_evidence", ingest)
+    monkeypatch.setattr(hooks, "get_evidence", lambda s, v, i: _run(1, RESULTS) if i == 7 else None)
+    monkeypatch.setattr(hooks, "evidence_file",
+                        lambda s, v, i: hooks.EvidenceFile(RESULTS, "application/json", "results.json") if i == 7 else None)
+    return uploads
+
+
+SAMPLE_CSV = Path(__file__).resolve().parent.parent / "evidence" / "fixtures" / "handwritten-support-bot.csv"
+
+
+def test_a_ci_job_posts_a_real_result_file_and_reads_it_back(api_as, staff, make_item, make_user, db_session):
+    item = make_item(staff, status="open")
+    api = api_as(staff)
+    data = SAMPLE_CSV.read_bytes()
+    before = counts(db_session)
+    response = api.post(f"/api/v1/items/{item.id}/evidence", data=data, content_type="text/csv")
+    assert response.status_code == 201, response.get_json()
+    body = response.get_json()
+    # the totals the eval-samples README gives for this file
+    assert (body["total"], body["passed"], body["failed"], body["edge_total"], body["edge_passed"]) == (12, 8, 4, 5, 3)
+    assert body["format"] == "csv" and body["sha256"] == hashlib.sha256(data).hexdigest()
+    assert {g["name"] for g in body["gates"]} >= {"coverage", "edge_pass_rate", "freshness"}
+    assert counts(db_session) != before
+    auditor = api_as(make_user(role="auditor", function=None))
+    assert auditor.get(f"/api/v1/evidence/{body['id']}").get_json()["sha256"] == body["sha256"]
+    assert auditor.get(f"/api/v1/evidence/{body['id']}/file").data == data
+    detail = auditor.get(f"/api/v1/items/{item.id}").get_json()
+    assert [run["id"] for run in detail["evidence"]] == [body["id"]]
+
+
+def test_an_unreadable_or_mislabelled_file_is_refused_and_nothing_is_stored(api_as, staff, make_item, db_session):
+    item = make_item(staff, status="open")
+    api = api_as(staff)
+    before = counts(db_session)
+    assert_problem(api.post(f"/api/v1/items/{item.id}/evidence", data=b"just words"), 415, "unknown format")
+    assert_problem(api.post(f"/api/v1/items/{item.id}/evidence", data=b'{"results": '), 400)
+    assert_problem(api.post(f"/api/v1/items/{item.id}/evidence?format=junit", data=SAMPLE_CSV.read_bytes()),
+                   415, "not JUnit XML")
+    assert counts(db_session) == before
+    assert_problem(api.get("/api/v1/evidence/424242"), 404)
+
+
+def test_a_raw_body_from_curl_reaches_the_evidence_hook(api_as, staff, make_item, wired):
+    item = make_item(staff, status="open")
+    # curl --data-binary sends application/x-www-form-urlencoded unless told otherwise
+    response = api_as(staff).post(f"/api/v1/items/{item.id}/evidence", data=RESULTS,
+                                  content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 201, response.get_json()
+    body = response.get_json()
+    assert response.headers["Location"] == "/api/v1/evidence/7"
+    assert body["item_id"] == item.id and body["edge_pass_rate"] == 0.75
+    assert [g["status"] for g in body["gates"]] == ["pass", "fail"]
+    (upload,) = wired
+    assert upload.data == RESULTS and upload.filename is None and upload.format is None
+
+
+def test_a_multipart_upload_and_a_format_override(api_as, staff, make_item, wired):
+    item = make_item(staff, status="open")
+    response = api_as(staff).post(
+        f"/api/v1/items/{item.id}/evidence?format=junit",
+        data={"file": (io.BytesIO(b"<testsuites/>"), "junit.xml", "application/xml")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 201
+    (upload,) = wired
+    assert (upload.data, upload.filename, upload.media_type, upload.format) == (
+        b"<testsuites/>", "junit.xml", "application/xml", "junit")
+
+
+def test_evidence_input_errors(app, api_as, staff, make_item, make_user, wired):
+    item = make_item(staff, status="open")
+    api = api_as(staff)
+    url = f"/api/v1/items/{item.id}/evidence"
+    assert_problem(api.post(url, data=b""), 400, "empty", field="body")
+    assert_problem(api.post(url, data={"other": (io.BytesIO(b"x"), "x.json")}, content_type="multipart/form-data"),
+                   400, field="file")
+    assert_problem(api.post(url + "?format=mystery", data=RESULTS), 415, "mystery")
+    assert_problem(api.post(url + "?format=NO%20SPACES", data=RESULTS), 400, field="format")
+    assert_problem(api.post(url, data=b"locked file"), 403, "closed item")
+    assert_problem(api.post("/api/v1/items/999/evidence", data=RESULTS), 404)
+    app.config["MAX_CONTENT_LENGTH"] = 1000
+    assert_problem(api.post(url, data=b"x" * 1001), 413, "1,000 bytes")
+    auditor = make_user(role="auditor", function=None)
+    assert_problem(api_as(auditor).post(url, data=RESULTS), 403, "lacks the scope evidence:write")
+    reader = api_as(staff, ["items:read"])
+    assert_problem(reader.post(url, data=RESULTS), 403, "evidence:write")
+
+
+def test_read_an_evidence_run_and_its_original_file(api_as, make_user, wired):
+    auditor = api_as(make_user(role="auditor", function=None))
+    run = auditor.get("/api/v1/evidence/7")
+    assert run.status_code == 200 and run.get_json()["sha256"] == hashlib.sha256(RESULTS).hexdigest()
+    file = auditor.get("/api/v1/evidence/7/file")
+    assert file.status_code == 200 and file.data == RESULTS
+    assert file.headers["Content-Disposition"] == "attachment; filename=results.json"
+    assert_problem(auditor.get("/api/v1/evidence/8"), 404)
+
+
+# ---------------------------------------------------------------------------------------- trail
+def test_the_trail_in_pages_with_every_field_and_a_chain_that_verifies(api_as, make_user, make_item, staff):
+    for n in range(4):
+        make_item(staff, status="open", title=f"T{n}")
+    auditor = api_as(make_user(role="auditor", function=None))
+    events, after = [], 0
+    while after is not None:
+        page = auditor.get(f"/api/v1/events?after_seq={after}&limit=5").get_json()
+        assert len(page["events"]) <= 5
+        events += page["events"]
+        after = page["next_after_seq"]
+    assert [e["seq"] for e in events] == list(range(1, len(events) + 1))
+    assert set(events[0]) == {"seq", "at", "actor", "kind", "subject", "data", "prev_hash", "hash"}
+    assert events[0]["at"].endswith("Z")
+    assert verify_links(events).ok
+    last = events[-1]["seq"]
+    assert auditor.get(f"/api/v1/events?after_seq={last}").get_json() == {"events": [], "next_after_seq": None}
+
+
+def test_only_executives_and_auditors_read_the_trail(api_as, make_user, staff):
+    executive = make_user(role="executive", function="product")
+    assert api_as(executive, ["trail:read"]).get("/api/v1/events").status_code == 200
+    assert_problem(api_as(staff).get("/api/v1/events"), 403, "lacks the scope trail:read")
+    auditor = make_user(role="auditor", function=None)
+    assert_problem(api_as(auditor, ["items:read"]).get("/api/v1/events"), 403, "trail:read")
+    api = api_as(auditor)
+    assert_problem(api.get("/api/v1/events?after_seq=-1"), 400, field="after_seq")
+    assert_problem(api.get("/api/v1/events?limit=1001"), 400, field="limit")
+    assert_problem(api.get("/api/v1/events?after_seq=99999999999999999999"), 400, field="after_seq")
+
+
+# ------------------------------------------------------------------------------------- meetings
+def test_meetings_are_an_empty_list_until_wired(api_as, staff):
+    api = api_as(staff, ["items:read"])
+    assert api.get("/api/v1/meetings").get_json() == {"meetings": [], "next_cursor": None}
+    assert_problem(api.get("/api/v1/meetings/1"), 404, "no meeting 1")
+
+
+def test_meetings_from_the_meeting_hooks(api_as, staff, monkeypatch):
+    meeting = {
+        "id": 3, "title": "Executive forum, December", "status": "published", "starts_at": "2026-12-02T09:00:00Z",
+        "entries": [{"item_id": 12, "order": 1, "time_box_minutes": 20, "presenter": "risk@example.com",
+                     "decision": {"outcome": "approved_with_conditions", "rationale": "Edge cases covered",
+                                  "conditions": "Re-test after each update", "deciders": ["exec@example.com"],
+                                  "recused": [], "actions": [{"text": "Re-run suite", "owner": "risk@example.com",
+                                                              "due": "2026-12-20", "done": False}]}}],
+    }
+    seen = {}
+
+    def listing(session, viewer, cursor, limit):
+        seen.update(cursor=cursor, limit=limit)
+        return [meeting], "next-page"
+
+    monkeypatch.setattr(hooks, "list_meetings", listing)
+    monkeypatch.setattr(hooks, "get_meeting", lambda s, v, i: meeting if i == 3 else None)
+    api = api_as(staff, ["items:read"])
+    page = api.get("/api/v1/meetings?limit=5&cursor=abc").get_json()
+    assert seen == {"cursor": "abc", "limit": 5}
+    assert page["next_cursor"] == "next-page"
+    assert page["meetings"][0]["entries"][0]["decision"]["actions"][0]["due"] == "2026-12-20"
+    assert api.get("/api/v1/meetings/3").get_json()["title"] == "Executive forum, December"
