@@ -228,18 +228,19 @@ def trail_verify(path: Path | None, checkpoints: tuple[str, ...]) -> None:
         app = create_app()
         with app.app_context(), db.session_scope(app) as session:
             result = audit.verify(session, None, given)
-    for check in result.checkpoints:
-        state = "ok" if check.ok else check.status.upper()
-        click.echo(f"checkpoint {check.seq}:{check.hash} ({check.label}): {state} — {check.describe()}")
     if result.chain_ok:
         click.echo(f"{'OK' if result.ok else 'LINKS OK'}: {result.count} events checked; "
                    f"head seq {result.head_seq}, head hash {result.head_hash}")
-        if not result.ok:
-            _fail(f"CHECKPOINT FAILED: {len(result.failed_checkpoints)} of {len(result.checkpoints)} "
-                  "checkpoints are no longer in the chain.")
-        return
-    click.echo(f"{result.count} events checked before the break.")
-    _fail(f"BROKEN at seq {result.first_bad_seq}: {result.problem}")
+    else:
+        click.echo(f"{result.count} events checked before the break.")
+    for check in result.checkpoints:
+        state = "ok" if check.ok else check.status.upper()
+        click.echo(f"checkpoint {check.seq}:{check.hash} ({check.label}): {state} — {check.describe()}")
+    if not result.chain_ok:
+        _fail(f"BROKEN at seq {result.first_bad_seq}: {result.problem}")
+    if not result.ok:
+        _fail(f"CHECKPOINT FAILED: {len(result.failed_checkpoints)} of {len(result.checkpoints)} "
+              "checkpoints are no longer in the chain.")
 
 
 def _verify_file(path: Path, checkpoints: list[chain.CheckpointCheck]) -> chain.Verification:

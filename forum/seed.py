@@ -24,6 +24,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from forum import clock
+from forum.audit import demo as audit_demo
 from forum.auth import service as accounts
 from forum.auth.models import User
 from forum.config import PROJECT_ROOT
@@ -117,6 +118,7 @@ def load_demo(session: Session, path: Path | None = None) -> str:
             except DomainError as exc:
                 raise SeedError(f"{path.name}: {step.label}: {exc.reason}") from exc
     session.flush()
+    audit_demo.load(session)  # seed/audit.json: an edit, a verification, a checkpoint
 
     events = (session.scalar(select(func.count()).select_from(Event)) or 0) - events_before
     return (f"{counts['functions']} functions, {counts['users']} users, "

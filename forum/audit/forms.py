@@ -2,7 +2,7 @@
 
 from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, SelectField, StringField
-from wtforms.validators import Length, NumberRange, Optional
+from wtforms.validators import Length, NumberRange, Optional, ValidationError
 
 from forum.audit.service import MAX_NOTE
 
@@ -27,11 +27,11 @@ class TrailFilterForm(FlaskForm):
 
     def validate_date_to(self, field):
         if field.data and self.date_from.data and field.data < self.date_from.data:
-            raise ValueError("The 'to' date lies before the 'from' date.")
+            raise ValidationError("The 'to' date lies before the 'from' date.")
 
     def validate_after(self, field):
         if field.data is not None and self.before.data is not None:
-            raise ValueError("Give either before or after, not both.")
+            raise ValidationError("Give either before or after, not both.")
 
 
 class VerifyForm(FlaskForm):

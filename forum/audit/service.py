@@ -362,15 +362,12 @@ def timeline(session: Session, actor: User | None, item) -> list[TimelineEntry]:
         changes = []
         for change in described:
             raw = pairs.pop(change.label, None)
-            diff = None
-            if raw and isinstance(raw[0], str) and isinstance(raw[1], str) and (
-                change.before in (raw[0], "—") and change.after in (raw[1], "—")
-            ):
-                diff = text_diff(raw[0], raw[1])
+            # Diff the stored text only where the describer shows it as it is (not a label).
+            shown_raw = raw is not None and change.before in (raw[0], "—") and change.after in (raw[1], "—")
+            diff = _diff_if_text(*raw) if shown_raw else None
             changes.append(TimelineChange(change.label, change.before, change.after, diff))
         for key, (before, after) in pairs.items():
-            diff = text_diff(before, after) if isinstance(before, str) and isinstance(after, str) else None
-            changes.append(TimelineChange(key, _plain(before), _plain(after), diff))
+            changes.append(TimelineChange(key, _plain(before), _plain(after), _diff_if_text(before, after)))
         entries.append(TimelineEntry(
             seq=event.seq, at=event.at, actor=event.actor,
             actor_name=names.get(event.actor, event.actor), kind=event.kind, label=label,
@@ -394,6 +391,15 @@ def _before_after_pairs(data: dict) -> dict[str, tuple]:
             if isinstance(value, dict) and "before" in value and "after" in value:
                 pairs[_label(key)] = (value["before"], value["after"])
     return pairs
+
+
+def _diff_if_text(before, after) -> TextDiff | None:
+    """A diff for texts of several words or lines; short values read better as before → after."""
+    if not (isinstance(before, str) and isinstance(after, str)):
+        return None
+    if len(before.split()) < 2 and len(after.split()) < 2:
+        return None
+    return text_diff(before, after)
 
 
 def _plain(value) -> str:
