@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import os
 import sys
@@ -199,6 +200,17 @@ def users_list() -> None:
 
 
 # --------------------------------------------------------------------------------------- trail
+@contextlib.contextmanager
+def _trail_session():
+    """A session of the current app for one trail command; afterwards the engine's connections
+    are closed, not left to the garbage collector (the process may go on, as under tests)."""
+    try:
+        with db.session_scope(current_app) as session:
+            yield session
+    finally:
+        db.get_engine().dispose()
+
+
 @main.group("trail")
 def trail_group() -> None:
     """The decision trail: verify, checkpoint and export."""
@@ -225,8 +237,7 @@ def trail_verify(path: Path | None, checkpoints: tuple[str, ...]) -> None:
     if path is not None:
         result = _verify_file(path, given)
     else:
-        app = create_app()
-        with app.app_context(), db.session_scope(app) as session:
+        with create_app().app_context(), _trail_session() as session:
             result = audit.verify(session, None, given)
     if result.chain_ok:
         click.echo(f"{'OK' if result.ok else 'LINKS OK'}: {result.count} events checked; "
@@ -277,7 +288,7 @@ def trail_checkpoint(note: str) -> None:
     verify --checkpoint SEQ:HASH` then shows whether the chain still holds it. Recording appends
     a trail.checkpoint_recorded event after the head it names."""
     try:
-        with db.session_scope(current_app) as session:
+        with _trail_session() as session:
             checkpoint = audit.record_checkpoint(session, None, note)
             click.echo(f"Checkpoint {checkpoint.id}: head seq {checkpoint.seq}, hash {checkpoint.hash}")
             click.echo(checkpoint.token)
@@ -292,7 +303,7 @@ def trail_checkpoint(note: str) -> None:
 @with_appcontext
 def trail_export(fmt: str, output: Path | None) -> None:
     """Write the whole chain, one event per line, with every field of the hash rule."""
-    with db.session_scope(current_app) as session:
+    with _trail_session() as session:
         if output is None:
             count = trail.export_jsonl(session, sys.stdout)
         else:

@@ -110,9 +110,15 @@ def export(fmt: str):
         abort(400, description=f"The export's filters are not valid — {_problems(form)}")
     filters = _filters(form)
     span = service.export_range(session, current_user, filters)
-    batches = service.export_batches(session, filters, span)
-    chunks = service.jsonl_chunks(batches) if fmt == "jsonl" else service.csv_chunks(batches)
-    response = Response(stream_with_context(chunks), content_type=EXPORT_TYPES[fmt])
+
+    def body():
+        # Flask pushes the request's contexts again only while the body streams, after the
+        # request's teardown closed its session: take the session here, so that the teardown
+        # at the end of the stream (or when the client goes away) closes this one too.
+        batches = service.export_batches(db.session(), filters, span)
+        yield from service.jsonl_chunks(batches) if fmt == "jsonl" else service.csv_chunks(batches)
+
+    response = Response(stream_with_context(body()), content_type=EXPORT_TYPES[fmt])
     response.headers["Content-Disposition"] = f'attachment; filename="{span.filename(fmt)}"'
     response.headers["X-Trail-Head"] = f"{span.head_seq}:{span.head_hash}"
     return response

@@ -154,3 +154,19 @@ def test_a_byte_flip_that_breaks_the_json_still_names_the_seq(client, reader, no
 
     assert failed.exit_code == 1
     assert "BROKEN at seq 3: line 3 is not a JSON line" in failed.output
+
+
+def test_export_gives_its_connection_back_when_done_or_abandoned(app, client, reader, notes):
+    from forum import db
+
+    notes(5)
+    pool = db.get_engine(app).pool
+
+    client.get("/trail/export.jsonl").get_data()
+    assert pool.checkedout() == 0
+
+    response = client.get("/trail/export.csv", buffered=False)
+    next(iter(response.response))  # the client reads a little, then goes away
+    assert pool.checkedout() == 1
+    response.close()
+    assert pool.checkedout() == 0
