@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import sqlite3
 import statistics
 import subprocess
@@ -102,13 +101,86 @@ def build(path: Path, instance: Path, total: int) -> None:
 
 def bench_verify(path: Path, instance: Path) -> None:
     app = make_app(path, instance)
-    with app.app_context(), db.session_scope(app) as session:
-        started = time.perf_counter()
-        result = verify_database(session)
-        elapsed = time.perf_counter() - started
-    assert result.ok, result.problem
+    best = None
+    for _ in range(3):
+        with app.app_context(), db.session_scope(app) as session:
+            started, cpu = time.perf_counter(), time.process_time()
+            result = verify_database(session)
+            elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+        assert result.ok, result.problem
+        if best is None or elapsed < best[0]:
+            best = (elapsed, cpu)
+    elapsed, cpu = best
     print(f"verify (database): {result.count:,} events in {elapsed:.2f} s = "
-          f"{result.count / elapsed:,.0f} events/s (target >= 200,000/s)")
+          f"{result.count / elapsed:,.0f} events/s wall clock, {result.count / cpu:,.0f} events "
+          f"per CPU second (best of 3; target >= 200,000/s)")
+    db.get_engine(app).dispose()
+
+
+def logged_in_client(app):
+    client = app.test_client()
+    response = client.post("/login", data={"email": AUDITOR, "password": PASSWORD})
+    assert response.status_code == 302, response.status_code
+    return client
+
+
+def export_child(path: Path, instance: Path) -> None:
+    """Run in a fresh process: stream the whole JSON Lines export through the web endpoint,
+    reading it chunk by chunk the way a WSGI server would, and report peak memory."""
+    app = make_app(path, instance)
+    client = logged_in_client(app)  # scrypt at login peaks at ~32 MB: reset the peak after it
+    Path("/proc/self/clear_refs").write_text("5")
+    baseline = _status_kb("VmRSS")
+    started = time.perf_counter()
+    response = client.get("/trail/export.jsonl", buffered=False)
+    size = lines = 0
+    for chunk in response.response:
+        size += len(chunk)
+        lines += chunk.count(b"\n")
+    response.close()
+    elapsed = time.perf_counter() - started
+    peak = _status_kb("VmHWM")
+    print(json.dumps({"lines": lines, "bytes": size, "seconds": elapsed, "baseline_kb": baseline,
+                      "peak_kb": peak, "filename": response.headers["Content-Disposition"]}))
+
+
+def _status_kb(field: str) -> int:
+    """A memory figure of this process from /proc (Linux): VmRSS now, VmHWM its peak."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    raise RuntimeError(f"no {field} in /proc/self/status")
+
+
+def bench_export(path: Path, instance: Path) -> None:
+    child = subprocess.run(
+        [sys.executable, __file__, "--export-child", "--db", str(path)],
+        capture_output=True, text=True, check=True,
+    )
+    figures = json.loads(child.stdout.strip().splitlines()[-1])
+    print(f"export (JSON Lines, streamed through /trail/export.jsonl): {figures['lines']:,} lines, "
+          f"{figures['bytes'] / 1e6:,.0f} MB in {figures['seconds']:.1f} s; peak RSS of the "
+          f"process {figures['peak_kb'] / 1024:,.0f} MB (before the export "
+          f"{figures['baseline_kb'] / 1024:,.0f} MB) (target < 200 MB)")
+    print(f"  {figures['filename']}")
+
+
+def bench_browser(path: Path, instance: Path, total: int, per_page: int = 50) -> None:
+    app = make_app(path, instance)
+    client = logged_in_client(app)
+    deep = total + 1 - 9_999 * per_page  # the cursor at which page 10,000 starts
+    for label, url in (("first page", "/trail"), ("page 10,000", f"/trail?before={deep}"),
+                       ("page 10,000 filtered by kind", f"/trail?before={deep}&kind=decision.recorded")):
+        times = []
+        for _ in range(7):
+            started = time.perf_counter()
+            response = client.get(url)
+            times.append(time.perf_counter() - started)
+            assert response.status_code == 200, response.status_code
+        page = response.get_data(as_text=True)
+        assert page.count('class="trail-row"') == per_page, url
+        print(f"browser {label} ({url}): median {statistics.median(times) * 1000:.1f} ms, "
+              f"best {min(times) * 1000:.1f} ms (target < 100 ms)")
     db.get_engine(app).dispose()
 
 
@@ -116,13 +188,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--db", type=Path, default=Path(tempfile.gettempdir()) / "trail-bench.db")
+    parser.add_argument("--export-child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     instance = args.db.parent / "trail-bench-instance"
+    if args.export_child:
+        export_child(args.db, instance)
+        return
     if event_count(args.db) != args.events:
         build(args.db, instance, args.events)
     else:
         print(f"reusing {args.db} ({args.events:,} events)")
     bench_verify(args.db, instance)
+    bench_export(args.db, instance)
+    bench_browser(args.db, instance, args.events)
 
 
 if __name__ == "__main__":
