@@ -11,6 +11,7 @@ from forum.admin.views import bp as admin_bp
 from forum.api.pages import docs_bp as api_docs_bp
 from forum.api.pages import tokens_bp
 from forum.api.views import bp as api_bp
+from forum.audit.views import bp as audit_bp
 from forum.auth.views import bp as auth_bp
 from forum.config import PROJECT_ROOT, instance_secret_key, load_settings
 from forum.core import pages, security
@@ -58,4 +59,5 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(api_bp)
     app.register_blueprint(api_docs_bp)
     app.register_blueprint(tokens_bp)
+    app.register_blueprint(audit_bp)
     return app

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import os
 import sys
@@ -17,6 +18,7 @@ from sqlalchemy import func, inspect, select
 from forum import create_app, db, seed
 from forum.auth import passwords
 from forum.api.cli import tokens_group
+from forum.audit import service as audit
 from forum.auth import service as accounts
 from forum.auth.models import ROLES, User
 from forum.errors import DomainError
@@ -246,31 +248,61 @@ def users_list() -> None:
 
 
 # --------------------------------------------------------------------------------------- trail
+@contextlib.contextmanager
+def _trail_session():
+    """A session of the current app for one trail command; afterwards the engine's connections
+    are closed, not left to the garbage collector (the process may go on, as under tests)."""
+    try:
+        with db.session_scope(current_app) as session:
+            yield session
+    finally:
+        db.get_engine().dispose()
+
+
 @main.group("trail")
 def trail_group() -> None:
-    """The decision trail: verify and export."""
+    """The decision trail: verify, checkpoint and export."""
+
+
+def _checkpoint_option(value: tuple[str, ...]) -> list[chain.CheckpointCheck]:
+    try:
+        return [chain.parse_checkpoint(text) for text in value]
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--checkpoint") from exc
 
 
 @trail_group.command("verify")
 @click.option("--file", "path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Check a JSON Lines export on its own, without the database.")
-def trail_verify(path: Path | None) -> None:
-    """Check the hash chain; exit 1 naming the first bad seq if a link is broken."""
+@click.option("--checkpoint", "checkpoints", multiple=True, metavar="SEQ:HASH",
+              help="Also check that the chain holds this head (as printed by `forum trail "
+                   "checkpoint`); repeatable. From the database, every recorded checkpoint is "
+                   "checked as well.")
+def trail_verify(path: Path | None, checkpoints: tuple[str, ...]) -> None:
+    """Check the hash chain; exit 1 naming the first bad seq if a link is broken, or the
+    checkpoints the chain no longer holds. Read-only."""
+    given = _checkpoint_option(checkpoints)
     if path is not None:
-        result = _verify_file(path)
+        result = _verify_file(path, given)
     else:
-        app = create_app()
-        with app.app_context(), db.session_scope(app) as session:
-            result = trail.verify_database(session)
-    if result.ok:
-        click.echo(f"OK: {result.count} events checked; head seq {result.head_seq}, "
-                   f"head hash {result.head_hash}")
-        return
-    click.echo(f"{result.count} events checked before the break.")
-    _fail(f"BROKEN at seq {result.first_bad_seq}: {result.problem}")
+        with create_app().app_context(), _trail_session() as session:
+            result = audit.verify(session, None, given)
+    if result.chain_ok:
+        click.echo(f"{'OK' if result.ok else 'LINKS OK'}: {result.count} events checked; "
+                   f"head seq {result.head_seq}, head hash {result.head_hash}")
+    else:
+        click.echo(f"{result.count} events checked before the break.")
+    for check in result.checkpoints:
+        state = "ok" if check.ok else check.status.upper()
+        click.echo(f"checkpoint {check.seq}:{check.hash} ({check.label}): {state} — {check.describe()}")
+    if not result.chain_ok:
+        _fail(f"BROKEN at seq {result.first_bad_seq}: {result.problem}")
+    if not result.ok:
+        _fail(f"CHECKPOINT FAILED: {len(result.failed_checkpoints)} of {len(result.checkpoints)} "
+              "checkpoints are no longer in the chain.")
 
 
-def _verify_file(path: Path) -> chain.Verification:
+def _verify_file(path: Path, checkpoints: list[chain.CheckpointCheck]) -> chain.Verification:
     import json
 
     def links():
@@ -281,15 +313,35 @@ def _verify_file(path: Path) -> chain.Verification:
                 try:
                     value = json.loads(line)
                 except ValueError as exc:
-                    _fail(f"{path}:{number}: not a JSON line ({exc})")
-                if not isinstance(value, dict):
-                    _fail(f"{path}:{number}: a line must hold one JSON object")
+                    value = chain.UnreadableLink(f"line {number} is not a JSON line ({exc})")
+                if not isinstance(value, dict | chain.UnreadableLink):
+                    value = chain.UnreadableLink(f"line {number} does not hold one JSON object")
                 yield value
 
     try:
-        return chain.verify_links(links())
+        return chain.verify_links(links(), checkpoints)
     except OSError as exc:
         _fail(f"Cannot read {path}: {exc}")
+    except UnicodeDecodeError as exc:
+        _fail(f"{path} is not UTF-8 text: {exc}")
+
+
+@trail_group.command("checkpoint")
+@click.option("--note", default="", help="Where you will publish it, or why.")
+@with_appcontext
+def trail_checkpoint(note: str) -> None:
+    """Record the current head (seq and hash) as a checkpoint, and print it as SEQ:HASH.
+
+    Keep the printed line outside the forum (an audit log, a ticket, an e-mail): `forum trail
+    verify --checkpoint SEQ:HASH` then shows whether the chain still holds it. Recording appends
+    a trail.checkpoint_recorded event after the head it names."""
+    try:
+        with _trail_session() as session:
+            checkpoint = audit.record_checkpoint(session, None, note)
+            click.echo(f"Checkpoint {checkpoint.id}: head seq {checkpoint.seq}, hash {checkpoint.hash}")
+            click.echo(checkpoint.token)
+    except DomainError as error:
+        _fail(f"No checkpoint recorded: {error.reason}")
 
 
 @trail_group.command("export")
@@ -299,7 +351,7 @@ def _verify_file(path: Path) -> chain.Verification:
 @with_appcontext
 def trail_export(fmt: str, output: Path | None) -> None:
     """Write the whole chain, one event per line, with every field of the hash rule."""
-    with db.session_scope(current_app) as session:
+    with _trail_session() as session:
         if output is None:
             count = trail.export_jsonl(session, sys.stdout)
         else:

@@ -1,6 +1,7 @@
 """Every area's models, imported in one place so that the metadata is complete (Alembic, tests)."""
 
 from forum.api.models import ApiToken
+from forum.audit.models import Checkpoint
 from forum.auth.models import OrgFunction, SetPasswordLink, User
 from forum.db import Base
 from forum.evidence.models import EvidenceRun
@@ -9,6 +10,6 @@ from forum.items.models import DecisionItem
 from forum.trail.models import Event, TrailHead
 
 __all__ = [
-    "ApiToken", "Base", "Comment", "DecisionItem", "Escalation", "EvidenceRun", "Event",
-    "OrgFunction", "Position", "SetPasswordLink", "TrailHead", "User", "WeightRating",
+    "ApiToken", "Base", "Checkpoint", "Comment", "DecisionItem", "Escalation", "EvidenceRun",
+    "Event", "OrgFunction", "Position", "SetPasswordLink", "TrailHead", "User", "WeightRating",
 ]

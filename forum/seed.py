@@ -12,7 +12,6 @@ The schema of seed/demo.json is described in seed/README.md.
 
 from __future__ import annotations
 
-import itertools
 import json
 import random
 from collections.abc import Callable
@@ -26,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from forum import clock
 from forum.api.demo import load_demo_tokens
+from forum.audit import demo as audit_demo
 from forum.auth import service as accounts
 from forum.auth.models import User
 from forum.config import PROJECT_ROOT
@@ -53,7 +53,7 @@ DEMO_LOGINS: list[tuple[str, str]] = [
 
 _ITEM_FIELDS = {f.name for f in fields(items.ItemData)}
 # Steps of the history replay never land closer to the real "now" than this.
-_END_MARGIN = timedelta(minutes=5)
+_END_MARGIN = timedelta(minutes=15)  # room for the closing steps on the tail clock
 
 
 class SeedError(ValueError):
@@ -123,15 +123,18 @@ def load_demo(session: Session, path: Path | None = None) -> str:
                 step.run()
             except DomainError as exc:
                 raise SeedError(f"{path.name}: {step.label}: {exc.reason}") from exc
-    # The evidence uploads come after the history, on a clock that ticks a second per reading,
-    # so that their events stay in the past and before the account changes that follow.
-    ticks = itertools.count()
-    evidence_start = max(now - _END_MARGIN + timedelta(seconds=1), times[-1] + timedelta(seconds=1)) if times else now - _END_MARGIN
-    with clock.override(lambda: evidence_start + timedelta(seconds=next(ticks))):
-        demo_evidence.load_demo_evidence(session)
+    # The rest of the demo (evidence uploads, account changes, tokens, the audit's verification)
+    # follows the history in order, on a clock that moves a second per reading from just after
+    # the last event: every event stays in the past and the times follow the chain.
     session.flush()
-    load_accounts(session, now, ACCOUNTS_PATH if path == DEMO_PATH else None)
-    load_demo_tokens(session)
+    last_event_at = session.scalar(select(func.max(Event.at)))
+    tail = _TailClock(max(now - _END_MARGIN, last_event_at or now - _END_MARGIN))
+    with clock.override(tail):
+        demo_evidence.load_demo_evidence(session)
+        session.flush()
+        load_accounts(session, now, ACCOUNTS_PATH if path == DEMO_PATH else None, tail)
+        load_demo_tokens(session)
+        audit_demo.load(session)  # seed/audit.json: an edit, a verification, a checkpoint
 
     events = (session.scalar(select(func.count()).select_from(Event)) or 0) - events_before
     return (f"{counts['functions']} functions, {counts['users']} users, "
@@ -292,9 +295,23 @@ def _fit(times: list[datetime], lower: datetime | None, upper: datetime) -> list
 
 
 # ---------------------------------------------------------------------------------- accounts
-def load_accounts(session: Session, now: datetime, path: Path | None) -> None:
-    """The account administration of the demo (seed/accounts.json): a few changes by the admin
-    just before ``now`` (after every other event), and each account's last login. Changes that
+class _TailClock:
+    """A clock for the demo's closing steps: one second later at every reading."""
+
+    def __init__(self, start: datetime):
+        self.current = start
+
+    def __call__(self) -> datetime:
+        self.current += timedelta(seconds=1)
+        return self.current
+
+    def skip(self, delta: timedelta) -> None:
+        self.current += delta
+
+
+def load_accounts(session: Session, now: datetime, path: Path | None, tail: _TailClock) -> None:
+    """The account administration of the demo (seed/accounts.json): a few changes by the admin,
+    40 seconds apart on the demo's closing clock, and each account's last login. Changes that
     are already in place (``forum seed --force``) are skipped."""
     if path is None:
         return
@@ -304,15 +321,12 @@ def load_accounts(session: Session, now: datetime, path: Path | None) -> None:
         changes, logins = spec["changes"], spec["last_login_hours_ago"]
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise SeedError(f"Cannot read the accounts data set {path}: {exc}") from exc
-    last_event_at = session.scalar(select(func.max(Event.at)))
-    at = max(now - timedelta(minutes=4), (last_event_at or now) + timedelta(seconds=1))
-    with clock.override(lambda: at):
-        for change in changes:
-            try:
-                _account_change(session, admin, change)
-            except DomainError as exc:
-                raise SeedError(f"{path.name}: {change}: {exc.reason}") from exc
-            at += timedelta(seconds=40)
+    for change in changes:
+        try:
+            _account_change(session, admin, change)
+        except DomainError as exc:
+            raise SeedError(f"{path.name}: {change}: {exc.reason}") from exc
+        tail.skip(timedelta(seconds=40))
     for email, hours in logins.items():
         user = accounts.get_user_by_email(session, email)
         if user is None:

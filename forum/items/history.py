@@ -98,6 +98,12 @@ def _fallback(kind: str, data: dict):
     return kind.replace(".", " ").replace("_", " ").capitalize(), [], ""
 
 
+def summarise(kind: str, data: dict) -> tuple[str, list[Change], str]:
+    """How an event reads for people: (label, changes, note), by its kind's describer."""
+    describer = _DESCRIBERS.get(kind)
+    return describer(data) if describer else _fallback(kind, data)
+
+
 def for_item(session: Session, item: DecisionItem) -> list[HistoryEntry]:
     """The item's events, oldest first (two queries whatever the length)."""
     events = events_for(session, item.subject)
@@ -107,8 +113,7 @@ def for_item(session: Session, item: DecisionItem) -> list[HistoryEntry]:
     ) if emails else {}
     entries = []
     for event in events:
-        describer = _DESCRIBERS.get(event.kind)
-        label, changes, note = describer(event.data) if describer else _fallback(event.kind, event.data)
+        label, changes, note = summarise(event.kind, event.data)
         entries.append(HistoryEntry(
             seq=event.seq, at=event.at, actor=event.actor,
             actor_name=names.get(event.actor, event.actor), kind=event.kind, label=label,

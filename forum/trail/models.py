@@ -19,7 +19,7 @@ class Event(Base):
     __tablename__ = "events"
 
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)  # the trail browser's date filter
     actor: Mapped[str] = mapped_column(String(254), index=True)
     kind: Mapped[str] = mapped_column(String(60), index=True)
     subject: Mapped[str] = mapped_column(String(80), index=True)

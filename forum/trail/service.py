@@ -7,15 +7,18 @@ change it describes, so the change and its event are committed (or rolled back) 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
 from typing import IO
 
-from sqlalchemy import select, update
+from sqlalchemy import DateTime, String, bindparam, select, type_coerce, update
 from sqlalchemy.orm import Session
 
 from forum import clock
 from forum.auth.models import User
-from forum.trail.chain import Verification, canonical_json, format_at, link_hash, verify_links
+from forum.trail.chain import (
+    CheckpointCheck, Verification, canonical_json, format_at, link_hash, verify_stored,
+)
 from forum.trail.models import Event, TrailHead
 
 SYSTEM_ACTOR = "system"
@@ -95,8 +98,63 @@ def iter_links(session: Session, batch: int = 1000) -> Iterator[dict]:
         last = rows[-1].seq
 
 
-def verify_database(session: Session) -> Verification:
-    return verify_links(iter_links(session))
+def iter_stored(session: Session, batch: int = 20_000) -> Iterator[tuple]:
+    """All events in seq order as stored: ``(seq, at, actor, kind, subject, data_json,
+    prev_hash, hash)`` tuples, in keyset batches (memory stays flat). ``stored_at_text`` turns
+    ``at`` into the ISO text of the hash rule.
+
+    This is the hot loop of verifying a large trail, so it reads through the DBAPI cursor of the
+    session's connection (same transaction) with the statement compiled by SQLAlchemy: building
+    SQLAlchemy rows and running the UTCDateTime decorator per event cost a third of the time.
+    On SQLite the time is read as the stored text (UTC, ``YYYY-MM-DD HH:MM:SS.ffffff``) and
+    rewritten in place rather than parsed into a datetime.
+    """
+    connection = session.connection()
+    dialect = connection.dialect
+    at_column = (type_coerce(Event.at, String) if dialect.name == "sqlite"
+                 else type_coerce(Event.at, DateTime(timezone=True)))
+    statement = (
+        select(Event.seq, at_column, Event.actor, Event.kind, Event.subject, Event.data_json,
+               Event.prev_hash, Event.hash)
+        .where(Event.seq > bindparam("last")).order_by(Event.seq).limit(batch)
+    ).compile(dialect=dialect)
+    cursor = connection.connection.cursor()
+    try:
+        last = 0
+        while True:
+            params = statement.construct_params({"last": last})
+            if statement.positional:
+                params = tuple(params[name] for name in statement.positiontup)
+            cursor.execute(statement.string, params)
+            rows = cursor.fetchall()
+            if not rows:
+                return
+            yield from rows
+            last = rows[-1][0]
+    finally:
+        cursor.close()
+
+
+def stored_at_text(stored) -> str:
+    """The ISO text (hash rule) of an event time as ``iter_stored`` reads it."""
+    if type(stored) is str:
+        if len(stored) == 26 and stored[10] == " " and stored[19] == ".":
+            return stored[:10] + "T" + stored[11:] + "Z"
+        # Not written by the app; read it the way the ORM would (a mismatch shows as altered).
+        moment = datetime.fromisoformat(stored)
+        return format_at(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
+    return format_at(stored)
+
+
+def verify_database(session: Session, checkpoints: Iterable[CheckpointCheck] = ()) -> Verification:
+    """Check the whole chain in the database (and, when given, that it still holds each
+    checkpoint). Never trusts the head row, only the events."""
+    return verify_stored(iter_stored(session), checkpoints, at_text=stored_at_text)
+
+
+def jsonl_line(event) -> str:
+    """One line of the JSON Lines export: the canonical JSON of ``as_link(event)``."""
+    return canonical_json(as_link(event)) + "\n"
 
 
 def export_jsonl(session: Session, out: IO[str]) -> int:

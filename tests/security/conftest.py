@@ -53,5 +53,5 @@ def samples(cast, make_item, make_user, db_session):
     return {
         "item_id": item.id, "run_id": run.id, "comment_id": comment.id,
         "user_id": cast["product"].id, "key": "risk", "token": invitation.token,
-        "token_id": token.id, "evidence_id": run.id, "meeting_id": 1,
+        "token_id": token.id, "evidence_id": run.id, "meeting_id": 1, "seq": 1, "fmt": "jsonl",
     }

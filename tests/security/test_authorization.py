@@ -48,6 +48,13 @@ ACCESS: dict[str, set[str]] = {
     "forum.edit_comment": {"procurement"},  # the comment's author
     "forum.escalate": FILERS,
     "forum.queue": LOGGED_IN,
+    "audit.item_timeline": TRAIL_READERS,
+    "audit.trail": TRAIL_READERS,
+    "audit.event": TRAIL_READERS,
+    "audit.export": TRAIL_READERS,
+    "audit.verification": TRAIL_READERS,
+    "audit.verify": TRAIL_READERS,
+    "audit.record_checkpoint": {"auditor"},
     "auth.set_password": PUBLIC,  # the one-time token is the credential
     "auth.settings": LOGGED_IN,
     "auth.update_profile": LOGGED_IN,

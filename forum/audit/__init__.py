@@ -1,0 +1,1 @@
+"""Auditors' tools: item timelines, the trail browser, exports, verification and checkpoints."""

@@ -1,0 +1,179 @@
+"""Audit pages: item timelines, the trail browser, raw events, exports, verification and
+checkpoints. Executives and auditors only (DESIGN.md section 9); checkpoints: auditors."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, stream_with_context, url_for
+from flask_login import current_user
+
+from forum import db
+from forum.audit import service
+from forum.audit.forms import CheckpointForm, TrailFilterForm, VerifyForm
+from forum.audit.service import TrailFilters
+from forum.core.forms import choices
+from forum.core.pages import roles_required
+from forum.errors import DomainError, NotFound
+from forum.items import panels
+from forum.items import service as items
+
+bp = Blueprint("audit", __name__)
+
+PER_PAGE = 50
+trail_readers = roles_required("executive", "auditor")
+auditors = roles_required("auditor")
+EXPORT_TYPES = {"jsonl": "application/x-ndjson; charset=utf-8", "csv": "text/csv; charset=utf-8"}
+
+
+# ------------------------------------------------------------------------- item page panel
+def _item_panel(session, viewer, item) -> dict:
+    if not viewer.can_read_trail:
+        return {"visible": False}
+    return {"visible": True, "count": service.count_for_subject(session, item.subject)}
+
+
+panels.register(panels.Panel(
+    key="audit", template="audit/_item_panel.html", build=_item_panel, order=900, column="side",
+))
+
+
+# ------------------------------------------------------------------------------- timeline
+@bp.get("/items/<int:item_id>/timeline")
+@trail_readers
+def item_timeline(item_id: int):
+    session = db.session()
+    try:
+        item = items.get_item(session, current_user, item_id)
+    except NotFound as error:
+        abort(404, description=error.reason)
+    entries = service.timeline(session, current_user, item)
+    return render_template("audit/timeline.html", item=item, entries=entries)
+
+
+# --------------------------------------------------------------------------- trail browser
+def _filter_form(session) -> TrailFilterForm:
+    form = TrailFilterForm(request.args)
+    form.kind.choices = choices([("", "Any kind"), *((k, k) for k in service.distinct_kinds(session))])
+    return form
+
+
+def _problems(form: TrailFilterForm) -> str:
+    return "; ".join(f"{form[name].label.text}: {errors[0]}" for name, errors in form.errors.items())
+
+
+def _filters(form: TrailFilterForm) -> TrailFilters:
+    return TrailFilters(
+        date_from=form.date_from.data, date_to=form.date_to.data, actor=form.actor.data or "",
+        kind=form.kind.data or "", subject=form.subject.data or "", text=form.text.data or "",
+    )
+
+
+def _filter_query(form: TrailFilterForm) -> dict:
+    """The filters as query parameters (without the cursor), for links that keep them."""
+    return {k: v for k, v in request.args.items() if k not in ("before", "after") and v and k in form}
+
+
+@bp.get("/trail")
+@trail_readers
+def trail():
+    session = db.session()
+    form = _filter_form(session)
+    query = _filter_query(form)
+    if not form.validate():
+        flash(f"Fix the filters — {_problems(form)}", "error")
+        return render_template("audit/trail.html", form=form, page=None, query=query), 400
+    page = service.browse(
+        session, current_user, _filters(form), before=form.before.data, after=form.after.data,
+        per_page=PER_PAGE,
+    )
+    return render_template("audit/trail.html", form=form, page=page, query=query,
+                           at_cursor=form.before.data is not None or form.after.data is not None)
+
+
+@bp.get("/trail/<int:seq>")
+@trail_readers
+def event(seq: int):
+    try:
+        view = service.event_view(db.session(), current_user, seq)
+    except NotFound as error:
+        abort(404, description=error.reason)
+    return render_template("audit/event.html", v=view, e=view.event)
+
+
+# ----------------------------------------------------------------------------------- export
+@bp.get("/trail/export.<any(jsonl, csv):fmt>")
+@trail_readers
+def export(fmt: str):
+    """The whole trail, or the filtered range, streamed in keyset batches."""
+    session = db.session()
+    form = _filter_form(session)
+    if not form.validate():
+        abort(400, description=f"The export's filters are not valid — {_problems(form)}")
+    filters = _filters(form)
+    span = service.export_range(session, current_user, filters)
+
+    def body():
+        # Flask pushes the request's contexts again only while the body streams, after the
+        # request's teardown closed its session: take the session here, so that the teardown
+        # at the end of the stream (or when the client goes away) closes this one too.
+        batches = service.export_batches(db.session(), filters, span)
+        yield from service.jsonl_chunks(batches) if fmt == "jsonl" else service.csv_chunks(batches)
+
+    response = Response(stream_with_context(body()), content_type=EXPORT_TYPES[fmt])
+    response.headers["Content-Disposition"] = f'attachment; filename="{span.filename(fmt)}"'
+    response.headers["X-Trail-Head"] = f"{span.head_seq}:{span.head_hash}"
+    return response
+
+
+# ------------------------------------------------------------------ verify and checkpoints
+def _render_verification(session, verify_form, checkpoint_form, status: int = 200):
+    head_seq, head_hash = service.head(session)
+    checkpoints, checkpoint_total = service.recent_checkpoints(session)
+    return render_template(
+        "audit/verify.html", last=service.last_verification(session), head_seq=head_seq,
+        head_hash=head_hash, checkpoints=checkpoints, checkpoint_total=checkpoint_total,
+        verify_form=verify_form, checkpoint_form=checkpoint_form,
+    ), status
+
+
+@bp.get("/trail/verify")
+@trail_readers
+def verification():
+    return _render_verification(db.session(), VerifyForm(formdata=None), CheckpointForm(formdata=None))
+
+
+@bp.post("/trail/verify")
+@trail_readers
+def verify():
+    session = db.session()
+    if not VerifyForm().validate_on_submit():
+        abort(400, description="The form's security token is missing; reload the page.")
+    result = service.run_verification(session, current_user)
+    if not result.chain_ok:
+        flash(f"The chain is BROKEN at seq {result.first_bad_seq}: {result.problem} "
+              f"({result.count} events checked before the break).", "error")
+    elif not result.checkpoints_ok:
+        failed = ", ".join(f"seq {c.seq}: {c.status}" for c in result.failed_checkpoints)
+        flash(f"The links are intact up to seq {result.head_seq}, but the chain no longer holds "
+              f"every checkpoint ({failed}).", "error")
+    else:
+        flash(f"The chain verifies: {result.count} events checked, head seq {result.head_seq}; "
+              f"{len(result.checkpoints)} checkpoint(s) still in the chain.", "success")
+    return redirect(url_for("audit.verification"))
+
+
+@bp.post("/trail/checkpoints")
+@auditors
+def record_checkpoint():
+    session = db.session()
+    form = CheckpointForm()
+    if not form.validate_on_submit():
+        return _render_verification(session, VerifyForm(formdata=None), form, status=400)
+    try:
+        checkpoint = service.record_checkpoint(session, current_user, form.note.data or "")
+    except DomainError as error:
+        session.rollback()
+        form.note.errors = [*form.note.errors, error.reason]
+        return _render_verification(session, VerifyForm(formdata=None), form, status=error.status)
+    flash(f"Checkpoint recorded: seq {checkpoint.seq} with hash {checkpoint.hash}. Write it down "
+          f"or publish it; `forum trail verify --checkpoint {checkpoint.token}` checks it.", "success")
+    return redirect(url_for("audit.verification"))
