@@ -7,6 +7,7 @@ from pathlib import Path
 from flask import Flask
 
 from forum import db
+from forum.agenda.views import bp as agenda_bp
 from forum.auth.views import bp as auth_bp
 from forum.config import PROJECT_ROOT, instance_secret_key, load_settings
 from forum.core import pages, security
@@ -45,4 +46,5 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(core_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(items_bp)
+    app.register_blueprint(agenda_bp)
     return app
