@@ -163,6 +163,7 @@ def _render_meeting(meeting_id: int, status: int = 200, kept: dict | None = None
     people = executives = queue = None
     if manage:
         people = _people_choices(session, "No presenter")
+        owners = choices([("", "Choose the owner"), *((c.value, c.label) for c in people[1:])])
         for spec in service.meeting_actions(meeting.status):
             forms["status"][spec.action] = kept.get(("status", spec.action)) or MeetingStatusForm(
                 formdata=None, action=spec.action, version=str(meeting.version))
@@ -183,7 +184,7 @@ def _render_meeting(meeting_id: int, status: int = 200, kept: dict | None = None
                         formdata=None, prefix=f"c{entry.id}")
             if in_session and not recused and (not decided or ("decide", entry.id) in kept):
                 form = kept.get(("decide", entry.id)) or DecisionForm(formdata=None, prefix=f"d{entry.id}")
-                _decision_choices(form, executives, view.recused[entry.id], session)
+                _decision_choices(form, executives, view.recused[entry.id], owners)
                 forms["decide"][entry.id] = form
         queue = queries.escalation_queue(session)
         add = kept.get(("add", 0)) or AddEntryForm(formdata=None, prefix="add")
@@ -198,11 +199,10 @@ def _render_meeting(meeting_id: int, status: int = 200, kept: dict | None = None
     ), status
 
 
-def _decision_choices(form: DecisionForm, executives, recused, session) -> None:
+def _decision_choices(form: DecisionForm, executives, recused, owners) -> None:
     recused_ids = {note.user_id for note in recused}
     form.deciders.choices = choices(
         (u.id, u.display_name) for u in executives if u.id not in recused_ids)
-    owners = _people_choices(session, "Choose the owner")
     for row in form.actions:
         row.form.owner.choices = owners
 
