@@ -625,7 +625,7 @@ def record_decision(session: Session, actor: User, entry: AgendaEntry, data: Dec
     deciders = _clean_deciders(session, entry, data.decider_ids)
     actions = _clean_actions(session, data.actions)
     if entry.decisions:
-        raise _already_decided(entry)
+        raise _already_decided(item.title)
     if item.status != "scheduled":
         raise Conflict(f"“{item.title}” is {item.status_label.lower()}, not scheduled: it cannot "
                        "be decided here.", "status")
@@ -637,10 +637,11 @@ def record_decision(session: Session, actor: User, entry: AgendaEntry, data: Dec
                  for text, owner, due_on in actions],
     )
     session.add(decision)
+    title = item.title  # a failed flush expires every loaded object: read it now
     try:  # the decision row is the first write: the unique constraint settles a race here
         session.flush()
     except IntegrityError as exc:
-        raise _already_decided(entry) from exc
+        raise _already_decided(title) from exc
     record(session, actor, "decision.recorded", item.subject, {
         "meeting": meeting.id, "entry": entry.id, "decision": decision.id,
         **{k: _json(v) for k, v in values.items()},
@@ -654,9 +655,9 @@ def record_decision(session: Session, actor: User, entry: AgendaEntry, data: Dec
     return decision
 
 
-def _already_decided(entry: AgendaEntry) -> Conflict:
+def _already_decided(title: str) -> Conflict:
     return Conflict(
-        f"A decision on “{entry.item.title}” has just been recorded by someone else. Your input is "
+        f"A decision on “{title}” has just been recorded by someone else. Your input is "
         "kept below; compare it with the decision now on record, and amend that decision if it "
         "needs correcting.", "decision",
     )

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.agenda.samples import agenda_samples
+
 ROLES = ("anonymous", "procurement", "product", "risk", "executive", "auditor", "admin")
 
 
@@ -22,7 +24,8 @@ def cast(make_user):
 
 
 @pytest.fixture
-def samples(cast, make_item):
-    """Ids to fill URL parameters with: an open item filed by the procurement user."""
+def samples(cast, make_item, db_session):
+    """Ids to fill URL parameters with: an open item filed by the procurement user; a meeting,
+    entry, decision and action (tests/agenda/samples.py)."""
     item = make_item(cast["procurement"], status="open", title="Sample open item")
-    return {"item_id": item.id}
+    return {"item_id": item.id, **agenda_samples(db_session, cast, make_item)}
