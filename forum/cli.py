@@ -15,6 +15,7 @@ from werkzeug.serving import run_simple
 from sqlalchemy import func, inspect, select
 
 from forum import create_app, db, seed
+from forum.agenda.cli import agenda_group
 from forum.auth import service as accounts
 from forum.auth.models import ROLES, User
 from forum.errors import DomainError
@@ -33,6 +34,9 @@ def main() -> None:
 
     Every command honours FORUM_DATABASE_URL (default: SQLite in the instance folder).
     """
+
+
+main.add_command(agenda_group)
 
 
 def _fail(message: str, code: int = 1):
