@@ -21,6 +21,18 @@ from forum.items.models import DecisionItem
 from forum.items.service import Page
 
 
+def _clamp(page: int, total: int, per_page: int) -> int:
+    return min(max(1, page), max(1, math.ceil(total / per_page)))
+
+
+def paginate(session: Session, query, page: int, per_page: int) -> Page:
+    """One page of an ordered select of one entity, and the total (two queries)."""
+    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    page = _clamp(page, total, per_page)
+    rows = list(session.scalars(query.limit(per_page).offset((page - 1) * per_page)).unique())
+    return Page(items=rows, total=total, page=page, per_page=per_page)
+
+
 def _entry_loading():
     """Everything a meeting page, the minutes or a panel shows of an entry (7 queries)."""
     return (
@@ -112,8 +124,7 @@ def list_meetings(session: Session, page: int = 1, per_page: int = 20) -> tuple[
     upcoming = rows(select(Meeting).where(Meeting.status != "closed")
                     .order_by(Meeting.starts_at, Meeting.id))
     total = session.scalar(select(func.count()).select_from(Meeting).where(Meeting.status == "closed")) or 0
-    pages = max(1, math.ceil(total / per_page))
-    page = min(max(1, page), pages)
+    page = _clamp(page, total, per_page)
     closed = rows(select(Meeting).where(Meeting.status == "closed")
                   .order_by(Meeting.starts_at.desc(), Meeting.id.desc())
                   .limit(per_page).offset((page - 1) * per_page))
@@ -226,22 +237,15 @@ def decision_register(session: Session, filters: RegisterFilters, page: int = 1,
             .join(Meeting, AgendaEntry.meeting_id == Meeting.id)
             .join(DecisionItem, AgendaEntry.item_id == DecisionItem.id)
             .where(*conditions))
-    total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
-    pages = max(1, math.ceil(total / per_page))
-    page = min(max(1, page), pages)
-    rows = list(session.scalars(
-        base.options(
-            joinedload(Decision.entry).joinedload(AgendaEntry.meeting),
-            joinedload(Decision.entry).joinedload(AgendaEntry.item).joinedload(DecisionItem.function),
-            selectinload(Decision.actions),
-        )
-        .order_by(Meeting.starts_at.desc(), AgendaEntry.position, Decision.id.desc())
-        .limit(per_page).offset((page - 1) * per_page)
-    ).unique())
-    item_ids = [d.entry.item_id for d in rows]
+    result = paginate(session, base.options(
+        joinedload(Decision.entry).joinedload(AgendaEntry.meeting),
+        joinedload(Decision.entry).joinedload(AgendaEntry.item).joinedload(DecisionItem.function),
+        selectinload(Decision.actions),
+    ).order_by(Meeting.starts_at.desc(), AgendaEntry.position, Decision.id.desc()), page, per_page)
+    item_ids = [d.entry.item_id for d in result.items]
     columns = {spec.key: spec.column(session, item_ids) for spec in hooks.values()
                if spec.column is not None and item_ids}
-    return Page(items=rows, total=total, page=page, per_page=per_page), columns
+    return result, columns
 
 
 # ------------------------------------------------------------------------------------ actions
@@ -262,14 +266,8 @@ def open_actions(session: Session, owner: User | None = None, overdue_on: date |
         conditions.append(Action.owner_id == owner.id)
     if overdue_on is not None:
         conditions.append(Action.due_on < overdue_on)
-    total = session.scalar(select(func.count()).select_from(Action).where(*conditions)) or 0
-    pages = max(1, math.ceil(total / per_page))
-    page = min(max(1, page), pages)
-    rows = list(session.scalars(
-        select(Action).where(*conditions).options(*_action_loading())
-        .order_by(Action.due_on, Action.id).limit(per_page).offset((page - 1) * per_page)
-    ).unique())
-    return Page(items=rows, total=total, page=page, per_page=per_page)
+    return paginate(session, select(Action).where(*conditions).options(*_action_loading())
+                    .order_by(Action.due_on, Action.id), page, per_page)
 
 
 # ------------------------------------------------------------------------------ the item panel

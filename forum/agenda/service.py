@@ -29,10 +29,7 @@ from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from forum import clock
-from forum.agenda.models import (
-    OUTCOMES, RETURNING_OUTCOMES, SETTLING_OUTCOMES, Action, AgendaEntry, Decision, Meeting,
-    Recusal,
-)
+from forum.agenda.models import OUTCOMES, SETTLING_OUTCOMES, Action, AgendaEntry, Decision, Meeting, Recusal
 from forum.auth.models import User
 from forum.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from forum.items import service as items

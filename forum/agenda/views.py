@@ -225,6 +225,13 @@ def _kept_or_redirect(meeting_id: int, key, form, error: DomainError):
     return _render_meeting(meeting_id, error.status, {key: form})
 
 
+def _refused(meeting_id: int, error: DomainError):
+    """After a refused change without a form to keep: roll back, say why on the meeting page."""
+    db.session().rollback()
+    flash(error.reason, "error")
+    return _render_meeting(meeting_id, error.status)
+
+
 @bp.post("/meetings/<int:meeting_id>/status")
 @executive_required
 def change_status(meeting_id: int):
@@ -309,9 +316,7 @@ def move_entry(meeting_id: int, entry_id: int):
     try:
         service.move_entry(db.session(), current_user, entry, form.to_position.data)
     except DomainError as error:
-        db.session().rollback()
-        flash(error.reason, "error")
-        return _render_meeting(meeting_id, error.status)
+        return _refused(meeting_id, error)
     return redirect(url_for("agenda.meeting", meeting_id=meeting_id, _anchor=f"entry-{entry_id}"))
 
 
@@ -326,9 +331,7 @@ def remove_entry(meeting_id: int, entry_id: int):
     try:
         service.remove_entry(db.session(), current_user, entry)
     except DomainError as error:
-        db.session().rollback()
-        flash(error.reason, "error")
-        return _render_meeting(meeting_id, error.status)
+        return _refused(meeting_id, error)
     flash(f"“{title}” was taken off the agenda and is back in the escalation queue.", "success")
     return redirect(url_for("agenda.meeting", meeting_id=meeting_id))
 
@@ -430,9 +433,7 @@ def close_item(decision_id: int):
     try:
         item = service.close_item(session, current_user, decision)
     except DomainError as error:
-        session.rollback()
-        flash(error.reason, "error")
-        return _render_meeting(meeting_id, error.status)
+        return _refused(meeting_id, error)
     flash(f"“{item.title}” is closed.", "success")
     return redirect(url_for("agenda.meeting", meeting_id=meeting_id, _anchor=f"entry-{entry_id}"))
 

@@ -11,10 +11,9 @@ from sqlalchemy import select
 
 from forum import clock
 from forum.agenda import pack, service
-from forum.agenda.models import Action, AgendaEntry, Decision, Meeting
+from forum.agenda.models import Action, AgendaEntry, Meeting
 from forum.agenda.service import DecisionData
 from forum.config import PROJECT_ROOT
-from forum.trail.models import Event
 from tests.agenda.conftest import counts
 from tests.items.test_pages import count_statements
 
