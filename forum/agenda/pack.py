@@ -10,7 +10,7 @@ Pre-read pack sections
     registers tier, ratings and positions; the evidence area gates and the latest run per suite.
 
 Decision register filters
-    ``register_register_filter(RegisterFilter(...))`` adds a select to the decision register (for
+    ``register_decision_filter(RegisterFilter(...))`` adds a select to the decision register (for
     example the item's tier): its choices, and the SQL condition on ``DecisionItem`` that a chosen
     value stands for. An optional ``column`` builds one label per item id (bulk) to show in the
     register's rows.
@@ -70,12 +70,12 @@ class RegisterFilter:
 _FILTERS: dict[str, RegisterFilter] = {}
 
 
-def register_register_filter(spec: RegisterFilter) -> RegisterFilter:
+def register_decision_filter(spec: RegisterFilter) -> RegisterFilter:
     _FILTERS[spec.key] = spec
     return spec
 
 
-def register_filters() -> list[RegisterFilter]:
+def decision_filters() -> list[RegisterFilter]:
     return sorted(_FILTERS.values(), key=lambda f: f.key)
 
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, aliased, joinedload, selectinload
 from forum.agenda.models import (
     OUTCOMES, RETURNING_OUTCOMES, Action, AgendaEntry, Decision, Meeting, Recusal,
 )
-from forum.agenda.pack import register_filters
+from forum.agenda.pack import decision_filters
 from forum.agenda.service import RecusalNote, recusals_of
 from forum.auth.models import User
 from forum.errors import NotFound, ValidationError
@@ -228,7 +228,7 @@ def decision_register(session: Session, filters: RegisterFilters, page: int = 1,
         conditions.append(Meeting.starts_at >= _day_start(filters.date_from))
     if filters.date_to:
         conditions.append(Meeting.starts_at < _day_start(filters.date_to) + timedelta(days=1))
-    hooks = {spec.key: spec for spec in register_filters()}
+    hooks = {spec.key: spec for spec in decision_filters()}
     for key, value in filters.extra.items():
         if value and key in hooks:
             conditions.append(hooks[key].condition(value))

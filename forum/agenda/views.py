@@ -17,7 +17,7 @@ from forum.agenda.forms import (
     AddEntryForm, AmendmentForm, CloseItemForm, CompleteActionForm, ConflictForm, DecisionForm,
     EntryForm, MeetingForm, MeetingStatusForm, MoveEntryForm, RegisterFilterForm, RemoveEntryForm,
 )
-from forum.agenda.pack import build_sections, register_filters
+from forum.agenda.pack import build_sections, decision_filters
 from forum.agenda.service import (
     ActionData, AmendmentData, DecisionData, MeetingData,
 )
@@ -444,7 +444,7 @@ def decisions():
     session = db.session()
     form = RegisterFilterForm(request.args)
     form.function.choices = choices([("", "Any function"), *((f.key, f.label) for f in list_functions(session))])
-    hooks = register_filters()
+    hooks = decision_filters()
     extra = {spec.key: request.args.get(spec.key, "") for spec in hooks}
     status = 200
     filters = queries.RegisterFilters()

@@ -399,3 +399,26 @@ def test_agenda_pages_keep_their_query_budget_whatever_the_data_size(
     assert small == large
     for name, count in large.items():
         assert count <= BUDGETS[name], f"{name}: {count} statements > budget {BUDGETS[name]}"
+
+
+def test_register_filters_registered_by_other_areas_filter_and_label_rows(
+        client, db_session, as_chair, filer, make_item, make_meeting, decide):
+    from forum.items.models import DecisionItem
+
+    big = make_item(filer, status="escalated", title="Big one", exposure=900_000)
+    small = make_item(filer, status="escalated", title="Small one", exposure=1_000)
+    meeting = make_meeting(as_chair, status="in_session", items=[big, small])
+    decide(as_chair, meeting, big, "approved")
+    decide(as_chair, meeting, small, "approved")
+    pack.register_decision_filter(pack.RegisterFilter(
+        key="size", label="Size", choices=lambda session: [("large", "Large")],
+        condition=lambda value: DecisionItem.exposure > 100_000 if value == "large" else DecisionItem.id < 0,
+        column=lambda session, ids: {i: "sized" for i in ids},
+    ))
+    try:
+        page = client.get("/decisions?size=large").get_data(as_text=True)
+        assert "Big one" in page and "Small one" not in page
+        assert '<label class="label" for="filter-size">Size</label>' in page
+        assert "<td>sized</td>" in page
+    finally:
+        pack._FILTERS.pop("size")
