@@ -102,7 +102,7 @@ def load_demo(session: Session, path: Path | None = None) -> str:
         steps.extend(_item_steps(session, number, entry, users, counts, len(steps), now))
     if any(step.at <= setup_at for step in steps[setup_steps:]):
         raise SeedError(f"{path.name}: setup_days_ago must lie before the oldest item's days_ago")
-    steps.extend(_Step(at, len(steps) + n, label, run) for n, (at, label, run) in enumerate(agenda_demo.steps(session, users, now)))
+    steps.extend(agenda_demo.steps(session, users, now, first_order=len(steps)))  # seed/agenda.json
 
     steps.sort(key=lambda s: (s.at, s.order))
     times = _fit(

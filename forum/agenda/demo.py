@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -28,23 +29,34 @@ from forum.items.models import DecisionItem
 
 AGENDA_PATH = PROJECT_ROOT / "seed" / "agenda.json"
 
-Step = tuple[datetime, str, Callable[[], None]]
+
+
+@dataclass
+class Step:
+    """One timed step, shaped like forum.seed's own steps (time, order for ties, label, action)."""
+
+    at: datetime
+    order: int
+    label: str
+    run: Callable[[], None]
 
 
 class AgendaSeedError(ValueError):
     """seed/agenda.json is malformed or names an item or person the demo set does not have."""
 
 
-def steps(session: Session, users: dict[str, User], now: datetime, path: Path | None = None) -> list[Step]:
+def steps(session: Session, users: dict[str, User], now: datetime, first_order: int = 0,
+          path: Path | None = None) -> list[Step]:
+    """The agenda's steps; ``users`` is filled by the loader's user steps before these run."""
     path = path or AGENDA_PATH
     try:
         spec = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise AgendaSeedError(f"Cannot read {path}: {exc}") from exc
-    found: list[Step] = []
+    found: list[tuple[datetime, str, Callable[[], None]]] = []
     for number, meeting in enumerate(spec.get("meetings", []), start=1):
         found.extend(_MeetingSteps(session, users, now, meeting, f"{path.name} meeting {number}").build())
-    return found
+    return [Step(at, first_order + n, label, run) for n, (at, label, run) in enumerate(found)]
 
 
 class _MeetingSteps:
@@ -77,7 +89,7 @@ class _MeetingSteps:
         return self.now - timedelta(days=days)
 
     # the steps -------------------------------------------------------------------------
-    def build(self) -> list[Step]:
+    def build(self) -> list[tuple[datetime, str, Callable[[], None]]]:
         spec, by = self.spec, self.spec.get("by", "")
         try:
             created = self.days_ago(spec["created_days_ago"])
@@ -88,7 +100,7 @@ class _MeetingSteps:
                                   f"starts_in_days ({exc})") from exc
         # The loader may shift or squeeze step times: the start is kept at its distance from the
         # planning step's (simulated) time, not at an absolute time.
-        out: list[Step] = [(created, f"{self.where}: planning", lambda: self.create(by, starts - created))]
+        out = [(created, f"{self.where}: planning", lambda: self.create(by, starts - created))]
         at = created
         for entry in spec.get("entries", []):
             at += timedelta(minutes=7)

@@ -60,7 +60,7 @@ def test_a_broken_agenda_file_is_reported(tmp_path, db_session):
     path = tmp_path / "agenda.json"
     path.write_text("{not json")
     with pytest.raises(AgendaSeedError, match="Cannot read"):
-        steps(db_session, {}, clock.now(), path)
+        steps(db_session, {}, clock.now(), path=path)
     path.write_text(json.dumps({"meetings": [{"title": "No dates"}]}))
     with pytest.raises(AgendaSeedError, match="created_days_ago"):
-        steps(db_session, {}, clock.now(), path)
+        steps(db_session, {}, clock.now(), path=path)
