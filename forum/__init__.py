@@ -12,6 +12,7 @@ from forum.api.pages import docs_bp as api_docs_bp
 from forum.api.pages import tokens_bp
 from forum.api.views import bp as api_bp
 from forum.audit.views import bp as audit_bp
+from forum.agenda.views import bp as agenda_bp
 from forum.auth.views import bp as auth_bp
 from forum.config import PROJECT_ROOT, instance_secret_key, load_settings
 from forum.core import pages, security
@@ -60,4 +61,5 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(api_docs_bp)
     app.register_blueprint(tokens_bp)
     app.register_blueprint(audit_bp)
+    app.register_blueprint(agenda_bp)
     return app

@@ -19,6 +19,7 @@ from forum import create_app, db, seed
 from forum.auth import passwords
 from forum.api.cli import tokens_group
 from forum.audit import service as audit
+from forum.agenda.cli import agenda_group
 from forum.auth import service as accounts
 from forum.auth.models import ROLES, User
 from forum.errors import DomainError
@@ -40,6 +41,7 @@ def main() -> None:
 
 
 main.add_command(tokens_group)
+main.add_command(agenda_group)
 
 
 def _fail(message: str, code: int = 1):

@@ -1,5 +1,6 @@
 """Every area's models, imported in one place so that the metadata is complete (Alembic, tests)."""
 
+from forum.agenda.models import Action, AgendaEntry, Decision, Meeting, Recusal
 from forum.api.models import ApiToken
 from forum.audit.models import Checkpoint
 from forum.auth.models import OrgFunction, SetPasswordLink, User
@@ -10,6 +11,7 @@ from forum.items.models import DecisionItem
 from forum.trail.models import Event, TrailHead
 
 __all__ = [
-    "ApiToken", "Base", "Checkpoint", "Comment", "DecisionItem", "Escalation", "EvidenceRun",
-    "Event", "OrgFunction", "Position", "SetPasswordLink", "TrailHead", "User", "WeightRating",
+    "Action", "AgendaEntry", "ApiToken", "Base", "Checkpoint", "Comment", "Decision",
+    "DecisionItem", "Escalation", "EvidenceRun", "Event", "Meeting", "OrgFunction", "Position",
+    "Recusal", "SetPasswordLink", "TrailHead", "User", "WeightRating",
 ]

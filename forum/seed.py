@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from forum import clock
 from forum.api.demo import load_demo_tokens
 from forum.audit import demo as audit_demo
+from forum.agenda import demo as agenda_demo
 from forum.auth import service as accounts
 from forum.auth.models import User
 from forum.config import PROJECT_ROOT
@@ -108,6 +109,7 @@ def load_demo(session: Session, path: Path | None = None) -> str:
     steps += [_Step(at, len(steps) + n, label, run) for n, (at, label, run) in enumerate(forum_demo.demo_steps(session, users))]
     if any(step.at <= setup_at for step in steps[setup_steps:]):
         raise SeedError(f"{path.name}: setup_days_ago must lie before the oldest item's days_ago")
+    steps.extend(agenda_demo.steps(session, users, now, first_order=len(steps)))  # seed/agenda.json
 
     steps.sort(key=lambda s: (s.at, s.order))
     times = _fit(

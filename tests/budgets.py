@@ -18,7 +18,8 @@ BUDGETS = {
     # comment count + page, escalations, functions), evidence escalation rule inside the forum
     # panel (2: latest runs, tier), evidence panel (3: runs, tier, suites). The tier and the
     # latest runs are read twice (forum rule and evidence panel): a per-request cache could save 2.
-    "items.detail": 15,
+    # The agenda panel (4: entries, decisions, deciders, actions).
+    "items.detail": 19,
     # user, items by status, my items (count + page), latest items (count + page) and the
     # weighing of both lists with the evidence rule
     "core.home": 14,
@@ -32,6 +33,13 @@ BUDGETS = {
     # the forum's weighing (ratings, positions), the evidence escalation rule (latest runs,
     # tiers), positions with authors, ratings, latest evidence runs
     "api.list_items": 9,
+    # the agenda (tests/agenda/test_pages.py); the pack grows by the sections other areas register
+    "agenda.meetings": 4,
+    "agenda.meeting": 15,
+    "agenda.minutes": 10,
+    "agenda.pack": 4,
+    "agenda.decisions": 5,
+    "agenda.actions": 5,
 }
 
 

@@ -11,6 +11,7 @@ import pytest
 from forum.auth import service as accounts
 from forum.evidence import service as evidence
 from forum.forum import service as forum
+from tests.agenda.samples import agenda_samples
 
 ROLES = ("anonymous", "procurement", "product", "risk", "executive", "auditor", "admin")
 
@@ -35,7 +36,7 @@ FIXTURES = Path(__file__).resolve().parent.parent / "evidence" / "fixtures"
 def samples(cast, make_item, make_user, db_session):
     """Ids to fill URL parameters with: an open item filed by the procurement user, with one
     evidence run and one comment by that user; an invitation link; an API token of the
-    procurement user. API evidence and meeting ids need not exist: the API answers 401 first."""
+    procurement user; a meeting, entry, decision and action (tests/agenda/samples.py)."""
     from forum.api import service as api_tokens
 
     item = make_item(cast["procurement"], status="open", title="Sample open item")
@@ -51,7 +52,8 @@ def samples(cast, make_item, make_user, db_session):
     )
     db_session.commit()
     return {
+        **agenda_samples(db_session, cast, make_item),
         "item_id": item.id, "run_id": run.id, "comment_id": comment.id,
         "user_id": cast["product"].id, "key": "risk", "token": invitation.token,
-        "token_id": token.id, "evidence_id": run.id, "meeting_id": 1, "seq": 1, "fmt": "jsonl",
+        "token_id": token.id, "evidence_id": run.id, "seq": 1, "fmt": "jsonl",
     }

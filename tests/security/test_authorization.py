@@ -24,6 +24,7 @@ FILERS = STAFF | {"executive"}
 TRAIL_READERS = {"executive", "auditor"}
 ADMINS = {"admin"}
 TOKEN_ONLY: set[str] = set()  # the JSON API: bearer tokens only, every session is denied (401)
+EXECUTIVES = {"executive"}
 
 # endpoint -> roles allowed. For item routes the sample item was filed by the procurement user.
 ACCESS: dict[str, set[str]] = {
@@ -86,6 +87,25 @@ ACCESS: dict[str, set[str]] = {
     "api.list_events": TOKEN_ONLY,
     "api.list_meetings": TOKEN_ONLY,
     "api.get_meeting": TOKEN_ONLY,
+    # The agenda: everyone logged in reads meetings, packs, minutes, the register and actions;
+    # executives manage. The sample action is owned by the risk user.
+    "agenda.meetings": LOGGED_IN,
+    "agenda.meeting": LOGGED_IN,
+    "agenda.pack": LOGGED_IN,
+    "agenda.decisions": LOGGED_IN,
+    "agenda.actions": LOGGED_IN,
+    "agenda.new_meeting": EXECUTIVES,
+    "agenda.edit_meeting": EXECUTIVES,
+    "agenda.change_status": EXECUTIVES,
+    "agenda.add_entry": EXECUTIVES,
+    "agenda.update_entry": EXECUTIVES,
+    "agenda.move_entry": EXECUTIVES,
+    "agenda.remove_entry": EXECUTIVES,
+    "agenda.declare_conflict": EXECUTIVES,
+    "agenda.decide": EXECUTIVES,
+    "agenda.amend": EXECUTIVES,
+    "agenda.close_item": EXECUTIVES,
+    "agenda.complete_action": {"risk", "executive"},
 }
 
 # Routes whose anonymous use is harmless although they are not public pages.

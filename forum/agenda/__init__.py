@@ -1,0 +1,1 @@
+"""The executive agenda: meetings, pre-read packs, decisions, follow-up actions, recusal."""

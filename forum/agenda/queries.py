@@ -1,0 +1,288 @@
+"""Reading for the agenda's pages: each function loads what one page shows in a bounded number
+of queries, whatever the number of meetings, entries, decisions or actions."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.orm import Session, aliased, joinedload, selectinload
+
+from forum.agenda.models import (
+    OUTCOMES, RETURNING_OUTCOMES, Action, AgendaEntry, Decision, Meeting, Recusal,
+)
+from forum.agenda.pack import decision_filters
+from forum.agenda.service import RecusalNote, recusals_of
+from forum.auth.models import User
+from forum.errors import NotFound, ValidationError
+from forum.items.models import DecisionItem
+from forum.items.service import Page
+
+
+def _clamp(page: int, total: int, per_page: int) -> int:
+    return min(max(1, page), max(1, math.ceil(total / per_page)))
+
+
+def paginate(session: Session, query, page: int, per_page: int) -> Page:
+    """One page of an ordered select of one entity, and the total (two queries)."""
+    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    page = _clamp(page, total, per_page)
+    rows = list(session.scalars(query.limit(per_page).offset((page - 1) * per_page)).unique())
+    return Page(items=rows, total=total, page=page, per_page=per_page)
+
+
+def _entry_loading():
+    """Everything a meeting page, the minutes or a panel shows of an entry (7 queries)."""
+    return (
+        joinedload(AgendaEntry.item).joinedload(DecisionItem.filer),
+        joinedload(AgendaEntry.item).joinedload(DecisionItem.function),
+        joinedload(AgendaEntry.presenter),
+        joinedload(AgendaEntry.carried_from).joinedload(AgendaEntry.meeting),
+        selectinload(AgendaEntry.recusals).joinedload(Recusal.user),
+        selectinload(AgendaEntry.decisions).options(
+            joinedload(Decision.recorded_by),
+            selectinload(Decision.deciders),
+            selectinload(Decision.actions).options(joinedload(Action.owner), joinedload(Action.done_by)),
+        ),
+    )
+
+
+# ---------------------------------------------------------------------------------- meetings
+@dataclass
+class MeetingView:
+    meeting: Meeting
+    entries: list[AgendaEntry]
+    recused: dict[int, list[RecusalNote]]
+    total_minutes: int
+    present: list[User] = field(default_factory=list)
+    closable: set[int] = field(default_factory=set)  # entries whose decided item may be closed
+
+    @property
+    def over_by(self) -> int:
+        return max(0, self.total_minutes - self.meeting.duration_minutes)
+
+
+def meeting_view(session: Session, meeting_id: int) -> MeetingView:
+    meeting = session.scalar(
+        select(Meeting).where(Meeting.id == meeting_id).options(joinedload(Meeting.created_by))
+    )
+    if meeting is None:
+        raise NotFound(f"There is no meeting {meeting_id}.")
+    entries = list(session.scalars(
+        select(AgendaEntry).where(AgendaEntry.meeting_id == meeting.id)
+        .options(*_entry_loading()).order_by(AgendaEntry.position)
+    ).unique())
+    latest = set(session.scalars(
+        select(func.max(AgendaEntry.id)).where(AgendaEntry.item_id.in_([e.item_id for e in entries]))
+        .group_by(AgendaEntry.item_id)
+    )) if entries else set()
+    present: dict[int, User] = {}
+    for entry in entries:
+        for decision in entry.decisions:
+            for user in decision.deciders:
+                present[user.id] = user
+    return MeetingView(
+        meeting=meeting, entries=entries,
+        recused={entry.id: recusals_of(entry) for entry in entries},
+        total_minutes=sum(entry.time_box_minutes for entry in entries),
+        present=sorted(present.values(), key=lambda u: u.display_name),
+        closable={e.id for e in entries if e.id in latest and closable(e)},
+    )
+
+
+def closable(entry: AgendaEntry) -> bool:
+    """The entry's item is decided here and no follow-up action of it is open (needs the
+    entry's item, decisions and actions loaded, and the entry being the item's latest)."""
+    return entry.item.status == "decided" and bool(entry.decisions) and all(
+        action.done for decision in entry.decisions for action in decision.actions)
+
+
+@dataclass
+class MeetingRow:
+    meeting: Meeting
+    entries: int
+    minutes: int
+
+
+def list_meetings(session: Session, page: int = 1, per_page: int = 20) -> tuple[list[MeetingRow], Page]:
+    """Open meetings (soonest first), then a page of closed ones (latest first). Three queries."""
+    counts = (
+        select(AgendaEntry.meeting_id, func.count().label("n"),
+               func.coalesce(func.sum(AgendaEntry.time_box_minutes), 0).label("minutes"))
+        .group_by(AgendaEntry.meeting_id).subquery()
+    )
+
+    def rows(query) -> list[MeetingRow]:
+        result = session.execute(
+            query.add_columns(func.coalesce(counts.c.n, 0), func.coalesce(counts.c.minutes, 0))
+            .outerjoin(counts, counts.c.meeting_id == Meeting.id)
+        ).all()
+        return [MeetingRow(m, n, minutes) for m, n, minutes in result]
+
+    upcoming = rows(select(Meeting).where(Meeting.status != "closed")
+                    .order_by(Meeting.starts_at, Meeting.id))
+    total = session.scalar(select(func.count()).select_from(Meeting).where(Meeting.status == "closed")) or 0
+    page = _clamp(page, total, per_page)
+    closed = rows(select(Meeting).where(Meeting.status == "closed")
+                  .order_by(Meeting.starts_at.desc(), Meeting.id.desc())
+                  .limit(per_page).offset((page - 1) * per_page))
+    return upcoming, Page(items=closed, total=total, page=page, per_page=per_page)
+
+
+@dataclass
+class QueueItem:
+    item: DecisionItem
+    carried_from: AgendaEntry | None  # the earlier entry whose decision sent it back
+
+    @property
+    def carry_forward(self) -> bool:
+        decision = self.carried_from.decision if self.carried_from else None
+        return decision is not None and decision.outcome in RETURNING_OUTCOMES
+
+
+def escalation_queue(session: Session) -> list[QueueItem]:
+    """Escalated items (none of them waits on an open meeting: adding one schedules it), the
+    ones carried forward from a deferral or a call for more evidence first. Three queries."""
+    escalated = list(session.scalars(
+        select(DecisionItem).where(DecisionItem.status == "escalated")
+        .order_by(DecisionItem.updated_at, DecisionItem.id)
+    ))
+    latest = {}
+    if escalated:
+        newest = (select(func.max(AgendaEntry.id))
+                  .where(AgendaEntry.item_id.in_([i.id for i in escalated]))
+                  .group_by(AgendaEntry.item_id))
+        for entry in session.scalars(
+            select(AgendaEntry).where(AgendaEntry.id.in_(newest))
+            .options(joinedload(AgendaEntry.meeting), selectinload(AgendaEntry.decisions))
+        ).unique():
+            latest[entry.item_id] = entry
+    queue = [QueueItem(item, latest.get(item.id)) for item in escalated]
+    return sorted(queue, key=lambda q: (not q.carry_forward,))
+
+
+def pack_entries(session: Session, meeting_id: int) -> tuple[Meeting, list[AgendaEntry]]:
+    meeting = session.get(Meeting, meeting_id)
+    if meeting is None:
+        raise NotFound(f"There is no meeting {meeting_id}.")
+    entries = list(session.scalars(
+        select(AgendaEntry).where(AgendaEntry.meeting_id == meeting.id)
+        .options(
+            joinedload(AgendaEntry.item).joinedload(DecisionItem.filer),
+            joinedload(AgendaEntry.item).joinedload(DecisionItem.function),
+            joinedload(AgendaEntry.presenter),
+            joinedload(AgendaEntry.carried_from).joinedload(AgendaEntry.meeting),
+        )
+        .order_by(AgendaEntry.position)
+    ).unique())
+    return meeting, entries
+
+
+def executives(session: Session) -> list[User]:
+    return list(session.scalars(
+        select(User).where(User.role == "executive", User.active.is_(True)).order_by(User.display_name)
+    ))
+
+
+def people(session: Session) -> list[User]:
+    """Who can present an item or own an action: active staff and executives."""
+    return list(session.scalars(
+        select(User).where(User.role.in_(("staff", "executive")), User.active.is_(True))
+        .order_by(User.display_name)
+    ))
+
+
+# -------------------------------------------------------------------------- decision register
+@dataclass
+class RegisterFilters:
+    outcome: str = ""
+    function: str = ""
+    date_from: date | None = None
+    date_to: date | None = None
+    extra: dict[str, str] = field(default_factory=dict)  # registered filters (e.g. tier)
+
+
+def _day_start(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+def decision_register(session: Session, filters: RegisterFilters, page: int = 1,
+                      per_page: int = 25) -> tuple[Page, dict[str, dict[int, str]]]:
+    """Every entry's decision as it stands (amendments included), newest first, filtered."""
+    newer = aliased(Decision)
+    conditions: list[ColumnElement[bool]] = [
+        ~select(newer.id).where(newer.amends_id == Decision.id).exists()
+    ]
+    if filters.outcome:
+        if filters.outcome not in OUTCOMES:
+            raise ValidationError(f"Unknown outcome {filters.outcome!r}.", "outcome")
+        conditions.append(Decision.outcome == filters.outcome)
+    if filters.function:
+        conditions.append(DecisionItem.function_key == filters.function)
+    if filters.date_from and filters.date_to and filters.date_from > filters.date_to:
+        raise ValidationError("The start of the date range lies after its end.", "date_from")
+    # The date range applies to the meeting at which the decision was taken.
+    if filters.date_from:
+        conditions.append(Meeting.starts_at >= _day_start(filters.date_from))
+    if filters.date_to:
+        conditions.append(Meeting.starts_at < _day_start(filters.date_to) + timedelta(days=1))
+    hooks = {spec.key: spec for spec in decision_filters()}
+    for key, value in filters.extra.items():
+        if value and key in hooks:
+            conditions.append(hooks[key].condition(value))
+    base = (select(Decision)
+            .join(AgendaEntry, Decision.entry_id == AgendaEntry.id)
+            .join(Meeting, AgendaEntry.meeting_id == Meeting.id)
+            .join(DecisionItem, AgendaEntry.item_id == DecisionItem.id)
+            .where(*conditions))
+    result = paginate(session, base.options(
+        joinedload(Decision.entry).joinedload(AgendaEntry.meeting),
+        joinedload(Decision.entry).joinedload(AgendaEntry.item).joinedload(DecisionItem.function),
+        selectinload(Decision.actions),
+    ).order_by(Meeting.starts_at.desc(), AgendaEntry.position, Decision.id.desc()), page, per_page)
+    item_ids = [d.entry.item_id for d in result.items]
+    columns = {spec.key: spec.column(session, item_ids) for spec in hooks.values()
+               if spec.column is not None and item_ids}
+    return result, columns
+
+
+# ------------------------------------------------------------------------------------ actions
+def _action_loading():
+    return (
+        joinedload(Action.owner),
+        joinedload(Action.decision).joinedload(Decision.entry).joinedload(AgendaEntry.item),
+        joinedload(Action.decision).joinedload(Decision.entry).joinedload(AgendaEntry.meeting),
+    )
+
+
+def open_actions(session: Session, owner: User | None = None, overdue_on: date | None = None,
+                 page: int = 1, per_page: int = 50) -> Page:
+    """Open actions, earliest due first: one owner's, or everyone's; only overdue ones when
+    ``overdue_on`` is given (due before that day). Two queries."""
+    conditions = [Action.done.is_(False)]
+    if owner is not None:
+        conditions.append(Action.owner_id == owner.id)
+    if overdue_on is not None:
+        conditions.append(Action.due_on < overdue_on)
+    return paginate(session, select(Action).where(*conditions).options(*_action_loading())
+                    .order_by(Action.due_on, Action.id), page, per_page)
+
+
+# ------------------------------------------------------------------------------ the item panel
+def item_entries(session: Session, item_id: int) -> list[AgendaEntry]:
+    """The item's agenda entries, earliest first, with their meetings, decisions and actions."""
+    return list(session.scalars(
+        select(AgendaEntry).where(AgendaEntry.item_id == item_id)
+        .options(
+            joinedload(AgendaEntry.meeting),
+            selectinload(AgendaEntry.recusals).joinedload(Recusal.user),
+            selectinload(AgendaEntry.decisions).options(
+                joinedload(Decision.recorded_by),
+                selectinload(Decision.deciders),
+                selectinload(Decision.actions).joinedload(Action.owner),
+            ),
+        )
+        .order_by(AgendaEntry.id)
+    ).unique())

@@ -1,0 +1,431 @@
+"""Agenda pages through the test client: planning, ordering, deciding, minutes, the pack, the
+register, actions; bad input, conflicts, permissions, and query budgets."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+
+from tests import budgets as shared
+from sqlalchemy import select
+
+from forum import clock
+from forum.agenda import pack, service
+from forum.agenda.models import Action, AgendaEntry, Meeting
+from forum.agenda.service import DecisionData
+from forum.config import PROJECT_ROOT
+from tests.agenda.conftest import counts
+from tests.items.test_pages import count_statements
+
+
+def in_days(n: int) -> str:
+    return (clock.now().date() + timedelta(days=n)).isoformat()
+
+
+def entry_id(db_session, meeting, item) -> int:
+    return db_session.scalar(select(AgendaEntry.id).where(
+        AgendaEntry.meeting_id == meeting.id, AgendaEntry.item_id == item.id))
+
+
+def decision_form(prefix: str, **values) -> dict:
+    data = {f"{prefix}-outcome": "approved", f"{prefix}-rationale": "The **edge cases** pass."}
+    data.update({f"{prefix}-{k}": v for k, v in values.items()})
+    return data
+
+
+@pytest.fixture
+def as_chair(chair, login):
+    login(chair)
+    return chair
+
+
+# ------------------------------------------------------------------------- the whole journey
+def test_executive_plans_runs_and_closes_a_meeting_through_the_pages(
+        client, db_session, as_chair, cfo, filer, owner, make_item):
+    a = make_item(filer, status="escalated", title="Pick the chatbot vendor", summary="Two **vendors**.")
+    b = make_item(filer, status="escalated", title="Update the fraud model")
+
+    response = client.post("/meetings/new", data={
+        "title": "December forum", "starts_at": (clock.now() + timedelta(days=3)).strftime("%Y-%m-%dT%H:%M"),
+        "duration_minutes": "60"})
+    assert response.status_code == 302
+    meeting_id = int(response.headers["Location"].rsplit("/", 1)[1])
+
+    page = client.get(f"/meetings/{meeting_id}").get_data(as_text=True)
+    assert "Add an item from the escalation queue" in page
+    assert "Pick the chatbot vendor" in page and "Update the fraud model" in page
+
+    for item, minutes in ((a, "20"), (b, "50")):
+        added = client.post(f"/meetings/{meeting_id}/entries", data={
+            "add-item": str(item.id), "add-time_box_minutes": minutes, "add-presenter": str(owner.id)})
+        assert added.status_code == 302, added.get_data(as_text=True)
+    meeting = db_session.get(Meeting, meeting_id)
+    second = entry_id(db_session, meeting, b)
+    assert client.post(f"/meetings/{meeting_id}/entries/{second}/position",
+                       data={"to_position": "1"}).status_code == 302
+
+    page = client.get(f"/meetings/{meeting_id}").get_data(as_text=True)
+    assert page.index("Update the fraud model") < page.index("Pick the chatbot vendor")
+    assert "<strong>70</strong> of 60 minutes" in page and "10 minutes over" in page
+    assert "presented by Owner Staff" in page
+
+    for action in ("publish", "start"):
+        response = client.post(f"/meetings/{meeting_id}/status", data={"action": action, "version": str(
+            db_session.scalar(select(Meeting.version).where(Meeting.id == meeting_id)))})
+        assert response.status_code == 302
+        db_session.expire_all()
+
+    page = client.get(f"/meetings/{meeting_id}").get_data(as_text=True)
+    first = entry_id(db_session, meeting, a)
+    assert f'name="d{first}-rationale"' in page
+    assert f'name="d{first}-actions-2-text"' in page  # three blank action rows, no JS
+
+    decided = client.post(f"/meetings/{meeting_id}/entries/{first}/decision", data=decision_form(
+        f"d{first}", outcome="approved_with_conditions", conditions="Monthly drift report.",
+        **{"deciders": [str(as_chair.id), str(cfo.id)], "expires_on": in_days(200),
+           "actions-0-text": "Publish the drift report", "actions-0-owner": str(owner.id),
+           "actions-0-due_on": in_days(14)}))
+    assert decided.status_code == 302, decided.get_data(as_text=True)
+    deferred = client.post(f"/meetings/{meeting_id}/entries/{second}/decision", data=decision_form(
+        f"d{second}", outcome="more_evidence_needed", deciders=[str(as_chair.id)]))
+    assert deferred.status_code == 302
+
+    unconfirmed = client.post(f"/meetings/{meeting_id}/status", data={
+        "action": "close", "version": str(db_session.scalar(select(Meeting.version).where(Meeting.id == meeting_id)))})
+    assert unconfirmed.status_code == 400
+    assert "Tick the box to confirm" in unconfirmed.get_data(as_text=True)
+    db_session.expire_all()
+    closed = client.post(f"/meetings/{meeting_id}/status", data={
+        "action": "close", "confirm": "y",
+        "version": str(db_session.scalar(select(Meeting.version).where(Meeting.id == meeting_id)))})
+    assert closed.status_code == 302
+
+    minutes = client.get(f"/meetings/{meeting_id}").get_data(as_text=True)
+    assert "Minutes: December forum" in minutes
+    assert "Cfo Exec, Chair Exec" in minutes  # present, by name
+    assert "Approved with conditions" in minutes and "Monthly drift report." in minutes
+    assert "<strong>edge cases</strong>" in minutes
+    assert "Publish the drift report" in minutes
+    assert "Record the decision" not in minutes and "Move up" not in minutes
+
+    register = client.get("/decisions?outcome=approved_with_conditions").get_data(as_text=True)
+    assert "Pick the chatbot vendor" in register and "Update the fraud model" not in register
+
+    item_page = client.get(f"/items/{a.id}").get_data(as_text=True)
+    assert "Executive agenda" in item_page and "December forum" in item_page
+    assert "Recorded the decision" in item_page  # history describer
+
+
+def test_pack_gathers_every_entry_with_summary_facts_and_escalation_reasons(
+        client, db_session, as_chair, filer, make_item, make_meeting):
+    a = make_item(filer, status="escalated", title="First", summary="Has a **bold** point.", vendor="Acme AI")
+    b = make_item(filer, status="escalated", title="Second")
+    meeting = make_meeting(as_chair, items=[a, b])
+    page = client.get(f"/meetings/{meeting.id}/pack").get_data(as_text=True)
+    assert page.count('class="pack-entry"') == 2
+    assert "<strong>bold</strong>" in page and "Acme AI" in page
+    assert "Escalation reasons" in page
+    print_css = (PROJECT_ROOT / "forum" / "static" / "print.css").read_text()
+    assert re.search(r"\.pack-entry \{[^}]*break-before: page", print_css)
+
+
+def test_pack_sections_registered_by_other_areas_are_built_once_for_all_items(
+        client, db_session, as_chair, filer, make_item, make_meeting, app, tmp_path):
+    calls = []
+
+    def build(session, items):
+        calls.append(sorted(i.id for i in items))
+        return {i.id: {"tier": f"tier of {i.title}"} for i in items}
+
+    pack.register_pack_section("test-tier", "agenda/pack_escalation.html", build)
+    try:
+        a, b = make_item(filer, status="escalated"), make_item(filer, status="escalated")
+        meeting = make_meeting(as_chair, items=[a, b])
+        assert client.get(f"/meetings/{meeting.id}/pack").status_code == 200
+        assert calls == [sorted([a.id, b.id])]
+    finally:
+        pack._SECTIONS.pop("test-tier")
+
+
+# --------------------------------------------------------------------------------- bad input
+@pytest.mark.parametrize("values, message", [
+    ({"rationale": ""}, "Give the rationale for the decision."),
+    ({"outcome": "approved_with_conditions"}, "An approval with conditions needs its conditions."),
+    ({"actions-0-text": "Report", "actions-0-owner": "OWNER", "actions-0-due_on": "PAST"}, "is in the past"),
+    ({"actions-0-text": "Report", "actions-0-owner": "GONE", "actions-0-due_on": "FUTURE"}, "deactivated"),
+    ({"deciders": []}, "Tick the executives present"),
+])
+def test_bad_decisions_are_refused_on_the_page_with_input_kept_and_nothing_stored(
+        client, db_session, as_chair, filer, owner, make_user, make_item, make_meeting, values, message):
+    item = make_item(filer, status="escalated")
+    meeting = make_meeting(as_chair, status="in_session", items=[item])
+    eid = entry_id(db_session, meeting, item)
+    gone = make_user(function="risk", active=False)
+    swap = {"OWNER": str(owner.id), "GONE": str(gone.id), "PAST": in_days(-1), "FUTURE": in_days(5)}
+    form = decision_form(f"d{eid}", deciders=[str(as_chair.id)], **{k: swap.get(v, v) for k, v in values.items()
+                                                                    if k != "deciders"})
+    if "deciders" in values:
+        form.pop(f"d{eid}-deciders")
+    before = counts(db_session)
+    response = client.post(f"/meetings/{meeting.id}/entries/{eid}/decision", data=form)
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert message in html
+    if values.get("rationale") != "":
+        assert "The **edge cases** pass." in html  # the input is kept
+    assert counts(db_session) == before
+
+
+def test_a_decision_outside_the_session_is_refused_with_409(client, db_session, as_chair, filer, make_item, make_meeting):
+    item = make_item(filer, status="escalated")
+    meeting = make_meeting(as_chair, status="published", items=[item])
+    eid = entry_id(db_session, meeting, item)
+    before = counts(db_session)
+    response = client.post(f"/meetings/{meeting.id}/entries/{eid}/decision",
+                           data=decision_form(f"d{eid}", deciders=[str(as_chair.id)]))
+    assert response.status_code == 409
+    assert "while the meeting is in session" in response.get_data(as_text=True)
+    assert counts(db_session) == before
+
+
+def test_a_second_recorder_gets_a_conflict_with_their_input_kept(
+        client, db_session, as_chair, cfo, filer, make_item, make_meeting, entry_of):
+    item = make_item(filer, status="escalated", title="Contested")
+    meeting = make_meeting(as_chair, status="in_session", items=[item])
+    eid = entry_id(db_session, meeting, item)
+    service.record_decision(db_session, cfo, entry_of(meeting, item),
+                            DecisionData("rejected", "Too risky.", decider_ids=[cfo.id]))
+    db_session.commit()
+    before = counts(db_session)
+    response = client.post(f"/meetings/{meeting.id}/entries/{eid}/decision",
+                           data=decision_form(f"d{eid}", rationale="My own reasons.", deciders=[str(as_chair.id)]))
+    assert response.status_code == 409
+    html = response.get_data(as_text=True)
+    assert "has just been recorded by someone else" in html
+    assert "My own reasons." in html and "Too risky." in html
+    assert counts(db_session) == before
+
+
+def test_bad_reorder_and_bad_agenda_input_are_refused(client, db_session, as_chair, filer, make_item, make_meeting):
+    item = make_item(filer, status="escalated")
+    meeting = make_meeting(as_chair, items=[item])
+    eid = entry_id(db_session, meeting, item)
+    before = counts(db_session)
+    moved = client.post(f"/meetings/{meeting.id}/entries/{eid}/position", data={"to_position": "5"})
+    assert moved.status_code == 400
+    assert "There is no position 5 on this agenda" in moved.get_data(as_text=True)
+    boxed = client.post(f"/meetings/{meeting.id}/entries/{eid}", data={f"e{eid}-time_box_minutes": "0"})
+    assert boxed.status_code == 400 and "Between 1 and 240 minutes." in boxed.get_data(as_text=True)
+    added = client.post(f"/meetings/{meeting.id}/entries", data={"add-item": "", "add-time_box_minutes": "10"})
+    assert added.status_code == 400 and "Choose an item from the escalation queue." in added.get_data(as_text=True)
+    other = client.post(f"/meetings/{meeting.id}/entries", data={"add-item": str(item.id), "add-time_box_minutes": "10"})
+    assert other.status_code == 409 and "already on this meeting" in other.get_data(as_text=True)
+    past = client.post("/meetings/new", data={"title": "Past", "starts_at": "2020-01-01T10:00", "duration_minutes": "60"})
+    assert past.status_code == 400 and "The start time is in the past." in past.get_data(as_text=True)
+    assert counts(db_session) == before
+    assert client.get(f"/meetings/{meeting.id}/entries/{eid + 99}/position").status_code == 405
+    assert client.post(f"/meetings/{meeting.id}/entries/{eid + 99}/position", data={"to_position": "1"}).status_code == 404
+    assert client.get("/meetings/999999").status_code == 404
+
+
+def test_a_recused_executive_sees_why_and_gets_no_decision_form(
+        client, db_session, as_chair, make_item, make_meeting):
+    item = make_item(as_chair, status="escalated", title="My own item")
+    meeting = make_meeting(as_chair, status="in_session", items=[item])
+    eid = entry_id(db_session, meeting, item)
+    page = client.get(f"/meetings/{meeting.id}").get_data(as_text=True)
+    assert "You are recused from this item (filed the item)" in page
+    assert f'name="d{eid}-rationale"' not in page
+    refused = client.post(f"/meetings/{meeting.id}/entries/{eid}/decision",
+                          data=decision_form(f"d{eid}", deciders=[str(as_chair.id)]))
+    assert refused.status_code == 403
+
+
+def test_declaring_a_conflict_on_the_page(client, db_session, as_chair, filer, make_item, make_meeting):
+    item = make_item(filer, status="escalated")
+    meeting = make_meeting(as_chair, status="in_session", items=[item])
+    eid = entry_id(db_session, meeting, item)
+    empty = client.post(f"/meetings/{meeting.id}/entries/{eid}/conflict", data={f"c{eid}-reason": ""})
+    assert empty.status_code == 400 and "Say what the conflict of interest is." in empty.get_data(as_text=True)
+    ok = client.post(f"/meetings/{meeting.id}/entries/{eid}/conflict", data={f"c{eid}-reason": "Sister at the vendor"})
+    assert ok.status_code == 302
+    page = client.get(f"/meetings/{meeting.id}").get_data(as_text=True)
+    assert "Recused: Chair Exec (declared a conflict: Sister at the vendor)" in page
+
+
+def test_amendment_page(client, db_session, as_chair, filer, make_item, make_meeting, decide):
+    item = make_item(filer, status="escalated")
+    meeting = make_meeting(as_chair, status="in_session", items=[item])
+    decision = decide(as_chair, meeting, item, "approved", rationale="Fine.")
+    service.change_meeting_status(db_session, as_chair, service.get_meeting(db_session, meeting.id), "close")
+    db_session.commit()
+    form = client.get(f"/decisions/{decision.id}/amendment").get_data(as_text=True)
+    assert "Fine." in form
+    missing = client.post(f"/decisions/{decision.id}/amendment", data={"outcome": "approved", "rationale": "Better."})
+    assert missing.status_code == 400 and "Say why the decision is amended." in missing.get_data(as_text=True)
+    done = client.post(f"/decisions/{decision.id}/amendment", data={
+        "outcome": "approved", "rationale": "Fine, and cheaper.", "reason": "Typo in the minutes."})
+    assert done.status_code == 302
+    minutes = client.get(f"/meetings/{meeting.id}").get_data(as_text=True)
+    assert "Amended (revision 2)" in minutes and "Typo in the minutes." in minutes
+
+
+# ------------------------------------------------------------------------------------ actions
+def test_owner_marks_an_action_done_and_the_item_closes(
+        client, db_session, chair, filer, owner, login, make_item, make_meeting, decide):
+    item = make_item(filer, status="escalated", title="Conditional")
+    meeting = make_meeting(chair, status="in_session", items=[item])
+    decision = decide(chair, meeting, item, "approved_with_conditions",
+                      actions=[("Publish drift report", owner, clock.now().date() + timedelta(days=3))])
+    action_id = decision.actions[0].id
+    login(owner)
+    page = client.get("/actions").get_data(as_text=True)
+    assert "My open actions" in page and "Publish drift report" in page
+    assert "All open actions" not in page  # staff see their own
+    empty = client.post(f"/actions/{action_id}/completion", data={f"a{action_id}-note": ""})
+    assert empty.status_code == 400 and "Say how the action was done." in empty.get_data(as_text=True)
+    done = client.post(f"/actions/{action_id}/completion", data={f"a{action_id}-note": "Live on the wiki."})
+    assert done.status_code == 302
+    db_session.expire_all()
+    assert db_session.get(Action, action_id).done_note == "Live on the wiki."
+    assert db_session.get(type(item), item.id).status == "closed"
+
+
+def test_others_cannot_complete_an_action(client, db_session, chair, filer, owner, login, make_item, make_meeting, decide):
+    item = make_item(filer, status="escalated")
+    meeting = make_meeting(chair, status="in_session", items=[item])
+    decision = decide(chair, meeting, item, "approved_with_conditions",
+                      actions=[("Report", owner, clock.now().date() + timedelta(days=3))])
+    login(filer)
+    response = client.post(f"/actions/{decision.actions[0].id}/completion", data={f"a{decision.actions[0].id}-note": "x"})
+    assert response.status_code == 403
+
+
+def test_executives_see_all_open_and_overdue_actions(
+        client, db_session, as_chair, filer, owner, make_item, make_meeting, decide):
+    item = make_item(filer, status="escalated")
+    start = clock.now()
+    with clock.override(lambda: start - timedelta(days=20)):
+        meeting = make_meeting(as_chair, status="in_session", items=[item])
+        decide(as_chair, meeting, item, "approved_with_conditions",
+               actions=[("Late report", owner, (start - timedelta(days=2)).date()),
+                        ("Later audit", owner, (start + timedelta(days=9)).date())])
+    page = client.get("/actions").get_data(as_text=True)
+    assert "All open actions" in page and "Late report" in page and "Later audit" in page
+    overdue = client.get("/actions?overdue=1").get_data(as_text=True)
+    assert "Late report" in overdue and "Later audit" not in overdue
+    assert "Overdue" in overdue
+
+
+# -------------------------------------------------------------------------------- permissions
+def test_staff_read_meetings_and_register_but_cannot_manage(
+        client, db_session, chair, filer, login, make_item, make_meeting):
+    item = make_item(filer, status="escalated")
+    meeting = make_meeting(chair, status="in_session", items=[item])
+    eid = entry_id(db_session, meeting, item)
+    login(filer)
+    for url in ("/meetings", f"/meetings/{meeting.id}", f"/meetings/{meeting.id}/pack", "/decisions", "/actions"):
+        assert client.get(url).status_code == 200, url
+    page = client.get(f"/meetings/{meeting.id}").get_data(as_text=True)
+    assert "Add an item" not in page and "Record the decision" not in page
+    before = counts(db_session)
+    assert client.post(f"/meetings/{meeting.id}/entries/{eid}/decision",
+                       data=decision_form(f"d{eid}", deciders=[str(chair.id)])).status_code == 403
+    assert client.post("/meetings/new", data={}).status_code == 403
+    assert counts(db_session) == before
+
+
+def test_register_filters_by_function_and_date_and_rejects_bad_ranges(
+        client, db_session, as_chair, make_user, make_item, make_meeting, decide):
+    risk = make_user(function="risk")
+    proc = make_user(function="procurement")
+    r = make_item(risk, status="escalated", title="Risk thing")
+    p = make_item(proc, status="escalated", title="Procurement thing")
+    meeting = make_meeting(as_chair, status="in_session", items=[r, p])
+    decide(as_chair, meeting, r, "rejected")
+    decide(as_chair, meeting, p, "approved")
+    page = client.get("/decisions?function=risk").get_data(as_text=True)
+    assert "Risk thing" in page and "Procurement thing" not in page
+    day = meeting.starts_at.date()
+    inside = client.get(f"/decisions?date_from={day.isoformat()}&date_to={day.isoformat()}").get_data(as_text=True)
+    assert "Risk thing" in inside and "Procurement thing" in inside
+    later = client.get(f"/decisions?date_from={(day + timedelta(days=1)).isoformat()}").get_data(as_text=True)
+    assert "No decision matches these filters" in later
+    bad = client.get(f"/decisions?date_from={day.isoformat()}&date_to={(day - timedelta(days=1)).isoformat()}")
+    assert bad.status_code == 400 and "lies after its end" in bad.get_data(as_text=True)
+    junk = client.get("/decisions?outcome=maybe")
+    assert junk.status_code == 400
+
+
+# ------------------------------------------------------------------------------- query budgets
+# Statements per page (the logged-in user's load included), whatever the number of meetings,
+# entries, decisions, recusals and actions. The pack costs one more per registered pack section;
+# the item page counts the foundation's six plus this area's panel.
+BUDGETS = {
+    "meetings": shared.BUDGETS["agenda.meetings"], "meeting": shared.BUDGETS["agenda.meeting"],
+    "minutes": shared.BUDGETS["agenda.minutes"], "pack": shared.BUDGETS["agenda.pack"],
+    "decisions": shared.BUDGETS["agenda.decisions"], "actions": shared.BUDGETS["agenda.actions"],
+    "item": shared.BUDGETS["items.detail"],
+}
+
+
+def _measure(app, client, urls):
+    return {name: count_statements(app, lambda url=url: client.get(url)) for name, url in urls.items()}
+
+
+def test_agenda_pages_keep_their_query_budget_whatever_the_data_size(
+        app, client, db_session, as_chair, cfo, filer, owner, make_item, make_meeting, decide):
+    def build(n: int):
+        """One open meeting (in session, n entries, half decided with actions), one closed."""
+        its = [make_item(filer, status="escalated", title=f"Item {n}-{k}") for k in range(n)]
+        open_meeting = make_meeting(as_chair, status="in_session", items=its)
+        for k, item in enumerate(its[: max(1, n // 2)]):
+            service.declare_conflict(db_session, cfo, service.get_entry(
+                db_session, open_meeting.id, entry_id(db_session, open_meeting, item)), f"conflict {k}")
+            db_session.commit()
+            decide(as_chair, open_meeting, item, "approved_with_conditions",
+                   actions=[(f"Act {k}.{j}", owner, clock.now().date() + timedelta(days=5)) for j in range(2)])
+        closed_items = [make_item(filer, status="escalated") for _ in range(n)]
+        closed = make_meeting(as_chair, status="in_session", items=closed_items)
+        for item in closed_items:
+            decide(as_chair, closed, item, "deferred")
+        service.change_meeting_status(db_session, as_chair, service.get_meeting(db_session, closed.id), "close")
+        db_session.commit()
+        make_item(filer, status="escalated")  # one waits in the queue
+        return open_meeting, closed, its[0]
+
+    def urls(open_meeting, closed, item):
+        return {"meetings": "/meetings", "meeting": f"/meetings/{open_meeting.id}",
+                "minutes": f"/meetings/{closed.id}", "pack": f"/meetings/{open_meeting.id}/pack",
+                "decisions": "/decisions", "actions": "/actions", "item": f"/items/{item.id}"}
+
+    small = _measure(app, client, urls(*build(1)))
+    large = _measure(app, client, urls(*build(6)))
+    assert small == large
+    for name, count in large.items():
+        assert count <= BUDGETS[name], f"{name}: {count} statements > budget {BUDGETS[name]}"
+
+
+def test_register_filters_registered_by_other_areas_filter_and_label_rows(
+        client, db_session, as_chair, filer, make_item, make_meeting, decide):
+    from forum.items.models import DecisionItem
+
+    big = make_item(filer, status="escalated", title="Big one", exposure=900_000)
+    small = make_item(filer, status="escalated", title="Small one", exposure=1_000)
+    meeting = make_meeting(as_chair, status="in_session", items=[big, small])
+    decide(as_chair, meeting, big, "approved")
+    decide(as_chair, meeting, small, "approved")
+    pack.register_decision_filter(pack.RegisterFilter(
+        key="size", label="Size", choices=lambda session: [("large", "Large")],
+        condition=lambda value: DecisionItem.exposure > 100_000 if value == "large" else DecisionItem.id < 0,
+        column=lambda session, ids: {i: "sized" for i in ids},
+    ))
+    try:
+        page = client.get("/decisions?size=large").get_data(as_text=True)
+        assert "Big one" in page and "Small one" not in page
+        assert '<label class="label" for="filter-size">Size</label>' in page
+        assert "<td>sized</td>" in page
+    finally:
+        pack._FILTERS.pop("size")
