@@ -37,8 +37,10 @@ BUDGETS = {
     "agenda.meetings": 4,
     "agenda.meeting": 15,
     "agenda.minutes": 10,
-    "agenda.pack": 4,
-    "agenda.decisions": 5,
+    # user, meeting, entries, escalation reasons (4); the forum's section (6: weighing with the
+    # evidence rule, ratings and positions with their people); the evidence section (2)
+    "agenda.pack": 12,
+    "agenda.decisions": 6,  # with the tier column the forum registers (1)
     "agenda.actions": 5,
 }
 

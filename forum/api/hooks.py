@@ -18,10 +18,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import ColumnElement, func, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from forum import clock
+from forum.agenda import service as agenda
+from forum.agenda.models import Action, AgendaEntry, Decision, Meeting, Recusal
+from forum.api import service as api_service
 from forum.auth.models import User
 from forum.errors import DomainError, NotFound
 from forum.evidence import service as evidence
@@ -206,17 +209,60 @@ def evidence_file(session: Session, viewer: User, evidence_id: int) -> EvidenceF
 
 
 # ------------------------------------------------------------------------------ meetings (#5)
+def _meeting_options():
+    decisions = selectinload(Meeting.entries).selectinload(AgendaEntry.decisions)
+    return (
+        selectinload(Meeting.entries).selectinload(AgendaEntry.presenter),
+        selectinload(Meeting.entries).selectinload(AgendaEntry.item).joinedload(DecisionItem.filer),
+        selectinload(Meeting.entries).selectinload(AgendaEntry.recusals).joinedload(Recusal.user),
+        decisions.selectinload(Decision.deciders),
+        decisions.selectinload(Decision.actions).joinedload(Action.owner),
+    )
+
+
+def _meeting_dict(meeting: Meeting) -> dict:
+    entries = []
+    for entry in sorted(meeting.entries, key=lambda e: e.position):
+        current = max(entry.decisions, key=lambda d: d.revision, default=None)
+        decision = None
+        if current is not None:
+            decision = {
+                "outcome": current.outcome, "rationale": current.rationale,
+                "conditions": current.conditions,
+                "deciders": sorted(user.email for user in current.deciders),
+                "recused": [note.email for note in agenda.recusals_of(entry)],
+                "actions": [
+                    {"text": a.text, "owner": a.owner.email, "due": a.due_on, "done": a.done}
+                    for a in sorted(current.actions, key=lambda a: a.id)
+                ],
+            }
+        entries.append({
+            "item_id": entry.item_id, "order": entry.position,
+            "time_box_minutes": entry.time_box_minutes,
+            "presenter": entry.presenter.email if entry.presenter else None, "decision": decision,
+        })
+    return {"id": meeting.id, "title": meeting.title, "status": meeting.status,
+            "starts_at": meeting.starts_at, "entries": entries}
+
+
 def list_meetings(
     session: Session, viewer: User, cursor: str | None, limit: int
 ) -> tuple[list[dict], str | None]:
-    """One page of meetings the viewer may see, and the cursor of the next page (None at the
-    end). Each meeting: {"id", "title", "status", "starts_at", "entries": [{"item_id", "order",
-    "time_box_minutes", "presenter", "decision": None | {"outcome", "rationale", "conditions",
-    "deciders", "recused", "actions": [{"text", "owner", "due", "done"}]}}]}. Raise
-    forum.errors.ValidationError(reason, "cursor") for a damaged cursor."""
-    return [], None
+    """One page of meetings, latest start first (every logged-in role may read meetings), and
+    the cursor of the next page (None at the end): keyset on (starts_at, id), a fixed number of
+    queries per page. ValidationError(reason, "cursor") for a damaged cursor."""
+    query = select(Meeting).options(*_meeting_options()).order_by(Meeting.starts_at.desc(), Meeting.id.desc())
+    if cursor:
+        at, last_id = api_service.decode_cursor(cursor)
+        query = query.where(or_(Meeting.starts_at < at, and_(Meeting.starts_at == at, Meeting.id < last_id)))
+    rows = list(session.scalars(query.limit(limit + 1)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = api_service.encode_cursor(rows[-1].starts_at, rows[-1].id) if more and rows else None
+    return [_meeting_dict(m) for m in rows], next_cursor
 
 
 def get_meeting(session: Session, viewer: User, meeting_id: int) -> dict | None:
     """One meeting (shape as in list_meetings), or None (404)."""
-    return None
+    meeting = session.scalar(select(Meeting).where(Meeting.id == meeting_id).options(*_meeting_options()))
+    return _meeting_dict(meeting) if meeting is not None else None

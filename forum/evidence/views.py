@@ -15,6 +15,7 @@ from forum.core.pages import roles_required
 from forum.errors import DomainError, NotFound
 from forum.evidence import gates as gate_rules
 from forum.evidence import history  # noqa: F401  (registers the history describers)
+from forum.evidence import pack  # noqa: F401  (registers the pre-read pack section)
 from forum.evidence import service
 from forum.evidence.forms import CompareForm, UploadForm
 from forum.evidence.parsers import FORMAT_LABELS, NO_TAG, Limits

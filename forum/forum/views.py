@@ -17,6 +17,7 @@ from forum.core.forms import choices
 from forum.core.pages import roles_required
 from forum.errors import DomainError, NotFound, ValidationError
 from forum.forum import history  # noqa: F401  (registers the forum's history describers)
+from forum.forum import pack  # noqa: F401  (registers the forum's pre-read pack section)
 from forum.forum import service
 from forum.forum.forms import CommentForm, EscalationForm, PositionForm, QueueFilterForm, RatingForm
 from forum.forum.models import STANCES

@@ -171,10 +171,47 @@ def test_only_executives_and_auditors_read_the_trail(api_as, make_user, staff):
 
 
 # ------------------------------------------------------------------------------------- meetings
-def test_meetings_are_an_empty_list_until_wired(api_as, staff):
-    api = api_as(staff, ["items:read"])
+def test_meetings_with_their_entries_decisions_and_actions_in_cursor_pages(api_as, staff, make_user, make_item, db_session):
+    from datetime import timedelta
+
+    from forum import clock
+    from forum.agenda import service as agenda
+    from forum.agenda.service import ActionData, DecisionData, MeetingData
+
+    chair = make_user(role="executive", function="product")
+    owner = make_user(function="risk")
+    api = api_as(staff)
     assert api.get("/api/v1/meetings").get_json() == {"meetings": [], "next_cursor": None}
-    assert_problem(api.get("/api/v1/meetings/1"), 404, "no meeting 1")
+    meetings = []
+    for n in range(3):
+        item = make_item(staff, status="escalated", title=f"On agenda {n}")
+        meeting = agenda.create_meeting(db_session, chair, MeetingData(f"Forum {n}", clock.now() + timedelta(days=n + 1), 60))
+        entry = agenda.add_entry(db_session, chair, meeting, item.id, 20)
+        meetings.append((meeting, entry))
+    meeting, entry = meetings[0]
+    for action in ("publish", "start"):
+        agenda.change_meeting_status(db_session, chair, meeting, action)
+    entry = agenda.get_entry(db_session, meeting.id, entry.id)
+    agenda.record_decision(db_session, chair, entry, DecisionData(
+        "approved_with_conditions", "Good enough with a guard.", "Weekly drift check.", decider_ids=[chair.id],
+        actions=[ActionData("Set up the drift check", owner.id, clock.now().date() + timedelta(days=7))],
+    ))
+    db_session.commit()
+
+    first = api.get("/api/v1/meetings?limit=2").get_json()
+    assert [m["title"] for m in first["meetings"]] == ["Forum 2", "Forum 1"]
+    second = api.get(f"/api/v1/meetings?limit=2&cursor={first['next_cursor']}").get_json()
+    assert [m["title"] for m in second["meetings"]] == ["Forum 0"] and second["next_cursor"] is None
+    decided = api.get(f"/api/v1/meetings/{meeting.id}").get_json()
+    assert decided["status"] == "in_session"
+    (row,) = decided["entries"]
+    assert row["time_box_minutes"] == 20 and row["order"] == entry.position
+    assert row["decision"]["outcome"] == "approved_with_conditions"
+    assert row["decision"]["deciders"] == [chair.email]
+    assert row["decision"]["actions"] == [{"text": "Set up the drift check", "owner": owner.email,
+                                           "due": (clock.now().date() + timedelta(days=7)).isoformat(), "done": False}]
+    assert_problem(api.get("/api/v1/meetings/424242"), 404)
+    assert_problem(api.get("/api/v1/meetings?cursor=%%%"), 400, field="cursor")
 
 
 def test_meetings_from_the_meeting_hooks(api_as, staff, monkeypatch):

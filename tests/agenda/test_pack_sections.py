@@ -1,0 +1,63 @@
+"""The pre-read pack gathers, for every entry, the forum's weight and positions and the evidence
+gates with the latest run per suite (sections the forum and evidence areas register)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from forum.evidence import service as evidence
+from forum.forum import service as forum
+from tests.budgets import BUDGETS, count_statements
+
+CSV = Path(__file__).resolve().parent.parent / "evidence" / "fixtures" / "handwritten-support-bot.csv"
+
+
+def weigh_in(db_session, item, rater, objector, score: int):
+    forum.rate(db_session, rater, item, forum.RatingData({c.key: score for c in forum.RUBRIC.criteria}, "Because."))
+    forum.take_position(db_session, objector, item, forum.PositionData("object", "Edge cases fail."))
+    evidence.attach_evidence(db_session, rater, item, "support.csv", CSV.read_bytes())
+    db_session.commit()
+
+
+def test_the_pack_shows_tier_positions_and_gates_for_every_entry(
+    app, client, login, chair, filer, owner, make_item, make_meeting, db_session
+):
+    first = make_item(filer, status="escalated", title="First pack item")
+    second = make_item(filer, status="escalated", title="Second pack item")
+    for item in (first, second):
+        db_session.refresh(item)
+    meeting = make_meeting(chair, items=[first, second])
+    login(chair)
+    small = count_statements(app, lambda: client.get(f"/meetings/{meeting.id}/pack"))
+
+    weigh_in(db_session, first, filer, owner, 3)  # 18 points: strategic
+    weigh_in(db_session, second, filer, owner, 1)
+    page = client.get(f"/meetings/{meeting.id}/pack")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert text.count("<h3>Weight and positions</h3>") == 2
+    assert "Strategic" in text and "Object" in text and "Edge cases fail." in text
+    assert text.count("<h3>Evidence: latest run per suite</h3>") == 2
+    assert "Edge-case pass rate" in text and "8/12 passed" in text
+    large = count_statements(app, lambda: client.get(f"/meetings/{meeting.id}/pack"))
+    assert small == large <= BUDGETS["agenda.pack"], (small, large)
+
+
+def test_the_decision_register_filters_by_tier_and_shows_it(
+    client, login, chair, filer, owner, make_item, make_meeting, decide, db_session
+):
+    heavy = make_item(filer, status="escalated", title="Heavy decision")
+    light = make_item(filer, status="escalated", title="Light decision")
+    forum.rate(db_session, filer, heavy, forum.RatingData({c.key: 3 for c in forum.RUBRIC.criteria}, "Big."))
+    forum.rate(db_session, filer, light, forum.RatingData({c.key: 0 for c in forum.RUBRIC.criteria}, "Small."))
+    db_session.commit()
+    meeting = make_meeting(chair, status="in_session", items=[heavy, light])
+    decide(chair, meeting, heavy)
+    decide(chair, meeting, light)
+    login(chair)
+    strategic = client.get("/decisions?tier=strategic").get_data(as_text=True)
+    assert "Heavy decision" in strategic and "Light decision" not in strategic
+    tactical = client.get("/decisions?tier=tactical").get_data(as_text=True)
+    assert "Light decision" in tactical and "Heavy decision" not in tactical
+    everything = client.get("/decisions").get_data(as_text=True)
+    assert "Strategic" in everything and "Tactical" in everything
