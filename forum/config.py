@@ -45,6 +45,8 @@ DEFAULTS: dict[str, object] = {
     "RATELIMIT_API": "600 per minute",
     # Failed API authentications (401) per client IP address; past it the IP gets 429.
     "RATELIMIT_AUTH_FAILURES": "20 per minute",
+    # Failed log-ins on the login page per client address; past it the address gets 429.
+    "RATELIMIT_LOGIN_FAILURES": "10 per minute",
 }
 
 _BOOL_TRUE = {"1", "true", "yes", "on"}

@@ -16,6 +16,7 @@ from forum.auth.forms import (
 from forum.auth.models import User
 from forum.core.forms import attach_error
 from forum.errors import DomainError
+from forum.extensions import limiter
 
 bp = Blueprint("auth", __name__)
 
@@ -33,7 +34,17 @@ def safe_next(target: str | None) -> str | None:
     return target
 
 
+def _login_limit() -> str:
+    return current_app.config["RATELIMIT_LOGIN_FAILURES"]
+
+
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(
+    _login_limit, methods=["POST"], scope="login-failures",
+    deduct_when=lambda response: response.status_code == 401,
+    error_message="Too many failed log-ins from your address. Wait a minute, then try again "
+                  "(an administrator can reset a forgotten password).",
+)
 def login():
     form = LoginForm()
     if request.method == "GET":

@@ -95,3 +95,33 @@ def test_logout_needs_post_and_ends_the_session(client, make_user, login):
     response = client.post("/logout")
     assert response.status_code == 302
     assert client.get("/").status_code == 302
+
+
+def test_failed_logins_are_rate_limited_with_a_clear_message(app_config, make_user):
+    from forum import create_app, db
+
+    limited = create_app(dict(app_config, RATELIMIT_LOGIN_FAILURES="3 per minute"))
+    try:
+        user = make_user()
+        client = limited.test_client()
+        for _ in range(3):
+            assert client.post("/login", data={"email": user.email, "password": "wrong password!"}).status_code == 401
+        refused = client.post("/login", data={"email": user.email, "password": PASSWORD})
+        assert refused.status_code == 429
+        assert "Too many failed log-ins" in refused.get_data(as_text=True)
+        assert limited.test_client().get("/login").status_code == 200  # reading the page is not limited
+    finally:
+        db.get_engine(limited).dispose()
+
+
+def test_successful_logins_do_not_count_against_the_limit(app_config, make_user):
+    from forum import create_app, db
+
+    limited = create_app(dict(app_config, RATELIMIT_LOGIN_FAILURES="2 per minute"))
+    try:
+        user = make_user()
+        for _ in range(4):
+            response = limited.test_client().post("/login", data={"email": user.email, "password": PASSWORD})
+            assert response.status_code == 302
+    finally:
+        db.get_engine(limited).dispose()
