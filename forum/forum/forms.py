@@ -66,6 +66,7 @@ class EscalationForm(FlaskForm):
         "Reason for escalating",
         validators=[DataRequired("Give the reason for the escalation."), Length(max=MAX_REASON)],
         description="What the executives must decide, and why it cannot be settled here.",
+        id="escalation-reason",  # the rating form on the same page has a "reason" field too
     )
     version = HiddenField(validators=[DataRequired()])
 

@@ -119,3 +119,56 @@ def test_phone_width_pages_do_not_scroll_sideways(browser, live_server):
             assert overflow <= 0, f"{path} is {overflow}px wider than a phone screen"
     finally:
         context.close()
+
+
+def rate(page, scores: list[int], reason: str) -> None:
+    weight = page.get_by_role("region", name="Strategic weight")
+    weight.get_by_text("the weight for").click()  # the "Rate the weight for <function>" disclosure
+    groups = ["Financial exposure", "Regulatory & compliance exposure", "Customer & brand impact",
+              "Irreversibility", "Vendor dependency / lock-in", "Data sensitivity"]
+    for name, score in zip(groups, scores, strict=True):
+        weight.get_by_role("group", name=name).get_by_role("radio").nth(score).check()
+    weight.get_by_label("Reason").fill(reason)
+    weight.get_by_role("button", name="Save the rating").click()
+
+
+def take_position(page, stance: str, rationale: str) -> None:
+    positions = page.get_by_role("region", name="Positions")
+    positions.get_by_text("the position of").click()
+    positions.get_by_role("group", name="Stance").get_by_label(stance, exact=True).check()
+    positions.get_by_label("Rationale").fill(rationale)
+    positions.get_by_role("button", name="Save the position").click()
+
+
+def test_functions_weigh_an_item_differently_and_one_objects(page):
+    # procurement files a vendor selection with a Markdown summary and submits it
+    log_in(page, "procurement@example.com")
+    page.goto("/items/new")
+    page.get_by_label("Title").fill("Browser journey: choose a claims-triage model vendor")
+    page.get_by_label("Category").select_option(label="Vendor selection")
+    page.get_by_label("Summary").fill("Pick **one** of two vendors.\n\n- demo looked polished\n- edge cases untested")
+    page.get_by_role("button", name="Save draft").click()
+    page.get_by_role("button", name="Submit to the forum").click()
+    item_url = page.url
+    log_out(page)
+
+    # product sees little weight and supports it
+    log_in(page, "product@example.com")
+    page.goto(item_url)
+    rate(page, [1, 0, 1, 0, 1, 0], "A small pilot, easy to undo.")
+    take_position(page, "Support", "The pilot is cheap.")
+    log_out(page)
+
+    # risk sees strategic weight and objects
+    log_in(page, "risk@example.com")
+    page.goto(item_url)
+    rate(page, [3, 3, 2, 2, 2, 3], "Claims data is sensitive and regulated.")
+    take_position(page, "Object", "No edge-case evidence yet.")
+
+    weight = page.get_by_role("region", name="Strategic weight")
+    expect(weight.get_by_text("Weight divergence").first).to_be_visible()
+    expect(page.get_by_text("Strategic").first).to_be_visible()
+    positions = page.get_by_role("region", name="Positions")
+    expect(positions.locator(".badge", has_text="Object")).to_be_visible()
+    expect(positions.locator(".badge", has_text="Support")).to_be_visible()
+    expect(page.get_by_text("Escalation recommended").first).to_be_visible()
