@@ -20,6 +20,7 @@ from forum.core.views import bp as core_bp
 from forum.evidence.views import bp as evidence_bp
 from forum.extensions import csrf, limiter, login_manager
 from forum.forum.views import bp as forum_bp
+from forum.health.views import bp as health_bp
 from forum.items.views import bp as items_bp
 
 
@@ -62,4 +63,5 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(tokens_bp)
     app.register_blueprint(audit_bp)
     app.register_blueprint(agenda_bp)
+    app.register_blueprint(health_bp)
     return app

@@ -6,10 +6,9 @@ from flask import Blueprint, current_app, jsonify, render_template
 from flask_login import current_user, login_required
 from sqlalchemy import text
 
-from forum import db
+from forum import clock, db
+from forum.core import home as home_data
 from forum.forum import service as forum
-from forum.items import service as items
-from forum.items.service import ItemFilters
 
 bp = Blueprint("core", __name__)
 
@@ -17,16 +16,20 @@ bp = Blueprint("core", __name__)
 @bp.get("/")
 @login_required
 def home():
+    """The role home page: what this person should look at first."""
     session = db.session()
-    counts = items.status_counts(session, current_user)
-    recent = items.list_items(session, current_user, ItemFilters(), 1, 8)
-    mine = (
-        items.list_items(session, current_user, ItemFilters(mine=True), 1, 8)
-        if current_user.can_file_items else None
-    )
-    shown = recent.items + (mine.items if mine else [])
-    weighings = forum.weigh(session, shown, forum.ForumSettings.from_config(current_app.config))
-    return render_template("home.html", counts=counts, recent=recent, mine=mine, weighings=weighings)
+    now = clock.now()
+    settings = forum.ForumSettings.from_config(current_app.config)
+    role = current_user.role
+    if role == "staff":
+        page = home_data.staff_home(session, current_user, settings, now)
+    elif role == "executive":
+        page = home_data.executive_home(session, current_user, settings, now)
+    elif role == "auditor":
+        page = home_data.auditor_home(session, current_user)
+    else:
+        page = home_data.admin_home(session, current_user)
+    return render_template("home.html", page=page, template=f"home/{role}.html")
 
 
 @bp.get("/healthz")

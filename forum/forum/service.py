@@ -494,13 +494,12 @@ class QueueEntry:
     escalation: Escalation | None  # the latest, for escalated items
 
 
-def escalation_queue(session: Session, filters: QueueFilters, settings: ForumSettings,
-                     page: int = 1, per_page: int = 20, rubric: Rubric = RUBRIC) -> items.Page:
-    """Escalated items and open items with escalation recommended, strategic first, then by
-    needed-by date (soonest first, none last). The candidates are read in one query and weighed
-    in bulk, so the page costs the same number of queries whatever their number."""
-    if filters.status and filters.status not in QUEUE_STATUSES:
-        raise ValidationError(f"The queue holds escalated and open items, not {filters.status!r}.", "status")
+def queued_items(session: Session, filters: QueueFilters, settings: ForumSettings,
+                 rubric: Rubric = RUBRIC, also: Sequence[DecisionItem] = ()
+                 ) -> tuple[list[DecisionItem], dict[int, Weighing]]:
+    """Every item in the escalation queue (escalated, or open with escalation recommended) with
+    the weighings of the candidates: one query for the candidates plus the weighing's. Items in
+    ``also`` (another list on the same page) are weighed in the same statements."""
     statuses = [filters.status] if filters.status else list(QUEUE_STATUSES)
     candidates = list(session.scalars(
         select(DecisionItem)
@@ -508,8 +507,19 @@ def escalation_queue(session: Session, filters: QueueFilters, settings: ForumSet
                *weight_conditions(filters.tier, filters.divergent, filters.awaiting))
         .options(joinedload(DecisionItem.filer), joinedload(DecisionItem.function))
     ))
-    weighings = weigh(session, candidates, settings, rubric)
+    weighings = weigh(session, [*candidates, *also], settings, rubric)
     queued = [i for i in candidates if i.status == "escalated" or weighings[i.id].recommended]
+    return queued, weighings
+
+
+def escalation_queue(session: Session, filters: QueueFilters, settings: ForumSettings,
+                     page: int = 1, per_page: int = 20, rubric: Rubric = RUBRIC) -> items.Page:
+    """Escalated items and open items with escalation recommended, strategic first, then by
+    needed-by date (soonest first, none last). The candidates are read in one query and weighed
+    in bulk, so the page costs the same number of queries whatever their number."""
+    if filters.status and filters.status not in QUEUE_STATUSES:
+        raise ValidationError(f"The queue holds escalated and open items, not {filters.status!r}.", "status")
+    queued, weighings = queued_items(session, filters, settings, rubric)
     queued.sort(key=lambda i: (
         -(weighings[i.id].tier.index if weighings[i.id].tier else -1),
         i.needed_by is None, i.needed_by or date.max, i.id,

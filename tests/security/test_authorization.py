@@ -33,6 +33,7 @@ ACCESS: dict[str, set[str]] = {
     "auth.login": PUBLIC,
     "auth.logout": LOGGED_IN,
     "core.home": LOGGED_IN,
+    "health.index": LOGGED_IN,
     "items.index": LOGGED_IN,
     "items.detail": LOGGED_IN,
     "items.new": FILERS,

@@ -1,0 +1,258 @@
+"""What each role sees first after logging in: the data of the role home pages.
+
+Every function takes the session and the viewer, reads a bounded number of queries whatever the
+data size, and returns plain values for templates/home/. The view picks the builder by role.
+
+"Items I take part in" is one definition, ``involved_item_ids``: extend it there (e.g. with the
+items a person follows) and every list that uses it follows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import Select, func, select, union
+from sqlalchemy.orm import Session, joinedload
+
+from forum.agenda import queries as agenda
+from forum.agenda.models import AgendaEntry, Decision, Meeting
+from forum.audit import service as audit
+from forum.audit.models import Checkpoint
+from forum.auth.models import ROLE_LABELS, OrgFunction, User
+from forum.core.paging import Page, paginate
+from forum.evidence.models import EvidenceRun
+from forum.evidence.service import item_tiers, recheck
+from forum.forum import service as forum
+from forum.forum.models import Comment, Position, WeightRating
+from forum.forum.queries import awaiting_condition, divergence_condition
+from forum.forum.rubric import RUBRIC
+from forum.items.models import STATUSES, DecisionItem
+
+LIST_SIZE = 8
+DRIFT_GATES = ("freshness", "regression")
+
+
+def involved_item_ids(user: User) -> Select:
+    """The ids of the items ``user`` takes part in: filed, rated (their function's current
+    rating is theirs), took a position on (likewise) or commented on. A SQL union to use inside
+    ``DecisionItem.id.in_(…)``: it costs no statement of its own."""
+    return union(
+        select(DecisionItem.id).where(DecisionItem.filer_id == user.id),
+        select(WeightRating.item_id).where(WeightRating.rater_id == user.id),
+        select(Position.item_id).where(Position.author_id == user.id),
+        select(Comment.item_id).where(Comment.author_id == user.id),
+    )
+
+
+# ------------------------------------------------------------------------ drifted evidence
+@dataclass
+class Drift:
+    """An item whose current evidence (the latest run of a suite) now fails freshness or
+    regression: ``problems`` says which suite and why."""
+
+    item: DecisionItem
+    problems: list[str] = field(default_factory=list)
+
+
+def drifted_items(session: Session, conditions: list, now: datetime, limit: int = LIST_SIZE) -> tuple[list[Drift], int]:
+    """Items meeting ``conditions`` whose current evidence went stale or regressed, newest item
+    first: up to ``limit`` of them and how many there are. Two queries (current runs with their
+    items, tiers), whatever the number of items."""
+    latest = (
+        select(func.max(EvidenceRun.id)).join(DecisionItem, DecisionItem.id == EvidenceRun.item_id)
+        .where(*conditions).group_by(EvidenceRun.item_id, EvidenceRun.suite)
+    )
+    rows = session.execute(
+        select(EvidenceRun, DecisionItem).join(DecisionItem, DecisionItem.id == EvidenceRun.item_id)
+        .where(EvidenceRun.id.in_(latest)).order_by(EvidenceRun.suite)
+    ).all()
+    tiers = item_tiers(session, {item.id: item for _run, item in rows}.values())
+    found: dict[int, Drift] = {}
+    for run, item in rows:
+        for gate in recheck(run, item, tiers.get(item.id), now):
+            if gate.key in DRIFT_GATES and gate.status == "fail":
+                found.setdefault(item.id, Drift(item)).problems.append(f"{run.suite}: {gate.detail}")
+    ordered = sorted(found.values(), key=lambda d: d.item.id, reverse=True)
+    return ordered[:limit], len(ordered)
+
+
+# ------------------------------------------------------------------------------------ staff
+@dataclass
+class StaffHome:
+    my_counts: dict[str, int]  # items I filed, by status
+    mine: Page  # items I filed, newest first
+    function: OrgFunction | None
+    awaiting: Page | None  # items my function has not yet rated or taken a position on
+    actions: Page  # my open follow-up actions
+    drifted: list[Drift]  # items I take part in whose evidence went stale or regressed
+    drifted_total: int
+    weighings: dict[int, forum.Weighing]
+    today: date
+
+
+def _item_page(session: Session, conditions: list, per_page: int = LIST_SIZE) -> Page:
+    return paginate(
+        session,
+        select(DecisionItem).where(*conditions)
+        .options(joinedload(DecisionItem.filer), joinedload(DecisionItem.function))
+        .order_by(DecisionItem.created_at.desc(), DecisionItem.id.desc()),
+        1, per_page,
+    )
+
+
+def staff_home(session: Session, viewer: User, settings: forum.ForumSettings, now: datetime) -> StaffHome:
+    """Staff (and executives who belong to a function see the same lists on their page)."""
+    found = dict(session.execute(
+        select(DecisionItem.status, func.count()).where(DecisionItem.filer_id == viewer.id)
+        .group_by(DecisionItem.status)
+    ).all())
+    my_counts = {status: found.get(status, 0) for status in STATUSES}
+    mine = _item_page(session, [DecisionItem.filer_id == viewer.id, DecisionItem.status != "closed"])
+    function = awaiting = None
+    if forum.can_weigh(viewer):
+        function = session.get(OrgFunction, viewer.function_key)
+        awaiting = _item_page(session, [
+            DecisionItem.status.in_(forum.WEIGHING_STATUSES), awaiting_condition(viewer.function_key),
+        ])
+    actions = agenda.open_actions(session, owner=viewer, per_page=LIST_SIZE)
+    drifted, drifted_total = drifted_items(session, [
+        DecisionItem.id.in_(involved_item_ids(viewer)), DecisionItem.status != "draft",
+    ], now)
+    shown = mine.items + (awaiting.items if awaiting else [])
+    return StaffHome(
+        my_counts=my_counts, mine=mine, function=function, awaiting=awaiting, actions=actions,
+        drifted=drifted, drifted_total=drifted_total, weighings=forum.weigh(session, shown, settings),
+        today=now.date(),
+    )
+
+
+# ------------------------------------------------------------------------------- executives
+@dataclass(frozen=True)
+class TierCount:
+    key: str
+    label: str
+    count: int
+
+
+@dataclass
+class NextMeeting:
+    meeting: Meeting
+    entries: int
+    minutes: int  # the agenda's time boxes added up
+
+    @property
+    def over_by(self) -> int:
+        return max(0, self.minutes - self.meeting.duration_minutes)
+
+    @property
+    def left(self) -> int:
+        return max(0, self.meeting.duration_minutes - self.minutes)
+
+
+@dataclass
+class ExecutiveHome:
+    queue: list[TierCount]  # the escalation queue by tier, highest first, "Not rated" last
+    queue_total: int
+    next_meeting: NextMeeting | None
+    overdue: Page  # everyone's overdue follow-up actions
+    revalidation: list[Drift]  # decided or closed items whose evidence drifted
+    revalidation_total: int
+    divergent: Page  # items being weighed whose functions' tiers diverge
+    actions: Page  # my own open follow-up actions
+    weighings: dict[int, forum.Weighing]
+    today: date
+
+
+def next_meeting(session: Session, now: datetime) -> NextMeeting | None:
+    """The meeting in session, else the next one that is not closed (soonest first): one query
+    with its entry count and the sum of its time boxes."""
+    counts = (
+        select(AgendaEntry.meeting_id, func.count().label("n"),
+               func.coalesce(func.sum(AgendaEntry.time_box_minutes), 0).label("minutes"))
+        .group_by(AgendaEntry.meeting_id).subquery()
+    )
+    row = session.execute(
+        select(Meeting, func.coalesce(counts.c.n, 0), func.coalesce(counts.c.minutes, 0))
+        .outerjoin(counts, counts.c.meeting_id == Meeting.id)
+        .where(Meeting.status != "closed")
+        .order_by((Meeting.status != "in_session"), (Meeting.starts_at < now), Meeting.starts_at, Meeting.id)
+        .limit(1)
+    ).first()
+    return NextMeeting(*row) if row else None
+
+
+def executive_home(session: Session, viewer: User, settings: forum.ForumSettings, now: datetime) -> ExecutiveHome:
+    divergent = _item_page(session, [
+        DecisionItem.status.in_(forum.WEIGHING_STATUSES), divergence_condition(),
+    ])
+    queued, weighings = forum.queued_items(session, forum.QueueFilters(), settings, also=divergent.items)
+    by_tier: dict[str, int] = {}
+    for item in queued:
+        tier = weighings[item.id].tier
+        by_tier[tier.key if tier else ""] = by_tier.get(tier.key if tier else "", 0) + 1
+    queue = [TierCount(t.key, t.label, by_tier.get(t.key, 0)) for t in reversed(RUBRIC.tiers)]
+    queue.append(TierCount("unrated", "Not rated", by_tier.get("", 0)))
+    revalidation, revalidation_total = drifted_items(
+        session, [DecisionItem.status.in_(("decided", "closed"))], now)
+    return ExecutiveHome(
+        queue=queue, queue_total=len(queued), next_meeting=next_meeting(session, now),
+        overdue=agenda.open_actions(session, overdue_on=now.date(), per_page=LIST_SIZE),
+        revalidation=revalidation, revalidation_total=revalidation_total, divergent=divergent,
+        actions=agenda.open_actions(session, owner=viewer, per_page=LIST_SIZE), weighings=weighings, today=now.date(),
+    )
+
+
+# --------------------------------------------------------------------------------- auditors
+@dataclass
+class AuditorHome:
+    trail_size: int  # events in the trail (seq is gap-free, so the head's seq)
+    head_hash: str
+    verification: audit.PastVerification | None
+    checkpoint: Checkpoint | None
+    decisions: list[Decision]  # the latest decisions recorded, amendments included
+    amendments: list[Decision]  # the latest amendments
+    amendments_total: int
+
+
+def _decision_query():
+    return select(Decision).options(
+        joinedload(Decision.entry).joinedload(AgendaEntry.item),
+        joinedload(Decision.entry).joinedload(AgendaEntry.meeting),
+        joinedload(Decision.recorded_by),
+    ).order_by(Decision.recorded_at.desc(), Decision.id.desc())
+
+
+def auditor_home(session: Session, viewer: User) -> AuditorHome:
+    seq, digest = audit.head(session)
+    return AuditorHome(
+        trail_size=seq, head_hash=digest, verification=audit.last_verification(session),
+        checkpoint=session.scalar(
+            select(Checkpoint).order_by(Checkpoint.seq.desc(), Checkpoint.id.desc()).limit(1)),
+        decisions=list(session.scalars(_decision_query().limit(LIST_SIZE))),
+        amendments=list(session.scalars(
+            _decision_query().where(Decision.amends_id.is_not(None)).limit(5))),
+        amendments_total=session.scalar(
+            select(func.count()).select_from(Decision).where(Decision.amends_id.is_not(None))) or 0,
+    )
+
+
+# ----------------------------------------------------------------------------------- admins
+@dataclass
+class AdminHome:
+    roles: list[tuple[str, str, int, int]]  # (role, label, active, inactive)
+    functions: int
+    active: int
+    inactive: int
+
+
+def admin_home(session: Session, viewer: User) -> AdminHome:
+    counts = {(role, active): n for role, active, n in session.execute(
+        select(User.role, User.active, func.count()).group_by(User.role, User.active)
+    )}
+    roles = [(role, label, counts.get((role, True), 0), counts.get((role, False), 0))
+             for role, label in ROLE_LABELS.items()]
+    return AdminHome(
+        roles=roles, functions=session.scalar(select(func.count()).select_from(OrgFunction)) or 0,
+        active=sum(r[2] for r in roles), inactive=sum(r[3] for r in roles),
+    )

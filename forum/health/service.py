@@ -1,0 +1,251 @@
+"""The forum's health figures, each a registered section of the /health page:
+
+- decision cycle time per tier: days from filing an item (its ``created_at``) to its first
+  settling decision (approved, approved with conditions, rejected: the decision that moved it to
+  decided), for items whose first settling decision lies in the last 365 days; median and
+  nearest-rank 90th percentile (forum.health.stats). The tier is the item's tier now, from its
+  current weight ratings (items nobody rated are "Not rated").
+- escalations per month: escalations recorded (forum escalations, with who and why) in each of
+  the last 12 calendar months (UTC), the current month included.
+- evidence freshness of decided items: of the items that are decided or closed, how many have
+  evidence whose every current run (the latest of each suite) passes the freshness gate now,
+  how many have a stale current run, and how many have no evidence.
+- evidence age against the model versions in use: the current runs on every item past draft,
+  by age (from the time the test ran) and by whether they tested the model version the item is
+  at now.
+
+Every figure is computed in SQL aggregates or one query per table, so the page's query count
+does not grow with the data.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from forum.agenda.models import SETTLING_OUTCOMES, AgendaEntry, Decision
+from forum.evidence import gates
+from forum.evidence.models import EvidenceRun
+from forum.evidence.service import item_tiers, recheck
+from forum.forum.models import Escalation, WeightRating
+from forum.forum.rubric import RUBRIC, Rubric
+from forum.health import stats
+from forum.health.charts import Row, Series, bar_chart
+from forum.health.sections import register_health_section
+from forum.items.models import DecisionItem
+
+CYCLE_WINDOW = timedelta(days=365)
+MONTHS = 12
+UNRATED = ("unrated", "Not rated")
+DECIDED_STATUSES = ("decided", "closed")
+AGE_BUCKETS = ((30, "0–30 days"), (90, "31–90 days"), (180, "91–180 days"), (365, "181–365 days"),
+               (None, "over a year"))
+
+
+# ------------------------------------------------------------------------------ cycle time
+@dataclass(frozen=True)
+class TierCycle:
+    key: str
+    label: str
+    summary: stats.Summary
+
+
+def decided_cycles(session: Session, now: datetime, rubric: Rubric = RUBRIC) -> list[tuple[str, float]]:
+    """(tier key, days from filing to the first settling decision) for every item whose first
+    settling decision lies in the window ending ``now``. One query."""
+    first = (
+        select(AgendaEntry.item_id.label("item_id"), func.min(Decision.recorded_at).label("decided_at"))
+        .join(Decision, Decision.entry_id == AgendaEntry.id)
+        .where(Decision.outcome.in_(SETTLING_OUTCOMES))
+        .group_by(AgendaEntry.item_id)
+        .subquery()
+    )
+    top = (
+        select(func.max(WeightRating.total)).where(WeightRating.item_id == DecisionItem.id)
+        .correlate(DecisionItem).scalar_subquery()
+    )
+    rows = session.execute(
+        select(DecisionItem.created_at, first.c.decided_at, top)
+        .join(first, first.c.item_id == DecisionItem.id)
+        .where(first.c.decided_at > now - CYCLE_WINDOW, first.c.decided_at <= now)
+    ).all()
+    cycles = []
+    for filed_at, decided_at, highest in rows:
+        decided_at = _aware(decided_at)
+        tier = rubric.tier_for(highest).key if highest is not None else UNRATED[0]
+        cycles.append((tier, max(0.0, stats.days_between(filed_at, decided_at))))
+    return cycles
+
+
+def _aware(value: datetime) -> datetime:
+    """An aggregate of a UTC column should come back typed; keep it aware in any case."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def cycle_by_tier(cycles: list[tuple[str, float]], rubric: Rubric = RUBRIC) -> list[TierCycle]:
+    """Summaries per tier, every tier listed (highest first), "Not rated" last when it has items."""
+    by_tier: dict[str, list[float]] = {}
+    for tier, days in cycles:
+        by_tier.setdefault(tier, []).append(days)
+    result = [TierCycle(t.key, t.label, stats.summarise(by_tier.get(t.key, [])))
+              for t in reversed(rubric.tiers)]
+    if by_tier.get(UNRATED[0]):
+        result.append(TierCycle(*UNRATED, stats.summarise(by_tier[UNRATED[0]])))
+    return result
+
+
+def _days(value: float | None) -> str:
+    return "–" if value is None else f"{value:.1f}"
+
+
+def _cycle_section(session: Session, now: datetime) -> dict:
+    cycles = decided_cycles(session, now)
+    tiers = cycle_by_tier(cycles)
+    overall = stats.summarise([days for _tier, days in cycles])
+    chart = bar_chart(
+        "cycle-chart", "Decision cycle time per tier, last 12 months",
+        "Median and 90th percentile of the days from filing to decision, per strategic-weight tier: "
+        + "; ".join(f"{t.label}: {t.summary.count} decided, median {_days(t.summary.median)} days, "
+                    f"90th percentile {_days(t.summary.p90)} days" for t in tiers) + ".",
+        [Row(t.label, (t.summary.median, t.summary.p90),
+             (_days(t.summary.median) + " d", _days(t.summary.p90) + " d")) for t in tiers],
+        [Series("median", "Median"), Series("p90", "90th percentile")],
+    )
+    return {"tiers": tiers, "overall": overall, "chart": chart, "since": now - CYCLE_WINDOW}
+
+
+# ----------------------------------------------------------------------------- escalations
+def escalations_per_month(session: Session, now: datetime, months: int = MONTHS):
+    """[(first day of month, escalations)] for the last ``months`` calendar months. One query."""
+    first = stats.month_starts(now.date(), months)[0]
+    since = datetime(first.year, first.month, 1, tzinfo=now.tzinfo)
+    moments = session.scalars(
+        select(Escalation.escalated_at).where(Escalation.escalated_at >= since, Escalation.escalated_at <= now)
+    )
+    return stats.per_month(moments, now.date(), months)
+
+
+def _escalation_section(session: Session, now: datetime) -> dict:
+    months = escalations_per_month(session, now)
+    total = sum(n for _m, n in months)
+    chart = bar_chart(
+        "escalation-chart", "Escalations per month, last 12 months",
+        f"{total} escalations in the last 12 months: "
+        + "; ".join(f"{m.strftime('%B %Y')}: {n}" for m, n in months) + ".",
+        [Row(m.strftime("%b %Y"), (n,)) for m, n in months],
+        [Series("escalations", "Escalations")],
+    )
+    return {"months": months, "total": total, "chart": chart}
+
+
+# ------------------------------------------------------------------------ evidence freshness
+def _current_runs(session: Session, statuses):
+    """The latest run of each suite on items in ``statuses``, with their items. One query."""
+    latest = (
+        select(func.max(EvidenceRun.id))
+        .join(DecisionItem, DecisionItem.id == EvidenceRun.item_id)
+        .where(DecisionItem.status.in_(statuses))
+        .group_by(EvidenceRun.item_id, EvidenceRun.suite)
+    )
+    return session.execute(
+        select(EvidenceRun, DecisionItem).join(DecisionItem, DecisionItem.id == EvidenceRun.item_id)
+        .where(EvidenceRun.id.in_(latest))
+    ).all()
+
+
+@dataclass(frozen=True)
+class Freshness:
+    decided: int
+    fresh: int
+    stale: int
+    without: int
+
+    @property
+    def share_fresh(self) -> float | None:
+        return stats.share(self.fresh, self.decided)
+
+
+def decided_freshness(session: Session, now: datetime) -> Freshness:
+    """Decided (or closed) items by the freshness of their current evidence now. Three queries."""
+    decided = session.scalar(
+        select(func.count()).select_from(DecisionItem).where(DecisionItem.status.in_(DECIDED_STATUSES))
+    ) or 0
+    rows = _current_runs(session, DECIDED_STATUSES)
+    items = {item.id: item for _run, item in rows}
+    tiers = item_tiers(session, items.values())
+    stale_ids: set[int] = set()
+    for run, item in rows:
+        freshness = next(g for g in recheck(run, item, tiers.get(item.id), now) if g.key == "freshness")
+        if freshness.status == "fail":
+            stale_ids.add(item.id)
+    with_evidence = len(items)
+    return Freshness(decided, with_evidence - len(stale_ids), len(stale_ids), decided - with_evidence)
+
+
+def _freshness_section(session: Session, now: datetime) -> dict:
+    f = decided_freshness(session, now)
+    rows = [("Fresh evidence", f.fresh), ("Stale evidence", f.stale), ("No evidence", f.without)]
+    chart = bar_chart(
+        "freshness-chart", "Decided items by evidence freshness",
+        f"Of {f.decided} decided or closed items, {f.fresh} have fresh evidence, {f.stale} stale "
+        f"evidence and {f.without} no evidence.",
+        [Row(label, (n,)) for label, n in rows], [Series("items", "Items")],
+    )
+    return {"f": f, "rows": rows, "chart": chart,
+            "max_age": {k: v["max_age_days"] for k, v in gates.THRESHOLDS["tiers"].items()}}
+
+
+# ----------------------------------------------------------------------------- evidence age
+VERSION_SERIES = (
+    Series("current", "Tested on the version in use"),
+    Series("older", "Tested on another version"),
+    Series("unknown", "Version not stated"),
+)
+
+
+def age_bucket(days: float) -> int:
+    for index, (limit, _label) in enumerate(AGE_BUCKETS):
+        if limit is None or days <= limit:
+            return index
+    return len(AGE_BUCKETS) - 1
+
+
+def version_match(run_version: str, item_version: str) -> str:
+    if not run_version or not item_version:
+        return "unknown"
+    return "current" if run_version == item_version else "older"
+
+
+def evidence_ages(session: Session, now: datetime) -> dict[tuple[int, str], int]:
+    """{(age bucket, version match): current runs} over every item past draft. One query."""
+    counts: Counter = Counter()
+    for run, item in _current_runs(session, ("open", "escalated", "scheduled", "decided", "closed")):
+        days = stats.days_between(run.tested_at, now)
+        counts[(age_bucket(days), version_match(run.model_version, item.model_version))] += 1
+    return dict(counts)
+
+
+def _age_section(session: Session, now: datetime) -> dict:
+    counts = evidence_ages(session, now)
+    keys = [s.key for s in VERSION_SERIES]
+    table = [(label, [counts.get((index, key), 0) for key in keys])
+             for index, (_limit, label) in enumerate(AGE_BUCKETS)]
+    totals = [sum(row[1][i] for row in table) for i in range(len(keys))]
+    chart = bar_chart(
+        "age-chart", "Age of current evidence, by the model version it tested",
+        f"{sum(totals)} current evidence runs: "
+        + "; ".join(f"{label}: " + ", ".join(f"{n} {s.label.lower()}" for n, s in zip(values, VERSION_SERIES, strict=True))
+                    for label, values in table) + ".",
+        [Row(label, tuple(values)) for label, values in table], VERSION_SERIES, stacked=True,
+    )
+    return {"table": table, "totals": totals, "series": VERSION_SERIES, "chart": chart}
+
+
+register_health_section("cycle_time", "health/_cycle_time.html", _cycle_section, order=10)
+register_health_section("escalations", "health/_escalations.html", _escalation_section, order=20)
+register_health_section("freshness", "health/_freshness.html", _freshness_section, order=30)
+register_health_section("evidence_age", "health/_evidence_age.html", _age_section, order=40)
