@@ -24,6 +24,10 @@ BUDGETS = {
     # weighing of both lists with the evidence rule
     "core.home": 14,
     "forum.queue": 8,
+    # user (1); cycle time (1: first settling decisions with filing times and top ratings);
+    # escalations per month (1); freshness of decided items (3: count, current runs with their
+    # items, tiers); evidence age (1: current runs with their items). The charts add none.
+    "health.index": 7,
     # user, item, runs page (count + rows), tier (1), and 1 spare for the run's uploader
     "evidence.index": 7,
     # user, run, item, tier, previous run of the suite (for regression), uploader

@@ -17,9 +17,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-WIDTH = 640
-LABEL_WIDTH = 170  # room for the row labels, left of the bars
-VALUE_ROOM = 70  # room for the value text, right of the longest bar
+WIDTH = 480  # drawn 1:1 on wide screens (the stylesheet caps it there), scaled down on narrow ones
+LABEL_WIDTH = 120  # room for the row labels, left of the bars
+VALUE_ROOM = 64  # room for the value text, right of the longest bar
 BAR_HEIGHT = 16
 ROW_GAP = 10
 TOP = 4
