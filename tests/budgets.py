@@ -22,7 +22,21 @@ BUDGETS = {
     "items.detail": 19,
     # user, items by status, my items (count + page), latest items (count + page) and the
     # weighing of both lists with the evidence rule
+    # The role home pages (tests/home/test_pages.py). Staff (also the items tests' home): user,
+    # my items by status (1), my items (count + page), items waiting for my function (count +
+    # page), my open actions (count + page), drifted evidence on items I take part in (current
+    # runs with items, tiers), the weighing of both item lists with the evidence rule (4). My
+    # function's label comes with the user.
     "core.home": 14,
+    # user, weight-divergence items (count + page), the escalation queue's candidates (1) weighed
+    # together with the divergence items (4), the next meeting (1), overdue actions (count +
+    # page), revalidation required (current runs with items, tiers), my open actions (2)
+    "core.home.executive": 15,
+    # user, trail head (1), last verification + its actor's name (2), last checkpoint (1),
+    # recent decisions (1), latest amendments + their count (2)
+    "core.home.auditor": 8,
+    # user, accounts by role and state (1), functions (1)
+    "core.home.admin": 3,
     "forum.queue": 8,
     # user (1); cycle time (1: first settling decisions with filing times and top ratings);
     # escalations per month (1); freshness of decided items (3: count, current runs with their

@@ -10,7 +10,7 @@ items a person follows) and every list that uses it follows.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time
 
 from sqlalchemy import Select, func, select, union
 from sqlalchemy.orm import Session, joinedload
@@ -111,7 +111,7 @@ def staff_home(session: Session, viewer: User, settings: forum.ForumSettings, no
     mine = _item_page(session, [DecisionItem.filer_id == viewer.id, DecisionItem.status != "closed"])
     function = awaiting = None
     if forum.can_weigh(viewer):
-        function = session.get(OrgFunction, viewer.function_key)
+        function = viewer.function  # joined with the user
         awaiting = _item_page(session, [
             DecisionItem.status.in_(forum.WEIGHING_STATUSES), awaiting_condition(viewer.function_key),
         ])
@@ -165,8 +165,9 @@ class ExecutiveHome:
 
 
 def next_meeting(session: Session, now: datetime) -> NextMeeting | None:
-    """The meeting in session, else the next one that is not closed (soonest first): one query
-    with its entry count and the sum of its time boxes."""
+    """The soonest meeting that is not closed and starts today (UTC) or later — a meeting left
+    open after its day is not "next" — with its entry count and the sum of its time boxes. One
+    query."""
     counts = (
         select(AgendaEntry.meeting_id, func.count().label("n"),
                func.coalesce(func.sum(AgendaEntry.time_box_minutes), 0).label("minutes"))
@@ -175,8 +176,9 @@ def next_meeting(session: Session, now: datetime) -> NextMeeting | None:
     row = session.execute(
         select(Meeting, func.coalesce(counts.c.n, 0), func.coalesce(counts.c.minutes, 0))
         .outerjoin(counts, counts.c.meeting_id == Meeting.id)
-        .where(Meeting.status != "closed")
-        .order_by((Meeting.status != "in_session"), (Meeting.starts_at < now), Meeting.starts_at, Meeting.id)
+        .where(Meeting.status != "closed",
+               Meeting.starts_at >= datetime.combine(now.date(), time.min, tzinfo=UTC))
+        .order_by(Meeting.starts_at, Meeting.id)
         .limit(1)
     ).first()
     return NextMeeting(*row) if row else None

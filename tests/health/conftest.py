@@ -14,7 +14,7 @@ from sqlalchemy import select
 from forum import clock
 from forum.agenda import service as agenda
 from forum.agenda.models import AgendaEntry
-from forum.agenda.service import DecisionData, MeetingData
+from forum.agenda.service import ActionData, DecisionData, MeetingData
 from forum.auth import service as accounts
 from forum.evidence import service as evidence
 from forum.forum import service as forum
@@ -71,7 +71,8 @@ def history(db_session, make_item, cast):
                 forum.escalate(db_session, cast["filer"], item, "Needs the executives.", forum.ForumSettings())
             db_session.commit()
 
-        def decide(self, item, at, outcome="approved"):
+        def decide(self, item, at, outcome="approved", actions=()):
+            """``actions``: (text, owner, due date) of follow-up actions."""
             chair = cast["chair"]
             with clock.override(lambda: at - timedelta(hours=1)):
                 meeting = agenda.create_meeting(db_session, chair, MeetingData(
@@ -84,7 +85,8 @@ def history(db_session, make_item, cast):
                 decision = agenda.record_decision(db_session, chair, entry, DecisionData(
                     outcome, "Decided on the evidence.",
                     "Monthly drift report." if outcome == "approved_with_conditions" else "",
-                    decider_ids=[chair.id]))
+                    decider_ids=[chair.id],
+                    actions=[ActionData(text, who.id, due) for text, who, due in actions]))
             db_session.commit()
             return decision
 

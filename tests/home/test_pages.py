@@ -1,0 +1,289 @@
+"""Each role's home page shows what that person should look at first, within a query budget
+that does not grow with the data."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from forum import clock
+from forum.agenda import service as agenda
+from forum.agenda.service import AmendmentData
+from forum.audit import service as audit
+from forum.core.home import involved_item_ids
+from forum.forum import service as forum
+from forum.trail.models import Event
+from tests.budgets import BUDGETS, count_statements
+from tests.forum.conftest import scores_for
+from tests.health.conftest import CSV_VERSION
+
+DAY = timedelta(days=1)
+
+
+def _html(client, url="/"):
+    response = client.get(url)
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def _section(html: str, heading: str) -> str:
+    """The HTML from the heading ``heading`` to the next h2."""
+    start = html.index(f">{heading}</h2>")
+    end = html.find("<h2", start)
+    return html[start:end if end != -1 else None]
+
+
+def _stat(html: str, href: str) -> int:
+    match = re.search(re.escape(f'href="{href}"') + r'><span class="stat-number">(\d+)</span>', html)
+    assert match, f"no figure linking to {href}"
+    return int(match.group(1))
+
+
+def _rate(session, who, item, total):
+    forum.rate(session, who, item, forum.RatingData(scores_for(total), "Weighed."))
+    session.commit()
+
+
+def _position(session, who, item, stance="support"):
+    forum.take_position(session, who, item, forum.PositionData(stance, "Our view."))
+    session.commit()
+
+
+# ---------------------------------------------------------------------------- taking part
+def test_the_items_i_take_part_in_are_those_i_filed_rated_took_a_position_on_or_commented_on(
+    db_session, make_user, make_item
+):
+    me, other = make_user(function="procurement"), make_user(function="risk")
+    filed = make_item(me, status="draft")
+    rated, positioned, commented, untouched = (make_item(other, status="open") for _ in range(4))
+    _rate(db_session, me, rated, 4)
+    _position(db_session, me, positioned)
+    forum.add_comment(db_session, me, commented, "A thought.")
+    _rate(db_session, other, untouched, 9)
+    forum.add_comment(db_session, other, untouched, "Someone else's thought.")
+    db_session.commit()
+
+    ids = set(db_session.scalars(involved_item_ids(me)))
+
+    assert ids == {filed.id, rated.id, positioned.id, commented.id}
+    assert set(db_session.scalars(involved_item_ids(other))) == {rated.id, positioned.id, commented.id, untouched.id}
+
+
+# ----------------------------------------------------------------------------------- staff
+def test_staff_home_lists_my_items_what_waits_for_my_function_my_actions_and_drifted_evidence(
+    client, login, db_session, make_user, make_item, cast, history
+):
+    me = make_user(function="procurement", name="Pat Procurement")
+    other = cast["rater"]  # risk
+    make_item(me, status="draft", title="My draft")
+    make_item(me, status="open", title="My open one")
+    make_item(me, status="open", title="My other open one")
+    waiting = make_item(other, status="open", title="Waiting for procurement")
+    weighed = make_item(other, status="open", title="Procurement weighed in")
+    _rate(db_session, me, weighed, 5)
+    _position(db_session, me, weighed)
+    half = make_item(other, status="open", title="Rated but no position")
+    _rate(db_session, me, half, 5)
+    make_item(other, status="draft", title="Someone's private draft")
+    # evidence on an item I commented on turns stale when its model version moves on
+    now = clock.now()
+    drifted = history.item(now - 10 * DAY, status="open", title="Drifted and mine", model_version="2026.10")
+    history.attach(drifted, now - 2 * DAY)
+    forum.add_comment(db_session, me, drifted, "Watching this.")
+    db_session.commit()
+    elsewhere = history.item(now - 10 * DAY, status="open", title="Drifted, not mine", model_version="2026.10")
+    history.attach(elsewhere, now - 2 * DAY)
+    # a decision with an action for me and one for someone else
+    decided = history.item(now - 30 * DAY, title="Decided with actions")
+    history.decide(decided, now - 3 * DAY, actions=[
+        ("Renegotiate the notice period", me, (now + 5 * DAY).date()),
+        ("Not my action", other, (now + 5 * DAY).date()),
+    ])
+    login(me)
+
+    html = _html(client)
+
+    assert _stat(html, "/items?mine=1&amp;status=open") == 2
+    assert _stat(html, "/items?mine=1&amp;status=draft") == 1
+    mine = _section(html, "Items I filed")
+    assert "My draft" in mine and "My open one" in mine and "Decided with actions" not in mine
+    waits = _section(html, "Waiting for Procurement")
+    assert "Waiting for procurement" in waits and "Rated but no position" in waits
+    assert "Procurement weighed in" not in waits and "private draft" not in waits
+    actions = _section(html, "My open actions")
+    assert "Renegotiate the notice period" in actions and "Not my action" not in actions
+    drift = _section(html, "Evidence that drifted")
+    assert "Drifted and mine" in drift and "Drifted, not mine" not in drift
+    assert f"tested model version {CSV_VERSION}, the item is now at 2026.10" in drift
+    assert 'href="/health"' in html
+
+
+def test_staff_home_empty_states(client, login, make_user):
+    login(make_user(function="risk"))
+    html = _html(client)
+    assert "You have no items in progress." in html
+    assert "Your function has rated and taken a position on every item" in html
+    assert "No follow-up action is waiting for you." in html
+    assert "The evidence on your items is fresh and holds up." in html
+
+
+# ------------------------------------------------------------------------------ executives
+def test_executive_home_shows_the_queue_by_tier_next_meeting_overdue_revalidation_and_divergence(
+    client, login, db_session, make_user, make_item, cast, history
+):
+    chair, rater = cast["chair"], cast["rater"]
+    staff = make_user(function="procurement")
+    now = clock.now()
+    for total in (14, 15):
+        _rate(db_session, rater, make_item(staff, status="escalated"), total)
+    make_item(staff, status="escalated")  # unrated
+    make_item(staff, status="open", exposure=900_000)  # open, recommended by exposure, unrated
+    make_item(staff, status="open", title="Quiet open item")  # not in the queue
+    # divergence: procurement says tactical, risk strategic
+    split = make_item(staff, status="open", title="Split opinions")
+    _rate(db_session, staff, split, 2)
+    _rate(db_session, rater, split, 14)
+    # the next meeting: two entries, 35 of 30 minutes; a later one and a closed one are not "next"
+    first, second = make_item(staff, status="escalated"), make_item(staff, status="escalated")
+    meeting = agenda.create_meeting(db_session, chair, agenda.MeetingData("Forum in three days", now + 3 * DAY, 30))
+    agenda.add_entry(db_session, chair, meeting, first.id, 15)
+    agenda.add_entry(db_session, chair, meeting, second.id, 20)
+    agenda.change_meeting_status(db_session, chair, meeting, "publish")
+    agenda.create_meeting(db_session, chair, agenda.MeetingData("Forum in a month", now + 30 * DAY, 60))
+    db_session.commit()
+    # an overdue action, and a decided item whose evidence went stale
+    stale = history.item(now - 60 * DAY, model_version="2026.10", title="Decided on old evidence")
+    history.attach(stale, now - 50 * DAY)
+    history.decide(stale, now - 40 * DAY, actions=[("Send the drift report", staff, (now - 35 * DAY).date())])
+    fresh = history.item(now - 20 * DAY, model_version=CSV_VERSION, title="Decided on fresh evidence")
+    history.attach(fresh, now - 3 * DAY)
+    history.decide(fresh, now - 2 * DAY)
+    login(chair)
+
+    html = _html(client)
+
+    # two escalated strategic items and the open split item (recommended: rated strategic)
+    assert _stat(html, "/escalations?tier=strategic") == 3
+    assert _stat(html, "/escalations?tier=operational") == 0
+    assert _stat(html, "/escalations?tier=unrated") == 2
+    assert "5 items escalated or recommended for escalation" in html
+    nxt = _section(html, "Next meeting")
+    assert "Forum in three days" in nxt and "Forum in a month" not in nxt
+    assert "2 items on the agenda, 35 of 30 minutes planned" in nxt and "5 minutes over" in nxt
+    overdue = _section(html, "Overdue actions")
+    assert "Send the drift report" in overdue and "Overdue" in overdue
+    revalidation = _section(html, "Revalidation required")
+    assert "Decided on old evidence" in revalidation and "Decided on fresh evidence" not in revalidation
+    divergence = _section(html, "Weight divergence")
+    assert "Split opinions" in divergence and "Quiet open item" not in divergence
+
+
+def test_executive_home_empty_states(client, login, cast):
+    login(cast["chair"])
+    html = _html(client)
+    assert "No meeting is planned." in html
+    assert "No follow-up action is overdue." in html
+    assert "The evidence behind every decision still holds." in html
+    assert "No item shows weight divergence." in html
+
+
+# -------------------------------------------------------------------------------- auditors
+def test_auditor_home_shows_trail_size_head_verification_checkpoint_decisions_and_amendments(
+    client, login, db_session, make_user, cast, history
+):
+    auditor = make_user(role="auditor", function=None, name="Ada Auditor")
+    now = clock.now()
+    item = history.item(now - 10 * DAY, title="Decided and amended", category="policy_exception")
+    decision = history.decide(item, now - 5 * DAY)
+    decision = agenda.get_decision(db_session, decision.id)
+    agenda.amend_decision(db_session, cast["chair"], decision, AmendmentData(
+        "approved_with_conditions", "Decided on the evidence.", "Quarterly review.",
+        reason="The conditions were left out of the minutes."))
+    db_session.commit()
+    audit.run_verification(db_session, auditor)
+    db_session.commit()
+    audit.record_checkpoint(db_session, auditor, "Weekly checkpoint")
+    db_session.commit()
+    last = db_session.scalars(select(Event).order_by(Event.seq.desc()).limit(1)).one()
+    login(auditor)
+
+    html = _html(client)
+
+    trail = _section(html, "Decision trail")
+    assert f'<span class="stat-number">{last.seq}</span> events' in trail and last.hash in trail
+    verification = _section(html, "Verification")
+    # events: …, the verification (seq - 1, which checked the ones before it), the checkpoint
+    # (seq, naming the head before it: the verification)
+    assert "Chain intact" in verification and f"{last.seq - 2} events checked by Ada Auditor" in verification
+    assert f"{last.seq - 1}:" in verification and "Weekly checkpoint" in verification
+    decisions = _section(html, "Recent decisions")
+    assert "Decided and amended" in decisions and "Amendment 2" in decisions and "Approved" in decisions
+    amendments = _section(html, "Amendments")
+    assert "1 decision corrected" in amendments and "The conditions were left out of the minutes." in amendments
+
+
+def test_auditor_home_before_anything_was_verified_or_decided(client, login, make_user):
+    login(make_user(role="auditor", function=None))
+    html = _html(client)
+    assert "The trail has not been verified yet." in html
+    assert "No checkpoint recorded yet." in html
+    assert "No decision has been recorded yet." in html
+    assert "No decision has been amended." in html
+
+
+# ----------------------------------------------------------------------------------- admins
+def test_admin_home_summarises_the_accounts(client, login, make_user):
+    admin = make_user(role="admin", function=None)
+    make_user(function="risk")
+    make_user(function="risk", active=False)
+    make_user(role="auditor", function=None)
+    login(admin)
+    html = _html(client)
+    assert re.search(r'<th scope="row">Staff</th><td>1</td><td>1</td>', html)
+    assert re.search(r'<th scope="row">Administrator</th><td>1</td><td>0</td>', html) or "Admin" in html
+    assert "3 active accounts, 1 deactivated; 3 functions." in html
+    assert 'href="/admin/users"' in html and 'href="/health"' in html
+
+
+# ---------------------------------------------------------------------------- query budgets
+@pytest.mark.parametrize("role", ["staff", "executive", "auditor", "admin"])
+def test_each_home_page_keeps_its_query_budget_whatever_the_data_size(
+    app, client, login, db_session, make_user, make_item, cast, history, role
+):
+    staff, rater, chair = make_user(function="procurement"), cast["rater"], cast["chair"]
+    auditor = make_user(role="auditor", function=None)
+    viewer = {"staff": staff, "executive": chair, "auditor": auditor,
+              "admin": make_user(role="admin", function=None)}[role]
+    now = clock.now()
+
+    def add(n):
+        item = history.item(now - (40 + n) * DAY, title=f"Decided {n}", model_version=f"v{n}")
+        history.attach(item, now - (30 + n) * DAY)
+        _rate(db_session, rater, item, 3 + n % 12)
+        forum.add_comment(db_session, staff, item, f"Comment {n}")
+        db_session.commit()
+        history.decide(item, now - (20 + n) * DAY, actions=[(f"Action {n}", staff, (now - (15 + n) * DAY).date())])
+        split = make_item(staff, status="open", title=f"Split {n}", exposure=500_000)
+        _rate(db_session, staff, split, 1)
+        _rate(db_session, rater, split, 13)
+        make_item(rater, status="escalated")
+        audit.run_verification(db_session, auditor)
+        db_session.commit()
+
+    add(0)
+    with clock.override(lambda: now - DAY):
+        meeting = agenda.create_meeting(db_session, chair, agenda.MeetingData("Next", now + 2 * DAY, 60))
+    db_session.commit()
+    login(viewer)
+    small = count_statements(app, lambda: client.get("/"))
+    for n in range(1, 8):
+        add(n)
+    agenda.add_entry(db_session, chair, meeting, make_item(rater, status="escalated").id, 10)
+    db_session.commit()
+    large = count_statements(app, lambda: client.get("/"))
+    assert small == large
+    budget = BUDGETS["core.home"] if role == "staff" else BUDGETS[f"core.home.{role}"]
+    assert large <= budget, large
