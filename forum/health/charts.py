@@ -18,8 +18,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 WIDTH = 480  # drawn 1:1 on wide screens (the stylesheet caps it there), scaled down on narrow ones
-LABEL_WIDTH = 120  # room for the row labels, left of the bars
-VALUE_ROOM = 64  # room for the value text, right of the longest bar
+LABEL_WIDTH = 140  # room for the row labels, left of the bars
+VALUE_ROOM = 76  # room for the value text, right of the longest bar
 BAR_HEIGHT = 16
 ROW_GAP = 10
 TOP = 4
