@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 
 from sqlalchemy import Select, func, select, union
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, joinedload, load_only
 
 from forum.agenda import queries as agenda
 from forum.agenda.models import AgendaEntry, Decision, Meeting
@@ -27,6 +27,7 @@ from forum.forum import service as forum
 from forum.forum.models import Comment, Position, WeightRating
 from forum.forum.queries import awaiting_condition, divergence_condition
 from forum.forum.rubric import RUBRIC
+from forum.health.service import GATE_COLUMNS
 from forum.items.models import STATUSES, DecisionItem
 
 LIST_SIZE = 8
@@ -66,6 +67,7 @@ def drifted_items(session: Session, conditions: list, now: datetime, limit: int 
     rows = session.execute(
         select(EvidenceRun, DecisionItem).join(DecisionItem, DecisionItem.id == EvidenceRun.item_id)
         .where(EvidenceRun.id.in_(latest)).order_by(EvidenceRun.suite)
+        .options(load_only(*GATE_COLUMNS, raiseload=True))
     ).all()
     tiers = item_tiers(session, {item.id: item for _run, item in rows}.values())
     found: dict[int, Drift] = {}

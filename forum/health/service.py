@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, load_only
 
 from forum.agenda.models import SETTLING_OUTCOMES, AgendaEntry, Decision
 from forum.evidence import gates
@@ -143,6 +143,16 @@ def _escalation_section(session: Session, now: datetime) -> dict:
 
 
 # ------------------------------------------------------------------------ evidence freshness
+#: The columns the gates need (forum.evidence.gates.Facts and the stored baseline): lists of
+#: many runs load only these, not the tag breakdowns, metrics and failing cases.
+GATE_COLUMNS = (
+    EvidenceRun.id, EvidenceRun.item_id, EvidenceRun.suite, EvidenceRun.model_version,
+    EvidenceRun.run_at, EvidenceRun.uploaded_at, EvidenceRun.passed, EvidenceRun.failed,
+    EvidenceRun.errored, EvidenceRun.skipped, EvidenceRun.edge_total, EvidenceRun.edge_passed,
+    EvidenceRun.edge_skipped, EvidenceRun.gate_results,
+)
+
+
 def _current_runs(session: Session, statuses):
     """The latest run of each suite on items in ``statuses``, with their items. One query."""
     latest = (
@@ -153,7 +163,7 @@ def _current_runs(session: Session, statuses):
     )
     return session.execute(
         select(EvidenceRun, DecisionItem).join(DecisionItem, DecisionItem.id == EvidenceRun.item_id)
-        .where(EvidenceRun.id.in_(latest))
+        .where(EvidenceRun.id.in_(latest)).options(load_only(*GATE_COLUMNS, raiseload=True))
     ).all()
 
 
