@@ -108,6 +108,7 @@ def test_staff_home_lists_my_items_what_waits_for_my_function_my_actions_and_dri
 
     assert _stat(html, "/items?mine=1&amp;status=open") == 2
     assert _stat(html, "/items?mine=1&amp;status=draft") == 1
+    assert "My open one" in _html(client, "/items?mine=1&status=open")
     mine = _section(html, "Items I filed")
     assert "My draft" in mine and "My open one" in mine and "Decided with actions" not in mine
     waits = _section(html, "Waiting for Procurement")
@@ -170,6 +171,8 @@ def test_executive_home_shows_the_queue_by_tier_next_meeting_overdue_revalidatio
     assert _stat(html, "/escalations?tier=operational") == 0
     assert _stat(html, "/escalations?tier=unrated") == 2
     assert "5 items escalated or recommended for escalation" in html
+    unrated_queue = _html(client, "/escalations?tier=unrated")  # the figures link to the queue's filter
+    assert unrated_queue.count('class="item-title"') == 2
     nxt = _section(html, "Next meeting")
     assert "Forum in three days" in nxt and "Forum in a month" not in nxt
     assert "2 items on the agenda, 35 of 30 minutes planned" in nxt and "5 minutes over" in nxt
