@@ -23,6 +23,7 @@ pytestmark = pytest.mark.browser
 # needs), tested on model version 2026.06.1. It carries no run time, so the forum dates it by
 # the upload and the journey does not turn stale with the calendar.
 RESULT_FILE = Path(__file__).resolve().parent.parent / "evidence" / "fixtures" / "handwritten-support-bot.csv"
+REAL_LOG = RESULT_FILE.with_name("inspect-intent-router.eval")  # as inspect_ai wrote it (eval-samples)
 TITLE = "Journey: roll out the Acme support assistant"
 MEETING = "Journey: executive review of the support assistant"
 ACTION = "Re-run the edge-case suite on the partial-refund tickets"
@@ -71,6 +72,27 @@ def test_2_procurement_uploads_a_result_file_and_the_evidence_page_shows_the_edg
     page.goto(JOURNEY["item"])
     runs = page.get_by_role("region", name="Evidence from model tests").get_by_role("table")
     expect(runs.get_by_role("row").filter(has_text="CSV results")).to_contain_text("Edge-case pass rate: Failing")
+    log_out(page)
+
+
+def test_2b_a_real_inspect_ai_log_uploads_and_shows_its_edge_case_gate(page):
+    """The same on a file as the tool wrote it: inspect_ai's .eval zip (Zstandard members), on a
+    draft of its own so that the dated run does not age the chain's item."""
+    log_in(page, "tomas.novak@example.com")
+    page.goto("/items/new")
+    page.get_by_label("Title").fill("Journey: intent router 3.1.0")
+    page.get_by_label("Category").select_option(label="Model update")
+    page.get_by_label("Model version").fill("3.1.0")
+    page.get_by_role("button", name="Save draft").click()
+    page.get_by_role("region", name="Evidence from model tests").get_by_label("Result file").set_input_files(
+        str(REAL_LOG))
+    page.get_by_role("button", name="Upload and check").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("intent-routing")
+    expect(page.get_by_text("inspect_ai log (.eval)").first).to_be_visible()
+    gates = page.get_by_role("region", name="Gates now").get_by_role("list", name="Gates")
+    expect(gates).to_contain_text("7 of 16 edge cases passed (43.8%); operational items need 75%.")
+    expect(page.get_by_role("complementary", name="Summary")).to_contain_text("27 of 40")
+    expect(page.get_by_role("region", name=re.compile("^Failing cases")).get_by_text("edge case").first).to_be_visible()
     log_out(page)
 
 

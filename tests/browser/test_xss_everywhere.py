@@ -88,8 +88,12 @@ def test_staff_fields_render_inert(page):
     SWEEP["item"] = page.url
 
     page.get_by_label("Comment").fill(payload("XSS-comment"))
-    page.get_by_role("button", name=re.compile("comment", re.I)).click()
+    page.get_by_role("button", name="Add the comment").click()
     visit(page, SWEEP["item"], "XSS-comment")
+    page.get_by_role("link", name=re.compile(r"^Edit comment")).click()
+    page.get_by_label("Comment").fill(payload("XSS-edited"))
+    page.get_by_role("button", name="Save the comment").click()
+    visit(page, SWEEP["item"], "XSS-edited")
 
     weight = page.get_by_role("region", name="Strategic weight")
     weight.get_by_text("the weight for").click()
@@ -230,6 +234,15 @@ def test_auditor_fields_filters_and_raw_events_render_inert(page):
     for seq in seqs:  # every raw event of the item, with its data pretty-printed
         visit(page, f"/trail/{seq}")
     log_out(page)
+
+
+def test_a_refused_login_echoes_the_address_inert(page):
+    page.goto("/login")
+    page.get_by_label("E-mail address").fill(payload("XSS-login", 254).replace("\n", ""))
+    page.get_by_label("Password").fill("wrong password")
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("heading", name="Log in").wait_for()
+    assert_inert(page, "/login after a refused log-in")
 
 
 def test_admin_fields_render_inert(page):
