@@ -30,6 +30,18 @@ ACTION = "Re-run the edge-case suite on the partial-refund tickets"
 JOURNEY: dict[str, str] = {}
 
 
+def no_serious_accessibility_violations(page) -> None:
+    """axe-core on the page as it is now: no serious or critical findings."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    serious = [
+        f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
+        for v in results.response["violations"] if v["impact"] in ("serious", "critical")
+    ]
+    assert not serious, f"{page.url}\n" + "\n".join(serious)
+
+
 def needs(*keys: str) -> None:
     missing = [k for k in keys if k not in JOURNEY]
     if missing:
@@ -67,6 +79,7 @@ def test_2_procurement_uploads_a_result_file_and_the_evidence_page_shows_the_edg
     expect(page.get_by_role("complementary", name="Original file")).to_contain_text(
         hashlib.sha256(RESULT_FILE.read_bytes()).hexdigest())
     JOURNEY["run"] = page.url
+    no_serious_accessibility_violations(page)
 
     # back on the item, the latest run and its failing gate show in the evidence panel
     page.goto(JOURNEY["item"])
@@ -136,6 +149,7 @@ def test_3_escalated_item_goes_through_a_meeting_to_an_approval_with_conditions(
     expect(page.get_by_role("heading", level=2, name=re.compile(re.escape(TITLE)))).to_be_visible()
     expect(page.get_by_text("Edge-case pass rate: Failing").first).to_be_visible()
     expect(page.get_by_text("Edge cases fail under the threshold").first).to_be_visible()
+    no_serious_accessibility_violations(page)
     page.go_back()
 
     page.get_by_role("button", name="Start the meeting").click()
@@ -151,6 +165,7 @@ def test_3_escalated_item_goes_through_a_meeting_to_an_approval_with_conditions(
     decide.get_by_label("Due on").first.fill(str(date.today() + timedelta(days=30)))
     decide.get_by_role("button", name="Record the decision").click()
     expect(page.get_by_text("Decision recorded: approved with conditions.")).to_be_visible()
+    no_serious_accessibility_violations(page)
 
     closing = page.get_by_role("region", name="Close the meeting")
     closing.get_by_label(re.compile("I have checked the minutes")).check()
@@ -172,6 +187,7 @@ def test_4_the_action_owner_marks_the_action_done_and_the_item_closes(page):
     mine = page.get_by_role("region", name="My open actions")
     row = mine.get_by_role("listitem").filter(has_text=ACTION)
     expect(row).to_contain_text(TITLE)
+    no_serious_accessibility_violations(page)
     row.get_by_label("How it was done").fill("Re-ran the suite on 40 partial-refund tickets: 36 pass.")
     row.get_by_role("button", name=re.compile("^Mark done")).click()
     expect(page.get_by_text(f"It was the last open action: “{TITLE}” is now closed.")).to_be_visible()
@@ -193,6 +209,7 @@ def test_5_an_auditor_reads_the_timeline_exports_the_trail_and_verifies_it(page,
     expect(page.get_by_role("heading", level=1)).to_contain_text(TITLE)
     for kind in ("evidence.attached", "decision.recorded", "action.completed"):
         expect(page.get_by_text(kind).first).to_be_visible()
+    no_serious_accessibility_violations(page)
 
     with page.expect_download() as caught:
         page.get_by_role("link", name="Export JSON Lines").click()
@@ -216,6 +233,7 @@ def test_5_an_auditor_reads_the_timeline_exports_the_trail_and_verifies_it(page,
     verdict = page.get_by_role("region", name="Last verification")
     expect(verdict).to_contain_text(re.compile(r"The chain verified: \d+ events checked, every checkpoint still in it."))
     expect(verdict).to_contain_text("Ruth Adeyemi")
+    no_serious_accessibility_violations(page)
     log_out(page)
 
 
@@ -236,6 +254,8 @@ def test_6_a_model_update_makes_the_evidence_stale_and_the_item_needs_revalidati
         "Stale: tested model version 2026.06.1, the item is now at 2026.07.0.")
     expect(evidence.get_by_role("table").get_by_text("Freshness: Failing")).to_be_visible()
     expect(page.get_by_role("region", name="History").get_by_role("cell", name="2026.07.0")).to_be_visible()
+    page.get_by_text("Record a model update").click()
+    no_serious_accessibility_violations(page)
 
     page.goto(JOURNEY["run"])
     expect(page.get_by_role("region", name="Gates now")).to_contain_text(
