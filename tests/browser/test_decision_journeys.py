@@ -118,7 +118,7 @@ def test_3_escalated_item_goes_through_a_meeting_to_an_approval_with_conditions(
     escalation.get_by_text("Escalate to the executives").click()
     escalation.get_by_label("Reason for escalating").fill("Edge cases fail under the threshold; the desk wants it anyway.")
     escalation.get_by_role("button", name="Escalate").click()
-    expect(page.get_by_text("Escalated", exact=True).first).to_be_visible()
+    expect(page.locator(".item-meta").get_by_text("Escalated", exact=True)).to_be_visible()
     log_out(page)
 
     # an executive plans a meeting and puts the item on its agenda

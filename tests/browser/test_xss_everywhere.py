@@ -212,7 +212,7 @@ def test_the_action_owners_note_renders_inert(page):
 
 
 def test_auditor_fields_filters_and_raw_events_render_inert(page):
-    needs("item")
+    needs("decided")
     log_in(page, "auditor@example.com")
     page.goto("/trail/verify")
     page.get_by_label("Note").fill(payload("XSS-checkpoint", 500))
