@@ -728,11 +728,15 @@ def can_close(session: Session, decision: Decision) -> bool:
         not a.done for a in _entry_actions(session, decision.entry))
 
 
+def _is_latest_entry(session: Session, entry: AgendaEntry) -> bool:
+    latest_entry = previous_entry(session, entry.item_id)
+    return latest_entry is not None and latest_entry.id == entry.id
+
+
 def _is_current(session: Session, decision: Decision) -> bool:
     """The decision is its entry's latest revision, and the entry is its item's latest."""
-    latest_entry = previous_entry(session, decision.entry.item_id)
-    return latest_entry is not None and latest_entry.id == decision.entry_id and \
-        decision.entry.decisions[-1].id == decision.id
+    entry = decision.entry
+    return _is_latest_entry(session, entry) and entry.decisions[-1].id == decision.id
 
 
 def close_item(session: Session, actor: User, decision: Decision) -> DecisionItem:
@@ -779,8 +783,9 @@ def complete_action(session: Session, actor: User, action: Action, note: str) ->
     record(session, actor, "action.completed", item.subject, {
         "action": action.id, "decision": action.decision_id, "text": action.text, "note": note,
     })
-    decision = entry.decisions[-1]
-    if item.status == "decided" and _is_current(session, decision) and all(
+    # The entry's latest revision is current when the entry is the item's latest: ask the entry
+    # (an amendment loaded through entry.decisions has no loaded .entry of its own).
+    if item.status == "decided" and _is_latest_entry(session, entry) and all(
             a.done for a in _entry_actions(session, entry)):
         if is_executive(actor) and recusal_of(entry, actor) is None:
             items.transition(session, actor, item, "close", note="all follow-up actions done")

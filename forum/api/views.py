@@ -165,7 +165,8 @@ def _expected_version(current: int) -> int:
 def update_item(item_id: int, user, body: schemas.ItemPatch):
     """Change the given fields (absent ones are kept). Requires If-Match with the item's
     version: 428 without it, 412 when someone changed the item since. Changing model_version
-    makes evidence of the older version stale."""
+    makes evidence of the older version stale; after escalation (escalated, scheduled, decided,
+    closed) model_version is the one field that can still change: a model update."""
     session = db.session()
     item = items.get_item(session, user, item_id)
     expected = _expected_version(item.version)
@@ -176,7 +177,11 @@ def update_item(item_id: int, user, body: schemas.ItemPatch):
     }
     changes = {name: getattr(body, name) for name in body.model_fields_set}
     try:
-        items.update_item(session, user, item, ItemData(**(current | changes)), expected)
+        if set(changes) == {"model_version"} and items.can_update_model(user, item):
+            # past escalation only the model version changes: a model update (DESIGN.md §5)
+            items.update_model_version(session, user, item, changes["model_version"] or "", expected)
+        else:
+            items.update_item(session, user, item, ItemData(**(current | changes)), expected)
     except Conflict as error:
         if error.field == "version":
             raise ApiProblem(412, error.reason) from None

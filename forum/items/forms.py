@@ -39,6 +39,21 @@ class ItemForm(FlaskForm):
             raise ValueError("The form's version marker is damaged; reload the page.")
 
 
+class ModelUpdateForm(FlaskForm):
+    """Record that the model under decision was updated, on an item past escalation."""
+
+    model_version = StringField(
+        "New model version",
+        validators=[DataRequired("Give the model version now in use."), Length(max=80)],
+        description="The version the vendor now ships. Evidence of other versions becomes stale.",
+    )
+    version = HiddenField(validators=[DataRequired()])
+
+    def validate_version(self, field):
+        if not str(field.data).isdigit():
+            raise ValueError("The form's version marker is damaged; reload the page.")
+
+
 class TransitionForm(FlaskForm):
     action = HiddenField(validators=[DataRequired()])
     version = HiddenField(validators=[DataRequired()])

@@ -27,6 +27,9 @@ MAX_TITLE = 200
 MAX_SUMMARY = 20_000
 MAX_EXPOSURE = 10**15
 EDITABLE_STATUSES = ("draft", "open")
+#: After escalation the item's proposal is frozen, but the model under decision can still be
+#: updated by its vendor: recording the new version is how evidence of the old one turns stale.
+MODEL_UPDATE_STATUSES = ("escalated", "scheduled", "decided", "closed")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -204,6 +207,41 @@ def update_item(
         return {}
     for key, value in values.items():
         setattr(item, key, value)
+    item.updated_at = clock.now()
+    _flush_versioned(session)
+    record(session, actor, "item.updated", item.subject, {"changes": changes, "version": item.version})
+    return changes
+
+
+def can_update_model(actor: User, item: DecisionItem) -> bool:
+    """Staff and executives record a model update on an item past the forum stage (before it,
+    the filer's edit covers the model version with everything else)."""
+    return actor.can_file_items and item.status in MODEL_UPDATE_STATUSES
+
+
+def update_model_version(
+    session: Session, actor: User, item: DecisionItem, model_version: str, expected_version: int
+) -> dict:
+    """Record that the model under decision is now at ``model_version`` (DESIGN.md section 5:
+    evidence of another version becomes stale, a decided item then needs revalidation). One
+    ``item.updated`` event, as an edit of that one field; returns the changes, empty when none."""
+    if not can_update_model(actor, item):
+        if not actor.can_file_items:
+            raise PermissionDenied("Only staff and executives record a model update.")
+        raise Conflict(
+            f"The item is {item.status}; a model update is recorded on an escalated, scheduled, "
+            "decided or closed item (before escalation its filer edits the item).", "status"
+        )
+    _check_version(item, expected_version)
+    version = (model_version or "").strip()
+    if not version:
+        raise ValidationError("Give the model version now in use.", "model_version")
+    if len(version) > 80:
+        raise ValidationError("At most 80 characters.", "model_version")
+    if version == item.model_version:
+        return {}
+    changes = {"model_version": {"before": item.model_version, "after": version}}
+    item.model_version = version
     item.updated_at = clock.now()
     _flush_versioned(session)
     record(session, actor, "item.updated", item.subject, {"changes": changes, "version": item.version})

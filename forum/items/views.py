@@ -12,7 +12,7 @@ from forum.core.pages import roles_required
 from forum.errors import Conflict, DomainError, NotFound, ValidationError
 from forum.forum import service as forum
 from forum.items import history, panels, service
-from forum.items.forms import ItemFilterForm, ItemForm, TransitionForm
+from forum.items.forms import ItemFilterForm, ItemForm, ModelUpdateForm, TransitionForm
 from forum.items.service import ItemData, ItemFilters
 
 bp = Blueprint("items", __name__, url_prefix="/items")
@@ -134,6 +134,8 @@ def render_detail(session, item, status: int = 200, **context):
     forms = {}
     for spec in transitions:
         forms[spec.action] = TransitionForm(formdata=None, action=spec.action, version=item.version)
+    if service.can_update_model(current_user, item):
+        context.setdefault("model_form", ModelUpdateForm(formdata=None, prefix="model", version=item.version))
     return render_template(
         "items/detail.html", item=item, events=events, transitions=transitions, forms=forms,
         can_edit=service.can_edit(current_user, item),
@@ -188,6 +190,37 @@ def _form_values(item) -> _Values:
         vendor=item.vendor, model_name=item.model_name, model_version=item.model_version,
         exposure=item.exposure, needed_by=item.needed_by, version=str(item.version),
     )
+
+
+@bp.post("/<int:item_id>/model-version")
+@roles_required("staff", "executive")
+def update_model(item_id: int):
+    """Record a model update on an item past escalation (the evidence of other versions turns
+    stale; on a decided item that shows as "revalidation required")."""
+    session = db.session()
+    item = _load(item_id)
+    form = ModelUpdateForm(prefix="model")
+    if not form.validate_on_submit():
+        return render_detail(session, item, status=400, model_form=form)
+    try:
+        changes = service.update_model_version(
+            session, current_user, item, form.model_version.data, int(form.version.data)
+        )
+    except DomainError as error:
+        session.rollback()
+        item = _load(item_id)
+        if error.field == "model_version":
+            form.model_version.errors = [*form.model_version.errors, error.reason]
+        else:
+            flash(error.reason, "error")
+        form.version.data = str(item.version)
+        return render_detail(session, item, status=error.status, model_form=form)
+    if changes:
+        flash(f"Model update recorded: the item is now at version {item.model_version}; "
+              "evidence of other versions is stale.", "success")
+    else:
+        flash(f"Nothing changed: the item is already at version {item.model_version}.", "info")
+    return redirect(url_for("items.detail", item_id=item.id))
 
 
 @bp.post("/<int:item_id>/status")

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from forum import clock
 from forum.agenda import pack, service
 from forum.agenda.models import Action, AgendaEntry, Meeting
-from forum.agenda.service import DecisionData
+from forum.agenda.service import AmendmentData, DecisionData
 from forum.config import PROJECT_ROOT
 from tests.agenda.conftest import counts
 from tests.items.test_pages import count_statements
@@ -290,6 +290,25 @@ def test_owner_marks_an_action_done_and_the_item_closes(
     assert done.status_code == 302
     db_session.expire_all()
     assert db_session.get(Action, action_id).done_note == "Live on the wiki."
+    assert db_session.get(type(item), item.id).status == "closed"
+
+
+def test_the_last_action_of_an_amended_decision_closes_the_item_without_an_error(
+        client, db_session, chair, filer, owner, login, make_item, make_meeting, decide):
+    """Found by the browser XSS sweep: marking the last action done after the decision had been
+    amended answered 500 (the amendment's entry was not loaded, and its relationship raises)."""
+    item = make_item(filer, status="escalated", title="Amended, then done")
+    meeting = make_meeting(chair, status="in_session", items=[item])
+    decision = decide(chair, meeting, item, "approved_with_conditions",
+                      actions=[("Publish drift report", owner, clock.now().date() + timedelta(days=3))])
+    action_id = decision.actions[0].id
+    service.amend_decision(db_session, chair, service.get_decision(db_session, decision.id), AmendmentData(
+        outcome="approved_with_conditions", rationale="Amended.", conditions="Still.", reason="Wording."))
+    db_session.commit()
+    login(owner)
+    done = client.post(f"/actions/{action_id}/completion", data={f"a{action_id}-note": "Published."})
+    assert done.status_code == 302
+    db_session.expire_all()
     assert db_session.get(type(item), item.id).status == "closed"
 
 

@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import log_in, log_out
+from tests.browser.xss import XSS_PAYLOADS, assert_inert
 
 pytestmark = pytest.mark.browser
 
@@ -59,20 +60,7 @@ def test_a_refused_form_says_what_is_wrong(page):
     expect(page.get_by_label("Title")).to_have_attribute("aria-invalid", "true")
 
 
-XSS_PAYLOADS = [
-    "<script>alert('xss-script')</script>",
-    "<img src=x onerror=alert('xss-img')>",
-    "<svg onload=alert('xss-svg')></svg>",
-    "[click me](javascript:alert('xss-link'))",
-    "![pic](javascript:alert('xss-image'))",
-    "&lt;script&gt;alert('xss-entity')&lt;/script&gt;",
-    "<a href=\"jav&#x09;ascript:alert('xss-tab')\">tab</a>",
-    "<iframe src=\"javascript:alert('xss-iframe')\"></iframe>",
-    "\"><b id=injected>bold</b>",
-]
-
-
-def test_xss_payloads_render_inert_in_every_free_text_field(page):
+def test_xss_payloads_render_inert_in_the_item_fields(page):
     log_in(page, "risk@example.com")
     page.goto("/items/new")
     payload = "\n\n".join(XSS_PAYLOADS)
@@ -87,10 +75,7 @@ def test_xss_payloads_render_inert_in_every_free_text_field(page):
     page.get_by_role("button", name="Submit to the forum").click()
     for url in (item_url, "/items", "/"):
         page.goto(url)
-        page.wait_for_load_state("load")
-        assert page.dialogs == [], f"a dialog fired on {url}: {page.dialogs}"
-        assert page.locator("#injected").count() == 0, f"an injected element appeared on {url}"
-        assert page.locator("main script, main iframe, main svg[onload], main img[onerror]").count() == 0
+        assert_inert(page, url)
 
 
 @pytest.mark.parametrize("path", ["/login", "/", "/items", "/items/new", "/items/1"])
