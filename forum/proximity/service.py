@@ -127,7 +127,7 @@ def decision_snapshot(session: Session, item: DecisionItem, deciders: Sequence[U
         older = {run_id for (_user, run_id) in seen} - set(suites)
         if older:
             suites.update(session.execute(
-                select(EvidenceRun.id, EvidenceRun.suite).where(EvidenceRun.id.in_(older))).tuples())
+                select(EvidenceRun.id, EvidenceRun.suite).where(EvidenceRun.id.in_(older))).all())
     people = []
     for user in deciders:
         done = sorted(((run_id, when) for (user_id, run_id), when in seen.items() if user_id == user.id))
@@ -249,7 +249,7 @@ def count_proposed(session: Session, item_ids: Iterable[int]) -> dict[int, int]:
     if ids:
         counts.update(session.execute(
             select(ProposedCase.item_id, func.count()).where(ProposedCase.item_id.in_(ids))
-            .group_by(ProposedCase.item_id)).tuples())
+            .group_by(ProposedCase.item_id)).all())
     return counts
 
 
