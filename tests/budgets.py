@@ -19,7 +19,8 @@ BUDGETS = {
     # panel (2: latest runs, tier), evidence panel (3: runs, tier, suites). The tier and the
     # latest runs are read twice (forum rule and evidence panel): a per-request cache could save 2.
     # The agenda panel (4: entries, decisions, deciders, actions).
-    "items.detail": 19,
+    # + 2 (proximity panel): the newest proposed cases with their proposers, and their count
+    "items.detail": 21,
     # user, items by status, my items (count + page), latest items (count + page) and the
     # weighing of both lists with the evidence rule
     "core.home": 14,
@@ -35,13 +36,22 @@ BUDGETS = {
     "api.list_items": 9,
     # the agenda (tests/agenda/test_pages.py); the pack grows by the sections other areas register
     "agenda.meetings": 4,
-    "agenda.meeting": 15,
+    # + 2 in session (proximity): the latest runs of the entries' items and the reviews of them,
+    # for the review board on each decision form
+    "agenda.meeting": 17,
     "agenda.minutes": 10,
     # user, meeting, entries, escalation reasons (4); the forum's section (6: weighing with the
     # evidence rule, ratings and positions with their people); the evidence section (2)
-    "agenda.pack": 12,
+    # + 4 (proximity): latest runs, their reviewers, proposed cases with proposers, their counts
+    "agenda.pack": 16,
     "agenda.decisions": 6,  # with the tier column the forum registers (1)
     "agenda.actions": 5,
+    # technical proximity: user, run (+ item, uploader), earlier reviews with their reviewers
+    "proximity.review": 3,
+    # user, decisions' snapshots, reviews per reviewer, proposals per proposer, executives
+    "proximity.figures": 5,
+    # user, item, proposed cases with their proposers
+    "proximity.export": 3,
 }
 
 

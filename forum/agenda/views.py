@@ -191,12 +191,12 @@ def _render_meeting(meeting_id: int, status: int = 200, kept: dict | None = None
         add = kept.get(("add", 0)) or AddEntryForm(formdata=None, prefix="add")
         _add_choices(add, queue, people)
         forms["add"] = add
-    # Who among the possible deciders has reviewed the failing cases of each item to decide.
+    # Who among the possible deciders has reviewed the failing cases of each item (for the
+    # decision forms; two queries for all entries of a meeting in session).
     boards = {}
-    if forms["decide"]:
-        deciding = [e for e in view.entries if e.id in forms["decide"]]
-        boards = proximity.review_boards(session, [e.item_id for e in deciding], executives)
-        for entry in deciding:
+    if manage and meeting.status == "in_session":
+        boards = proximity.review_boards(session, [e.item_id for e in view.entries], executives)
+        for entry in view.entries:
             recused_ids = {note.user_id for note in view.recused[entry.id]}
             boards[entry.item_id].rows = [r for r in boards[entry.item_id].rows if r.user.id not in recused_ids]
     close_forms = {entry_id: CloseItemForm(formdata=None) for entry_id in view.closable} \

@@ -126,14 +126,13 @@ def _pack(session, pack_items) -> dict[int, dict]:
     proposed edge cases (four queries for all the pack's items)."""
     ids = [item.id for item in pack_items]
     runs = service.latest_runs(session, ids)
-    latest = [run.id for found in runs.values() for run in found]
-    reviewers: dict[int, list[str]] = {run_id: [] for run_id in latest}
-    if latest:
-        for run_id, name in session.execute(
-            select(Review.run_id, User.display_name).join(User, User.id == Review.reviewer_id)
-            .where(Review.run_id.in_(latest)).group_by(Review.run_id, User.id, User.display_name)
-            .order_by(User.display_name)
-        ):
+    reviewers: dict[int, list[str]] = {run.id: [] for found in runs.values() for run in found}
+    for run_id, name in session.execute(
+        select(Review.run_id, User.display_name).join(User, User.id == Review.reviewer_id)
+        .where(Review.item_id.in_(ids)).group_by(Review.run_id, User.id, User.display_name)
+        .order_by(User.display_name)
+    ):
+        if run_id in reviewers:  # reviews of superseded runs do not count here
             reviewers[run_id].append(name)
     cases = service.proposed_cases(session, ids, limit=PACK_CASES)
     counts = service.count_proposed(session, ids)
