@@ -203,7 +203,8 @@ def test_the_pack_lists_proposed_cases_and_who_reviewed_the_latest_runs(
 def test_the_figures_page(client, login, make_user):
     login(make_user(function="risk"))
     page = client.get("/proximity").get_data(as_text=True)
-    assert "Technical proximity" in page and "No decision recorded yet." in page
+    assert "<h1>Technical proximity</h1>" in page and "No decision recorded yet." in page
+    assert "Reviews before deciding, and edge cases proposed</h2>" in page  # the partial's own heading
 
 
 # ------------------------------------------------------------------------------- query budgets
