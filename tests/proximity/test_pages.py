@@ -207,6 +207,17 @@ def test_the_figures_page(client, login, make_user):
     assert "Reviews before deciding, and edge cases proposed</h2>" in page  # the partial's own heading
 
 
+def test_the_figures_partial_renders_as_a_health_section_context(app, db_session, make_user):
+    from flask import render_template
+
+    from forum.proximity.figures import habit_figures
+
+    make_user(role="executive", name="Ann Exec")
+    with app.test_request_context("/health"):
+        html = render_template("proximity/_figures.html", s={"figures": habit_figures(db_session)})
+    assert "<h2 id=\"habit-heading\">Technical proximity</h2>" in html and "Ann Exec" in html
+
+
 # ------------------------------------------------------------------------------- query budgets
 def test_proximity_pages_keep_their_query_budget_whatever_the_data_size(
         app, client, db_session, login, make_user, chair, filer, make_item, make_meeting, attach, decide):
