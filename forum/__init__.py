@@ -22,6 +22,7 @@ from forum.extensions import csrf, limiter, login_manager
 from forum.forum.views import bp as forum_bp
 from forum.health.views import bp as health_bp
 from forum.items.views import bp as items_bp
+from forum.proximity.views import bp as proximity_bp
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -64,4 +65,5 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(audit_bp)
     app.register_blueprint(agenda_bp)
     app.register_blueprint(health_bp)
+    app.register_blueprint(proximity_bp)
     return app

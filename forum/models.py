@@ -8,10 +8,11 @@ from forum.db import Base
 from forum.evidence.models import EvidenceRun
 from forum.forum.models import Comment, Escalation, Position, WeightRating
 from forum.items.models import DecisionItem
+from forum.proximity.models import ProposedCase, Review
 from forum.trail.models import Event, TrailHead
 
 __all__ = [
     "Action", "AgendaEntry", "ApiToken", "Base", "Checkpoint", "Comment", "Decision",
     "DecisionItem", "Escalation", "EvidenceRun", "Event", "Meeting", "OrgFunction", "Position",
-    "Recusal", "SetPasswordLink", "TrailHead", "User", "WeightRating",
+    "ProposedCase", "Recusal", "Review", "SetPasswordLink", "TrailHead", "User", "WeightRating",
 ]

@@ -36,6 +36,7 @@ from forum.forum import demo as forum_demo
 from forum.forum import service as forum
 from forum.items import service as items
 from forum.items.models import DecisionItem
+from forum.proximity import demo as proximity_demo
 from forum.trail.models import Event
 
 DEMO_PASSWORD = "forum-demo"
@@ -110,6 +111,7 @@ def load_demo(session: Session, path: Path | None = None) -> str:
     if any(step.at <= setup_at for step in steps[setup_steps:]):
         raise SeedError(f"{path.name}: setup_days_ago must lie before the oldest item's days_ago")
     steps.extend(agenda_demo.steps(session, users, now, first_order=len(steps)))  # seed/agenda.json
+    steps.extend(proximity_demo.steps(session, now, first_order=len(steps)))  # seed/proximity.json
 
     steps.sort(key=lambda s: (s.at, s.order))
     times = _fit(
@@ -134,6 +136,7 @@ def load_demo(session: Session, path: Path | None = None) -> str:
     with clock.override(tail):
         demo_evidence.load_demo_evidence(session)
         session.flush()
+        proximity_demo.load_after_evidence(session)  # reviews and proposed edge cases
         load_accounts(session, now, ACCOUNTS_PATH if path == DEMO_PATH else None, tail)
         load_demo_tokens(session)
         audit_demo.load(session)  # seed/audit.json: an edit, a verification, a checkpoint

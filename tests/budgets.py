@@ -19,7 +19,8 @@ BUDGETS = {
     # panel (2: latest runs, tier), evidence panel (3: runs, tier, suites). The tier and the
     # latest runs are read twice (forum rule and evidence panel): a per-request cache could save 2.
     # The agenda panel (4: entries, decisions, deciders, actions).
-    "items.detail": 19,
+    # + 2 (proximity panel): the newest proposed cases with their proposers, and their count
+    "items.detail": 21,
     # user, items by status, my items (count + page), latest items (count + page) and the
     # weighing of both lists with the evidence rule
     # The role home pages (tests/home/test_pages.py). Staff (also the items tests' home): user,
@@ -41,7 +42,9 @@ BUDGETS = {
     # user (1); cycle time (1: first settling decisions with filing times and top ratings);
     # escalations per month (1); freshness of decided items (3: count, current runs with their
     # items, tiers); evidence age (1: current runs with their items). The charts add none.
-    "health.index": 7,
+    # The proximity area's habit figures section (4: decisions with snapshots, latest runs,
+    # reviews, proposed cases).
+    "health.index": 11,
     # user, item, runs page (count + rows), tier (1), and 1 spare for the run's uploader
     "evidence.index": 7,
     # user, run, item, tier, previous run of the suite (for regression), uploader
@@ -53,13 +56,22 @@ BUDGETS = {
     "api.list_items": 9,
     # the agenda (tests/agenda/test_pages.py); the pack grows by the sections other areas register
     "agenda.meetings": 4,
-    "agenda.meeting": 15,
+    # + 2 in session (proximity): the latest runs of the entries' items and the reviews of them,
+    # for the review board on each decision form
+    "agenda.meeting": 17,
     "agenda.minutes": 10,
     # user, meeting, entries, escalation reasons (4); the forum's section (6: weighing with the
     # evidence rule, ratings and positions with their people); the evidence section (2)
-    "agenda.pack": 12,
+    # + 4 (proximity): latest runs, their reviewers, proposed cases with proposers, their counts
+    "agenda.pack": 16,
     "agenda.decisions": 6,  # with the tier column the forum registers (1)
     "agenda.actions": 5,
+    # technical proximity: user, run (+ item, uploader), earlier reviews with their reviewers
+    "proximity.review": 3,
+    # user, decisions' snapshots, reviews per reviewer, proposals per proposer, executives
+    "proximity.figures": 5,
+    # user, item, proposed cases with their proposers
+    "proximity.export": 3,
 }
 
 

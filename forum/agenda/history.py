@@ -95,6 +95,9 @@ def _decision(data: dict):
     parts = [f"Deciders: {', '.join(data.get('deciders', [])) or '—'}"]
     if data.get("recused"):
         parts.append("recused: " + "; ".join(f"{r.get('user')} ({r.get('reason')})" for r in data["recused"]))
+    if data.get("reviews_before") is not None:  # technical proximity: reviews before deciding
+        parts.append("failing cases reviewed before: " + "; ".join(
+            f"{who} ({', '.join(f'run #{r}' for r in runs) or 'none'})" for who, runs in data["reviews_before"].items()))
     return "Recorded the decision", changes, ". ".join(parts)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import (
-    Boolean, CheckConstraint, Column, Date, ForeignKey, Index, Integer, String, Table, Text,
+    JSON, Boolean, CheckConstraint, Column, Date, ForeignKey, Index, Integer, String, Table, Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -174,6 +174,11 @@ class Decision(Base):
     amendment_reason: Mapped[str] = mapped_column(Text, default="")
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, index=True)
+    # Who had reviewed which evidence runs' failing cases when the decision was recorded
+    # (forum.proximity.service.decision_snapshot); kept so later reviews do not change history.
+    # Null on amendments (the original revision holds it) and on decisions recorded before
+    # reviews existed.
+    review_snapshot: Mapped[dict | None] = mapped_column(JSON)
 
     entry: Mapped[AgendaEntry] = relationship(back_populates="decisions", lazy="raise")
     recorded_by: Mapped[User] = relationship(lazy="raise")

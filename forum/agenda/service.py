@@ -34,6 +34,7 @@ from forum.auth.models import User
 from forum.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from forum.items import service as items
 from forum.items.models import DecisionItem
+from forum.proximity.service import decision_snapshot, snapshot_summary
 from forum.trail.service import record
 
 MAX_TITLE = 200
@@ -627,9 +628,11 @@ def record_decision(session: Session, actor: User, entry: AgendaEntry, data: Dec
         raise Conflict(f"“{item.title}” is {item.status_label.lower()}, not scheduled: it cannot "
                        "be decided here.", "status")
     now = clock.now()
+    # Which evidence each decider had reviewed, as it stands now (later reviews do not change it).
+    snapshot = decision_snapshot(session, item, deciders, now)
     decision = Decision(
         entry=entry, revision=1, **values, recorded_by_id=actor.id, recorded_at=now,
-        deciders=deciders,
+        deciders=deciders, review_snapshot=snapshot,
         actions=[Action(text=text, owner_id=owner.id, due_on=due_on, created_at=now)
                  for text, owner, due_on in actions],
     )
@@ -643,6 +646,7 @@ def record_decision(session: Session, actor: User, entry: AgendaEntry, data: Dec
         "meeting": meeting.id, "entry": entry.id, "decision": decision.id,
         **{k: _json(v) for k, v in values.items()},
         "deciders": [u.email for u in deciders],
+        "reviews_before": snapshot_summary(snapshot),
         "recused": [{"user": n.email, "reason": n.reason} for n in recusals_of(entry)],
         "actions": [{"id": a.id, "text": a.text, "owner": owner.email, "due_on": a.due_on.isoformat()}
                     for a, (_text, owner, _due) in zip(decision.actions, actions, strict=True)],

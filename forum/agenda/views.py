@@ -26,6 +26,7 @@ from forum.core.forms import choices
 from forum.core.pages import roles_required
 from forum.errors import DomainError, NotFound, ValidationError
 from forum.items import history
+from forum.proximity import service as proximity
 
 bp = Blueprint("agenda", __name__)
 executive_required = roles_required("executive")
@@ -190,11 +191,19 @@ def _render_meeting(meeting_id: int, status: int = 200, kept: dict | None = None
         add = kept.get(("add", 0)) or AddEntryForm(formdata=None, prefix="add")
         _add_choices(add, queue, people)
         forms["add"] = add
+    # Who among the possible deciders has reviewed the failing cases of each item (for the
+    # decision forms; two queries for all entries of a meeting in session).
+    boards = {}
+    if manage and meeting.status == "in_session":
+        boards = proximity.review_boards(session, [e.item_id for e in view.entries], executives)
+        for entry in view.entries:
+            recused_ids = {note.user_id for note in view.recused[entry.id]}
+            boards[entry.item_id].rows = [r for r in boards[entry.item_id].rows if r.user.id not in recused_ids]
     close_forms = {entry_id: CloseItemForm(formdata=None) for entry_id in view.closable} \
         if service.is_executive(current_user) else {}
     return render_template(
         "agenda/meeting.html", view=view, meeting=meeting, manage=manage, forms=forms, queue=queue,
-        close_forms=close_forms, kept=kept, today=clock.now().date(),
+        close_forms=close_forms, kept=kept, today=clock.now().date(), boards=boards,
         events=history.for_item(session, meeting),  # any object with a .subject reads the same
     ), status
 

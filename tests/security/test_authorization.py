@@ -45,6 +45,10 @@ ACCESS: dict[str, set[str]] = {
     "evidence.download": LOGGED_IN,
     "evidence.compare": LOGGED_IN,
     "evidence.upload": FILERS,
+    "proximity.review": EXECUTIVES,  # an executive's own review of a run's failing cases
+    "proximity.propose": FILERS,
+    "proximity.export": LOGGED_IN,
+    "proximity.figures": LOGGED_IN,
     "forum.rate": FILERS,  # members of a function: every staff user and the cast's executive
     "forum.take_position": FILERS,
     "forum.comment": FILERS,

@@ -1,0 +1,23 @@
+"""The demo shows the habit: a decision taken after reviewing the failing cases, one where a
+decider had not, decisions without evidence, later reviews and proposed edge cases."""
+
+from sqlalchemy import func, select
+
+from forum import seed
+from forum.agenda.models import Decision
+from forum.proximity import service
+from forum.proximity.models import ProposedCase, Review
+from forum.trail import service as trail
+
+
+def test_the_demo_has_reviewed_and_unreviewed_decisions_reviews_and_proposals(db_session):
+    seed.load_demo(db_session)
+    db_session.commit()
+    snapshots = list(db_session.scalars(select(Decision.review_snapshot).where(Decision.revision == 1)))
+    verdicts = [service.fully_reviewed(s) for s in snapshots]
+    assert True in verdicts and False in verdicts and None in verdicts
+    partly = next(s for s, v in zip(snapshots, verdicts, strict=True) if v is False)
+    assert {bool(p["reviewed"]) for p in partly["deciders"]} == {True, False}
+    assert db_session.scalar(select(func.count()).select_from(Review)) >= 4
+    assert db_session.scalar(select(func.count()).select_from(ProposedCase)) >= 3
+    assert trail.verify_database(db_session).ok
