@@ -47,6 +47,8 @@ DEFAULTS: dict[str, object] = {
     "RATELIMIT_AUTH_FAILURES": "20 per minute",
     # Failed log-ins on the login page per client address; past it the address gets 429.
     "RATELIMIT_LOGIN_FAILURES": "10 per minute",
+    # Serve /bench/baseline, the load benchmark's minimal page (bench/load.py); off: it is a 404.
+    "BENCH_BASELINE": False,
 }
 
 _BOOL_TRUE = {"1", "true", "yes", "on"}
