@@ -250,13 +250,15 @@ def run_page(page: Page, args, base: str, cookies: dict, token: str, workdir: Pa
         plan.update(token=token, body_file=str(EVIDENCE_FILE), content_type="text/csv")
     prefix = workdir / re.sub(r"\W+", "_", page.name)
     env = {**os.environ, "BENCH_PLAN": json.dumps(plan)}
-    subprocess.run(
+    run = subprocess.run(
         [str(BIN / "locust"), "-f", str(ROOT / "bench" / "locustfile.py"), "--headless",
          "--users", str(args.users), "--spawn-rate", str(args.users), "--run-time", f"{args.duration}s",
          "--host", base, "--csv", str(prefix), "--only-summary", "--loglevel", "WARNING",
          "--exit-code-on-error", "0", "--stop-timeout", "10"],
-        env=env, check=True, stdout=subprocess.DEVNULL,
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )
+    if run.returncode != 0:
+        raise SystemExit(f"locust failed on {page.name}:\n{run.stderr}")
     result = Result(page)
     with open(f"{prefix}_stats.csv", newline="") as handle:
         for row in csv.DictReader(handle):
