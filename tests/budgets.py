@@ -18,8 +18,10 @@ BUDGETS = {
     # comment count + page, escalations, functions), evidence escalation rule inside the forum
     # panel (2: latest runs, tier), evidence panel (3: runs, tier, suites). The tier and the
     # latest runs are read twice (forum rule and evidence panel): a per-request cache could save 2.
-    # The agenda panel (4: entries, decisions, deciders, actions).
-    "items.detail": 19,
+    # The agenda panel (4: entries, decisions, deciders, actions), plus its recusals (1) once the
+    # item has an agenda entry, and the count of the item's events for the timeline link that trail
+    # readers see (1): an executive on a decided item costs 21 (tests/scale/test_scale_seed.py).
+    "items.detail": 21,
     # user, items by status, my items (count + page), latest items (count + page) and the
     # weighing of both lists with the evidence rule
     "core.home": 14,

@@ -125,3 +125,49 @@ def test_cli_scale_refuses_a_database_with_users_and_loads_a_new_one(tmp_path, m
     assert "only fills a new" in again.output
     verified = runner.invoke(main, ["trail", "verify"])
     assert verified.exit_code == 0, verified.output
+
+
+def _statements_per_page(tmp_path, name: str, n_items: int) -> dict[str, int]:
+    from forum.migrate import upgrade
+    from tests.budgets import count_statements
+
+    url = f"sqlite:///{tmp_path / f'{name}.db'}"
+    upgrade(url)
+    app = _app(url, tmp_path / name)
+    try:
+        scale.load_scale(app.extensions["forum.sessionmaker"], n_items, demo=False)
+        with db.session_scope(app) as session:
+            # Pages of the same shape in both data sets: an item approved with conditions (with
+            # its agenda entry, decision, deciders and action), a held meeting of full length.
+            decided = session.scalar(
+                select(DecisionItem.id).join(AgendaEntry, AgendaEntry.item_id == DecisionItem.id)
+                .join(Decision, Decision.entry_id == AgendaEntry.id)
+                .where(Decision.outcome == "approved_with_conditions").order_by(DecisionItem.id).limit(1))
+            meeting = session.scalar(select(Meeting.id).where(Meeting.status == "closed")
+                                     .order_by(Meeting.id).limit(1))
+        client = app.test_client()
+        assert client.post("/login", data={"email": "exec@example.com", "password": DEMO_PASSWORD}).status_code == 302
+        pages = {"core.home": "/", "items.index": "/items?status=open", "items.detail": f"/items/{decided}",
+                 "forum.queue": "/escalations", "agenda.meeting": f"/meetings/{meeting}",
+                 "agenda.pack": f"/meetings/{meeting}/pack", "agenda.decisions": "/decisions",
+                 "audit.trail": "/trail"}
+        counts = {}
+        for endpoint, url in pages.items():
+            client.get(url)  # warm-up: first-use queries (functions, rubric) are not per page
+            responses = []
+            counts[endpoint] = count_statements(app, lambda: responses.append(client.get(url)))
+            assert responses[0].status_code == 200, url
+        return counts
+    finally:
+        db.get_engine(app).dispose()
+
+
+def test_pages_cost_the_same_queries_on_a_small_and_a_five_times_larger_scale_data_set(tmp_path):
+    from tests.budgets import BUDGETS
+
+    small = _statements_per_page(tmp_path, "small", 40)
+    large = _statements_per_page(tmp_path, "large", 200)
+    assert small == large
+    for endpoint, count in large.items():
+        if endpoint in BUDGETS:
+            assert count <= BUDGETS[endpoint], (endpoint, count)
