@@ -13,7 +13,7 @@ filing (all), submission to the forum (96 %), one to three weight ratings and po
 four comments, an evidence run parsed from one of the sample files in seed/evidence (60 %), an
 escalation (60 %) and, for two thirds of the escalated, a place on a meeting's agenda and a
 decision (approved, approved with conditions with a follow-up action, rejected or deferred).
-About fourteen events per item. The event payloads have the shapes the services write, so the
+About eleven events per item. The event payloads have the shapes the services write, so the
 item history, timeline, trail browser and exports show them like any other event.
 
 The accounts (the demo's functions and people, with the demo password) are created first
@@ -64,7 +64,7 @@ DEMO_PATH = PROJECT_ROOT / "seed" / "demo.json"
 #: Items per meeting agenda.
 AGENDA_SIZE = 8
 #: Events per item, roughly (used to spread the bulk history over its time span).
-EVENTS_PER_ITEM = 14.5
+EVENTS_PER_ITEM = 11.2
 
 _VENDORS = ("Northwind Models", "Contoso AI", "Fabrikam Labs", "Tailspin Intelligence",
             "Adatum Cognitive", "Litware ML", "Proseware", "Wingtip Analytics")
