@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from forum import db
 from forum.admin.views import bp as admin_bp
@@ -45,6 +46,9 @@ def create_app(config: dict | None = None) -> Flask:
     )
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = instance_secret_key(app.instance_path)
+    if app.config["PROXY_COUNT"] > 0:  # behind N reverse proxies: the client is what they forward
+        hops = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_prefix=hops)
 
     db.init_app(app)
     login_manager.init_app(app)

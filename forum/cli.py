@@ -15,7 +15,7 @@ from flask.cli import FlaskGroup, with_appcontext
 from werkzeug.serving import run_simple
 from sqlalchemy import func, inspect, select
 
-from forum import create_app, db, seed
+from forum import create_app, db, scale, seed
 from forum.auth import passwords
 from forum.api.cli import tokens_group
 from forum.audit import service as audit
@@ -157,9 +157,26 @@ def _password(password_env: str | None) -> str:
 # ---------------------------------------------------------------------------------------- demo
 @main.command("seed")
 @click.option("--force", is_flag=True, help="Load the demo data even if the database has users.")
+@click.option("--scale", "scale_items", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Generate a large data set for the load benchmark instead: the demo accounts, "
+                   "N items with their history (written in bulk, with a valid trail), then the "
+                   "demo data set. Needs a new, migrated database.")
+@click.option("--batch", type=click.IntRange(min=1), default=500, show_default=True,
+              help="With --scale: items per transaction.")
+@click.option("--no-demo", is_flag=True, help="With --scale: leave out the demo data set.")
 @with_appcontext
-def seed_command(force: bool) -> None:
+def seed_command(force: bool, scale_items: int | None, batch: int, no_demo: bool) -> None:
     """Load the demo data set from seed/ through the forum's own services."""
+    if scale_items is not None:
+        if not _database_is_new():
+            _fail("The database already has users; `forum seed --scale` only fills a new, "
+                  "migrated database.")
+        report = scale.load_scale(
+            current_app.extensions["forum.sessionmaker"], scale_items, batch=batch,
+            demo=not no_demo, progress=lambda line: click.echo(f"  {line}", err=True),
+        )
+        click.echo(f"Scale data set loaded: {report.describe()}.")
+        return
     if not _database_is_new() and not force:
         _fail("The database already has users; the demo data is only loaded into a new database "
               "(use --force to load it anyway).")

@@ -47,6 +47,11 @@ DEFAULTS: dict[str, object] = {
     "RATELIMIT_AUTH_FAILURES": "20 per minute",
     # Failed log-ins on the login page per client address; past it the address gets 429.
     "RATELIMIT_LOGIN_FAILURES": "10 per minute",
+    # How many reverse proxies stand in front of the app: their X-Forwarded-For, -Proto, -Host and
+    # -Prefix headers are trusted that many hops deep (Werkzeug's ProxyFix). 0: none are trusted.
+    "PROXY_COUNT": 0,
+    # Serve /bench/baseline, the load benchmark's minimal page (bench/load.py); off: it is a 404.
+    "BENCH_BASELINE": False,
 }
 
 _BOOL_TRUE = {"1", "true", "yes", "on"}

@@ -18,9 +18,11 @@ BUDGETS = {
     # comment count + page, escalations, functions), evidence escalation rule inside the forum
     # panel (2: latest runs, tier), evidence panel (3: runs, tier, suites). The tier and the
     # latest runs are read twice (forum rule and evidence panel): a per-request cache could save 2.
-    # The agenda panel (4: entries, decisions, deciders, actions).
+    # The agenda panel (4: entries, decisions, deciders, actions), plus its recusals (1) once the
+    # item has an agenda entry, and the count of the item's events for the timeline link that trail
+    # readers see (1) (tests/scale/test_scale_seed.py: an executive on a decided item).
     # + 2 (proximity panel): the newest proposed cases with their proposers, and their count
-    "items.detail": 21,
+    "items.detail": 23,
     # user, items by status, my items (count + page), latest items (count + page) and the
     # weighing of both lists with the evidence rule
     # The role home pages (tests/home/test_pages.py). Staff (also the items tests' home): user,
@@ -72,6 +74,8 @@ BUDGETS = {
     "proximity.figures": 5,
     # user, item, proposed cases with their proposers
     "proximity.export": 3,
+    # the load benchmark's baseline (tests/scale/test_baseline.py): the user, one item by its key
+    "core.bench_baseline": 2,
 }
 
 

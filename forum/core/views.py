@@ -1,14 +1,15 @@
-"""The home page and the health check."""
+"""The home page, the health check and the load benchmark's baseline."""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, render_template
+from flask import Blueprint, abort, current_app, jsonify, render_template
 from flask_login import current_user, login_required
 from sqlalchemy import text
 
 from forum import clock, db
 from forum.core import home as home_data
 from forum.forum import service as forum
+from forum.items.models import DecisionItem
 
 bp = Blueprint("core", __name__)
 
@@ -37,3 +38,15 @@ def health():
     """Liveness and database reachability, for load balancers."""
     db.session().execute(text("SELECT 1"))
     return jsonify(status="ok")
+
+
+@bp.get("/bench/baseline")
+@login_required
+def bench_baseline():
+    """The load benchmark's yardstick (bench/load.py): the least a page can cost on this server
+    (the login session's user, one primary-key query, a one-line template). Served only when
+    FORUM_BENCH_BASELINE is set; 404 otherwise."""
+    if not current_app.config["BENCH_BASELINE"]:
+        abort(404)
+    item = db.session().get(DecisionItem, 1)
+    return render_template("core/bench_baseline.html", item=item)

@@ -162,6 +162,10 @@ def edit(item_id: int):
                 session, current_user, item, _data_from(form), int(form.version.data or 0)
             )
         except Conflict as error:
+            # A conflict found by the flush (a concurrent save won the row) leaves the session's
+            # transaction failed: roll back, and show the item as it now stands.
+            session.rollback()
+            item = _load(item_id)
             _attach_error(form, error)
             status, conflict = 409, error.field == "version"
             if conflict:

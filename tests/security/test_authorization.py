@@ -34,6 +34,8 @@ ACCESS: dict[str, set[str]] = {
     "auth.logout": LOGGED_IN,
     "core.home": LOGGED_IN,
     "health.index": LOGGED_IN,
+    # The load benchmark's baseline page: a 404 unless FORUM_BENCH_BASELINE is set (it is not here).
+    "core.bench_baseline": set(),
     "items.index": LOGGED_IN,
     "items.detail": LOGGED_IN,
     "items.new": FILERS,

@@ -1,0 +1,437 @@
+"""The load benchmark (issue #10): the app under gunicorn against a large data set, driven by
+locust from a second process, one page at a time, compared with a baseline page.
+
+    pip install -e '.[bench]'
+    python bench/load.py --db sqlite --items 100000 --duration 30
+    python bench/load.py --db postgresql --items 100000 --duration 30
+
+What it does:
+1. Builds the data set once (`forum db upgrade` + `forum seed --scale N`) into
+   bench/.data/forum-N.db (SQLite) or the database forum_bench_N on the PostgreSQL server
+   (--postgres-url, default FORUM_BENCH_POSTGRES_URL or postgres@127.0.0.1:5432); later runs
+   reuse it (--reseed builds it again).
+2. Picks the sample URLs from the data (a decided item, the open meeting, the deepest pages),
+   creates an API token for the evidence upload and logs the benchmark's people in through the
+   real login form (GET for the CSRF token, then POST); the session cookies are what the
+   simulated users send.
+3. Starts `gunicorn -w 2 "forum:create_app()"` on 127.0.0.1 with FORUM_BENCH_BASELINE=1 (the
+   baseline page) and the API rate limit lifted, and waits for /healthz.
+4. For the baseline and then every page: `locust --headless` with --users concurrent users for
+   --duration seconds, in its own process. Each user repeats its request without think time.
+5. Prints requests/s, p50, p95, p99, errors and the ratio to the baseline's requests/s per page,
+   and writes the table into BENCHMARKS.md (the section of this database), with the machine,
+   the versions and the command.
+
+Not part of the test run. Everything it starts is stopped at the end (also on Ctrl-C).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import http.cookiejar
+import json
+import math
+import os
+import platform
+import re
+import secrets
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR = ROOT / "bench" / ".data"
+BENCHMARKS = ROOT / "BENCHMARKS.md"
+BIN = Path(sys.executable).parent
+DEMO_PASSWORD = "forum-demo"  # the demo accounts that `forum seed --scale` creates
+EXECUTIVE, STAFF = "exec@example.com", "procurement@example.com"
+EVIDENCE_FILE = ROOT / "seed" / "evidence" / "support-bot-2026.07.2-week1.csv"
+TRAIL_PAGE = 50  # forum/audit/views.py PER_PAGE
+ITEMS_PAGE = 20  # FORUM_ITEMS_PER_PAGE's default
+# Flask-Login's "strong" session protection ties a session to the client's address and user
+# agent: the login here and the simulated users send the same one.
+USER_AGENT = "forum-load-benchmark"
+CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+# Targets of issue #10: p95 under 150 ms for every page; requests/s at least this share of the
+# baseline's (list pages a third, detail pages a half).
+P95_TARGET_MS = 150
+LIST, DETAIL = 1 / 3, 1 / 2
+
+
+@dataclass
+class Page:
+    name: str
+    paths: list[str]
+    who: str | None = EXECUTIVE  # whose session cookie; None: the API token
+    method: str = "GET"
+    expect: int = 200
+    target: float | None = LIST
+    note: str = ""
+
+
+@dataclass
+class Result:
+    page: Page
+    requests: int = 0
+    failures: int = 0
+    rps: float = 0.0
+    p50: float = math.nan
+    p95: float = math.nan
+    p99: float = math.nan
+    skipped: str = ""
+    errors: list[str] = field(default_factory=list)
+
+
+# ------------------------------------------------------------------------------- the data set
+def database_url(args) -> str:
+    if args.db == "sqlite":
+        DATA_DIR.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{DATA_DIR / f'forum-{args.items}.db'}"
+    from sqlalchemy.engine import make_url
+
+    return make_url(args.postgres_url).set(
+        drivername="postgresql+psycopg", database=f"forum_bench_{args.items}"
+    ).render_as_string(hide_password=False)
+
+
+def dataset_ready(url: str, items: int) -> bool:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return (conn.execute(text("SELECT count(*) FROM decision_items")).scalar() or 0) >= items
+    except Exception:  # noqa: BLE001 - no database, no table: not ready
+        return False
+    finally:
+        engine.dispose()
+
+
+def build_dataset(args, url: str, env: dict) -> float:
+    """Create the database afresh and fill it; returns the seconds `forum seed --scale` took."""
+    if args.db == "sqlite":
+        path = Path(url.removeprefix("sqlite:///"))
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(path) + suffix).unlink(missing_ok=True)
+    else:
+        from sqlalchemy import create_engine, text
+        from sqlalchemy.engine import make_url
+
+        name = make_url(url).database
+        admin = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+    subprocess.run([str(BIN / "forum"), "db", "upgrade"], env=env, check=True,
+                   stdout=subprocess.DEVNULL)
+    started = time.perf_counter()
+    subprocess.run([str(BIN / "forum"), "seed", "--scale", str(args.items)], env=env, check=True)
+    return time.perf_counter() - started
+
+
+def pick_pages(url: str, env: dict, has_search: bool) -> tuple[list[Page], dict]:
+    """The pages to measure, with sample URLs read from the data set; and facts for the report."""
+    from sqlalchemy import func, select
+
+    from forum import create_app, db
+    from forum.agenda.models import Meeting
+    from forum.api import service as tokens
+    from forum.auth.models import User
+    from forum.items.models import DecisionItem
+    from forum.trail.models import Event
+
+    app = create_app({"DATABASE_URL": url, "INSTANCE_PATH": env["FORUM_INSTANCE_PATH"],
+                      "SECRET_KEY": env["FORUM_SECRET_KEY"]})
+    try:
+        with db.session_scope(app) as session:
+            items = session.scalar(select(func.count()).select_from(DecisionItem))
+            events = session.scalar(select(func.max(Event.seq)))
+            decided = list(session.scalars(select(DecisionItem.id).where(
+                DecisionItem.status == "decided").order_by(DecisionItem.id)))
+            detail = decided[len(decided) // 2]
+            meeting = session.scalar(select(Meeting.id).where(Meeting.status == "published")
+                                     .order_by(Meeting.id.desc()).limit(1))
+            open_ids = list(session.scalars(select(DecisionItem.id).where(
+                DecisionItem.status == "open").order_by(DecisionItem.id.desc()).limit(200)))
+            open_count = session.scalar(select(func.count()).select_from(DecisionItem).where(
+                DecisionItem.status == "open"))
+            owner = session.scalar(select(User).where(User.email == STAFF))
+            _token, secret = tokens.create_token(session, owner, owner, tokens.NewToken(
+                f"load benchmark {datetime.now(UTC):%Y-%m-%d %H:%M:%S}", ["items:read", "evidence:write"]))
+    finally:
+        db.get_engine(app).dispose()
+    deep = max(1, math.ceil(open_count / ITEMS_PAGE))
+    trail_page = 10_000 if events > 9_999 * TRAIL_PAGE else max(1, events // TRAIL_PAGE)
+    before = events - (trail_page - 1) * TRAIL_PAGE + 1
+    pages = [
+        Page("baseline (1 PK query)", ["/bench/baseline"], target=None),
+        Page("item list, open, page 1", ["/items?status=open"]),
+        Page(f"item list, open, page {deep} (last)", [f"/items?status=open&page={deep}"]),
+        Page("item detail", [f"/items/{detail}"], target=DETAIL),
+        Page("escalation queue", ["/escalations"]),
+        Page("meeting pre-read pack", [f"/meetings/{meeting}/pack"], target=DETAIL),
+        Page("trail browser, page 1", ["/trail"]),
+        Page(f"trail browser, page {trail_page:,}", [f"/trail?before={before}"]),
+        Page("home, executive", ["/"]),
+        Page("home, staff", ["/"], who=STAFF),
+        Page("search", ["/search?q=support"],
+             note="" if has_search else "slot: no /search route on this branch yet"),
+        Page("POST /api/v1/items/{id}/evidence", [f"/api/v1/items/{i}/evidence" for i in open_ids],
+             who=None, method="POST", expect=201, target=DETAIL),
+    ]
+    facts = {"items": items, "events": events, "token": secret}
+    return pages, facts
+
+
+# ---------------------------------------------------------------------------------- serving
+def login(base: str, email: str) -> str:
+    """A real login: GET the form for its CSRF token, POST it; returns the Cookie header."""
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    opener.addheaders = [("User-Agent", USER_AGENT)]
+    form = opener.open(f"{base}/login", timeout=30).read().decode()
+    token = CSRF.search(form).group(1)
+    body = urllib.parse.urlencode({"email": email, "password": DEMO_PASSWORD, "csrf_token": token})
+    landed = opener.open(f"{base}/login", data=body.encode(), timeout=60)
+    if urllib.parse.urlparse(landed.geturl()).path.startswith("/login"):
+        raise SystemExit(f"could not log in as {email}")
+    return "; ".join(f"{c.name}={c.value}" for c in jar)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_until_up(base: str, server: subprocess.Popen, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit("gunicorn exited before it served (see its output above)")
+        try:
+            with urllib.request.urlopen(f"{base}/healthz", timeout=2) as answer:
+                if answer.status == 200:
+                    return
+        except OSError:  # refused, reset, or a worker still booting (timeout)
+            time.sleep(0.3)
+    raise SystemExit(f"gunicorn did not answer on {base} within {seconds:.0f} s")
+
+
+def has_route(base: str, cookie: str, path: str) -> bool:
+    request = urllib.request.Request(base + path, headers={"Cookie": cookie, "User-Agent": USER_AGENT})
+    try:
+        with urllib.request.urlopen(request, timeout=30):
+            return True
+    except urllib.error.HTTPError as error:
+        return error.code != 404
+
+
+def run_page(page: Page, args, base: str, cookies: dict, token: str, workdir: Path) -> Result:
+    plan = {"name": page.name, "method": page.method, "paths": page.paths, "expect": page.expect,
+            "user_agent": USER_AGENT}
+    if page.who:
+        plan["cookie"] = cookies[page.who]
+    else:
+        plan.update(token=token, body_file=str(EVIDENCE_FILE), content_type="text/csv")
+    prefix = workdir / re.sub(r"\W+", "_", page.name)
+    env = {**os.environ, "BENCH_PLAN": json.dumps(plan)}
+    run = subprocess.run(
+        [str(BIN / "locust"), "-f", str(ROOT / "bench" / "locustfile.py"), "--headless",
+         "--users", str(args.users), "--spawn-rate", str(args.users), "--run-time", f"{args.duration}s",
+         "--host", base, "--csv", str(prefix), "--only-summary", "--loglevel", "WARNING",
+         "--exit-code-on-error", "0", "--stop-timeout", "10"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )
+    if run.returncode != 0:
+        raise SystemExit(f"locust failed on {page.name}:\n{run.stderr}")
+    result = Result(page)
+    with open(f"{prefix}_stats.csv", newline="") as handle:
+        for row in csv.DictReader(handle):
+            if row["Name"] == page.name:
+                result.requests = int(row["Request Count"])
+                result.failures = int(row["Failure Count"])
+                result.rps = float(row["Requests/s"])
+                result.p50, result.p95, result.p99 = (float(row[k]) for k in ("50%", "95%", "99%"))
+    failures = Path(f"{prefix}_failures.csv")
+    if failures.exists():
+        with open(failures, newline="") as handle:
+            result.errors = [f"{r['Occurrences']}× {r['Error']}" for r in csv.DictReader(handle)]
+    return result
+
+
+# ----------------------------------------------------------------------------------- report
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory = ""
+    try:
+        kib = int(Path("/proc/meminfo").read_text().split()[1])
+        memory = f", {kib / 1024 / 1024:.0f} GiB memory"
+    except (OSError, ValueError, IndexError):
+        pass
+    return f"{platform.system()} {platform.release()}, {os.cpu_count()} × {cpu}{memory}"
+
+
+def versions(args, url: str) -> str:
+    parts = [f"Python {platform.python_version()}"]
+    for name in ("Flask", "SQLAlchemy", "gunicorn", "locust", "psycopg"):
+        try:
+            parts.append(f"{name} {metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            pass
+    if args.db == "sqlite":
+        parts.append(f"SQLite {sqlite3.sqlite_version}")
+    else:
+        from sqlalchemy import create_engine, text
+
+        engine = create_engine(url)
+        with engine.connect() as conn:
+            parts.append("PostgreSQL " + conn.execute(text("SHOW server_version")).scalar().split()[0])
+        engine.dispose()
+    return ", ".join(parts)
+
+
+def verdict(result: Result, baseline_rps: float) -> str:
+    if result.skipped or result.page.target is None:
+        return ""
+    misses = []
+    if not result.p95 <= P95_TARGET_MS:
+        misses.append(f"p95 > {P95_TARGET_MS} ms")
+    if result.failures:
+        misses.append("errors")
+    if baseline_rps and result.rps / baseline_rps < result.page.target:
+        misses.append(f"< {'1/3' if result.page.target == LIST else '1/2'} of baseline")
+    return "met" if not misses else "missed: " + ", ".join(misses)
+
+
+def table(results: list[Result]) -> str:
+    baseline = next((r.rps for r in results if r.page.target is None and not r.skipped), 0.0)
+    lines = ["| page | requests/s | p50 ms | p95 ms | p99 ms | errors | ratio to baseline | target |",
+             "|---|---:|---:|---:|---:|---:|---:|---|"]
+    for r in results:
+        if r.skipped:
+            lines.append(f"| {r.page.name} | – | – | – | – | – | – | {r.skipped} |")
+            continue
+        ratio = f"{r.rps / baseline:.2f}" if baseline else "–"
+        lines.append(f"| {r.page.name} | {r.rps:.1f} | {r.p50:.0f} | {r.p95:.0f} | {r.p99:.0f} "
+                     f"| {r.failures} of {r.requests} | {ratio} | {verdict(r, baseline)} |")
+    return "\n".join(lines)
+
+
+def write_benchmarks(args, section: str) -> None:
+    start, end = f"<!-- bench:{args.db}:start -->", f"<!-- bench:{args.db}:end -->"
+    text = BENCHMARKS.read_text(encoding="utf-8") if BENCHMARKS.exists() else "# Benchmarks\n"
+    block = f"{start}\n{section}\n{end}"
+    if start in text and end in text:
+        text = text[:text.index(start)] + block + text[text.index(end) + len(end):]
+    else:
+        text = text.rstrip("\n") + "\n\n" + block + "\n"
+    BENCHMARKS.write_text(text, encoding="utf-8")
+
+
+# ------------------------------------------------------------------------------------- main
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--items", type=int, default=100_000, help="items in the data set")
+    parser.add_argument("--duration", type=int, default=30, help="seconds of load per page")
+    parser.add_argument("--users", type=int, default=20, help="concurrent simulated users")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
+    parser.add_argument("--port", type=int, default=0, help="default: a free port")
+    parser.add_argument("--postgres-url", default=os.environ.get(
+        "FORUM_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"))
+    parser.add_argument("--reseed", action="store_true", help="build the data set again")
+    parser.add_argument("--only", default="", help="measure only pages whose name contains this")
+    parser.add_argument("--note", default="", help="a remark for BENCHMARKS.md (e.g. a busy machine)")
+    parser.add_argument("--no-write", action="store_true", help="print only; leave BENCHMARKS.md")
+    args = parser.parse_args(argv)
+
+    url = database_url(args)
+    instance = Path(tempfile.mkdtemp(prefix="forum-bench-"))
+    env = {**os.environ, "FORUM_DATABASE_URL": url, "FORUM_INSTANCE_PATH": str(instance),
+           "FORUM_SECRET_KEY": secrets.token_hex(32), "FORUM_BENCH_BASELINE": "1",
+           "FORUM_RATELIMIT_API": "1000000 per minute"}
+    seed_seconds = None
+    if args.reseed or not dataset_ready(url, args.items):
+        print(f"Building the data set: {args.items} items on {args.db} …", flush=True)
+        seed_seconds = build_dataset(args, url, env)
+    port = args.port or free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen(
+        [str(BIN / "gunicorn"), "--workers", str(args.workers), "--bind", f"127.0.0.1:{port}",
+         "--log-level", "warning", "--timeout", "120", "forum:create_app()"],
+        env=env, cwd=ROOT, start_new_session=True,
+    )
+    results: list[Result] = []
+    try:
+        wait_until_up(base, server)
+        cookies = {who: login(base, who) for who in (EXECUTIVE, STAFF)}
+        if server.poll() is not None or not has_route(base, cookies[EXECUTIVE], "/bench/baseline"):
+            raise SystemExit(f"{base} is not the gunicorn started here (is the port taken?)")
+        pages, facts = pick_pages(url, env, has_search=has_route(base, cookies[EXECUTIVE], "/search?q=x"))
+        if args.only:
+            pages = [p for p in pages if p.target is None or args.only.lower() in p.name.lower()]
+        print(f"{facts['items']:,} items, {facts['events']:,} events; {args.users} users, "
+              f"{args.duration} s per page, {args.workers} gunicorn workers on {args.db}", flush=True)
+        with tempfile.TemporaryDirectory(prefix="forum-locust-") as workdir:
+            for page in pages:
+                if page.note:
+                    results.append(Result(page, skipped=page.note))
+                    continue
+                print(f"  {page.name} …", end=" ", flush=True)
+                result = run_page(page, args, base, cookies, facts["token"], Path(workdir))
+                print(f"{result.rps:.1f} req/s, p95 {result.p95:.0f} ms, {result.failures} errors", flush=True)
+                results.append(result)
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+
+    command = (f"python bench/load.py --db {args.db} --items {args.items} --duration {args.duration}"
+               + (f" --users {args.users}" if args.users != 20 else ""))
+    errors = [f"- {r.page.name}: " + "; ".join(r.errors) for r in results if r.errors]
+    section = "\n".join([
+        f"### {'SQLite' if args.db == 'sqlite' else 'PostgreSQL'}, {facts['items']:,} items, "
+        f"{facts['events']:,} events",
+        "",
+        f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC: {args.users} concurrent users, "
+        f"{args.duration} s per page, gunicorn with {args.workers} sync workers, locust in a "
+        "second process on the same machine.",
+        f"Machine: {machine()}.",
+        f"Versions: {versions(args, url)}.",
+        f"Reproduce: `{command}`"
+        + (f" (building the data set took {seed_seconds:.0f} s)." if seed_seconds else "."),
+        *([f"Note: {args.note}"] if args.note else []),
+        "",
+        table(results),
+        *(["", "Errors:", *errors] if errors else []),
+    ])
+    print()
+    print(section)
+    if not args.no_write:
+        write_benchmarks(args, section)
+        print(f"\nWritten to {BENCHMARKS.relative_to(ROOT)}.")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,60 @@
+"""Profile one page with pyinstrument against a database (e.g. the benchmark's data set), logged in
+as one of the demo people, in-process through Flask's test client. Prints the call tree, the
+time per request and the SQL statement count.
+
+    python bench/profile_page.py --url /escalations [--db-url sqlite:///bench/.data/forum-5000.db]
+        [--email exec@example.com] [--repeat 5] [--html profile.html]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+from pyinstrument import Profiler
+from sqlalchemy import event
+
+from forum import create_app, db
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--url", required=True, help="the page, e.g. /escalations")
+    parser.add_argument("--db-url", default=f"sqlite:///{ROOT / 'bench' / '.data' / 'forum-5000.db'}")
+    parser.add_argument("--email", default="exec@example.com")
+    parser.add_argument("--password", default="forum-demo")
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--html", default="", help="also write pyinstrument's HTML report here")
+    args = parser.parse_args()
+
+    app = create_app({"DATABASE_URL": args.db_url, "SECRET_KEY": "profile", "WTF_CSRF_ENABLED": False,
+                      "INSTANCE_PATH": str(ROOT / "bench" / ".data" / "instance")})
+    client = app.test_client()
+    login = client.post("/login", data={"email": args.email, "password": args.password})
+    if login.status_code != 302:
+        raise SystemExit(f"could not log in as {args.email}")
+    first = client.get(args.url)  # warm: templates compiled, connections open
+    if first.status_code != 200:
+        raise SystemExit(f"{args.url} answered {first.status_code}")
+    statements = []
+    engine = db.get_engine(app)
+    event.listen(engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    profiler = Profiler(interval=0.0005)
+    started = time.perf_counter()
+    with profiler:
+        for _ in range(args.repeat):
+            client.get(args.url)
+    elapsed = (time.perf_counter() - started) / args.repeat
+    print(f"{args.url}: {elapsed * 1000:.0f} ms per request, "
+          f"{len(statements) // args.repeat} SQL statements per request")
+    print(profiler.output_text(unicode=True, color=False, show_all=False))
+    if args.html:
+        Path(args.html).write_text(profiler.output_html(), encoding="utf-8")
+    engine.dispose()
+
+
+if __name__ == "__main__":
+    main()

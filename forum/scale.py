@@ -1,0 +1,523 @@
+"""A large, realistic data set for the load benchmark: `forum seed --scale N`.
+
+The demo (forum/seed.py) replays every step through the services, which costs a few milliseconds
+per event: fine for 30 items, hours for 100,000. This module writes the same rows and the same
+trail events the services would write, but in bulk: it builds the rows of a batch of items in
+Python, computes the hash chain in Python (the rule of DESIGN.md section 6, via
+forum.trail.chain) and inserts everything with executemany, one transaction per batch that also
+moves ``trail_head``. So the database is consistent after every batch: ``forum trail verify``
+passes, the head row names the last event, and an interrupted run leaves whole batches only.
+
+What each item gets (shares by a seeded random generator, so a run is reproducible):
+filing (all), submission to the forum (96 %), one to three weight ratings and positions, one to
+four comments, an evidence run parsed from one of the sample files in seed/evidence (60 %), an
+escalation (60 %) and, for two thirds of the escalated, a place on a meeting's agenda and a
+decision (approved, approved with conditions with a follow-up action, rejected or deferred).
+About eleven events per item. The event payloads have the shapes the services write, so the
+item history, timeline, trail browser and exports show them like any other event.
+
+The accounts (the demo's functions and people, with the demo password) are created first
+through the account services; the bulk history then runs from about 400 days ago to two days
+ago; the ordinary demo data set is loaded last (optional), fitted between the bulk history and
+now, so the demo's meetings and tokens are there as well.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import func, select, text, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from forum import clock
+from forum.agenda.models import Action, AgendaEntry, Decision, Meeting, decision_deciders
+from forum.auth import service as accounts
+from forum.auth.models import User
+from forum.config import PROJECT_ROOT
+from forum.evidence import gates
+from forum.evidence.models import EvidenceRun
+from forum.evidence.parsers import parse
+from forum.evidence.service import CONTENT_TYPES
+from forum.forum.models import Comment, Escalation, Position, WeightRating
+from forum.forum.rubric import RUBRIC
+from forum.items.models import CATEGORIES, DecisionItem
+from forum.trail.chain import canonical_json, format_at, link_body
+from forum.trail.models import Event, TrailHead
+
+#: Sample files whose parsed results the bulk evidence runs reuse (small ones: the bytes are
+#: stored once per run, as an upload would).
+EVIDENCE_SAMPLES = (
+    "support-bot-2026.06.1-passing.csv",
+    "support-bot-2026.07.2-week1.csv",
+    "support-bot-2026.07.2-week2.csv",
+    "fs-gbm-4.1.0-backtest.junit.xml",
+    "promptfoo-support-2providers.junit.xml",
+    "pytest-support-llm.xunit2.xml",
+)
+DEMO_PATH = PROJECT_ROOT / "seed" / "demo.json"
+#: Items per meeting agenda.
+AGENDA_SIZE = 8
+#: Events per item, roughly (used to spread the bulk history over its time span).
+EVENTS_PER_ITEM = 11.2
+
+_VENDORS = ("Northwind Models", "Contoso AI", "Fabrikam Labs", "Tailspin Intelligence",
+            "Adatum Cognitive", "Litware ML", "Proseware", "Wingtip Analytics")
+_MODELS = ("support-llm", "intent-router", "fs-gbm", "doc-summariser", "fraud-scorer",
+           "code-assist", "claims-triage", "voice-agent")
+_USES = ("tier-1 support replies", "claims intake", "fraud screening", "contract review",
+         "sales call notes", "HR policy questions", "IT helpdesk routing", "invoice matching",
+         "marketing copy review", "supplier risk scoring")
+_VERBS = ("Select", "Deploy", "Update", "Approve", "Extend", "Retire", "Pilot", "Renew")
+_STANCES = ("support", "support", "support_with_conditions", "concerns", "object")
+_COMMENTS = (
+    "The edge cases in **week two** look worse than the vendor's demo suggested.",
+    "Procurement can live with the contract terms if the exit clause stays.",
+    "We need the *data processing addendum* before this goes further.",
+    "Latency is fine in the pilot; accuracy on abbreviations is the open question.",
+    "Can we see the results on the slang and abbreviation set?\n\n- intent\n- escalation",
+    "Risk would like a re-test after the next model update.",
+    "Customer impact is limited to internal users for now.",
+    "The lock-in concern is real: their fine-tuning API has no export.",
+)
+_OUTCOMES = ("approved", "approved", "approved_with_conditions", "approved_with_conditions",
+             "rejected", "deferred")
+_OUTCOME_LABELS = {"approved": "Approved", "approved_with_conditions": "Approved with conditions",
+                   "rejected": "Rejected", "deferred": "Deferred"}
+
+
+@dataclass
+class ScaleReport:
+    items: int
+    events: int
+    seconds: float
+    demo: str = ""
+
+    @property
+    def items_per_second(self) -> float:
+        return self.items / self.seconds if self.seconds else 0.0
+
+    def describe(self) -> str:
+        text = (f"{self.items} items and {self.events} events in {self.seconds:.1f} s "
+                f"({self.items_per_second:.0f} items/s)")
+        return text + (f"; demo data set: {self.demo}" if self.demo else "")
+
+
+# ----------------------------------------------------------------------------------- the chain
+class _Chain:
+    """Appends links in memory, hashed by the rule of forum.trail.chain."""
+
+    def __init__(self, seq: int, head: str) -> None:
+        self.seq, self.head = seq, head
+        self.rows: list[dict] = []
+
+    def add(self, at: datetime, actor: str, kind: str, subject: str, data: dict) -> None:
+        self.seq += 1
+        data_json = canonical_json(data)
+        body = link_body(self.seq, format_at(at), actor, kind, subject, data_json)
+        digest = hashlib.sha256((self.head + body).encode("utf-8")).hexdigest()
+        self.rows.append({"seq": self.seq, "at": at, "actor": actor, "kind": kind,
+                          "subject": subject, "data": data_json, "prev_hash": self.head,
+                          "hash": digest})
+        self.head = digest
+
+
+class _Clock:
+    """Event times that only move forward: about ``step`` apart, with jitter."""
+
+    def __init__(self, start: datetime, step: timedelta, rng: random.Random) -> None:
+        self.at, self.rng = start, rng
+        self.step_us = max(2, int(step / timedelta(microseconds=1)))
+
+    def tick(self) -> datetime:
+        self.at += timedelta(microseconds=max(1, int(self.step_us * self.rng.uniform(0.3, 1.7))))
+        return self.at
+
+
+# ----------------------------------------------------------------------------------- evidence
+@dataclass(frozen=True)
+class _Sample:
+    filename: str
+    data: bytes
+    sha256: str
+    parsed: object
+
+
+def _samples() -> list[_Sample]:
+    folder = PROJECT_ROOT / "seed" / "evidence"
+    out = []
+    for name in EVIDENCE_SAMPLES:
+        data = (folder / name).read_bytes()
+        out.append(_Sample(name, data, hashlib.sha256(data).hexdigest(), parse(data, name)))
+    return out
+
+
+# ------------------------------------------------------------------------------------ the run
+def load_scale(factory: sessionmaker, n_items: int, *, batch: int = 500, seed: int = 10,
+               demo: bool = True, progress: Callable[[str], None] | None = None) -> ScaleReport:
+    """Create the accounts, ``n_items`` items with their history in batches, then (``demo``)
+    the demo data set. Each batch is committed on its own. The database must be migrated and
+    have no users (the caller checks)."""
+    now = clock.now()
+    start = now - timedelta(days=400)
+    end = now - timedelta(days=2)
+    with factory() as session, session.begin():
+        users = _accounts(session, start)
+    started = time.perf_counter()  # the bulk part: what grows with N
+    rng = random.Random(seed)
+    # Spread the events over the span, with room to spare (jitter averages out to the step).
+    step = (end - start - timedelta(hours=2)) / max(1, int(n_items * EVENTS_PER_ITEM * 1.25))
+    ticks = _Clock(start + timedelta(hours=1), step, rng)
+    samples = _samples()
+    events = 0
+    done = 0
+    while done < n_items:
+        size = min(batch, n_items - done)
+        last = done + size >= n_items
+        with factory() as session, session.begin():
+            events += _batch(session, size, users, samples, ticks, rng, now, last)
+        done += size
+        if progress:
+            elapsed = time.perf_counter() - started
+            progress(f"{done}/{n_items} items, {events} events, {done / elapsed:.0f} items/s")
+    bulk_seconds = time.perf_counter() - started
+    summary = ""
+    if demo:
+        from forum import seed as demo_seed  # the demo loader pulls in every area's demo module
+
+        with factory() as session, session.begin():
+            summary = demo_seed.load_demo(session)
+    return ScaleReport(n_items, events, bulk_seconds, summary)
+
+
+@dataclass
+class _People:
+    by_function: dict[str, list[User]]
+    executives: list[User]
+    staff: list[User]
+
+
+def _accounts(session: Session, start: datetime) -> _People:
+    """The demo's functions and people, through the account services (one event each)."""
+    from forum.seed import DEMO_PASSWORD
+
+    spec = json.loads(DEMO_PATH.read_text(encoding="utf-8"))
+    moment = [start]
+
+    def tick() -> datetime:
+        moment[0] += timedelta(seconds=90)
+        return moment[0]
+
+    with clock.override(tick):
+        for entry in spec["functions"]:
+            if accounts.get_function(session, entry["key"]) is None:
+                accounts.create_function(session, None, entry["key"], entry["label"])
+        for entry in spec["users"]:
+            if accounts.get_user_by_email(session, entry["email"]) is None:
+                accounts.create_user(session, None, accounts.NewUser(
+                    email=entry["email"], display_name=entry["name"], role=entry["role"],
+                    password=DEMO_PASSWORD, function=entry.get("function"),
+                ), enforce_policy=False)  # the published demo password, as the demo loader does
+    session.flush()
+    everyone = list(session.scalars(select(User).where(User.active.is_(True)).order_by(User.id)))
+    staff = [u for u in everyone if u.role == "staff" and u.function_key]
+    by_function: dict[str, list[User]] = {}
+    for user in staff:
+        by_function.setdefault(user.function_key, []).append(user)
+    executives = [u for u in everyone if u.role == "executive"]
+    if not staff or not executives:
+        raise RuntimeError("the scale data set needs staff with functions and executives")
+    session.expunge_all()
+    return _People(by_function, executives, staff)
+
+
+def _next_ids(session: Session) -> dict[str, int]:
+    models = {"item": DecisionItem, "rating": WeightRating, "position": Position,
+              "comment": Comment, "escalation": Escalation, "run": EvidenceRun,
+              "meeting": Meeting, "entry": AgendaEntry, "decision": Decision, "action": Action}
+    return {key: (session.scalar(select(func.max(model.id))) or 0) + 1
+            for key, model in models.items()}
+
+
+class _Ids:
+    def __init__(self, start: dict[str, int]) -> None:
+        self.next = dict(start)
+
+    def __call__(self, key: str) -> int:
+        value = self.next[key]
+        self.next[key] = value + 1
+        return value
+
+
+def _batch(session: Session, size: int, people: _People, samples: list[_Sample],
+           ticks: _Clock, rng: random.Random, now: datetime, last: bool) -> int:
+    """Generate and insert ``size`` items with their history, in the caller's transaction."""
+    # Take the chain lock (as record() does) and start from the head.
+    session.execute(update(TrailHead).where(TrailHead.id == 1).values(seq=TrailHead.seq))
+    seq, head = session.execute(select(TrailHead.seq, TrailHead.hash).where(TrailHead.id == 1)).one()
+    chain = _Chain(seq, head)
+    ids = _Ids(_next_ids(session))
+    rows: dict[str, list[dict]] = {key: [] for key in (
+        "item", "rating", "position", "comment", "escalation", "run", "meeting", "entry",
+        "decision", "decider", "action")}
+    to_meeting: list[dict] = []
+    functions = sorted(people.by_function)
+
+    for _ in range(size):
+        item = _item(chain, ids, rows, people, functions, samples, ticks, rng, now)
+        if item is not None:
+            to_meeting.append(item)
+
+    for start in range(0, len(to_meeting), AGENDA_SIZE):
+        agenda = to_meeting[start:start + AGENDA_SIZE]
+        keep_open = last and start + AGENDA_SIZE >= len(to_meeting)
+        _meeting(chain, ids, rows, people, agenda, ticks, rng, now, keep_open)
+
+    _insert(session, rows, chain.rows)
+    session.execute(update(TrailHead).where(TrailHead.id == 1).values(seq=chain.seq, hash=chain.head))
+    if session.get_bind().dialect.name == "postgresql":
+        for table in ("decision_items", "weight_ratings", "positions", "comments", "escalations",
+                      "evidence_runs", "meetings", "agenda_entries", "decisions", "decision_actions"):
+            session.execute(text(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                f"COALESCE((SELECT max(id) FROM {table}), 1))"))
+    return len(chain.rows)
+
+
+def _insert(session: Session, rows: dict[str, list[dict]], events: list[dict]) -> None:
+    tables = (
+        ("item", DecisionItem.__table__), ("rating", WeightRating.__table__),
+        ("position", Position.__table__), ("comment", Comment.__table__),
+        ("escalation", Escalation.__table__), ("run", EvidenceRun.__table__),
+        ("meeting", Meeting.__table__), ("entry", AgendaEntry.__table__),
+        ("decision", Decision.__table__), ("decider", decision_deciders),
+        ("action", Action.__table__),
+    )
+    for key, table in tables:
+        if rows[key]:
+            session.execute(table.insert(), rows[key])
+    for start in range(0, len(events), 5000):
+        session.execute(Event.__table__.insert(), events[start:start + 5000])
+
+
+def _status(chain: _Chain, item: dict, actor: str, action: str, to: str, at: datetime,
+            note: str = "") -> None:
+    payload = {"action": action, "from": item["status"], "to": to}
+    if note:
+        payload["note"] = note
+    item["status"], item["updated_at"] = to, at
+    item["version"] += 1
+    chain.add(at, actor, "item.status_changed", f"item:{item['id']}", payload)
+
+
+def _item(chain: _Chain, ids: _Ids, rows: dict, people: _People, functions: list[str],
+          samples: list[_Sample], ticks: _Clock, rng: random.Random, now: datetime) -> dict | None:
+    """One item's history up to its escalation; returns the item when it goes to a meeting."""
+    item_id = ids("item")
+    subject = f"item:{item_id}"
+    function = rng.choice(functions)
+    filer = rng.choice(people.by_function[function])
+    category = rng.choice(tuple(CATEGORIES))
+    vendor, model = rng.choice(_VENDORS), rng.choice(_MODELS)
+    sample = rng.choice(samples)
+    version = (sample.parsed.model_version or f"2026.{rng.randint(1, 9)}.{rng.randint(0, 3)}")
+    if rng.random() < 0.15:  # the model was updated after the test: stale evidence
+        version = f"2026.{rng.randint(10, 12)}.{rng.randint(0, 3)}"
+    at = ticks.tick()
+    values = {
+        "title": f"{rng.choice(_VERBS)} {model} from {vendor} for {rng.choice(_USES)} (#{item_id})",
+        "summary": (f"{vendor}'s **{model}** for {rng.choice(_USES)}.\n\n"
+                    f"- exposure reviewed by {function}\n- pilot with {rng.randint(5, 80)} users"),
+        "category": category, "function_key": function, "vendor": vendor, "model_name": model,
+        "model_version": version,
+        "exposure": rng.choice((None, rng.randrange(5_000, 2_000_000, 1_000))),
+        "needed_by": (at + timedelta(days=rng.randint(20, 200))).date(),
+    }
+    item = {"id": item_id, **values, "status": "draft", "version": 1, "filer_id": filer.id,
+            "created_at": at, "updated_at": at}
+    rows["item"].append(item)
+    chain.add(at, filer.email, "item.created", subject, {
+        "status": "draft", **{k: v.isoformat() if isinstance(v, date) else v for k, v in values.items()},
+    })
+    if rng.random() < 0.04:
+        return None  # a draft
+    _status(chain, item, filer.email, "submit", "open", ticks.tick())
+
+    totals: list[int] = []
+    rated = rng.sample(functions, rng.randint(1, len(functions)))
+    for key in rated:
+        rater = rng.choice(people.by_function[key])
+        scores = {c.key: rng.randint(0, RUBRIC.max_score) for c in RUBRIC.criteria}
+        total = sum(scores.values())
+        totals.append(total)
+        at = ticks.tick()
+        reason = f"{RUBRIC.tier_for(total).label} for {key}: {rng.choice(_USES)} touches customers."
+        rows["rating"].append({"id": ids("rating"), "item_id": item_id, "function_key": key,
+                               "rater_id": rater.id, "scores": scores, "total": total,
+                               "reason": reason, "rated_at": at})
+        chain.add(at, rater.email, "weight.rated", subject, {
+            "function": key, "before": None, "after": {
+                "scores": scores, "total": total, "tier": RUBRIC.tier_for(total).key, "reason": reason}})
+    for key in rng.sample(functions, rng.randint(1, len(functions))):
+        author = rng.choice(people.by_function[key])
+        stance = rng.choice(_STANCES)
+        rationale = f"{key.capitalize()} view: {rng.choice(_COMMENTS)}"
+        at = ticks.tick()
+        rows["position"].append({"id": ids("position"), "item_id": item_id, "function_key": key,
+                                 "author_id": author.id, "stance": stance, "rationale": rationale,
+                                 "taken_at": at})
+        chain.add(at, author.email, "position.taken", subject, {
+            "function": key, "before": None, "after": {"stance": stance, "rationale": rationale}})
+    for _ in range(rng.randint(1, 4)):
+        author = rng.choice(people.staff if rng.random() < 0.85 else people.executives)
+        body = rng.choice(_COMMENTS)
+        at = ticks.tick()
+        comment_id = ids("comment")
+        rows["comment"].append({"id": comment_id, "item_id": item_id, "author_id": author.id,
+                                "function_key": author.function_key, "body": body,
+                                "created_at": at, "edited_at": None})
+        chain.add(at, author.email, "comment.added", subject, {
+            "comment": comment_id, "function": author.function_key, "body": body})
+    tier_obj = RUBRIC.item_tier(totals)
+    tier = tier_obj.key if tier_obj is not None else None
+    if rng.random() < 0.6:
+        _evidence(chain, ids, rows, item, rng.choice(people.staff), sample, tier, ticks, rng)
+    if rng.random() >= 0.6:
+        return None  # stays open
+    actor = rng.choice(people.staff)
+    reason = f"{tier_obj.label if tier_obj else 'Unrated'} weight and a needed-by date close by."
+    at = ticks.tick()
+    _status(chain, item, actor.email, "escalate", "escalated", at, note=reason)
+    rows["escalation"].append({
+        "id": ids("escalation"), "item_id": item_id, "actor_id": actor.id, "rule": None,
+        "reason": reason, "recommended": [f"{tier_obj.label} weight."] if tier_obj else [],
+        "escalated_at": at})
+    return item if rng.random() < 2 / 3 else None
+
+
+def _evidence(chain: _Chain, ids: _Ids, rows: dict, item: dict, uploader: User, sample: _Sample,
+              tier: str | None, ticks: _Clock, rng: random.Random) -> None:
+    parsed = sample.parsed
+    at = ticks.tick()
+    run_at = at - timedelta(hours=rng.randint(1, 72))
+    facts = gates.Facts(
+        edge_total=parsed.edge_total, edge_passed=parsed.edge_passed,
+        edge_skipped=parsed.edge_skipped, passed=parsed.passed,
+        rated=parsed.passed + parsed.failed + parsed.errored,
+        model_version=parsed.model_version or "", tested_at=run_at, baseline=None)
+    results = gates.evaluate(facts, item["model_version"], tier, at)
+    run_id = ids("run")
+    rows["run"].append({
+        "id": run_id, "item_id": item["id"], "data": sample.data, "sha256": sample.sha256,
+        "size": len(sample.data), "filename": sample.filename,
+        "content_type": CONTENT_TYPES[parsed.format], "format": parsed.format,
+        "suite": parsed.suite[:200], "model_id": parsed.model_id[:200],
+        "model_version": parsed.model_version[:80], "run_at": run_at, "passed": parsed.passed,
+        "failed": parsed.failed, "errored": parsed.errored, "skipped": parsed.skipped,
+        "pass_rate": parsed.pass_rate, "edge_total": parsed.edge_total,
+        "edge_passed": parsed.edge_passed, "edge_skipped": parsed.edge_skipped,
+        "tag_counts": parsed.tags, "metrics": parsed.metrics, "failing_cases": parsed.failing_cases,
+        "notes": parsed.notes[:20],
+        "gate_results": {"baseline": None, "tier": gates.tier_name(tier),
+                         "item_model_version": item["model_version"],
+                         "gates": [g.as_dict() for g in results]},
+        "uploaded_by_id": uploader.id, "uploaded_at": at,
+    })
+    chain.add(at, uploader.email, "evidence.attached", f"item:{item['id']}", {
+        "run_id": run_id, "filename": sample.filename, "sha256": sample.sha256,
+        "size": len(sample.data), "format": parsed.format, "suite": parsed.suite[:200],
+        "model_id": parsed.model_id[:200], "model_version": parsed.model_version[:80],
+        "totals": {"passed": parsed.passed, "failed": parsed.failed, "errored": parsed.errored,
+                   "skipped": parsed.skipped},
+        "edge": {"total": parsed.edge_total, "passed": parsed.edge_passed},
+        "gates": {g.key: g.status for g in results},
+    })
+
+
+def _iso(value: datetime) -> str:
+    return value.isoformat().replace("+00:00", "Z")
+
+
+def _meeting(chain: _Chain, ids: _Ids, rows: dict, people: _People, agenda: list[dict],
+             ticks: _Clock, rng: random.Random, now: datetime, keep_open: bool) -> None:
+    """A meeting for ``agenda`` (escalated items): planned, published, held and closed with a
+    decision per entry; ``keep_open``: published for next week, its items scheduled."""
+    chair = rng.choice(people.executives)
+    at = ticks.tick()
+    starts_at = (now + timedelta(days=7) if keep_open else at + timedelta(days=3)).replace(
+        hour=9, minute=0, second=0, microsecond=0)
+    meeting_id = ids("meeting")
+    title = f"AI decision board {starts_at:%Y-%m-%d} (#{meeting_id})"
+    meeting = {"id": meeting_id, "title": title, "starts_at": starts_at, "duration_minutes": 90,
+               "status": "draft", "created_by_id": chair.id, "created_at": at, "updated_at": at,
+               "version": 1}
+    rows["meeting"].append(meeting)
+    subject = f"meeting:{meeting_id}"
+    chain.add(at, chair.email, "meeting.created", subject, {
+        "title": title, "starts_at": _iso(starts_at), "duration_minutes": 90, "status": "draft"})
+
+    def meeting_status(action: str, to: str) -> None:
+        moment = ticks.tick()
+        chain.add(moment, chair.email, "meeting.status_changed", subject,
+                  {"action": action, "from": meeting["status"], "to": to})
+        meeting.update(status=to, updated_at=moment, version=meeting["version"] + 1)
+
+    entries = []
+    for position, item in enumerate(agenda, start=1):
+        at = ticks.tick()
+        _status(chain, item, chair.email, "schedule", "scheduled", at,
+                note=f"on the agenda of “{title}”")
+        entry = {"id": ids("entry"), "meeting_id": meeting_id, "item_id": item["id"],
+                 "position": position, "time_box_minutes": 10, "presenter_id": item["filer_id"],
+                 "carried_from_id": None, "created_at": at}
+        rows["entry"].append(entry)
+        entries.append((entry, item))
+        meeting.update(updated_at=at, version=meeting["version"] + 1)
+        presenter = next(u.email for u in people.staff if u.id == item["filer_id"])
+        chain.add(at, chair.email, "agenda.entry_added", subject, {
+            "entry": entry["id"], "item": item["id"], "title": item["title"], "position": position,
+            "time_box_minutes": 10, "presenter": presenter, "carried_from": None})
+    meeting_status("publish", "published")
+    if keep_open:
+        return
+    meeting_status("start", "in_session")
+    deciders = sorted(people.executives, key=lambda u: u.display_name)
+    for entry, item in entries:
+        at = ticks.tick()
+        outcome = rng.choice(_OUTCOMES)
+        conditions = ("Re-test on the edge-case suite after every model update."
+                      if outcome == "approved_with_conditions" else "")
+        expires_on = (at + timedelta(days=365)).date() if outcome == "approved_with_conditions" else None
+        rationale = f"{_OUTCOME_LABELS[outcome]}: the evidence and the functions' positions were weighed."
+        decision_id = ids("decision")
+        rows["decision"].append({
+            "id": decision_id, "entry_id": entry["id"], "revision": 1, "amends_id": None,
+            "outcome": outcome, "rationale": rationale, "conditions": conditions,
+            "expires_on": expires_on, "amendment_reason": "", "recorded_by_id": chair.id,
+            "recorded_at": at})
+        rows["decider"].extend({"decision_id": decision_id, "user_id": u.id} for u in deciders)
+        actions = []
+        if outcome == "approved_with_conditions":
+            owner = next(u for u in people.staff if u.id == item["filer_id"])
+            action = {"id": ids("action"), "decision_id": decision_id,
+                      "text": "Send the re-test results to the board.", "owner_id": owner.id,
+                      "due_on": (at + timedelta(days=30)).date(), "done": False, "done_at": None,
+                      "done_by_id": None, "done_note": "", "created_at": at}
+            rows["action"].append(action)
+            actions.append({"id": action["id"], "text": action["text"], "owner": owner.email,
+                            "due_on": action["due_on"].isoformat()})
+        chain.add(at, chair.email, "decision.recorded", f"item:{item['id']}", {
+            "meeting": meeting_id, "entry": entry["id"], "decision": decision_id,
+            "outcome": outcome, "rationale": rationale, "conditions": conditions,
+            "expires_on": expires_on.isoformat() if expires_on else None,
+            "deciders": [u.email for u in deciders], "recused": [], "actions": actions})
+        settles = outcome != "deferred"
+        _status(chain, item, chair.email, "decide" if settles else "defer",
+                "decided" if settles else "escalated", at,
+                note=f"{_OUTCOME_LABELS[outcome]} at “{title}”")
+    meeting_status("close", "closed")

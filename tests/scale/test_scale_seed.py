@@ -1,0 +1,173 @@
+"""`forum seed --scale N`: the bulk data set for the benchmark is complete, consistent with its
+trail, verifiable, and the pages render on it (small N, on SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+from click.testing import CliRunner
+from sqlalchemy import func, select
+
+from forum import create_app, db, scale
+from forum.auth.models import User
+from forum.agenda.models import Action, AgendaEntry, Decision, Meeting
+from forum.cli import main
+from forum.evidence.models import EvidenceRun
+from forum.forum.models import Comment, Escalation, Position, WeightRating
+from forum.items import service as items
+from forum.items.models import DecisionItem
+from forum.seed import DEMO_PASSWORD
+from forum.trail import service as trail
+from forum.trail.models import Event, TrailHead
+
+N = 90
+
+
+def _app(url, tmp_path):
+    return create_app({"DATABASE_URL": url, "SECRET_KEY": "test", "TESTING": True,
+                       "INSTANCE_PATH": str(tmp_path / "instance"), "WTF_CSRF_ENABLED": False})
+
+
+def _count(session, model) -> int:
+    return session.scalar(select(func.count()).select_from(model))
+
+
+def test_scale_seed_writes_every_kind_of_row_with_its_event_and_a_valid_chain(backend_url, tmp_path):
+    app = _app(backend_url, tmp_path)
+    try:
+        report = scale.load_scale(app.extensions["forum.sessionmaker"], N, batch=40, demo=False)
+        assert report.items == N
+        with db.session_scope(app) as session:
+            kinds = Counter(dict(session.execute(
+                select(Event.kind, func.count()).group_by(Event.kind)).all()))
+            # About ten events per item, and exactly one per row written.
+            assert report.events >= 10 * N
+            assert _count(session, DecisionItem) == N == kinds["item.created"]
+            assert _count(session, WeightRating) == kinds["weight.rated"] > N
+            assert _count(session, Position) == kinds["position.taken"] > N
+            assert _count(session, Comment) == kinds["comment.added"] > N
+            assert _count(session, EvidenceRun) == kinds["evidence.attached"] > 0
+            assert _count(session, AgendaEntry) == kinds["agenda.entry_added"] > 0
+            assert _count(session, Decision) == kinds["decision.recorded"] > 0
+            assert _count(session, Meeting) == kinds["meeting.created"] > 0
+            assert _count(session, Escalation) == Counter(
+                e.data["action"] for e in session.scalars(
+                    select(Event).where(Event.kind == "item.status_changed")))["escalate"]
+            assert _count(session, Action) > 0
+            # Each item's status is where its last status event left it.
+            last_to = {}
+            for subject, data in session.execute(
+                    select(Event.subject, Event.data_json).where(Event.kind == "item.status_changed")
+                    .order_by(Event.seq)):
+                last_to[subject] = data
+            for item in session.scalars(select(DecisionItem)):
+                expected = json.loads(last_to[item.subject])["to"] if item.subject in last_to else "draft"
+                assert item.status == expected, item
+            # The chain verifies, and the head row names its last link.
+            result = trail.verify_database(session)
+            assert result.ok, result.problem
+            head = session.get(TrailHead, 1)
+            assert (head.seq, head.hash) == (result.head_seq, result.head_hash) == (
+                _count(session, Event), session.scalar(select(Event.hash).order_by(Event.seq.desc()).limit(1)))
+            # Event times follow the chain order.
+            times = list(session.scalars(select(Event.at).order_by(Event.seq)))
+            assert times == sorted(times)
+        # The services go on where the bulk load stopped (ids and the chain).
+        with db.session_scope(app) as session:
+            filer = session.scalar(select(DecisionItem.filer_id).limit(1))
+            item = items.create_item(session, session.get(User, filer), items.ItemData(
+                title="After the bulk load", category="vendor_selection", function="procurement"))
+            assert item.id == N + 1
+        with db.session_scope(app) as session:
+            assert trail.verify_database(session).ok
+    finally:
+        db.get_engine(app).dispose()
+
+
+def test_pages_render_on_the_scale_data_set(backend_url, tmp_path):
+    app = _app(backend_url, tmp_path)
+    try:
+        scale.load_scale(app.extensions["forum.sessionmaker"], 60, batch=60, demo=False)
+        with db.session_scope(app) as session:
+            item_id = session.scalar(select(DecisionItem.id).where(DecisionItem.status == "decided").limit(1))
+            meeting_id = session.scalar(select(Meeting.id).order_by(Meeting.id.desc()).limit(1))
+            run_id = session.scalar(select(EvidenceRun.id).limit(1))
+            open_meeting = session.get(Meeting, meeting_id)
+            assert open_meeting.status == "published"  # the last agenda waits for its meeting
+        client = app.test_client()
+        response = client.post("/login", data={"email": "exec@example.com", "password": DEMO_PASSWORD})
+        assert response.status_code == 302
+        for url in ("/", "/items", "/items?status=open&page=2", f"/items/{item_id}",
+                    f"/items/{item_id}/timeline", f"/items/{item_id}/evidence", f"/evidence/{run_id}",
+                    "/escalations", "/meetings", f"/meetings/{meeting_id}", f"/meetings/{meeting_id}/pack",
+                    "/decisions", "/actions", "/trail", "/trail?before=100"):
+            response = client.get(url)
+            assert response.status_code == 200, url
+        assert "Approved" in client.get("/decisions").get_data(as_text=True)
+    finally:
+        db.get_engine(app).dispose()
+
+
+def test_cli_scale_refuses_a_database_with_users_and_loads_a_new_one(tmp_path, monkeypatch):
+    from forum.migrate import upgrade
+
+    url = f"sqlite:///{tmp_path / 'scale.db'}"
+    upgrade(url)
+    monkeypatch.setenv("FORUM_DATABASE_URL", url)
+    monkeypatch.setenv("FORUM_INSTANCE_PATH", str(tmp_path / "instance"))
+    runner = CliRunner()
+    loaded = runner.invoke(main, ["seed", "--scale", "30", "--batch", "20", "--no-demo"])
+    assert loaded.exit_code == 0, loaded.output
+    assert "Scale data set loaded: 30 items" in loaded.output
+    again = runner.invoke(main, ["seed", "--scale", "30"])
+    assert again.exit_code == 1
+    assert "only fills a new" in again.output
+    verified = runner.invoke(main, ["trail", "verify"])
+    assert verified.exit_code == 0, verified.output
+
+
+def _statements_per_page(tmp_path, name: str, n_items: int) -> dict[str, int]:
+    from forum.migrate import upgrade
+    from tests.budgets import count_statements
+
+    url = f"sqlite:///{tmp_path / f'{name}.db'}"
+    upgrade(url)
+    app = _app(url, tmp_path / name)
+    try:
+        scale.load_scale(app.extensions["forum.sessionmaker"], n_items, demo=False)
+        with db.session_scope(app) as session:
+            # Pages of the same shape in both data sets: an item approved with conditions (with
+            # its agenda entry, decision, deciders and action), a held meeting of full length.
+            decided = session.scalar(
+                select(DecisionItem.id).join(AgendaEntry, AgendaEntry.item_id == DecisionItem.id)
+                .join(Decision, Decision.entry_id == AgendaEntry.id)
+                .where(Decision.outcome == "approved_with_conditions").order_by(DecisionItem.id).limit(1))
+            meeting = session.scalar(select(Meeting.id).where(Meeting.status == "closed")
+                                     .order_by(Meeting.id).limit(1))
+        client = app.test_client()
+        assert client.post("/login", data={"email": "exec@example.com", "password": DEMO_PASSWORD}).status_code == 302
+        pages = {"core.home.executive": "/", "items.index": "/items?status=open", "items.detail": f"/items/{decided}",
+                 "forum.queue": "/escalations", "agenda.meeting": f"/meetings/{meeting}",
+                 "agenda.pack": f"/meetings/{meeting}/pack", "agenda.decisions": "/decisions",
+                 "audit.trail": "/trail"}
+        counts = {}
+        for endpoint, url in pages.items():
+            client.get(url)  # warm-up: first-use queries (functions, rubric) are not per page
+            responses = []
+            counts[endpoint] = count_statements(app, lambda: responses.append(client.get(url)))
+            assert responses[0].status_code == 200, url
+        return counts
+    finally:
+        db.get_engine(app).dispose()
+
+
+def test_pages_cost_the_same_queries_on_a_small_and_a_five_times_larger_scale_data_set(tmp_path):
+    from tests.budgets import BUDGETS
+
+    small = _statements_per_page(tmp_path, "small", 40)
+    large = _statements_per_page(tmp_path, "large", 200)
+    assert small == large
+    for endpoint, count in large.items():
+        if endpoint in BUDGETS:
+            assert count <= BUDGETS[endpoint], (endpoint, count)
