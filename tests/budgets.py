@@ -42,6 +42,9 @@ BUDGETS = {
     "agenda.pack": 12,
     "agenda.decisions": 6,  # with the tier column the forum registers (1)
     "agenda.actions": 5,
+    # user, functions for the filter, hits per kind (1), the ranked page with every hit's
+    # details (1: item, function, comment author and page, decision and meeting, evidence run)
+    "search.index": 4,
 }
 
 
