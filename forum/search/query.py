@@ -27,6 +27,8 @@ MIN_LETTERS = 2
 _ATOM = re.compile(r'(-?)"([^"]*)"?|(\S+)')
 # What SQLite's unicode61 tokenizer keeps as one token: letters and digits (underscore splits).
 _TOKEN = re.compile(r"[^\W_]+")
+# Control characters (NUL cannot even be sent to PostgreSQL) separate words like spaces do.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
@@ -79,7 +81,8 @@ def parse(text: str) -> ParsedQuery:
     parsed = ParsedQuery()
     pending_or = after_required = False
     count = 0
-    for match in _ATOM.finditer(unicodedata.normalize("NFC", text or "")):
+    text = _CONTROL.sub(" ", unicodedata.normalize("NFC", text or ""))
+    for match in _ATOM.finditer(text):
         minus, phrase, word = match.groups()
         if word == "OR":
             pending_or = after_required

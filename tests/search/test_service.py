@@ -228,6 +228,7 @@ HOSTILE = [
     "(", ")", "a AND", "OR OR OR", "x OR", '"unterminated phrase', "\\", "%", "_", "; DROP TABLE items",
     "\x00", "😀", "ß", "& | ! <->", "!!x", "x:*", "{title}: x", "\u200b", "items' OR '1'='1",
     "title:drop", "NEAR(drop table)", "drop*", "-drop -table", '"drop" "table"', "drop:* & table",
+    "ab\x00cd", "drop\x00table", "\x02drop\x03",
 ]
 
 
