@@ -11,6 +11,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from markupsafe import Markup
 
 from forum import clock
@@ -298,3 +300,18 @@ def test_a_deleted_row_leaves_the_index(people, make_item, comment, find, db_ses
     db_session.delete(said)
     db_session.flush()
     assert find(people["other"], "tern") == [("item", item.id)]
+
+
+# ----------------------------------------------------------------------------------- fuzzing
+@pytest.fixture
+def indexed_item(people, make_item):
+    """Something to find (made once per test, not per example): words made of the fuzz alphabet."""
+    return make_item(people["filer"], status="open", title="ab ba OR aab", summary="abba ab-ba a*b (ab)")
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(q=st.one_of(st.text(max_size=60), st.text(alphabet='ab "-*():^OR\\\'&|!<>{}\x02\x03', max_size=30)))
+def test_any_query_text_answers_without_error(people, db_session, indexed_item, q):
+    results = service.search(db_session, people["other"], service.SearchRequest(q=q))
+    assert results.total == len(results.hits)
+    assert results.searchable == service.parsing.parse(q).searchable
