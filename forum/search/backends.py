@@ -17,7 +17,8 @@ generated tsvector (title weight A, body weight B, English stemming) with a GIN 
 ranks and ts_headline marks the hits.
 
 The index is derived data, not an ORM model: forum.search.index keeps it current in the same
-transaction as every change, and the migration 3ba5316a7a64 (search_index) builds and fills it.
+transaction as every change; the migration 3ba5316a7a64 (search_index) holds the DDL, and builds
+and fills the index.
 All SQL here is fixed text with bound parameters; what a person typed only ever reaches the
 database as a parameter value (see forum.search.query).
 """
@@ -171,13 +172,6 @@ class Backend:
 
     name = ""
 
-    # ------------------------------------------------------------------ schema (migration)
-    def create(self, connection: Connection) -> None:
-        raise NotImplementedError
-
-    def drop(self, connection: Connection) -> None:
-        connection.execute(text(f"DROP TABLE IF EXISTS {TABLE}"))
-
     # ------------------------------------------------------------------ keeping it current
     def remove(self, connection: Connection, kind: str, ids: set[int]) -> None:
         raise NotImplementedError
@@ -204,8 +198,12 @@ class Backend:
             {"ids": sorted(ids), **_MARKERS},
         )
 
+    def _lock(self, connection: Connection) -> None:
+        """Keep other writers' index rows out while rebuilding (SQLite has one writer anyway)."""
+
     def rebuild(self, connection: Connection) -> dict[str, int]:
         """Empty the index and fill it from every table; returns the rows indexed per kind."""
+        self._lock(connection)
         connection.execute(text(f"DELETE FROM {TABLE}"))
         for kind in KINDS:
             connection.execute(text(self._insert(kind, ids=False)), _MARKERS)
@@ -259,13 +257,6 @@ class Backend:
 
 class SqliteBackend(Backend):
     name = "sqlite"
-
-    def create(self, connection: Connection) -> None:
-        connection.execute(text(
-            f"CREATE VIRTUAL TABLE {TABLE} USING fts5("
-            "kind UNINDEXED, ref_id UNINDEXED, item_id UNINDEXED, at UNINDEXED, title, body, "
-            "tokenize = 'porter unicode61 remove_diacritics 2')"
-        ))
 
     def remove(self, connection: Connection, kind: str, ids: set[int]) -> None:
         if ids:
@@ -326,19 +317,6 @@ class PostgresBackend(Backend):
     _WEIGHTS = "'{0.05, 0.1, 0.2, 1.0}'"
     _HEADLINE = "MaxFragments=2, MaxWords=20, MinWords=8, FragmentDelimiter=\" … \""
 
-    def create(self, connection: Connection) -> None:
-        connection.execute(text(
-            f"CREATE TABLE {TABLE} ("
-            "kind VARCHAR(10) NOT NULL, ref_id INTEGER NOT NULL, item_id INTEGER NOT NULL, "
-            "at TIMESTAMP WITH TIME ZONE NOT NULL, title TEXT NOT NULL, body TEXT NOT NULL, "
-            "document TSVECTOR GENERATED ALWAYS AS ("
-            "setweight(to_tsvector('english', title), 'A') || "
-            "setweight(to_tsvector('english', body), 'B')) STORED, "
-            f"CONSTRAINT pk_{TABLE} PRIMARY KEY (kind, ref_id))"
-        ))
-        connection.execute(text(f"CREATE INDEX ix_{TABLE}_document ON {TABLE} USING gin (document)"))
-        connection.execute(text(f"CREATE INDEX ix_{TABLE}_item_id ON {TABLE} (item_id)"))
-
     def remove(self, connection: Connection, kind: str, ids: set[int]) -> None:
         if ids:
             connection.execute(
@@ -349,6 +327,11 @@ class PostgresBackend(Backend):
 
     def _insert(self, kind: str, ids: bool) -> str:
         return f"INSERT INTO {TABLE} (kind, ref_id, item_id, at, title, body) {_source(kind, ids)}"
+
+    def _lock(self, connection: Connection) -> None:
+        # A change committed between the rebuild's DELETE and its INSERT … SELECT would be
+        # inserted twice (a key conflict): writers wait for the rebuild instead; readers do not.
+        connection.execute(text(f"LOCK TABLE {TABLE} IN SHARE ROW EXCLUSIVE MODE"))
 
     @staticmethod
     def _tsquery(query: ParsedQuery) -> tuple[str, dict]:
