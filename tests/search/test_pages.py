@@ -69,8 +69,8 @@ def test_filters_come_from_the_query_string_and_are_kept_in_the_page_links(
     make_item(people["filer"], status="open", title="Swift other", category="vendor_selection")
     html = client.get("/search", query_string={"q": "swift", "category": "model_update"}).get_data(as_text=True)
     assert "5 results for “swift” with these filters · page 1 of 3." in html
-    assert re.search(r'rel="next" href="/search\?page=2&amp;q=swift&amp;category=model_update"', html) or \
-        re.search(r'rel="next" href="/search\?[^"]*page=2[^"]*"', html)
+    next_link = re.search(r'rel="next" href="/search\?([^"]+)"', html).group(1).replace("&amp;", "&")
+    assert sorted(next_link.split("&")) == ["category=model_update", "page=2", "q=swift"]
     html = client.get("/search", query_string={"q": "swift", "category": "model_update", "page": 3}).get_data(as_text=True)
     assert "page 3 of 3" in html and html.count('class="search-hit') == 1
 
