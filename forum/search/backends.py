@@ -211,13 +211,15 @@ class Backend:
         return {kind: int(counts.get(kind, 0)) for kind in KINDS}
 
     # ------------------------------------------------------------------ searching
-    def _conditions(self, filters: Filters, with_kind: bool) -> tuple[list[str], dict]:
+    def _conditions(self, filters: Filters, with_kind: bool, index: str) -> tuple[list[str], dict]:
+        """The filters as SQL conditions on ``i`` (the item) and ``index`` (the index table's
+        name or alias), with their parameters."""
         conditions, params = [], {}
         if filters.viewer_id is not None:
             conditions.append("(i.status <> 'draft' OR i.filer_id = :viewer_id)")
             params["viewer_id"] = filters.viewer_id
         if with_kind and filters.kind:
-            conditions.append("k.kind = :kind")
+            conditions.append(f"{index}.kind = :kind")
             params["kind"] = filters.kind
         for name, column in (("status", "i.status"), ("category", "i.category"), ("function", "i.function_key")):
             value = getattr(filters, name)
@@ -225,10 +227,10 @@ class Backend:
                 conditions.append(f"{column} = :{name}")
                 params[name] = value
         if filters.date_from:
-            conditions.append("k.at >= :date_from")
+            conditions.append(f"{index}.at >= :date_from")
             params["date_from"] = self._moment(filters.date_from)
         if filters.date_to:
-            conditions.append("k.at < :date_to")
+            conditions.append(f"{index}.at < :date_to")
             params["date_to"] = self._moment(filters.date_to + timedelta(days=1))
         return conditions, params
 
@@ -276,11 +278,10 @@ class SqliteBackend(Backend):
         # UTCDateTime keeps naive UTC text on SQLite ("YYYY-MM-DD HH:MM:SS.ffffff"): compare as text.
         return f"{day.isoformat()} 00:00:00"
 
-    # The FTS5 table is named, not aliased, wherever MATCH and its auxiliary functions need it;
-    # "k" is an alias for the same rows in the shared filter conditions.
+    # The FTS5 table is named, never aliased: MATCH and its auxiliary functions need its name.
     def _from(self, filters: Filters, with_kind: bool) -> tuple[str, dict]:
-        conditions, params = self._conditions(filters, with_kind)
-        where = " AND ".join([f"{TABLE} MATCH :match", *conditions]).replace("k.", f"{TABLE}.")
+        conditions, params = self._conditions(filters, with_kind, TABLE)
+        where = " AND ".join([f"{TABLE} MATCH :match", *conditions])
         return (f"FROM {TABLE} JOIN decision_items AS i ON i.id = {TABLE}.item_id WHERE {where}", params)
 
     def counts(self, connection, query, filters):
@@ -352,7 +353,7 @@ class PostgresBackend(Backend):
 
     def _with(self, query: ParsedQuery, filters: Filters, with_kind: bool) -> tuple[str, str, dict]:
         tsquery, params = self._tsquery(query)
-        conditions, filter_params = self._conditions(filters, with_kind)
+        conditions, filter_params = self._conditions(filters, with_kind, "k")
         where = " AND ".join(["k.document @@ q.query", *conditions])
         cte = f"WITH q AS (SELECT {tsquery} AS query)"
         body = f"FROM {TABLE} AS k CROSS JOIN q JOIN decision_items AS i ON i.id = k.item_id WHERE {where}"
