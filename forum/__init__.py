@@ -24,6 +24,7 @@ from forum.forum.views import bp as forum_bp
 from forum.health.views import bp as health_bp
 from forum.items.views import bp as items_bp
 from forum.proximity.views import bp as proximity_bp
+from forum.search.views import bp as search_bp
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -70,4 +71,5 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(agenda_bp)
     app.register_blueprint(health_bp)
     app.register_blueprint(proximity_bp)
+    app.register_blueprint(search_bp)
     return app

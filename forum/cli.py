@@ -24,6 +24,7 @@ from forum.auth import service as accounts
 from forum.auth.models import ROLES, User
 from forum.errors import DomainError
 from forum.migrate import alembic_config
+from forum.search.cli import search_group
 from forum.trail import chain
 from forum.trail import service as trail
 
@@ -42,6 +43,7 @@ def main() -> None:
 
 main.add_command(tokens_group)
 main.add_command(agenda_group)
+main.add_command(search_group)
 
 
 def _fail(message: str, code: int = 1):

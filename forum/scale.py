@@ -185,6 +185,11 @@ def load_scale(factory: sessionmaker, n_items: int, *, batch: int = 500, seed: i
         if progress:
             elapsed = time.perf_counter() - started
             progress(f"{done}/{n_items} items, {events} events, {done / elapsed:.0f} items/s")
+    # The bulk rows bypass the ORM's flush, so the search index is built once from them.
+    with factory() as session, session.begin():
+        from forum.search import index as search_index
+
+        search_index.rebuild(session)
     bulk_seconds = time.perf_counter() - started
     summary = ""
     if demo:

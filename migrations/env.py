@@ -6,6 +6,7 @@ from __future__ import annotations
 from alembic import context
 
 from forum.db import make_engine
+from forum.migrate import include_name
 from forum.models import Base
 
 config = context.config
@@ -18,6 +19,7 @@ def _configure(connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_name=include_name,
     )
 
 
@@ -27,6 +29,7 @@ def run_migrations_offline() -> None:
         target_metadata=target_metadata,
         literal_binds=True,
         compare_type=True,
+        include_name=include_name,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -76,6 +76,9 @@ BUDGETS = {
     "proximity.export": 3,
     # the load benchmark's baseline (tests/scale/test_baseline.py): the user, one item by its key
     "core.bench_baseline": 2,
+    # user, functions for the filter, hits per kind (1), the ranked page with every hit's
+    # details (1: item, function, comment author and page, decision and meeting, evidence run)
+    "search.index": 4,
 }
 
 

@@ -78,7 +78,7 @@ def test_xss_payloads_render_inert_in_the_item_fields(page):
         assert_inert(page, url)
 
 
-@pytest.mark.parametrize("path", ["/login", "/", "/items", "/items/new", "/items/1"])
+@pytest.mark.parametrize("path", ["/login", "/", "/items", "/items/new", "/items/1", "/search?q=refund"])
 def test_main_pages_have_no_serious_accessibility_violations(page, path):
     from axe_playwright_python.sync_playwright import Axe
 
@@ -98,7 +98,7 @@ def test_phone_width_pages_do_not_scroll_sideways(browser, live_server):
     page = context.new_page()
     try:
         log_in(page, "procurement@example.com")
-        for path in ("/", "/items", "/items/new", "/items/1"):
+        for path in ("/", "/items", "/items/new", "/items/1", "/search?q=refund&status=decided"):
             page.goto(path)
             overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
             assert overflow <= 0, f"{path} is {overflow}px wider than a phone screen"

@@ -105,6 +105,11 @@ def test_pages_render_on_the_scale_data_set(backend_url, tmp_path):
             response = client.get(url)
             assert response.status_code == 200, url
         assert "Approved" in client.get("/decisions").get_data(as_text=True)
+        # The bulk rows reach the search index too: the decided item is found by its own title.
+        with db.session_scope(app) as session:
+            title = session.get(DecisionItem, item_id).title
+        found = client.get("/search", query_string={"q": f'"{title}"'}).get_data(as_text=True)
+        assert f'href="/items/{item_id}"' in found, title
     finally:
         db.get_engine(app).dispose()
 

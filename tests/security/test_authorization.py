@@ -114,6 +114,8 @@ ACCESS: dict[str, set[str]] = {
     "agenda.amend": EXECUTIVES,
     "agenda.close_item": EXECUTIVES,
     "agenda.complete_action": {"risk", "executive"},
+    # Search: everyone logged in; the results are filtered like the pages they link to.
+    "search.index": LOGGED_IN,
 }
 
 # Routes whose anonymous use is harmless although they are not public pages.

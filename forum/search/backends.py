@@ -1,0 +1,395 @@
+"""The two search backends behind the one search service: SQLite FTS5 and PostgreSQL tsvector.
+
+Both keep one table, ``search_index``, with one row per searchable thing (an item, a comment, the
+current decision of an agenda entry, an evidence run):
+
+    kind     'item' | 'comment' | 'decision' | 'evidence'
+    ref_id   the id of that row in its own table
+    item_id  the decision item it belongs to (permissions and the item filters join on it)
+    at       when it was filed / written / recorded / run (the date filter)
+    title    text that ranks highest (item title, evidence suite)
+    body     the rest (summary and model, comment, rationale and conditions, model id/version)
+
+SQLite: an FTS5 virtual table (porter stemming over unicode61, diacritics folded) whose rowid is
+``ref_id * 4 + kind code``, so a row is found without scanning; bm25 ranks, snippet() and
+highlight() mark the hits. PostgreSQL: an ordinary table whose ``document`` column is a stored
+generated tsvector (title weight A, body weight B, English stemming) with a GIN index; ts_rank
+ranks and ts_headline marks the hits.
+
+The index is derived data, not an ORM model: forum.search.index keeps it current in the same
+transaction as every change; the migration 3ba5316a7a64 (search_index) holds the DDL, and builds
+and fills the index.
+All SQL here is fixed text with bound parameters; what a person typed only ever reaches the
+database as a parameter value (see forum.search.query).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import bindparam, text
+from sqlalchemy.engine import Connection
+
+from forum.search.query import ParsedQuery
+
+TABLE = "search_index"
+KINDS = ("item", "comment", "decision", "evidence")
+KIND_CODES = {kind: code for code, kind in enumerate(KINDS)}
+
+#: Hit markers put around matches by the database; forum.search.service escapes everything else
+#: and turns these into <mark>. Control characters, removed from the text when it is indexed.
+OPEN, CLOSE = "\x02", "\x03"
+
+
+def is_index_table(name: str) -> bool:
+    """True for the search index and, on SQLite, FTS5's shadow tables (search_index_data …):
+    tables the migrations build that are deliberately not ORM models, so the models-versus-
+    migrations comparison (tests/test_migrations.py, autogenerate) leaves them out."""
+    return name == TABLE or name.startswith(TABLE + "_")
+
+
+# ------------------------------------------------------------------------------------ sources
+# What is indexed for each kind, as one SELECT over the forum's own tables, so that indexing a
+# few rows after a flush and rebuilding everything are the same statement with another WHERE.
+# {where} is "TRUE" or "<key> IN :ids". The marker characters are stripped from the text.
+def _clean(expression: str) -> str:
+    return f"replace(replace({expression}, :open_marker, ' '), :close_marker, ' ')"
+
+
+def _joined(*columns: str) -> str:
+    """Text columns (all NOT NULL) one after another, separated by a space."""
+    return " || ' ' || ".join(columns)
+
+
+_SOURCES = {
+    "item": (
+        "i.id",
+        "SELECT 'item' AS kind, i.id AS ref_id, i.id AS item_id, i.created_at AS at, "
+        f"{_clean('i.title')} AS title, "
+        f"{_clean(_joined('i.summary', 'i.vendor', 'i.model_name', 'i.model_version'))} AS body "
+        "FROM decision_items AS i WHERE {where}",
+    ),
+    "comment": (
+        "c.id",
+        "SELECT 'comment' AS kind, c.id AS ref_id, c.item_id AS item_id, c.created_at AS at, "
+        f"'' AS title, {_clean('c.body')} AS body "
+        "FROM comments AS c WHERE {where}",
+    ),
+    # Only a decision's current revision is searchable: an amendment replaces the row it amends
+    # (the register shows decisions "as they stand after any amendment").
+    "decision": (
+        "d.id",
+        "SELECT 'decision' AS kind, d.id AS ref_id, e.item_id AS item_id, d.recorded_at AS at, "
+        f"'' AS title, {_clean(_joined('d.rationale', 'd.conditions', 'd.amendment_reason'))} AS body "
+        "FROM decisions AS d JOIN agenda_entries AS e ON e.id = d.entry_id "
+        "WHERE NOT EXISTS (SELECT 1 FROM decisions AS n WHERE n.amends_id = d.id) AND {where}",
+    ),
+    "evidence": (
+        "r.id",
+        "SELECT 'evidence' AS kind, r.id AS ref_id, r.item_id AS item_id, "
+        "COALESCE(r.run_at, r.uploaded_at) AS at, "
+        f"{_clean('r.suite')} AS title, "
+        f"{_clean(_joined('r.model_id', 'r.model_version', 'r.filename'))} AS body "
+        "FROM evidence_runs AS r WHERE {where}",
+    ),
+}
+
+
+def _source(kind: str, ids: bool) -> str:
+    key, sql = _SOURCES[kind]
+    return sql.replace("{where}", f"{key} IN :ids" if ids else "1 = 1")
+
+
+_MARKERS = {"open_marker": OPEN, "close_marker": CLOSE}
+
+
+# ------------------------------------------------------------------------------------ filters
+@dataclass
+class Filters:
+    """The filters of one search, checked by the service. ``viewer_id`` None means the viewer
+    may see drafts (auditors); otherwise another person's draft items and all that belongs to
+    them are left out, as forum.items.service.can_view decides for the item page."""
+
+    viewer_id: int | None
+    kind: str = ""
+    status: str = ""
+    category: str = ""
+    function: str = ""
+    date_from: date | None = None
+    date_to: date | None = None
+
+
+@dataclass
+class Row:
+    """One ranked hit as the database returns it (the service turns it into a Hit)."""
+
+    kind: str
+    ref_id: int
+    item_id: int
+    at: datetime
+    title_marked: str
+    snippet_marked: str
+    item_title: str
+    item_status: str
+    item_category: str
+    function_label: str
+    comment_author: str | None
+    comment_position: int | None
+    outcome: str | None
+    revision: int | None
+    entry_id: int | None
+    meeting_id: int | None
+    meeting_title: str | None
+    model_id: str | None
+    model_version: str | None
+
+
+# The details every hit shows, read for the page's rows only (h = the ranked page).
+_DETAILS = """
+SELECT h.kind, h.ref_id, h.item_id, h.at, {title_marked} AS title_marked, {snippet_marked} AS snippet_marked,
+       i.title, i.status, i.category, f.label,
+       cu.display_name,
+       (SELECT count(*) FROM comments AS c2 WHERE c2.item_id = c.item_id
+          AND (c2.created_at < c.created_at OR (c2.created_at = c.created_at AND c2.id <= c.id))),
+       d.outcome, d.revision, e.id, m.id, m.title,
+       r.model_id, r.model_version
+FROM h {extra_from}
+JOIN decision_items AS i ON i.id = h.item_id
+JOIN org_functions AS f ON f.key = i.function_key
+LEFT JOIN comments AS c ON h.kind = 'comment' AND c.id = h.ref_id
+LEFT JOIN users AS cu ON cu.id = c.author_id
+LEFT JOIN decisions AS d ON h.kind = 'decision' AND d.id = h.ref_id
+LEFT JOIN agenda_entries AS e ON e.id = d.entry_id
+LEFT JOIN meetings AS m ON m.id = e.meeting_id
+LEFT JOIN evidence_runs AS r ON h.kind = 'evidence' AND r.id = h.ref_id
+ORDER BY h.rank, h.at DESC, h.kind, h.ref_id DESC
+"""
+
+
+class Backend:
+    """What differs between the databases: the table, how rows are found, ranked and marked."""
+
+    name = ""
+
+    # ------------------------------------------------------------------ keeping it current
+    def remove(self, connection: Connection, kind: str, ids: set[int]) -> None:
+        raise NotImplementedError
+
+    def remove_items(self, connection: Connection, item_ids: set[int]) -> None:
+        """Remove every row that belongs to these items (items are never deleted by the forum;
+        this keeps the index right if one ever is)."""
+        connection.execute(
+            text(f"DELETE FROM {TABLE} WHERE item_id IN :ids").bindparams(bindparam("ids", expanding=True)),
+            {"ids": sorted(item_ids)},
+        )
+
+    def _insert(self, kind: str, ids: bool) -> str:
+        raise NotImplementedError
+
+    def refresh(self, connection: Connection, kind: str, ids: set[int]) -> None:
+        """Re-read these rows of ``kind`` from their tables into the index (rows that no longer
+        qualify, e.g. an amended decision, simply leave it)."""
+        if not ids:
+            return
+        self.remove(connection, kind, ids)
+        connection.execute(
+            text(self._insert(kind, ids=True)).bindparams(bindparam("ids", expanding=True)),
+            {"ids": sorted(ids), **_MARKERS},
+        )
+
+    def _lock(self, connection: Connection) -> None:
+        """Keep other writers' index rows out while rebuilding (SQLite has one writer anyway)."""
+
+    def rebuild(self, connection: Connection) -> dict[str, int]:
+        """Empty the index and fill it from every table; returns the rows indexed per kind."""
+        self._lock(connection)
+        connection.execute(text(f"DELETE FROM {TABLE}"))
+        for kind in KINDS:
+            connection.execute(text(self._insert(kind, ids=False)), _MARKERS)
+        counts = dict(connection.execute(text(f"SELECT kind, count(*) FROM {TABLE} GROUP BY kind")).all())
+        return {kind: int(counts.get(kind, 0)) for kind in KINDS}
+
+    # ------------------------------------------------------------------ searching
+    def _conditions(self, filters: Filters, with_kind: bool, index: str) -> tuple[list[str], dict]:
+        """The filters as SQL conditions on ``i`` (the item) and ``index`` (the index table's
+        name or alias), with their parameters."""
+        conditions, params = [], {}
+        if filters.viewer_id is not None:
+            conditions.append("(i.status <> 'draft' OR i.filer_id = :viewer_id)")
+            params["viewer_id"] = filters.viewer_id
+        if with_kind and filters.kind:
+            conditions.append(f"{index}.kind = :kind")
+            params["kind"] = filters.kind
+        for name, column in (("status", "i.status"), ("category", "i.category"), ("function", "i.function_key")):
+            value = getattr(filters, name)
+            if value:
+                conditions.append(f"{column} = :{name}")
+                params[name] = value
+        if filters.date_from:
+            conditions.append(f"{index}.at >= :date_from")
+            params["date_from"] = self._moment(filters.date_from)
+        if filters.date_to:
+            conditions.append(f"{index}.at < :date_to")
+            params["date_to"] = self._moment(filters.date_to + timedelta(days=1))
+        return conditions, params
+
+    def _moment(self, day: date):
+        return datetime.combine(day, time(), tzinfo=UTC)
+
+    def counts(self, connection: Connection, query: ParsedQuery, filters: Filters) -> dict[str, int]:
+        """How many hits of each kind (the kind filter left out, so the page can offer them)."""
+        raise NotImplementedError
+
+    def page(self, connection: Connection, query: ParsedQuery, filters: Filters,
+             limit: int, offset: int) -> list[Row]:
+        """One page of hits, best first, with their details: one statement."""
+        raise NotImplementedError
+
+    @staticmethod
+    def _rows(result) -> list[Row]:
+        rows = []
+        for values in result:
+            row = Row(*values)
+            if isinstance(row.at, str):  # SQLite keeps naive UTC text
+                row.at = datetime.fromisoformat(row.at).replace(tzinfo=UTC)
+            rows.append(row)
+        return rows
+
+
+class SqliteBackend(Backend):
+    name = "sqlite"
+
+    def remove(self, connection: Connection, kind: str, ids: set[int]) -> None:
+        if ids:
+            code = KIND_CODES[kind]
+            connection.execute(
+                text(f"DELETE FROM {TABLE} WHERE rowid IN :rowids").bindparams(bindparam("rowids", expanding=True)),
+                {"rowids": sorted(i * len(KINDS) + code for i in ids)},
+            )
+
+    def _insert(self, kind: str, ids: bool) -> str:
+        return (
+            f"INSERT INTO {TABLE} (rowid, kind, ref_id, item_id, at, title, body) "
+            f"SELECT src.ref_id * {len(KINDS)} + {KIND_CODES[kind]}, src.* FROM ({_source(kind, ids)}) AS src"
+        )
+
+    def _moment(self, day: date):
+        # UTCDateTime keeps naive UTC text on SQLite ("YYYY-MM-DD HH:MM:SS.ffffff"): compare as text.
+        return f"{day.isoformat()} 00:00:00"
+
+    # The FTS5 table is named, never aliased: MATCH and its auxiliary functions need its name.
+    def _from(self, filters: Filters, with_kind: bool) -> tuple[str, dict]:
+        conditions, params = self._conditions(filters, with_kind, TABLE)
+        where = " AND ".join([f"{TABLE} MATCH :match", *conditions])
+        return (f"FROM {TABLE} JOIN decision_items AS i ON i.id = {TABLE}.item_id WHERE {where}", params)
+
+    def counts(self, connection, query, filters):
+        sql, params = self._from(filters, with_kind=False)
+        rows = connection.execute(
+            text(f"SELECT {TABLE}.kind, count(*) {sql} GROUP BY {TABLE}.kind"), {**params, "match": query.fts5()}
+        ).all()
+        return {kind: int(n) for kind, n in rows}
+
+    def page(self, connection, query, filters, limit, offset):
+        sql, params = self._from(filters, with_kind=True)
+        ranked = (
+            f"SELECT {TABLE}.kind AS kind, {TABLE}.ref_id AS ref_id, {TABLE}.item_id AS item_id, "
+            f"{TABLE}.at AS at, "
+            f"highlight({TABLE}, 4, :open_marker, :close_marker) AS title_marked, "
+            f"snippet({TABLE}, 5, :open_marker, :close_marker, '…', 24) AS snippet_marked, "
+            # Columns: kind, ref_id, item_id, at (unindexed), title, body. A title hit weighs
+            # ten body hits; bm25 is lower for better matches.
+            f"bm25({TABLE}, 0, 0, 0, 0, 10.0, 1.0) AS rank "
+            f"{sql} ORDER BY rank, {TABLE}.at DESC, {TABLE}.kind, {TABLE}.ref_id DESC "
+            "LIMIT :limit OFFSET :offset"
+        )
+        statement = f"WITH h AS ({ranked})" + _DETAILS.format(
+            title_marked="h.title_marked", snippet_marked="h.snippet_marked", extra_from="")
+        result = connection.execute(text(statement), {
+            **params, **_MARKERS, "match": query.fts5(), "limit": limit, "offset": offset,
+        })
+        return self._rows(result)
+
+
+class PostgresBackend(Backend):
+    name = "postgresql"
+    # Rank weights for D, C, B (body), A (title).
+    _WEIGHTS = "'{0.05, 0.1, 0.2, 1.0}'"
+    _HEADLINE = "MaxFragments=2, MaxWords=20, MinWords=8, FragmentDelimiter=\" … \""
+
+    def remove(self, connection: Connection, kind: str, ids: set[int]) -> None:
+        if ids:
+            connection.execute(
+                text(f"DELETE FROM {TABLE} WHERE kind = :kind AND ref_id IN :ids")
+                .bindparams(bindparam("ids", expanding=True)),
+                {"kind": kind, "ids": sorted(ids)},
+            )
+
+    def _insert(self, kind: str, ids: bool) -> str:
+        return f"INSERT INTO {TABLE} (kind, ref_id, item_id, at, title, body) {_source(kind, ids)}"
+
+    def _lock(self, connection: Connection) -> None:
+        # A change committed between the rebuild's DELETE and its INSERT … SELECT would be
+        # inserted twice (a key conflict): writers wait for the rebuild instead; readers do not.
+        connection.execute(text(f"LOCK TABLE {TABLE} IN SHARE ROW EXCLUSIVE MODE"))
+
+    @staticmethod
+    def _tsquery(query: ParsedQuery) -> tuple[str, dict]:
+        """The tsquery as SQL over bound parameters: phraseto_tsquery reads any text as plain
+        words (it has no syntax to break), combined with the tsquery operators || && !!."""
+        params, parts = {}, []
+
+        def phrase(term) -> str:
+            name = f"term{len(params)}"
+            params[name] = term.text
+            return f"phraseto_tsquery('english', :{name})"
+
+        for group in query.groups:
+            parts.append("(" + " || ".join(phrase(t) for t in group) + ")")
+        for term in query.excluded:
+            parts.append(f"!!{phrase(term)}")
+        return " && ".join(parts), params
+
+    def _with(self, query: ParsedQuery, filters: Filters, with_kind: bool) -> tuple[str, str, dict]:
+        tsquery, params = self._tsquery(query)
+        conditions, filter_params = self._conditions(filters, with_kind, "k")
+        where = " AND ".join(["k.document @@ q.query", *conditions])
+        cte = f"WITH q AS (SELECT {tsquery} AS query)"
+        body = f"FROM {TABLE} AS k CROSS JOIN q JOIN decision_items AS i ON i.id = k.item_id WHERE {where}"
+        return cte, body, {**params, **filter_params}
+
+    def counts(self, connection, query, filters):
+        cte, body, params = self._with(query, filters, with_kind=False)
+        rows = connection.execute(text(f"{cte} SELECT k.kind, count(*) {body} GROUP BY k.kind"), params).all()
+        return {kind: int(n) for kind, n in rows}
+
+    def page(self, connection, query, filters, limit, offset):
+        cte, body, params = self._with(query, filters, with_kind=True)
+        ranked = (
+            "SELECT k.kind AS kind, k.ref_id AS ref_id, k.item_id AS item_id, k.at AS at, "
+            f"k.title AS title, k.body AS body, -ts_rank({self._WEIGHTS}, k.document, q.query) AS rank "
+            f"{body} ORDER BY rank, k.at DESC, k.kind, k.ref_id DESC LIMIT :limit OFFSET :offset"
+        )
+        # ts_headline is costly: it runs on the page's rows only, after ranking and limiting.
+        title_marked = "ts_headline('english', h.title, q.query, :title_options)"
+        snippet_marked = "ts_headline('english', h.body, q.query, :snippet_options)"
+        statement = f"{cte}, h AS ({ranked})" + _DETAILS.format(
+            title_marked=title_marked, snippet_marked=snippet_marked, extra_from="CROSS JOIN q")
+        markers = f"StartSel={OPEN}, StopSel={CLOSE}"
+        result = connection.execute(text(statement), {
+            **params, "limit": limit, "offset": offset,
+            "title_options": f"{markers}, HighlightAll=true",
+            "snippet_options": f"{markers}, {self._HEADLINE}",
+        })
+        return self._rows(result)
+
+
+BACKENDS: dict[str, Backend] = {b.name: b for b in (SqliteBackend(), PostgresBackend())}
+
+
+def for_dialect(name: str) -> Backend:
+    try:
+        return BACKENDS[name]
+    except KeyError:
+        raise RuntimeError(f"full-text search supports SQLite and PostgreSQL, not {name}") from None

@@ -1,0 +1,199 @@
+"""Full-text search over items, comments, decisions and evidence runs: one service, whichever
+database is underneath (forum.search.backends picks SQLite FTS5 or PostgreSQL by dialect).
+
+``search`` checks the filters, reads the query (forum.search.query), counts the hits of each kind
+and reads one ranked page: two statements, whatever the data size. Results respect the same rule
+as the item pages: another person's draft item, and everything on it, is not found (auditors see
+drafts, as on the item pages).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from markupsafe import Markup, escape
+from sqlalchemy.orm import Session
+
+from forum.agenda.models import OUTCOMES
+from forum.auth.models import User
+from forum.errors import ValidationError
+from forum.forum.service import COMMENTS_PER_PAGE  # a comment hit links to its page of the discussion
+from forum.items.models import CATEGORIES, STATUSES
+from forum.search import query as parsing
+from forum.search.backends import CLOSE, KINDS, OPEN, Filters, Row
+from forum.search.index import backend_of
+
+KIND_LABELS = {
+    "item": "Items",
+    "comment": "Comments",
+    "decision": "Decisions",
+    "evidence": "Evidence runs",
+}
+
+
+@dataclass
+class SearchRequest:
+    q: str = ""
+    kind: str = ""
+    status: str = ""
+    category: str = ""
+    function: str = ""
+    date_from: date | None = None
+    date_to: date | None = None
+
+
+@dataclass
+class Hit:
+    """One result, as plain values for the page. ``title`` and ``snippet`` are safe markup: the
+    text escaped, with <mark> around the words that matched."""
+
+    kind: str
+    ref_id: int
+    item_id: int
+    at: datetime
+    title: Markup
+    snippet: Markup
+    item_title: str
+    item_status: str
+    item_status_label: str
+    category_label: str
+    function_label: str
+    comment_author: str | None = None
+    comment_page: int | None = None
+    outcome_label: str | None = None
+    amended: bool = False
+    entry_id: int | None = None
+    meeting_id: int | None = None
+    meeting_title: str | None = None
+    model: str = ""
+
+
+@dataclass
+class Results:
+    request: SearchRequest
+    searchable: bool
+    hits: list[Hit] = field(default_factory=list)
+    #: Hits per kind for this query and these filters, the kind filter aside.
+    counts: dict[str, int] = field(default_factory=dict)
+    total: int = 0
+    page: int = 1
+    per_page: int = 20
+    dropped_terms: int = 0
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+
+def check(request: SearchRequest, functions: set[str]) -> None:
+    """Refuse filter values the page does not offer, naming the field."""
+    if len(request.q) > parsing.MAX_QUERY_LENGTH:
+        raise ValidationError(
+            f"The search is {len(request.q)} characters long; the limit is {parsing.MAX_QUERY_LENGTH}.", "q"
+        )
+    if request.kind and request.kind not in KINDS:
+        raise ValidationError(f"Unknown kind of result {request.kind!r}; choose one of: {', '.join(KINDS)}.", "kind")
+    if request.status and request.status not in STATUSES:
+        raise ValidationError(f"Unknown status {request.status!r}.", "status")
+    if request.category and request.category not in CATEGORIES:
+        raise ValidationError(f"Unknown category {request.category!r}.", "category")
+    if request.function and request.function not in functions:
+        raise ValidationError(f"Unknown function {request.function!r}.", "function")
+    if request.date_from and request.date_to and request.date_from > request.date_to:
+        raise ValidationError("The “from” date is after the “until” date.", "date_to")
+
+
+def search(session: Session, viewer: User, request: SearchRequest, page: int = 1,
+           per_page: int = 20, functions: set[str] | None = None) -> Results:
+    """One page of ranked hits the viewer may see. ``functions`` are the known function keys
+    (the caller has them for its filter); None leaves the function unchecked."""
+    check(request, functions if functions is not None else {request.function})
+    parsed = parsing.parse(request.q)
+    results = Results(request=request, searchable=parsed.searchable, per_page=per_page,
+                      dropped_terms=parsed.dropped)
+    if not parsed.searchable:
+        return results
+    backend = backend_of(session)
+    connection = session.connection()
+    filters = Filters(
+        viewer_id=None if viewer.role == "auditor" else viewer.id,
+        kind=request.kind, status=request.status, category=request.category,
+        function=request.function, date_from=request.date_from, date_to=request.date_to,
+    )
+    counts = backend.counts(connection, parsed, filters)
+    results.counts = {kind: counts.get(kind, 0) for kind in KINDS}
+    results.total = results.counts[request.kind] if request.kind else sum(results.counts.values())
+    results.page = min(max(1, page), results.pages)
+    if results.total:
+        rows = backend.page(connection, parsed, filters, per_page, (results.page - 1) * per_page)
+        results.hits = [_hit(row) for row in rows]
+    return results
+
+
+# ------------------------------------------------------------------------------ presentation
+_MARKDOWN = [
+    (re.compile(r"!?\[([^\]\n]*)\]\([^)\s]*\)"), r"\1"),   # [text](url), ![alt](src) -> text
+    (re.compile(r"(\*\*|__|~~|`+)"), ""),                   # strong, strike-through, code ticks
+    (re.compile(r"(^|\s)[#>]+\s", re.MULTILINE), r"\1"),    # headings, quotes
+    (re.compile(r"\s+"), " "),
+]
+
+
+def plain(text: str) -> str:
+    """The snippet without the Markdown punctuation that reads as noise out of context."""
+    for pattern, replacement in _MARKDOWN:
+        text = pattern.sub(replacement, text)
+    return text.strip()
+
+
+def marked(text: str | None) -> Markup:
+    """Escape ``text`` and turn the database's hit markers into balanced <mark> elements; any
+    other markup in the text stays text."""
+    out, is_open = [], False
+    for part in re.split(f"([{OPEN}{CLOSE}])", text or ""):
+        if part == OPEN:
+            if not is_open:
+                out.append("<mark>")
+                is_open = True
+        elif part == CLOSE:
+            if is_open:
+                out.append("</mark>")
+                is_open = False
+        else:
+            out.append(str(escape(part)))
+    if is_open:
+        out.append("</mark>")
+    return Markup("".join(out))
+
+
+def _hit(row: Row) -> Hit:
+    hit = Hit(
+        kind=row.kind, ref_id=row.ref_id, item_id=row.item_id, at=row.at,
+        title=marked(row.title_marked) if row.kind in ("item", "evidence") else Markup(""),
+        snippet=marked(plain(row.snippet_marked or "")),
+        item_title=row.item_title, item_status=row.item_status,
+        item_status_label=STATUSES.get(row.item_status, row.item_status),
+        category_label=CATEGORIES.get(row.item_category, row.item_category),
+        function_label=row.function_label,
+    )
+    if row.kind == "comment":
+        hit.comment_author = row.comment_author
+        hit.comment_page = max(1, math.ceil((row.comment_position or 1) / COMMENTS_PER_PAGE))
+    elif row.kind == "decision":
+        hit.outcome_label = OUTCOMES.get(row.outcome or "", row.outcome)
+        hit.amended = (row.revision or 1) > 1
+        hit.entry_id, hit.meeting_id, hit.meeting_title = row.entry_id, row.meeting_id, row.meeting_title
+    elif row.kind == "evidence":
+        hit.model = " ".join(part for part in (row.model_id, row.model_version) if part)
+    return hit

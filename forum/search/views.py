@@ -1,0 +1,48 @@
+"""The search page: the header's search box lands here (GET /search?q=…)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, render_template, request
+from flask_login import current_user, login_required
+
+from forum import db
+from forum.auth.service import list_functions
+from forum.core.forms import attach_error, choices
+from forum.errors import ValidationError
+from forum.search import service
+from forum.search.forms import SearchForm
+from forum.search.query import MAX_TERMS
+
+bp = Blueprint("search", __name__)
+
+
+@bp.get("/search")
+@login_required
+def index():
+    session = db.session()
+    form = SearchForm(request.args)
+    functions = list_functions(session)
+    form.function.choices = choices([("", "Any function"), *((f.key, f.label) for f in functions)])
+    status, results = 200, None
+    if request.args and not form.validate():
+        status = 400
+    else:
+        wanted = service.SearchRequest(
+            q=(form.q.data or "").strip(), kind=form.kind.data or "", status=form.status.data or "",
+            category=form.category.data or "", function=form.function.data or "",
+            date_from=form.date_from.data, date_to=form.date_to.data,
+        )
+        try:
+            results = service.search(
+                session, current_user, wanted, request.args.get("page", 1, type=int),
+                current_app.config["ITEMS_PER_PAGE"], {f.key for f in functions},
+            )
+        except ValidationError as error:
+            attach_error(form, error)
+            status = 400
+    query = {k: v for k, v in request.args.items() if k != "page" and v}
+    filtered = any(k != "q" for k in query)
+    return render_template(
+        "search/index.html", form=form, results=results, query=query, filtered=filtered,
+        kind_labels=service.KIND_LABELS, max_terms=MAX_TERMS,
+    ), status
