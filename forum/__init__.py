@@ -21,6 +21,7 @@ from forum.evidence.views import bp as evidence_bp
 from forum.extensions import csrf, limiter, login_manager
 from forum.forum.views import bp as forum_bp
 from forum.items.views import bp as items_bp
+from forum.notify.views import bp as notify_bp
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -62,4 +63,5 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(tokens_bp)
     app.register_blueprint(audit_bp)
     app.register_blueprint(agenda_bp)
+    app.register_blueprint(notify_bp)
     return app

@@ -8,10 +8,12 @@ from forum.db import Base
 from forum.evidence.models import EvidenceRun
 from forum.forum.models import Comment, Escalation, Position, WeightRating
 from forum.items.models import DecisionItem
+from forum.notify.models import EmailOptOut, Follow, Notification, OutboxMessage, ReminderSent
 from forum.trail.models import Event, TrailHead
 
 __all__ = [
     "Action", "AgendaEntry", "ApiToken", "Base", "Checkpoint", "Comment", "Decision",
-    "DecisionItem", "Escalation", "EvidenceRun", "Event", "Meeting", "OrgFunction", "Position",
-    "Recusal", "SetPasswordLink", "TrailHead", "User", "WeightRating",
+    "DecisionItem", "EmailOptOut", "Escalation", "EvidenceRun", "Event", "Follow", "Meeting",
+    "Notification", "OrgFunction", "OutboxMessage", "Position", "Recusal", "ReminderSent",
+    "SetPasswordLink", "TrailHead", "User", "WeightRating",
 ]
