@@ -18,7 +18,8 @@ BUDGETS = {
     # comment count + page, escalations, functions), evidence escalation rule inside the forum
     # panel (2: latest runs, tier), evidence panel (3: runs, tier, suites). The tier and the
     # latest runs are read twice (forum rule and evidence panel): a per-request cache could save 2.
-    # The agenda panel (4: entries, decisions, deciders, actions).
+    # The agenda panel (4: entries, decisions, deciders, actions). The notify panel (1: does the
+    # viewer follow the item) fits in the spare statement the other panels left.
     "items.detail": 19,
     # user, items by status, my items (count + page), latest items (count + page) and the
     # weighing of both lists with the evidence rule
@@ -42,6 +43,8 @@ BUDGETS = {
     "agenda.pack": 12,
     "agenda.decisions": 6,  # with the tier column the forum registers (1)
     "agenda.actions": 5,
+    # user with the header's unread count (1), notifications: count + page (2)
+    "notify.inbox": 3,
 }
 
 

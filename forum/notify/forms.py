@@ -6,6 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import SelectMultipleField
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from forum.core.forms import choices
 from forum.notify.models import KINDS
 
 
@@ -19,7 +20,7 @@ class MarkReadForm(FlaskForm):
 
 class EmailKindsForm(FlaskForm):
     kinds = SelectMultipleField(
-        "E-mail me when", choices=list(KINDS.items()),
+        "E-mail me when", choices=choices(KINDS.items()),
         widget=ListWidget(prefix_label=False), option_widget=CheckboxInput(),
         description="Everything always reaches your inbox; these choose what also comes by e-mail.",
     )
