@@ -50,10 +50,10 @@ def run(session: Session, now: datetime | None = None) -> ReminderReport:
     if not wanted:
         return report
     keys = {(user.id, key) for user, key, _m, _c in wanted}
-    sent = set(session.execute(
+    sent = set(tuple(row) for row in session.execute(
         select(ReminderSent.user_id, ReminderSent.key)
         .where(tuple_(ReminderSent.user_id, ReminderSent.key).in_(list(keys)))
-    ).tuples())
+    ).all())
     for user, key, message, counter in wanted:
         if (user.id, key) in sent or not user.active:
             continue
@@ -110,9 +110,9 @@ def _position_reminders(session: Session, now: datetime):
     if not rows:
         return
     item_ids = {item.id for _m, item in rows}
-    taken = set(session.execute(
+    taken = set(tuple(row) for row in session.execute(
         select(Position.item_id, Position.function_key).where(Position.item_id.in_(item_ids))
-    ).tuples())
+    ).all())
     required = required_functions()
     members = function_members(session, required)
     for meeting, item in rows:
