@@ -132,3 +132,18 @@ def test_settings_choose_which_kinds_come_by_email(client, login, people, db_ses
 def test_unknown_kind_is_refused_with_400(client, login, people):
     login(people["risk"])
     assert client.post("/settings/email", data={"kinds": ["nonsense"]}).status_code == 400
+
+
+def test_the_account_history_names_follows_and_email_choices(db_session, people, make_item):
+    from forum.admin.service import account_history
+
+    item = make_item(people["procurement"], status="open")
+    service.follow(db_session, people["risk"], item)
+    service.unfollow(db_session, people["risk"], item)
+    service.set_email_kinds(db_session, people["risk"], ["item_state"])
+    db_session.commit()
+    entries = account_history(db_session, people["risk"])
+    assert [(e.label, e.note) for e in entries[1:]][:2] == [
+        ("Stopped following an item", f"item #{item.id}"), ("Followed an item", f"item #{item.id}")]
+    change = entries[0].changes[0]
+    assert change.label == "E-mail by kind" and change.after == "item_state"
