@@ -166,3 +166,21 @@ def test_deactivated_people_are_not_notified(db_session, people, make_item, make
     db_session.commit()
     assert inbox_of(gone) == []
     assert db_session.scalar(select(func.count()).select_from(Follow).where(Follow.user_id == gone.id)) == 0
+
+
+def test_a_trail_listener_sees_each_event_once_in_the_same_transaction(db_session, people):
+    from forum.trail import service as trail
+
+    seen = []
+
+    def listener(session, actor, event, data):
+        seen.append((event.kind, event.subject, data, actor, session is db_session))
+
+    trail.subscribe(listener)
+    trail.subscribe(listener)  # registering twice still calls it once
+    try:
+        trail.record(db_session, people["risk"], "test.noted", "test:1", {"a": 1})
+    finally:
+        trail._listeners.remove(listener)
+    assert seen == [("test.noted", "test:1", {"a": 1}, people["risk"], True)]
+    db_session.rollback()
