@@ -2,6 +2,9 @@
 (delivered after commit, retried with backoff), per-kind e-mail opt-outs, and the reminders
 already sent (unique per user and key, so `forum reminders run` never sends one twice).
 
+Existing installs: everyone who filed, rated, took a position on or commented on an item follows
+it, as they would have had these tables existed then.
+
 Revision ID: 15811decc013
 Revises: 7fb043ae3598
 Create Date: 2026-11-25 19:30:12.852526
@@ -53,6 +56,15 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('item_follows', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_item_follows_item_id'), ['item_id'], unique=False)
+    op.execute(
+        "INSERT INTO item_follows (user_id, item_id, created_at) "
+        "SELECT user_id, item_id, CURRENT_TIMESTAMP FROM ("
+        " SELECT filer_id AS user_id, id AS item_id FROM decision_items"
+        " UNION SELECT rater_id, item_id FROM weight_ratings"
+        " UNION SELECT author_id, item_id FROM positions"
+        " UNION SELECT author_id, item_id FROM comments"
+        ") AS involved"
+    )
 
     op.create_table('notification_outbox',
     sa.Column('id', sa.Integer(), nullable=False),

@@ -184,3 +184,11 @@ def test_a_trail_listener_sees_each_event_once_in_the_same_transaction(db_sessio
         trail._listeners.remove(listener)
     assert seen == [("test.noted", "test:1", {"a": 1}, people["risk"], True)]
     db_session.rollback()
+
+
+def test_followed_items_query_fits_inside_another_query(db_session, people, make_item):
+    mine = make_item(people["procurement"], status="open")
+    make_item(people["product"], status="open")
+    ids = set(db_session.scalars(select(items.DecisionItem.id).where(
+        items.DecisionItem.id.in_(service.followed_items_query(people["procurement"])))))
+    assert ids == {mine.id}
