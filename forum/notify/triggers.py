@@ -4,7 +4,8 @@ Every change already writes one trail event in its transaction; this listener re
 and writes the notifications in that same transaction, so they stand or fall with the change.
 
 - ``item.created``, ``weight.rated``, ``position.taken``, ``comment.added``: the actor follows
-  the item from now on (part of their change: no event of its own).
+  the item from now on (part of their change: no event of its own). A position taken also
+  settles (marks read) the function's open requests for a position on that item.
 - ``item.status_changed``: the filer and the followers hear of the new state. When an item is
   submitted to the forum or escalated, every member (staff or executive) of a required function
   (FORUM_REQUIRED_FUNCTIONS) whose function has not taken a position is asked for one instead.
@@ -17,13 +18,15 @@ The actor never hears of their own change (``service.notify`` drops them).
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from forum import clock
 from forum.agenda.models import AgendaEntry, Meeting
 from forum.auth.models import User
 from forum.forum.models import Position
 from forum.items.models import STATUSES, DecisionItem
+from forum.notify.models import Notification
 from forum.notify.service import Message, ensure_following, follower_ids, notify, setting
 from forum.trail.models import Event
 from forum.trail.service import actor_name, subscribe
@@ -75,6 +78,8 @@ def on_event(session: Session, actor, event: Event, data: dict) -> None:
         item_id = _item_id(event.subject)
         if item_id is not None and isinstance(actor, User):
             ensure_following(session, actor.id, item_id)
+        if kind == "position.taken" and data.get("function"):
+            _request_answered(session, event.subject, data["function"])
     elif kind == "item.status_changed":
         _status_changed(session, actor, event, data)
     elif kind == "decision.recorded":
@@ -83,6 +88,18 @@ def on_event(session: Session, actor, event: Event, data: dict) -> None:
         _meeting_published(session, actor, event)
     elif kind == "evidence.attached" and "fail" in (data.get("gates") or {}).values():
         _gate_failed(session, actor, event, data)
+
+
+def _request_answered(session: Session, subject: str, function_key: str) -> None:
+    """The function has taken its position: its members' requests for one are settled (marked
+    read), so the inbox does not keep asking for what is done."""
+    members = select(User.id).where(User.function_key == function_key)
+    session.execute(
+        update(Notification)
+        .where(Notification.kind == "position_requested", Notification.subject == subject,
+               Notification.read_at.is_(None), Notification.user_id.in_(members))
+        .values(read_at=clock.now())
+    )
 
 
 def _status_changed(session: Session, actor, event: Event, data: dict) -> None:

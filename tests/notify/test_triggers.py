@@ -192,3 +192,15 @@ def test_followed_items_query_fits_inside_another_query(db_session, people, make
     ids = set(db_session.scalars(select(items.DecisionItem.id).where(
         items.DecisionItem.id.in_(service.followed_items_query(people["procurement"])))))
     assert ids == {mine.id}
+
+
+def test_taking_the_position_settles_the_functions_requests(db_session, people, make_item, inbox_of):
+    item = make_item(people["procurement"], status="open", title="Asked")  # submit asks risk
+    make_item(people["procurement"], status="open", title="Other")  # its request stays open
+    forum.take_position(db_session, people["risk"], item, forum.PositionData("support", "Fine."))
+    db_session.commit()
+    requests = {n.title: n.read_at for n in inbox_of(people["risk2"], rows=True)
+                if n.kind == "position_requested"}
+    assert requests["Your function's position is asked on “Asked”"] is not None
+    assert requests["Your function's position is asked on “Other”"] is None
+    assert all(n.read_at is None for n in inbox_of(people["product"], rows=True))
