@@ -19,8 +19,8 @@ BUDGETS = {
     # panel (2: latest runs, tier), evidence panel (3: runs, tier, suites). The tier and the
     # latest runs are read twice (forum rule and evidence panel): a per-request cache could save 2.
     # The agenda panel (4: entries, decisions, deciders, actions). The notify panel (1: does the
-    # viewer follow the item) fits in the spare statement the other panels left.
-    "items.detail": 19,
+    # viewer follow the item, for the Follow / Unfollow button).
+    "items.detail": 20,
     # user, items by status, my items (count + page), latest items (count + page) and the
     # weighing of both lists with the evidence rule
     "core.home": 14,
