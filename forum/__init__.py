@@ -25,6 +25,7 @@ from forum.health.views import bp as health_bp
 from forum.items.views import bp as items_bp
 from forum.proximity.views import bp as proximity_bp
 from forum.search.views import bp as search_bp
+from forum.notify.views import bp as notify_bp
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -72,4 +73,5 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(health_bp)
     app.register_blueprint(proximity_bp)
     app.register_blueprint(search_bp)
+    app.register_blueprint(notify_bp)
     return app

@@ -25,6 +25,7 @@ from forum.auth.models import ROLES, User
 from forum.errors import DomainError
 from forum.migrate import alembic_config
 from forum.search.cli import search_group
+from forum.notify.cli import notify_group, reminders_group
 from forum.trail import chain
 from forum.trail import service as trail
 
@@ -44,6 +45,8 @@ def main() -> None:
 main.add_command(tokens_group)
 main.add_command(agenda_group)
 main.add_command(search_group)
+main.add_command(notify_group)
+main.add_command(reminders_group)
 
 
 def _fail(message: str, code: int = 1):

@@ -52,6 +52,21 @@ DEFAULTS: dict[str, object] = {
     "PROXY_COUNT": 0,
     # Serve /bench/baseline, the load benchmark's minimal page (bench/load.py); off: it is a 404.
     "BENCH_BASELINE": False,
+    # Notifications by e-mail: empty means in-app only. smtp://[user:password@]host[:port], with
+    # ?starttls=true to upgrade the connection, or smtps:// for TLS from the start.
+    "SMTP_URL": "",
+    "MAIL_FROM": "Decision Forum <forum@localhost>",
+    # Where the forum is reached, for the links in e-mails.
+    "BASE_URL": "http://127.0.0.1:5000",
+    # Try to send new e-mail right after the change commits (in a background thread); the
+    # `forum notify send` command (cron) sends what is due and retries failures either way.
+    "MAIL_SEND_AFTER_COMMIT": True,
+    # Reminders (`forum reminders run`): actions due within this many days, and positions still
+    # missing this many days before a meeting.
+    "REMINDER_DUE_SOON_DAYS": 2,
+    "REMINDER_POSITIONS_DAYS": 3,
+    # Page size of the inbox.
+    "INBOX_PER_PAGE": 20,
 }
 
 _BOOL_TRUE = {"1", "true", "yes", "on"}

@@ -8,11 +8,13 @@ from forum.db import Base
 from forum.evidence.models import EvidenceRun
 from forum.forum.models import Comment, Escalation, Position, WeightRating
 from forum.items.models import DecisionItem
+from forum.notify.models import EmailOptOut, Follow, Notification, OutboxMessage, ReminderSent
 from forum.proximity.models import ProposedCase, Review
 from forum.trail.models import Event, TrailHead
 
 __all__ = [
     "Action", "AgendaEntry", "ApiToken", "Base", "Checkpoint", "Comment", "Decision",
-    "DecisionItem", "Escalation", "EvidenceRun", "Event", "Meeting", "OrgFunction", "Position",
-    "ProposedCase", "Recusal", "Review", "SetPasswordLink", "TrailHead", "User", "WeightRating",
+    "DecisionItem", "EmailOptOut", "Escalation", "Event", "EvidenceRun", "Follow", "Meeting",
+    "Notification", "OrgFunction", "OutboxMessage", "Position", "ProposedCase", "Recusal",
+    "ReminderSent", "Review", "SetPasswordLink", "TrailHead", "User", "WeightRating",
 ]

@@ -22,7 +22,8 @@ BUDGETS = {
     # item has an agenda entry, and the count of the item's events for the timeline link that trail
     # readers see (1) (tests/scale/test_scale_seed.py: an executive on a decided item).
     # + 2 (proximity panel): the newest proposed cases with their proposers, and their count
-    "items.detail": 23,
+    # + 1 (notify panel): does the viewer follow the item, for the Follow / Unfollow button
+    "items.detail": 24,
     # user, items by status, my items (count + page), latest items (count + page) and the
     # weighing of both lists with the evidence rule
     # The role home pages (tests/home/test_pages.py). Staff (also the items tests' home): user,
@@ -79,6 +80,8 @@ BUDGETS = {
     # user, functions for the filter, hits per kind (1), the ranked page with every hit's
     # details (1: item, function, comment author and page, decision and meeting, evidence run)
     "search.index": 4,
+    # user with the header's unread count (1), notifications: count + page (2)
+    "notify.inbox": 3,
 }
 
 

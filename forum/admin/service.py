@@ -25,6 +25,8 @@ KIND_LABELS = {
     "user.reactivated": "Reactivated",
     "user.password_set": "Password set",
     "user.password_link_issued": "Set-password link issued",
+    "user.followed_item": "Followed an item",
+    "user.unfollowed_item": "Stopped following an item",
 }
 FIELD_LABELS = {
     "role": "Role",
@@ -32,6 +34,7 @@ FIELD_LABELS = {
     "display_name": "Display name",
     "email_notifications": "E-mail notifications",
     "digest_frequency": "Digest",
+    "email_kinds": "E-mail by kind",
     "active": "Active",
 }
 
@@ -55,6 +58,8 @@ def _show(key: str, value) -> str:
         return DIGEST_FREQUENCIES.get(value, value)
     if isinstance(value, bool):
         return "yes" if value else "no"
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value) or "none"
     return str(value)
 
 
@@ -70,6 +75,8 @@ def _describe(kind: str, data: dict) -> tuple[list[Change], str]:
         return [], f"through {data.get('via', 'unknown')}"
     if kind == "user.password_link_issued":
         return [], f"valid until {data.get('expires_at', '?')}"
+    if kind in ("user.followed_item", "user.unfollowed_item"):
+        return [], f"item #{data.get('item', '?')}"
     changes = [
         Change(FIELD_LABELS.get(key, key), _show(key, value.get("before")), _show(key, value.get("after")))
         for key, value in (data.get("changes") or {}).items()

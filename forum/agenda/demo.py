@@ -132,8 +132,7 @@ class _MeetingSteps:
                         lambda d=done: self.complete(d)))
         for closing in spec.get("closed_items", []):
             out.append((self.days_ago(closing["days_ago"]), f"{self.where}: closing an item",
-                        lambda c=closing: service.close_item(
-                            self.session, self.user(c["by"]), self.entry(c["item"]).decision)))
+                        lambda c=closing: self.close_item(c)))
         return out
 
     def create(self, by: str, starts_after: timedelta) -> None:
@@ -159,6 +158,13 @@ class _MeetingSteps:
             actions=[ActionData(a["text"], self.user(a["owner"]).id, today + timedelta(days=a["due_in_days"]))
                      for a in spec.get("actions", [])],
         ))
+
+    def close_item(self, spec: dict) -> None:
+        # Load the decision with its entry (``Decision.entry`` is lazy="raise"): the entry's
+        # decisions are only the same objects as the ones recorded earlier in this session for
+        # as long as the garbage collector has not dropped those from the identity map.
+        decision = service.get_decision(self.session, self.entry(spec["item"]).decision.id)
+        service.close_item(self.session, self.user(spec["by"]), decision)
 
     def complete(self, spec: dict) -> None:
         decision = self.entry(spec["item"]).decisions[0]

@@ -17,6 +17,8 @@ from forum.auth.models import User
 from forum.core.forms import attach_error
 from forum.errors import DomainError
 from forum.extensions import limiter
+from forum.notify import service as notify
+from forum.notify.forms import EmailKindsForm
 
 bp = Blueprint("auth", __name__)
 
@@ -124,6 +126,7 @@ def _render_settings(profile=None, password=None, notifications=None, status: in
             formdata=None, email_notifications=user.email_notifications,
             digest_frequency=user.digest_frequency,
         ),
+        email_kinds=EmailKindsForm(formdata=None, kinds=notify.email_kinds(db.session(), user)),
     ), status
 
 

@@ -3,8 +3,8 @@
 Every function takes the session and the viewer, reads a bounded number of queries whatever the
 data size, and returns plain values for templates/home/. The view picks the builder by role.
 
-"Items I take part in" is one definition, ``involved_item_ids``: extend it there (e.g. with the
-items a person follows) and every list that uses it follows.
+"Items I take part in" is one definition, ``involved_item_ids`` (filed, rated, took a position
+on, commented on, or followed): extend it there and every list that uses it follows.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from forum.forum.queries import awaiting_condition, divergence_condition
 from forum.forum.rubric import RUBRIC
 from forum.health.service import GATE_COLUMNS
 from forum.items.models import STATUSES, DecisionItem
+from forum.notify.service import followed_items_query
 
 LIST_SIZE = 8
 DRIFT_GATES = ("freshness", "regression")
@@ -36,9 +37,10 @@ DRIFT_GATES = ("freshness", "regression")
 
 def involved_item_ids(user: User) -> Select:
     """The ids of the items ``user`` takes part in: filed, rated (their function's current
-    rating is theirs), took a position on (likewise) or commented on. A SQL union to use inside
-    ``DecisionItem.id.in_(…)``: it costs no statement of its own."""
+    rating is theirs), took a position on (likewise), commented on, or follows. A SQL union to use
+    inside ``DecisionItem.id.in_(…)``: it costs no statement of its own."""
     return union(
+        followed_items_query(user),
         select(DecisionItem.id).where(DecisionItem.filer_id == user.id),
         select(WeightRating.item_id).where(WeightRating.rater_id == user.id),
         select(Position.item_id).where(Position.author_id == user.id),

@@ -16,6 +16,7 @@ from forum.auth.models import User
 from forum.core.markdown import render as render_markdown
 from forum.errors import DomainError
 from forum.extensions import login_manager
+from forum.notify.queries import load_user
 
 
 def roles_required(*roles: str):
@@ -81,7 +82,7 @@ def init_app(app: Flask) -> None:
         user_id, _, version = session_id.partition(":")
         if not user_id.isdigit() or not version.isdigit():
             return None
-        user = db.session().get(User, int(user_id))
+        user = load_user(db.session(), int(user_id))  # with the header's unread count
         if user is None or user.session_version != int(version):
             return None
         # A deactivated account is logged out at its next request.

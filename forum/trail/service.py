@@ -7,7 +7,7 @@ change it describes, so the change and its event are committed (or rolled back) 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from typing import IO
 
@@ -22,6 +22,19 @@ from forum.trail.chain import (
 from forum.trail.models import Event, TrailHead
 
 SYSTEM_ACTOR = "system"
+
+#: Called by ``record`` after each appended event, in the same transaction:
+#: ``listener(session, actor, event, data)``. Listeners may add rows of their own (notifications)
+#: but never write events; an exception in a listener rolls back the change with its event.
+Listener = Callable[[Session, "User | str | None", Event, dict], None]
+_listeners: list[Listener] = []
+
+
+def subscribe(listener: Listener) -> Listener:
+    """Register ``listener`` for every event from now on (usable as a decorator; idempotent)."""
+    if listener not in _listeners:
+        _listeners.append(listener)
+    return listener
 
 
 def actor_name(actor: User | str | None) -> str:
@@ -56,6 +69,8 @@ def record(session: Session, actor: User | str | None, kind: str, subject: str, 
     session.add(event)
     session.flush()
     session.execute(update(TrailHead).where(TrailHead.id == 1).values(hash=digest))
+    for listener in _listeners:
+        listener(session, actor, event, data)
     return event
 
 

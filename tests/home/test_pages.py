@@ -53,12 +53,15 @@ def _position(session, who, item, stance="support"):
 
 
 # ---------------------------------------------------------------------------- taking part
-def test_the_items_i_take_part_in_are_those_i_filed_rated_took_a_position_on_or_commented_on(
+def test_the_items_i_take_part_in_are_those_i_filed_rated_took_a_position_on_commented_on_or_follow(
     db_session, make_user, make_item
 ):
+    from forum.notify import service as notify
+
     me, other = make_user(function="procurement"), make_user(function="risk")
     filed = make_item(me, status="draft")
-    rated, positioned, commented, untouched = (make_item(other, status="open") for _ in range(4))
+    rated, positioned, commented, untouched, followed = (make_item(other, status="open") for _ in range(5))
+    notify.follow(db_session, me, followed)
     _rate(db_session, me, rated, 4)
     _position(db_session, me, positioned)
     forum.add_comment(db_session, me, commented, "A thought.")
@@ -68,8 +71,9 @@ def test_the_items_i_take_part_in_are_those_i_filed_rated_took_a_position_on_or_
 
     ids = set(db_session.scalars(involved_item_ids(me)))
 
-    assert ids == {filed.id, rated.id, positioned.id, commented.id}
-    assert set(db_session.scalars(involved_item_ids(other))) == {rated.id, positioned.id, commented.id, untouched.id}
+    assert ids == {filed.id, rated.id, positioned.id, commented.id, followed.id}
+    assert set(db_session.scalars(involved_item_ids(other))) == {
+        rated.id, positioned.id, commented.id, untouched.id, followed.id}
 
 
 # ----------------------------------------------------------------------------------- staff

@@ -7,10 +7,12 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from forum.auth import service as accounts
 from forum.evidence import service as evidence
 from forum.forum import service as forum
+from forum.notify.models import Notification
 from tests.agenda.samples import agenda_samples
 
 ROLES = ("anonymous", "procurement", "product", "risk", "executive", "auditor", "admin")
@@ -51,8 +53,13 @@ def samples(cast, make_item, make_user, db_session):
         db_session, cast["procurement"], cast["procurement"], api_tokens.NewToken("sample", ["items:read"])
     )
     db_session.commit()
+    agenda = agenda_samples(db_session, cast, make_item)
+    # The risk user owns the sample action: the decision that made them its owner notified them.
+    notification = db_session.scalar(
+        select(Notification).where(Notification.user_id == cast["risk"].id).order_by(Notification.id)
+    )
     return {
-        **agenda_samples(db_session, cast, make_item),
+        **agenda, "notification_id": notification.id,
         "item_id": item.id, "run_id": run.id, "comment_id": comment.id,
         "user_id": cast["product"].id, "key": "risk", "token": invitation.token,
         "token_id": token.id, "evidence_id": run.id, "seq": 1, "fmt": "jsonl",

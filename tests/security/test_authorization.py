@@ -116,6 +116,14 @@ ACCESS: dict[str, set[str]] = {
     "agenda.complete_action": {"risk", "executive"},
     # Search: everyone logged in; the results are filtered like the pages they link to.
     "search.index": LOGGED_IN,
+    # Notifications: everyone logged in has an inbox, follows items they can see and chooses
+    # what comes by e-mail. The sample notification is the risk user's (someone else's is 404).
+    "notify.inbox": LOGGED_IN,
+    "notify.mark_read": {"risk"},
+    "notify.mark_all_read": LOGGED_IN,
+    "notify.follow": LOGGED_IN,
+    "notify.unfollow": LOGGED_IN,
+    "notify.update_email_kinds": LOGGED_IN,
 }
 
 # Routes whose anonymous use is harmless although they are not public pages.

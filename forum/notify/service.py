@@ -1,0 +1,197 @@
+"""Rules of notifications: following items, writing notifications (and their e-mail in the
+outbox) in the transaction of the change that caused them, the inbox, and e-mail preferences.
+
+Who hears what is decided in ``forum.notify.triggers`` (a listener of the trail); this module
+only knows how to follow, notify and read. Nobody is ever notified of their own change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from flask import current_app, has_app_context
+from sqlalchemy import Select, delete, func, select, update
+from sqlalchemy.orm import Session
+
+from forum import clock
+from forum.auth.models import User
+from forum.core.paging import Page, paginate
+from forum.errors import NotFound, PermissionDenied, ValidationError
+from forum.items import service as items
+from forum.items.models import DecisionItem
+from forum.notify.models import KINDS, EmailOptOut, Follow, Notification, OutboxMessage
+from forum.trail.service import record
+
+#: session.info key: the app whose outbox got new messages in this transaction (for the
+#: after-commit delivery in forum.notify.mail).
+OUTBOX_PENDING = "forum.notify.outbox_pending"
+
+
+def setting(name: str, default):
+    """An application setting when there is an app (requests, CLI, seed), else the default."""
+    if has_app_context():
+        return current_app.config.get(name, default)
+    return default
+
+
+# ---------------------------------------------------------------------------------- follows
+def is_following(session: Session, user: User, item_id: int) -> bool:
+    return session.get(Follow, (user.id, item_id)) is not None
+
+
+def followed_items_query(user: User) -> Select:
+    """The ids of the items the user follows as a SQL select, to use inside ``IN (…)`` or a
+    union (e.g. the home page's ``involved_item_ids``): it costs no statement of its own."""
+    return select(Follow.item_id).where(Follow.user_id == user.id)
+
+
+def followed_item_ids(session: Session, user: User) -> set[int]:
+    """Ids of the items the user follows, in one statement."""
+    return set(session.scalars(followed_items_query(user)))
+
+
+def follower_ids(session: Session, item_id: int) -> set[int]:
+    return set(session.scalars(select(Follow.user_id).where(Follow.item_id == item_id)))
+
+
+def ensure_following(session: Session, user_id: int, item_id: int) -> bool:
+    """Make the user follow the item as a side effect of their own change (filing, rating,
+    taking a position, commenting): part of that change, so no event of its own."""
+    if session.get(Follow, (user_id, item_id)) is not None:
+        return False
+    session.add(Follow(user_id=user_id, item_id=item_id, created_at=clock.now()))
+    return True
+
+
+def follow(session: Session, actor: User, item: DecisionItem) -> bool:
+    """The actor follows the item; False when they already did (nothing written)."""
+    if not actor.active:
+        raise PermissionDenied("A deactivated account cannot follow items.")
+    if not items.can_view(actor, item):
+        raise NotFound(f"There is no item {item.id}.")
+    if not ensure_following(session, actor.id, item.id):
+        return False
+    session.flush()
+    record(session, actor, "user.followed_item", f"user:{actor.id}",
+           {"email": actor.email, "item": item.id})
+    return True
+
+
+def unfollow(session: Session, actor: User, item: DecisionItem) -> bool:
+    """The actor stops following the item; False when they did not follow it."""
+    following = session.get(Follow, (actor.id, item.id))
+    if following is None:
+        return False
+    session.delete(following)
+    session.flush()
+    record(session, actor, "user.unfollowed_item", f"user:{actor.id}",
+           {"email": actor.email, "item": item.id})
+    return True
+
+
+# ------------------------------------------------------------------------------- notifying
+@dataclass(frozen=True)
+class Message:
+    kind: str
+    subject: str
+    title: str
+    link: str
+    body: str = ""
+
+
+def notify(session: Session, recipients: Iterable[User], message: Message,
+           actor: User | str | None = None) -> list[Notification]:
+    """Write ``message`` to each active recipient (never the actor), in the caller's
+    transaction, and queue its e-mail for those who want this kind by e-mail when SMTP is
+    configured. Three statements at most, whatever the number of recipients."""
+    if message.kind not in KINDS:
+        raise ValueError(f"unknown notification kind {message.kind!r}")
+    actor_id = actor.id if isinstance(actor, User) else None
+    actor_email = actor if isinstance(actor, str) else getattr(actor, "email", None)
+    people = {u.id: u for u in recipients
+              if u.active and u.id != actor_id and u.email != actor_email}
+    if not people:
+        return []
+    now = clock.now()
+    written = [
+        Notification(user_id=user.id, kind=message.kind, subject=message.subject,
+                     title=message.title[:300], body=message.body, link=message.link, created_at=now)
+        for user in people.values()
+    ]
+    session.add_all(written)
+    if setting("SMTP_URL", ""):
+        wanting = [u.id for u in people.values() if u.email_notifications]
+        opted_out = set(session.scalars(
+            select(EmailOptOut.user_id).where(EmailOptOut.kind == message.kind,
+                                              EmailOptOut.user_id.in_(wanting))
+        )) if wanting else set()
+        session.flush()
+        queued = [OutboxMessage(notification_id=n.id, status="pending", attempts=0,
+                                next_attempt_at=now, created_at=now)
+                  for n in written if n.user_id in wanting and n.user_id not in opted_out]
+        if queued:
+            session.add_all(queued)
+            if has_app_context():
+                session.info[OUTBOX_PENDING] = current_app._get_current_object()
+    session.flush()
+    return written
+
+
+# ---------------------------------------------------------------------------------- the inbox
+def unread_count(session: Session, user: User) -> int:
+    return session.scalar(select(func.count(Notification.id)).where(
+        Notification.user_id == user.id, Notification.read_at.is_(None))) or 0
+
+
+def inbox(session: Session, user: User, page: int = 1, per_page: int = 20) -> Page:
+    """The user's notifications, newest first (two statements: count and page)."""
+    query = (select(Notification).where(Notification.user_id == user.id)
+             .order_by(Notification.created_at.desc(), Notification.id.desc()))
+    return paginate(session, query, page, per_page)
+
+
+def mark_read(session: Session, user: User, notification_id: int) -> Notification:
+    """Mark one of the user's notifications read (someone else's is not disclosed: 404)."""
+    notification = session.get(Notification, notification_id)
+    if notification is None or notification.user_id != user.id:
+        raise NotFound(f"There is no notification {notification_id} in your inbox.")
+    if notification.read_at is None:
+        notification.read_at = clock.now()
+        session.flush()
+    return notification
+
+
+def mark_all_read(session: Session, user: User) -> int:
+    """Mark every unread notification of the user read; returns how many there were."""
+    result = session.execute(
+        update(Notification)
+        .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+        .values(read_at=clock.now())
+    )
+    return result.rowcount or 0
+
+
+# ----------------------------------------------------------------------- e-mail preferences
+def email_kinds(session: Session, user: User) -> list[str]:
+    """The kinds the user gets by e-mail (every kind they have not switched off)."""
+    off = set(session.scalars(select(EmailOptOut.kind).where(EmailOptOut.user_id == user.id)))
+    return [kind for kind in KINDS if kind not in off]
+
+
+def set_email_kinds(session: Session, actor: User, wanted: Iterable[str]) -> dict:
+    """Store which kinds the actor gets by e-mail; returns the change (empty when none)."""
+    wanted = list(dict.fromkeys(wanted))
+    unknown = [k for k in wanted if k not in KINDS]
+    if unknown:
+        raise ValidationError(f"Unknown kind of notification: {', '.join(unknown)}.", "kinds")
+    before = email_kinds(session, actor)
+    after = [kind for kind in KINDS if kind in wanted]
+    if before == after:
+        return {}
+    session.execute(delete(EmailOptOut).where(EmailOptOut.user_id == actor.id))
+    session.add_all(EmailOptOut(user_id=actor.id, kind=kind) for kind in KINDS if kind not in wanted)
+    session.flush()
+    changes = {"email_kinds": {"before": before, "after": after}}
+    record(session, actor, "user.updated", f"user:{actor.id}", {"email": actor.email, "changes": changes})
+    return changes
