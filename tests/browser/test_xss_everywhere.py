@@ -87,11 +87,11 @@ def test_staff_fields_render_inert(page):
     page.get_by_role("button", name="Submit to the forum").click()
     SWEEP["item"] = page.url
 
-    page.get_by_label("Comment").fill(payload("XSS-comment"))
+    page.get_by_label("Comment", exact=True).fill(payload("XSS-comment"))
     page.get_by_role("button", name="Add the comment").click()
     visit(page, SWEEP["item"], "XSS-comment")
     page.get_by_role("link", name=re.compile(r"^Edit comment")).click()
-    page.get_by_label("Comment").fill(payload("XSS-edited"))
+    page.get_by_label("Comment", exact=True).fill(payload("XSS-edited"))
     page.get_by_role("button", name="Save the comment").click()
     visit(page, SWEEP["item"], "XSS-edited")
 
