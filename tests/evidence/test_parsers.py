@@ -276,3 +276,71 @@ def test_brackets_and_escapes_inside_strings_do_not_count_as_nesting():
     check_depth(b'{"a": "[[[[\\\\", "b": ["\\"[", "", "]]]"], "c": "{{{{"}', limit=2)
     with pytest.raises(ParseError):
         check_depth(b'{"a": "\\\\", "b": [[["x"]]]}', limit=3)
+
+
+# ------------------------------------------------------------------------------ streaming JSON
+STREAMED = ["promptfoo-support-2providers.json", "promptfoo-old-v2.json", "inspect-intent-router.json",
+            "inspect-intent-router.eval"]
+
+
+def _as_dict(run):
+    return {key: value for key, value in vars(run).items()}
+
+
+@pytest.mark.parametrize("name", STREAMED)
+def test_large_json_formats_are_streamed_not_loaded_whole(name, monkeypatch):
+    """promptfoo and inspect logs are read row by row through ijson: json.loads (which builds the
+    whole tree) only ever sees small pieces (the .eval header), never the rows, and the result is
+    the one the whole-tree reading gives."""
+    from forum.evidence.parsers import common
+
+    expected = parse(fixture_bytes(name))
+    loads, sizes = common.json.loads, []
+
+    def recording(data, *args, **kwargs):
+        sizes.append(len(data))
+        return loads(data, *args, **kwargs)
+
+    monkeypatch.setattr(common.json, "loads", recording)
+    assert _as_dict(parse(fixture_bytes(name))) == _as_dict(expected)
+    assert max(sizes, default=0) < 4000, sizes
+
+
+def test_ijsons_c_backend_is_used_when_installed():
+    import importlib.util
+
+    from forum.evidence.parsers import stream
+
+    if importlib.util.find_spec("ijson.backends._yajl2") is None:
+        pytest.skip("ijson's C extension is not installed here")
+    assert stream.backend_name() == "yajl2_c"
+
+
+@pytest.mark.parametrize("name", STREAMED)
+def test_the_pure_python_backend_gives_the_same_results(name, monkeypatch):
+    import ijson
+
+    from forum.evidence.parsers import stream
+
+    expected = parse(fixture_bytes(name))
+    monkeypatch.setattr(stream, "backend", ijson.get_backend("python"))
+    assert _as_dict(parse(fixture_bytes(name))) == _as_dict(expected)
+
+
+def test_the_header_is_read_whatever_the_order_of_its_keys():
+    """inspect's scorers and promptfoo's suite may come after the rows: the skeleton pass sees them."""
+    log = json.loads(fixture_bytes("inspect-intent-router.json"))
+    reordered = {"samples": log.pop("samples"), **log}
+    run = parse(json.dumps(reordered).encode())
+    assert (run.format, run.passed, run.failed, run.errored) == ("inspect-json", 27, 11, 2)
+    doc = json.loads(fixture_bytes("promptfoo-support-2providers.json"))
+    reordered = {"config": doc.pop("config"), **doc}
+    assert parse(json.dumps(reordered).encode()).suite == parse(fixture_bytes("promptfoo-support-2providers.json")).suite
+
+
+def test_a_bare_nan_falls_back_to_reading_the_file_whole():
+    """yajl refuses NaN tokens; the file is then read by json, which accepts them."""
+    doc = json.loads(fixture_bytes("promptfoo-support-2providers.json"))
+    doc["results"]["results"][0]["score"] = float("nan")
+    run = parse(json.dumps(doc).encode())
+    assert (run.total, run.passed) == (30, 18)

@@ -23,9 +23,11 @@ scorer's passed count is kept as a metric ("match: passed"). Model version: only
 from __future__ import annotations
 
 import io
+import itertools
 import struct
 import zipfile
 import zlib
+from collections.abc import Iterable
 
 import zstandard
 
@@ -35,6 +37,7 @@ from forum.evidence.parsers.common import (
     ParseError,
     Tally,
     TooLarge,
+    check_depth,
     clean_tags,
     count,
     dig,
@@ -44,9 +47,11 @@ from forum.evidence.parsers.common import (
     parse_time,
     text_of,
 )
+from forum.evidence.parsers import stream
 
 FORMAT_JSON = "inspect-json"
 FORMAT_EVAL = "inspect-eval"
+ROWS = "samples"  # where the sample-epochs are (ijson's path), streamed by the caller
 ZIP_STORED, ZIP_DEFLATED, ZIP_ZSTANDARD = 0, 8, 93
 
 
@@ -57,11 +62,12 @@ def looks_like_log(doc) -> bool:
     )
 
 
-def parse_log(doc: dict) -> ParsedRun:
-    samples = doc.get("samples")
+def parse_log(doc: dict, rows: Iterable | None = None) -> ParsedRun:
+    """``doc`` is the whole log, or its skeleton with the samples streamed apart as ``rows``."""
+    samples = doc.get("samples") if rows is None else rows
     if samples is None:
         samples = []
-    if not isinstance(samples, list):
+    if rows is None and not isinstance(samples, list):
         raise ParseError("samples is not a list", "key samples")
     run = _from_header(doc, FORMAT_JSON)
     _count(run, doc, samples, lambda i: f"key samples[{i}]")
@@ -82,10 +88,17 @@ def parse_eval_zip(data: bytes, limits: Limits) -> ParsedRun:
         raise ParseError("header.json has no eval object", "zip member header.json, key eval")
     run = _from_header(header, FORMAT_EVAL)
     if "summaries.json" in infos:
-        samples = reader.json(infos["summaries.json"])
-        if not isinstance(samples, list):
-            raise ParseError("summaries.json is not a list", "zip member summaries.json")
-        _count(run, header, samples, lambda i: f"zip member summaries.json, entry {i}")
+        raw = reader.read(infos["summaries.json"])
+        where = "zip member summaries.json"
+        check_depth(raw, f"{where}, ")
+        if raw.lstrip()[:1] != b"[":
+            samples = load_json(raw, f"{where}, ", depth_checked=True)
+            raise ParseError("summaries.json is not a list", where)
+        try:  # one summary at a time; whole when ijson refuses the bytes (see stream)
+            _count(run, header, stream.items(raw, "item"), lambda i: f"{where}, entry {i}")
+        except stream.NotStreamable:
+            samples = load_json(raw, f"{where}, ", depth_checked=True)
+            _count(run, header, samples, lambda i: f"{where}, entry {i}")
     else:
         names = sorted(n for n in infos if n.startswith("samples/") and n.endswith(".json"))
         samples = [reader.json(infos[name]) for name in names]
@@ -178,6 +191,7 @@ def _from_header(doc: dict, fmt: str) -> ParsedRun:
 
 
 def _scorers(doc: dict, samples: list) -> list[str]:
+    """Scorer names, primary first; from the first samples only when the header names none."""
     names: list[str] = []
     headline = dig(doc, "results", "headline", "scorer")
     if isinstance(headline, str):
@@ -213,8 +227,11 @@ def _correct(value) -> bool:
     return number is not None and number >= 1.0
 
 
-def _count(run: ParsedRun, doc: dict, samples: list, where) -> None:
-    scorers = _scorers(doc, samples)
+def _count(run: ParsedRun, doc: dict, samples: Iterable, where) -> None:
+    samples = iter(samples)
+    first = list(itertools.islice(samples, 50))
+    samples = itertools.chain(first, samples)
+    scorers = _scorers(doc, first)
     primary = scorers[0] if scorers else None
     passed_by = dict.fromkeys(scorers, 0)
     tally = Tally()
