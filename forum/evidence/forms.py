@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField, FileRequired
+from flask_wtf.file import FileField, FileRequired, MultipleFileField
 from wtforms import IntegerField
 from wtforms.validators import InputRequired, NumberRange
 
@@ -12,6 +12,12 @@ class UploadForm(FlaskForm):
     """Attach one result file to an item. The size limit is set per app (description)."""
 
     file = FileField("Result file", validators=[FileRequired("Choose a result file to upload.")])
+    samples = MultipleFileField(
+        "lm-evaluation-harness per-sample files (optional)",
+        description="With an lm-eval results JSON only: its samples_<task>_<date>.jsonl files (written with "
+                    "--log_samples), so that the run has the headline metrics and each case's pass/fail and tags. "
+                    "You can also upload lm-eval's output folder as one zip.",
+    )
 
 
 class CompareForm(FlaskForm):

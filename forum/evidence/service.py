@@ -6,7 +6,9 @@ that the forum's escalation rules use.
 from __future__ import annotations
 
 import hashlib
+import io
 import re
+import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -34,6 +36,7 @@ CONTENT_TYPES = {
     "promptfoo-jsonl": "application/x-ndjson",
     "lm-eval-samples": "application/x-ndjson",
     "inspect-eval": "application/zip",
+    "lm-eval-run": "application/zip",
     "junit": "application/xml",
     "csv": "text/csv",
 }
@@ -152,6 +155,40 @@ def attach_evidence(
         "gates": {g.key: g.status for g in results},
     })
     return run
+
+
+def attach_evidence_files(
+    session: Session, actor: User, item: DecisionItem, files: Sequence[tuple[str, bytes]],
+    limits: Limits | None = None,
+) -> EvidenceRun:
+    """Attach one result file, or an lm-evaluation-harness results JSON together with its
+    per-sample JSONL files as ONE run: these are kept as one zip (the run's original file, the
+    layout lm-eval writes under --output_path), which the parser reads back as a whole."""
+    if len(files) == 1:
+        return attach_evidence(session, actor, item, files[0][0], files[0][1], limits)
+    _check_attach(actor, item)
+    limits = limits or Limits()
+    size = sum(len(data) for _name, data in files)
+    if size > limits.max_bytes:
+        raise EvidenceRefused(f"the files come to {size / (1024 * 1024):.1f} MB together; the limit for "
+                              f"evidence is {limits.max_bytes / (1024 * 1024):.1f} MB", 413)
+    names: list[str] = []
+    for name, _data in files[1:]:
+        name = clean_filename(name)
+        if not name.lower().endswith(".jsonl"):
+            raise EvidenceRefused(f"{name}: per-sample files are lm-evaluation-harness JSON Lines "
+                                  "(samples_<task>_<date>.jsonl, written with --log_samples)")
+    buffer = io.BytesIO()
+    stamp = clock.now().timetuple()[:6]
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in files:
+            name = clean_filename(name)
+            while name in names:
+                name = "copy-" + name
+            names.append(name)
+            archive.writestr(zipfile.ZipInfo(name, date_time=stamp), data, zipfile.ZIP_DEFLATED)
+    stem = names[0].rsplit(".", 1)[0]
+    return attach_evidence(session, actor, item, f"{stem}.zip", buffer.getvalue(), limits)
 
 
 def _baseline(session: Session, item_id: int, suite: str) -> dict | None:

@@ -67,7 +67,8 @@ def _load_run(run_id: int, with_data: bool = False):
 def _upload_form() -> UploadForm:
     form = UploadForm()
     form.file.description = (f"promptfoo JSON/JSONL, inspect_ai .json or .eval, lm-evaluation-harness "
-                             f"results or samples, JUnit XML or CSV — at most {size_label(limits().max_bytes)}.")
+                             f"results or samples (or a zip of both), JUnit XML or CSV — at most "
+                             f"{size_label(limits().max_bytes)}.")
     return form
 
 
@@ -119,13 +120,16 @@ def upload(item_id: int):
         abort(413, description=_too_large_message())
     if not valid:
         return _render_index(session, item, form, status=400)
-    upload_file = form.file.data
-    data = upload_file.stream.read(cap + 1)
-    if len(data) > cap:
-        form.file.errors = [_too_large_message()]
-        return _render_index(session, item, form, status=413)
+    files, left = [], cap
+    for upload_file in [form.file.data, *(form.samples.data or [])]:
+        data = upload_file.stream.read(left + 1)
+        left -= len(data)
+        if left < 0:
+            form.file.errors = [_too_large_message()]
+            return _render_index(session, item, form, status=413)
+        files.append((upload_file.filename or "", data))
     try:
-        run = service.attach_evidence(session, current_user, item, upload_file.filename or "", data, limits())
+        run = service.attach_evidence_files(session, current_user, item, files, limits())
     except DomainError as error:
         session.rollback()
         form.file.errors = [*form.file.errors, error.reason]

@@ -111,7 +111,7 @@ def test_an_oversized_upload_is_refused_with_413_before_it_is_read(app, client, 
 
 def test_the_size_limit_is_shown_before_upload(client, logged_in, open_item):
     page = client.get(f"/items/{open_item.id}").get_data(as_text=True)
-    assert "Largest file accepted: <strong>20 MB</strong>" in page
+    assert "Largest upload accepted: <strong>20 MB</strong>" in page
     assert 'enctype="multipart/form-data"' in page
 
 
@@ -230,3 +230,43 @@ def test_pages_keep_their_query_budget_whatever_the_data_size(app, client, logge
     assert large["index"] <= INDEX_BUDGET
     assert large["run"] <= RUN_BUDGET
     assert large["compare"] <= COMPARE_BUDGET
+
+
+def test_lm_eval_results_and_their_samples_upload_together_as_one_run(client, logged_in, open_item, db_session):
+    """The real lm-eval outputs: results JSON in the file field, both samples files in the second."""
+    names = ["lm-eval-support-dummy.results.json", "lm-eval-support-dummy.samples.support_intent_mc.jsonl",
+             "lm-eval-support-dummy.samples.slang_abbrev_em.jsonl"]
+    before = counts(db_session)
+    response = client.post(f"/items/{open_item.id}/evidence", content_type="multipart/form-data", data={
+        "file": (io.BytesIO(fixture_bytes(names[0])), names[0]),
+        "samples": [(io.BytesIO(fixture_bytes(name)), name) for name in names[1:]],
+    })
+    assert response.status_code == 302
+    assert counts(db_session) == (before[0] + 1, before[1] + 1)  # one run, one trail event
+    run = db_session.scalar(select(EvidenceRun).order_by(EvidenceRun.id.desc()))
+    assert (run.format, run.total, run.passed, run.edge_total, run.edge_passed) == ("lm-eval-run", 22, 9, 9, 4)
+    assert run.model_id == "acme/support-dummy-1b" and run.metrics["slang_abbrev_em exact_match"] == 0.5
+    assert run.filename == "lm-eval-support-dummy.results.zip" and run.content_type == "application/zip"
+    page = client.get(f"/evidence/{run.id}").get_data(as_text=True)
+    assert "lm-evaluation-harness results + samples" in page and "9 of 22 passed, 4 of 9 edge cases" in page
+    original = client.get(f"/evidence/{run.id}/original")
+    import zipfile
+    assert sorted(zipfile.ZipFile(io.BytesIO(original.data)).namelist()) == sorted(names)
+
+
+def test_samples_files_with_a_file_that_is_not_lm_eval_results_are_refused(client, logged_in, open_item, db_session):
+    before = counts(db_session)
+    response = client.post(f"/items/{open_item.id}/evidence", content_type="multipart/form-data", data={
+        "file": (io.BytesIO(fixture_bytes("promptfoo-support-2providers.json")), "promptfoo.json"),
+        "samples": [(io.BytesIO(fixture_bytes("lm-eval-support-dummy.samples.slang_abbrev_em.jsonl")), "s.jsonl")],
+    })
+    assert response.status_code == 400
+    assert "no lm-evaluation-harness results JSON" in response.get_data(as_text=True)
+    assert counts(db_session) == before
+    response = client.post(f"/items/{open_item.id}/evidence", content_type="multipart/form-data", data={
+        "file": (io.BytesIO(fixture_bytes("lm-eval-support-dummy.results.json")), "r.json"),
+        "samples": [(io.BytesIO(b"case_id,passed\n"), "s.csv")],
+    })
+    assert response.status_code == 400 and "per-sample files are lm-evaluation-harness JSON Lines" in \
+        response.get_data(as_text=True)
+    assert counts(db_session) == before

@@ -344,3 +344,61 @@ def test_a_bare_nan_falls_back_to_reading_the_file_whole():
     doc["results"]["results"][0]["score"] = float("nan")
     run = parse(json.dumps(doc).encode())
     assert (run.total, run.passed) == (30, 18)
+
+
+# ------------------------------------------------------ lm-eval results + samples as one run
+LM_EVAL_FILES = ["lm-eval-support-dummy.results.json", "lm-eval-support-dummy.samples.support_intent_mc.jsonl",
+                 "lm-eval-support-dummy.samples.slang_abbrev_em.jsonl"]
+
+
+def lm_eval_zip(names=LM_EVAL_FILES, folder: str = "acme__support-dummy-1b/", method: int = 8) -> bytes:
+    return make_zip({folder + name: fixture_bytes(name) for name in names}, method=method)
+
+
+@pytest.mark.parametrize("method", [8, 0, 93])
+def test_lm_eval_results_and_samples_zipped_together_are_one_run(method):
+    """The README's combined figures: the results' model, tasks and metrics, the samples' cases."""
+    run = parse(lm_eval_zip(method=method), "acme.zip")
+    assert run.format == "lm-eval-run"
+    assert (run.total, run.passed, run.failed, run.errored, run.skipped) == (22, 9, 13, 0, 0)
+    assert (run.edge_total, run.edge_passed) == (9, 4)
+    assert run.model_id == "acme/support-dummy-1b"
+    assert run.suite == "support_intent_mc, slang_abbrev_em"  # the same suite as the results file alone
+    assert run.suite == parse(fixture_bytes(LM_EVAL_FILES[0])).suite
+    assert run.metrics["support_intent_mc acc"] == pytest.approx(1 / 3)
+    assert run.metrics["slang_abbrev_em exact_match"] == 0.5
+    assert tags_of(run)["edge-case"] == (4, 5, 0, 0)
+    assert tags_of(run)["smoke"] == (2, 1, 0, 0)  # 1/1 in the MC task, 1/0 in the EM task
+    assert any("support_intent_mc (12)" in note for note in run.notes)
+    assert not any("aggregates only" in note for note in run.notes)
+    assert any(case["id"] == "mc-02" for case in run.failing_cases)
+
+
+def test_an_lm_eval_zip_with_samples_of_another_run_is_refused_naming_the_file():
+    other = fixture_bytes(LM_EVAL_FILES[1])
+    data = make_zip({"results.json": fixture_bytes(LM_EVAL_FILES[0]),
+                     "samples_other_task_2026-11-24T17-05-16.085867.jsonl": other}, method=8)
+    with pytest.raises(ParseError) as caught:
+        parse(data)
+    assert "task 'other_task', which the results file results.json does not report" in caught.value.message
+    assert caught.value.where == "zip member samples_other_task_2026-11-24T17-05-16.085867.jsonl"
+
+
+@pytest.mark.parametrize("members, message", [
+    ({"a.jsonl": b'{"doc_id": 0, "doc": {}, "metrics": ["acc"], "acc": 1}\n', "b.json": b'{"x": 1}'},
+     "no lm-evaluation-harness results JSON"),
+    ({"r1.json": fixture_bytes(LM_EVAL_FILES[0]), "r2.json": fixture_bytes(LM_EVAL_FILES[0]),
+      "s.jsonl": fixture_bytes(LM_EVAL_FILES[1])}, "2 lm-eval results files"),
+])
+def test_an_lm_eval_zip_needs_exactly_one_results_file(members, message):
+    with pytest.raises(ParseError, match=message):
+        parse(make_zip(members, method=8))
+
+
+def test_a_bad_line_in_a_zipped_samples_file_is_named_by_member_and_line():
+    data = make_zip({"results.json": fixture_bytes(LM_EVAL_FILES[0]),
+                     "samples_slang_abbrev_em_2026.jsonl": fixture_bytes(LM_EVAL_FILES[2]) + b'{"doc_id": 99,\n'},
+                    method=8)
+    with pytest.raises(ParseError) as caught:
+        parse(data)
+    assert caught.value.where.startswith("zip member samples_slang_abbrev_em_2026.jsonl, line 11")

@@ -2,6 +2,7 @@
 
 Detection (the file name is never used to choose a format):
 1. ``PK\\x03\\x04`` → a zip: an inspect_ai ``.eval`` log when it holds ``header.json``;
+   or an lm-evaluation-harness run when it holds a results JSON and samples JSONL (see lm_eval);
 2. ``<`` → XML: JUnit when the root is ``<testsuites>`` or ``<testsuite>`` (promptfoo's own
    ``<promptfoo>`` XML and other roots are refused as unknown);
 3. ``{`` or ``[`` → JSON: a promptfoo results file (``results.results[]``), an inspect_ai log
@@ -28,6 +29,8 @@ from forum.evidence.parsers.common import (
     ParseError,
     TooLarge,
     check_depth,
+    json_lines,
+    zip_members,
     load_json,
     UnknownFormat,
 )
@@ -39,6 +42,7 @@ FORMAT_LABELS = {
     inspect_ai.FORMAT_EVAL: "inspect_ai log (.eval)",
     lm_eval.FORMAT_RESULTS: "lm-evaluation-harness results",
     lm_eval.FORMAT_SAMPLES: "lm-evaluation-harness samples",
+    lm_eval.FORMAT_BUNDLE: "lm-evaluation-harness results + samples",
     junit.FORMAT: "JUnit XML",
     csv_table.FORMAT: "CSV",
 }
@@ -101,7 +105,14 @@ def _mb(size: int) -> str:
 
 
 def _zip(data: bytes, limits: Limits) -> ParsedRun:
-    return inspect_ai.parse_eval_zip(data, limits)
+    infos = zip_members(data)
+    if inspect_ai.looks_like_eval_zip(infos):
+        return inspect_ai.parse_eval_zip(data, limits, infos)
+    if lm_eval.looks_like_bundle(infos):
+        return lm_eval.parse_bundle(data, limits, infos)
+    names = ", ".join(list(infos)[:5]) or "none"
+    raise UnknownFormat("unknown format: a zip archive with no header.json (an inspect_ai .eval log) and no "
+                        f"lm-evaluation-harness results JSON with its samples JSONL (members: {names})")
 
 
 def _xml(data: bytes) -> ParsedRun:
@@ -167,7 +178,7 @@ def _json_document(doc) -> ParsedRun:
 
 def _jsonl(body: bytes, filename: str) -> ParsedRun:
     """JSON Lines, read one line at a time: rows are counted as they are read, never all kept."""
-    rows = _rows(body)
+    rows = json_lines(body)
     first = next(rows, None)
     if first is None:
         raise ParseError("the file is empty")
@@ -179,14 +190,3 @@ def _jsonl(body: bytes, filename: str) -> ParsedRun:
     keys = ", ".join(list(first[1])[:8]) or "none"
     raise UnknownFormat(f"unknown format: JSON Lines whose first object has keys ({keys}), not promptfoo "
                      "results or lm-evaluation-harness samples", f"line {first[0]}")
-
-
-def _rows(body: bytes) -> Iterator[tuple[int, dict]]:
-    for number, line in enumerate(io.BytesIO(body), start=1):
-        line = line.rstrip(b"\r\n")
-        if not line.strip():
-            continue
-        row = load_json(line, first_line=number, depth_checked=True)
-        if not isinstance(row, dict):
-            raise ParseError("each line of a JSON Lines file must be a JSON object", f"line {number}")
-        yield number, row

@@ -17,14 +17,20 @@ Edge-case markers (a row is an edge case when ANY of these holds; it counts once
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import operator
 import re
-from collections.abc import Iterable
+import struct
+import zipfile
+import zlib
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import accumulate, repeat
+
+import zstandard
 
 STATUSES = ("passed", "failed", "errored", "skipped")
 NO_TAG = "(none)"
@@ -326,3 +332,86 @@ def dig(obj, *keys):
             return None
         obj = obj.get(key)
     return obj
+
+
+def json_lines(body: bytes, where: str = "") -> Iterator[tuple[int, dict]]:
+    """The objects of a JSON Lines file with their line numbers, one at a time."""
+    for number, line in enumerate(io.BytesIO(body), start=1):
+        line = line.rstrip(b"\r\n")
+        if not line.strip():
+            continue
+        row = load_json(line, where, first_line=number, depth_checked=True)
+        if not isinstance(row, dict):
+            raise ParseError("each line of a JSON Lines file must be a JSON object", f"{where}line {number}")
+        yield number, row
+
+
+# --------------------------------------------------------------------------- zip members
+ZIP_STORED, ZIP_DEFLATED, ZIP_ZSTANDARD = 0, 8, 93
+
+
+def zip_members(data: bytes) -> dict[str, zipfile.ZipInfo]:
+    """The members of a zip archive by name (read from its directory, nothing unpacked)."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        return {info.filename: info for info in archive.infolist() if not info.is_dir()}
+    except (zipfile.BadZipFile, ValueError, EOFError) as exc:
+        raise ParseError(f"the file is not a readable zip archive: {exc}") from exc
+
+
+class MemberReader:
+    """Reads zip members by hand (zipfile has no method 93), capping the total unpacked size."""
+
+    def __init__(self, data: bytes, limits: Limits):
+        self.data = data
+        self.left = limits.max_unpacked_bytes
+        self.limit = limits.max_unpacked_bytes
+
+    def json(self, info: zipfile.ZipInfo):
+        return load_json(self.read(info), f"zip member {info.filename}, ")
+
+    def read(self, info: zipfile.ZipInfo) -> bytes:
+        where = f"zip member {info.filename}"
+        if info.flag_bits & 0x1:
+            raise ParseError("the archive member is encrypted", where)
+        offset = info.header_offset
+        head = self.data[offset:offset + 30]
+        if len(head) < 30 or head[:4] != b"PK\x03\x04":
+            raise ParseError("the zip archive is damaged (bad local header)", where)
+        name_len, extra_len = struct.unpack("<HH", head[26:30])
+        start = offset + 30 + name_len + extra_len
+        raw = self.data[start:start + info.compress_size]
+        if len(raw) != info.compress_size:
+            raise ParseError("the zip archive is truncated", where)
+        cap = self.left + 1
+        try:
+            if info.compress_type == ZIP_STORED:
+                out = raw[:cap]
+            elif info.compress_type == ZIP_DEFLATED:
+                out = zlib.decompressobj(-15).decompress(raw, cap)
+            elif info.compress_type == ZIP_ZSTANDARD:
+                with zstandard.ZstdDecompressor().stream_reader(io.BytesIO(raw)) as stream:
+                    out = _read_capped(stream, cap)
+            else:
+                raise ParseError(f"unsupported zip compression method {info.compress_type}", where)
+        except (zlib.error, zstandard.ZstdError) as exc:
+            raise ParseError(f"the member cannot be decompressed: {exc}", where) from exc
+        if len(out) > self.left:
+            raise TooLarge(
+                f"the archive unpacks to more than the {self.limit // (1024 * 1024)} MB allowed", where
+            )
+        self.left -= len(out)
+        return out
+
+
+def _read_capped(stream, cap: int) -> bytes:
+    chunks, size = [], 0
+    while size < cap:
+        chunk = stream.read(min(1 << 20, cap - size))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
+
+
