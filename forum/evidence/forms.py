@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired, MultipleFileField
-from wtforms import IntegerField
-from wtforms.validators import InputRequired, NumberRange
+from wtforms import SelectField
+from wtforms.validators import InputRequired
 
 
 class UploadForm(FlaskForm):
@@ -21,10 +21,17 @@ class UploadForm(FlaskForm):
 
 
 class CompareForm(FlaskForm):
-    """Two runs of the same suite, read from the query string (no CSRF: it changes nothing)."""
+    """Two runs of the same suite, read from the query string (no CSRF: it changes nothing).
+    The choices are the item's runs grouped by suite (set by the view); a run id that is not
+    among them is still read, so that the view answers 404 for another item's run."""
 
     class Meta:
         csrf = False
 
-    base = IntegerField("Earlier run", validators=[InputRequired("Choose the earlier run."), NumberRange(min=1)])
-    head = IntegerField("Later run", validators=[InputRequired("Choose the later run."), NumberRange(min=1)])
+    base = SelectField("Earlier run", coerce=int, validate_choice=False,
+                       validators=[InputRequired("Choose the earlier run.")])
+    head = SelectField("Later run", coerce=int, validate_choice=False,
+                       validators=[InputRequired("Choose the later run.")])
+
+    def set_choices(self, choices: dict[str, list[tuple[int, str]]]) -> None:
+        self.base.choices = self.head.choices = choices

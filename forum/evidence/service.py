@@ -353,16 +353,45 @@ def _tag_rate(counts: dict | None) -> tuple[float | None, int]:
     return (counts.get("passed", 0) / rated if rated else None), total
 
 
+def check_comparable(base: EvidenceRun, head: EvidenceRun) -> None:
+    """Two different runs of the same suite on the same item, or a DomainError saying why not."""
+    if base.item_id != head.item_id:
+        raise DomainError("Only runs of the same item can be compared.", "head")
+    if base.id == head.id:
+        raise DomainError(f"Run #{base.id} is chosen twice: choose two different runs of its suite.", "head")
+    if base.suite != head.suite:
+        raise DomainError(f"Run #{base.id} tests suite “{base.suite}” and run #{head.id} tests “{head.suite}”: "
+                          "choose two runs of the same suite.", "head")
+
+
 def compare(base: EvidenceRun, head: EvidenceRun) -> list[TagChange]:
     """Per tag: pass rate in the earlier (base) and later (head) run of the same suite."""
-    if base.item_id != head.item_id or base.suite != head.suite:
-        raise DomainError("Only two runs of the same suite on the same item can be compared.", "head")
+    check_comparable(base, head)
     changes = []
     for tag in sorted(set(base.tag_counts) | set(head.tag_counts)):
         base_rate, base_total = _tag_rate(base.tag_counts.get(tag))
         head_rate, head_total = _tag_rate(head.tag_counts.get(tag))
         changes.append(TagChange(tag, base_rate, head_rate, base_total, head_total))
     return changes
+
+
+MAX_CHOICES = 200
+
+
+def compare_choices(session: Session, item: DecisionItem) -> dict[str, list[tuple[int, str]]]:
+    """The item's runs to pick two from, grouped by suite (suites A–Z, runs newest first; the
+    latest MAX_CHOICES runs), as (run id, label) pairs: one query, no file bytes."""
+    rows = session.execute(
+        select(EvidenceRun.id, EvidenceRun.suite, EvidenceRun.run_at, EvidenceRun.uploaded_at,
+               EvidenceRun.passed, EvidenceRun.failed, EvidenceRun.errored, EvidenceRun.skipped)
+        .where(EvidenceRun.item_id == item.id).order_by(EvidenceRun.id.desc()).limit(MAX_CHOICES)
+    ).all()
+    groups: dict[str, list[tuple[int, str]]] = {}
+    for row in rows:
+        total = row.passed + row.failed + row.errored + row.skipped
+        when = (row.run_at or row.uploaded_at).date().isoformat()
+        groups.setdefault(row.suite, []).append((row.id, f"#{row.id} · {when} · {row.passed} of {total} passed"))
+    return dict(sorted(groups.items()))
 
 
 def runs_of_suite(session: Session, item: DecisionItem, suite: str) -> list[EvidenceRun]:

@@ -270,3 +270,43 @@ def test_samples_files_with_a_file_that_is_not_lm_eval_results_are_refused(clien
     assert response.status_code == 400 and "per-sample files are lm-evaluation-harness JSON Lines" in \
         response.get_data(as_text=True)
     assert counts(db_session) == before
+
+
+def test_the_evidence_list_offers_a_picker_of_two_runs_grouped_by_suite(client, logged_in, open_item, staff,
+                                                                        db_session):
+    assert "Compare two runs" not in client.get(f"/items/{open_item.id}/evidence").get_data(as_text=True)
+    first = service.attach_evidence(db_session, staff, open_item, "a.csv", csv_bytes(8, 2, 4, 0))
+    other = service.attach_evidence(db_session, staff, open_item, "c.csv", csv_bytes(1, 1, suite="other"))
+    second = service.attach_evidence(db_session, staff, open_item, "b.csv", csv_bytes(10, 0, 1, 3))
+    db_session.commit()
+    page = client.get(f"/items/{open_item.id}/evidence").get_data(as_text=True)
+    assert "Compare two runs" in page
+    assert f'action="/items/{open_item.id}/evidence/compare"' in page and 'method="get"' in page
+    assert '<label class="label" for="base">Earlier run</label>' in page and 'for="head">Later run</label>' in page
+    assert '<optgroup label="nightly">' in page and '<optgroup label="other">' in page
+    # starts on the latest two runs of a suite that has two
+    assert f'<option selected value="{second.id}">#{second.id} · ' in page.split('id="head"')[1]
+    assert f'<option selected value="{first.id}">#{first.id} · ' in page.split('id="base"')[1].split('id="head"')[0]
+    assert f"#{other.id} · " in page and "of 2 passed" in page
+    # the form's own submission compares them
+    result = client.get(f"/items/{open_item.id}/evidence/compare?base={first.id}&head={second.id}")
+    assert result.status_code == 200 and "Compare other runs" in result.get_data(as_text=True)
+
+
+def test_the_picker_says_why_two_runs_cannot_be_compared(client, logged_in, open_item, staff, db_session):
+    first = service.attach_evidence(db_session, staff, open_item, "a.csv", csv_bytes(8, 2, 4, 0))
+    other = service.attach_evidence(db_session, staff, open_item, "c.csv", csv_bytes(1, 1, suite="other"))
+    db_session.commit()
+    url = f"/items/{open_item.id}/evidence/compare"
+    page = client.get(f"{url}?base={first.id}&head={other.id}")
+    assert page.status_code == 400
+    text = page.get_data(as_text=True)
+    assert f"Run #{first.id} tests suite “nightly” and run #{other.id} tests “other”: choose two runs of the same " \
+           "suite." in text
+    assert '<a href="#head">Later run: Run #' in text  # the error summary points at the field
+    assert 'aria-invalid="true"' in text and "Choose two runs of the same suite" in text
+    same = client.get(f"{url}?base={first.id}&head={first.id}")
+    assert same.status_code == 400
+    assert f"Run #{first.id} is chosen twice: choose two different runs of its suite." in same.get_data(as_text=True)
+    missing = client.get(url)
+    assert missing.status_code == 400 and "Choose the earlier run." in missing.get_data(as_text=True)
