@@ -402,3 +402,16 @@ def test_a_bad_line_in_a_zipped_samples_file_is_named_by_member_and_line():
     with pytest.raises(ParseError) as caught:
         parse(data)
     assert caught.value.where.startswith("zip member samples_slang_abbrev_em_2026.jsonl, line 11")
+
+
+@pytest.mark.parametrize("chunk", [5, 7, 8 << 20])
+def test_the_depth_limit_is_exact_whatever_the_slices_the_file_is_read_in(chunk, monkeypatch):
+    from forum.evidence.parsers import common
+
+    monkeypatch.setattr(common, "_DEPTH_CHUNK", chunk)
+    at_limit = b'{"s": "\\\\\\"[[[{", "a": ' + b"[" * (MAX_JSON_DEPTH - 1) + b"]" * (MAX_JSON_DEPTH - 1) + b"}"
+    common.check_depth(at_limit)
+    with pytest.raises(ParseError, match=f"nested more than {MAX_JSON_DEPTH} levels"):
+        common.check_depth(at_limit.replace(b'"a": [', b'"a": [[').replace(b"]}", b"]]}"))
+    with pytest.raises(ParseError, match="nested more than"):
+        common.check_depth(b"[" * (MAX_JSON_DEPTH + 1))  # unbalanced: a truncated file

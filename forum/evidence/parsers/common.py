@@ -259,30 +259,61 @@ def text_of(value, limit: int = 200) -> str:
 _STRING = re.compile(rb'"[^"]*"')
 _KEEP = bytes(b for b in range(256) if b not in b'"[]{}')
 _DEPTH_STEP = bytes.maketrans(b"[{]}", b"\x02\x02\x00\x00")
+_ONE_KIND = bytes.maketrans(b"{}", b"[]")
 
 
 def check_depth(data: bytes, where: str = "", limit: int = MAX_JSON_DEPTH) -> None:
     """Refuse JSON nested deeper than ``limit`` (brackets inside strings do not count).
 
-    Runs at C speed and in little memory: escaped backslashes and quotes are dropped, everything
-    but quotes and brackets deleted, what remains of the strings removed, and the running depth
-    summed with itertools.accumulate.
+    Runs at C speed and in little memory: escaped backslashes and quotes are dropped (a slice
+    of the file at a time), everything but quotes and brackets deleted, what remains of the
+    strings removed, then empty bracket pairs removed pass after pass; what is left after
+    ``limit`` passes is measured with itertools.accumulate.
     """
-    reduced = data.replace(b"\\\\", b"").replace(b'\\"', b"").translate(None, _KEEP)
+    reduced = b"".join(_structure(chunk) for chunk in _chunks(data))
     # Strings are now quotes around bracket characters, nearly always nothing: drop empty pairs
     # first (removing a closing quote with the next opening one merges two strings, harmlessly),
     # then the few strings that hold brackets.
     reduced = reduced.replace(b'""', b"")
     if b'"' in reduced:
         reduced = _STRING.sub(b"", reduced)
-    brackets = reduced.translate(_DEPTH_STEP)
+    # Each pass removes the innermost (empty) pairs: a well-formed document of depth d is gone
+    # after d passes, each a C-speed replace over an ever shorter string.
+    brackets = reduced.translate(_ONE_KIND)
+    passes = 0
+    while brackets and passes < limit:
+        shorter = brackets.replace(b"[]", b"")
+        if len(shorter) == len(brackets):
+            break  # unbalanced brackets: measured below
+        brackets, passes = shorter, passes + 1
     if not brackets:
         return
-    deepest = max(accumulate(map(operator.sub, brackets, repeat(1))))
+    steps = brackets.translate(_DEPTH_STEP)
+    deepest = passes + max(accumulate(map(operator.sub, steps, repeat(1))))
     if deepest > limit:
         line = _line_of_depth(data, limit)
         place = f"{where}line {line}" if line else where.rstrip(", ") or None
         raise ParseError(f"the JSON is nested more than {limit} levels deep", place)
+
+
+_DEPTH_CHUNK = 8 << 20
+
+
+def _chunks(data: bytes):
+    """Slices of about _DEPTH_CHUNK bytes that never split an escape sequence (no slice ends in a
+    backslash), so that each is reduced alone: memory stays at one slice, not a copy of the file."""
+    view, start = memoryview(data), 0
+    while start < len(data):
+        end = min(start + _DEPTH_CHUNK, len(data))
+        while end < len(data) and data[end - 1] == 0x5C:
+            end += 1
+        yield view[start:end]
+        start = end
+
+
+def _structure(chunk) -> bytes:
+    """Quotes and brackets of ``chunk``, escaped backslashes and quotes dropped first."""
+    return bytes(chunk).replace(b"\\\\", b"").replace(b'\\"', b"").translate(None, _KEEP)
 
 
 def _line_of_depth(data: bytes, limit: int) -> int | None:
