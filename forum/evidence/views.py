@@ -162,7 +162,8 @@ def _render_index(session, item, form, status: int = 200):
     picker = None
     if listing.total > 1:
         picker = compare_form(session, item, {})
-        _preselect(picker)
+        if not _preselect(picker):
+            picker = False  # runs, but no suite with two of them: nothing to compare yet
     return render_template(
         "evidence/index.html", item=item, runs=listing.runs, total=listing.total, page=page, pages=pages,
         form=form if service.can_attach(current_user, item) else None,
@@ -170,12 +171,13 @@ def _render_index(session, item, form, status: int = 200):
     ), status
 
 
-def _preselect(picker: CompareForm) -> None:
-    """Start the picker on the latest two runs of the first suite that has two."""
+def _preselect(picker: CompareForm) -> bool:
+    """Start the picker on the latest two runs of the first suite that has two (False: none has)."""
     for runs in picker.base.choices.values():
         if len(runs) > 1:
             picker.head.data, picker.base.data = runs[0][0], runs[1][0]
-            return
+            return True
+    return False
 
 
 # -------------------------------------------------------------------------------- run pages

@@ -43,6 +43,16 @@ def logged_in(staff, login):
     return staff
 
 
+def test_the_runs_table_labels_its_cells_for_small_screens(client, logged_in, open_item, staff, db_session):
+    """Below 40rem each run is a card of labelled lines (CSS reads data-label): every cell has one."""
+    service.attach_evidence(db_session, staff, open_item, "a.csv", csv_bytes(8, 2, 4, 0))
+    db_session.commit()
+    page = client.get(f"/items/{open_item.id}/evidence").get_data(as_text=True)
+    table = page.split('<table class="evidence-runs">')[1].split("</table>")[0]
+    assert table.count("<td") == table.count("<td data-label=") == 5
+    assert all(f'data-label="{label}"' in table for label in ("Run", "Suite · model", "Passed", "Edge cases", "Gates"))
+
+
 def test_upload_shows_the_result_and_the_run_page(client, logged_in, open_item, db_session):
     response = upload(client, open_item.id, fixture_bytes("pytest-support-llm.xunit2.xml"), "out/pytest.xml")
     assert response.status_code == 302
@@ -277,10 +287,13 @@ def test_the_evidence_list_offers_a_picker_of_two_runs_grouped_by_suite(client, 
     assert "Compare two runs" not in client.get(f"/items/{open_item.id}/evidence").get_data(as_text=True)
     first = service.attach_evidence(db_session, staff, open_item, "a.csv", csv_bytes(8, 2, 4, 0))
     other = service.attach_evidence(db_session, staff, open_item, "c.csv", csv_bytes(1, 1, suite="other"))
+    db_session.commit()
+    page = client.get(f"/items/{open_item.id}/evidence").get_data(as_text=True)
+    assert "Compare two runs" not in page and "each suite here has one run so far" in page
     second = service.attach_evidence(db_session, staff, open_item, "b.csv", csv_bytes(10, 0, 1, 3))
     db_session.commit()
     page = client.get(f"/items/{open_item.id}/evidence").get_data(as_text=True)
-    assert "Compare two runs" in page
+    assert "Compare two runs" in page and "each suite here has one run so far" not in page
     assert f'action="/items/{open_item.id}/evidence/compare"' in page and 'method="get"' in page
     assert '<label class="label" for="base">Earlier run</label>' in page and 'for="head">Later run</label>' in page
     assert '<optgroup label="nightly">' in page and '<optgroup label="other">' in page
