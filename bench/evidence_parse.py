@@ -282,6 +282,7 @@ def main() -> None:
         ok = "ok" if r["parse_store_s"] < 3 and r["peak_mb"] < 300 else "OVER TARGET"
         print(f"{r['format']:17s} {r['bytes'] / 1e6:7.1f}MB {r['rows']:8d} {r['parse_s']:7.2f}s "
               f"{r['parse_store_s']:11.2f}s {r['cpu_s']:7.2f}s {r['peak_mb']:7.0f}MB  {ok}", flush=True)
+    folder.rmdir()
     print(f"JSON backend: ijson {runs[-1]['backend'] if runs else '?'}")
 
 
