@@ -120,7 +120,15 @@ def gen_inspect_eval(n: int) -> bytes:
         members[f"samples/{sample['id']}_epoch_{sample['epoch']}.json"] = json.dumps(
             sample, separators=(",", ":")).encode()
     members["summaries.json"] = json.dumps(listed, separators=(",", ":")).encode()
-    return make_zip(members)
+    if len(members) <= 65535:
+        return make_zip(members)
+    # More members than a plain zip directory holds: zipfile writes zip64 (with deflate, as it
+    # cannot write zstd; the forum reads both, and only header.json and summaries.json at that).
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+        for name, content in members.items():
+            archive.writestr(name, content)
+    return out.getvalue()
 
 
 def gen_lm_eval_samples(n: int) -> bytes:
