@@ -15,10 +15,8 @@ Detection (the file name is never used to choose a format):
 from __future__ import annotations
 
 import codecs
-import io
 import itertools
 import re
-from collections.abc import Iterator
 
 from forum.evidence.parsers import csv_table, inspect_ai, junit, lm_eval, promptfoo, stream
 from forum.evidence.parsers.common import (
@@ -147,12 +145,12 @@ def _json(body: bytes, filename: str) -> ParsedRun:
         return _json_document(load_json(body, depth_checked=True))
 
 
-_ROW_ARRAYS = {promptfoo.ROWS: promptfoo.parse_json, inspect_ai.ROWS: inspect_ai.parse_log}
+_ROW_ARRAYS = frozenset({promptfoo.ROWS, inspect_ai.ROWS})  # streamed apart from the skeleton
 
 
 def _json_streamed(body: bytes) -> ParsedRun:
     """Detect from the document without its per-case arrays, then stream the rows it needs."""
-    doc, found = stream.skeleton(body, frozenset(_ROW_ARRAYS))
+    doc, found = stream.skeleton(body, _ROW_ARRAYS)
     if promptfoo.looks_like_json(doc):
         return promptfoo.parse_json(doc, stream.items(body, promptfoo.ROWS + ".item"))
     if inspect_ai.looks_like_log(doc):
