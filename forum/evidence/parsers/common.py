@@ -313,7 +313,8 @@ def _chunks(data: bytes):
 
 def _structure(chunk) -> bytes:
     """Quotes and brackets of ``chunk``, escaped backslashes and quotes dropped first."""
-    return bytes(chunk).replace(b"\\\\", b"").replace(b'\\"', b"").translate(None, _KEEP)
+    # Dropping adjacent quotes here already (see check_depth) keeps the joined result small.
+    return bytes(chunk).replace(b"\\\\", b"").replace(b'\\"', b"").translate(None, _KEEP).replace(b'""', b"")
 
 
 def _line_of_depth(data: bytes, limit: int) -> int | None:
