@@ -48,10 +48,12 @@ BUDGETS = {
     # The proximity area's habit figures section (4: decisions with snapshots, latest runs,
     # reviews, proposed cases).
     "health.index": 11,
-    # user, item, runs page (count + rows), tier (1), and 1 spare for the run's uploader
-    "evidence.index": 7,
+    # user, item, runs page (count + rows), tier (1), the compare picker's runs (1; measured 6),
+    # and 1 spare for the run's uploader
+    "evidence.index": 8,
     # user, run, item, tier, previous run of the suite (for regression), uploader
     "evidence.detail": 8,
+    # user, item, the picker's runs, the two runs, tier (measured 6)
     "evidence.compare": 9,
     # token (+ user), items page (+ filer, function joined), then per page, never per item:
     # the forum's weighing (ratings, positions), the evidence escalation rule (latest runs,

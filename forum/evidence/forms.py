@@ -3,22 +3,35 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField, FileRequired
-from wtforms import IntegerField
-from wtforms.validators import InputRequired, NumberRange
+from flask_wtf.file import FileField, FileRequired, MultipleFileField
+from wtforms import SelectField
+from wtforms.validators import InputRequired
 
 
 class UploadForm(FlaskForm):
     """Attach one result file to an item. The size limit is set per app (description)."""
 
     file = FileField("Result file", validators=[FileRequired("Choose a result file to upload.")])
+    samples = MultipleFileField(
+        "lm-evaluation-harness per-sample files (optional)",
+        description="With an lm-eval results JSON only: its samples_<task>_<date>.jsonl files (written with "
+                    "--log_samples), so that the run has the headline metrics and each case's pass/fail and tags. "
+                    "You can also upload lm-eval's output folder as one zip.",
+    )
 
 
 class CompareForm(FlaskForm):
-    """Two runs of the same suite, read from the query string (no CSRF: it changes nothing)."""
+    """Two runs of the same suite, read from the query string (no CSRF: it changes nothing).
+    The choices are the item's runs grouped by suite (set by the view); a run id that is not
+    among them is still read, so that the view answers 404 for another item's run."""
 
     class Meta:
         csrf = False
 
-    base = IntegerField("Earlier run", validators=[InputRequired("Choose the earlier run."), NumberRange(min=1)])
-    head = IntegerField("Later run", validators=[InputRequired("Choose the later run."), NumberRange(min=1)])
+    base = SelectField("Earlier run", coerce=int, validate_choice=False,
+                       validators=[InputRequired("Choose the earlier run.")])
+    head = SelectField("Later run", coerce=int, validate_choice=False,
+                       validators=[InputRequired("Choose the later run.")])
+
+    def set_choices(self, choices: dict[str, list[tuple[int, str]]]) -> None:
+        self.base.choices = self.head.choices = choices

@@ -6,7 +6,9 @@ that the forum's escalation rules use.
 from __future__ import annotations
 
 import hashlib
+import io
 import re
+import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -34,6 +36,7 @@ CONTENT_TYPES = {
     "promptfoo-jsonl": "application/x-ndjson",
     "lm-eval-samples": "application/x-ndjson",
     "inspect-eval": "application/zip",
+    "lm-eval-run": "application/zip",
     "junit": "application/xml",
     "csv": "text/csv",
 }
@@ -152,6 +155,40 @@ def attach_evidence(
         "gates": {g.key: g.status for g in results},
     })
     return run
+
+
+def attach_evidence_files(
+    session: Session, actor: User, item: DecisionItem, files: Sequence[tuple[str, bytes]],
+    limits: Limits | None = None,
+) -> EvidenceRun:
+    """Attach one result file, or an lm-evaluation-harness results JSON together with its
+    per-sample JSONL files as ONE run: these are kept as one zip (the run's original file, the
+    layout lm-eval writes under --output_path), which the parser reads back as a whole."""
+    if len(files) == 1:
+        return attach_evidence(session, actor, item, files[0][0], files[0][1], limits)
+    _check_attach(actor, item)
+    limits = limits or Limits()
+    size = sum(len(data) for _name, data in files)
+    if size > limits.max_bytes:
+        raise EvidenceRefused(f"the files come to {size / (1024 * 1024):.1f} MB together; the limit for "
+                              f"evidence is {limits.max_bytes / (1024 * 1024):.1f} MB", 413)
+    names: list[str] = []
+    for name, _data in files[1:]:
+        name = clean_filename(name)
+        if not name.lower().endswith(".jsonl"):
+            raise EvidenceRefused(f"{name}: per-sample files are lm-evaluation-harness JSON Lines "
+                                  "(samples_<task>_<date>.jsonl, written with --log_samples)")
+    buffer = io.BytesIO()
+    stamp = clock.now().timetuple()[:6]
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in files:
+            name = clean_filename(name)
+            while name in names:
+                name = "copy-" + name
+            names.append(name)
+            archive.writestr(zipfile.ZipInfo(name, date_time=stamp), data, zipfile.ZIP_DEFLATED)
+    stem = names[0].rsplit(".", 1)[0]
+    return attach_evidence(session, actor, item, f"{stem}.zip", buffer.getvalue(), limits)
 
 
 def _baseline(session: Session, item_id: int, suite: str) -> dict | None:
@@ -316,16 +353,45 @@ def _tag_rate(counts: dict | None) -> tuple[float | None, int]:
     return (counts.get("passed", 0) / rated if rated else None), total
 
 
+def check_comparable(base: EvidenceRun, head: EvidenceRun) -> None:
+    """Two different runs of the same suite on the same item, or a DomainError saying why not."""
+    if base.item_id != head.item_id:
+        raise DomainError("Only runs of the same item can be compared.", "head")
+    if base.id == head.id:
+        raise DomainError(f"Run #{base.id} is chosen twice: choose two different runs of its suite.", "head")
+    if base.suite != head.suite:
+        raise DomainError(f"Run #{base.id} tests suite “{base.suite}” and run #{head.id} tests “{head.suite}”: "
+                          "choose two runs of the same suite.", "head")
+
+
 def compare(base: EvidenceRun, head: EvidenceRun) -> list[TagChange]:
     """Per tag: pass rate in the earlier (base) and later (head) run of the same suite."""
-    if base.item_id != head.item_id or base.suite != head.suite:
-        raise DomainError("Only two runs of the same suite on the same item can be compared.", "head")
+    check_comparable(base, head)
     changes = []
     for tag in sorted(set(base.tag_counts) | set(head.tag_counts)):
         base_rate, base_total = _tag_rate(base.tag_counts.get(tag))
         head_rate, head_total = _tag_rate(head.tag_counts.get(tag))
         changes.append(TagChange(tag, base_rate, head_rate, base_total, head_total))
     return changes
+
+
+MAX_CHOICES = 200
+
+
+def compare_choices(session: Session, item: DecisionItem) -> dict[str, list[tuple[int, str]]]:
+    """The item's runs to pick two from, grouped by suite (suites A–Z, runs newest first; the
+    latest MAX_CHOICES runs), as (run id, label) pairs: one query, no file bytes."""
+    rows = session.execute(
+        select(EvidenceRun.id, EvidenceRun.suite, EvidenceRun.run_at, EvidenceRun.uploaded_at,
+               EvidenceRun.passed, EvidenceRun.failed, EvidenceRun.errored, EvidenceRun.skipped)
+        .where(EvidenceRun.item_id == item.id).order_by(EvidenceRun.id.desc()).limit(MAX_CHOICES)
+    ).all()
+    groups: dict[str, list[tuple[int, str]]] = {}
+    for row in rows:
+        total = row.passed + row.failed + row.errored + row.skipped
+        when = (row.run_at or row.uploaded_at).date().isoformat()
+        groups.setdefault(row.suite, []).append((row.id, f"#{row.id} · {when} · {row.passed} of {total} passed"))
+    return dict(sorted(groups.items()))
 
 
 def runs_of_suite(session: Session, item: DecisionItem, suite: str) -> list[EvidenceRun]:

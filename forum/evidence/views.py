@@ -67,7 +67,8 @@ def _load_run(run_id: int, with_data: bool = False):
 def _upload_form() -> UploadForm:
     form = UploadForm()
     form.file.description = (f"promptfoo JSON/JSONL, inspect_ai .json or .eval, lm-evaluation-harness "
-                             f"results or samples, JUnit XML or CSV — at most {size_label(limits().max_bytes)}.")
+                             f"results or samples (or a zip of both), JUnit XML or CSV — at most "
+                             f"{size_label(limits().max_bytes)}.")
     return form
 
 
@@ -119,13 +120,16 @@ def upload(item_id: int):
         abort(413, description=_too_large_message())
     if not valid:
         return _render_index(session, item, form, status=400)
-    upload_file = form.file.data
-    data = upload_file.stream.read(cap + 1)
-    if len(data) > cap:
-        form.file.errors = [_too_large_message()]
-        return _render_index(session, item, form, status=413)
+    files, left = [], cap
+    for upload_file in [form.file.data, *(form.samples.data or [])]:
+        data = upload_file.stream.read(left + 1)
+        left -= len(data)
+        if left < 0:
+            form.file.errors = [_too_large_message()]
+            return _render_index(session, item, form, status=413)
+        files.append((upload_file.filename or "", data))
     try:
-        run = service.attach_evidence(session, current_user, item, upload_file.filename or "", data, limits())
+        run = service.attach_evidence_files(session, current_user, item, files, limits())
     except DomainError as error:
         session.rollback()
         form.file.errors = [*form.file.errors, error.reason]
@@ -155,11 +159,25 @@ def _render_index(session, item, form, status: int = 200):
     page = int(page) if page.isdigit() and int(page) > 0 else 1
     listing = service.runs_for_item(session, item, limit=PER_PAGE, offset=(page - 1) * PER_PAGE)
     pages = max(1, -(-listing.total // PER_PAGE))
+    picker = None
+    if listing.total > 1:
+        picker = compare_form(session, item, {})
+        if not _preselect(picker):
+            picker = False  # runs, but no suite with two of them: nothing to compare yet
     return render_template(
         "evidence/index.html", item=item, runs=listing.runs, total=listing.total, page=page, pages=pages,
         form=form if service.can_attach(current_user, item) else None,
-        max_size=size_label(limits().max_bytes), suites=listing.suites,
+        max_size=size_label(limits().max_bytes), suites=listing.suites, picker=picker,
     ), status
+
+
+def _preselect(picker: CompareForm) -> bool:
+    """Start the picker on the latest two runs of the first suite that has two (False: none has)."""
+    for runs in picker.base.choices.values():
+        if len(runs) > 1:
+            picker.head.data, picker.base.data = runs[0][0], runs[1][0]
+            return True
+    return False
 
 
 # -------------------------------------------------------------------------------- run pages
@@ -196,28 +214,38 @@ def download(run_id: int):
 def compare(item_id: int):
     session = db.session()
     item = _load_item(item_id)
-    form = CompareForm(request.args)
+    form = compare_form(session, item, request.args)
     if not form.validate():
-        problems = "; ".join(f"{form[name].label.text}: {errors[0]}" for name, errors in form.errors.items())
-        abort(400, description=f"Choose two runs to compare — {problems}.")
+        return _render_compare(item, form, problem="Choose two runs to compare.")
     base, base_item = _load_run(form.base.data)
     head, head_item = _load_run(form.head.data)
     if base_item.id != item.id or head_item.id != item.id:
         abort(404, description="Those runs are not evidence of this item.")
-    if base.suite != head.suite:
-        abort(400, description=f"Run #{base.id} tests suite {base.suite!r} and run #{head.id} tests "
-                               f"{head.suite!r}: only runs of the same suite can be compared.")
-    if base.id == head.id:
-        abort(400, description="Choose two different runs to compare.")
+    try:
+        service.check_comparable(base, head)
+    except DomainError as error:
+        form[error.field].errors = [error.reason]
+        return _render_compare(item, form, problem="These two runs cannot be compared.")
     if base.id > head.id:
         base, head = head, base
     changes = service.compare(base, head)
     tier = service.item_tier(session, item)
     return render_template(
-        "evidence/compare.html", item=item, base=base, head=head, changes=changes,
+        "evidence/compare.html", item=item, form=form, base=base, head=head, changes=changes,
         base_gates=service.recheck(base, item, tier), head_gates=service.recheck(head, item, tier),
         better=[c for c in changes if c.verdict == "better"], worse=[c for c in changes if c.verdict == "worse"],
     )
+
+
+def compare_form(session, item, args=None) -> CompareForm:
+    """The picker of two runs (the item's runs grouped by suite); ``args`` is the query string."""
+    form = CompareForm(args if args is not None else None)
+    form.set_choices(service.compare_choices(session, item))
+    return form
+
+
+def _render_compare(item, form: CompareForm, problem: str):
+    return render_template("evidence/compare.html", item=item, form=form, problem=problem, base=None), 400
 
 
 # ------------------------------------------------------------------------------ tag display

@@ -43,6 +43,16 @@ def logged_in(staff, login):
     return staff
 
 
+def test_the_runs_table_labels_its_cells_for_small_screens(client, logged_in, open_item, staff, db_session):
+    """Below 40rem each run is a card of labelled lines (CSS reads data-label): every cell has one."""
+    service.attach_evidence(db_session, staff, open_item, "a.csv", csv_bytes(8, 2, 4, 0))
+    db_session.commit()
+    page = client.get(f"/items/{open_item.id}/evidence").get_data(as_text=True)
+    table = page.split('<table class="evidence-runs">')[1].split("</table>")[0]
+    assert table.count("<td") == table.count("<td data-label=") == 5
+    assert all(f'data-label="{label}"' in table for label in ("Run", "Suite · model", "Passed", "Edge cases", "Gates"))
+
+
 def test_upload_shows_the_result_and_the_run_page(client, logged_in, open_item, db_session):
     response = upload(client, open_item.id, fixture_bytes("pytest-support-llm.xunit2.xml"), "out/pytest.xml")
     assert response.status_code == 302
@@ -111,7 +121,7 @@ def test_an_oversized_upload_is_refused_with_413_before_it_is_read(app, client, 
 
 def test_the_size_limit_is_shown_before_upload(client, logged_in, open_item):
     page = client.get(f"/items/{open_item.id}").get_data(as_text=True)
-    assert "Largest file accepted: <strong>20 MB</strong>" in page
+    assert "Largest upload accepted: <strong>20 MB</strong>" in page
     assert 'enctype="multipart/form-data"' in page
 
 
@@ -230,3 +240,86 @@ def test_pages_keep_their_query_budget_whatever_the_data_size(app, client, logge
     assert large["index"] <= INDEX_BUDGET
     assert large["run"] <= RUN_BUDGET
     assert large["compare"] <= COMPARE_BUDGET
+
+
+def test_lm_eval_results_and_their_samples_upload_together_as_one_run(client, logged_in, open_item, db_session):
+    """The real lm-eval outputs: results JSON in the file field, both samples files in the second."""
+    names = ["lm-eval-support-dummy.results.json", "lm-eval-support-dummy.samples.support_intent_mc.jsonl",
+             "lm-eval-support-dummy.samples.slang_abbrev_em.jsonl"]
+    before = counts(db_session)
+    response = client.post(f"/items/{open_item.id}/evidence", content_type="multipart/form-data", data={
+        "file": (io.BytesIO(fixture_bytes(names[0])), names[0]),
+        "samples": [(io.BytesIO(fixture_bytes(name)), name) for name in names[1:]],
+    })
+    assert response.status_code == 302
+    assert counts(db_session) == (before[0] + 1, before[1] + 1)  # one run, one trail event
+    run = db_session.scalar(select(EvidenceRun).order_by(EvidenceRun.id.desc()))
+    assert (run.format, run.total, run.passed, run.edge_total, run.edge_passed) == ("lm-eval-run", 22, 9, 9, 4)
+    assert run.model_id == "acme/support-dummy-1b" and run.metrics["slang_abbrev_em exact_match"] == 0.5
+    assert run.filename == "lm-eval-support-dummy.results.zip" and run.content_type == "application/zip"
+    page = client.get(f"/evidence/{run.id}").get_data(as_text=True)
+    assert "lm-evaluation-harness results + samples" in page and "9 of 22 passed, 4 of 9 edge cases" in page
+    original = client.get(f"/evidence/{run.id}/original")
+    import zipfile
+    assert sorted(zipfile.ZipFile(io.BytesIO(original.data)).namelist()) == sorted(names)
+
+
+def test_samples_files_with_a_file_that_is_not_lm_eval_results_are_refused(client, logged_in, open_item, db_session):
+    before = counts(db_session)
+    response = client.post(f"/items/{open_item.id}/evidence", content_type="multipart/form-data", data={
+        "file": (io.BytesIO(fixture_bytes("promptfoo-support-2providers.json")), "promptfoo.json"),
+        "samples": [(io.BytesIO(fixture_bytes("lm-eval-support-dummy.samples.slang_abbrev_em.jsonl")), "s.jsonl")],
+    })
+    assert response.status_code == 400
+    assert "no lm-evaluation-harness results JSON" in response.get_data(as_text=True)
+    assert counts(db_session) == before
+    response = client.post(f"/items/{open_item.id}/evidence", content_type="multipart/form-data", data={
+        "file": (io.BytesIO(fixture_bytes("lm-eval-support-dummy.results.json")), "r.json"),
+        "samples": [(io.BytesIO(b"case_id,passed\n"), "s.csv")],
+    })
+    assert response.status_code == 400 and "per-sample files are lm-evaluation-harness JSON Lines" in \
+        response.get_data(as_text=True)
+    assert counts(db_session) == before
+
+
+def test_the_evidence_list_offers_a_picker_of_two_runs_grouped_by_suite(client, logged_in, open_item, staff,
+                                                                        db_session):
+    assert "Compare two runs" not in client.get(f"/items/{open_item.id}/evidence").get_data(as_text=True)
+    first = service.attach_evidence(db_session, staff, open_item, "a.csv", csv_bytes(8, 2, 4, 0))
+    other = service.attach_evidence(db_session, staff, open_item, "c.csv", csv_bytes(1, 1, suite="other"))
+    db_session.commit()
+    page = client.get(f"/items/{open_item.id}/evidence").get_data(as_text=True)
+    assert "Compare two runs" not in page and "each suite here has one run so far" in page
+    second = service.attach_evidence(db_session, staff, open_item, "b.csv", csv_bytes(10, 0, 1, 3))
+    db_session.commit()
+    page = client.get(f"/items/{open_item.id}/evidence").get_data(as_text=True)
+    assert "Compare two runs" in page and "each suite here has one run so far" not in page
+    assert f'action="/items/{open_item.id}/evidence/compare"' in page and 'method="get"' in page
+    assert '<label class="label" for="base">Earlier run</label>' in page and 'for="head">Later run</label>' in page
+    assert '<optgroup label="nightly">' in page and '<optgroup label="other">' in page
+    # starts on the latest two runs of a suite that has two
+    assert f'<option selected value="{second.id}">#{second.id} · ' in page.split('id="head"')[1]
+    assert f'<option selected value="{first.id}">#{first.id} · ' in page.split('id="base"')[1].split('id="head"')[0]
+    assert f"#{other.id} · " in page and "of 2 passed" in page
+    # the form's own submission compares them
+    result = client.get(f"/items/{open_item.id}/evidence/compare?base={first.id}&head={second.id}")
+    assert result.status_code == 200 and "Compare other runs" in result.get_data(as_text=True)
+
+
+def test_the_picker_says_why_two_runs_cannot_be_compared(client, logged_in, open_item, staff, db_session):
+    first = service.attach_evidence(db_session, staff, open_item, "a.csv", csv_bytes(8, 2, 4, 0))
+    other = service.attach_evidence(db_session, staff, open_item, "c.csv", csv_bytes(1, 1, suite="other"))
+    db_session.commit()
+    url = f"/items/{open_item.id}/evidence/compare"
+    page = client.get(f"{url}?base={first.id}&head={other.id}")
+    assert page.status_code == 400
+    text = page.get_data(as_text=True)
+    assert f"Run #{first.id} tests suite “nightly” and run #{other.id} tests “other”: choose two runs of the same " \
+           "suite." in text
+    assert '<a href="#head">Later run: Run #' in text  # the error summary points at the field
+    assert 'aria-invalid="true"' in text and "Choose two runs of the same suite" in text
+    same = client.get(f"{url}?base={first.id}&head={first.id}")
+    assert same.status_code == 400
+    assert f"Run #{first.id} is chosen twice: choose two different runs of its suite." in same.get_data(as_text=True)
+    missing = client.get(url)
+    assert missing.status_code == 400 and "Choose the earlier run." in missing.get_data(as_text=True)

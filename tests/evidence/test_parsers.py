@@ -276,3 +276,142 @@ def test_brackets_and_escapes_inside_strings_do_not_count_as_nesting():
     check_depth(b'{"a": "[[[[\\\\", "b": ["\\"[", "", "]]]"], "c": "{{{{"}', limit=2)
     with pytest.raises(ParseError):
         check_depth(b'{"a": "\\\\", "b": [[["x"]]]}', limit=3)
+
+
+# ------------------------------------------------------------------------------ streaming JSON
+STREAMED = ["promptfoo-support-2providers.json", "promptfoo-old-v2.json", "inspect-intent-router.json",
+            "inspect-intent-router.eval"]
+
+
+def _as_dict(run):
+    return {key: value for key, value in vars(run).items()}
+
+
+@pytest.mark.parametrize("name", STREAMED)
+def test_large_json_formats_are_streamed_not_loaded_whole(name, monkeypatch):
+    """promptfoo and inspect logs are read row by row through ijson: json.loads (which builds the
+    whole tree) only ever sees small pieces (the .eval header), never the rows, and the result is
+    the one the whole-tree reading gives."""
+    from forum.evidence.parsers import common
+
+    expected = parse(fixture_bytes(name))
+    loads, sizes = common.json.loads, []
+
+    def recording(data, *args, **kwargs):
+        sizes.append(len(data))
+        return loads(data, *args, **kwargs)
+
+    monkeypatch.setattr(common.json, "loads", recording)
+    assert _as_dict(parse(fixture_bytes(name))) == _as_dict(expected)
+    assert max(sizes, default=0) < 4000, sizes
+
+
+def test_ijsons_c_backend_is_used_when_installed():
+    import importlib.util
+
+    from forum.evidence.parsers import stream
+
+    if importlib.util.find_spec("ijson.backends._yajl2") is None:
+        pytest.skip("ijson's C extension is not installed here")
+    assert stream.backend_name() == "yajl2_c"
+
+
+@pytest.mark.parametrize("name", STREAMED)
+def test_the_pure_python_backend_gives_the_same_results(name, monkeypatch):
+    import ijson
+
+    from forum.evidence.parsers import stream
+
+    expected = parse(fixture_bytes(name))
+    monkeypatch.setattr(stream, "backend", ijson.get_backend("python"))
+    assert _as_dict(parse(fixture_bytes(name))) == _as_dict(expected)
+
+
+def test_the_header_is_read_whatever_the_order_of_its_keys():
+    """inspect's scorers and promptfoo's suite may come after the rows: the skeleton pass sees them."""
+    log = json.loads(fixture_bytes("inspect-intent-router.json"))
+    reordered = {"samples": log.pop("samples"), **log}
+    run = parse(json.dumps(reordered).encode())
+    assert (run.format, run.passed, run.failed, run.errored) == ("inspect-json", 27, 11, 2)
+    doc = json.loads(fixture_bytes("promptfoo-support-2providers.json"))
+    reordered = {"config": doc.pop("config"), **doc}
+    assert parse(json.dumps(reordered).encode()).suite == parse(fixture_bytes("promptfoo-support-2providers.json")).suite
+
+
+def test_a_bare_nan_falls_back_to_reading_the_file_whole():
+    """yajl refuses NaN tokens; the file is then read by json, which accepts them."""
+    doc = json.loads(fixture_bytes("promptfoo-support-2providers.json"))
+    doc["results"]["results"][0]["score"] = float("nan")
+    run = parse(json.dumps(doc).encode())
+    assert (run.total, run.passed) == (30, 18)
+
+
+# ------------------------------------------------------ lm-eval results + samples as one run
+LM_EVAL_FILES = ["lm-eval-support-dummy.results.json", "lm-eval-support-dummy.samples.support_intent_mc.jsonl",
+                 "lm-eval-support-dummy.samples.slang_abbrev_em.jsonl"]
+
+
+def lm_eval_zip(names=LM_EVAL_FILES, folder: str = "acme__support-dummy-1b/", method: int = 8) -> bytes:
+    return make_zip({folder + name: fixture_bytes(name) for name in names}, method=method)
+
+
+@pytest.mark.parametrize("method", [8, 0, 93])
+def test_lm_eval_results_and_samples_zipped_together_are_one_run(method):
+    """The README's combined figures: the results' model, tasks and metrics, the samples' cases."""
+    run = parse(lm_eval_zip(method=method), "acme.zip")
+    assert run.format == "lm-eval-run"
+    assert (run.total, run.passed, run.failed, run.errored, run.skipped) == (22, 9, 13, 0, 0)
+    assert (run.edge_total, run.edge_passed) == (9, 4)
+    assert run.model_id == "acme/support-dummy-1b"
+    assert run.suite == "support_intent_mc, slang_abbrev_em"  # the same suite as the results file alone
+    assert run.suite == parse(fixture_bytes(LM_EVAL_FILES[0])).suite
+    assert run.metrics["support_intent_mc acc"] == pytest.approx(1 / 3)
+    assert run.metrics["slang_abbrev_em exact_match"] == 0.5
+    assert tags_of(run)["edge-case"] == (4, 5, 0, 0)
+    assert tags_of(run)["smoke"] == (2, 1, 0, 0)  # 1/1 in the MC task, 1/0 in the EM task
+    assert any("support_intent_mc (12)" in note for note in run.notes)
+    assert not any("aggregates only" in note for note in run.notes)
+    assert any(case["id"] == "mc-02" for case in run.failing_cases)
+
+
+def test_an_lm_eval_zip_with_samples_of_another_run_is_refused_naming_the_file():
+    other = fixture_bytes(LM_EVAL_FILES[1])
+    data = make_zip({"results.json": fixture_bytes(LM_EVAL_FILES[0]),
+                     "samples_other_task_2026-11-24T17-05-16.085867.jsonl": other}, method=8)
+    with pytest.raises(ParseError) as caught:
+        parse(data)
+    assert "task 'other_task', which the results file results.json does not report" in caught.value.message
+    assert caught.value.where == "zip member samples_other_task_2026-11-24T17-05-16.085867.jsonl"
+
+
+@pytest.mark.parametrize("members, message", [
+    ({"a.jsonl": b'{"doc_id": 0, "doc": {}, "metrics": ["acc"], "acc": 1}\n', "b.json": b'{"x": 1}'},
+     "no lm-evaluation-harness results JSON"),
+    ({"r1.json": fixture_bytes(LM_EVAL_FILES[0]), "r2.json": fixture_bytes(LM_EVAL_FILES[0]),
+      "s.jsonl": fixture_bytes(LM_EVAL_FILES[1])}, "2 lm-eval results files"),
+])
+def test_an_lm_eval_zip_needs_exactly_one_results_file(members, message):
+    with pytest.raises(ParseError, match=message):
+        parse(make_zip(members, method=8))
+
+
+def test_a_bad_line_in_a_zipped_samples_file_is_named_by_member_and_line():
+    data = make_zip({"results.json": fixture_bytes(LM_EVAL_FILES[0]),
+                     "samples_slang_abbrev_em_2026.jsonl": fixture_bytes(LM_EVAL_FILES[2]) + b'{"doc_id": 99,\n'},
+                    method=8)
+    with pytest.raises(ParseError) as caught:
+        parse(data)
+    assert caught.value.where.startswith("zip member samples_slang_abbrev_em_2026.jsonl, line 11")
+
+
+@pytest.mark.parametrize("chunk", [5, 7, 8 << 20])
+def test_the_depth_limit_is_exact_whatever_the_slices_the_file_is_read_in(chunk, monkeypatch):
+    from forum.evidence.parsers import common
+
+    monkeypatch.setattr(common, "_DEPTH_CHUNK", chunk)
+    at_limit = b'{"s": "\\\\\\"[[[{", "a": ' + b"[" * (MAX_JSON_DEPTH - 1) + b"]" * (MAX_JSON_DEPTH - 1) + b"}"
+    common.check_depth(at_limit)
+    with pytest.raises(ParseError, match=f"nested more than {MAX_JSON_DEPTH} levels"):
+        common.check_depth(at_limit.replace(b'"a": [', b'"a": [[').replace(b"]}", b"]]}"))
+    with pytest.raises(ParseError, match="nested more than"):
+        common.check_depth(b"[" * (MAX_JSON_DEPTH + 1))  # unbalanced: a truncated file

@@ -2,6 +2,7 @@
 
 Detection (the file name is never used to choose a format):
 1. ``PK\\x03\\x04`` → a zip: an inspect_ai ``.eval`` log when it holds ``header.json``;
+   or an lm-evaluation-harness run when it holds a results JSON and samples JSONL (see lm_eval);
 2. ``<`` → XML: JUnit when the root is ``<testsuites>`` or ``<testsuite>`` (promptfoo's own
    ``<promptfoo>`` XML and other roots are refused as unknown);
 3. ``{`` or ``[`` → JSON: a promptfoo results file (``results.results[]``), an inspect_ai log
@@ -13,10 +14,11 @@ Detection (the file name is never used to choose a format):
 
 from __future__ import annotations
 
+import codecs
 import itertools
-from collections.abc import Iterator
+import re
 
-from forum.evidence.parsers import csv_table, inspect_ai, junit, lm_eval, promptfoo
+from forum.evidence.parsers import csv_table, inspect_ai, junit, lm_eval, promptfoo, stream
 from forum.evidence.parsers.common import (
     NO_TAG,
     STATUSES,
@@ -25,6 +27,8 @@ from forum.evidence.parsers.common import (
     ParseError,
     TooLarge,
     check_depth,
+    json_lines,
+    zip_members,
     load_json,
     UnknownFormat,
 )
@@ -36,6 +40,7 @@ FORMAT_LABELS = {
     inspect_ai.FORMAT_EVAL: "inspect_ai log (.eval)",
     lm_eval.FORMAT_RESULTS: "lm-evaluation-harness results",
     lm_eval.FORMAT_SAMPLES: "lm-evaluation-harness samples",
+    lm_eval.FORMAT_BUNDLE: "lm-evaluation-harness results + samples",
     junit.FORMAT: "JUnit XML",
     csv_table.FORMAT: "CSV",
 }
@@ -53,16 +58,16 @@ def parse(data: bytes, filename: str = "", limits: Limits | None = None) -> Pars
     if data.startswith(b"PK\x03\x04"):
         return _zip(data, limits)
     body = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
-    start = body.lstrip()[:1]
+    start = _first_byte(body)
     if start == b"<":
         return _xml(body)
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError as exc:
+    bad = _utf8_error(body)
+    if bad is not None:
         raise UnknownFormat("the file is neither UTF-8 text nor a known binary format",
-                         f"byte {exc.start + len(data) - len(body)}") from exc
+                            f"byte {bad + len(data) - len(body)}")
     if start in (b"{", b"["):
-        return _json(text, body, filename)
+        return _json(body, filename)
+    text = body.decode("utf-8")
     if csv_table.looks_like_csv(text):
         return csv_table.parse(text)
     raise UnknownFormat(
@@ -70,12 +75,42 @@ def parse(data: bytes, filename: str = "", limits: Limits | None = None) -> Pars
         "(a CSV needs a header line with a case id and a pass/fail column)", "line 1")
 
 
+_SPACE = re.compile(rb"\s*")
+_NOT_SPACE = re.compile(rb"\S")
+_CHUNK = 1 << 20
+
+
+def _first_byte(body: bytes) -> bytes:
+    at = _SPACE.match(body).end()
+    return body[at:at + 1]
+
+
+def _utf8_error(body: bytes) -> int | None:
+    """Offset of the first byte that is not UTF-8, checked a chunk at a time (no copy of the file)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    view = memoryview(body)
+    for offset in range(0, len(body), _CHUNK):
+        pending = len(decoder.getstate()[0])
+        try:
+            decoder.decode(view[offset:offset + _CHUNK], final=offset + _CHUNK >= len(body))
+        except UnicodeDecodeError as exc:
+            return offset - pending + exc.start
+    return None
+
+
 def _mb(size: int) -> str:
     return f"{size / (1024 * 1024):.1f} MB"
 
 
 def _zip(data: bytes, limits: Limits) -> ParsedRun:
-    return inspect_ai.parse_eval_zip(data, limits)
+    infos = zip_members(data)
+    if inspect_ai.looks_like_eval_zip(infos):
+        return inspect_ai.parse_eval_zip(data, limits, infos)
+    if lm_eval.looks_like_bundle(infos):
+        return lm_eval.parse_bundle(data, limits, infos)
+    names = ", ".join(list(infos)[:5]) or "none"
+    raise UnknownFormat("unknown format: a zip archive with no header.json (an inspect_ai .eval log) and no "
+                        f"lm-evaluation-harness results JSON with its samples JSONL (members: {names})")
 
 
 def _xml(data: bytes) -> ParsedRun:
@@ -88,18 +123,43 @@ def _xml(data: bytes) -> ParsedRun:
         ) from exc
 
 
-def _json(text: str, raw: bytes, filename: str) -> ParsedRun:
-    first, _, rest = text.lstrip().partition("\n")
-    if rest.strip() and first.rstrip().endswith("}") and rest.lstrip().startswith("{"):
+def _json(body: bytes, filename: str) -> ParsedRun:
+    start = _SPACE.match(body).end()
+    newline = body.find(b"\n", start)
+    more = _NOT_SPACE.search(body, newline + 1) if newline >= 0 else None
+    first = body[start:newline].rstrip() if newline >= 0 else b""
+    if more is not None and first.endswith(b"}") and body[more.start():more.start() + 1] == b"{":
         # Probably JSON Lines; a pretty-printed object would not end its first line with "}".
         try:
             row = load_json(first, depth_checked=True)
         except ParseError:
             row = None
         if isinstance(row, dict):
-            check_depth(raw)
-            return _jsonl(text, filename)
-    doc = load_json(raw)
+            check_depth(body)
+            return _jsonl(body, filename)
+    check_depth(body)
+    try:
+        return _json_streamed(body)
+    except stream.NotStreamable:
+        # NaN / Infinity tokens or malformed JSON: read it whole, as json reads it (and reports it).
+        return _json_document(load_json(body, depth_checked=True))
+
+
+_ROW_ARRAYS = frozenset({promptfoo.ROWS, inspect_ai.ROWS})  # streamed apart from the skeleton
+
+
+def _json_streamed(body: bytes) -> ParsedRun:
+    """Detect from the document without its per-case arrays, then stream the rows it needs."""
+    doc, found = stream.skeleton(body, _ROW_ARRAYS)
+    if promptfoo.looks_like_json(doc):
+        return promptfoo.parse_json(doc, stream.items(body, promptfoo.ROWS + ".item"))
+    if inspect_ai.looks_like_log(doc):
+        rows = stream.items(body, inspect_ai.ROWS + ".item") if inspect_ai.ROWS in found else None
+        return inspect_ai.parse_log(doc, rows)
+    return _json_document(doc)
+
+
+def _json_document(doc) -> ParsedRun:
     if promptfoo.looks_like_json(doc):
         return promptfoo.parse_json(doc)
     if inspect_ai.looks_like_log(doc):
@@ -114,27 +174,17 @@ def _json(text: str, raw: bytes, filename: str) -> ParsedRun:
                      "line 1")
 
 
-def _jsonl(text: str, filename: str) -> ParsedRun:
+def _jsonl(body: bytes, filename: str) -> ParsedRun:
     """JSON Lines, read one line at a time: rows are counted as they are read, never all kept."""
-    rows = _rows(text)
+    rows = json_lines(body)
     first = next(rows, None)
     if first is None:
         raise ParseError("the file is empty")
-    stream = itertools.chain([first], rows)
+    rest = itertools.chain([first], rows)
     if promptfoo.looks_like_row(first[1]):
-        return promptfoo.parse_rows(stream)
+        return promptfoo.parse_rows(rest)
     if lm_eval.looks_like_sample(first[1]):
-        return lm_eval.parse_samples(stream, filename)
+        return lm_eval.parse_samples(rest, filename)
     keys = ", ".join(list(first[1])[:8]) or "none"
     raise UnknownFormat(f"unknown format: JSON Lines whose first object has keys ({keys}), not promptfoo "
                      "results or lm-evaluation-harness samples", f"line {first[0]}")
-
-
-def _rows(text: str) -> Iterator[tuple[int, dict]]:
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        row = load_json(line, first_line=number, depth_checked=True)
-        if not isinstance(row, dict):
-            raise ParseError("each line of a JSON Lines file must be a JSON object", f"line {number}")
-        yield number, row

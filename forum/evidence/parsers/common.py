@@ -17,14 +17,20 @@ Edge-case markers (a row is an edge case when ANY of these holds; it counts once
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import operator
 import re
-from collections.abc import Iterable
+import struct
+import zipfile
+import zlib
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import accumulate, repeat
+
+import zstandard
 
 STATUSES = ("passed", "failed", "errored", "skipped")
 NO_TAG = "(none)"
@@ -253,30 +259,62 @@ def text_of(value, limit: int = 200) -> str:
 _STRING = re.compile(rb'"[^"]*"')
 _KEEP = bytes(b for b in range(256) if b not in b'"[]{}')
 _DEPTH_STEP = bytes.maketrans(b"[{]}", b"\x02\x02\x00\x00")
+_ONE_KIND = bytes.maketrans(b"{}", b"[]")
 
 
 def check_depth(data: bytes, where: str = "", limit: int = MAX_JSON_DEPTH) -> None:
     """Refuse JSON nested deeper than ``limit`` (brackets inside strings do not count).
 
-    Runs at C speed and in little memory: escaped backslashes and quotes are dropped, everything
-    but quotes and brackets deleted, what remains of the strings removed, and the running depth
-    summed with itertools.accumulate.
+    Runs at C speed and in little memory: escaped backslashes and quotes are dropped (a slice
+    of the file at a time), everything but quotes and brackets deleted, what remains of the
+    strings removed, then empty bracket pairs removed pass after pass; what is left after
+    ``limit`` passes is measured with itertools.accumulate.
     """
-    reduced = data.replace(b"\\\\", b"").replace(b'\\"', b"").translate(None, _KEEP)
+    reduced = b"".join(_structure(chunk) for chunk in _chunks(data))
     # Strings are now quotes around bracket characters, nearly always nothing: drop empty pairs
     # first (removing a closing quote with the next opening one merges two strings, harmlessly),
     # then the few strings that hold brackets.
     reduced = reduced.replace(b'""', b"")
     if b'"' in reduced:
         reduced = _STRING.sub(b"", reduced)
-    brackets = reduced.translate(_DEPTH_STEP)
+    # Each pass removes the innermost (empty) pairs: a well-formed document of depth d is gone
+    # after d passes, each a C-speed replace over an ever shorter string.
+    brackets = reduced.translate(_ONE_KIND)
+    passes = 0
+    while brackets and passes < limit:
+        shorter = brackets.replace(b"[]", b"")
+        if len(shorter) == len(brackets):
+            break  # unbalanced brackets: measured below
+        brackets, passes = shorter, passes + 1
     if not brackets:
         return
-    deepest = max(accumulate(map(operator.sub, brackets, repeat(1))))
+    steps = brackets.translate(_DEPTH_STEP)
+    deepest = passes + max(accumulate(map(operator.sub, steps, repeat(1))))
     if deepest > limit:
         line = _line_of_depth(data, limit)
         place = f"{where}line {line}" if line else where.rstrip(", ") or None
         raise ParseError(f"the JSON is nested more than {limit} levels deep", place)
+
+
+_DEPTH_CHUNK = 8 << 20
+
+
+def _chunks(data: bytes):
+    """Slices of about _DEPTH_CHUNK bytes that never split an escape sequence (no slice ends in a
+    backslash), so that each is reduced alone: memory stays at one slice, not a copy of the file."""
+    view, start = memoryview(data), 0
+    while start < len(data):
+        end = min(start + _DEPTH_CHUNK, len(data))
+        while end < len(data) and data[end - 1] == 0x5C:
+            end += 1
+        yield view[start:end]
+        start = end
+
+
+def _structure(chunk) -> bytes:
+    """Quotes and brackets of ``chunk``, escaped backslashes and quotes dropped first."""
+    # Dropping adjacent quotes here already (see check_depth) keeps the joined result small.
+    return bytes(chunk).replace(b"\\\\", b"").replace(b'\\"', b"").translate(None, _KEEP).replace(b'""', b"")
 
 
 def _line_of_depth(data: bytes, limit: int) -> int | None:
@@ -326,3 +364,86 @@ def dig(obj, *keys):
             return None
         obj = obj.get(key)
     return obj
+
+
+def json_lines(body: bytes, where: str = "") -> Iterator[tuple[int, dict]]:
+    """The objects of a JSON Lines file with their line numbers, one at a time."""
+    for number, line in enumerate(io.BytesIO(body), start=1):
+        line = line.rstrip(b"\r\n")
+        if not line.strip():
+            continue
+        row = load_json(line, where, first_line=number, depth_checked=True)
+        if not isinstance(row, dict):
+            raise ParseError("each line of a JSON Lines file must be a JSON object", f"{where}line {number}")
+        yield number, row
+
+
+# --------------------------------------------------------------------------- zip members
+ZIP_STORED, ZIP_DEFLATED, ZIP_ZSTANDARD = 0, 8, 93
+
+
+def zip_members(data: bytes) -> dict[str, zipfile.ZipInfo]:
+    """The members of a zip archive by name (read from its directory, nothing unpacked)."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        return {info.filename: info for info in archive.infolist() if not info.is_dir()}
+    except (zipfile.BadZipFile, ValueError, EOFError) as exc:
+        raise ParseError(f"the file is not a readable zip archive: {exc}") from exc
+
+
+class MemberReader:
+    """Reads zip members by hand (zipfile has no method 93), capping the total unpacked size."""
+
+    def __init__(self, data: bytes, limits: Limits):
+        self.data = data
+        self.left = limits.max_unpacked_bytes
+        self.limit = limits.max_unpacked_bytes
+
+    def json(self, info: zipfile.ZipInfo):
+        return load_json(self.read(info), f"zip member {info.filename}, ")
+
+    def read(self, info: zipfile.ZipInfo) -> bytes:
+        where = f"zip member {info.filename}"
+        if info.flag_bits & 0x1:
+            raise ParseError("the archive member is encrypted", where)
+        offset = info.header_offset
+        head = self.data[offset:offset + 30]
+        if len(head) < 30 or head[:4] != b"PK\x03\x04":
+            raise ParseError("the zip archive is damaged (bad local header)", where)
+        name_len, extra_len = struct.unpack("<HH", head[26:30])
+        start = offset + 30 + name_len + extra_len
+        raw = self.data[start:start + info.compress_size]
+        if len(raw) != info.compress_size:
+            raise ParseError("the zip archive is truncated", where)
+        cap = self.left + 1
+        try:
+            if info.compress_type == ZIP_STORED:
+                out = raw[:cap]
+            elif info.compress_type == ZIP_DEFLATED:
+                out = zlib.decompressobj(-15).decompress(raw, cap)
+            elif info.compress_type == ZIP_ZSTANDARD:
+                with zstandard.ZstdDecompressor().stream_reader(io.BytesIO(raw)) as stream:
+                    out = _read_capped(stream, cap)
+            else:
+                raise ParseError(f"unsupported zip compression method {info.compress_type}", where)
+        except (zlib.error, zstandard.ZstdError) as exc:
+            raise ParseError(f"the member cannot be decompressed: {exc}", where) from exc
+        if len(out) > self.left:
+            raise TooLarge(
+                f"the archive unpacks to more than the {self.limit // (1024 * 1024)} MB allowed", where
+            )
+        self.left -= len(out)
+        return out
+
+
+def _read_capped(stream, cap: int) -> bytes:
+    chunks, size = [], 0
+    while size < cap:
+        chunk = stream.read(min(1 << 20, cap - size))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
+
+

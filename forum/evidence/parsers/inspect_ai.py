@@ -22,19 +22,17 @@ scorer's passed count is kept as a metric ("match: passed"). Model version: only
 
 from __future__ import annotations
 
-import io
-import struct
-import zipfile
-import zlib
-
-import zstandard
+import itertools
+from collections.abc import Iterable
 
 from forum.evidence.parsers.common import (
     Limits,
+    MemberReader,
+    zip_members,
     ParsedRun,
     ParseError,
     Tally,
-    TooLarge,
+    check_depth,
     clean_tags,
     count,
     dig,
@@ -44,10 +42,11 @@ from forum.evidence.parsers.common import (
     parse_time,
     text_of,
 )
+from forum.evidence.parsers import stream
 
 FORMAT_JSON = "inspect-json"
 FORMAT_EVAL = "inspect-eval"
-ZIP_STORED, ZIP_DEFLATED, ZIP_ZSTANDARD = 0, 8, 93
+ROWS = "samples"  # where the sample-epochs are (ijson's path), streamed by the caller
 
 
 def looks_like_log(doc) -> bool:
@@ -57,24 +56,25 @@ def looks_like_log(doc) -> bool:
     )
 
 
-def parse_log(doc: dict) -> ParsedRun:
-    samples = doc.get("samples")
+def parse_log(doc: dict, rows: Iterable | None = None) -> ParsedRun:
+    """``doc`` is the whole log, or its skeleton with the samples streamed apart as ``rows``."""
+    samples = doc.get("samples") if rows is None else rows
     if samples is None:
         samples = []
-    if not isinstance(samples, list):
+    if rows is None and not isinstance(samples, list):
         raise ParseError("samples is not a list", "key samples")
     run = _from_header(doc, FORMAT_JSON)
     _count(run, doc, samples, lambda i: f"key samples[{i}]")
     return run
 
 
-def parse_eval_zip(data: bytes, limits: Limits) -> ParsedRun:
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-        infos = {info.filename: info for info in archive.infolist()}
-    except (zipfile.BadZipFile, ValueError, EOFError) as exc:
-        raise ParseError(f"the .eval file is not a readable zip archive: {exc}") from exc
-    reader = _MemberReader(data, limits)
+def looks_like_eval_zip(infos: dict) -> bool:
+    return "header.json" in infos
+
+
+def parse_eval_zip(data: bytes, limits: Limits, infos: dict | None = None) -> ParsedRun:
+    infos = infos if infos is not None else zip_members(data)
+    reader = MemberReader(data, limits)
     if "header.json" not in infos:
         raise ParseError("the .eval archive has no header.json member", "zip member header.json")
     header = reader.json(infos["header.json"])
@@ -82,71 +82,22 @@ def parse_eval_zip(data: bytes, limits: Limits) -> ParsedRun:
         raise ParseError("header.json has no eval object", "zip member header.json, key eval")
     run = _from_header(header, FORMAT_EVAL)
     if "summaries.json" in infos:
-        samples = reader.json(infos["summaries.json"])
-        if not isinstance(samples, list):
-            raise ParseError("summaries.json is not a list", "zip member summaries.json")
-        _count(run, header, samples, lambda i: f"zip member summaries.json, entry {i}")
+        raw = reader.read(infos["summaries.json"])
+        where = "zip member summaries.json"
+        check_depth(raw, f"{where}, ")
+        if raw.lstrip()[:1] != b"[":
+            samples = load_json(raw, f"{where}, ", depth_checked=True)
+            raise ParseError("summaries.json is not a list", where)
+        try:  # one summary at a time; whole when ijson refuses the bytes (see stream)
+            _count(run, header, stream.items(raw, "item"), lambda i: f"{where}, entry {i}")
+        except stream.NotStreamable:
+            samples = load_json(raw, f"{where}, ", depth_checked=True)
+            _count(run, header, samples, lambda i: f"{where}, entry {i}")
     else:
         names = sorted(n for n in infos if n.startswith("samples/") and n.endswith(".json"))
         samples = [reader.json(infos[name]) for name in names]
         _count(run, header, samples, lambda i: f"zip member {names[i]}")
     return run
-
-
-class _MemberReader:
-    """Reads zip members by hand (zipfile has no method 93), capping the total unpacked size."""
-
-    def __init__(self, data: bytes, limits: Limits):
-        self.data = data
-        self.left = limits.max_unpacked_bytes
-        self.limit = limits.max_unpacked_bytes
-
-    def json(self, info: zipfile.ZipInfo):
-        return load_json(self.read(info), f"zip member {info.filename}, ")
-
-    def read(self, info: zipfile.ZipInfo) -> bytes:
-        where = f"zip member {info.filename}"
-        if info.flag_bits & 0x1:
-            raise ParseError("the archive member is encrypted", where)
-        offset = info.header_offset
-        head = self.data[offset:offset + 30]
-        if len(head) < 30 or head[:4] != b"PK\x03\x04":
-            raise ParseError("the zip archive is damaged (bad local header)", where)
-        name_len, extra_len = struct.unpack("<HH", head[26:30])
-        start = offset + 30 + name_len + extra_len
-        raw = self.data[start:start + info.compress_size]
-        if len(raw) != info.compress_size:
-            raise ParseError("the zip archive is truncated", where)
-        cap = self.left + 1
-        try:
-            if info.compress_type == ZIP_STORED:
-                out = raw[:cap]
-            elif info.compress_type == ZIP_DEFLATED:
-                out = zlib.decompressobj(-15).decompress(raw, cap)
-            elif info.compress_type == ZIP_ZSTANDARD:
-                with zstandard.ZstdDecompressor().stream_reader(io.BytesIO(raw)) as stream:
-                    out = _read_capped(stream, cap)
-            else:
-                raise ParseError(f"unsupported zip compression method {info.compress_type}", where)
-        except (zlib.error, zstandard.ZstdError) as exc:
-            raise ParseError(f"the member cannot be decompressed: {exc}", where) from exc
-        if len(out) > self.left:
-            raise TooLarge(
-                f"the archive unpacks to more than the {self.limit // (1024 * 1024)} MB allowed", where
-            )
-        self.left -= len(out)
-        return out
-
-
-def _read_capped(stream, cap: int) -> bytes:
-    chunks, size = [], 0
-    while size < cap:
-        chunk = stream.read(min(1 << 20, cap - size))
-        if not chunk:
-            break
-        chunks.append(chunk)
-        size += len(chunk)
-    return b"".join(chunks)
 
 
 def _from_header(doc: dict, fmt: str) -> ParsedRun:
@@ -178,6 +129,7 @@ def _from_header(doc: dict, fmt: str) -> ParsedRun:
 
 
 def _scorers(doc: dict, samples: list) -> list[str]:
+    """Scorer names, primary first; from the first samples only when the header names none."""
     names: list[str] = []
     headline = dig(doc, "results", "headline", "scorer")
     if isinstance(headline, str):
@@ -213,8 +165,11 @@ def _correct(value) -> bool:
     return number is not None and number >= 1.0
 
 
-def _count(run: ParsedRun, doc: dict, samples: list, where) -> None:
-    scorers = _scorers(doc, samples)
+def _count(run: ParsedRun, doc: dict, samples: Iterable, where) -> None:
+    samples = iter(samples)
+    first = list(itertools.islice(samples, 50))
+    samples = itertools.chain(first, samples)
+    scorers = _scorers(doc, first)
     primary = scorers[0] if scorers else None
     passed_by = dict.fromkeys(scorers, 0)
     tally = Tally()

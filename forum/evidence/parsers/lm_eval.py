@@ -14,6 +14,12 @@ metrics: [names], <metric>: value}``. A row passes when its first listed metric 
 tags come from ``doc.tags`` (or ``doc.tag``), and ``doc.category`` marks edge cases too. The
 lines carry neither task nor model: the suite is taken from the file name lm-eval gives
 (``samples_<task>_<date>.jsonl``) when there is one.
+
+Both together (one run): a zip of the results JSON and its samples JSONL files — what lm-eval
+writes under ``--output_path`` — or, on the upload page, the results file plus the samples files
+(the forum zips them). The run then has the results' model, tasks and headline metrics AND the
+samples' per-case pass/fail, tags and edge cases; a samples file whose task (from its name) the
+results file does not report is refused as coming from another run.
 """
 
 from __future__ import annotations
@@ -22,20 +28,25 @@ import re
 from collections.abc import Iterable
 
 from forum.evidence.parsers.common import (
+    Limits,
+    MemberReader,
     ParsedRun,
     ParseError,
     Tally,
+    check_depth,
     clean_tags,
     count,
     dig,
     finite,
     is_edge_tag,
+    json_lines,
     parse_time,
     text_of,
 )
 
 FORMAT_RESULTS = "lm-eval-results"
 FORMAT_SAMPLES = "lm-eval-samples"
+FORMAT_BUNDLE = "lm-eval-run"  # a zip of the results JSON with its samples JSONL files
 _META_KEYS = {"name", "alias", "sample_len", "samples", " ", ""}
 
 
@@ -137,32 +148,92 @@ def _revision(doc: dict) -> str:
 def parse_samples(rows: Iterable[tuple[int, dict]], filename: str = "") -> ParsedRun:
     run = ParsedRun(format=FORMAT_SAMPLES)
     tally = Tally()
+    _add_samples(tally, rows)
+    tally.into(run)
+    run.suite = _task_from_filename(filename) or "lm-eval samples"
+    return run
+
+
+def _add_samples(tally: Tally, rows: Iterable[tuple[int, dict]], where: str = "") -> int:
+    """Count each sample line into ``tally``; the number of lines counted."""
+    counted = 0
     for line, row in rows:
         if not looks_like_sample(row):
-            raise ParseError("the line is not an lm-eval sample (no doc_id and doc)", f"line {line}")
+            raise ParseError("the line is not an lm-eval sample (no doc_id and doc)", f"{where}line {line}")
         names = row.get("metrics")
         metric = names[0] if isinstance(names, list) and names and isinstance(names[0], str) else None
         if metric is None:
             metric = next((k for k in ("acc", "exact_match", "acc_norm") if k in row), None)
         if metric is None or metric not in row:
-            raise ParseError("the sample has no metric value to decide pass or fail", f"line {line}")
+            raise ParseError("the sample has no metric value to decide pass or fail", f"{where}line {line}")
         value = row[metric]
         number = finite(value)
         if number is None and not isinstance(value, bool):
-            raise ParseError(f"the metric {metric!r} is {value!r}, not a number", f"line {line}, key {metric}")
+            raise ParseError(f"the metric {metric!r} is {value!r}, not a number", f"{where}line {line}, key {metric}")
         status = "passed" if value is True or number == 1.0 else "failed"
         doc = row.get("doc") if isinstance(row.get("doc"), dict) else {}
         tags = clean_tags(doc.get("tags", doc.get("tag")))
         edge = any(is_edge_tag(t) for t in tags) or is_edge_tag(str(doc.get("category", "")))
         tally.add(status, tags, edge, case=lambda row=row, doc=doc, metric=metric, line=line: {
-            "id": text_of(doc.get("id")) or f"doc {row.get('doc_id')} (line {line})",
+            "id": text_of(doc.get("id")) or f"doc {row.get('doc_id')} ({where}line {line})",
             "input": dig(row, "arguments", "gen_args_0", "arg_0") or doc,
             "expected": row.get("target"),
             "output": row.get("filtered_resps", row.get("resps")),
             "reason": f"{metric} = {row.get(metric)}",
         })
+        counted += 1
+    return counted
+
+
+# ------------------------------------------------------------------ results + samples together
+def looks_like_bundle(infos: dict) -> bool:
+    """A zip holding a results JSON and per-sample JSONL files (what ``--output_path`` gets)."""
+    names = [name for name in infos if not _hidden(name)]
+    return any(n.endswith(".json") for n in names) and any(n.endswith(".jsonl") for n in names)
+
+
+def _hidden(name: str) -> bool:
+    return any(part.startswith((".", "__MACOSX")) for part in name.split("/"))
+
+
+def parse_bundle(data: bytes, limits: Limits, infos: dict) -> ParsedRun:
+    """One lm-eval run from its results JSON (headline metrics, model, tasks) and its samples
+    JSONL files (per-case pass/fail, tags, edge cases): the totals are the samples' own."""
+    reader = MemberReader(data, limits)
+    results = []
+    for name in sorted(n for n in infos if n.endswith(".json") and not _hidden(n)):
+        doc = reader.json(infos[name])
+        if looks_like_results(doc):
+            results.append((name, doc))
+    if not results:
+        raise ParseError("the archive holds samples JSONL but no lm-evaluation-harness results JSON "
+                         "(results_<date>.json)")
+    if len(results) > 1:
+        raise ParseError(f"the archive holds {len(results)} lm-eval results files "
+                         f"({', '.join(name for name, _doc in results)}): attach one run at a time")
+    results_name, doc = results[0]
+    run = parse_results(doc)
+    run.format = FORMAT_BUNDLE
+    run.notes = [note for note in run.notes if not note.startswith("aggregates only")]
+    reported = {task for task, metrics in doc["results"].items() if isinstance(metrics, dict)}
+    tally, counted = Tally(), []
+    for name in sorted(n for n in infos if n.endswith(".jsonl") and not _hidden(n)):
+        where = f"zip member {name}, "
+        task = _task_from_filename(name)
+        if task and task not in reported:
+            raise ParseError(f"this samples file is for task {task!r}, which the results file {results_name} "
+                             f"does not report ({', '.join(sorted(reported)) or 'no tasks'}): "
+                             "are they from the same run?", f"zip member {name}")
+        raw = reader.read(infos[name])
+        check_depth(raw, where)
+        rows = _add_samples(tally, json_lines(raw, where), where)
+        expected = dig(doc, "n-samples", task, "effective") if task else None
+        if isinstance(expected, int) and expected != rows:
+            run.notes.append(f"{name}: {rows} samples, the results file counts {expected}")
+        counted.append(f"{task or name} ({rows})")
     tally.into(run)
-    run.suite = _task_from_filename(filename) or "lm-eval samples"
+    run.notes.append(f"per-case results from {len(counted)} samples file{'s' if len(counted) != 1 else ''}: "
+                     + ", ".join(counted))
     return run
 
 

@@ -31,6 +31,7 @@ from forum.evidence.parsers.common import (
 
 FORMAT_JSON = "promptfoo"
 FORMAT_JSONL = "promptfoo-jsonl"
+ROWS = "results.results"  # where the per-case rows are (ijson's path), streamed by the caller
 
 
 def looks_like_json(doc) -> bool:
@@ -46,9 +47,11 @@ def looks_like_row(row) -> bool:
     )
 
 
-def parse_json(doc: dict) -> ParsedRun:
+def parse_json(doc: dict, rows: Iterable | None = None) -> ParsedRun:
+    """``doc`` is the whole document, or its skeleton with ``rows`` streamed apart."""
     results = doc["results"]
-    rows = results["results"]
+    if rows is None:
+        rows = results["results"]
     run = ParsedRun(format=FORMAT_JSON)
     providers = _walk(((f"key results.results[{i}]", row) for i, row in enumerate(rows)), run)
     run.run_at = parse_time(results.get("timestamp"))
