@@ -381,6 +381,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.reseed or not dataset_ready(url, args.items):
         print(f"Building the data set: {args.items} items on {args.db} …", flush=True)
         seed_seconds = build_dataset(args, url, env)
+    else:  # a data set built by an earlier version: bring its schema (and derived columns) up to date
+        subprocess.run([str(BIN / "forum"), "db", "upgrade"], env=env, check=True, stdout=subprocess.DEVNULL)
     port = args.port or free_port()
     base = f"http://127.0.0.1:{port}"
 

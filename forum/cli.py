@@ -23,6 +23,7 @@ from forum.agenda.cli import agenda_group
 from forum.auth import service as accounts
 from forum.auth.models import ROLES, User
 from forum.errors import DomainError
+from forum.forum.cli import standing_group
 from forum.migrate import alembic_config
 from forum.search.cli import search_group
 from forum.notify.cli import notify_group, reminders_group
@@ -45,6 +46,7 @@ def main() -> None:
 main.add_command(tokens_group)
 main.add_command(agenda_group)
 main.add_command(search_group)
+main.add_command(standing_group)
 main.add_command(notify_group)
 main.add_command(reminders_group)
 

@@ -44,6 +44,7 @@ from forum.evidence import gates
 from forum.evidence.models import EvidenceRun
 from forum.evidence.parsers import parse
 from forum.evidence.service import CONTENT_TYPES
+from forum.forum import standing
 from forum.forum.models import Comment, Escalation, Position, WeightRating
 from forum.forum.rubric import RUBRIC
 from forum.items.models import CATEGORIES, DecisionItem
@@ -284,6 +285,8 @@ def _batch(session: Session, size: int, people: _People, samples: list[_Sample],
         _meeting(chain, ids, rows, people, agenda, ticks, rng, now, keep_open)
 
     _insert(session, rows, chain.rows)
+    # The bulk rows bypass the flush that keeps the items' standing current: compute it here.
+    standing.refresh(session.connection(), [row["id"] for row in rows["item"]])
     session.execute(update(TrailHead).where(TrailHead.id == 1).values(seq=chain.seq, hash=chain.head))
     if session.get_bind().dialect.name == "postgresql":
         for table in ("decision_items", "weight_ratings", "positions", "comments", "escalations",

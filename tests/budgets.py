@@ -12,35 +12,38 @@ from forum import db
 
 BUDGETS = {
     # user (1), count + page of items (2), functions for the filter (1), forum weighing of the
-    # page's items: ratings, positions (2), evidence escalation rule: latest runs, tiers (2)
-    "items.index": 8,
+    # page's items: ratings, positions (2), evidence escalation rule: latest runs (1; the tiers come
+    # from the items' standing columns, forum.forum.standing)
+    "items.index": 7,
     # user (1), item (1), history events + actor names (2), forum panel (6: ratings, positions,
     # comment count + page, escalations, functions), evidence escalation rule inside the forum
-    # panel (2: latest runs, tier), evidence panel (3: runs, tier, suites). The tier and the
-    # latest runs are read twice (forum rule and evidence panel): a per-request cache could save 2.
+    # panel (1: latest runs), evidence panel (2: runs, suites); the tier is the item's own
+    # standing column. The latest runs are read twice (forum rule and evidence panel).
     # The agenda panel (4: entries, decisions, deciders, actions), plus its recusals (1) once the
     # item has an agenda entry, and the count of the item's events for the timeline link that trail
     # readers see (1) (tests/scale/test_scale_seed.py: an executive on a decided item).
     # + 2 (proximity panel): the newest proposed cases with their proposers, and their count
     # + 1 (notify panel): does the viewer follow the item, for the Follow / Unfollow button
-    "items.detail": 24,
+    "items.detail": 22,
     # user, items by status, my items (count + page), latest items (count + page) and the
     # weighing of both lists with the evidence rule
     # The role home pages (tests/home/test_pages.py). Staff (also the items tests' home): user,
     # my items by status (1), my items (count + page), items waiting for my function (count +
-    # page), my open actions (count + page), drifted evidence on items I take part in (current
-    # runs with items, tiers), the weighing of both item lists with the evidence rule (4). My
+    # page), my open actions (count + page), drifted evidence on items I take part in (count, the
+    # newest items, their current runs), the weighing of both item lists with the evidence rule (3). My
     # function's label comes with the user.
     "core.home": 14,
-    # user, weight-divergence items (count + page), the escalation queue's candidates (1) weighed
-    # together with the divergence items (4), the next meeting (1), overdue actions (count +
-    # page), revalidation required (current runs with items, tiers), my open actions (2)
+    # user, weight-divergence items (count + page), the escalation queue counted by tier in SQL
+    # (1), the weighing of the divergence items (3), the next meeting (1), overdue actions (count +
+    # page), revalidation required (count, the newest items, their current runs), my open actions (2)
     "core.home.executive": 15,
     # user, trail head (1), last verification + its actor's name (2), last checkpoint (1),
     # recent decisions (1), latest amendments + their count (2)
     "core.home.auditor": 8,
     # user, accounts by role and state (1), functions (1)
     "core.home.admin": 3,
+    # user, functions for the filter, the queue selected in SQL on the items' standing (count +
+    # page), the page's weighing (ratings, positions, latest runs), their latest escalations
     "forum.queue": 8,
     # user (1); cycle time (1: first settling decisions with filing times and top ratings);
     # escalations per month (1); freshness of decided items (3: count, current runs with their
@@ -68,7 +71,8 @@ BUDGETS = {
     # user, meeting, entries, escalation reasons (4); the forum's section (6: weighing with the
     # evidence rule, ratings and positions with their people); the evidence section (2)
     # + 4 (proximity): latest runs, their reviewers, proposed cases with proposers, their counts
-    "agenda.pack": 16,
+    # (the evidence rule's and sections' tiers come from the items' standing columns: 2 fewer)
+    "agenda.pack": 14,
     "agenda.decisions": 6,  # with the tier column the forum registers (1)
     "agenda.actions": 5,
     # technical proximity: user, run (+ item, uploader), earlier reviews with their reviewers

@@ -62,3 +62,35 @@ def test_downgrade_to_base_and_upgrade_again(backend_url, engine):
                 "VALUES (1, CURRENT_TIMESTAMP, 'system', 'k', 's', '{}', :g, :h)"
             ), {"g": GENESIS, "h": "1" * 64})
             conn.execute(text("DELETE FROM events"))
+
+
+def test_the_standing_migration_fills_the_columns_of_existing_items(backend_url, engine):
+    """Revision 9d2c4e7a1b05 adds the items' standing (forum.forum.standing) to a database that
+    already holds items: plain ADD COLUMN (a SQLite batch copy of the table would trip over the
+    foreign keys pointing at it), then every item's standing computed from its rows."""
+    from sqlalchemy.orm import Session
+
+    from forum import seed
+    from forum.forum import standing
+
+    with Session(engine) as session:
+        seed.load_demo(session)
+        session.commit()
+    with engine.connect() as conn:
+        expected = standing.stored(conn, conn.execute(text("SELECT id FROM decision_items")).scalars())
+    assert any(v["weight_max"] is not None for v in expected.values())
+    assert any(v["evidence_fail"] for v in expected.values())
+    assert any(v["objection"] for v in expected.values())
+    # Back to the schema before the revision, with the items still there …
+    with engine.begin() as conn:
+        conn.execute(text("DROP INDEX ix_decision_items_weight_max"))
+        for column in standing.COLUMNS:
+            conn.execute(text(f"ALTER TABLE decision_items DROP COLUMN {column}"))
+        conn.execute(text("UPDATE alembic_version SET version_num = '15811decc013'"))
+    engine.dispose()
+    # … and forward again.
+    command.upgrade(alembic_config(backend_url), "head")
+    engine.dispose()
+    with engine.connect() as conn:
+        assert standing.stored(conn, expected) == expected
+    assert schema_diff(engine) == []

@@ -24,6 +24,7 @@ from forum.core.paging import Page, paginate
 from forum.evidence.models import EvidenceRun
 from forum.evidence.service import item_tiers, recheck
 from forum.forum import service as forum
+from forum.forum import standing
 from forum.forum.models import Comment, Position, WeightRating
 from forum.forum.queries import awaiting_condition, divergence_condition
 from forum.forum.rubric import RUBRIC
@@ -32,7 +33,6 @@ from forum.items.models import STATUSES, DecisionItem
 from forum.notify.service import followed_items_query
 
 LIST_SIZE = 8
-DRIFT_GATES = ("freshness", "regression")
 
 
 def involved_item_ids(user: User) -> Select:
@@ -60,25 +60,30 @@ class Drift:
 
 def drifted_items(session: Session, conditions: list, now: datetime, limit: int = LIST_SIZE) -> tuple[list[Drift], int]:
     """Items meeting ``conditions`` whose current evidence went stale or regressed, newest item
-    first: up to ``limit`` of them and how many there are. Two queries (current runs with their
-    items, tiers), whatever the number of items."""
-    latest = (
-        select(func.max(EvidenceRun.id)).join(DecisionItem, DecisionItem.id == EvidenceRun.item_id)
-        .where(*conditions).group_by(EvidenceRun.item_id, EvidenceRun.suite)
-    )
-    rows = session.execute(
-        select(EvidenceRun, DecisionItem).join(DecisionItem, DecisionItem.id == EvidenceRun.item_id)
-        .where(EvidenceRun.id.in_(latest)).order_by(EvidenceRun.suite)
+    first: up to ``limit`` of them and how many there are. The items are found and counted in SQL
+    on their standing (forum.forum.standing); the current runs of the ``limit`` shown say why.
+    Three queries, whatever the number of items."""
+    drifted = [*conditions, standing.evidence_drifted(now)]
+    total = session.scalar(select(func.count()).select_from(DecisionItem).where(*drifted)) or 0
+    shown = list(session.scalars(
+        select(DecisionItem).where(*drifted).order_by(DecisionItem.id.desc()).limit(limit)))
+    if not shown:
+        return [], total
+    by_id = {item.id: item for item in shown}
+    latest = (select(func.max(EvidenceRun.id)).where(EvidenceRun.item_id.in_(list(by_id)))
+              .group_by(EvidenceRun.item_id, EvidenceRun.suite))
+    runs = session.scalars(
+        select(EvidenceRun).where(EvidenceRun.id.in_(latest)).order_by(EvidenceRun.suite)
         .options(load_only(*GATE_COLUMNS, raiseload=True))
     ).all()
-    tiers = item_tiers(session, {item.id: item for _run, item in rows}.values())
-    found: dict[int, Drift] = {}
-    for run, item in rows:
+    tiers = item_tiers(session, shown)
+    found = {item.id: Drift(item) for item in shown}
+    for run in runs:
+        item = by_id[run.item_id]
         for gate in recheck(run, item, tiers.get(item.id), now):
-            if gate.key in DRIFT_GATES and gate.status == "fail":
-                found.setdefault(item.id, Drift(item)).problems.append(f"{run.suite}: {gate.detail}")
-    ordered = sorted(found.values(), key=lambda d: d.item.id, reverse=True)
-    return ordered[:limit], len(ordered)
+            if gate.key in standing.DRIFT_GATES and gate.status == "fail":
+                found[item.id].problems.append(f"{run.suite}: {gate.detail}")
+    return [found[item.id] for item in shown], total
 
 
 # ------------------------------------------------------------------------------------ staff
@@ -192,20 +197,17 @@ def executive_home(session: Session, viewer: User, settings: forum.ForumSettings
     divergent = _item_page(session, [
         DecisionItem.status.in_(forum.WEIGHING_STATUSES), divergence_condition(),
     ])
-    queued, weighings = forum.queued_items(session, forum.QueueFilters(), settings, also=divergent.items)
-    by_tier: dict[str, int] = {}
-    for item in queued:
-        tier = weighings[item.id].tier
-        by_tier[tier.key if tier else ""] = by_tier.get(tier.key if tier else "", 0) + 1
-    queue = [TierCount(t.key, t.label, by_tier.get(t.key, 0)) for t in reversed(RUBRIC.tiers)]
-    queue.append(TierCount("unrated", "Not rated", by_tier.get("", 0)))
+    counts = forum.queue_by_tier(session, settings, now)
+    queue = [TierCount(t.key, t.label, counts.get(t.index, 0)) for t in reversed(RUBRIC.tiers)]
+    queue.append(TierCount("unrated", "Not rated", counts.get(-1, 0)))
     revalidation, revalidation_total = drifted_items(
         session, [DecisionItem.status.in_(("decided", "closed"))], now)
     return ExecutiveHome(
-        queue=queue, queue_total=len(queued), next_meeting=next_meeting(session, now),
+        queue=queue, queue_total=sum(counts.values()), next_meeting=next_meeting(session, now),
         overdue=agenda.open_actions(session, overdue_on=now.date(), per_page=LIST_SIZE),
         revalidation=revalidation, revalidation_total=revalidation_total, divergent=divergent,
-        actions=agenda.open_actions(session, owner=viewer, per_page=LIST_SIZE), weighings=weighings, today=now.date(),
+        actions=agenda.open_actions(session, owner=viewer, per_page=LIST_SIZE),
+        weighings=forum.weigh(session, divergent.items, settings), today=now.date(),
     )
 
 

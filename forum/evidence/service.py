@@ -22,8 +22,8 @@ from forum.errors import Conflict, DomainError, NotFound, PermissionDenied
 from forum.evidence import gates
 from forum.evidence.models import EvidenceRun
 from forum.evidence.parsers import FORMAT_LABELS, Limits, ParseError, parse
-from forum.forum.models import WeightRating
 from forum.forum.rubric import RUBRIC
+from forum.forum import standing
 from forum.forum.service import register_escalation_rule
 from forum.items.models import DecisionItem
 from forum.items.service import can_view
@@ -63,16 +63,10 @@ def item_tier(session: Session, item: DecisionItem) -> str | None:
 
 
 def item_tiers(session: Session, items: Iterable[DecisionItem]) -> dict[int, str | None]:
-    """Tiers of several items in one query: the highest tier any current rating gives."""
-    ids = [item.id for item in items]
-    totals: dict[int, list[int]] = {item_id: [] for item_id in ids}
-    if ids:
-        for item_id, total in session.execute(
-            select(WeightRating.item_id, WeightRating.total).where(WeightRating.item_id.in_(ids))
-        ):
-            totals[item_id].append(total)
-    tiers = {item_id: RUBRIC.item_tier(values) for item_id, values in totals.items()}
-    return {item_id: (tier.key if tier is not None else None) for item_id, tier in tiers.items()}
+    """Tiers of several items, from their standing (``weight_max``, the highest current total):
+    no query."""
+    return {item.id: (RUBRIC.tier_for(item.weight_max).key if item.weight_max is not None else None)
+            for item in items}
 
 
 def _failing_gates_rule(session: Session, items: Sequence[DecisionItem]) -> dict[int, str]:
@@ -84,7 +78,7 @@ def _failing_gates_rule(session: Session, items: Sequence[DecisionItem]) -> dict
     }
 
 
-register_escalation_rule("evidence", _failing_gates_rule)
+register_escalation_rule("evidence", _failing_gates_rule, standing.evidence_failing)
 
 
 # ------------------------------------------------------------------------------- permissions

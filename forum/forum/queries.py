@@ -1,5 +1,5 @@
-"""SQL conditions on decision items for the forum's filters: tier, weight divergence, and the
-function still to weigh in. Used by the item list (forum.items.service.list_items) and by the
+"""SQL conditions on decision items for the forum's filters: tier, weight divergence (both read
+the item's standing columns, forum.forum.standing), and the function still to weigh in. Used by the item list (forum.items.service.list_items) and by the
 escalation queue, so both filter alike.
 
 This module imports only models and the rubric, so the items area can use it without an import
@@ -8,9 +8,10 @@ cycle (the forum service imports the items service, not the other way round).
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, and_, exists, false, func, or_, select
+from sqlalchemy import ColumnElement, exists, or_
 
 from forum.errors import ValidationError
+from forum.forum import standing
 from forum.forum.models import Position, WeightRating
 from forum.forum.rubric import RUBRIC, Rubric
 from forum.items.models import DecisionItem
@@ -18,34 +19,20 @@ from forum.items.models import DecisionItem
 UNRATED = "unrated"
 
 
-def _totals(aggregate):
-    return (
-        select(aggregate(WeightRating.total))
-        .where(WeightRating.item_id == DecisionItem.id)
-        .scalar_subquery()
-    )
-
-
 def tier_condition(tier: str, rubric: Rubric = RUBRIC) -> ColumnElement[bool]:
     """Items whose derived tier is ``tier`` (the tier of their highest current total), or that
     have no rating yet for ``unrated``."""
     if tier == UNRATED:
-        return ~exists().where(WeightRating.item_id == DecisionItem.id)
+        return standing.unrated()
     if rubric.tier(tier) is None:
         known = ", ".join([t.key for t in rubric.tiers] + [UNRATED])
         raise ValidationError(f"Unknown tier {tier!r}; choose one of: {known}.", "tier")
-    low, high = rubric.tier_range(tier)
-    highest = _totals(func.max)
-    return highest >= low if high is None else and_(highest >= low, highest < high)
+    return standing.tier_between(*rubric.tier_range(tier))
 
 
 def divergence_condition(rubric: Rubric = RUBRIC) -> ColumnElement[bool]:
     """Items whose current ratings fall on both sides of at least one tier threshold."""
-    lowest, highest = _totals(func.min), _totals(func.max)
-    thresholds = [t.min_total for t in rubric.tiers[1:]]
-    if not thresholds:
-        return false()
-    return or_(*(and_(lowest < t, highest >= t) for t in thresholds))
+    return standing.divergent(rubric)
 
 
 def awaiting_condition(function_key: str) -> ColumnElement[bool]:

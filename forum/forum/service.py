@@ -19,15 +19,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from forum import clock
 from forum.auth.models import OrgFunction, User
 from forum.core.pages import format_money
+from forum.core.paging import paginate
 from forum.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from forum.forum import standing
 from forum.forum.models import STANCES, Comment, Escalation, Position, WeightRating
 from forum.forum.queries import weight_conditions
 from forum.forum.rubric import RUBRIC, Rubric, Tier
@@ -283,13 +285,17 @@ def edit_comment(session: Session, actor: User, item: DecisionItem, comment: Com
 #: {item id: reason} for those it flags. It must cost a bounded number of queries for any number
 #: of items (one query for all of them, typically).
 EscalationRule = Callable[[Session, Sequence[DecisionItem]], dict[int, str]]
-_RULES: dict[str, EscalationRule] = {}
+#: The same rule as a SQL condition on DecisionItem at a moment (``now``), typically on the item's
+#: standing columns (forum.forum.standing): the escalation queue selects, counts and pages with it.
+EscalationCondition = Callable[[datetime], ColumnElement[bool]]
+_RULES: dict[str, tuple[EscalationRule, EscalationCondition]] = {}
 
 
-def register_escalation_rule(name: str, rule: EscalationRule) -> EscalationRule:
+def register_escalation_rule(name: str, rule: EscalationRule, condition: EscalationCondition) -> EscalationRule:
     """Add an escalation rule, evaluated with the built-in ones (strategic tier, objection,
-    weight divergence, financial exposure) wherever recommendations are shown."""
-    _RULES[name] = rule
+    weight divergence, financial exposure) wherever recommendations are shown. ``rule`` gives the
+    reasons shown on items; ``condition`` must hold in SQL for exactly the items ``rule`` flags."""
+    _RULES[name] = (rule, condition)
     return rule
 
 
@@ -356,7 +362,7 @@ def _finish(session: Session, items_: Sequence[DecisionItem], weighings: dict[in
         w.divergent = rubric.diverges(w.totals.values())
         w.reasons = _builtin_reasons(item, w, settings, rubric)
     if items_:
-        for name, rule in _RULES.items():
+        for name, (rule, _condition) in _RULES.items():
             for item_id, text in rule(session, items_).items():
                 if item_id in weighings:
                     weighings[item_id].reasons.append(Reason(name, text))
@@ -494,39 +500,56 @@ class QueueEntry:
     escalation: Escalation | None  # the latest, for escalated items
 
 
-def queued_items(session: Session, filters: QueueFilters, settings: ForumSettings,
-                 rubric: Rubric = RUBRIC, also: Sequence[DecisionItem] = ()
-                 ) -> tuple[list[DecisionItem], dict[int, Weighing]]:
-    """Every item in the escalation queue (escalated, or open with escalation recommended) with
-    the weighings of the candidates: one query for the candidates plus the weighing's. Items in
-    ``also`` (another list on the same page) are weighed in the same statements."""
-    statuses = [filters.status] if filters.status else list(QUEUE_STATUSES)
-    candidates = list(session.scalars(
-        select(DecisionItem)
-        .where(DecisionItem.status.in_(statuses),
-               *weight_conditions(filters.tier, filters.divergent, filters.awaiting))
-        .options(joinedload(DecisionItem.filer), joinedload(DecisionItem.function))
+def recommended_condition(settings: ForumSettings, now: datetime, rubric: Rubric = RUBRIC) -> ColumnElement[bool]:
+    """Open items on which an escalation rule holds at ``now`` (Weighing.recommended, in SQL on
+    the items' standing columns): the built-in rules, then every registered rule's condition."""
+    return and_(DecisionItem.status == "open", or_(
+        standing.strategic(rubric), DecisionItem.objection, standing.divergent(rubric),
+        DecisionItem.exposure > settings.exposure_threshold,
+        *(condition(now) for _rule, condition in _RULES.values()),
     ))
-    weighings = weigh(session, [*candidates, *also], settings, rubric)
-    queued = [i for i in candidates if i.status == "escalated" or weighings[i.id].recommended]
-    return queued, weighings
+
+
+def queue_condition(status: str, settings: ForumSettings, now: datetime, rubric: Rubric = RUBRIC) -> ColumnElement[bool]:
+    """Items in the escalation queue: escalated ones, and open ones with escalation recommended
+    (``status`` narrows to one of the two)."""
+    if status and status not in QUEUE_STATUSES:
+        raise ValidationError(f"The queue holds escalated and open items, not {status!r}.", "status")
+    escalated = DecisionItem.status == "escalated"
+    if status == "escalated":
+        return escalated
+    recommended = recommended_condition(settings, now, rubric)
+    return recommended if status == "open" else or_(escalated, recommended)
+
+
+def queue_by_tier(session: Session, settings: ForumSettings, now: datetime,
+                  rubric: Rubric = RUBRIC) -> dict[int, int]:
+    """How many items the escalation queue holds per tier (tier index -> count, -1 unrated): one
+    query."""
+    rank = standing.tier_rank(rubric)
+    return dict(session.execute(
+        select(rank, func.count()).where(queue_condition("", settings, now, rubric)).group_by(rank)
+    ).all())
 
 
 def escalation_queue(session: Session, filters: QueueFilters, settings: ForumSettings,
                      page: int = 1, per_page: int = 20, rubric: Rubric = RUBRIC) -> items.Page:
     """Escalated items and open items with escalation recommended, strategic first, then by
-    needed-by date (soonest first, none last). The candidates are read in one query and weighed
-    in bulk, so the page costs the same number of queries whatever their number."""
-    if filters.status and filters.status not in QUEUE_STATUSES:
-        raise ValidationError(f"The queue holds escalated and open items, not {filters.status!r}.", "status")
-    queued, weighings = queued_items(session, filters, settings, rubric)
-    queued.sort(key=lambda i: (
-        -(weighings[i.id].tier.index if weighings[i.id].tier else -1),
-        i.needed_by is None, i.needed_by or date.max, i.id,
-    ))
-    result = items.Page(items=[], total=len(queued), page=1, per_page=per_page)
-    result.page = min(max(1, page), result.pages)
-    shown = queued[(result.page - 1) * per_page: result.page * per_page]
+    needed-by date (soonest first, none last). Selected, counted, sorted and paged in SQL on the
+    items' standing columns; only the page's items are weighed (for their reasons): the same
+    number of queries, and work that grows with the page, not with the queue."""
+    conditions = [queue_condition(filters.status, settings, clock.now(), rubric),
+                  *weight_conditions(filters.tier, filters.divergent, filters.awaiting)]
+    result = paginate(
+        session,
+        select(DecisionItem).where(*conditions)
+        .options(joinedload(DecisionItem.filer), joinedload(DecisionItem.function))
+        .order_by(standing.tier_rank(rubric).desc(), DecisionItem.needed_by.is_(None),
+                  DecisionItem.needed_by, DecisionItem.id),
+        page, per_page,
+    )
+    shown = result.items
+    weighings = weigh(session, shown, settings, rubric)
     latest: dict[int, Escalation] = {}
     if shown:
         for escalation in session.scalars(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from forum import clock
@@ -59,6 +59,16 @@ class DecisionItem(Base):
     filer_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+    # The item's standing, derived from its ratings, positions and evidence runs and kept current
+    # in the same transaction by forum.forum.standing (which says what each column means): the
+    # escalation queue and the tier / divergence filters read these instead of recomputing.
+    weight_max: Mapped[int | None] = mapped_column(Integer, index=True)
+    weight_min: Mapped[int | None] = mapped_column(Integer)
+    objection: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    evidence_fail: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    evidence_drift: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    evidence_stale_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     filer: Mapped[User] = relationship(lazy="raise")
     function: Mapped[OrgFunction] = relationship(lazy="raise")

@@ -4,7 +4,7 @@ bad input (nothing stored, no event) and exactly one trail event per change."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, true
 
 from forum.errors import Conflict, PermissionDenied, ValidationError
 from forum.forum import service as forum
@@ -371,7 +371,8 @@ def test_every_rule_together_in_a_fixed_order(db_session, people, make_item, rat
     rate(people["procurement"], item, 2)
     rate(people["risk"], item, 15)
     position(people["risk"], item, "object")
-    forum.register_escalation_rule("evidence", lambda session, batch: {i.id: "Edge-case gate fails." for i in batch})
+    forum.register_escalation_rule("evidence", lambda session, batch: {i.id: "Edge-case gate fails." for i in batch},
+                                  lambda now: true())
     try:
         assert _rules(db_session, item) == ["strategic", "objection", "divergence", "exposure", "evidence"]
     finally:
@@ -388,7 +389,7 @@ def test_a_registered_rule_is_called_once_for_a_whole_batch_and_only_flags_what_
         calls.append([i.id for i in given])
         return {given[0].id: "Evidence is stale."}
 
-    forum.register_escalation_rule("evidence", gate)
+    forum.register_escalation_rule("evidence", gate, lambda now: true())
     try:
         weighings = forum.weigh(db_session, batch, SETTINGS)
     finally:

@@ -1,0 +1,229 @@
+"""An item's standing, kept on its row so that lists can filter, count and sort by it in SQL.
+
+The escalation queue, the executives' home page and the tier / divergence filters need, for every
+open or escalated item, its tier, whether its functions' tiers diverge, whether a function
+objects and whether an evidence gate fails. Computing those in Python for every candidate (the
+first design) cost seconds at 100,000 items (BENCHMARKS.md, issue 10). So each item row carries:
+
+- ``weight_max`` / ``weight_min``: the highest and lowest total of its functions' current ratings
+  (NULL before any rating). The tier is the tier of ``weight_max``; the ratings diverge when a
+  tier threshold lies between the two (forum.forum.rubric's rules, as SQL below).
+- ``objection``: some function's current position is "object".
+- ``evidence_fail``: the current run of some suite (its latest) fails a gate now and for good —
+  edge-case pass rate below the tier's minimum, a regression, or a model version other than the
+  item's — whatever the clock says.
+- ``evidence_drift``: the part of that which is drift (a regression or another model version).
+- ``evidence_stale_at``: the earliest moment a current run becomes older than the tier's maximum
+  age; the freshness gate fails once the clock passes it (so no periodic job is needed).
+
+``refresh`` recomputes them for given items from the ratings, positions and runs. A listener on
+every session's ``after_flush`` calls it, on the flush's own connection, for the items whose
+ratings, positions or evidence runs the flush wrote or whose model version changed: the values
+commit and roll back with the change itself. Bulk loaders that insert rows without the ORM
+(forum.scale) call ``refresh`` themselves; ``forum standing rebuild`` recomputes every item and
+says how many were not as they should have been (0, unless rows were written around the ORM).
+
+Reading the rows (``refresh``) uses explicit columns, not the ORM classes, so that the migration
+that added these columns can call it too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from types import SimpleNamespace
+
+from sqlalchemy import (
+    ColumnElement, Connection, and_, bindparam, case, event, false, func, inspect, or_, select,
+)
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+
+from forum.evidence import gates
+from forum.evidence.models import EvidenceRun
+from forum.forum.models import Position, WeightRating
+from forum.forum.rubric import RUBRIC, Rubric
+from forum.items.models import DecisionItem
+
+COLUMNS = ("weight_max", "weight_min", "objection", "evidence_fail", "evidence_drift", "evidence_stale_at")
+DRIFT_GATES = ("freshness", "regression")
+CHUNK = 500  # ids per IN (…) list
+
+items_t = DecisionItem.__table__
+ratings_t = WeightRating.__table__
+positions_t = Position.__table__
+runs_t = EvidenceRun.__table__
+
+
+# ------------------------------------------------------------------------------ computing
+def _empty() -> dict:
+    return {"weight_max": None, "weight_min": None, "objection": False, "evidence_fail": False,
+            "evidence_drift": False, "evidence_stale_at": None}
+
+
+def compute(connection: Connection, item_ids: Iterable[int], rubric: Rubric = RUBRIC) -> dict[int, dict]:
+    """The standing of each item (id -> {column: value}); four queries per 500 items."""
+    ids = sorted(set(item_ids))
+    found: dict[int, dict] = {}
+    for start in range(0, len(ids), CHUNK):
+        found.update(_compute(connection, ids[start:start + CHUNK], rubric))
+    return found
+
+
+def _compute(connection: Connection, ids: list[int], rubric: Rubric) -> dict[int, dict]:
+    found = {item_id: _empty() for item_id in ids}
+    versions = dict(connection.execute(
+        select(items_t.c.id, items_t.c.model_version).where(items_t.c.id.in_(ids))).all())
+    for item_id in list(found):
+        if item_id not in versions:  # deleted meanwhile
+            del found[item_id]
+    for item_id, highest, lowest in connection.execute(
+        select(ratings_t.c.item_id, func.max(ratings_t.c.total), func.min(ratings_t.c.total))
+        .where(ratings_t.c.item_id.in_(ids)).group_by(ratings_t.c.item_id)
+    ):
+        if item_id in found:
+            found[item_id].update(weight_max=highest, weight_min=lowest)
+    for (item_id,) in connection.execute(
+        select(positions_t.c.item_id).where(positions_t.c.item_id.in_(ids), positions_t.c.stance == "object")
+        .distinct()
+    ):
+        if item_id in found:
+            found[item_id]["objection"] = True
+    latest = (select(func.max(runs_t.c.id)).where(runs_t.c.item_id.in_(ids))
+              .group_by(runs_t.c.item_id, runs_t.c.suite))
+    for row in connection.execute(
+        select(runs_t.c.item_id, runs_t.c.edge_total, runs_t.c.edge_passed, runs_t.c.edge_skipped,
+               runs_t.c.passed, runs_t.c.failed, runs_t.c.errored, runs_t.c.model_version,
+               runs_t.c.run_at, runs_t.c.uploaded_at, runs_t.c.gate_results)
+        .where(runs_t.c.id.in_(latest))
+    ):
+        standing = found.get(row.item_id)
+        if standing is None:
+            continue
+        highest = standing["weight_max"]
+        tier = rubric.tier_for(highest).key if highest is not None else None
+        run = SimpleNamespace(
+            edge_total=row.edge_total, edge_passed=row.edge_passed, edge_skipped=row.edge_skipped or 0,
+            passed=row.passed, failed=row.failed, errored=row.errored, model_version=row.model_version,
+            tested_at=row.run_at or row.uploaded_at,
+        )
+        baseline = (row.gate_results or {}).get("baseline")
+        # Evaluated at the moment of the test, the age never fails: what fails is for good.
+        for gate in gates.evaluate(gates.Facts.of(run, baseline), versions[row.item_id], tier, run.tested_at):
+            if gate.status == "fail":
+                standing["evidence_fail"] = True
+                if gate.key in DRIFT_GATES:
+                    standing["evidence_drift"] = True
+        stale_at = run.tested_at + timedelta(days=gates.thresholds_for(tier)["max_age_days"])
+        if standing["evidence_stale_at"] is None or stale_at < standing["evidence_stale_at"]:
+            standing["evidence_stale_at"] = stale_at
+    return found
+
+
+def refresh(connection: Connection, item_ids: Iterable[int], rubric: Rubric = RUBRIC) -> dict[int, dict]:
+    """Recompute and store the standing of the given items; returns what was stored."""
+    found = compute(connection, item_ids, rubric)
+    if found:
+        connection.execute(
+            items_t.update().where(items_t.c.id == bindparam("item_id"))
+            .values({name: bindparam(name) for name in COLUMNS}),
+            [{"item_id": item_id, **values} for item_id, values in found.items()],
+        )
+    return found
+
+
+def stored(connection: Connection, item_ids: Iterable[int]) -> dict[int, dict]:
+    """The standing as stored on the rows (id -> {column: value})."""
+    ids = sorted(set(item_ids))
+    found: dict[int, dict] = {}
+    for start in range(0, len(ids), CHUNK):
+        for row in connection.execute(
+            select(items_t.c.id, *(items_t.c[name] for name in COLUMNS))
+            .where(items_t.c.id.in_(ids[start:start + CHUNK]))
+        ):
+            found[row.id] = {name: getattr(row, name) for name in COLUMNS}
+    return found
+
+
+def rebuild(connection: Connection, rubric: Rubric = RUBRIC) -> tuple[int, int]:
+    """Recompute every item's standing, 500 items at a time; returns (items, items whose stored
+    standing was not what it should have been)."""
+    ids = list(connection.execute(select(items_t.c.id).order_by(items_t.c.id)).scalars())
+    corrected = 0
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start:start + CHUNK]
+        before = stored(connection, chunk)
+        after = refresh(connection, chunk, rubric)
+        corrected += sum(1 for item_id, values in after.items() if before.get(item_id) != values)
+    return len(ids), corrected
+
+
+# ---------------------------------------------------------------------- keeping it current
+def _item_ids_touched(session: Session) -> set[int]:
+    touched: set[int] = set()
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, WeightRating | Position | EvidenceRun):
+            touched.add(obj.item_id)
+            if obj in session.dirty and isinstance(obj, WeightRating | Position):
+                # A row moved to another item (never done, but cheap to honour).
+                history = inspect(obj).attrs.item_id.history
+                touched.update(i for i in history.deleted or () if i is not None)
+        elif isinstance(obj, DecisionItem) and obj in session.dirty:
+            if inspect(obj).attrs.model_version.history.has_changes():
+                touched.add(obj.id)
+    return touched
+
+
+@event.listens_for(Session, "after_flush")
+def _keep_current(session: Session, _flush_context) -> None:
+    touched = _item_ids_touched(session)
+    if not touched:
+        return
+    stored = refresh(session.connection(), touched)
+    for item_id, values in stored.items():
+        # Loaded instances see the new values without a query (and without a version bump).
+        obj = session.identity_map.get((DecisionItem, (item_id,), None))
+        if obj is not None:
+            for name, value in values.items():
+                set_committed_value(obj, name, value)
+
+
+# ------------------------------------------------------------------------- SQL conditions
+def tier_rank(rubric: Rubric = RUBRIC) -> ColumnElement[int]:
+    """The index of the item's tier (0 = lowest), -1 when unrated: for sorting and grouping."""
+    whens = [(DecisionItem.weight_max >= t.min_total, t.index) for t in reversed(rubric.tiers[1:])]
+    return case(*whens, (DecisionItem.weight_max.is_not(None), 0), else_=-1)
+
+
+def tier_between(low: int, high: int | None) -> ColumnElement[bool]:
+    if high is None:
+        return DecisionItem.weight_max >= low
+    return and_(DecisionItem.weight_max >= low, DecisionItem.weight_max < high)
+
+
+def unrated() -> ColumnElement[bool]:
+    return DecisionItem.weight_max.is_(None)
+
+
+def divergent(rubric: Rubric = RUBRIC) -> ColumnElement[bool]:
+    """A tier threshold lies between the lowest and the highest current total."""
+    thresholds = [t.min_total for t in rubric.tiers[1:]]
+    if not thresholds:
+        return false()
+    return or_(*(and_(DecisionItem.weight_min < t, DecisionItem.weight_max >= t) for t in thresholds))
+
+
+def strategic(rubric: Rubric = RUBRIC) -> ColumnElement[bool]:
+    """Some function rates the item in the top tier."""
+    return DecisionItem.weight_max >= rubric.tiers[-1].min_total
+
+
+def evidence_failing(now: datetime) -> ColumnElement[bool]:
+    """Some current evidence run fails a gate at ``now``."""
+    return or_(DecisionItem.evidence_fail, DecisionItem.evidence_stale_at < now)
+
+
+def evidence_drifted(now: datetime) -> ColumnElement[bool]:
+    """Some current evidence run is stale or regressed at ``now``."""
+    return or_(DecisionItem.evidence_drift, DecisionItem.evidence_stale_at < now)
+
