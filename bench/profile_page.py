@@ -28,6 +28,8 @@ def main() -> None:
     parser.add_argument("--password", default="forum-demo")
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--html", default="", help="also write pyinstrument's HTML report here")
+    parser.add_argument("--statements", action="store_true",
+                        help="print each SQL statement of the last request with its time, slowest first")
     args = parser.parse_args()
 
     app = create_app({"DATABASE_URL": args.db_url, "SECRET_KEY": "profile", "WTF_CSRF_ENABLED": False,
@@ -40,8 +42,18 @@ def main() -> None:
     if first.status_code != 200:
         raise SystemExit(f"{args.url} answered {first.status_code}")
     statements = []
+    timings: list[tuple[float, str]] = []
     engine = db.get_engine(app)
-    event.listen(engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+
+    def before(conn, cursor, statement, *_):
+        statements.append(statement)
+        conn.info["started"] = time.perf_counter()
+
+    def after(conn, cursor, statement, *_):
+        timings.append((time.perf_counter() - conn.info.pop("started"), statement))
+
+    event.listen(engine, "before_cursor_execute", before)
+    event.listen(engine, "after_cursor_execute", after)
     profiler = Profiler(interval=0.0005)
     started = time.perf_counter()
     with profiler:
@@ -50,6 +62,11 @@ def main() -> None:
     elapsed = (time.perf_counter() - started) / args.repeat
     print(f"{args.url}: {elapsed * 1000:.0f} ms per request, "
           f"{len(statements) // args.repeat} SQL statements per request")
+    if args.statements:
+        last = timings[-(len(statements) // args.repeat):]
+        for seconds, statement in sorted(last, key=lambda t: -t[0]):
+            print(f"{seconds * 1000:8.1f} ms  {' '.join(statement.split())[:300]}")
+        print()
     print(profiler.output_text(unicode=True, color=False, show_all=False))
     if args.html:
         Path(args.html).write_text(profiler.output_html(), encoding="utf-8")

@@ -20,7 +20,7 @@ from forum.agenda.models import AgendaEntry, Decision, Meeting
 from forum.audit import service as audit
 from forum.audit.models import Checkpoint
 from forum.auth.models import ROLE_LABELS, OrgFunction, User
-from forum.core.paging import Page, paginate
+from forum.core.paging import Page, paginate_rows
 from forum.evidence.models import EvidenceRun
 from forum.evidence.service import item_tiers, recheck
 from forum.forum import service as forum
@@ -101,12 +101,9 @@ class StaffHome:
 
 
 def _item_page(session: Session, conditions: list, per_page: int = LIST_SIZE) -> Page:
-    return paginate(
-        session,
-        select(DecisionItem).where(*conditions)
-        .options(joinedload(DecisionItem.filer), joinedload(DecisionItem.function))
-        .order_by(DecisionItem.created_at.desc(), DecisionItem.id.desc()),
-        1, per_page,
+    return paginate_rows(
+        session, DecisionItem, conditions, (DecisionItem.created_at.desc(), DecisionItem.id.desc()),
+        1, per_page, (joinedload(DecisionItem.filer), joinedload(DecisionItem.function)),
     )
 
 

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session, joinedload
 from forum import clock
 from forum.auth.models import OrgFunction, User
 from forum.core.pages import format_money
-from forum.core.paging import paginate
+from forum.core.paging import paginate_rows
 from forum.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from forum.forum import standing
 from forum.forum.models import STANCES, Comment, Escalation, Position, WeightRating
@@ -540,13 +540,10 @@ def escalation_queue(session: Session, filters: QueueFilters, settings: ForumSet
     number of queries, and work that grows with the page, not with the queue."""
     conditions = [queue_condition(filters.status, settings, clock.now(), rubric),
                   *weight_conditions(filters.tier, filters.divergent, filters.awaiting)]
-    result = paginate(
-        session,
-        select(DecisionItem).where(*conditions)
-        .options(joinedload(DecisionItem.filer), joinedload(DecisionItem.function))
-        .order_by(standing.tier_rank(rubric).desc(), DecisionItem.needed_by.is_(None),
-                  DecisionItem.needed_by, DecisionItem.id),
-        page, per_page,
+    result = paginate_rows(
+        session, DecisionItem, conditions,
+        (standing.tier_rank(rubric).desc(), DecisionItem.needed_by.is_(None), DecisionItem.needed_by, DecisionItem.id),
+        page, per_page, (joinedload(DecisionItem.filer), joinedload(DecisionItem.function)),
     )
     shown = result.items
     weighings = weigh(session, shown, settings, rubric)

@@ -17,7 +17,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from forum import clock
 from forum.auth.models import OrgFunction, User
-from forum.core.paging import Page
+from forum.core.paging import Page, paginate_rows
 from forum.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from forum.forum.queries import weight_conditions
 from forum.items.models import CATEGORIES, STATUSES, DecisionItem
@@ -352,22 +352,10 @@ def list_items(
     if filters.mine:
         conditions.append(DecisionItem.filer_id == viewer.id)
     conditions.extend(weight_conditions(filters.tier, filters.divergent, filters.awaiting))
-    total = session.scalar(select(func.count()).select_from(DecisionItem).where(*conditions)) or 0
-    pages = max(1, math.ceil(total / per_page))
-    page = min(max(1, page), pages)
-    order = (DecisionItem.created_at.desc(), DecisionItem.id.desc())
-    # A deferred join: the page's ids are found on the index alone (OFFSET skips index entries,
-    # not joined rows), then only those rows are read with their filer and function. A deep page
-    # of 100,000 items took 42 ms on SQLite with the join under the OFFSET, 2 ms like this.
-    page_ids = (select(DecisionItem.id).where(*conditions).order_by(*order)
-                .limit(per_page).offset((page - 1) * per_page))
-    rows = session.scalars(
-        select(DecisionItem)
-        .where(DecisionItem.id.in_(page_ids))
-        .options(joinedload(DecisionItem.filer), joinedload(DecisionItem.function))
-        .order_by(*order)
-    ).all()
-    return Page(items=list(rows), total=total, page=page, per_page=per_page)
+    return paginate_rows(
+        session, DecisionItem, conditions, (DecisionItem.created_at.desc(), DecisionItem.id.desc()),
+        page, per_page, (joinedload(DecisionItem.filer), joinedload(DecisionItem.function)),
+    )
 
 
 def status_counts(session: Session, viewer: User) -> dict[str, int]:
