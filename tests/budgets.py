@@ -11,10 +11,11 @@ from sqlalchemy import event
 from forum import db
 
 BUDGETS = {
-    # user (1), count + page of items (2), functions for the filter (1), forum weighing of the
-    # page's items: ratings, positions (2), evidence escalation rule: latest runs (1; the tiers come
-    # from the items' standing columns, forum.forum.standing)
-    "items.index": 7,
+    # user (1), the trail head for the derived cache (1; forum.core.derived), the page's ids with
+    # the count (1), their rows (1), functions for the filter (1), forum weighing of the page's
+    # items: ratings, positions (2), evidence escalation rule: latest runs (1; the tiers come from
+    # the items' standing columns, forum.forum.standing). From the cache: 2 fewer.
+    "items.index": 8,
     # user (1), item (1), history events + actor names (2), forum panel (6: ratings, positions,
     # comment count + page, escalations, functions), evidence escalation rule inside the forum
     # panel (1: latest runs), evidence panel (2: runs, suites); the tier is the item's own
@@ -29,22 +30,26 @@ BUDGETS = {
     # weighing of both lists with the evidence rule
     # The role home pages (tests/home/test_pages.py). Staff (also the items tests' home): user,
     # my items by status (1), my items (count + page), items waiting for my function (count +
-    # page), my open actions (count + page), drifted evidence on items I take part in (count, the
-    # newest items, their current runs), the weighing of both item lists with the evidence rule (3). My
+    # page), my open actions (count + page), drifted evidence on items I take part in (ids with
+    # count, those items, their current runs), the weighing of both item lists with the evidence
+    # rule (3); the item lists are ids with count + rows, and the trail head is read once for the
+    # derived cache (forum.core.derived). My
     # function's label comes with the user.
-    "core.home": 14,
-    # user, weight-divergence items (count + page), the escalation queue counted by tier in SQL
-    # (1), the weighing of the divergence items (3), the next meeting (1), overdue actions (count +
-    # page), revalidation required (count, the newest items, their current runs), my open actions (2)
-    "core.home.executive": 15,
+    "core.home": 15,
+    # user, the trail head for the derived cache (1), weight-divergence items (ids with count,
+    # rows), the escalation queue counted by tier in SQL (1), the weighing of the divergence items
+    # (3), the next meeting (1), overdue actions (count + page), revalidation required (ids with
+    # count, those items, their current runs), my open actions (2). From the cache: 3 fewer.
+    "core.home.executive": 16,
     # user, trail head (1), last verification + its actor's name (2), last checkpoint (1),
     # recent decisions (1), latest amendments + their count (2)
     "core.home.auditor": 8,
     # user, accounts by role and state (1), functions (1)
     "core.home.admin": 3,
-    # user, functions for the filter, the queue selected in SQL on the items' standing (count +
-    # page), the page's weighing (ratings, positions, latest runs), their latest escalations
-    "forum.queue": 8,
+    # user, functions for the filter, the trail head for the derived cache, the queue selected in
+    # SQL on the items' standing (the page's ids with the count, their rows), the page's weighing
+    # (ratings, positions, latest runs), their latest escalations. From the cache: 1 fewer.
+    "forum.queue": 9,
     # user (1); cycle time (1: first settling decisions with filing times and top ratings);
     # escalations per month (1); freshness of decided items (3: count, current runs with their
     # items, tiers); evidence age (1: current runs with their items). The charts add none.

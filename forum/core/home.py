@@ -9,6 +9,7 @@ on, commented on, or followed): extend it there and every list that uses it foll
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 
@@ -20,6 +21,7 @@ from forum.agenda.models import AgendaEntry, Decision, Meeting
 from forum.audit import service as audit
 from forum.audit.models import Checkpoint
 from forum.auth.models import ROLE_LABELS, OrgFunction, User
+from forum.core.derived import cached
 from forum.core.paging import Page, paginate_rows
 from forum.evidence.models import EvidenceRun
 from forum.evidence.service import item_tiers, recheck
@@ -58,15 +60,25 @@ class Drift:
     problems: list[str] = field(default_factory=list)
 
 
-def drifted_items(session: Session, conditions: list, now: datetime, limit: int = LIST_SIZE) -> tuple[list[Drift], int]:
+def drifted_items(session: Session, conditions: list, now: datetime, key: Hashable,
+                  limit: int = LIST_SIZE) -> tuple[list[Drift], int]:
     """Items meeting ``conditions`` whose current evidence went stale or regressed, newest item
     first: up to ``limit`` of them and how many there are. The items are found and counted in SQL
-    on their standing (forum.forum.standing); the current runs of the ``limit`` shown say why.
-    Three queries, whatever the number of items."""
+    on their standing (forum.forum.standing), reused until the trail moves under ``key`` (which
+    must name what ``conditions`` depend on; forum.core.derived); the current runs of the ``limit``
+    shown say why. At most four queries, whatever the number of items."""
     drifted = [*conditions, standing.evidence_drifted(now)]
-    total = session.scalar(select(func.count()).select_from(DecisionItem).where(*drifted)) or 0
+
+    def locate() -> tuple[int, list[int]]:
+        found = session.execute(select(DecisionItem.id, func.count().over()).where(*drifted)
+                                .order_by(DecisionItem.id.desc()).limit(limit)).all()
+        return (found[0][1] if found else 0), [row[0] for row in found]
+
+    total, ids = cached(session, ("drifted", key, limit), locate)
+    if not ids:
+        return [], total
     shown = list(session.scalars(
-        select(DecisionItem).where(*drifted).order_by(DecisionItem.id.desc()).limit(limit)))
+        select(DecisionItem).where(DecisionItem.id.in_(ids)).order_by(DecisionItem.id.desc())))
     if not shown:
         return [], total
     by_id = {item.id: item for item in shown}
@@ -100,10 +112,12 @@ class StaffHome:
     today: date
 
 
-def _item_page(session: Session, conditions: list, per_page: int = LIST_SIZE) -> Page:
+def _item_page(session: Session, conditions: list, key: Hashable, per_page: int = LIST_SIZE) -> Page:
+    """The newest items meeting ``conditions``; ``key`` names what they depend on (for the cache)."""
     return paginate_rows(
         session, DecisionItem, conditions, (DecisionItem.created_at.desc(), DecisionItem.id.desc()),
         1, per_page, (joinedload(DecisionItem.filer), joinedload(DecisionItem.function)),
+        cache_key=("home", key),
     )
 
 
@@ -114,17 +128,18 @@ def staff_home(session: Session, viewer: User, settings: forum.ForumSettings, no
         .group_by(DecisionItem.status)
     ).all())
     my_counts = {status: found.get(status, 0) for status in STATUSES}
-    mine = _item_page(session, [DecisionItem.filer_id == viewer.id, DecisionItem.status != "closed"])
+    mine = _item_page(session, [DecisionItem.filer_id == viewer.id, DecisionItem.status != "closed"],
+                      ("mine", viewer.id))
     function = awaiting = None
     if forum.can_weigh(viewer):
         function = viewer.function  # joined with the user
         awaiting = _item_page(session, [
             DecisionItem.status.in_(forum.WEIGHING_STATUSES), awaiting_condition(viewer.function_key),
-        ])
+        ], ("awaiting", viewer.function_key))
     actions = agenda.open_actions(session, owner=viewer, per_page=LIST_SIZE)
     drifted, drifted_total = drifted_items(session, [
         DecisionItem.id.in_(involved_item_ids(viewer)), DecisionItem.status != "draft",
-    ], now)
+    ], now, ("involved", viewer.id))
     shown = mine.items + (awaiting.items if awaiting else [])
     return StaffHome(
         my_counts=my_counts, mine=mine, function=function, awaiting=awaiting, actions=actions,
@@ -193,12 +208,12 @@ def next_meeting(session: Session, now: datetime) -> NextMeeting | None:
 def executive_home(session: Session, viewer: User, settings: forum.ForumSettings, now: datetime) -> ExecutiveHome:
     divergent = _item_page(session, [
         DecisionItem.status.in_(forum.WEIGHING_STATUSES), divergence_condition(),
-    ])
+    ], ("divergent",))
     counts = forum.queue_by_tier(session, settings, now)
     queue = [TierCount(t.key, t.label, counts.get(t.index, 0)) for t in reversed(RUBRIC.tiers)]
     queue.append(TierCount("unrated", "Not rated", counts.get(-1, 0)))
     revalidation, revalidation_total = drifted_items(
-        session, [DecisionItem.status.in_(("decided", "closed"))], now)
+        session, [DecisionItem.status.in_(("decided", "closed"))], now, ("revalidation",))
     return ExecutiveHome(
         queue=queue, queue_total=sum(counts.values()), next_meeting=next_meeting(session, now),
         overdue=agenda.open_actions(session, overdue_on=now.date(), per_page=LIST_SIZE),

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session, joinedload
 from forum import clock
 from forum.auth.models import OrgFunction, User
 from forum.core.pages import format_money
+from forum.core.derived import cached
 from forum.core.paging import paginate_rows
 from forum.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from forum.forum import standing
@@ -525,11 +526,11 @@ def queue_condition(status: str, settings: ForumSettings, now: datetime, rubric:
 def queue_by_tier(session: Session, settings: ForumSettings, now: datetime,
                   rubric: Rubric = RUBRIC) -> dict[int, int]:
     """How many items the escalation queue holds per tier (tier index -> count, -1 unrated): one
-    query."""
+    query, reused until the trail moves (forum.core.derived)."""
     rank = standing.tier_rank(rubric)
-    return dict(session.execute(
+    return cached(session, ("queue by tier", settings, tuple(_RULES)), lambda: dict(session.execute(
         select(rank, func.count()).where(queue_condition("", settings, now, rubric)).group_by(rank)
-    ).all())
+    ).all()))
 
 
 def escalation_queue(session: Session, filters: QueueFilters, settings: ForumSettings,
@@ -544,6 +545,8 @@ def escalation_queue(session: Session, filters: QueueFilters, settings: ForumSet
         session, DecisionItem, conditions,
         (standing.tier_rank(rubric).desc(), DecisionItem.needed_by.is_(None), DecisionItem.needed_by, DecisionItem.id),
         page, per_page, (joinedload(DecisionItem.filer), joinedload(DecisionItem.function)),
+        cache_key=("queue", filters.status, filters.tier, filters.divergent, filters.awaiting, settings,
+                   tuple(_RULES)),
     )
     shown = result.items
     weighings = weigh(session, shown, settings, rubric)

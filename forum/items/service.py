@@ -8,7 +8,7 @@ nothing.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, fields
+from dataclasses import astuple, dataclass, fields
 from datetime import date
 
 from sqlalchemy import func, select
@@ -355,6 +355,7 @@ def list_items(
     return paginate_rows(
         session, DecisionItem, conditions, (DecisionItem.created_at.desc(), DecisionItem.id.desc()),
         page, per_page, (joinedload(DecisionItem.filer), joinedload(DecisionItem.function)),
+        cache_key=("items", viewer.id, viewer.role, astuple(filters)),
     )
 
 

@@ -1,0 +1,120 @@
+"""Results derived from the whole data set, reused until the decision trail moves.
+
+Every change in the forum writes exactly one trail event in its own transaction (DESIGN.md §6), so
+the trail head's ``seq`` names the state of the data: two reads at the same ``seq`` see the same
+items, ratings, positions, evidence and meetings. A result that depends only on that state and on
+the clock — the escalation queue's order and count, how many items each list holds, which items'
+evidence drifted — can be kept under the key (what, seq, minute) and served again without
+re-running its scan. The minute is there because some results depend on the clock (evidence
+goes stale when its age passes the tier's limit): a cached result is at most a minute behind the
+clock, never behind a change.
+
+What is cached are small values — counts and lists of ids — never ORM rows: the page still reads
+its rows by id (one cheap statement). The store is per app (per worker process), bounded (least
+recently used out first), and costs one primary-key read of the trail head per transaction.
+
+Reading the head before computing matters: the result then reflects the data at that head or
+later, so a concurrent change can only make it newer than its key, and the next request, seeing
+the new head, computes afresh.
+
+FORUM_DERIVED_CACHE_SIZE sets the number of results kept per worker (0 turns the cache off).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from typing import TypeVar
+
+from flask import current_app, has_app_context
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
+
+from forum import clock
+from forum.trail.models import TrailHead
+
+T = TypeVar("T")
+EXTENSION = "forum.derived"
+
+
+class Store:
+    """A bounded least-recently-used map, safe across threads."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.entries: OrderedDict[Hashable, object] = OrderedDict()
+        self.lock = threading.Lock()
+        self.hits = self.misses = 0
+
+    def get(self, key: Hashable) -> tuple[bool, object]:
+        with self.lock:
+            if key in self.entries:
+                self.entries.move_to_end(key)
+                self.hits += 1
+                return True, self.entries[key]
+            self.misses += 1
+            return False, None
+
+    def put(self, key: Hashable, value: object) -> None:
+        with self.lock:
+            self.entries[key] = value
+            self.entries.move_to_end(key)
+            while len(self.entries) > self.size:
+                self.entries.popitem(last=False)
+
+
+def _store() -> Store | None:
+    if not has_app_context():
+        return None
+    store = current_app.extensions.get(EXTENSION)
+    if store is None:
+        size = int(current_app.config.get("DERIVED_CACHE_SIZE", 256))
+        if size <= 0:
+            return None
+        store = current_app.extensions.setdefault(EXTENSION, Store(size))
+    return store
+
+
+# A transaction that has written is not a state anyone else sees (and may yet roll back, which
+# would leave a result cached under a seq that a later, different change then takes): its reads
+# are never cached.
+WROTE = "forum.derived.wrote"
+
+
+@event.listens_for(Session, "after_flush")
+def _wrote(session: Session, _flush_context) -> None:
+    session.info[WROTE] = True
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _ended(session: Session, transaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(WROTE, None)
+        session.info.pop(SEQ, None)
+
+
+SEQ = "forum.derived.seq"
+
+
+def state(session: Session) -> tuple[int, str]:
+    """The key of the data's state: the trail head's seq (read once per transaction) and the
+    current minute."""
+    if SEQ not in session.info:
+        session.info[SEQ] = session.scalar(select(TrailHead.seq).where(TrailHead.id == 1)) or 0
+    return session.info[SEQ], clock.now().strftime("%Y-%m-%dT%H:%M")
+
+
+def cached(session: Session, key: Hashable, compute: Callable[[], T]) -> T:
+    """``compute()``, or what it returned for ``key`` at the same trail head and minute. The
+    value must be small and plain (counts, ids): it is shared by every request of the worker."""
+    store = _store()
+    if store is None or session.new or session.dirty or session.deleted or session.info.get(WROTE):
+        return compute()  # no cache, or this transaction holds changes of its own
+    full = (key, state(session))
+    found, value = store.get(full)
+    if found:
+        return value  # type: ignore[return-value]
+    value = compute()
+    store.put(full, value)
+    return value

@@ -1,0 +1,104 @@
+"""The derived cache (forum.core.derived): the escalation queue's and the lists' counts and ids are
+reused until the trail moves or the minute turns, and never outlive a change."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from forum import clock
+from forum.core import derived
+from forum.forum import service as forum
+from tests.budgets import count_statements
+from tests.evidence.conftest import csv_bytes
+
+
+def _queue_titles(client) -> str:
+    response = client.get("/escalations")
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def test_a_repeated_queue_page_is_served_from_the_cache_with_fewer_statements(
+    app, client, login, people, make_item, position
+):
+    item = make_item(people["procurement"], status="open", title="Objected chatbot")
+    position(people["risk"], item, "object")
+    login(people["exec"])
+    cold = count_statements(app, lambda: client.get("/escalations"))
+    warm_html = []
+    warm = count_statements(app, lambda: warm_html.append(_queue_titles(client)))
+    assert warm == cold - 1  # the page's ids with their count came from the cache
+    assert "Objected chatbot" in warm_html[0]
+    assert app.extensions[derived.EXTENSION].hits >= 1
+
+
+def test_a_change_shows_at_once_although_the_page_was_cached(
+    app, client, login, people, make_item, position
+):
+    first = make_item(people["procurement"], status="open", title="First objected")
+    position(people["risk"], first, "object")
+    login(people["exec"])
+    assert "First objected" in _queue_titles(client)
+    assert "Second objected" not in _queue_titles(client)  # served from the cache
+    second = make_item(people["procurement"], status="open", title="Second objected")
+    position(people["risk"], second, "object")  # a trail event: the head moves
+    assert "Second objected" in _queue_titles(client)
+
+
+def test_ageing_evidence_enters_the_queue_when_the_minute_turns(
+    app, client, login, people, make_item, db_session
+):
+    from forum.evidence import service as evidence
+
+    owner = people["procurement"]
+    item = make_item(owner, status="open", title="Ageing evidence", model_name="bot", model_version="1.0")
+    tested = datetime(2026, 1, 1, tzinfo=UTC)
+    evidence.attach_evidence(db_session, owner, item, "r.csv",
+                             csv_bytes(5, 0, edge_passed=5, run_at=tested.isoformat()))
+    db_session.commit()
+    limit = tested + timedelta(days=90)  # unrated: the operational tier's 90 days
+    login(people["exec"])
+    with clock.override(lambda: limit):
+        assert "Ageing evidence" not in _queue_titles(client)
+    # Stale a second later; the cached page is at most a minute behind the clock.
+    with clock.override(lambda: limit + timedelta(minutes=1)):
+        assert "Ageing evidence" in _queue_titles(client)
+
+
+def test_a_transaction_that_wrote_is_never_cached(app, db_session, people, make_item):
+    item = make_item(people["procurement"], status="open")
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return len(calls)
+
+    with app.app_context():
+        assert derived.cached(db_session, "k", compute) == 1
+        assert derived.cached(db_session, "k", compute) == 1  # reused
+        db_session.commit()
+        forum.add_comment(db_session, people["risk"], item, "Written, not committed")  # flushes
+        assert derived.cached(db_session, "k", compute) == 2
+        assert derived.cached(db_session, "k", compute) == 3  # neither read nor stored
+        db_session.rollback()
+        # The rolled-back comment left the head where it was: the first value is still right.
+        assert derived.cached(db_session, "k", compute) == 1
+
+
+def test_the_store_keeps_the_most_recently_used_and_size_zero_turns_it_off(app, db_session):
+    store = derived.Store(2)
+    store.put("a", 1)
+    store.put("b", 2)
+    assert store.get("a") == (True, 1)
+    store.put("c", 3)  # "b" was used least recently
+    assert store.get("b") == (False, None)
+    assert store.get("a") == (True, 1) and store.get("c") == (True, 3)
+
+    app.config["DERIVED_CACHE_SIZE"] = 0
+    app.extensions.pop(derived.EXTENSION, None)
+    calls = []
+    with app.app_context():
+        for _ in range(2):
+            derived.cached(db_session, "k", lambda: calls.append(1))
+    assert len(calls) == 2
+    assert derived.EXTENSION not in app.extensions
