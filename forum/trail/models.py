@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Integer, String, Text
+from sqlalchemy import CheckConstraint, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from forum.db import Base, UTCDateTime
@@ -17,6 +17,9 @@ class Event(Base):
     """One link of the chain. Never updated or deleted: database triggers refuse both."""
 
     __tablename__ = "events"
+    # An item's events of one kind (the pre-read pack's escalation and status history): without
+    # it SQLite chose the kind index and read every event of the kind (158 ms at 1.1 M events).
+    __table_args__ = (Index("ix_events_subject_kind", "subject", "kind"),)
 
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)  # the trail browser's date filter

@@ -134,3 +134,21 @@ def test_the_search_page_costs_the_same_statements_on_small_and_larger_data(
     large, html = measure()
     assert "40 results" in html
     assert small == large <= budgets.BUDGETS["search.index"]
+
+
+def test_the_same_search_again_is_answered_from_the_derived_cache_until_something_changes(
+    app, client, login, people, make_item, db_session
+):
+    """Ranking every hit of a common word is the search's cost: the same search at the same trail
+    head is not ranked again (forum.core.derived), and a change shows at once."""
+    from tests.budgets import count_statements
+
+    make_item(people["filer"], status="open", title="Turbine vendor one")
+    login(people["filer"])
+    first = count_statements(app, lambda: client.get("/search?q=turbine"))
+    pages = []
+    again = count_statements(app, lambda: pages.append(client.get("/search?q=turbine").get_data(as_text=True)))
+    assert again == first - 2  # the counts and the ranked page came from the cache
+    assert "vendor one" in pages[0] and "vendor two" not in pages[0]  # "Turbine" is marked
+    make_item(people["filer"], status="open", title="Turbine vendor two")
+    assert "vendor two" in client.get("/search?q=turbine").get_data(as_text=True)
