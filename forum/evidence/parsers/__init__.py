@@ -145,18 +145,50 @@ def _json(body: bytes, filename: str) -> ParsedRun:
         return _json_document(load_json(body, depth_checked=True))
 
 
-_ROW_ARRAYS = frozenset({promptfoo.ROWS, inspect_ai.ROWS})  # streamed apart from the skeleton
+_ROW_ARRAYS = frozenset({promptfoo.ROWS, inspect_ai.ROWS})  # streamed past, not kept
 
 
 def _json_streamed(body: bytes) -> ParsedRun:
-    """Detect from the document without its per-case arrays, then stream the rows it needs."""
-    doc, found = stream.skeleton(body, _ROW_ARRAYS)
+    """One pass: the rows are counted as they stream past, the rest of the document is kept
+    (small: the header), then the format is detected from it."""
+    doc, counted = stream.walk(_pieces(body), _ROW_ARRAYS, _count_rows)
     if promptfoo.looks_like_json(doc):
-        return promptfoo.parse_json(doc, stream.items(body, promptfoo.ROWS + ".item"))
+        return promptfoo.parse_json(doc, _raised(counted[promptfoo.ROWS]))
     if inspect_ai.looks_like_log(doc):
-        rows = stream.items(body, inspect_ai.ROWS + ".item") if inspect_ai.ROWS in found else None
-        return inspect_ai.parse_log(doc, rows)
+        samples = counted.get(inspect_ai.ROWS, False)
+        if samples is False:  # no samples array in the log
+            return inspect_ai.parse_log(doc)
+        if not isinstance(samples, ParseError) and (samples is None or not samples.fits(doc)):
+            # The header came after the samples: count them again, knowing the scorers.
+            _doc, again = stream.walk(_pieces(body), frozenset({inspect_ai.ROWS}),
+                                      lambda _path, rows, _root: inspect_ai.count_samples(doc, rows))
+            samples = again[inspect_ai.ROWS]
+        return inspect_ai.parse_log(doc, samples)
     return _json_document(doc)
+
+
+def _count_rows(path, rows, root):
+    """The row counter for the array at ``path``, chosen before the format is known (the header
+    may come after the rows): promptfoo's rows need no header; inspect's samples need the scorers
+    from ``results`` and ``eval``, so they are counted here only when those came first (None:
+    count them again once the document is read)."""
+    if path == promptfoo.ROWS:
+        return promptfoo.count_rows(rows)
+    if isinstance(root.get("eval"), dict) and "results" in root:
+        return inspect_ai.count_samples(root, rows)
+    return None
+
+
+def _raised(value):
+    if isinstance(value, ParseError):
+        raise value
+    return value
+
+
+def _pieces(body: bytes):
+    view = memoryview(body)
+    for offset in range(0, len(body), _CHUNK):
+        yield view[offset:offset + _CHUNK]
 
 
 def _json_document(doc) -> ParsedRun:

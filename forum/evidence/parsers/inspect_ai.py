@@ -46,7 +46,7 @@ from forum.evidence.parsers import stream
 
 FORMAT_JSON = "inspect-json"
 FORMAT_EVAL = "inspect-eval"
-ROWS = "samples"  # where the sample-epochs are (ijson's path), streamed by the caller
+ROWS = ("samples",)  # where the sample-epochs are (a key path), streamed by the caller
 
 
 def looks_like_log(doc) -> bool:
@@ -56,15 +56,41 @@ def looks_like_log(doc) -> bool:
     )
 
 
-def parse_log(doc: dict, rows: Iterable | None = None) -> ParsedRun:
-    """``doc`` is the whole log, or its skeleton with the samples streamed apart as ``rows``."""
-    samples = doc.get("samples") if rows is None else rows
-    if samples is None:
-        samples = []
-    if rows is None and not isinstance(samples, list):
+class Counted:
+    """Samples counted against the header read so far (the log's ``eval`` and ``results``)."""
+
+    def __init__(self, run: ParsedRun, doc: dict):
+        self.run = run
+        self.header = (doc.get("eval"), doc.get("results"))
+
+    def fits(self, doc: dict) -> bool:
+        """True when ``doc`` has the very header the samples were counted against."""
+        return self.header[0] is doc.get("eval") and self.header[1] is doc.get("results")
+
+
+def count_samples(doc: dict, samples: Iterable) -> Counted:
+    counted = ParsedRun(format=FORMAT_JSON)
+    _count(counted, doc, samples, lambda i: f"key samples[{i}]")
+    return Counted(counted, doc)
+
+
+def parse_log(doc: dict, counted: Counted | ParseError | None = None) -> ParsedRun:
+    """``doc`` is the whole log, or the log without its samples when they were ``counted``
+    (count_samples) as they streamed past; a ParseError met while counting them is raised
+    after the header's own checks, as when the log is read whole."""
+    samples = doc.get("samples")
+    if counted is None and samples is not None and not isinstance(samples, list):
         raise ParseError("samples is not a list", "key samples")
     run = _from_header(doc, FORMAT_JSON)
-    _count(run, doc, samples, lambda i: f"key samples[{i}]")
+    if isinstance(counted, ParseError):
+        raise counted
+    if counted is None:
+        counted = count_samples(doc, samples or [])
+    tallied = counted.run
+    for name in ("passed", "failed", "errored", "skipped", "tags", "edge_total", "edge_passed",
+                 "edge_skipped", "failing_cases"):
+        setattr(run, name, getattr(tallied, name))
+    run.metrics.update(tallied.metrics)
     return run
 
 
