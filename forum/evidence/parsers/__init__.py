@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import codecs
 import itertools
-import re
+from typing import BinaryIO
 
 from forum.evidence.parsers import csv_table, inspect_ai, junit, lm_eval, promptfoo, stream
 from forum.evidence.parsers.common import (
@@ -25,6 +25,7 @@ from forum.evidence.parsers.common import (
     Limits,
     ParsedRun,
     ParseError,
+    Source,
     TooLarge,
     check_depth,
     json_lines,
@@ -45,29 +46,32 @@ FORMAT_LABELS = {
     csv_table.FORMAT: "CSV",
 }
 
-__all__ = ["FORMAT_LABELS", "NO_TAG", "STATUSES", "Limits", "ParseError", "ParsedRun", "TooLarge", "UnknownFormat", "parse"]
+__all__ = ["FORMAT_LABELS", "NO_TAG", "STATUSES", "Limits", "ParseError", "ParsedRun", "Source", "TooLarge",
+           "UnknownFormat", "parse"]
 
 
-def parse(data: bytes, filename: str = "", limits: Limits | None = None) -> ParsedRun:
-    """Parse ``data``; raise ParseError (or TooLarge) with what is wrong and where."""
+def parse(data: bytes | BinaryIO, filename: str = "", limits: Limits | None = None) -> ParsedRun:
+    """Parse ``data`` — the file's bytes, or a seekable binary file (an upload spooled to disk,
+    read a piece at a time) — and raise ParseError (or TooLarge) with what is wrong and where."""
     limits = limits or Limits()
-    if len(data) > limits.max_bytes:
-        raise TooLarge(f"the file is {_mb(len(data))}; the limit for evidence files is {_mb(limits.max_bytes)}")
-    if not data.strip():
+    source = Source(data)
+    if source.size > limits.max_bytes:
+        raise TooLarge(f"the file is {_mb(source.size)}; the limit for evidence files is {_mb(limits.max_bytes)}")
+    if source.first_non_space() is None:
         raise ParseError("the file is empty")
-    if data.startswith(b"PK\x03\x04"):
-        return _zip(data, limits)
-    body = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
-    start = _first_byte(body)
-    if start == b"<":
-        return _xml(body)
-    bad = _utf8_error(body)
+    if source.read(0, 4) == b"PK\x03\x04":
+        return _zip(source, limits)
+    start = 3 if source.read(0, 3) == b"\xef\xbb\xbf" else 0  # the body: after a BOM
+    first = source.first_non_space(start)
+    byte = source.read(first, 1) if first is not None else b""
+    if byte == b"<":
+        return _xml(source.read(start))
+    bad = _utf8_error(source.pieces(start))
     if bad is not None:
-        raise UnknownFormat("the file is neither UTF-8 text nor a known binary format",
-                            f"byte {bad + len(data) - len(body)}")
-    if start in (b"{", b"["):
-        return _json(body, filename)
-    text = body.decode("utf-8")
+        raise UnknownFormat("the file is neither UTF-8 text nor a known binary format", f"byte {bad + start}")
+    if byte in (b"{", b"["):
+        return _json(source, start, first, filename)
+    text = source.read(start).decode("utf-8")
     if csv_table.looks_like_csv(text):
         return csv_table.parse(text)
     raise UnknownFormat(
@@ -75,26 +79,22 @@ def parse(data: bytes, filename: str = "", limits: Limits | None = None) -> Pars
         "(a CSV needs a header line with a case id and a pass/fail column)", "line 1")
 
 
-_SPACE = re.compile(rb"\s*")
-_NOT_SPACE = re.compile(rb"\S")
-_CHUNK = 1 << 20
-
-
-def _first_byte(body: bytes) -> bytes:
-    at = _SPACE.match(body).end()
-    return body[at:at + 1]
-
-
-def _utf8_error(body: bytes) -> int | None:
-    """Offset of the first byte that is not UTF-8, checked a chunk at a time (no copy of the file)."""
+def _utf8_error(pieces) -> int | None:
+    """Offset of the first byte that is not UTF-8, checked a piece at a time (no copy of the file)."""
     decoder = codecs.getincrementaldecoder("utf-8")()
-    view = memoryview(body)
-    for offset in range(0, len(body), _CHUNK):
+    offset = 0
+    for piece in pieces:
         pending = len(decoder.getstate()[0])
         try:
-            decoder.decode(view[offset:offset + _CHUNK], final=offset + _CHUNK >= len(body))
+            decoder.decode(piece)
         except UnicodeDecodeError as exc:
             return offset - pending + exc.start
+        offset += len(piece)
+    pending = len(decoder.getstate()[0])
+    try:
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError as exc:
+        return offset - pending + exc.start
     return None
 
 
@@ -102,12 +102,12 @@ def _mb(size: int) -> str:
     return f"{size / (1024 * 1024):.1f} MB"
 
 
-def _zip(data: bytes, limits: Limits) -> ParsedRun:
-    infos = zip_members(data)
+def _zip(source: Source, limits: Limits) -> ParsedRun:
+    infos = zip_members(source)
     if inspect_ai.looks_like_eval_zip(infos):
-        return inspect_ai.parse_eval_zip(data, limits, infos)
+        return inspect_ai.parse_eval_zip(source, limits, infos)
     if lm_eval.looks_like_bundle(infos):
-        return lm_eval.parse_bundle(data, limits, infos)
+        return lm_eval.parse_bundle(source, limits, infos)
     names = ", ".join(list(infos)[:5]) or "none"
     raise UnknownFormat("unknown format: a zip archive with no header.json (an inspect_ai .eval log) and no "
                         f"lm-evaluation-harness results JSON with its samples JSONL (members: {names})")
@@ -123,35 +123,37 @@ def _xml(data: bytes) -> ParsedRun:
         ) from exc
 
 
-def _json(body: bytes, filename: str) -> ParsedRun:
-    start = _SPACE.match(body).end()
-    newline = body.find(b"\n", start)
-    more = _NOT_SPACE.search(body, newline + 1) if newline >= 0 else None
-    first = body[start:newline].rstrip() if newline >= 0 else b""
-    if more is not None and first.endswith(b"}") and body[more.start():more.start() + 1] == b"{":
-        # Probably JSON Lines; a pretty-printed object would not end its first line with "}".
-        try:
-            row = load_json(first, depth_checked=True)
-        except ParseError:
-            row = None
-        if isinstance(row, dict):
-            check_depth(body)
-            return _jsonl(body, filename)
-    check_depth(body)
+def _json(source: Source, start: int, first: int, filename: str) -> ParsedRun:
+    """The JSON from ``start`` (after a BOM; line numbers count from there) whose first byte
+    that is not white space is at ``first``."""
+    newline = source.find(b"\n", first)
+    more = source.first_non_space(newline + 1) if newline >= 0 else None
+    if more is not None and source.read(more, 1) == b"{":
+        line = source.read(first, newline - first).rstrip()
+        if line.endswith(b"}"):
+            # Probably JSON Lines; a pretty-printed object would not end its first line with "}".
+            try:
+                row = load_json(line, depth_checked=True)
+            except ParseError:
+                row = None
+            if isinstance(row, dict):
+                check_depth(source, start=start)
+                return _jsonl(source, start, filename)
+    check_depth(source, start=start)
     try:
-        return _json_streamed(body)
+        return _json_streamed(source, first)
     except stream.NotStreamable:
-        # NaN / Infinity tokens or malformed JSON: read it whole, as json reads it (and reports it).
-        return _json_document(load_json(body, depth_checked=True))
+        # Malformed JSON, or not an object: read it whole, as json reads it (and reports it).
+        return _json_document(load_json(source.read(start), depth_checked=True))
 
 
 _ROW_ARRAYS = frozenset({promptfoo.ROWS, inspect_ai.ROWS})  # streamed past, not kept
 
 
-def _json_streamed(body: bytes) -> ParsedRun:
+def _json_streamed(source: Source, start: int) -> ParsedRun:
     """One pass: the rows are counted as they stream past, the rest of the document is kept
     (small: the header), then the format is detected from it."""
-    doc, counted = stream.walk(_pieces(body), _ROW_ARRAYS, _count_rows)
+    doc, counted = stream.walk(source.pieces(start), _ROW_ARRAYS, _count_rows)
     if promptfoo.looks_like_json(doc):
         return promptfoo.parse_json(doc, _raised(counted[promptfoo.ROWS]))
     if inspect_ai.looks_like_log(doc):
@@ -160,7 +162,7 @@ def _json_streamed(body: bytes) -> ParsedRun:
             return inspect_ai.parse_log(doc)
         if not isinstance(samples, ParseError) and (samples is None or not samples.fits(doc)):
             # The header came after the samples: count them again, knowing the scorers.
-            _doc, again = stream.walk(_pieces(body), frozenset({inspect_ai.ROWS}),
+            _doc, again = stream.walk(source.pieces(start), frozenset({inspect_ai.ROWS}),
                                       lambda _path, rows, _root: inspect_ai.count_samples(doc, rows))
             samples = again[inspect_ai.ROWS]
         return inspect_ai.parse_log(doc, samples)
@@ -185,12 +187,6 @@ def _raised(value):
     return value
 
 
-def _pieces(body: bytes):
-    view = memoryview(body)
-    for offset in range(0, len(body), _CHUNK):
-        yield view[offset:offset + _CHUNK]
-
-
 def _json_document(doc) -> ParsedRun:
     if promptfoo.looks_like_json(doc):
         return promptfoo.parse_json(doc)
@@ -206,9 +202,11 @@ def _json_document(doc) -> ParsedRun:
                      "line 1")
 
 
-def _jsonl(body: bytes, filename: str) -> ParsedRun:
+def _jsonl(source: Source, start: int, filename: str) -> ParsedRun:
     """JSON Lines, read one line at a time: rows are counted as they are read, never all kept."""
-    rows = json_lines(body)
+    lines = source.open()
+    lines.seek(start)
+    rows = json_lines(lines)
     first = next(rows, None)
     if first is None:
         raise ParseError("the file is empty")

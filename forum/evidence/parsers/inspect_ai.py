@@ -121,7 +121,7 @@ def parse_eval_zip(data: bytes, limits: Limits, infos: dict | None = None) -> Pa
             _count(run, header, samples, lambda i: f"{where}, entry {i}")
     else:
         names = sorted(n for n in infos if n.startswith("samples/") and n.endswith(".json"))
-        samples = [reader.json(infos[name]) for name in names]
+        samples = (reader.json(infos[name]) for name in names)  # one member at a time
         _count(run, header, samples, lambda i: f"zip member {names[i]}")
     return run
 
