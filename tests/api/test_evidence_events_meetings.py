@@ -30,16 +30,18 @@ def _run(item_id: int, data: bytes, fmt: str = "promptfoo") -> dict:
 
 @pytest.fixture
 def wired(monkeypatch):
-    """A stand-in for the evidence area, recording the uploads it gets."""
+    """A stand-in for the evidence area, recording the uploads it gets (with the bytes read
+    from each upload's file, which is closed once the request is over)."""
     uploads = []
 
     def ingest(session, actor, item, upload):
-        uploads.append(upload)
+        data = upload.file.read()
+        uploads.append((upload, data))
         if upload.format == "mystery":
             raise hooks.UnsupportedFormat("Unknown result-file format 'mystery'.", "format")
-        if upload.data.startswith(b"locked"):
+        if data.startswith(b"locked"):
             raise PermissionDenied("Evidence cannot be attached to a closed item.")
-        return _run(item.id, upload.data, upload.format or "promptfoo")
+        return _run(item.id, data, upload.format or "promptfoo")
 
     monkeypatch.setattr(hooks, "ingest_evidence", ingest)
     monkeypatch.setattr(hooks, "get_evidence", lambda s, v, i: _run(1, RESULTS) if i == 7 else None)
@@ -93,8 +95,8 @@ def test_a_raw_body_from_curl_reaches_the_evidence_hook(api_as, staff, make_item
     assert response.headers["Location"] == "/api/v1/evidence/7"
     assert body["item_id"] == item.id and body["edge_pass_rate"] == 0.75
     assert [g["status"] for g in body["gates"]] == ["pass", "fail"]
-    (upload,) = wired
-    assert upload.data == RESULTS and upload.filename is None and upload.format is None
+    ((upload, data),) = wired
+    assert data == RESULTS and upload.filename is None and upload.format is None
 
 
 def test_a_multipart_upload_and_a_format_override(api_as, staff, make_item, wired):
@@ -105,8 +107,8 @@ def test_a_multipart_upload_and_a_format_override(api_as, staff, make_item, wire
         content_type="multipart/form-data",
     )
     assert response.status_code == 201
-    (upload,) = wired
-    assert (upload.data, upload.filename, upload.media_type, upload.format) == (
+    ((upload, data),) = wired
+    assert (data, upload.filename, upload.media_type, upload.format) == (
         b"<testsuites/>", "junit.xml", "application/xml", "junit")
 
 

@@ -3,6 +3,7 @@ page, download headers, comparison, the item-page panel, history, and query budg
 
 from __future__ import annotations
 
+import hashlib
 import io
 
 import pytest
@@ -171,6 +172,13 @@ def test_download_returns_the_original_bytes_as_an_attachment(client, logged_in,
     assert response.mimetype == "application/zip"
     assert response.headers["Content-Disposition"] == 'attachment; filename=2026-11-24_intent-router.eval'
     assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Content-Length"] == str(len(data))
+    assert response.headers["Cache-Control"] == "private, no-store"
+    assert response.headers["ETag"] == f'"{hashlib.sha256(data).hexdigest()}"'
+    # streamed from the stored pieces, byte ranges still work
+    part = client.get(run_url + "/original", headers={"Range": "bytes=100-199"})
+    assert part.status_code == 206 and part.data == data[100:200]
+    assert part.headers["Content-Range"] == f"bytes 100-199/{len(data)}"
 
 
 def test_compare_two_runs_of_a_suite_by_tag(client, logged_in, open_item, staff, db_session, make_item):
