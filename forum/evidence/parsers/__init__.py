@@ -14,7 +14,6 @@ Detection (the file name is never used to choose a format):
 
 from __future__ import annotations
 
-import codecs
 import itertools
 from typing import BinaryIO
 
@@ -29,6 +28,7 @@ from forum.evidence.parsers.common import (
     TooLarge,
     check_depth,
     json_lines,
+    utf8_error,
     zip_members,
     load_json,
     UnknownFormat,
@@ -66,11 +66,13 @@ def parse(data: bytes | BinaryIO, filename: str = "", limits: Limits | None = No
     byte = source.read(first, 1) if first is not None else b""
     if byte == b"<":
         return _xml(source.read(start))
-    bad = _utf8_error(source.pieces(start))
-    if bad is not None:
-        raise UnknownFormat("the file is neither UTF-8 text nor a known binary format", f"byte {bad + start}")
     if byte in (b"{", b"["):
+        # One pass over the file checks it is UTF-8 and not nested too deeply (refused in that order).
+        bad: list[int] = []
+        check_depth(source, start=start, utf8_errors=bad)
+        _refuse_not_utf8(bad[0] if bad else None, start)
         return _json(source, start, first, filename)
+    _refuse_not_utf8(utf8_error(source.pieces(start)), start)
     text = source.read(start).decode("utf-8")
     if csv_table.looks_like_csv(text):
         return csv_table.parse(text)
@@ -79,23 +81,9 @@ def parse(data: bytes | BinaryIO, filename: str = "", limits: Limits | None = No
         "(a CSV needs a header line with a case id and a pass/fail column)", "line 1")
 
 
-def _utf8_error(pieces) -> int | None:
-    """Offset of the first byte that is not UTF-8, checked a piece at a time (no copy of the file)."""
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    offset = 0
-    for piece in pieces:
-        pending = len(decoder.getstate()[0])
-        try:
-            decoder.decode(piece)
-        except UnicodeDecodeError as exc:
-            return offset - pending + exc.start
-        offset += len(piece)
-    pending = len(decoder.getstate()[0])
-    try:
-        decoder.decode(b"", final=True)
-    except UnicodeDecodeError as exc:
-        return offset - pending + exc.start
-    return None
+def _refuse_not_utf8(bad: int | None, start: int) -> None:
+    if bad is not None:
+        raise UnknownFormat("the file is neither UTF-8 text nor a known binary format", f"byte {bad + start}")
 
 
 def _mb(size: int) -> str:
@@ -125,7 +113,7 @@ def _xml(data: bytes) -> ParsedRun:
 
 def _json(source: Source, start: int, first: int, filename: str) -> ParsedRun:
     """The JSON from ``start`` (after a BOM; line numbers count from there) whose first byte
-    that is not white space is at ``first``."""
+    that is not white space is at ``first``; already checked to be UTF-8 and not too deep."""
     newline = source.find(b"\n", first)
     more = source.first_non_space(newline + 1) if newline >= 0 else None
     if more is not None and source.read(more, 1) == b"{":
@@ -137,9 +125,7 @@ def _json(source: Source, start: int, first: int, filename: str) -> ParsedRun:
             except ParseError:
                 row = None
             if isinstance(row, dict):
-                check_depth(source, start=start)
                 return _jsonl(source, start, filename)
-    check_depth(source, start=start)
     try:
         return _json_streamed(source, first)
     except stream.NotStreamable:

@@ -17,6 +17,7 @@ Edge-case markers (a row is an edge case when ANY of these holds; it counts once
 
 from __future__ import annotations
 
+import codecs
 import io
 import json
 import math
@@ -338,16 +339,26 @@ _DEPTH_STEP = bytes.maketrans(b"[{]}", b"\x02\x02\x00\x00")
 _ONE_KIND = bytes.maketrans(b"{}", b"[]")
 
 
-def check_depth(data: bytes | Source, where: str = "", limit: int = MAX_JSON_DEPTH, start: int = 0) -> None:
+def check_depth(data, where: str = "", limit: int = MAX_JSON_DEPTH, start: int = 0,
+                utf8_errors: list[int] | None = None) -> None:
     """Refuse JSON nested deeper than ``limit`` (brackets inside strings do not count); ``data``
-    is the JSON itself, or a Source holding it from ``start`` on.
+    is the JSON itself, a Source holding it from ``start`` on, or a zip Member.
+
+    With ``utf8_errors`` (a list), the text is also checked to be UTF-8 in the same pass over
+    the file: the offset of the first byte that is not is appended to the list and the depth is
+    not judged (the caller refuses the file as not UTF-8 first).
 
     Runs at C speed and in little memory: escape sequences are dropped (a slice of the file
     at a time), everything but quotes and brackets deleted, what remains of the
     strings removed, then empty bracket pairs removed pass after pass; what is left after
     ``limit`` passes is measured with itertools.accumulate.
     """
-    reduced = b"".join(_structure(chunk) for chunk in _whole_escapes(_slices(data, start)))
+    slices = _slices(data, start)
+    if utf8_errors is not None:
+        slices = _utf8_checked(slices, utf8_errors)
+    reduced = b"".join(_structure(chunk) for chunk in _whole_escapes(slices))
+    if utf8_errors:
+        return
     # Strings are now quotes around bracket characters, nearly always nothing: drop empty pairs
     # first (removing a closing quote with the next opening one merges two strings, harmlessly),
     # then the few strings that hold brackets.
@@ -376,14 +387,44 @@ def check_depth(data: bytes | Source, where: str = "", limit: int = MAX_JSON_DEP
 _DEPTH_CHUNK = 8 << 20
 
 
-def _slices(data: bytes | Source, start: int = 0) -> Iterator:
-    """The JSON a slice of about _DEPTH_CHUNK bytes at a time (memory stays at one slice)."""
-    if isinstance(data, Source):
+def _slices(data, start: int = 0) -> Iterator:
+    """The JSON a slice of about _DEPTH_CHUNK bytes at a time (memory stays at one slice):
+    ``data`` is bytes, or a Source or zip Member (anything with ``pieces``)."""
+    if hasattr(data, "pieces"):
         yield from data.pieces(start, _DEPTH_CHUNK)
         return
     view = memoryview(data)
     for offset in range(0, len(data), _DEPTH_CHUNK):
         yield view[offset:offset + _DEPTH_CHUNK]
+
+
+def utf8_error(pieces: Iterable) -> int | None:
+    """Offset of the first byte that is not UTF-8, checked a piece at a time (no copy of the file)."""
+    found: list[int] = []
+    for _piece in _utf8_checked(pieces, found):
+        pass
+    return found[0] if found else None
+
+
+def _utf8_checked(pieces: Iterable, errors: list[int]) -> Iterator:
+    """The pieces, passed on while they are UTF-8; on the first byte that is not, its offset is
+    appended to ``errors`` and the pieces end."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    offset = 0
+    for piece in pieces:
+        pending = len(decoder.getstate()[0])
+        try:
+            decoder.decode(piece)
+        except UnicodeDecodeError as exc:
+            errors.append(offset - pending + exc.start)
+            return
+        offset += len(piece)
+        yield piece
+    pending = len(decoder.getstate()[0])
+    try:
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError as exc:
+        errors.append(offset - pending + exc.start)
 
 
 def _whole_escapes(slices: Iterable) -> Iterator:
@@ -502,7 +543,42 @@ class MemberReader:
         return load_json(self.read(info), f"zip member {info.filename}, ")
 
     def read(self, info: zipfile.ZipInfo) -> bytes:
+        """The member, unpacked whole (counted against the cap)."""
+        out = b"".join(self.pieces(info))
+        self.left -= len(out)
+        return out
+
+    def member(self, info: zipfile.ZipInfo) -> Member:
+        """The member as something to read a piece at a time, as often as needed (each read
+        unpacks it again); counted against the cap once, by ``charge``."""
+        return Member(self, info)
+
+    def pieces(self, info: zipfile.ZipInfo, size: int = PIECE) -> Iterator[bytes]:
+        """The member unpacked ``size`` bytes at a time; TooLarge once it passes what is left
+        of the cap (nothing is counted: see read and Member)."""
         where = f"zip member {info.filename}"
+        raw = self._packed(info, where)
+        made = 0
+        try:
+            if info.compress_type == ZIP_STORED:
+                parts = (raw[at:at + size] for at in range(0, len(raw), size))
+            elif info.compress_type == ZIP_DEFLATED:
+                parts = _inflated(raw, size)
+            elif info.compress_type == ZIP_ZSTANDARD:
+                parts = _unzstd(raw, size)
+            else:
+                raise ParseError(f"unsupported zip compression method {info.compress_type}", where)
+            for part in parts:
+                made += len(part)
+                if made > self.left:
+                    raise TooLarge(
+                        f"the archive unpacks to more than the {self.limit // (1024 * 1024)} MB allowed", where
+                    )
+                yield part
+        except (zlib.error, zstandard.ZstdError) as exc:
+            raise ParseError(f"the member cannot be decompressed: {exc}", where) from exc
+
+    def _packed(self, info: zipfile.ZipInfo, where: str) -> bytes:
         if info.flag_bits & 0x1:
             raise ParseError("the archive member is encrypted", where)
         offset = info.header_offset
@@ -514,35 +590,80 @@ class MemberReader:
         raw = self.source.read(start, info.compress_size)
         if len(raw) != info.compress_size:
             raise ParseError("the zip archive is truncated", where)
-        cap = self.left + 1
-        try:
-            if info.compress_type == ZIP_STORED:
-                out = raw[:cap]
-            elif info.compress_type == ZIP_DEFLATED:
-                out = zlib.decompressobj(-15).decompress(raw, cap)
-            elif info.compress_type == ZIP_ZSTANDARD:
-                with zstandard.ZstdDecompressor().stream_reader(io.BytesIO(raw)) as stream:
-                    out = _read_capped(stream, cap)
-            else:
-                raise ParseError(f"unsupported zip compression method {info.compress_type}", where)
-        except (zlib.error, zstandard.ZstdError) as exc:
-            raise ParseError(f"the member cannot be decompressed: {exc}", where) from exc
-        if len(out) > self.left:
-            raise TooLarge(
-                f"the archive unpacks to more than the {self.limit // (1024 * 1024)} MB allowed", where
-            )
-        self.left -= len(out)
-        return out
+        return raw
 
 
-def _read_capped(stream, cap: int) -> bytes:
-    chunks, size = [], 0
-    while size < cap:
-        chunk = stream.read(min(1 << 20, cap - size))
-        if not chunk:
+class Member:
+    """One zip member, unpacked a piece at a time whenever it is read (see MemberReader.member)."""
+
+    def __init__(self, reader: MemberReader, info: zipfile.ZipInfo):
+        self.reader, self.info = reader, info
+        self.size = 0
+
+    def pieces(self, start: int = 0, size: int = PIECE) -> Iterator[bytes]:
+        """The unpacked bytes (from the start: ``start`` is always 0)."""
+        made = 0
+        for piece in self.reader.pieces(self.info, size):
+            made += len(piece)
+            yield piece
+        self.size = made
+
+    def charge(self) -> None:
+        """Count the member against the archive's cap, once it has been read through."""
+        self.reader.left -= self.size
+
+    def first_byte(self) -> bytes:
+        for piece in self.pieces():
+            found = _NOT_SPACE.search(piece)
+            if found is not None:
+                return piece[found.start():found.start() + 1]
+        return b""
+
+    def read(self) -> bytes:
+        return b"".join(self.pieces())
+
+    def file(self) -> BinaryIO:
+        return io.BufferedReader(_PiecesFile(self.pieces()), PIECE)
+
+
+class _PiecesFile(io.RawIOBase):
+    """A read-only file over an iterator of byte pieces."""
+
+    def __init__(self, pieces: Iterator[bytes]):
+        super().__init__()
+        self.pieces, self.rest = pieces, b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        while not self.rest:
+            self.rest = next(self.pieces, None)
+            if self.rest is None:
+                self.rest = b""
+                return 0
+        size = min(len(buffer), len(self.rest))
+        buffer[:size] = self.rest[:size]
+        self.rest = self.rest[size:]
+        return size
+
+
+def _inflated(raw: bytes, size: int) -> Iterator[bytes]:
+    inflater = zlib.decompressobj(-15)
+    data = raw
+    while data:
+        part = inflater.decompress(data, size)
+        data = inflater.unconsumed_tail
+        if part:
+            yield part
+        elif not data:
             break
-        chunks.append(chunk)
-        size += len(chunk)
-    return b"".join(chunks)
+    rest = inflater.flush()
+    if rest:
+        yield rest
 
 
+def _unzstd(raw: bytes, size: int) -> Iterator[bytes]:
+    with zstandard.ZstdDecompressor().stream_reader(io.BytesIO(raw)) as stream:
+        while part := stream.read(size):
+            yield part

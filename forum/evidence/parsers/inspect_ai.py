@@ -108,16 +108,19 @@ def parse_eval_zip(data: bytes, limits: Limits, infos: dict | None = None) -> Pa
         raise ParseError("header.json has no eval object", "zip member header.json, key eval")
     run = _from_header(header, FORMAT_EVAL)
     if "summaries.json" in infos:
-        raw = reader.read(infos["summaries.json"])
+        # Unpacked a piece at a time, twice (the depth check, then the summaries one at a time),
+        # never held whole — unless ijson refuses it (see stream) and json reads it whole.
+        member = reader.member(infos["summaries.json"])
         where = "zip member summaries.json"
-        check_depth(raw, f"{where}, ")
-        if raw.lstrip()[:1] != b"[":
-            samples = load_json(raw, f"{where}, ", depth_checked=True)
+        check_depth(member, f"{where}, ")
+        member.charge()
+        if member.first_byte() != b"[":
+            samples = load_json(member.read(), f"{where}, ", depth_checked=True)
             raise ParseError("summaries.json is not a list", where)
-        try:  # one summary at a time; whole when ijson refuses the bytes (see stream)
-            _count(run, header, stream.items(raw, "item"), lambda i: f"{where}, entry {i}")
+        try:
+            _count(run, header, stream.items(member.file(), "item"), lambda i: f"{where}, entry {i}")
         except stream.NotStreamable:
-            samples = load_json(raw, f"{where}, ", depth_checked=True)
+            samples = load_json(member.read(), f"{where}, ", depth_checked=True)
             _count(run, header, samples, lambda i: f"{where}, entry {i}")
     else:
         names = sorted(n for n in infos if n.startswith("samples/") and n.endswith(".json"))

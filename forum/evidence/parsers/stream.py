@@ -31,6 +31,7 @@ import io
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator
+from typing import BinaryIO
 
 import ijson
 
@@ -189,9 +190,10 @@ def walk(pieces: Iterable[bytes], arrays: frozenset[tuple[str, ...]], handle: Ro
     return root, handled
 
 
-def items(data: bytes, prefix: str) -> Iterator:
-    """The values at ``prefix`` (e.g. ``samples.item``), built one at a time."""
+def items(data: bytes | BinaryIO, prefix: str) -> Iterator:
+    """The values at ``prefix`` (e.g. ``item``) of the JSON in ``data`` (bytes or a binary
+    file), built one at a time."""
     try:
-        yield from backend.items(io.BytesIO(data), prefix, use_float=True)
+        yield from backend.items(io.BytesIO(data) if isinstance(data, bytes) else data, prefix, use_float=True)
     except _ERRORS as exc:
         raise NotStreamable(str(exc)) from exc
