@@ -189,10 +189,18 @@ def _json_document(doc) -> ParsedRun:
 
 
 def _jsonl(source: Source, start: int, filename: str) -> ParsedRun:
-    """JSON Lines, read one line at a time: rows are counted as they are read, never all kept."""
-    lines = source.open()
-    lines.seek(start)
-    rows = json_lines(lines)
+    """JSON Lines, read one line at a time: rows are counted as they are read, never all kept.
+    Fast (stream.json_lines) while the lines are plain JSON objects; otherwise read again line by
+    line with the json module, which says what is wrong and where."""
+    try:
+        return _jsonl_rows(stream.json_lines(source.pieces(start)), filename)
+    except stream.NotStreamable:
+        lines = source.open()
+        lines.seek(start)
+        return _jsonl_rows(json_lines(lines), filename)
+
+
+def _jsonl_rows(rows, filename: str) -> ParsedRun:
     first = next(rows, None)
     if first is None:
         raise ParseError("the file is empty")

@@ -190,6 +190,41 @@ def walk(pieces: Iterable[bytes], arrays: frozenset[tuple[str, ...]], handle: Ro
     return root, handled
 
 
+_BLANK = " \t\n\r\x0b\x0c"  # what bytes.strip() strips: a line of only these is skipped
+
+
+def json_lines(pieces: Iterable[bytes]) -> Iterator[tuple[int, dict]]:
+    """The objects of a JSON Lines file with their line numbers, as ``common.json_lines`` reads
+    them but faster: a piece of the file is decoded at a time and each line scanned by the C
+    scanner straight from the decoded text. On anything it does not expect (a line that is not
+    one JSON object, bad UTF-8) it raises NotStreamable: the caller starts again with
+    ``common.json_lines``, which says what is wrong and where."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    number, rest = 0, ""
+    pieces = iter(pieces)
+    while True:
+        piece = next(pieces, None)
+        try:
+            text = rest + decoder.decode(piece or b"", final=piece is None)
+        except UnicodeDecodeError as exc:
+            raise NotStreamable(str(exc)) from exc
+        lines = text.split("\n")
+        rest = lines.pop() if piece is not None else ""
+        for line in lines:
+            number += 1
+            if not line.strip(_BLANK):
+                continue
+            try:
+                row, end = _decode_value(line, _WHITESPACE.match(line).end())
+            except (json.JSONDecodeError, RecursionError) as exc:
+                raise NotStreamable(str(exc)) from exc
+            if _WHITESPACE.match(line, end).end() != len(line) or not isinstance(row, dict):
+                raise NotStreamable(f"line {number}")
+            yield number, row
+        if piece is None:
+            return
+
+
 def items(data: bytes | BinaryIO, prefix: str) -> Iterator:
     """The values at ``prefix`` (e.g. ``item``) of the JSON in ``data`` (bytes or a binary
     file), built one at a time."""
