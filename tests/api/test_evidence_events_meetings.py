@@ -13,6 +13,7 @@ from forum.api import hooks
 from forum.errors import PermissionDenied
 from forum.trail.chain import verify_links
 from tests.api.conftest import assert_problem, counts
+from tests.evidence.conftest import csv_bytes
 
 RESULTS = b'{"results": {"stats": {"successes": 9, "failures": 1}}}'
 
@@ -71,6 +72,20 @@ def test_a_ci_job_posts_a_real_result_file_and_reads_it_back(api_as, staff, make
     assert auditor.get(f"/api/v1/evidence/{body['id']}/file").data == data
     detail = auditor.get(f"/api/v1/items/{item.id}").get_json()
     assert [run["id"] for run in detail["evidence"]] == [body["id"]]
+
+
+def test_a_large_raw_body_is_spooled_stored_and_read_back_whole(api_as, staff, make_item, make_user):
+    """Over 1 MiB the raw body is spooled to disk and stored in several pieces."""
+    item = make_item(staff, status="open")
+    data = csv_bytes(30000, 10000, 3000, 1000)
+    assert len(data) > 1024 * 1024
+    response = api_as(staff).post(f"/api/v1/items/{item.id}/evidence", data=data, content_type="text/csv")
+    assert response.status_code == 201, response.get_json()
+    body = response.get_json()
+    assert (body["passed"], body["failed"]) == (33000, 11000)
+    assert body["sha256"] == hashlib.sha256(data).hexdigest()
+    file = api_as(make_user(role="auditor", function=None)).get(f"/api/v1/evidence/{body['id']}/file")
+    assert file.data == data and file.headers["Content-Length"] == str(len(data))
 
 
 def test_an_unreadable_or_mislabelled_file_is_refused_and_nothing_is_stored(api_as, staff, make_item, db_session):
