@@ -14,6 +14,7 @@ Detection (the file name is never used to choose a format):
 
 from __future__ import annotations
 
+import io
 import itertools
 from typing import BinaryIO
 
@@ -73,9 +74,16 @@ def parse(data: bytes | BinaryIO, filename: str = "", limits: Limits | None = No
         _refuse_not_utf8(bad[0] if bad else None, start)
         return _json(source, start, first, filename)
     _refuse_not_utf8(utf8_error(source.pieces(start)), start)
-    text = source.read(start).decode("utf-8")
-    if csv_table.looks_like_csv(text):
-        return csv_table.parse(text)
+    newline = source.find(b"\n", start)
+    if csv_table.looks_like_csv(source.read(start, None if newline < 0 else newline - start).decode("utf-8")):
+        # Read a line at a time from the file (the wrapper is detached after: the file is not ours).
+        lines = source.open()
+        lines.seek(start)
+        text = io.TextIOWrapper(lines, encoding="utf-8", newline="")
+        try:
+            return csv_table.parse(text)
+        finally:
+            text.detach()
     raise UnknownFormat(
         "unknown format: not promptfoo, inspect_ai, lm-evaluation-harness, JUnit XML or CSV "
         "(a CSV needs a header line with a case id and a pass/fail column)", "line 1")
