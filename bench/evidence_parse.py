@@ -232,6 +232,7 @@ def run_one(fmt: str, path: Path, database: str, in_memory: bool = False) -> dic
             item = session.get(type(item), item.id)
             with contextlib.closing(data()) if not in_memory else contextlib.nullcontext(data()) as file:
                 run = service.attach_evidence(session, user, item, f"bench.{fmt}", file, limits)
+            del file  # with --bytes, not alive during the parse-only pass below
             total = run.total
         stored_at, cpu_stored_at = time.perf_counter(), time.process_time()
         db.get_engine(app).dispose()
