@@ -553,9 +553,10 @@ class MemberReader:
         unpacks it again); counted against the cap once, by ``charge``."""
         return Member(self, info)
 
-    def pieces(self, info: zipfile.ZipInfo, size: int = PIECE) -> Iterator[bytes]:
-        """The member unpacked ``size`` bytes at a time; TooLarge once it passes what is left
-        of the cap (nothing is counted: see read and Member)."""
+    def pieces(self, info: zipfile.ZipInfo, size: int = PIECE, left: int | None = None) -> Iterator[bytes]:
+        """The member unpacked ``size`` bytes at a time; TooLarge once it passes ``left`` (what
+        is left of the cap by default). Nothing is counted here: see read and Member."""
+        left = self.left if left is None else left
         where = f"zip member {info.filename}"
         raw = self._packed(info, where)
         made = 0
@@ -570,7 +571,7 @@ class MemberReader:
                 raise ParseError(f"unsupported zip compression method {info.compress_type}", where)
             for part in parts:
                 made += len(part)
-                if made > self.left:
+                if made > left:
                     raise TooLarge(
                         f"the archive unpacks to more than the {self.limit // (1024 * 1024)} MB allowed", where
                     )
@@ -598,12 +599,13 @@ class Member:
 
     def __init__(self, reader: MemberReader, info: zipfile.ZipInfo):
         self.reader, self.info = reader, info
+        self.left = reader.left  # every read is held to what was left before the first
         self.size = 0
 
     def pieces(self, start: int = 0, size: int = PIECE) -> Iterator[bytes]:
         """The unpacked bytes (from the start: ``start`` is always 0)."""
         made = 0
-        for piece in self.reader.pieces(self.info, size):
+        for piece in self.reader.pieces(self.info, size, self.left):
             made += len(piece)
             yield piece
         self.size = made
