@@ -225,6 +225,9 @@ def attach_evidence(item_id: int, user, query: schemas.EvidenceQuery):
     return respond(model, 201, {"Location": url_for("api.get_evidence", evidence_id=model.id)})
 
 
+SPOOL_BYTES = 1024 * 1024
+
+
 def _spooled_body() -> BinaryIO:
     """The raw request body in a temporary file (in memory up to SPOOL_BYTES, then on disk),
     copied a piece at a time: the evidence service parses, hashes and stores it from there
@@ -238,9 +241,6 @@ def _spooled_body() -> BinaryIO:
         body.close()
         raise
     return body
-
-
-SPOOL_BYTES = 1024 * 1024
 
 
 @api.operation("GET", "/evidence/<int:evidence_id>", summary="One evidence run", tag="evidence",
