@@ -5,7 +5,7 @@ from forum.api.models import ApiToken
 from forum.audit.models import Checkpoint
 from forum.auth.models import OrgFunction, SetPasswordLink, User
 from forum.db import Base
-from forum.evidence.models import EvidenceRun
+from forum.evidence.models import EvidenceChunk, EvidenceRun
 from forum.forum.models import Comment, Escalation, Position, WeightRating
 from forum.items.models import DecisionItem
 from forum.notify.models import EmailOptOut, Follow, Notification, OutboxMessage, ReminderSent
@@ -14,7 +14,7 @@ from forum.trail.models import Event, TrailHead
 
 __all__ = [
     "Action", "AgendaEntry", "ApiToken", "Base", "Checkpoint", "Comment", "Decision",
-    "DecisionItem", "EmailOptOut", "Escalation", "Event", "EvidenceRun", "Follow", "Meeting",
+    "DecisionItem", "EmailOptOut", "Escalation", "Event", "EvidenceChunk", "EvidenceRun", "Follow", "Meeting",
     "Notification", "OrgFunction", "OutboxMessage", "Position", "ProposedCase", "Recusal",
     "ReminderSent", "Review", "SetPasswordLink", "TrailHead", "User", "WeightRating",
 ]

@@ -41,7 +41,7 @@ from forum.auth import service as accounts
 from forum.auth.models import User
 from forum.config import PROJECT_ROOT
 from forum.evidence import gates
-from forum.evidence.models import EvidenceRun
+from forum.evidence.models import CHUNK_BYTES, EvidenceChunk, EvidenceRun
 from forum.evidence.parsers import parse
 from forum.evidence.service import CONTENT_TYPES
 from forum.forum import standing
@@ -269,7 +269,7 @@ def _batch(session: Session, size: int, people: _People, samples: list[_Sample],
     chain = _Chain(seq, head)
     ids = _Ids(_next_ids(session))
     rows: dict[str, list[dict]] = {key: [] for key in (
-        "item", "rating", "position", "comment", "escalation", "run", "meeting", "entry",
+        "item", "rating", "position", "comment", "escalation", "run", "chunk", "meeting", "entry",
         "decision", "decider", "action")}
     to_meeting: list[dict] = []
     functions = sorted(people.by_function)
@@ -302,6 +302,7 @@ def _insert(session: Session, rows: dict[str, list[dict]], events: list[dict]) -
         ("item", DecisionItem.__table__), ("rating", WeightRating.__table__),
         ("position", Position.__table__), ("comment", Comment.__table__),
         ("escalation", Escalation.__table__), ("run", EvidenceRun.__table__),
+        ("chunk", EvidenceChunk.__table__),
         ("meeting", Meeting.__table__), ("entry", AgendaEntry.__table__),
         ("decision", Decision.__table__), ("decider", decision_deciders),
         ("action", Action.__table__),
@@ -421,7 +422,7 @@ def _evidence(chain: _Chain, ids: _Ids, rows: dict, item: dict, uploader: User, 
     results = gates.evaluate(facts, item["model_version"], tier, at)
     run_id = ids("run")
     rows["run"].append({
-        "id": run_id, "item_id": item["id"], "data": sample.data, "sha256": sample.sha256,
+        "id": run_id, "item_id": item["id"], "sha256": sample.sha256,
         "size": len(sample.data), "filename": sample.filename,
         "content_type": CONTENT_TYPES[parsed.format], "format": parsed.format,
         "suite": parsed.suite[:200], "model_id": parsed.model_id[:200],
@@ -436,6 +437,8 @@ def _evidence(chain: _Chain, ids: _Ids, rows: dict, item: dict, uploader: User, 
                          "gates": [g.as_dict() for g in results]},
         "uploaded_by_id": uploader.id, "uploaded_at": at,
     })
+    rows["chunk"].extend({"run_id": run_id, "n": n, "data": sample.data[offset:offset + CHUNK_BYTES]}
+                         for n, offset in enumerate(range(0, len(sample.data), CHUNK_BYTES)))
     chain.add(at, uploader.email, "evidence.attached", f"item:{item['id']}", {
         "run_id": run_id, "filename": sample.filename, "sha256": sample.sha256,
         "size": len(sample.data), "format": parsed.format, "suite": parsed.suite[:200],

@@ -16,6 +16,7 @@ Exceptions a hook may raise, and what the client gets:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import BinaryIO
 
 from flask import current_app
 from sqlalchemy import ColumnElement, and_, func, or_, select
@@ -57,10 +58,11 @@ class TooLarge(DomainError):
 
 @dataclass
 class Upload:
-    """An evidence file as received: the raw bytes, the file name (multipart only), the
+    """An evidence file as received: a seekable binary file holding it (the request body
+    spooled to a temporary file, or the multipart upload), the file name (multipart only), the
     declared media type, and the ?format= override (None: detect from the content)."""
 
-    data: bytes
+    file: BinaryIO
     filename: str | None
     media_type: str | None
     format: str | None
@@ -68,11 +70,13 @@ class Upload:
 
 @dataclass
 class EvidenceFile:
-    """The original bytes of an evidence run, for GET /api/v1/evidence/{id}/file."""
+    """The original file of an evidence run, for GET /api/v1/evidence/{id}/file: its bytes, or a
+    seekable binary file of ``size`` bytes that is streamed."""
 
-    data: bytes
+    data: bytes | BinaryIO
     media_type: str
     filename: str
+    size: int | None = None
 
 
 # --------------------------------------------------------------------------------- forum (#3)
@@ -172,7 +176,7 @@ def ingest_evidence(session: Session, actor: User, item: DecisionItem, upload: U
         )
     try:
         run = evidence.attach_evidence(
-            session, actor, item, upload.filename or "results", upload.data,
+            session, actor, item, upload.filename or "results", upload.file,
             limits=evidence_limits(),
         )
     except evidence.EvidenceRefused as refused:
@@ -202,10 +206,11 @@ def get_evidence(session: Session, viewer: User, evidence_id: int) -> dict | Non
 def evidence_file(session: Session, viewer: User, evidence_id: int) -> EvidenceFile | None:
     """The original file of an evidence run, or None (404), under the same visibility rule."""
     try:
-        run, _item = evidence.get_run(session, viewer, evidence_id, with_data=True)
+        run, _item = evidence.get_run(session, viewer, evidence_id)
     except NotFound:
         return None
-    return EvidenceFile(data=run.data, media_type=run.content_type, filename=evidence.download_name(run))
+    return EvidenceFile(data=evidence.open_original(session, run), media_type=run.content_type,
+                        filename=evidence.download_name(run), size=run.size)
 
 
 # ------------------------------------------------------------------------------ meetings (#5)

@@ -32,10 +32,14 @@ and meetings are 404 / an empty list, and POST evidence answers 501 "not availab
 
 from __future__ import annotations
 
+import io
 import json
+import tempfile
+from typing import BinaryIO
 
 from flask import Blueprint, current_app, request, url_for
 from pydantic import BaseModel
+from werkzeug.wsgi import wrap_file
 
 from forum import db
 from forum.api import hooks, problems, schemas, service
@@ -204,19 +208,39 @@ def attach_evidence(item_id: int, user, query: schemas.EvidenceQuery):
         upload = request.files.get("file")
         if upload is None:
             raise problems.invalid("file", "Required: send the result file in the form field `file`.")
-        data, filename, media_type = upload.read(), upload.filename or None, upload.mimetype or None
+        body, filename, media_type = upload.stream, upload.filename or None, upload.mimetype or None
     else:
-        data, filename, media_type = request.get_data(cache=False), None, request.mimetype or None
-    if not data:
-        raise problems.invalid("body", "The result file is empty.")
-    if "\x00" in (filename or "") + (media_type or ""):
-        raise problems.invalid("file", "The file name or media type contains a NUL character.")
-    try:
-        run = hooks.ingest_evidence(session, user, item, hooks.Upload(data, filename, media_type, query.format))
-    except hooks.NotAvailable as error:
-        raise ApiProblem(501, str(error)) from None
+        body, filename, media_type = _spooled_body(), None, request.mimetype or None
+    with body:
+        if not body.seek(0, io.SEEK_END):
+            raise problems.invalid("body", "The result file is empty.")
+        body.seek(0)
+        if "\x00" in (filename or "") + (media_type or ""):
+            raise problems.invalid("file", "The file name or media type contains a NUL character.")
+        try:
+            run = hooks.ingest_evidence(session, user, item, hooks.Upload(body, filename, media_type, query.format))
+        except hooks.NotAvailable as error:
+            raise ApiProblem(501, str(error)) from None
     model = schemas.EvidenceRun.model_validate(run)
     return respond(model, 201, {"Location": url_for("api.get_evidence", evidence_id=model.id)})
+
+
+SPOOL_BYTES = 1024 * 1024
+
+
+def _spooled_body() -> BinaryIO:
+    """The raw request body in a temporary file (in memory up to SPOOL_BYTES, then on disk),
+    copied a piece at a time: the evidence service parses, hashes and stores it from there
+    without holding it whole. MAX_CONTENT_LENGTH is enforced by the request stream itself."""
+    body = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)
+    try:
+        stream = request.stream  # 413 when the body is over MAX_CONTENT_LENGTH
+        while piece := stream.read(SPOOL_BYTES):
+            body.write(piece)
+    except BaseException:
+        body.close()
+        raise
+    return body
 
 
 @api.operation("GET", "/evidence/<int:evidence_id>", summary="One evidence run", tag="evidence",
@@ -235,7 +259,12 @@ def get_evidence_file(evidence_id: int, user):
     found = hooks.evidence_file(db.session(), user, evidence_id)
     if found is None:
         raise ApiProblem(404, f"There is no evidence run {evidence_id}.")
-    response = current_app.response_class(found.data, mimetype=found.media_type)
+    if isinstance(found.data, bytes):
+        response = current_app.response_class(found.data, mimetype=found.media_type)
+    else:  # streamed from the stored pieces
+        response = current_app.response_class(wrap_file(request.environ, found.data), mimetype=found.media_type,
+                                              direct_passthrough=True)
+        response.content_length = found.size
     response.headers.set("Content-Disposition", "attachment", filename=found.filename)
     return response
 

@@ -1,4 +1,5 @@
-"""One model-test result attached to a decision item: the original file and what was read from it."""
+"""One model-test result attached to a decision item: what was read from it, and the original file
+in pieces."""
 
 from __future__ import annotations
 
@@ -29,8 +30,7 @@ class EvidenceRun(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("decision_items.id"), index=True)
-    # The original file, as uploaded. Deferred and raising: lists never load it by accident.
-    data: Mapped[bytes] = mapped_column(LargeBinary, deferred=True, deferred_raiseload=True)
+    # The original file, as uploaded, is stored in pieces: EvidenceChunk (service.open_original).
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     size: Mapped[int] = mapped_column(Integer)
     filename: Mapped[str] = mapped_column(String(255))
@@ -91,3 +91,20 @@ class EvidenceRun(Base):
 
     def __repr__(self) -> str:
         return f"<EvidenceRun {self.id} item={self.item_id} {self.format} {self.suite!r}>"
+
+
+CHUNK_BYTES = 1024 * 1024  # every piece but a file's last holds exactly this many bytes
+
+
+class EvidenceChunk(Base):
+    """A piece of a run's original file: piece ``n`` holds bytes ``n * CHUNK_BYTES`` up to
+    ``(n + 1) * CHUNK_BYTES``. Stored and read one piece at a time, so that neither an upload
+    nor a download holds a whole file in memory (nor the database driver a copy of it); an
+    offset is found without reading the pieces before it. CHUNK_BYTES must not change while
+    pieces written with another size exist."""
+
+    __tablename__ = "evidence_chunks"
+
+    run_id: Mapped[int] = mapped_column(ForeignKey("evidence_runs.id"), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    data: Mapped[bytes] = mapped_column(LargeBinary)

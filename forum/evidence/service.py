@@ -12,16 +12,17 @@ import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import BinaryIO
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session, joinedload, undefer
+from sqlalchemy import Engine, func, insert, select
+from sqlalchemy.orm import Session, joinedload
 
 from forum import clock
 from forum.auth.models import User
 from forum.errors import Conflict, DomainError, NotFound, PermissionDenied
 from forum.evidence import gates
-from forum.evidence.models import EvidenceRun
-from forum.evidence.parsers import FORMAT_LABELS, Limits, ParseError, parse
+from forum.evidence.models import CHUNK_BYTES, EvidenceChunk, EvidenceRun
+from forum.evidence.parsers import FORMAT_LABELS, Limits, ParseError, Source, parse
 from forum.forum.rubric import RUBRIC
 from forum.forum import standing
 from forum.forum.service import register_escalation_rule
@@ -107,23 +108,30 @@ def clean_filename(filename: str) -> str:
 
 
 def attach_evidence(
-    session: Session, actor: User, item: DecisionItem, filename: str, data: bytes,
+    session: Session, actor: User, item: DecisionItem, filename: str, data: bytes | BinaryIO,
     limits: Limits | None = None,
 ) -> EvidenceRun:
-    """Parse ``data``, compute the gates, store the run with its original bytes and write ONE
+    """Parse ``data``, compute the gates, store the run with its original file and write ONE
     trail event ``evidence.attached``. Refused input (EvidenceRefused, 400 or 413) stores
-    nothing and writes no event."""
+    nothing and writes no event.
+
+    ``data`` is the file's bytes, or a seekable binary file (an upload spooled to disk): a file
+    is parsed, hashed and stored a piece at a time, never held whole in memory."""
     _check_attach(actor, item)
     name = clean_filename(filename)
     try:
         parsed = parse(data, name, limits)
     except ParseError as error:
         raise EvidenceRefused(f"{name}: {error}", error.status) from error
+    source = Source(data)
+    digest = hashlib.sha256()
+    for piece in source.pieces(size=CHUNK_BYTES):
+        digest.update(piece)
     baseline = _baseline(session, item.id, parsed.suite)
     tier = item_tier(session, item)
     now = clock.now()
     run = EvidenceRun(
-        item_id=item.id, data=data, sha256=hashlib.sha256(data).hexdigest(), size=len(data),
+        item_id=item.id, sha256=digest.hexdigest(), size=source.size,
         filename=name, content_type=CONTENT_TYPES[parsed.format], format=parsed.format,
         suite=parsed.suite[:200], model_id=parsed.model_id[:200], model_version=parsed.model_version[:80],
         run_at=parsed.run_at, passed=parsed.passed, failed=parsed.failed, errored=parsed.errored,
@@ -139,6 +147,7 @@ def attach_evidence(
     }
     session.add(run)
     session.flush()
+    _store_original(session, run.id, source)
     record(session, actor, "evidence.attached", item.subject, {
         "run_id": run.id, "filename": name, "sha256": run.sha256, "size": run.size,
         "format": run.format, "suite": run.suite, "model_id": run.model_id,
@@ -152,17 +161,18 @@ def attach_evidence(
 
 
 def attach_evidence_files(
-    session: Session, actor: User, item: DecisionItem, files: Sequence[tuple[str, bytes]],
+    session: Session, actor: User, item: DecisionItem, files: Sequence[tuple[str, bytes | BinaryIO]],
     limits: Limits | None = None,
 ) -> EvidenceRun:
     """Attach one result file, or an lm-evaluation-harness results JSON together with its
     per-sample JSONL files as ONE run: these are kept as one zip (the run's original file, the
-    layout lm-eval writes under --output_path), which the parser reads back as a whole."""
+    layout lm-eval writes under --output_path), which the parser reads back as a whole. Each
+    file is bytes or a seekable binary file (see attach_evidence)."""
     if len(files) == 1:
         return attach_evidence(session, actor, item, files[0][0], files[0][1], limits)
     _check_attach(actor, item)
     limits = limits or Limits()
-    size = sum(len(data) for _name, data in files)
+    size = sum(Source(data).size for _name, data in files)
     if size > limits.max_bytes:
         raise EvidenceRefused(f"the files come to {size / (1024 * 1024):.1f} MB together; the limit for "
                               f"evidence is {limits.max_bytes / (1024 * 1024):.1f} MB", 413)
@@ -180,9 +190,65 @@ def attach_evidence_files(
             while name in names:
                 name = "copy-" + name
             names.append(name)
-            archive.writestr(zipfile.ZipInfo(name, date_time=stamp), data, zipfile.ZIP_DEFLATED)
+            content = data if isinstance(data, bytes) else Source(data).read(0)
+            archive.writestr(zipfile.ZipInfo(name, date_time=stamp), content, zipfile.ZIP_DEFLATED)
     stem = names[0].rsplit(".", 1)[0]
     return attach_evidence(session, actor, item, f"{stem}.zip", buffer.getvalue(), limits)
+
+
+def _store_original(session: Session, run_id: int, source: Source) -> None:
+    """The file in CHUNK_BYTES pieces, one INSERT each: the driver never holds more than one."""
+    for n, piece in enumerate(source.pieces(size=CHUNK_BYTES)):
+        session.execute(insert(EvidenceChunk), [{"run_id": run_id, "n": n, "data": bytes(piece)}])
+
+
+class StoredFile(io.RawIOBase):
+    """A run's original file, read back a piece at a time: seekable (HTTP ranges work), each
+    piece fetched by its own short query on the engine, so that a response streamed after the
+    request's session is closed can still read it, and no connection is held in between."""
+
+    def __init__(self, engine: Engine, run_id: int, size: int):
+        super().__init__()
+        self.engine, self.run_id, self.size = engine, run_id, size
+        self.pos = 0
+        self._n, self._piece = -1, b""
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self.pos
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self.pos, io.SEEK_END: self.size}[whence]
+        self.pos = max(0, base + offset)
+        return self.pos
+
+    def readinto(self, buffer) -> int:
+        """Fill ``buffer`` from the current offset (across pieces), short only at the end."""
+        done = 0
+        while done < len(buffer) and self.pos < self.size:
+            n, start = divmod(self.pos, CHUNK_BYTES)
+            if n != self._n:
+                with self.engine.connect() as conn:
+                    self._piece = conn.execute(select(EvidenceChunk.data).where(
+                        EvidenceChunk.run_id == self.run_id, EvidenceChunk.n == n)).scalar_one()
+                self._n = n
+            part = self._piece[start:start + len(buffer) - done]
+            if not part:
+                raise OSError(f"evidence run {self.run_id}: piece {n} is shorter than its place says")
+            buffer[done:done + len(part)] = part
+            done += len(part)
+            self.pos += len(part)
+        return done
+
+
+def open_original(session: Session, run: EvidenceRun) -> StoredFile:
+    """The run's original file as a read-only, seekable binary file (see StoredFile)."""
+    return StoredFile(session.get_bind(), run.id, run.size)
 
 
 def _baseline(session: Session, item_id: int, suite: str) -> dict | None:
@@ -263,14 +329,13 @@ def _latest_ids(session: Session, item_ids: list[int]) -> set[int]:
     return set(rows)
 
 
-def get_run(session: Session, viewer: User, run_id: int, with_data: bool = False) -> tuple[EvidenceRun, DecisionItem]:
-    """The run and its item; NotFound when either does not exist or the viewer may not see it."""
+def get_run(session: Session, viewer: User, run_id: int) -> tuple[EvidenceRun, DecisionItem]:
+    """The run and its item; NotFound when either does not exist or the viewer may not see it.
+    (The original file: open_original.)"""
     query = select(EvidenceRun).where(EvidenceRun.id == run_id).options(
         joinedload(EvidenceRun.uploaded_by),
         joinedload(EvidenceRun.item).joinedload(DecisionItem.function),
     )
-    if with_data:
-        query = query.options(undefer(EvidenceRun.data))
     run = session.scalar(query)
     if run is None or not can_view(viewer, run.item):
         raise NotFound(f"There is no evidence run {run_id}.")

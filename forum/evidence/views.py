@@ -57,9 +57,9 @@ def _load_item(item_id: int):
         abort(404, description=error.reason)
 
 
-def _load_run(run_id: int, with_data: bool = False):
+def _load_run(run_id: int):
     try:
-        return service.get_run(db.session(), current_user, run_id, with_data=with_data)
+        return service.get_run(db.session(), current_user, run_id)
     except NotFound as error:
         abort(404, description=error.reason)
 
@@ -122,12 +122,15 @@ def upload(item_id: int):
         return _render_index(session, item, form, status=400)
     files, left = [], cap
     for upload_file in [form.file.data, *(form.samples.data or [])]:
-        data = upload_file.stream.read(left + 1)
-        left -= len(data)
+        # Werkzeug spooled the file (to disk above 500 KB): it is handed on as a file, which
+        # the service parses, hashes and stores a piece at a time.
+        stream = upload_file.stream
+        left -= stream.seek(0, io.SEEK_END)
+        stream.seek(0)
         if left < 0:
             form.file.errors = [_too_large_message()]
             return _render_index(session, item, form, status=413)
-        files.append((upload_file.filename or "", data))
+        files.append((upload_file.filename or "", stream))
     try:
         run = service.attach_evidence_files(session, current_user, item, files, limits())
     except DomainError as error:
@@ -199,11 +202,15 @@ def detail(run_id: int):
 @bp.get("/evidence/<int:run_id>/original")
 @login_required
 def download(run_id: int):
-    run, _item = _load_run(run_id, with_data=True)
+    run, _item = _load_run(run_id)
+    # Streamed from the stored pieces; the size is known, so Content-Length and byte ranges
+    # are answered as send_file answers them for a file in memory; the ETag is the SHA-256.
     response = send_file(
-        io.BytesIO(run.data), mimetype=run.content_type, as_attachment=True,
-        download_name=service.download_name(run), max_age=0,
+        service.open_original(db.session(), run), mimetype=run.content_type, as_attachment=True,
+        download_name=service.download_name(run), max_age=0, etag=run.sha256, conditional=False,
     )
+    response.content_length = run.size
+    response = response.make_conditional(request, accept_ranges=True, complete_length=run.size)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"
     return response

@@ -13,6 +13,7 @@ from forum.api import hooks
 from forum.errors import PermissionDenied
 from forum.trail.chain import verify_links
 from tests.api.conftest import assert_problem, counts
+from tests.evidence.conftest import csv_bytes
 
 RESULTS = b'{"results": {"stats": {"successes": 9, "failures": 1}}}'
 
@@ -30,16 +31,18 @@ def _run(item_id: int, data: bytes, fmt: str = "promptfoo") -> dict:
 
 @pytest.fixture
 def wired(monkeypatch):
-    """A stand-in for the evidence area, recording the uploads it gets."""
+    """A stand-in for the evidence area, recording the uploads it gets (with the bytes read
+    from each upload's file, which is closed once the request is over)."""
     uploads = []
 
     def ingest(session, actor, item, upload):
-        uploads.append(upload)
+        data = upload.file.read()
+        uploads.append((upload, data))
         if upload.format == "mystery":
             raise hooks.UnsupportedFormat("Unknown result-file format 'mystery'.", "format")
-        if upload.data.startswith(b"locked"):
+        if data.startswith(b"locked"):
             raise PermissionDenied("Evidence cannot be attached to a closed item.")
-        return _run(item.id, upload.data, upload.format or "promptfoo")
+        return _run(item.id, data, upload.format or "promptfoo")
 
     monkeypatch.setattr(hooks, "ingest_evidence", ingest)
     monkeypatch.setattr(hooks, "get_evidence", lambda s, v, i: _run(1, RESULTS) if i == 7 else None)
@@ -71,6 +74,20 @@ def test_a_ci_job_posts_a_real_result_file_and_reads_it_back(api_as, staff, make
     assert [run["id"] for run in detail["evidence"]] == [body["id"]]
 
 
+def test_a_large_raw_body_is_spooled_stored_and_read_back_whole(api_as, staff, make_item, make_user):
+    """Over 1 MiB the raw body is spooled to disk and stored in several pieces."""
+    item = make_item(staff, status="open")
+    data = csv_bytes(30000, 10000, 3000, 1000)
+    assert len(data) > 1024 * 1024
+    response = api_as(staff).post(f"/api/v1/items/{item.id}/evidence", data=data, content_type="text/csv")
+    assert response.status_code == 201, response.get_json()
+    body = response.get_json()
+    assert (body["passed"], body["failed"]) == (33000, 11000)
+    assert body["sha256"] == hashlib.sha256(data).hexdigest()
+    file = api_as(make_user(role="auditor", function=None)).get(f"/api/v1/evidence/{body['id']}/file")
+    assert file.data == data and file.headers["Content-Length"] == str(len(data))
+
+
 def test_an_unreadable_or_mislabelled_file_is_refused_and_nothing_is_stored(api_as, staff, make_item, db_session):
     item = make_item(staff, status="open")
     api = api_as(staff)
@@ -93,8 +110,8 @@ def test_a_raw_body_from_curl_reaches_the_evidence_hook(api_as, staff, make_item
     assert response.headers["Location"] == "/api/v1/evidence/7"
     assert body["item_id"] == item.id and body["edge_pass_rate"] == 0.75
     assert [g["status"] for g in body["gates"]] == ["pass", "fail"]
-    (upload,) = wired
-    assert upload.data == RESULTS and upload.filename is None and upload.format is None
+    ((upload, data),) = wired
+    assert data == RESULTS and upload.filename is None and upload.format is None
 
 
 def test_a_multipart_upload_and_a_format_override(api_as, staff, make_item, wired):
@@ -105,8 +122,8 @@ def test_a_multipart_upload_and_a_format_override(api_as, staff, make_item, wire
         content_type="multipart/form-data",
     )
     assert response.status_code == 201
-    (upload,) = wired
-    assert (upload.data, upload.filename, upload.media_type, upload.format) == (
+    ((upload, data),) = wired
+    assert (data, upload.filename, upload.media_type, upload.format) == (
         b"<testsuites/>", "junit.xml", "application/xml", "junit")
 
 

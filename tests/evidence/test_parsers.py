@@ -4,6 +4,7 @@ bad input is refused with a message that says what and where."""
 
 from __future__ import annotations
 
+import io
 import json
 from datetime import UTC, datetime
 
@@ -253,6 +254,20 @@ def test_an_eval_zip_bomb_is_stopped_at_the_unpack_cap():
         parse(bomb, limits=Limits(max_unpacked_bytes=1024 * 1024))
     assert "unpacks to more than" in caught.value.message
     assert caught.value.where == "zip member summaries.json"
+
+
+def test_the_unpack_cap_holds_exactly_however_often_a_member_is_read():
+    """summaries.json is unpacked twice (depth check, then the summaries one at a time) but
+    counted once: an archive that unpacks to exactly the cap is read, one byte more is refused."""
+    header = b'{"eval": {"task": "t", "model": "m"}}'
+    summaries = json.dumps([{"id": f"s{n}", "epoch": 1, "scores": {"s": {"value": "C"}}}
+                            for n in range(200)]).encode()
+    archive = make_zip({"header.json": header, "summaries.json": summaries})
+    exact = len(header) + len(summaries)
+    for data in (archive, io.BytesIO(archive)):  # bytes, and a file
+        assert parse(data, limits=Limits(max_unpacked_bytes=exact)).passed == 200
+    with pytest.raises(TooLarge):
+        parse(archive, limits=Limits(max_unpacked_bytes=exact - 1))
 
 
 def test_eval_zips_with_deflate_or_stored_members_and_without_summaries_are_read():

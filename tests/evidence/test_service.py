@@ -1,4 +1,4 @@
-"""attach_evidence: stored with its bytes and one trail event; refused input stores nothing; who
+"""attach_evidence: stored with its bytes (in pieces) and one trail event; refused input stores nothing; who
 may attach; gates re-checked against the item and the clock; the bulk gate check."""
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from sqlalchemy import event, func, select
 
 from forum import clock, db
 from forum.errors import Conflict, NotFound, PermissionDenied
-from forum.evidence import service
-from forum.evidence.models import EvidenceRun
+from forum.evidence import models, service
+from forum.evidence.models import EvidenceChunk, EvidenceRun
 from forum.evidence.parsers import Limits
 from forum.items import service as items
 from forum.trail.models import Event
@@ -31,8 +31,8 @@ def test_attach_stores_the_original_bytes_the_parsed_facts_and_one_event(db_sess
     run = service.attach_evidence(db_session, staff, open_item, "C:\\runs\\pytest.xml", data)
     db_session.commit()
     assert counts(db_session) == (runs_before + 1, events_before + 1)
-    row = db_session.execute(select(EvidenceRun.data, EvidenceRun.sha256, EvidenceRun.size)).one()
-    assert row.data == data
+    row = db_session.execute(select(EvidenceRun.sha256, EvidenceRun.size)).one()
+    assert service.open_original(db_session, run).read() == data
     assert row.sha256 == hashlib.sha256(data).hexdigest() and row.size == len(data)
     assert run.filename == "pytest.xml" and run.content_type == "application/xml"
     assert (run.format, run.suite, run.model_id, run.model_version) == (
@@ -52,6 +52,30 @@ def test_attach_stores_the_original_bytes_the_parsed_facts_and_one_event(db_sess
     assert ev.data["gates"] == {"coverage": "pass", "edge_pass_rate": "fail", "regression": "n/a",
                                 "freshness": "fail"}
     assert run.gate_results["tier"] == "operational"
+
+
+def test_a_file_is_stored_in_pieces_and_read_back_whole_or_from_any_offset(db_session, staff, open_item,
+                                                                            monkeypatch, tmp_path):
+    """A spooled upload (a file, not bytes) is parsed, hashed and stored a piece at a time."""
+    monkeypatch.setattr(service, "CHUNK_BYTES", 1000)
+    monkeypatch.setattr(models, "CHUNK_BYTES", 1000)
+    data = fixture_bytes("pytest-support-llm.xunit1.xml")
+    path = tmp_path / "pytest.xml"
+    path.write_bytes(data)
+    with path.open("rb") as upload:
+        run = service.attach_evidence(db_session, staff, open_item, "pytest.xml", upload)
+    db_session.commit()
+    assert (run.size, run.sha256, run.passed, run.failed) == (len(data), hashlib.sha256(data).hexdigest(), 16, 6)
+    pieces = db_session.scalars(select(EvidenceChunk.data).where(EvidenceChunk.run_id == run.id)
+                                .order_by(EvidenceChunk.n)).all()
+    assert len(pieces) == -(-len(data) // 1000) and {len(p) for p in pieces[:-1]} == {1000}
+    assert b"".join(pieces) == data
+    stored = service.open_original(db_session, run)
+    assert stored.read() == data and stored.read() == b""
+    stored.seek(1990)
+    assert stored.read(25) == data[1990:2015]  # across a piece boundary
+    stored.seek(-10, 2)
+    assert stored.read() == data[-10:]
 
 
 @pytest.mark.parametrize("data, status, message", [

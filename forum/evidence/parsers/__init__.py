@@ -14,9 +14,9 @@ Detection (the file name is never used to choose a format):
 
 from __future__ import annotations
 
-import codecs
+import io
 import itertools
-import re
+from typing import BinaryIO
 
 from forum.evidence.parsers import csv_table, inspect_ai, junit, lm_eval, promptfoo, stream
 from forum.evidence.parsers.common import (
@@ -25,9 +25,11 @@ from forum.evidence.parsers.common import (
     Limits,
     ParsedRun,
     ParseError,
+    Source,
     TooLarge,
     check_depth,
     json_lines,
+    utf8_error,
     zip_members,
     load_json,
     UnknownFormat,
@@ -45,69 +47,63 @@ FORMAT_LABELS = {
     csv_table.FORMAT: "CSV",
 }
 
-__all__ = ["FORMAT_LABELS", "NO_TAG", "STATUSES", "Limits", "ParseError", "ParsedRun", "TooLarge", "UnknownFormat", "parse"]
+__all__ = ["FORMAT_LABELS", "NO_TAG", "STATUSES", "Limits", "ParseError", "ParsedRun", "Source", "TooLarge",
+           "UnknownFormat", "parse"]
 
 
-def parse(data: bytes, filename: str = "", limits: Limits | None = None) -> ParsedRun:
-    """Parse ``data``; raise ParseError (or TooLarge) with what is wrong and where."""
+def parse(data: bytes | BinaryIO, filename: str = "", limits: Limits | None = None) -> ParsedRun:
+    """Parse ``data`` — the file's bytes, or a seekable binary file (an upload spooled to disk,
+    read a piece at a time) — and raise ParseError (or TooLarge) with what is wrong and where."""
     limits = limits or Limits()
-    if len(data) > limits.max_bytes:
-        raise TooLarge(f"the file is {_mb(len(data))}; the limit for evidence files is {_mb(limits.max_bytes)}")
-    if not data.strip():
+    source = Source(data)
+    if source.size > limits.max_bytes:
+        raise TooLarge(f"the file is {_mb(source.size)}; the limit for evidence files is {_mb(limits.max_bytes)}")
+    if source.first_non_space() is None:
         raise ParseError("the file is empty")
-    if data.startswith(b"PK\x03\x04"):
-        return _zip(data, limits)
-    body = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
-    start = _first_byte(body)
-    if start == b"<":
-        return _xml(body)
-    bad = _utf8_error(body)
-    if bad is not None:
-        raise UnknownFormat("the file is neither UTF-8 text nor a known binary format",
-                            f"byte {bad + len(data) - len(body)}")
-    if start in (b"{", b"["):
-        return _json(body, filename)
-    text = body.decode("utf-8")
-    if csv_table.looks_like_csv(text):
-        return csv_table.parse(text)
+    if source.read(0, 4) == b"PK\x03\x04":
+        return _zip(source, limits)
+    start = 3 if source.read(0, 3) == b"\xef\xbb\xbf" else 0  # the body: after a BOM
+    first = source.first_non_space(start)
+    byte = source.read(first, 1) if first is not None else b""
+    if byte == b"<":
+        return _xml(source.read(start))
+    if byte in (b"{", b"["):
+        # One pass over the file checks it is UTF-8 and not nested too deeply (refused in that order).
+        bad: list[int] = []
+        check_depth(source, start=start, utf8_errors=bad)
+        _refuse_not_utf8(bad[0] if bad else None, start)
+        return _json(source, start, first, filename)
+    _refuse_not_utf8(utf8_error(source.pieces(start)), start)
+    newline = source.find(b"\n", start)
+    if csv_table.looks_like_csv(source.read(start, None if newline < 0 else newline - start).decode("utf-8")):
+        # Read a line at a time from the file (the wrapper is detached after: the file is not ours).
+        lines = source.open()
+        lines.seek(start)
+        text = io.TextIOWrapper(lines, encoding="utf-8", newline="")
+        try:
+            return csv_table.parse(text)
+        finally:
+            text.detach()
     raise UnknownFormat(
         "unknown format: not promptfoo, inspect_ai, lm-evaluation-harness, JUnit XML or CSV "
         "(a CSV needs a header line with a case id and a pass/fail column)", "line 1")
 
 
-_SPACE = re.compile(rb"\s*")
-_NOT_SPACE = re.compile(rb"\S")
-_CHUNK = 1 << 20
-
-
-def _first_byte(body: bytes) -> bytes:
-    at = _SPACE.match(body).end()
-    return body[at:at + 1]
-
-
-def _utf8_error(body: bytes) -> int | None:
-    """Offset of the first byte that is not UTF-8, checked a chunk at a time (no copy of the file)."""
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    view = memoryview(body)
-    for offset in range(0, len(body), _CHUNK):
-        pending = len(decoder.getstate()[0])
-        try:
-            decoder.decode(view[offset:offset + _CHUNK], final=offset + _CHUNK >= len(body))
-        except UnicodeDecodeError as exc:
-            return offset - pending + exc.start
-    return None
+def _refuse_not_utf8(bad: int | None, start: int) -> None:
+    if bad is not None:
+        raise UnknownFormat("the file is neither UTF-8 text nor a known binary format", f"byte {bad + start}")
 
 
 def _mb(size: int) -> str:
     return f"{size / (1024 * 1024):.1f} MB"
 
 
-def _zip(data: bytes, limits: Limits) -> ParsedRun:
-    infos = zip_members(data)
+def _zip(source: Source, limits: Limits) -> ParsedRun:
+    infos = zip_members(source)
     if inspect_ai.looks_like_eval_zip(infos):
-        return inspect_ai.parse_eval_zip(data, limits, infos)
+        return inspect_ai.parse_eval_zip(source, limits, infos)
     if lm_eval.looks_like_bundle(infos):
-        return lm_eval.parse_bundle(data, limits, infos)
+        return lm_eval.parse_bundle(source, limits, infos)
     names = ", ".join(list(infos)[:5]) or "none"
     raise UnknownFormat("unknown format: a zip archive with no header.json (an inspect_ai .eval log) and no "
                         f"lm-evaluation-harness results JSON with its samples JSONL (members: {names})")
@@ -123,40 +119,66 @@ def _xml(data: bytes) -> ParsedRun:
         ) from exc
 
 
-def _json(body: bytes, filename: str) -> ParsedRun:
-    start = _SPACE.match(body).end()
-    newline = body.find(b"\n", start)
-    more = _NOT_SPACE.search(body, newline + 1) if newline >= 0 else None
-    first = body[start:newline].rstrip() if newline >= 0 else b""
-    if more is not None and first.endswith(b"}") and body[more.start():more.start() + 1] == b"{":
-        # Probably JSON Lines; a pretty-printed object would not end its first line with "}".
-        try:
-            row = load_json(first, depth_checked=True)
-        except ParseError:
-            row = None
-        if isinstance(row, dict):
-            check_depth(body)
-            return _jsonl(body, filename)
-    check_depth(body)
+def _json(source: Source, start: int, first: int, filename: str) -> ParsedRun:
+    """The JSON from ``start`` (after a BOM; line numbers count from there) whose first byte
+    that is not white space is at ``first``; already checked to be UTF-8 and not too deep."""
+    newline = source.find(b"\n", first)
+    more = source.first_non_space(newline + 1) if newline >= 0 else None
+    if more is not None and source.read(more, 1) == b"{":
+        line = source.read(first, newline - first).rstrip()
+        if line.endswith(b"}"):
+            # Probably JSON Lines; a pretty-printed object would not end its first line with "}".
+            try:
+                row = load_json(line, depth_checked=True)
+            except ParseError:
+                row = None
+            if isinstance(row, dict):
+                return _jsonl(source, start, filename)
     try:
-        return _json_streamed(body)
+        return _json_streamed(source, first)
     except stream.NotStreamable:
-        # NaN / Infinity tokens or malformed JSON: read it whole, as json reads it (and reports it).
-        return _json_document(load_json(body, depth_checked=True))
+        # Malformed JSON, or not an object: read it whole, as json reads it (and reports it).
+        return _json_document(load_json(source.read(start), depth_checked=True))
 
 
-_ROW_ARRAYS = frozenset({promptfoo.ROWS, inspect_ai.ROWS})  # streamed apart from the skeleton
+_ROW_ARRAYS = frozenset({promptfoo.ROWS, inspect_ai.ROWS})  # streamed past, not kept
 
 
-def _json_streamed(body: bytes) -> ParsedRun:
-    """Detect from the document without its per-case arrays, then stream the rows it needs."""
-    doc, found = stream.skeleton(body, _ROW_ARRAYS)
+def _json_streamed(source: Source, start: int) -> ParsedRun:
+    """One pass: the rows are counted as they stream past, the rest of the document is kept
+    (small: the header), then the format is detected from it."""
+    doc, counted = stream.walk(source.pieces(start), _ROW_ARRAYS, _count_rows)
     if promptfoo.looks_like_json(doc):
-        return promptfoo.parse_json(doc, stream.items(body, promptfoo.ROWS + ".item"))
+        return promptfoo.parse_json(doc, _raised(counted[promptfoo.ROWS]))
     if inspect_ai.looks_like_log(doc):
-        rows = stream.items(body, inspect_ai.ROWS + ".item") if inspect_ai.ROWS in found else None
-        return inspect_ai.parse_log(doc, rows)
+        samples = counted.get(inspect_ai.ROWS, False)
+        if samples is False:  # no samples array in the log
+            return inspect_ai.parse_log(doc)
+        if not isinstance(samples, ParseError) and (samples is None or not samples.fits(doc)):
+            # The header came after the samples: count them again, knowing the scorers.
+            _doc, again = stream.walk(source.pieces(start), frozenset({inspect_ai.ROWS}),
+                                      lambda _path, rows, _root: inspect_ai.count_samples(doc, rows))
+            samples = again[inspect_ai.ROWS]
+        return inspect_ai.parse_log(doc, samples)
     return _json_document(doc)
+
+
+def _count_rows(path, rows, root):
+    """The row counter for the array at ``path``, chosen before the format is known (the header
+    may come after the rows): promptfoo's rows need no header; inspect's samples need the scorers
+    from ``results`` and ``eval``, so they are counted here only when those came first (None:
+    count them again once the document is read)."""
+    if path == promptfoo.ROWS:
+        return promptfoo.count_rows(rows)
+    if isinstance(root.get("eval"), dict) and "results" in root:
+        return inspect_ai.count_samples(root, rows)
+    return None
+
+
+def _raised(value):
+    if isinstance(value, ParseError):
+        raise value
+    return value
 
 
 def _json_document(doc) -> ParsedRun:
@@ -174,9 +196,19 @@ def _json_document(doc) -> ParsedRun:
                      "line 1")
 
 
-def _jsonl(body: bytes, filename: str) -> ParsedRun:
-    """JSON Lines, read one line at a time: rows are counted as they are read, never all kept."""
-    rows = json_lines(body)
+def _jsonl(source: Source, start: int, filename: str) -> ParsedRun:
+    """JSON Lines, read one line at a time: rows are counted as they are read, never all kept.
+    Fast (stream.json_lines) while the lines are plain JSON objects; otherwise read again line by
+    line with the json module, which says what is wrong and where."""
+    try:
+        return _jsonl_rows(stream.json_lines(source.pieces(start)), filename)
+    except stream.NotStreamable:
+        lines = source.open()
+        lines.seek(start)
+        return _jsonl_rows(json_lines(lines), filename)
+
+
+def _jsonl_rows(rows, filename: str) -> ParsedRun:
     first = next(rows, None)
     if first is None:
         raise ParseError("the file is empty")

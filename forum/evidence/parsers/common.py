@@ -17,6 +17,7 @@ Edge-case markers (a row is an edge case when ANY of these holds; it counts once
 
 from __future__ import annotations
 
+import codecs
 import io
 import json
 import math
@@ -26,6 +27,7 @@ import struct
 import zipfile
 import zlib
 from collections.abc import Iterable, Iterator
+from typing import BinaryIO
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import accumulate, repeat
@@ -255,6 +257,81 @@ def text_of(value, limit: int = 200) -> str:
     return str(value).strip()[:limit]
 
 
+# --------------------------------------------------------------------------- the file itself
+PIECE = 1 << 20  # bytes read at a time from a file
+
+
+class Source:
+    """The file being parsed: bytes in memory, or a seekable binary file (an upload spooled to
+    disk) that is read a piece at a time and never held whole — except by the formats that are
+    small however many cases they hold (CSV, JUnit XML) and on the error paths that quote a
+    line and column (malformed JSON is read whole by the json module, as before).
+
+    Every read says where it starts (``seek`` + ``read``), so several readers may take turns."""
+
+    def __init__(self, data: bytes | BinaryIO):
+        if isinstance(data, bytes | bytearray | memoryview):
+            self.data: bytes | None = bytes(data) if not isinstance(data, bytes) else data
+            self.file = None
+            self.size = len(self.data)
+        else:
+            self.data, self.file = None, data
+            self.size = data.seek(0, io.SEEK_END)
+
+    def read(self, offset: int, length: int | None = None) -> bytes:
+        """``length`` bytes from ``offset`` (to the end when None)."""
+        end = self.size if length is None else min(self.size, offset + length)
+        if self.data is not None:
+            return self.data[offset:end]
+        self.file.seek(offset)
+        return self.file.read(max(0, end - offset))
+
+    def pieces(self, start: int = 0, size: int = PIECE) -> Iterator[bytes]:
+        """The bytes from ``start`` on, ``size`` at a time (memoryview slices of in-memory data)."""
+        if self.data is not None:
+            view = memoryview(self.data)
+            for offset in range(start, self.size, size):
+                yield view[offset:offset + size]
+            return
+        for offset in range(start, self.size, size):
+            yield self.read(offset, size)
+
+    def open(self) -> BinaryIO:
+        """A file object over the whole file, at its start (for zipfile and line reading)."""
+        if self.data is not None:
+            return io.BytesIO(self.data)
+        self.file.seek(0)
+        return self.file
+
+    def first_non_space(self, start: int = 0) -> int | None:
+        """The offset of the first byte from ``start`` on that is not white space, or None."""
+        if self.data is not None:
+            found = _NOT_SPACE.search(self.data, start)
+            return found.start() if found is not None else None
+        offset = start
+        for piece in self.pieces(start):
+            found = _NOT_SPACE.search(piece)
+            if found is not None:
+                return offset + found.start()
+            offset += len(piece)
+        return None
+
+    def find(self, needle: bytes, start: int = 0) -> int:
+        """The offset of the first ``needle`` (one byte) from ``start`` on, or -1."""
+        if self.data is not None:
+            return self.data.find(needle, start)
+        offset = start
+        for piece in self.pieces(start):
+            at = piece.find(needle)
+            if at >= 0:
+                return offset + at
+            offset += len(piece)
+        return -1
+
+
+_NOT_SPACE = re.compile(rb"\S")
+
+
 # --------------------------------------------------------------------------- JSON loading
 _STRING = re.compile(rb'"[^"]*"')
 _KEEP = bytes(b for b in range(256) if b not in b'"[]{}')
@@ -262,15 +339,26 @@ _DEPTH_STEP = bytes.maketrans(b"[{]}", b"\x02\x02\x00\x00")
 _ONE_KIND = bytes.maketrans(b"{}", b"[]")
 
 
-def check_depth(data: bytes, where: str = "", limit: int = MAX_JSON_DEPTH) -> None:
-    """Refuse JSON nested deeper than ``limit`` (brackets inside strings do not count).
+def check_depth(data, where: str = "", limit: int = MAX_JSON_DEPTH, start: int = 0,
+                utf8_errors: list[int] | None = None) -> None:
+    """Refuse JSON nested deeper than ``limit`` (brackets inside strings do not count); ``data``
+    is the JSON itself, a Source holding it from ``start`` on, or a zip Member.
 
-    Runs at C speed and in little memory: escaped backslashes and quotes are dropped (a slice
-    of the file at a time), everything but quotes and brackets deleted, what remains of the
+    With ``utf8_errors`` (a list), the text is also checked to be UTF-8 in the same pass over
+    the file: the offset of the first byte that is not is appended to the list and the depth is
+    not judged (the caller refuses the file as not UTF-8 first).
+
+    Runs at C speed and in little memory: escape sequences are dropped (a slice of the file
+    at a time), everything but quotes and brackets deleted, what remains of the
     strings removed, then empty bracket pairs removed pass after pass; what is left after
     ``limit`` passes is measured with itertools.accumulate.
     """
-    reduced = b"".join(_structure(chunk) for chunk in _chunks(data))
+    slices = _slices(data, start)
+    if utf8_errors is not None:
+        slices = _utf8_checked(slices, utf8_errors)
+    reduced = b"".join(_structure(chunk) for chunk in _whole_escapes(slices))
+    if utf8_errors:
+        return
     # Strings are now quotes around bracket characters, nearly always nothing: drop empty pairs
     # first (removing a closing quote with the next opening one merges two strings, harmlessly),
     # then the few strings that hold brackets.
@@ -291,7 +379,7 @@ def check_depth(data: bytes, where: str = "", limit: int = MAX_JSON_DEPTH) -> No
     steps = brackets.translate(_DEPTH_STEP)
     deepest = passes + max(accumulate(map(operator.sub, steps, repeat(1))))
     if deepest > limit:
-        line = _line_of_depth(data, limit)
+        line = _line_of_depth(_slices(data, start), limit)
         place = f"{where}line {line}" if line else where.rstrip(", ") or None
         raise ParseError(f"the JSON is nested more than {limit} levels deep", place)
 
@@ -299,44 +387,94 @@ def check_depth(data: bytes, where: str = "", limit: int = MAX_JSON_DEPTH) -> No
 _DEPTH_CHUNK = 8 << 20
 
 
-def _chunks(data: bytes):
-    """Slices of about _DEPTH_CHUNK bytes that never split an escape sequence (no slice ends in a
-    backslash), so that each is reduced alone: memory stays at one slice, not a copy of the file."""
-    view, start = memoryview(data), 0
-    while start < len(data):
-        end = min(start + _DEPTH_CHUNK, len(data))
-        while end < len(data) and data[end - 1] == 0x5C:
-            end += 1
-        yield view[start:end]
-        start = end
+def _slices(data, start: int = 0) -> Iterator:
+    """The JSON a slice of about _DEPTH_CHUNK bytes at a time (memory stays at one slice):
+    ``data`` is bytes, or a Source or zip Member (anything with ``pieces``)."""
+    if hasattr(data, "pieces"):
+        yield from data.pieces(start, _DEPTH_CHUNK)
+        return
+    view = memoryview(data)
+    for offset in range(0, len(data), _DEPTH_CHUNK):
+        yield view[offset:offset + _DEPTH_CHUNK]
+
+
+def utf8_error(pieces: Iterable) -> int | None:
+    """Offset of the first byte that is not UTF-8, checked a piece at a time (no copy of the file)."""
+    found: list[int] = []
+    for _piece in _utf8_checked(pieces, found):
+        pass
+    return found[0] if found else None
+
+
+def _utf8_checked(pieces: Iterable, errors: list[int]) -> Iterator:
+    """The pieces, passed on while they are UTF-8; on the first byte that is not, its offset is
+    appended to ``errors`` and the pieces end."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    offset = 0
+    for piece in pieces:
+        pending = len(decoder.getstate()[0])
+        try:
+            decoder.decode(piece)
+        except UnicodeDecodeError as exc:
+            errors.append(offset - pending + exc.start)
+            return
+        offset += len(piece)
+        yield piece
+    pending = len(decoder.getstate()[0])
+    try:
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError as exc:
+        errors.append(offset - pending + exc.start)
+
+
+def _whole_escapes(slices: Iterable) -> Iterator:
+    """The slices again, none ending in a backslash (those move to the next slice), so that no
+    escape sequence is split and each slice can be reduced alone."""
+    carry = b""
+    for piece in slices:
+        if carry:
+            piece = carry + bytes(piece)
+        cut = len(piece)
+        while cut and piece[cut - 1] == 0x5C:
+            cut -= 1
+        carry = bytes(piece[cut:])
+        yield piece[:cut]
+    if carry:
+        yield carry
+
+
+_ESCAPE = re.compile(rb"\\.", re.DOTALL)
 
 
 def _structure(chunk) -> bytes:
-    """Quotes and brackets of ``chunk``, escaped backslashes and quotes dropped first."""
-    # Dropping adjacent quotes here already (see check_depth) keeps the joined result small.
-    return bytes(chunk).replace(b"\\\\", b"").replace(b'\\"', b"").translate(None, _KEEP).replace(b'""', b"")
+    """Quotes and brackets of ``chunk``, escape sequences (``\\"``, ``\\\\``, ``\\n``…) dropped first."""
+    # One regular-expression pass over the escapes is twice as fast as two bytes.replace passes
+    # (which scan the whole slice even when nothing matches). Dropping adjacent quotes here
+    # already (see check_depth) keeps the joined result small.
+    return _ESCAPE.sub(b"", chunk).translate(None, _KEEP).replace(b'""', b"")
 
 
-def _line_of_depth(data: bytes, limit: int) -> int | None:
+def _line_of_depth(slices: Iterable, limit: int) -> int | None:
     depth, line, in_string, escape = 0, 1, False, False
-    for byte in data:
-        if in_string:
-            if escape:
-                escape = False
-            elif byte == 0x5C:
-                escape = True
+    for piece in slices:
+        for byte in bytes(piece):
+            if in_string:
+                if escape:
+                    escape = False
+                elif byte == 0x5C:
+                    escape = True
+                elif byte == 0x22:
+                    in_string = False
             elif byte == 0x22:
-                in_string = False
-        elif byte == 0x22:
-            in_string = True
-        elif byte in (0x5B, 0x7B):
-            depth += 1
-            if depth > limit:
-                return line
-        elif byte in (0x5D, 0x7D):
-            depth -= 1
-        if byte == 0x0A:
-            line += 1
+                in_string = True
+            elif byte in (0x5B, 0x7B):
+                depth += 1
+                if depth > limit:
+                    return line
+            elif byte in (0x5D, 0x7D):
+                depth -= 1
+            if byte == 0x0A:
+                line += 1
     return None
 
 
@@ -366,9 +504,11 @@ def dig(obj, *keys):
     return obj
 
 
-def json_lines(body: bytes, where: str = "") -> Iterator[tuple[int, dict]]:
-    """The objects of a JSON Lines file with their line numbers, one at a time."""
-    for number, line in enumerate(io.BytesIO(body), start=1):
+def json_lines(body: bytes | BinaryIO, where: str = "") -> Iterator[tuple[int, dict]]:
+    """The objects of a JSON Lines file (its bytes, or a binary file at its first line) with
+    their line numbers, one at a time."""
+    lines = io.BytesIO(body) if isinstance(body, bytes) else body
+    for number, line in enumerate(lines, start=1):
         line = line.rstrip(b"\r\n")
         if not line.strip():
             continue
@@ -382,10 +522,10 @@ def json_lines(body: bytes, where: str = "") -> Iterator[tuple[int, dict]]:
 ZIP_STORED, ZIP_DEFLATED, ZIP_ZSTANDARD = 0, 8, 93
 
 
-def zip_members(data: bytes) -> dict[str, zipfile.ZipInfo]:
+def zip_members(data: bytes | Source) -> dict[str, zipfile.ZipInfo]:
     """The members of a zip archive by name (read from its directory, nothing unpacked)."""
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
+        archive = zipfile.ZipFile(data.open() if isinstance(data, Source) else io.BytesIO(data))
         return {info.filename: info for info in archive.infolist() if not info.is_dir()}
     except (zipfile.BadZipFile, ValueError, EOFError) as exc:
         raise ParseError(f"the file is not a readable zip archive: {exc}") from exc
@@ -394,8 +534,8 @@ def zip_members(data: bytes) -> dict[str, zipfile.ZipInfo]:
 class MemberReader:
     """Reads zip members by hand (zipfile has no method 93), capping the total unpacked size."""
 
-    def __init__(self, data: bytes, limits: Limits):
-        self.data = data
+    def __init__(self, data: bytes | Source, limits: Limits):
+        self.source = data if isinstance(data, Source) else Source(data)
         self.left = limits.max_unpacked_bytes
         self.limit = limits.max_unpacked_bytes
 
@@ -403,47 +543,129 @@ class MemberReader:
         return load_json(self.read(info), f"zip member {info.filename}, ")
 
     def read(self, info: zipfile.ZipInfo) -> bytes:
+        """The member, unpacked whole (counted against the cap)."""
+        out = b"".join(self.pieces(info))
+        self.left -= len(out)
+        return out
+
+    def member(self, info: zipfile.ZipInfo) -> Member:
+        """The member as something to read a piece at a time, as often as needed (each read
+        unpacks it again); counted against the cap once, by ``charge``."""
+        return Member(self, info)
+
+    def pieces(self, info: zipfile.ZipInfo, size: int = PIECE, left: int | None = None) -> Iterator[bytes]:
+        """The member unpacked ``size`` bytes at a time; TooLarge once it passes ``left`` (what
+        is left of the cap by default). Nothing is counted here: see read and Member."""
+        left = self.left if left is None else left
         where = f"zip member {info.filename}"
+        raw = self._packed(info, where)
+        made = 0
+        try:
+            if info.compress_type == ZIP_STORED:
+                parts = (raw[at:at + size] for at in range(0, len(raw), size))
+            elif info.compress_type == ZIP_DEFLATED:
+                parts = _inflated(raw, size)
+            elif info.compress_type == ZIP_ZSTANDARD:
+                parts = _unzstd(raw, size)
+            else:
+                raise ParseError(f"unsupported zip compression method {info.compress_type}", where)
+            for part in parts:
+                made += len(part)
+                if made > left:
+                    raise TooLarge(
+                        f"the archive unpacks to more than the {self.limit // (1024 * 1024)} MB allowed", where
+                    )
+                yield part
+        except (zlib.error, zstandard.ZstdError) as exc:
+            raise ParseError(f"the member cannot be decompressed: {exc}", where) from exc
+
+    def _packed(self, info: zipfile.ZipInfo, where: str) -> bytes:
         if info.flag_bits & 0x1:
             raise ParseError("the archive member is encrypted", where)
         offset = info.header_offset
-        head = self.data[offset:offset + 30]
+        head = self.source.read(offset, 30)
         if len(head) < 30 or head[:4] != b"PK\x03\x04":
             raise ParseError("the zip archive is damaged (bad local header)", where)
         name_len, extra_len = struct.unpack("<HH", head[26:30])
         start = offset + 30 + name_len + extra_len
-        raw = self.data[start:start + info.compress_size]
+        raw = self.source.read(start, info.compress_size)
         if len(raw) != info.compress_size:
             raise ParseError("the zip archive is truncated", where)
-        cap = self.left + 1
-        try:
-            if info.compress_type == ZIP_STORED:
-                out = raw[:cap]
-            elif info.compress_type == ZIP_DEFLATED:
-                out = zlib.decompressobj(-15).decompress(raw, cap)
-            elif info.compress_type == ZIP_ZSTANDARD:
-                with zstandard.ZstdDecompressor().stream_reader(io.BytesIO(raw)) as stream:
-                    out = _read_capped(stream, cap)
-            else:
-                raise ParseError(f"unsupported zip compression method {info.compress_type}", where)
-        except (zlib.error, zstandard.ZstdError) as exc:
-            raise ParseError(f"the member cannot be decompressed: {exc}", where) from exc
-        if len(out) > self.left:
-            raise TooLarge(
-                f"the archive unpacks to more than the {self.limit // (1024 * 1024)} MB allowed", where
-            )
-        self.left -= len(out)
-        return out
+        return raw
 
 
-def _read_capped(stream, cap: int) -> bytes:
-    chunks, size = [], 0
-    while size < cap:
-        chunk = stream.read(min(1 << 20, cap - size))
-        if not chunk:
+class Member:
+    """One zip member, unpacked a piece at a time whenever it is read (see MemberReader.member)."""
+
+    def __init__(self, reader: MemberReader, info: zipfile.ZipInfo):
+        self.reader, self.info = reader, info
+        self.left = reader.left  # every read is held to what was left before the first
+        self.size = 0
+
+    def pieces(self, start: int = 0, size: int = PIECE) -> Iterator[bytes]:
+        """The unpacked bytes (from the start: ``start`` is always 0)."""
+        made = 0
+        for piece in self.reader.pieces(self.info, size, self.left):
+            made += len(piece)
+            yield piece
+        self.size = made
+
+    def charge(self) -> None:
+        """Count the member against the archive's cap, once it has been read through."""
+        self.reader.left -= self.size
+
+    def first_byte(self) -> bytes:
+        for piece in self.pieces():
+            found = _NOT_SPACE.search(piece)
+            if found is not None:
+                return piece[found.start():found.start() + 1]
+        return b""
+
+    def read(self) -> bytes:
+        return b"".join(self.pieces())
+
+    def file(self) -> BinaryIO:
+        return io.BufferedReader(_PiecesFile(self.pieces()), PIECE)
+
+
+class _PiecesFile(io.RawIOBase):
+    """A read-only file over an iterator of byte pieces."""
+
+    def __init__(self, pieces: Iterator[bytes]):
+        super().__init__()
+        self.pieces, self.rest = pieces, b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        while not self.rest:
+            self.rest = next(self.pieces, None)
+            if self.rest is None:
+                self.rest = b""
+                return 0
+        size = min(len(buffer), len(self.rest))
+        buffer[:size] = self.rest[:size]
+        self.rest = self.rest[size:]
+        return size
+
+
+def _inflated(raw: bytes, size: int) -> Iterator[bytes]:
+    inflater = zlib.decompressobj(-15)
+    data = raw
+    while data:
+        part = inflater.decompress(data, size)
+        data = inflater.unconsumed_tail
+        if part:
+            yield part
+        elif not data:
             break
-        chunks.append(chunk)
-        size += len(chunk)
-    return b"".join(chunks)
+    rest = inflater.flush()
+    if rest:
+        yield rest
 
 
+def _unzstd(raw: bytes, size: int) -> Iterator[bytes]:
+    with zstandard.ZstdDecompressor().stream_reader(io.BytesIO(raw)) as stream:
+        while part := stream.read(size):
+            yield part

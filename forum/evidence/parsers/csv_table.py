@@ -19,6 +19,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from typing import TextIO
 
 from forum.evidence.parsers.common import (
     ParsedRun,
@@ -78,8 +79,9 @@ def looks_like_csv(text: str) -> bool:
     return "," in first or ";" in first or "\t" in first
 
 
-def parse(text: str) -> ParsedRun:
-    reader = csv.reader(io.StringIO(text, newline=""))
+def parse(text: str | TextIO) -> ParsedRun:
+    """``text``: the CSV, or a text file reading it (opened with ``newline=""``), read a line at a time."""
+    reader = csv.reader(io.StringIO(text, newline="") if isinstance(text, str) else text)
     try:
         header = next(reader)
     except StopIteration as exc:
@@ -95,7 +97,8 @@ def parse(text: str) -> ParsedRun:
                          "line 1")
 
     tally = Tally()
-    models, versions, suites, run_times = set(), set(), set(), []
+    models, versions, suites = set(), set(), set()
+    last_run_at = ""  # the greatest run_at text (ISO 8601 sorts as it reads)
     scores: list[float] = []
     width = len(header)
 
@@ -138,8 +141,8 @@ def parse(text: str) -> ParsedRun:
                 value = cell(row, key)
                 if value:
                     seen.add(value)
-            if cell(row, "run_at"):
-                run_times.append(cell(row, "run_at"))
+            if cell(row, "run_at") > last_run_at:
+                last_run_at = cell(row, "run_at")
             tally.add(status, tags, edge, case=lambda row=row, case_id=case_id: {
                 "id": case_id, "input": cell(row, "input"), "expected": cell(row, "expected"),
                 "output": cell(row, "output"),
@@ -157,7 +160,7 @@ def parse(text: str) -> ParsedRun:
     run.model_id = text_of(next(iter(models), ""))
     run.model_version = text_of(next(iter(versions), ""), 80)
     run.suite = text_of(next(iter(sorted(suites)), "")) or "CSV results"
-    run.run_at = parse_time(max(run_times)) if run_times else None
+    run.run_at = parse_time(last_run_at) if last_run_at else None
     if scores:
         run.metrics["mean score"] = sum(scores) / len(scores)
     return run

@@ -46,7 +46,7 @@ from forum.evidence.parsers import stream
 
 FORMAT_JSON = "inspect-json"
 FORMAT_EVAL = "inspect-eval"
-ROWS = "samples"  # where the sample-epochs are (ijson's path), streamed by the caller
+ROWS = ("samples",)  # where the sample-epochs are (a key path), streamed by the caller
 
 
 def looks_like_log(doc) -> bool:
@@ -56,15 +56,41 @@ def looks_like_log(doc) -> bool:
     )
 
 
-def parse_log(doc: dict, rows: Iterable | None = None) -> ParsedRun:
-    """``doc`` is the whole log, or its skeleton with the samples streamed apart as ``rows``."""
-    samples = doc.get("samples") if rows is None else rows
-    if samples is None:
-        samples = []
-    if rows is None and not isinstance(samples, list):
+class Counted:
+    """Samples counted against the header read so far (the log's ``eval`` and ``results``)."""
+
+    def __init__(self, run: ParsedRun, doc: dict):
+        self.run = run
+        self.header = (doc.get("eval"), doc.get("results"))
+
+    def fits(self, doc: dict) -> bool:
+        """True when ``doc`` has the very header the samples were counted against."""
+        return self.header[0] is doc.get("eval") and self.header[1] is doc.get("results")
+
+
+def count_samples(doc: dict, samples: Iterable) -> Counted:
+    counted = ParsedRun(format=FORMAT_JSON)
+    _count(counted, doc, samples, lambda i: f"key samples[{i}]")
+    return Counted(counted, doc)
+
+
+def parse_log(doc: dict, counted: Counted | ParseError | None = None) -> ParsedRun:
+    """``doc`` is the whole log, or the log without its samples when they were ``counted``
+    (count_samples) as they streamed past; a ParseError met while counting them is raised
+    after the header's own checks, as when the log is read whole."""
+    samples = doc.get("samples")
+    if counted is None and samples is not None and not isinstance(samples, list):
         raise ParseError("samples is not a list", "key samples")
     run = _from_header(doc, FORMAT_JSON)
-    _count(run, doc, samples, lambda i: f"key samples[{i}]")
+    if isinstance(counted, ParseError):
+        raise counted
+    if counted is None:
+        counted = count_samples(doc, samples or [])
+    tallied = counted.run
+    for name in ("passed", "failed", "errored", "skipped", "tags", "edge_total", "edge_passed",
+                 "edge_skipped", "failing_cases"):
+        setattr(run, name, getattr(tallied, name))
+    run.metrics.update(tallied.metrics)
     return run
 
 
@@ -82,20 +108,23 @@ def parse_eval_zip(data: bytes, limits: Limits, infos: dict | None = None) -> Pa
         raise ParseError("header.json has no eval object", "zip member header.json, key eval")
     run = _from_header(header, FORMAT_EVAL)
     if "summaries.json" in infos:
-        raw = reader.read(infos["summaries.json"])
+        # Unpacked a piece at a time, twice (the depth check, then the summaries one at a time),
+        # never held whole — unless ijson refuses it (see stream) and json reads it whole.
+        member = reader.member(infos["summaries.json"])
         where = "zip member summaries.json"
-        check_depth(raw, f"{where}, ")
-        if raw.lstrip()[:1] != b"[":
-            samples = load_json(raw, f"{where}, ", depth_checked=True)
+        check_depth(member, f"{where}, ")
+        member.charge()
+        if member.first_byte() != b"[":
+            samples = load_json(member.read(), f"{where}, ", depth_checked=True)
             raise ParseError("summaries.json is not a list", where)
-        try:  # one summary at a time; whole when ijson refuses the bytes (see stream)
-            _count(run, header, stream.items(raw, "item"), lambda i: f"{where}, entry {i}")
+        try:
+            _count(run, header, stream.items(member.file(), "item"), lambda i: f"{where}, entry {i}")
         except stream.NotStreamable:
-            samples = load_json(raw, f"{where}, ", depth_checked=True)
+            samples = load_json(member.read(), f"{where}, ", depth_checked=True)
             _count(run, header, samples, lambda i: f"{where}, entry {i}")
     else:
         names = sorted(n for n in infos if n.startswith("samples/") and n.endswith(".json"))
-        samples = [reader.json(infos[name]) for name in names]
+        samples = (reader.json(infos[name]) for name in names)  # one member at a time
         _count(run, header, samples, lambda i: f"zip member {names[i]}")
     return run
 

@@ -14,7 +14,7 @@ tag is ``edge-case`` or ``metadata.difficulty == "edge"``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from forum.evidence.parsers.common import (
     ParsedRun,
@@ -31,7 +31,7 @@ from forum.evidence.parsers.common import (
 
 FORMAT_JSON = "promptfoo"
 FORMAT_JSONL = "promptfoo-jsonl"
-ROWS = "results.results"  # where the per-case rows are (ijson's path), streamed by the caller
+ROWS = ("results", "results")  # where the per-case rows are (a key path), streamed by the caller
 
 
 def looks_like_json(doc) -> bool:
@@ -47,13 +47,19 @@ def looks_like_row(row) -> bool:
     )
 
 
-def parse_json(doc: dict, rows: Iterable | None = None) -> ParsedRun:
-    """``doc`` is the whole document, or its skeleton with ``rows`` streamed apart."""
-    results = doc["results"]
-    if rows is None:
-        rows = results["results"]
+def count_rows(rows: Iterable) -> tuple[ParsedRun, dict[str, int]]:
+    """Tally the rows of ``results.results`` (a list, or streamed one at a time) — they need
+    nothing from the header, which promptfoo writes after them; the header is read by parse_json."""
     run = ParsedRun(format=FORMAT_JSON)
-    providers = _walk(((f"key results.results[{i}]", row) for i, row in enumerate(rows)), run)
+    providers = _walk(enumerate(rows), run, lambda i: f"key results.results[{i}]")
+    return run, providers
+
+
+def parse_json(doc: dict, counted: tuple[ParsedRun, dict[str, int]] | None = None) -> ParsedRun:
+    """``doc`` is the whole document, or the document without its rows when they were
+    ``counted`` (count_rows) as they streamed past."""
+    results = doc["results"]
+    run, providers = counted if counted is not None else count_rows(results["results"])
     run.run_at = parse_time(results.get("timestamp"))
     run.suite = _suite(doc)
     _set_model(run, providers)
@@ -78,18 +84,19 @@ def parse_json(doc: dict, rows: Iterable | None = None) -> ParsedRun:
 
 def parse_rows(rows: Iterable[tuple[int, dict]]) -> ParsedRun:
     run = ParsedRun(format=FORMAT_JSONL)
-    providers = _walk(((f"line {number}", row) for number, row in rows), run)
+    providers = _walk(rows, run, lambda number: f"line {number}")
     _set_model(run, providers)
     run.suite = "promptfoo eval"
     return run
 
 
-def _walk(rows: Iterable[tuple[str, dict]], run: ParsedRun) -> dict[str, int]:
+def _walk(rows: Iterable[tuple[int, dict]], run: ParsedRun, where: Callable[[int], str]) -> dict[str, int]:
+    """Count ``(number, row)`` pairs; ``where(number)`` names a row in an error (built only then)."""
     tally = Tally()
     providers: dict[str, int] = {}
-    for where, row in rows:
+    for number, row in rows:
         if not isinstance(row, dict):
-            raise ParseError("a result is not a JSON object", where)
+            raise ParseError("a result is not a JSON object", where(number))
         status = _status(row)
         test = row.get("testCase") if isinstance(row.get("testCase"), dict) else {}
         metadata = test.get("metadata") if isinstance(test.get("metadata"), dict) else None
