@@ -371,12 +371,14 @@ def test_every_rule_together_in_a_fixed_order(db_session, people, make_item, rat
     rate(people["procurement"], item, 2)
     rate(people["risk"], item, 15)
     position(people["risk"], item, "object")
-    forum.register_escalation_rule("evidence", lambda session, batch: {i.id: "Edge-case gate fails." for i in batch},
+    # A rule of another name: unregistering "evidence" would remove the evidence area's real rule
+    # for the rest of the test process.
+    forum.register_escalation_rule("extra", lambda session, batch: {i.id: "Edge-case gate fails." for i in batch},
                                   lambda now: true())
     try:
-        assert _rules(db_session, item) == ["strategic", "objection", "divergence", "exposure", "evidence"]
+        assert _rules(db_session, item) == ["strategic", "objection", "divergence", "exposure", "extra"]
     finally:
-        forum.unregister_escalation_rule("evidence")
+        forum.unregister_escalation_rule("extra")
 
 
 def test_a_registered_rule_is_called_once_for_a_whole_batch_and_only_flags_what_it_returns(
@@ -389,14 +391,14 @@ def test_a_registered_rule_is_called_once_for_a_whole_batch_and_only_flags_what_
         calls.append([i.id for i in given])
         return {given[0].id: "Evidence is stale."}
 
-    forum.register_escalation_rule("evidence", gate, lambda now: true())
+    forum.register_escalation_rule("extra", gate, lambda now: true())
     try:
         weighings = forum.weigh(db_session, batch, SETTINGS)
     finally:
-        forum.unregister_escalation_rule("evidence")
+        forum.unregister_escalation_rule("extra")
     assert calls == [[i.id for i in batch]]
     assert [w.recommended for w in weighings.values()] == [True, False, False, False]
-    assert weighings[batch[0].id].reasons == [forum.Reason("evidence", "Evidence is stale.")]
+    assert weighings[batch[0].id].reasons == [forum.Reason("extra", "Evidence is stale.")]
 
 
 def test_escalation_is_recommended_only_for_open_items(db_session, people, make_item, rate):
@@ -476,3 +478,10 @@ def test_the_queue_shows_the_latest_escalation_of_escalated_items_only(db_sessio
     entry = forum.escalation_queue(db_session, forum.QueueFilters(), SETTINGS).items[0]
     assert entry.escalation.reason == "Second time."
     assert _count(db_session, Escalation) == 2
+
+
+def test_the_evidence_rule_is_registered_with_its_sql_condition():
+    """The queue's SQL needs every rule's condition; the evidence area registers its own."""
+    from forum.evidence import service as evidence  # noqa: F401 - importing it registers the rule
+
+    assert "evidence" in forum._RULES
