@@ -189,14 +189,13 @@ def next_meeting(session: Session, now: datetime) -> NextMeeting | None:
     """The soonest meeting that is not closed and starts today (UTC) or later — a meeting left
     open after its day is not "next" — with its entry count and the sum of its time boxes. One
     query."""
-    counts = (
-        select(AgendaEntry.meeting_id, func.count().label("n"),
-               func.coalesce(func.sum(AgendaEntry.time_box_minutes), 0).label("minutes"))
-        .group_by(AgendaEntry.meeting_id).subquery()
-    )
+    # Correlated: the entries of the few meetings that qualify are counted, not every meeting's
+    # (grouping all agenda entries first took 6 ms of the executive home page's 28 at 100k items).
+    entries = select(func.count()).where(AgendaEntry.meeting_id == Meeting.id).scalar_subquery()
+    minutes = (select(func.coalesce(func.sum(AgendaEntry.time_box_minutes), 0))
+               .where(AgendaEntry.meeting_id == Meeting.id).scalar_subquery())
     row = session.execute(
-        select(Meeting, func.coalesce(counts.c.n, 0), func.coalesce(counts.c.minutes, 0))
-        .outerjoin(counts, counts.c.meeting_id == Meeting.id)
+        select(Meeting, entries, minutes)
         .where(Meeting.status != "closed",
                Meeting.starts_at >= datetime.combine(now.date(), time.min, tzinfo=UTC))
         .order_by(Meeting.starts_at, Meeting.id)
