@@ -164,10 +164,6 @@ def _item_ids_touched(session: Session) -> set[int]:
     for obj in (*session.new, *session.dirty, *session.deleted):
         if isinstance(obj, WeightRating | Position | EvidenceRun):
             touched.add(obj.item_id)
-            if obj in session.dirty and isinstance(obj, WeightRating | Position):
-                # A row moved to another item (never done, but cheap to honour).
-                history = inspect(obj).attrs.item_id.history
-                touched.update(i for i in history.deleted or () if i is not None)
         elif isinstance(obj, DecisionItem) and obj in session.dirty:
             if inspect(obj).attrs.model_version.history.has_changes():
                 touched.add(obj.id)
