@@ -11,7 +11,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from forum import create_app, db
+from forum.app import create_app
+
+from forum.core import db
 from forum.api import service as tokens
 from forum.auth import service as accounts
 from forum.items import service as items

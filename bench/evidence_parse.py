@@ -195,7 +195,8 @@ GENERATORS = {
 
 # ------------------------------------------------------------------------------------- child
 def run_one(fmt: str, path: Path, database: str, in_memory: bool = False) -> dict:
-    from forum import create_app, db
+    from forum.app import create_app
+    from forum.core import db
     from forum.auth import service as accounts
     from forum.evidence import service
     from forum.evidence.parsers import Limits, parse

@@ -14,7 +14,7 @@ What it does:
    creates an API token for the evidence upload and logs the benchmark's people in through the
    real login form (GET for the CSRF token, then POST); the session cookies are what the
    simulated users send.
-3. Starts `gunicorn -w 2 "forum:create_app()"` on 127.0.0.1 with FORUM_BENCH_BASELINE=1 (the
+3. Starts `gunicorn -w 2 "forum.app:create_app()"` on 127.0.0.1 with FORUM_BENCH_BASELINE=1 (the
    baseline page) and the API rate limit lifted, and waits for /healthz.
 4. For the baseline and then every page: `locust --headless` with --users concurrent users for
    --duration seconds, in its own process. Each user repeats its request without think time.
@@ -147,7 +147,9 @@ def pick_pages(url: str, env: dict, has_search: bool) -> tuple[list[Page], dict]
     """The pages to measure, with sample URLs read from the data set; and facts for the report."""
     from sqlalchemy import func, select
 
-    from forum import create_app, db
+    from forum.app import create_app
+
+    from forum.core import db
     from forum.agenda.models import Meeting
     from forum.api import service as tokens
     from forum.auth.models import User
@@ -389,7 +391,7 @@ def main(argv: list[str] | None = None) -> None:
     def start_server() -> subprocess.Popen:
         return subprocess.Popen(
             [str(BIN / "gunicorn"), "--workers", str(args.workers), "--bind", f"127.0.0.1:{port}",
-             "--log-level", "warning", "--timeout", "120", "forum:create_app()"],
+             "--log-level", "warning", "--timeout", "120", "forum.app:create_app()"],
             env=env, cwd=ROOT, start_new_session=True,
         )
 

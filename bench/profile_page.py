@@ -15,7 +15,9 @@ from pathlib import Path
 from pyinstrument import Profiler
 from sqlalchemy import event
 
-from forum import create_app, db
+from forum.app import create_app
+
+from forum.core import db
 
 ROOT = Path(__file__).resolve().parent.parent
 

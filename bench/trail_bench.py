@@ -29,7 +29,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from forum import create_app, db  # noqa: E402
+from forum.app import create_app  # noqa: E402
+
+from forum.core import db
 from forum.auth import service as accounts  # noqa: E402
 from forum.migrate import upgrade  # noqa: E402
 from forum.trail import chain  # noqa: E402

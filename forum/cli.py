@@ -15,15 +15,19 @@ from flask.cli import FlaskGroup, with_appcontext
 from werkzeug.serving import run_simple
 from sqlalchemy import func, inspect, select
 
-from forum import create_app, db, scale, seed
+from forum.app import create_app
+
+from forum.core import db
+
+from forum import scale, seed
 from forum.auth import passwords
 from forum.api.cli import tokens_group
 from forum.audit import service as audit
 from forum.agenda.cli import agenda_group
 from forum.auth import service as accounts
 from forum.auth.models import ROLES, User
-from forum.errors import DomainError
-from forum.forum.cli import standing_group
+from forum.core.errors import DomainError
+from forum.weighing.cli import standing_group
 from forum.migrate import alembic_config
 from forum.search.cli import search_group
 from forum.notify.cli import notify_group, reminders_group

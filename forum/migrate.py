@@ -6,7 +6,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy.engine import Connection
 
-from forum.config import PROJECT_ROOT
+from forum.core.config import PROJECT_ROOT
 from forum.search.backends import is_index_table
 
 MIGRATIONS = PROJECT_ROOT / "migrations"

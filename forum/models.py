@@ -4,9 +4,9 @@ from forum.agenda.models import Action, AgendaEntry, Decision, Meeting, Recusal
 from forum.api.models import ApiToken
 from forum.audit.models import Checkpoint
 from forum.auth.models import OrgFunction, SetPasswordLink, User
-from forum.db import Base
+from forum.core.db import Base
 from forum.evidence.models import EvidenceChunk, EvidenceRun
-from forum.forum.models import Comment, Escalation, Position, WeightRating
+from forum.weighing.models import Comment, Escalation, Position, WeightRating
 from forum.items.models import DecisionItem
 from forum.notify.models import EmailOptOut, Follow, Notification, OutboxMessage, ReminderSent
 from forum.proximity.models import ProposedCase, Review

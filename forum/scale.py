@@ -35,18 +35,18 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from forum import clock
+from forum.core import clock
 from forum.agenda.models import Action, AgendaEntry, Decision, Meeting, decision_deciders
 from forum.auth import service as accounts
 from forum.auth.models import User
-from forum.config import PROJECT_ROOT
+from forum.core.config import PROJECT_ROOT
 from forum.evidence import gates
 from forum.evidence.models import CHUNK_BYTES, EvidenceChunk, EvidenceRun
 from forum.evidence.parsers import parse
 from forum.evidence.service import CONTENT_TYPES
-from forum.forum import standing
-from forum.forum.models import Comment, Escalation, Position, WeightRating
-from forum.forum.rubric import RUBRIC
+from forum.weighing import standing
+from forum.weighing.models import Comment, Escalation, Position, WeightRating
+from forum.weighing.rubric import RUBRIC
 from forum.items.models import CATEGORIES, DecisionItem
 from forum.trail.chain import canonical_json, format_at, link_body
 from forum.trail.models import Event, TrailHead

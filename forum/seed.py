@@ -23,17 +23,17 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from forum import clock
+from forum.core import clock
 from forum.api.demo import load_demo_tokens
 from forum.audit import demo as audit_demo
 from forum.agenda import demo as agenda_demo
 from forum.auth import service as accounts
 from forum.auth.models import User
-from forum.config import PROJECT_ROOT
-from forum.errors import DomainError
+from forum.core.config import PROJECT_ROOT
+from forum.core.errors import DomainError
 from forum.evidence import seed as demo_evidence
-from forum.forum import demo as forum_demo
-from forum.forum import service as forum
+from forum.weighing import demo as forum_demo
+from forum.weighing import service as forum
 from forum.items import service as items
 from forum.items.models import DecisionItem
 from forum.proximity import demo as proximity_demo

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from forum.db import make_engine
+from forum.core.db import make_engine
 from forum.migrate import include_name
 from forum.models import Base
 

@@ -19,7 +19,9 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from forum import create_app, db
+from forum.app import create_app
+
+from forum.core import db
 from forum.auth import service as accounts
 from forum.auth.models import User
 from forum.items import service as items
@@ -86,7 +88,7 @@ def migrated_template(tmp_path_factory):
         yield scratch.url
         scratch.drop()
     elif MAIN_BACKEND == "sqlite":
-        path = tmp_path_factory.mktemp("template") / "forum.db"
+        path = tmp_path_factory.mktemp("template") / "forum.core.db"
         upgrade(f"sqlite:///{path}")
         yield path
     else:
@@ -116,7 +118,7 @@ def database_url(migrated_template, tmp_path):
     if MAIN_BACKEND == "postgresql":
         _reset_postgres(migrated_template)
         return migrated_template
-    target = tmp_path / "forum.db"
+    target = tmp_path / "forum.core.db"
     shutil.copyfile(migrated_template, target)
     return f"sqlite:///{target}"
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from forum.auth import service as accounts
 from forum.cli import main
-from forum.db import make_engine
+from forum.core.db import make_engine
 
 EMAIL = "ada@example.com"
 

@@ -12,7 +12,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
 from sqlalchemy.exc import DBAPIError
 
-from forum.db import make_engine
+from forum.core.db import make_engine
 from forum.migrate import alembic_config, include_name
 from forum.models import Base
 
@@ -65,13 +65,13 @@ def test_downgrade_to_base_and_upgrade_again(backend_url, engine):
 
 
 def test_the_standing_migration_fills_the_columns_of_existing_items(backend_url, engine):
-    """Revision 9d2c4e7a1b05 adds the items' standing (forum.forum.standing) to a database that
+    """Revision 9d2c4e7a1b05 adds the items' standing (forum.weighing.standing) to a database that
     already holds items: plain ADD COLUMN (a SQLite batch copy of the table would trip over the
     foreign keys pointing at it), then every item's standing computed from its rows."""
     from sqlalchemy.orm import Session
 
     from forum import seed
-    from forum.forum import standing
+    from forum.weighing import standing
 
     with Session(engine) as session:
         seed.load_demo(session)

@@ -6,7 +6,9 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from forum import clock, seed
+from forum.core import clock
+
+from forum import seed
 from forum.auth import service as accounts
 from forum.auth.models import User
 from forum.cli import main

@@ -7,7 +7,7 @@ from datetime import timedelta
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from forum import db
+from forum.core import db
 from forum.admin import service as admin
 from forum.admin.forms import (
     AccessForm, ConfirmForm, FunctionLabelForm, NewFunctionForm, NewUserForm, UserFilterForm,
@@ -16,7 +16,7 @@ from forum.auth import service as accounts
 from forum.auth.models import User
 from forum.core.forms import attach_error, choices
 from forum.core.pages import roles_required
-from forum.errors import DomainError, NotFound, ValidationError
+from forum.core.errors import DomainError, NotFound, ValidationError
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 

@@ -19,12 +19,12 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from forum import clock
+from forum.core import clock
 from forum.agenda import service
 from forum.agenda.models import Action, AgendaEntry, Meeting
 from forum.agenda.service import ActionData, DecisionData, MeetingData
 from forum.auth.models import User
-from forum.config import PROJECT_ROOT
+from forum.core.config import PROJECT_ROOT
 from forum.items.models import DecisionItem
 
 AGENDA_PATH = PROJECT_ROOT / "seed" / "agenda.json"

@@ -11,9 +11,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from forum import clock
+from forum.core import clock
 from forum.auth.models import User
-from forum.db import Base, UTCDateTime
+from forum.core.db import Base, UTCDateTime
 from forum.items.models import DecisionItem
 
 MEETING_STATUSES = {

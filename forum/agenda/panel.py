@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from forum import clock
+from forum.core import clock
 from forum.agenda import queries, service
 from forum.agenda.forms import CloseItemForm
 from forum.auth.models import User

@@ -16,7 +16,7 @@ from forum.agenda.models import (
 from forum.agenda.pack import decision_filters
 from forum.agenda.service import RecusalNote, recusals_of
 from forum.auth.models import User
-from forum.errors import NotFound, ValidationError
+from forum.core.errors import NotFound, ValidationError
 from forum.items.models import DecisionItem
 from forum.items.service import Page
 

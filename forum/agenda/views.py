@@ -9,7 +9,7 @@ from datetime import UTC
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from forum import clock, db
+from forum.core import clock, db
 from forum.agenda import history as _history  # noqa: F401  (registers the describers)
 from forum.agenda import panel as _panel  # noqa: F401  (registers the item page panel)
 from forum.agenda import queries, service
@@ -24,7 +24,7 @@ from forum.agenda.service import (
 from forum.auth.service import list_functions
 from forum.core.forms import choices
 from forum.core.pages import roles_required
-from forum.errors import DomainError, NotFound, ValidationError
+from forum.core.errors import DomainError, NotFound, ValidationError
 from forum.items import history
 from forum.proximity import service as proximity
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import g, request
 from flask_limiter.util import get_remote_address
 
-from forum import db
+from forum.core import db
 from forum.api import service
 from forum.api.problems import ApiProblem
 from forum.auth.models import User

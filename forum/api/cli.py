@@ -8,10 +8,10 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from forum import db
+from forum.core import db
 from forum.api import service
 from forum.auth import service as accounts
-from forum.errors import DomainError
+from forum.core.errors import DomainError
 
 
 def _fail(message: str):

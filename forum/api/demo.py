@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from forum.api import service
 from forum.api.models import ApiToken
 from forum.auth import service as accounts
-from forum.config import PROJECT_ROOT
+from forum.core.config import PROJECT_ROOT
 
 DEMO_TOKENS_PATH = PROJECT_ROOT / "seed" / "api.json"
 

@@ -8,7 +8,7 @@ validate every returned dict through the pydantic models of forum/api/schemas.py
 mistake shows up as a failing test, and keys the schemas do not declare are dropped.
 
 Exceptions a hook may raise, and what the client gets:
-  forum.errors.ValidationError / PermissionDenied / NotFound / Conflict -> 400 / 403 / 404 / 409
+  forum.core.errors.ValidationError / PermissionDenied / NotFound / Conflict -> 400 / 403 / 404 / 409
   UnsupportedFormat (below) -> 415          TooLarge (below) -> 413
   NotAvailable (below) -> 501 (the feature is not on this server yet)
 """
@@ -22,21 +22,21 @@ from flask import current_app
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from forum import clock
+from forum.core import clock
 from forum.agenda import service as agenda
 from forum.agenda.models import Action, AgendaEntry, Decision, Meeting, Recusal
 from forum.api import service as api_service
 from forum.auth.models import User
-from forum.errors import DomainError, NotFound
+from forum.core.errors import DomainError, NotFound
 from forum.evidence import service as evidence
 from forum.evidence.models import EvidenceRun
 from forum.evidence.parsers import FORMAT_LABELS
 from forum.evidence.parsers import UnknownFormat as UnknownFormatError
 from forum.evidence.views import limits as evidence_limits
-from forum.forum import queries as forum_queries
-from forum.forum import service as forum
-from forum.forum.models import Position, WeightRating
-from forum.forum.rubric import RUBRIC
+from forum.weighing import queries as forum_queries
+from forum.weighing import service as forum
+from forum.weighing.models import Position, WeightRating
+from forum.weighing.rubric import RUBRIC
 from forum.items.models import DecisionItem
 
 

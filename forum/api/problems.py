@@ -14,7 +14,7 @@ from flask import Blueprint, Flask, current_app, request
 from pydantic import ValidationError as PydanticValidationError
 from werkzeug.exceptions import HTTPException
 
-from forum.errors import DomainError
+from forum.core.errors import DomainError
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 API_PREFIX = "/api/v1/"
@@ -142,7 +142,7 @@ def from_http(error: HTTPException) -> ApiProblem:
 
 
 def _retry_after() -> int:
-    from forum.extensions import limiter
+    from forum.core.extensions import limiter
 
     current = limiter.current_limit
     if current is None:

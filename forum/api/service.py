@@ -18,10 +18,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
-from forum import clock
+from forum.core import clock
 from forum.api.models import ApiToken
 from forum.auth.models import OrgFunction, User
-from forum.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from forum.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from forum.items.models import DecisionItem
 from forum.trail.models import Event
 from forum.trail.service import record

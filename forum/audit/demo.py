@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from forum.audit import service as audit
 from forum.auth import service as accounts
-from forum.config import PROJECT_ROOT
+from forum.core.config import PROJECT_ROOT
 from forum.items import service as items
 from forum.items.models import DecisionItem
 

@@ -7,8 +7,8 @@ from datetime import datetime
 from sqlalchemy import Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from forum import clock
-from forum.db import Base, UTCDateTime
+from forum.core import clock
+from forum.core.db import Base, UTCDateTime
 
 
 class Checkpoint(Base):

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from forum.audit.models import Checkpoint
 from forum.auth.models import User
-from forum.errors import NotFound, PermissionDenied, ValidationError
+from forum.core.errors import NotFound, PermissionDenied, ValidationError
 from forum.items import history
 from forum.trail import chain
 from forum.trail.models import Event

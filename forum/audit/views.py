@@ -6,13 +6,13 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, stream_with_context, url_for
 from flask_login import current_user
 
-from forum import db
+from forum.core import db
 from forum.audit import service
 from forum.audit.forms import CheckpointForm, TrailFilterForm, VerifyForm
 from forum.audit.service import TrailFilters
 from forum.core.forms import choices
 from forum.core.pages import roles_required
-from forum.errors import DomainError, NotFound
+from forum.core.errors import DomainError, NotFound
 from forum.items import panels
 from forum.items import service as items
 

@@ -7,8 +7,8 @@ from datetime import datetime
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from forum import clock
-from forum.db import Base, UTCDateTime
+from forum.core import clock
+from forum.core.db import Base, UTCDateTime
 
 #: A password hash that no password matches: accounts waiting for their set-password link.
 UNUSABLE_PASSWORD_PREFIX = "!"

@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
-from forum.errors import ValidationError
+from forum.core.errors import ValidationError
 
 MIN_LENGTH = 12
 MAX_LENGTH = 1024

@@ -17,13 +17,13 @@ from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from forum import clock
+from forum.core import clock
 from forum.auth import passwords
 from forum.auth.models import (
     DIGEST_FREQUENCIES, ROLES, UNUSABLE_PASSWORD_PREFIX, OrgFunction, SetPasswordLink, User,
 )
 from forum.core.paging import Page, paginate
-from forum.errors import Conflict, DomainError, NotFound, ValidationError
+from forum.core.errors import Conflict, DomainError, NotFound, ValidationError
 from forum.trail.service import record
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")

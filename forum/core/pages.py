@@ -11,11 +11,11 @@ from flask_login import current_user, login_required
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from forum import db
+from forum.core import db
 from forum.auth.models import User
 from forum.core.markdown import render as render_markdown
-from forum.errors import DomainError
-from forum.extensions import login_manager
+from forum.core.errors import DomainError
+from forum.core.extensions import login_manager
 from forum.notify.queries import load_user
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from forum import clock
+from forum.core import clock
 from forum.agenda.pack import register_pack_section
 from forum.evidence import service
 from forum.evidence.models import EvidenceRun

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from forum.auth import service as accounts
-from forum.config import PROJECT_ROOT
+from forum.core.config import PROJECT_ROOT
 from forum.evidence.service import attach_evidence
 from forum.items.models import DecisionItem
 

@@ -17,15 +17,15 @@ from typing import BinaryIO
 from sqlalchemy import Engine, func, insert, select
 from sqlalchemy.orm import Session, joinedload
 
-from forum import clock
+from forum.core import clock
 from forum.auth.models import User
-from forum.errors import Conflict, DomainError, NotFound, PermissionDenied
+from forum.core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from forum.evidence import gates
 from forum.evidence.models import CHUNK_BYTES, EvidenceChunk, EvidenceRun
 from forum.evidence.parsers import FORMAT_LABELS, Limits, ParseError, Source, parse
-from forum.forum.rubric import RUBRIC
-from forum.forum import standing
-from forum.forum.service import register_escalation_rule
+from forum.weighing.rubric import RUBRIC
+from forum.weighing import standing
+from forum.weighing.service import register_escalation_rule
 from forum.items.models import DecisionItem
 from forum.items.service import can_view
 from forum.trail.service import record

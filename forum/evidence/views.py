@@ -10,9 +10,9 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user, login_required
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from forum import db
+from forum.core import db
 from forum.core.pages import roles_required
-from forum.errors import DomainError, NotFound
+from forum.core.errors import DomainError, NotFound
 from forum.evidence import gates as gate_rules
 from forum.evidence import history  # noqa: F401  (registers the history describers)
 from forum.evidence import pack  # noqa: F401  (registers the pre-read pack section)

@@ -31,8 +31,8 @@ from forum.agenda.models import SETTLING_OUTCOMES, AgendaEntry, Decision
 from forum.evidence import gates
 from forum.evidence.models import EvidenceRun
 from forum.evidence.service import item_tiers, recheck
-from forum.forum.models import Escalation, WeightRating
-from forum.forum.rubric import RUBRIC, Rubric
+from forum.weighing.models import Escalation, WeightRating
+from forum.weighing.rubric import RUBRIC, Rubric
 from forum.health import stats
 from forum.health.charts import Row, Series, bar_chart
 from forum.health.sections import register_health_section

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 from flask_login import login_required
 
-from forum import clock, db
+from forum.core import clock, db
 from forum.health import service  # noqa: F401  (registers the built-in sections)
 from forum.health.sections import build_sections
 

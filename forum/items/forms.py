@@ -3,7 +3,7 @@ from wtforms import DateField, HiddenField, IntegerField, SelectField, StringFie
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from forum.core.forms import choices
-from forum.forum.forms import WeightFilterForm
+from forum.weighing.forms import WeightFilterForm
 from forum.items.models import CATEGORIES, STATUSES
 from forum.items.service import MAX_EXPOSURE, MAX_SUMMARY, MAX_TITLE
 

@@ -7,9 +7,9 @@ from datetime import date, datetime
 from sqlalchemy import BigInteger, Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from forum import clock
+from forum.core import clock
 from forum.auth.models import OrgFunction, User
-from forum.db import Base, UTCDateTime
+from forum.core.db import Base, UTCDateTime
 
 CATEGORIES = {
     "vendor_selection": "Vendor selection",
@@ -64,7 +64,7 @@ class DecisionItem(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
     # The item's standing, derived from its ratings, positions and evidence runs and kept current
-    # in the same transaction by forum.forum.standing (which says what each column means): the
+    # in the same transaction by forum.weighing.standing (which says what each column means): the
     # escalation queue and the tier / divergence filters read these instead of recomputing.
     weight_max: Mapped[int | None] = mapped_column(Integer, index=True)
     weight_min: Mapped[int | None] = mapped_column(Integer)

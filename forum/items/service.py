@@ -15,11 +15,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
-from forum import clock
+from forum.core import clock
 from forum.auth.models import OrgFunction, User
 from forum.core.paging import Page, paginate_rows
-from forum.errors import Conflict, NotFound, PermissionDenied, ValidationError
-from forum.forum.queries import weight_conditions
+from forum.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from forum.weighing.queries import weight_conditions
 from forum.items.models import CATEGORIES, STATUSES, DecisionItem
 from forum.trail.service import record
 
@@ -325,7 +325,7 @@ class ItemFilters:
     function: str = ""
     category: str = ""
     mine: bool = False
-    # The forum area's filters (forum.forum.queries): derived tier (or "unrated"), weight
+    # The forum area's filters (forum.weighing.queries): derived tier (or "unrated"), weight
     # divergence, and a function that has not yet both rated and taken a position.
     tier: str = ""
     divergent: bool = False

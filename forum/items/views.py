@@ -5,12 +5,12 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from forum import db
+from forum.core import db
 from forum.auth.service import list_functions
 from forum.core.forms import choices
 from forum.core.pages import roles_required
-from forum.errors import Conflict, DomainError, NotFound, ValidationError
-from forum.forum import service as forum
+from forum.core.errors import Conflict, DomainError, NotFound, ValidationError
+from forum.weighing import service as forum
 from forum.items import history, panels, service
 from forum.items.forms import ItemFilterForm, ItemForm, ModelUpdateForm, TransitionForm
 from forum.items.service import ItemData, ItemFilters

@@ -25,7 +25,7 @@ from flask import Flask
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-from forum import clock
+from forum.core import clock
 from forum.auth.models import User
 from forum.notify.models import Notification, OutboxMessage
 from forum.notify.service import OUTBOX_PENDING

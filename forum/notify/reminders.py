@@ -18,14 +18,14 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
-from forum import clock
+from forum.core import clock
 from forum.agenda.models import Action, AgendaEntry, Decision, Meeting
 from forum.auth.models import User
 from forum.items.models import DecisionItem
 from forum.notify.models import ReminderSent
 from forum.notify.service import Message, notify, setting
 from forum.notify.triggers import function_members, required_functions
-from forum.forum.models import Position
+from forum.weighing.models import Position
 
 
 @dataclass

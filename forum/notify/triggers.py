@@ -21,10 +21,10 @@ from __future__ import annotations
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from forum import clock
+from forum.core import clock
 from forum.agenda.models import AgendaEntry, Meeting
 from forum.auth.models import User
-from forum.forum.models import Position
+from forum.weighing.models import Position
 from forum.items.models import STATUSES, DecisionItem
 from forum.notify.models import Notification
 from forum.notify.service import Message, ensure_following, follower_ids, notify, setting

@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from forum import db
+from forum.core import db
 from forum.core.pages import abort_for
-from forum.errors import DomainError
+from forum.core.errors import DomainError
 from forum.items import panels
 from forum.items import service as items
 from forum.notify import mail as _mail  # noqa: F401  (registers the after-commit delivery)

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from forum.agenda.demo import Step
 from forum.auth.models import User
-from forum.config import PROJECT_ROOT
+from forum.core.config import PROJECT_ROOT
 from forum.evidence.models import EvidenceRun
 from forum.evidence.service import attach_evidence
 from forum.items.models import DecisionItem

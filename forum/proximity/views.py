@@ -8,11 +8,11 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from forum import db
+from forum.core import db
 from forum.agenda.pack import register_pack_section
 from forum.auth.models import User
 from forum.core.pages import roles_required
-from forum.errors import DomainError, NotFound
+from forum.core.errors import DomainError, NotFound
 from forum.health.sections import register_health_section
 from forum.evidence import service as evidence
 from forum.items import panels

@@ -6,7 +6,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from forum import db
+from forum.core import db
 from forum.search import index
 
 

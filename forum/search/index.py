@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from forum.agenda.models import Decision
 from forum.evidence.models import EvidenceRun
-from forum.forum.models import Comment
+from forum.weighing.models import Comment
 from forum.items.models import DecisionItem
 from forum.search.backends import Backend, for_dialect
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from forum.db import Base, UTCDateTime
+from forum.core.db import Base, UTCDateTime
 
 GENESIS_HASH = "0" * 64
 

@@ -14,7 +14,7 @@ from typing import IO
 from sqlalchemy import DateTime, String, bindparam, select, type_coerce, update
 from sqlalchemy.orm import Session
 
-from forum import clock
+from forum.core import clock
 from forum.auth.models import User
 from forum.trail.chain import (
     CheckpointCheck, Verification, canonical_json, format_at, link_hash, verify_stored,

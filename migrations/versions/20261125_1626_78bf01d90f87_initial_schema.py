@@ -10,7 +10,7 @@ Create Date: 2026-11-25 16:26:58.462923
 
 from alembic import op
 import sqlalchemy as sa
-import forum.db
+import forum.core.db
 
 GENESIS = "0" * 64
 APPEND_ONLY = "events are append-only: UPDATE and DELETE are refused"
@@ -24,7 +24,7 @@ depends_on = None
 def upgrade() -> None:
     op.create_table('events',
     sa.Column('seq', sa.Integer(), autoincrement=False, nullable=False),
-    sa.Column('at', forum.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('at', forum.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('actor', sa.String(length=254), nullable=False),
     sa.Column('kind', sa.String(length=60), nullable=False),
     sa.Column('subject', sa.String(length=80), nullable=False),
@@ -42,7 +42,7 @@ def upgrade() -> None:
     op.create_table('org_functions',
     sa.Column('key', sa.String(length=40), nullable=False),
     sa.Column('label', sa.String(length=80), nullable=False),
-    sa.Column('created_at', forum.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', forum.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('key', name=op.f('pk_org_functions'))
     )
     op.create_table('trail_head',
@@ -60,8 +60,8 @@ def upgrade() -> None:
     sa.Column('role', sa.String(length=20), nullable=False),
     sa.Column('password_hash', sa.String(length=255), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
-    sa.Column('created_at', forum.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('last_login_at', forum.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', forum.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('last_login_at', forum.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.CheckConstraint("role IN ('staff', 'executive', 'auditor', 'admin')", name=op.f('ck_users_role_known')),
     sa.ForeignKeyConstraint(['function_key'], ['org_functions.key'], name=op.f('fk_users_function_key_org_functions')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_users')),
@@ -84,8 +84,8 @@ def upgrade() -> None:
     sa.Column('status', sa.String(length=20), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('filer_id', sa.Integer(), nullable=False),
-    sa.Column('created_at', forum.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', forum.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', forum.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', forum.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.CheckConstraint("category IN ('vendor_selection', 'model_deployment', 'model_update', 'use_case_approval', 'policy_exception', 'incident_follow_up')", name=op.f('ck_decision_items_category_known')),
     sa.CheckConstraint("status IN ('draft', 'open', 'escalated', 'scheduled', 'decided', 'closed')", name=op.f('ck_decision_items_status_known')),
     sa.CheckConstraint('exposure IS NULL OR exposure >= 0', name=op.f('ck_decision_items_exposure_not_negative')),

@@ -11,7 +11,7 @@ Create Date: 2026-11-25 16:45:28.745341
 
 from alembic import op
 import sqlalchemy as sa
-import forum.db
+import forum.core.db
 
 
 revision = '7ad2463e496f'
@@ -25,9 +25,9 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('token_hash', sa.String(length=64), nullable=False),
-    sa.Column('created_at', forum.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('expires_at', forum.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('used_at', forum.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', forum.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', forum.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('used_at', forum.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_set_password_links_user_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_set_password_links')),
     sa.UniqueConstraint('token_hash', name=op.f('uq_set_password_links_token_hash'))

@@ -8,7 +8,7 @@ Create Date: 2026-11-25 16:49:33.503624
 
 from alembic import op
 import sqlalchemy as sa
-import forum.db
+import forum.core.db
 
 
 revision = 'a8829ec8708d'
@@ -30,7 +30,7 @@ def upgrade() -> None:
     sa.Column('suite', sa.String(length=200), nullable=False),
     sa.Column('model_id', sa.String(length=200), nullable=False),
     sa.Column('model_version', sa.String(length=80), nullable=False),
-    sa.Column('run_at', forum.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('run_at', forum.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('passed', sa.Integer(), nullable=False),
     sa.Column('failed', sa.Integer(), nullable=False),
     sa.Column('errored', sa.Integer(), nullable=False),
@@ -45,7 +45,7 @@ def upgrade() -> None:
     sa.Column('notes', sa.JSON(), nullable=False),
     sa.Column('gate_results', sa.JSON(), nullable=False),
     sa.Column('uploaded_by_id', sa.Integer(), nullable=False),
-    sa.Column('uploaded_at', forum.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('uploaded_at', forum.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.CheckConstraint('edge_total >= edge_passed + edge_skipped AND edge_passed >= 0 AND edge_skipped >= 0', name=op.f('ck_evidence_runs_edge_counts_consistent')),
     sa.CheckConstraint('passed >= 0 AND failed >= 0 AND errored >= 0 AND skipped >= 0', name=op.f('ck_evidence_runs_counts_not_negative')),
     sa.CheckConstraint('size >= 0', name=op.f('ck_evidence_runs_size_not_negative')),

@@ -12,7 +12,7 @@ Create Date: 2026-11-25 16:52:56.831022
 
 from alembic import op
 import sqlalchemy as sa
-import forum.db
+import forum.core.db
 
 
 revision = '7fb043ae3598'
@@ -25,12 +25,12 @@ def upgrade() -> None:
     op.create_table('meetings',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('title', sa.String(length=200), nullable=False),
-    sa.Column('starts_at', forum.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('starts_at', forum.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('duration_minutes', sa.Integer(), nullable=False),
     sa.Column('status', sa.String(length=20), nullable=False),
     sa.Column('created_by_id', sa.Integer(), nullable=False),
-    sa.Column('created_at', forum.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', forum.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', forum.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', forum.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.CheckConstraint("status IN ('draft', 'published', 'in_session', 'closed')", name=op.f('ck_meetings_status_known')),
     sa.CheckConstraint('duration_minutes > 0', name=op.f('ck_meetings_duration_positive')),
@@ -48,7 +48,7 @@ def upgrade() -> None:
     sa.Column('time_box_minutes', sa.Integer(), nullable=False),
     sa.Column('presenter_id', sa.Integer(), nullable=True),
     sa.Column('carried_from_id', sa.Integer(), nullable=True),
-    sa.Column('created_at', forum.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', forum.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.CheckConstraint('position > 0', name=op.f('ck_agenda_entries_position_positive')),
     sa.CheckConstraint('time_box_minutes > 0', name=op.f('ck_agenda_entries_time_box_positive')),
     sa.ForeignKeyConstraint(['carried_from_id'], ['agenda_entries.id'], name=op.f('fk_agenda_entries_carried_from_id_agenda_entries')),
@@ -67,7 +67,7 @@ def upgrade() -> None:
     sa.Column('entry_id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('reason', sa.String(length=500), nullable=False),
-    sa.Column('declared_at', forum.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('declared_at', forum.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['entry_id'], ['agenda_entries.id'], name=op.f('fk_agenda_recusals_entry_id_agenda_entries')),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_agenda_recusals_user_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_agenda_recusals')),
@@ -87,7 +87,7 @@ def upgrade() -> None:
     sa.Column('expires_on', sa.Date(), nullable=True),
     sa.Column('amendment_reason', sa.Text(), nullable=False),
     sa.Column('recorded_by_id', sa.Integer(), nullable=False),
-    sa.Column('recorded_at', forum.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('recorded_at', forum.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.CheckConstraint("outcome IN ('approved', 'approved_with_conditions', 'rejected', 'deferred', 'more_evidence_needed')", name=op.f('ck_decisions_outcome_known')),
     sa.CheckConstraint('revision > 0', name=op.f('ck_decisions_revision_positive')),
     sa.ForeignKeyConstraint(['amends_id'], ['decisions.id'], name=op.f('fk_decisions_amends_id_decisions')),
@@ -109,10 +109,10 @@ def upgrade() -> None:
     sa.Column('owner_id', sa.Integer(), nullable=False),
     sa.Column('due_on', sa.Date(), nullable=False),
     sa.Column('done', sa.Boolean(), nullable=False),
-    sa.Column('done_at', forum.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('done_at', forum.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('done_by_id', sa.Integer(), nullable=True),
     sa.Column('done_note', sa.Text(), nullable=False),
-    sa.Column('created_at', forum.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', forum.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['decision_id'], ['decisions.id'], name=op.f('fk_decision_actions_decision_id_decisions')),
     sa.ForeignKeyConstraint(['done_by_id'], ['users.id'], name=op.f('fk_decision_actions_done_by_id_users')),
     sa.ForeignKeyConstraint(['owner_id'], ['users.id'], name=op.f('fk_decision_actions_owner_id_users')),

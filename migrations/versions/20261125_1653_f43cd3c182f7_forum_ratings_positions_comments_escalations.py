@@ -10,7 +10,7 @@ Create Date: 2026-11-25 16:53:54.069042
 
 from alembic import op
 import sqlalchemy as sa
-import forum.db
+import forum.core.db
 
 
 revision = 'f43cd3c182f7'
@@ -26,8 +26,8 @@ def upgrade() -> None:
     sa.Column('author_id', sa.Integer(), nullable=False),
     sa.Column('function_key', sa.String(length=40), nullable=True),
     sa.Column('body', sa.Text(), nullable=False),
-    sa.Column('created_at', forum.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('edited_at', forum.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', forum.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('edited_at', forum.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['author_id'], ['users.id'], name=op.f('fk_comments_author_id_users')),
     sa.ForeignKeyConstraint(['function_key'], ['org_functions.key'], name=op.f('fk_comments_function_key_org_functions')),
     sa.ForeignKeyConstraint(['item_id'], ['decision_items.id'], name=op.f('fk_comments_item_id_decision_items')),
@@ -43,7 +43,7 @@ def upgrade() -> None:
     sa.Column('rule', sa.String(length=60), nullable=True),
     sa.Column('reason', sa.Text(), nullable=False),
     sa.Column('recommended', sa.JSON(), nullable=False),
-    sa.Column('escalated_at', forum.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('escalated_at', forum.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.CheckConstraint('actor_id IS NOT NULL OR rule IS NOT NULL', name=op.f('ck_escalations_person_or_rule')),
     sa.ForeignKeyConstraint(['actor_id'], ['users.id'], name=op.f('fk_escalations_actor_id_users')),
     sa.ForeignKeyConstraint(['item_id'], ['decision_items.id'], name=op.f('fk_escalations_item_id_decision_items')),
@@ -59,7 +59,7 @@ def upgrade() -> None:
     sa.Column('author_id', sa.Integer(), nullable=False),
     sa.Column('stance', sa.String(length=40), nullable=False),
     sa.Column('rationale', sa.Text(), nullable=False),
-    sa.Column('taken_at', forum.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('taken_at', forum.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.CheckConstraint("stance IN ('support', 'support_with_conditions', 'concerns', 'object')", name=op.f('ck_positions_stance_known')),
     sa.ForeignKeyConstraint(['author_id'], ['users.id'], name=op.f('fk_positions_author_id_users')),
     sa.ForeignKeyConstraint(['function_key'], ['org_functions.key'], name=op.f('fk_positions_function_key_org_functions')),
@@ -75,7 +75,7 @@ def upgrade() -> None:
     sa.Column('scores', sa.JSON(), nullable=False),
     sa.Column('total', sa.Integer(), nullable=False),
     sa.Column('reason', sa.Text(), nullable=False),
-    sa.Column('rated_at', forum.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('rated_at', forum.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.CheckConstraint('total >= 0', name=op.f('ck_weight_ratings_total_not_negative')),
     sa.ForeignKeyConstraint(['function_key'], ['org_functions.key'], name=op.f('fk_weight_ratings_function_key_org_functions')),
     sa.ForeignKeyConstraint(['item_id'], ['decision_items.id'], name=op.f('fk_weight_ratings_item_id_decision_items')),

@@ -7,7 +7,7 @@ Create Date: 2026-11-25 16:56:08.626739
 
 from alembic import op
 import sqlalchemy as sa
-import forum.db
+import forum.core.db
 
 
 revision = '00267877fe51'
@@ -24,9 +24,9 @@ def upgrade() -> None:
     sa.Column('scopes', sa.String(length=200), nullable=False),
     sa.Column('token_hash', sa.String(length=64), nullable=False),
     sa.Column('hint', sa.String(length=16), nullable=False),
-    sa.Column('created_at', forum.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('last_used_at', forum.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('revoked_at', forum.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', forum.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('last_used_at', forum.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('revoked_at', forum.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_api_tokens_user_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_api_tokens')),
     sa.UniqueConstraint('token_hash', name=op.f('uq_api_tokens_token_hash'))

@@ -11,7 +11,7 @@ Create Date: 2026-11-25 16:56:34.726434
 
 from alembic import op
 import sqlalchemy as sa
-import forum.db
+import forum.core.db
 
 
 revision = '2dac323733ef'
@@ -25,7 +25,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('seq', sa.Integer(), nullable=False),
     sa.Column('hash', sa.String(length=64), nullable=False),
-    sa.Column('created_at', forum.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', forum.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('created_by', sa.String(length=254), nullable=False),
     sa.Column('note', sa.String(length=500), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_trail_checkpoints'))

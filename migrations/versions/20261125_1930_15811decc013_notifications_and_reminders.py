@@ -12,7 +12,7 @@ Create Date: 2026-11-25 19:30:12.852526
 
 from alembic import op
 import sqlalchemy as sa
-import forum.db
+import forum.core.db
 
 
 revision = '15811decc013'
@@ -36,8 +36,8 @@ def upgrade() -> None:
     sa.Column('title', sa.String(length=300), nullable=False),
     sa.Column('body', sa.Text(), nullable=False),
     sa.Column('link', sa.String(length=300), nullable=False),
-    sa.Column('created_at', forum.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('read_at', forum.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', forum.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('read_at', forum.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.CheckConstraint("kind IN ('item_state', 'position_requested', 'action_assigned', 'meeting_published', 'evidence_gate_failed', 'action_due', 'positions_missing')", name=op.f('ck_notifications_kind_known')),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_notifications_user_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_notifications'))
@@ -49,7 +49,7 @@ def upgrade() -> None:
     op.create_table('item_follows',
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('item_id', sa.Integer(), nullable=False),
-    sa.Column('created_at', forum.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', forum.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['item_id'], ['decision_items.id'], name=op.f('fk_item_follows_item_id_decision_items')),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_item_follows_user_id_users')),
     sa.PrimaryKeyConstraint('user_id', 'item_id', name=op.f('pk_item_follows'))
@@ -71,10 +71,10 @@ def upgrade() -> None:
     sa.Column('notification_id', sa.Integer(), nullable=False),
     sa.Column('status', sa.String(length=10), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
-    sa.Column('next_attempt_at', forum.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('next_attempt_at', forum.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('last_error', sa.Text(), nullable=False),
-    sa.Column('sent_at', forum.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('created_at', forum.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('sent_at', forum.core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', forum.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.CheckConstraint("status IN ('pending', 'sent', 'failed')", name=op.f('ck_notification_outbox_status_known')),
     sa.ForeignKeyConstraint(['notification_id'], ['notifications.id'], name=op.f('fk_notification_outbox_notification_id_notifications')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_notification_outbox')),
@@ -88,7 +88,7 @@ def upgrade() -> None:
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('key', sa.String(length=200), nullable=False),
     sa.Column('notification_id', sa.Integer(), nullable=False),
-    sa.Column('sent_at', forum.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('sent_at', forum.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['notification_id'], ['notifications.id'], name=op.f('fk_reminders_sent_notification_id_notifications')),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_reminders_sent_user_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_reminders_sent')),

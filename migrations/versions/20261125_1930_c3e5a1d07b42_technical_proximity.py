@@ -8,7 +8,7 @@ Create Date: 2026-11-25 19:30:00
 
 from alembic import op
 import sqlalchemy as sa
-import forum.db
+import forum.core.db
 
 
 revision = 'c3e5a1d07b42'
@@ -25,7 +25,7 @@ def upgrade() -> None:
     sa.Column('reviewer_id', sa.Integer(), nullable=False),
     sa.Column('cases_shown', sa.Integer(), nullable=False),
     sa.Column('note', sa.Text(), nullable=False),
-    sa.Column('reviewed_at', forum.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('reviewed_at', forum.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.CheckConstraint('cases_shown >= 0', name=op.f('ck_evidence_reviews_cases_shown_not_negative')),
     sa.ForeignKeyConstraint(['item_id'], ['decision_items.id'], name=op.f('fk_evidence_reviews_item_id_decision_items')),
     sa.ForeignKeyConstraint(['reviewer_id'], ['users.id'], name=op.f('fk_evidence_reviews_reviewer_id_users')),
@@ -43,7 +43,7 @@ def upgrade() -> None:
     sa.Column('description', sa.String(length=300), nullable=False),
     sa.Column('example_input', sa.Text(), nullable=False),
     sa.Column('proposed_by_id', sa.Integer(), nullable=False),
-    sa.Column('proposed_at', forum.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('proposed_at', forum.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['item_id'], ['decision_items.id'], name=op.f('fk_proposed_cases_item_id_decision_items')),
     sa.ForeignKeyConstraint(['proposed_by_id'], ['users.id'], name=op.f('fk_proposed_cases_proposed_by_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_proposed_cases'))

@@ -1,4 +1,4 @@
-"""An item's standing on its row (forum.forum.standing): the highest and lowest current weight
+"""An item's standing on its row (forum.weighing.standing): the highest and lowest current weight
 total, whether a function objects, whether a current evidence run fails a gate for good or has
 drifted, and when the first current run goes stale. The escalation queue, the executives' home
 page and the tier / divergence filters read these in SQL instead of weighing every item in Python.
@@ -12,7 +12,7 @@ Create Date: 2026-11-26 01:40:00
 
 from alembic import op
 import sqlalchemy as sa
-import forum.db
+import forum.core.db
 
 
 revision = '9d2c4e7a1b05'
@@ -29,11 +29,11 @@ def upgrade() -> None:
     op.add_column('decision_items', sa.Column('objection', sa.Boolean(), server_default=sa.false(), nullable=False))
     op.add_column('decision_items', sa.Column('evidence_fail', sa.Boolean(), server_default=sa.false(), nullable=False))
     op.add_column('decision_items', sa.Column('evidence_drift', sa.Boolean(), server_default=sa.false(), nullable=False))
-    op.add_column('decision_items', sa.Column('evidence_stale_at', forum.db.UTCDateTime(timezone=True), nullable=True))
+    op.add_column('decision_items', sa.Column('evidence_stale_at', forum.core.db.UTCDateTime(timezone=True), nullable=True))
     op.create_index(op.f('ix_decision_items_weight_max'), 'decision_items', ['weight_max'], unique=False)
     # The rules live in one place: the module that keeps the columns current (it reads and writes
     # these columns by name with SQLAlchemy Core, not through the ORM classes).
-    from forum.forum import standing
+    from forum.weighing import standing
 
     standing.rebuild(op.get_bind())
 

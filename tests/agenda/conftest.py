@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from forum import clock
+from forum.core import clock
 from forum.agenda import service
 from forum.agenda.models import Action, AgendaEntry, Decision, Meeting
 from forum.agenda.service import ActionData, DecisionData, MeetingData

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from forum import clock
+from forum.core import clock
 from forum.agenda import service
 from forum.agenda.service import ActionData, DecisionData, MeetingData
 

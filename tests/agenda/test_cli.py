@@ -7,7 +7,7 @@ from datetime import timedelta
 from click.testing import CliRunner
 from flask.cli import ScriptInfo
 
-from forum import clock
+from forum.core import clock
 from forum.cli import main
 from forum.trail import service as trail
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from forum.evidence import service as evidence
-from forum.forum import service as forum
+from forum.weighing import service as forum
 from tests.budgets import BUDGETS, count_statements
 
 CSV = Path(__file__).resolve().parent.parent / "evidence" / "fixtures" / "handwritten-support-bot.csv"

@@ -11,11 +11,11 @@ import pytest
 from tests import budgets as shared
 from sqlalchemy import select
 
-from forum import clock
+from forum.core import clock
 from forum.agenda import pack, service
 from forum.agenda.models import Action, AgendaEntry, Meeting
 from forum.agenda.service import AmendmentData, DecisionData
-from forum.config import PROJECT_ROOT
+from forum.core.config import PROJECT_ROOT
 from tests.agenda.conftest import counts
 from tests.items.test_pages import count_statements
 

@@ -8,7 +8,9 @@ import json
 import pytest
 from sqlalchemy import select
 
-from forum import clock, seed
+from forum.core import clock
+
+from forum import seed
 from forum.agenda import queries
 from forum.agenda.demo import AgendaSeedError, steps
 from forum.agenda.models import Meeting

@@ -8,7 +8,9 @@ import uuid
 
 import pytest
 
-from forum import create_app, db
+from forum.app import create_app
+
+from forum.core import db
 from forum.api import hooks
 from tests.api.conftest import ApiClient, assert_problem
 from tests.conftest import IN_CI
@@ -130,7 +132,7 @@ def test_rate_limits_shared_through_redis(limited, make_token, staff, make_user)
     secret = make_token(staff, ["items:read"])
     for _ in range(3):
         assert ApiClient(one.test_client(), secret).get("/api/v1/items", environ_base={"REMOTE_ADDR": address}).status_code == 200
-    from forum.extensions import limiter
+    from forum.core.extensions import limiter
 
     assert type(limiter.storage).__name__ == "RedisStorage"
     refused = ApiClient(one.test_client(), secret).get("/api/v1/items", environ_base={"REMOTE_ADDR": address})

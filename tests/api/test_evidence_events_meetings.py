@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from forum.api import hooks
-from forum.errors import PermissionDenied
+from forum.core.errors import PermissionDenied
 from forum.trail.chain import verify_links
 from tests.api.conftest import assert_problem, counts
 from tests.evidence.conftest import csv_bytes
@@ -191,7 +191,7 @@ def test_only_executives_and_auditors_read_the_trail(api_as, make_user, staff):
 def test_meetings_with_their_entries_decisions_and_actions_in_cursor_pages(api_as, staff, make_user, make_item, db_session):
     from datetime import timedelta
 
-    from forum import clock
+    from forum.core import clock
     from forum.agenda import service as agenda
     from forum.agenda.service import ActionData, DecisionData, MeetingData
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime
 
-from forum import clock
+from forum.core import clock
 from forum.items import service as items
 
 

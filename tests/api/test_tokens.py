@@ -10,7 +10,7 @@ from sqlalchemy import select
 from forum.api import service
 from forum.api.models import ApiToken
 from forum.cli import main
-from forum.errors import Conflict, PermissionDenied, ValidationError
+from forum.core.errors import Conflict, PermissionDenied, ValidationError
 from forum.trail.models import Event
 from tests.api.conftest import counts
 

@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import event, text
 
-from forum import db
+from forum.core import db
 from forum.cli import main
 from forum.trail.service import record
 

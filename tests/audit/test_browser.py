@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 
-from forum import clock
+from forum.core import clock
 from forum.audit.service import distinct_kinds
 from forum.trail.models import Event
 from forum.trail.service import record
@@ -81,7 +81,7 @@ def test_pages_use_keyset_conditions_never_offset(app, client, reader, notes):
 
 
 def engine_is_sqlite(app) -> bool:
-    from forum import db
+    from forum.core import db
 
     return db.get_engine(app).dialect.name == "sqlite"
 

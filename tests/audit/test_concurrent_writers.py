@@ -15,8 +15,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from forum.config import PROJECT_ROOT
-from forum.db import make_engine
+from forum.core.config import PROJECT_ROOT
+from forum.core.db import make_engine
 from forum.migrate import upgrade
 from forum.trail.models import Event
 from forum.trail.service import verify_database
@@ -30,7 +30,7 @@ WRITER = r"""
 import sys, threading
 from sqlalchemy import text
 from sqlalchemy.orm import Session
-from forum.db import make_engine
+from forum.core.db import make_engine
 from forum.trail.service import record
 
 url, name, threads, changes = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])

@@ -157,7 +157,7 @@ def test_a_byte_flip_that_breaks_the_json_still_names_the_seq(client, reader, no
 
 
 def test_export_gives_its_connection_back_when_done_or_abandoned(app, client, reader, notes):
-    from forum import db
+    from forum.core import db
 
     notes(5)
     pool = db.get_engine(app).pool

@@ -5,10 +5,12 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from forum import create_app, db
+from forum.app import create_app
+
+from forum.core import db
 from forum.audit import service as audit
 from forum.audit.models import Checkpoint
-from forum.errors import PermissionDenied, ValidationError
+from forum.core.errors import PermissionDenied, ValidationError
 from forum.trail import chain
 from forum.trail.models import Event
 from tests.audit.conftest import count_statements

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from forum import clock
+from forum.core import clock
 from forum.trail.models import Event
 
 

@@ -15,7 +15,7 @@ from forum.auth import passwords
 from forum.auth import service as accounts
 from forum.auth.models import OrgFunction, SetPasswordLink, User
 from forum.auth.service import LinkGone, LoginRefused, NewUser
-from forum.errors import Conflict, NotFound, ValidationError
+from forum.core.errors import Conflict, NotFound, ValidationError
 from forum.trail.models import Event
 from tests.auth.helpers import clock_moved, count, last_event
 from tests.conftest import PASSWORD

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from forum import clock, seed
+from forum.core import clock
+
+from forum import seed
 from forum.auth import service as accounts
 from forum.trail import service as trail
 from forum.trail.models import Event

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from forum.auth import service as accounts
 from forum.auth.models import OrgFunction, User
 from forum.cli import main
-from forum.db import make_engine
+from forum.core.db import make_engine
 from forum.trail.models import Event
 
 PASSWORD = "a long enough passphrase"

@@ -98,7 +98,8 @@ def test_logout_needs_post_and_ends_the_session(client, make_user, login):
 
 
 def test_failed_logins_are_rate_limited_with_a_clear_message(app_config, make_user):
-    from forum import create_app, db
+    from forum.app import create_app
+    from forum.core import db
 
     limited = create_app(dict(app_config, RATELIMIT_LOGIN_FAILURES="3 per minute"))
     try:
@@ -115,7 +116,8 @@ def test_failed_logins_are_rate_limited_with_a_clear_message(app_config, make_us
 
 
 def test_successful_logins_do_not_count_against_the_limit(app_config, make_user):
-    from forum import create_app, db
+    from forum.app import create_app
+    from forum.core import db
 
     limited = create_app(dict(app_config, RATELIMIT_LOGIN_FAILURES="2 per minute"))
     try:

@@ -9,7 +9,7 @@ from werkzeug.security import check_password_hash
 from forum.auth import service as accounts
 from forum.auth.models import User
 from forum.auth.service import LoginRefused, NewUser
-from forum.errors import Conflict, ValidationError
+from forum.core.errors import Conflict, ValidationError
 from forum.trail.models import Event
 from tests.conftest import PASSWORD
 

@@ -223,7 +223,8 @@ def test_a_weak_password_on_the_link_page_is_refused_and_the_link_kept(client, i
 
 
 def test_the_settings_and_admin_forms_carry_their_csrf_token(app_config, make_user):
-    from forum import create_app, db
+    from forum.app import create_app
+    from forum.core import db
     from tests.conftest import csrf_token_from
 
     protected = create_app(dict(app_config, WTF_CSRF_ENABLED=True))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import command
 from sqlalchemy import text
 
-from forum.db import make_engine
+from forum.core.db import make_engine
 from forum.migrate import alembic_config
 
 REVISION = "0015155e4603"

@@ -11,7 +11,7 @@ import pytest
 from tests import budgets
 from sqlalchemy import event, func, select
 
-from forum import db
+from forum.core import db
 from forum.evidence import service
 from forum.evidence.models import EvidenceRun
 from forum.items import service as items

@@ -9,8 +9,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import event, func, select
 
-from forum import clock, db
-from forum.errors import Conflict, NotFound, PermissionDenied
+from forum.core import clock, db
+from forum.core.errors import Conflict, NotFound, PermissionDenied
 from forum.evidence import models, service
 from forum.evidence.models import EvidenceChunk, EvidenceRun
 from forum.evidence.parsers import Limits

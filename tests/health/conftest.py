@@ -11,14 +11,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from forum import clock
+from forum.core import clock
 from forum.agenda import service as agenda
 from forum.agenda.models import AgendaEntry
 from forum.agenda.service import ActionData, DecisionData, MeetingData
 from forum.auth import service as accounts
 from forum.evidence import service as evidence
-from forum.forum import service as forum
-from tests.forum.conftest import scores_for
+from forum.weighing import service as forum
+from tests.weighing.conftest import scores_for
 
 CSV = (Path(__file__).resolve().parent.parent / "evidence" / "fixtures" / "handwritten-support-bot.csv").read_bytes()
 CSV_VERSION = "2026.06.1"  # the model version the sample CSV says it tested

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from forum import clock
+from forum.core import clock
 from forum.health import service
 from forum.health.stats import Summary
 from tests.health.conftest import CSV_VERSION

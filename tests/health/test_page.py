@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from jinja2 import ChoiceLoader, DictLoader
 
-from forum import clock
+from forum.core import clock
 from forum.health import sections
 from tests.budgets import BUDGETS, count_statements
 from tests.health.test_metrics import DAY, NOW, OPERATIONAL, STRATEGIC, _decided, _evidence_world

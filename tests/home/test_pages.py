@@ -9,15 +9,15 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from forum import clock
+from forum.core import clock
 from forum.agenda import service as agenda
 from forum.agenda.service import AmendmentData
 from forum.audit import service as audit
-from forum.core.home import involved_item_ids
-from forum.forum import service as forum
+from forum.home.service import involved_item_ids
+from forum.weighing import service as forum
 from forum.trail.models import Event
 from tests.budgets import BUDGETS, count_statements
-from tests.forum.conftest import scores_for
+from tests.weighing.conftest import scores_for
 from tests.health.conftest import CSV_VERSION
 
 DAY = timedelta(days=1)

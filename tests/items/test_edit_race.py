@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select, update
 
-from forum import db
+from forum.core import db
 from forum.items import service
 from forum.items.models import DecisionItem
 from forum.trail.models import Event

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from forum.errors import Conflict, PermissionDenied, ValidationError
+from forum.core.errors import Conflict, PermissionDenied, ValidationError
 from forum.evidence import service as evidence
 from forum.items import service as items
 from forum.trail.models import Event

@@ -5,7 +5,7 @@ import re
 import pytest
 from sqlalchemy import event, func, select
 
-from forum import db
+from forum.core import db
 from tests.budgets import BUDGETS, count_statements
 from forum.items.models import DecisionItem
 from forum.trail.models import Event
@@ -168,7 +168,7 @@ def test_only_the_filer_edits_an_open_item(client, make_user, make_item, login, 
 
 
 def test_escalation_is_not_posted_through_the_status_buttons(client, make_user, make_item, login, db_session):
-    """Escalating needs a reason: it has its own form (tests/forum/test_pages.py)."""
+    """Escalating needs a reason: it has its own form (tests/weighing/test_pages.py)."""
     owner = make_user()
     other = make_user(function="risk")
     item = make_item(owner, status="open")
@@ -290,7 +290,7 @@ def test_pages_keep_their_query_budget_whatever_the_data_size(app, client, staff
 
 
 def test_csrf_token_is_required_on_forms(app_config, make_user):
-    from forum import create_app
+    from forum.app import create_app
     from tests.conftest import PASSWORD, csrf_token_from
 
     app_config = dict(app_config, WTF_CSRF_ENABLED=True)

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from forum import clock
-from forum.errors import Conflict, PermissionDenied, ValidationError
+from forum.core import clock
+from forum.core.errors import Conflict, PermissionDenied, ValidationError
 from forum.items import service
 from forum.items.models import DecisionItem
 from forum.items.service import ItemData, ItemFilters

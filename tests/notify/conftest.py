@@ -10,7 +10,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
-from forum import clock
+from forum.core import clock
 from forum.agenda import service as agenda
 from forum.agenda.service import ActionData, DecisionData, MeetingData
 from forum.notify.models import Notification

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from flask.cli import ScriptInfo
 from sqlalchemy import select
 
-from forum import clock
+from forum.core import clock
 from forum.cli import main
 from forum.items.models import DecisionItem
 from forum.notify import mail, service

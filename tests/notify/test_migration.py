@@ -6,7 +6,7 @@ from alembic import command
 from alembic.script import ScriptDirectory
 from sqlalchemy import select, text
 
-from forum.db import make_engine
+from forum.core.db import make_engine
 from forum.migrate import alembic_config
 from forum.notify.models import Follow
 

@@ -11,10 +11,10 @@ from flask.cli import ScriptInfo
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from forum import clock
+from forum.core import clock
 from forum.agenda import service as agenda
 from forum.cli import main
-from forum.forum import service as forum
+from forum.weighing import service as forum
 from forum.notify import reminders
 from forum.notify.models import Notification, ReminderSent
 

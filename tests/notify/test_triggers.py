@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from forum.agenda import service as agenda
 from forum.evidence import service as evidence
-from forum.forum import service as forum
+from forum.weighing import service as forum
 from forum.items import service as items
 from forum.notify import service
 from forum.notify.models import Follow, Notification
@@ -104,7 +104,7 @@ def test_publishing_a_meeting_tells_the_executives_and_presenters(db_session, pe
     item = make_item(people["procurement"], status="escalated")
     from datetime import timedelta
 
-    from forum import clock
+    from forum.core import clock
     meeting = agenda.create_meeting(db_session, people["exec"], agenda.MeetingData(
         "Q4 forum", clock.now() + timedelta(days=5), 60))
     agenda.add_entry(db_session, people["exec"], meeting, item.id, 15, presenter_id=people["risk"].id)

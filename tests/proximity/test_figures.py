@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import update
 
-from forum import clock
+from forum.core import clock
 from forum.agenda import service as agenda
 from forum.agenda.models import Decision
 from forum.agenda.service import AmendmentData

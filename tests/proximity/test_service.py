@@ -10,9 +10,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from forum import clock
+from forum.core import clock
 from forum.agenda import service as agenda
-from forum.errors import Conflict, PermissionDenied, ValidationError
+from forum.core.errors import Conflict, PermissionDenied, ValidationError
 from forum.evidence import service as evidence
 from forum.proximity import service
 from forum.proximity.models import ProposedCase, Review

@@ -3,7 +3,9 @@ logged-in request costs the user's row and one primary-key query, and renders on
 
 from __future__ import annotations
 
-from forum import create_app, db
+from forum.app import create_app
+
+from forum.core import db
 from tests.budgets import BUDGETS, count_statements
 from tests.conftest import PASSWORD
 

@@ -3,7 +3,9 @@ per-address limits count each client, not the proxy; without the setting the hea
 
 from __future__ import annotations
 
-from forum import create_app, db
+from forum.app import create_app
+
+from forum.core import db
 
 
 def _failed_logins(app, forwarded_for: str, times: int) -> list[int]:

@@ -22,10 +22,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from forum import create_app, db
+from forum.app import create_app
+
+from forum.core import db
 from forum.api import service as tokens
 from forum.auth import service as accounts
-from forum.forum.models import Comment
+from forum.weighing.models import Comment
 from forum.items import service as items
 from forum.items.models import DecisionItem
 from forum.migrate import upgrade

@@ -9,13 +9,17 @@ from collections import Counter
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from forum import create_app, db, scale
-from forum.core import derived
+from forum.app import create_app
+
+from forum.core import db
+
+from forum import scale
+from forum.trail import derived
 from forum.auth.models import User
 from forum.agenda.models import Action, AgendaEntry, Decision, Meeting
 from forum.cli import main
 from forum.evidence.models import EvidenceRun
-from forum.forum.models import Comment, Escalation, Position, WeightRating
+from forum.weighing.models import Comment, Escalation, Position, WeightRating
 from forum.items import service as items
 from forum.items.models import DecisionItem
 from forum.seed import DEMO_PASSWORD
@@ -161,7 +165,7 @@ def _statements_per_page(tmp_path, name: str, n_items: int) -> dict[str, int]:
         for endpoint, url in pages.items():
             client.get(url)  # warm-up: first-use queries (functions, rubric) are not per page
             # Measure the cold page: without the counts and ids the warm-up left in the derived
-            # cache (forum.core.derived), as the first request after a change sees it.
+            # cache (forum.trail.derived), as the first request after a change sees it.
             app.extensions.pop(derived.EXTENSION, None)
             responses = []
             counts[endpoint] = count_statements(app, lambda: responses.append(client.get(url)))

@@ -7,11 +7,11 @@ from datetime import timedelta
 
 import pytest
 
-from forum import clock
+from forum.core import clock
 from forum.agenda import service as agenda
 from forum.agenda.service import DecisionData, MeetingData
 from forum.evidence import service as evidence
-from forum.forum import service as forum
+from forum.weighing import service as forum
 from forum.search import service
 from tests.evidence.conftest import csv_bytes
 

@@ -10,11 +10,13 @@ from click.testing import CliRunner
 from flask.cli import ScriptInfo
 from sqlalchemy import text
 
-from forum import create_app, db
+from forum.app import create_app
+
+from forum.core import db
 from forum.auth import service as accounts
 from forum.cli import main
 from forum.evidence import service as evidence
-from forum.forum import service as forum
+from forum.weighing import service as forum
 from forum.items import service as items
 from forum.migrate import alembic_config
 from forum.search import service

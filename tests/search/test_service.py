@@ -15,10 +15,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from markupsafe import Markup
 
-from forum import clock
+from forum.core import clock
 from forum.agenda import service as agenda
 from forum.agenda.service import AmendmentData
-from forum.errors import ValidationError
+from forum.core.errors import ValidationError
 from forum.items import service as items
 from forum.search import service
 from forum.search.query import MAX_TERMS
@@ -276,7 +276,7 @@ def test_a_rolled_back_change_leaves_the_index_as_it_was(people, make_item, comm
     item = make_item(people["filer"], status="open", title="Pelican intake form")
     said = comment(people["other"], item, "Pelican numbers are due.")
     _edit(db_session, people["filer"], item, title="Cormorant intake form")
-    from forum.forum import service as forum
+    from forum.weighing import service as forum
     forum.edit_comment(db_session, people["other"], item, said, "Cormorant numbers are due.")
     assert set(find(people["other"], "cormorant")) == {("item", item.id), ("comment", said.id)}
     db_session.rollback()

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from forum.auth import service as accounts
 from forum.evidence import service as evidence
-from forum.forum import service as forum
+from forum.weighing import service as forum
 from forum.notify.models import Notification
 from tests.agenda.samples import agenda_samples
 

@@ -1,6 +1,8 @@
 """Session cookies: HttpOnly, SameSite=Lax, Secure when configured for HTTPS."""
 
-from forum import create_app, db
+from forum.app import create_app
+
+from forum.core import db
 from tests.conftest import PASSWORD
 
 

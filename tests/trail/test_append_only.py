@@ -10,7 +10,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from forum.db import make_engine
+from forum.core.db import make_engine
 from forum.trail.models import Event
 from forum.trail.service import iter_links, record, verify_database
 

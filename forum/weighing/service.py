@@ -24,16 +24,16 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
-from forum import clock
+from forum.core import clock
 from forum.auth.models import OrgFunction, User
 from forum.core.pages import format_money
-from forum.core.derived import cached
+from forum.trail.derived import cached
 from forum.core.paging import paginate_rows
-from forum.errors import Conflict, NotFound, PermissionDenied, ValidationError
-from forum.forum import standing
-from forum.forum.models import STANCES, Comment, Escalation, Position, WeightRating
-from forum.forum.queries import weight_conditions
-from forum.forum.rubric import RUBRIC, Rubric, Tier
+from forum.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from forum.weighing import standing
+from forum.weighing.models import STANCES, Comment, Escalation, Position, WeightRating
+from forum.weighing.queries import weight_conditions
+from forum.weighing.rubric import RUBRIC, Rubric, Tier
 from forum.items import service as items
 from forum.items.models import DecisionItem
 from forum.trail.service import record
@@ -287,7 +287,7 @@ def edit_comment(session: Session, actor: User, item: DecisionItem, comment: Com
 #: of items (one query for all of them, typically).
 EscalationRule = Callable[[Session, Sequence[DecisionItem]], dict[int, str]]
 #: The same rule as a SQL condition on DecisionItem at a moment (``now``), typically on the item's
-#: standing columns (forum.forum.standing): the escalation queue selects, counts and pages with it.
+#: standing columns (forum.weighing.standing): the escalation queue selects, counts and pages with it.
 EscalationCondition = Callable[[datetime], ColumnElement[bool]]
 _RULES: dict[str, tuple[EscalationRule, EscalationCondition]] = {}
 
@@ -526,7 +526,7 @@ def queue_condition(status: str, settings: ForumSettings, now: datetime, rubric:
 def queue_by_tier(session: Session, settings: ForumSettings, now: datetime,
                   rubric: Rubric = RUBRIC) -> dict[int, int]:
     """How many items the escalation queue holds per tier (tier index -> count, -1 unrated): one
-    query, reused until the trail moves (forum.core.derived)."""
+    query, reused until the trail moves (forum.trail.derived)."""
     rank = standing.tier_rank(rubric)
     return cached(session, ("queue by tier", settings, tuple(_RULES)), lambda: dict(session.execute(
         select(rank, func.count()).where(queue_condition("", settings, now, rubric)).group_by(rank)

@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import func, select
 
 from forum.auth import service as accounts
-from forum.forum import service as forum
-from forum.forum.rubric import RUBRIC
+from forum.weighing import service as forum
+from forum.weighing.rubric import RUBRIC
 from forum.trail.models import Event
 
 SETTINGS = forum.ForumSettings()

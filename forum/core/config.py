@@ -11,7 +11,7 @@ import secrets
 from pathlib import Path
 
 #: The repository checkout that holds templates/, migrations/ and seed/ next to the package.
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent
 
 DEFAULTS: dict[str, object] = {
     # SQLAlchemy URL; empty means SQLite in the instance folder.
@@ -21,7 +21,7 @@ DEFAULTS: dict[str, object] = {
     "INSTANCE_PATH": str(PROJECT_ROOT / "instance"),
     "ITEMS_PER_PAGE": 20,
     # Counts and id lists of the escalation queue, the item list and the home pages kept per worker
-    # until the decision trail moves (forum.core.derived); 0 turns that off.
+    # until the decision trail moves (forum.trail.derived); 0 turns that off.
     "DERIVED_CACHE_SIZE": 256,
     # Page size of the administrators' user list.
     "USERS_PER_PAGE": 25,
@@ -97,7 +97,7 @@ def load_settings(overrides: dict | None = None, environ: dict | None = None) ->
     settings.update(overrides or {})
     instance = Path(str(settings["INSTANCE_PATH"]))
     if not settings["DATABASE_URL"]:
-        settings["DATABASE_URL"] = f"sqlite:///{instance / 'forum.db'}"
+        settings["DATABASE_URL"] = f"sqlite:///{instance / 'forum.core.db'}"
     return settings
 
 

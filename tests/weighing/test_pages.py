@@ -8,9 +8,9 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from forum.forum.models import Comment, Escalation, Position, WeightRating
+from forum.weighing.models import Comment, Escalation, Position, WeightRating
 from forum.items.models import DecisionItem
-from tests.forum.conftest import event_count, form_scores
+from tests.weighing.conftest import event_count, form_scores
 from tests.budgets import BUDGETS, count_statements
 
 
@@ -214,7 +214,7 @@ def test_only_the_author_may_open_or_post_the_comment_editor(client, login, peop
 
 
 def test_comments_are_paginated_newest_page_first(client, login, people, item, db_session):
-    from forum.forum import service
+    from forum.weighing import service
 
     for n in range(service.COMMENTS_PER_PAGE + 3):
         service.add_comment(db_session, people["risk"], item, f"Comment number {n:02d}")
@@ -338,7 +338,7 @@ QUEUE_BUDGET = BUDGETS["forum.queue"]
 def test_item_page_list_and_queue_keep_their_query_budget_whatever_the_data_size(
     app, client, login, people, make_item, rate, position, db_session
 ):
-    from forum.forum import service
+    from forum.weighing import service
 
     def weigh_in(target, n):
         for who in ("procurement", "product", "risk"):
@@ -372,7 +372,8 @@ def test_item_page_list_and_queue_keep_their_query_budget_whatever_the_data_size
 
 
 def test_forum_forms_carry_the_csrf_token_and_are_refused_without_it(app_config, people, make_item, db_session):
-    from forum import create_app, db
+    from forum.app import create_app
+    from forum.core import db
     from tests.conftest import PASSWORD, csrf_token_from
 
     item = make_item(people["procurement"], status="open")

@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import select
 
 from forum import seed
-from forum.config import load_settings
-from forum.forum import demo, service
-from forum.forum.models import Comment, Escalation
+from forum.core.config import load_settings
+from forum.weighing import demo, service
+from forum.weighing.models import Comment, Escalation
 from forum.items.models import DecisionItem
 from forum.trail import service as trail
 from forum.trail.models import Event

@@ -6,9 +6,9 @@ from flask import Blueprint, abort, current_app, jsonify, render_template
 from flask_login import current_user, login_required
 from sqlalchemy import text
 
-from forum import clock, db
-from forum.core import home as home_data
-from forum.forum import service as forum
+from forum.core import clock, db
+from forum.home import service as home_data
+from forum.weighing import service as forum
 from forum.items.models import DecisionItem
 
 bp = Blueprint("core", __name__)

@@ -7,10 +7,10 @@ from wtforms import BooleanField, HiddenField, RadioField, SelectField, TextArea
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from forum.core.forms import choices
-from forum.forum.models import STANCES
-from forum.forum.queries import UNRATED
-from forum.forum.rubric import RUBRIC, Rubric
-from forum.forum.service import MAX_COMMENT, MAX_REASON, QUEUE_STATUSES
+from forum.weighing.models import STANCES
+from forum.weighing.queries import UNRATED
+from forum.weighing.rubric import RUBRIC, Rubric
+from forum.weighing.service import MAX_COMMENT, MAX_REASON, QUEUE_STATUSES
 from forum.items.models import STATUSES
 
 

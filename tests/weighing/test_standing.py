@@ -1,4 +1,4 @@
-"""The items' standing columns (forum.forum.standing): kept current in the change's transaction,
+"""The items' standing columns (forum.weighing.standing): kept current in the change's transaction,
 and the SQL conditions read from them agree with the rules computed in Python."""
 
 from __future__ import annotations
@@ -10,16 +10,16 @@ from click.testing import CliRunner
 from flask.cli import ScriptInfo
 from sqlalchemy import select, update
 
-from forum import clock
+from forum.core import clock
 from forum.cli import main
 from forum.evidence import service as evidence
-from forum.forum import service as forum
-from forum.forum import standing
-from forum.forum.queries import divergence_condition, tier_condition
+from forum.weighing import service as forum
+from forum.weighing import standing
+from forum.weighing.queries import divergence_condition, tier_condition
 from forum.items import service as items
 from forum.items.models import DecisionItem
 from tests.evidence.conftest import csv_bytes
-from tests.forum.conftest import scores_for
+from tests.weighing.conftest import scores_for
 
 SETTINGS = forum.ForumSettings()
 

@@ -9,10 +9,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from forum.agenda.pack import RegisterFilter, register_decision_filter, register_pack_section
-from forum.forum import service
-from forum.forum.queries import tier_condition
-from forum.forum.models import STANCES, Position, WeightRating
-from forum.forum.rubric import RUBRIC
+from forum.weighing import service
+from forum.weighing.queries import tier_condition
+from forum.weighing.models import STANCES, Position, WeightRating
+from forum.weighing.rubric import RUBRIC
 from forum.items.models import DecisionItem
 
 

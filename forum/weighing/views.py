@@ -11,17 +11,17 @@ import functools
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from forum import db
+from forum.core import db
 from forum.auth.service import list_functions
 from forum.core.forms import choices
 from forum.core.pages import roles_required
-from forum.errors import DomainError, NotFound, ValidationError
-from forum.forum import history  # noqa: F401  (registers the forum's history describers)
-from forum.forum import pack  # noqa: F401  (registers the forum's pre-read pack section)
-from forum.forum import service
-from forum.forum.forms import CommentForm, EscalationForm, PositionForm, QueueFilterForm, RatingForm
-from forum.forum.models import STANCES
-from forum.forum.rubric import RUBRIC
+from forum.core.errors import DomainError, NotFound, ValidationError
+from forum.weighing import history  # noqa: F401  (registers the forum's history describers)
+from forum.weighing import pack  # noqa: F401  (registers the forum's pre-read pack section)
+from forum.weighing import service
+from forum.weighing.forms import CommentForm, EscalationForm, PositionForm, QueueFilterForm, RatingForm
+from forum.weighing.models import STANCES
+from forum.weighing.rubric import RUBRIC
 from forum.items import panels
 from forum.items import service as items
 from forum.items.views import render_detail

@@ -25,11 +25,11 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from forum import clock
+from forum.core import clock
 from forum.auth.models import User
-from forum.config import PROJECT_ROOT
-from forum.forum import service
-from forum.forum.models import Comment
+from forum.core.config import PROJECT_ROOT
+from forum.weighing import service
+from forum.weighing.models import Comment
 from forum.items.models import DecisionItem
 
 FORUM_DEMO_PATH = PROJECT_ROOT / "seed" / "forum.json"

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from forum.forum.models import STANCES
-from forum.forum.rubric import RUBRIC
+from forum.weighing.models import STANCES
+from forum.weighing.rubric import RUBRIC
 from forum.items.history import Change, describe
 
 

@@ -1,5 +1,5 @@
 """SQL conditions on decision items for the forum's filters: tier, weight divergence (both read
-the item's standing columns, forum.forum.standing), and the function still to weigh in. Used by the item list (forum.items.service.list_items) and by the
+the item's standing columns, forum.weighing.standing), and the function still to weigh in. Used by the item list (forum.items.service.list_items) and by the
 escalation queue, so both filter alike.
 
 This module imports only models and the rubric, so the items area can use it without an import
@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from sqlalchemy import ColumnElement, exists, or_
 
-from forum.errors import ValidationError
-from forum.forum import standing
-from forum.forum.models import Position, WeightRating
-from forum.forum.rubric import RUBRIC, Rubric
+from forum.core.errors import ValidationError
+from forum.weighing import standing
+from forum.weighing.models import Position, WeightRating
+from forum.weighing.rubric import RUBRIC, Rubric
 from forum.items.models import DecisionItem
 
 UNRATED = "unrated"

@@ -12,9 +12,9 @@ from datetime import datetime
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from forum import clock
+from forum.core import clock
 from forum.auth.models import OrgFunction, User
-from forum.db import Base, UTCDateTime
+from forum.core.db import Base, UTCDateTime
 
 STANCES = {
     "support": "Support",

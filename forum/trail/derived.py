@@ -31,7 +31,7 @@ from flask import current_app, has_app_context
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-from forum import clock
+from forum.core import clock
 from forum.trail.models import TrailHead
 
 T = TypeVar("T")

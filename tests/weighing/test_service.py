@@ -6,12 +6,12 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select, true
 
-from forum.errors import Conflict, PermissionDenied, ValidationError
-from forum.forum import service as forum
-from forum.forum.models import Comment, Escalation, Position, WeightRating
+from forum.core.errors import Conflict, PermissionDenied, ValidationError
+from forum.weighing import service as forum
+from forum.weighing.models import Comment, Escalation, Position, WeightRating
 from forum.items import service as items
 from forum.trail.models import Event
-from tests.forum.conftest import SETTINGS, event_count, scores_for
+from tests.weighing.conftest import SETTINGS, event_count, scores_for
 
 
 def _count(session, model) -> int:

@@ -7,7 +7,7 @@ first design) cost seconds at 100,000 items (BENCHMARKS.md, issue 10). So each i
 
 - ``weight_max`` / ``weight_min``: the highest and lowest total of its functions' current ratings
   (NULL before any rating). The tier is the tier of ``weight_max``; the ratings diverge when a
-  tier threshold lies between the two (forum.forum.rubric's rules, as SQL below).
+  tier threshold lies between the two (forum.weighing.rubric's rules, as SQL below).
 - ``objection``: some function's current position is "object".
 - ``evidence_fail``: the current run of some suite (its latest) fails a gate now and for good —
   edge-case pass rate below the tier's minimum, a regression, or a model version other than the
@@ -41,8 +41,8 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from forum.evidence import gates
 from forum.evidence.models import EvidenceRun
-from forum.forum.models import Position, WeightRating
-from forum.forum.rubric import RUBRIC, Rubric
+from forum.weighing.models import Position, WeightRating
+from forum.weighing.rubric import RUBRIC, Rubric
 from forum.items.models import DecisionItem
 
 COLUMNS = ("weight_max", "weight_min", "objection", "evidence_fail", "evidence_drift", "evidence_stale_at")

@@ -7,10 +7,10 @@ import json
 
 import pytest
 
-from forum.forum import rubric as rubric_module
-from forum.forum.rubric import RUBRIC, RubricError, load_rubric, parse_rubric
+from forum.weighing import rubric as rubric_module
+from forum.weighing.rubric import RUBRIC, RubricError, load_rubric, parse_rubric
 from forum.items import service as items
-from tests.forum.conftest import scores_for
+from tests.weighing.conftest import scores_for
 
 OPERATIONAL = RUBRIC.tier("operational").min_total
 STRATEGIC = RUBRIC.tier("strategic").min_total

@@ -1,0 +1,1 @@
+"""Each role's home page: what a person should look at first."""
