@@ -11,7 +11,7 @@ from forum.audit import service
 from forum.audit.forms import CheckpointForm, TrailFilterForm, VerifyForm
 from forum.audit.service import TrailFilters
 from forum.core.forms import choices
-from forum.core.pages import roles_required
+from forum.auth.decorators import roles_required
 from forum.core.errors import DomainError, NotFound
 from forum.items import panels
 from forum.items import service as items
@@ -31,9 +31,9 @@ def _item_panel(session, viewer, item) -> dict:
     return {"visible": True, "count": service.count_for_subject(session, item.subject)}
 
 
-panels.register(panels.Panel(
+PANEL = panels.Panel(
     key="audit", template="audit/_item_panel.html", build=_item_panel, order=900, column="side",
-))
+)
 
 
 # ------------------------------------------------------------------------------- timeline
