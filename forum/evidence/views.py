@@ -130,9 +130,9 @@ def upload(item_id: int):
             return _render_index(session, item, form, status=413)
         files.append((upload_file.filename or "", stream))
     try:
-        run = service.attach_evidence_files(session, current_user, item, files, limits())
+        with db.attempt():
+            run = service.attach_evidence_files(session, current_user, item, files, limits())
     except DomainError as error:
-        session.rollback()
         form.file.errors = [*form.file.errors, error.reason]
         return _render_index(session, _load_item(item_id), form, status=error.status)
     failing = [g.label for g in service.recheck(run, item, service.item_tier(session, item)) if g.status == "fail"]
