@@ -124,10 +124,11 @@ def create():
     if not form.validate_on_submit():
         return _render_index(form, 400)
     try:
-        token, secret = service.create_token(
-            db.session(), current_user, current_user,
-            service.NewToken(name=form.name.data or "", scopes=form.scopes.data or []),
-        )
+        with db.attempt():
+            token, secret = service.create_token(
+                db.session(), current_user, current_user,
+                service.NewToken(name=form.name.data or "", scopes=form.scopes.data or []),
+            )
     except DomainError as error:
         target = getattr(form, error.field or "", None)
         if target is not None:
