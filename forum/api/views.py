@@ -45,7 +45,7 @@ from forum.core import db
 from forum.api import hooks, problems, schemas, service
 from forum.api.bearer import rate_limit_key
 from forum.api.problems import ApiProblem
-from forum.api.spec import RAW_BODY, Api, build_document
+from forum.api.spec import RAW_BODY, Api
 from forum.core.errors import Conflict
 from forum.core.extensions import csrf, limiter
 from forum.items import service as items
@@ -304,5 +304,4 @@ def get_meeting(meeting_id: int, user):
 @bp.get("/openapi.json")
 def openapi():
     """The OpenAPI 3.1 document of this API (public: it describes, it discloses no data)."""
-    document = build_document(api, server_url=request.host_url.rstrip("/") + "/")
-    return current_app.response_class(json.dumps(document, ensure_ascii=False), mimetype="application/json")
+    return current_app.response_class(api.document().as_json(request.host_url), mimetype="application/json")
