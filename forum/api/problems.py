@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import time
 
-from flask import Blueprint, Flask, current_app, request
+from flask import Blueprint, current_app, request
 from pydantic import ValidationError as PydanticValidationError
 from werkzeug.exceptions import HTTPException
 
@@ -33,7 +33,6 @@ PROBLEM_TYPES: dict[int, tuple[str, str]] = {
     428: ("precondition-required", "Precondition required"),
     429: ("rate-limited", "Too many requests"),
     500: ("server-error", "Server error"),
-    501: ("not-available", "Not available yet"),
 }
 
 PROBLEM_DESCRIPTIONS: dict[int, str] = {
@@ -50,7 +49,6 @@ PROBLEM_DESCRIPTIONS: dict[int, str] = {
     429: "Too many calls for the token, or too many failed authentications from the address. "
          "Retry after the number of seconds in Retry-After.",
     500: "An unexpected failure; nothing was saved.",
-    501: "The feature behind this endpoint is not available on this server yet.",
 }
 
 
