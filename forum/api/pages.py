@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 from forum.core import db
 from forum.api import service
 from forum.api.forms import RevokeTokenForm, TokenForm
-from forum.api.problems import PROBLEM_DESCRIPTIONS, PROBLEM_TYPES
+from forum.api.problems import PROBLEMS
 from forum.api.views import api
 from forum.core.forms import choices
 from forum.core.errors import DomainError, NotFound
@@ -25,8 +25,8 @@ def index():
     Public, like the OpenAPI document: it describes the API and discloses no data."""
     document = api.document().document
     problems = [
-        {"status": status, "slug": slug, "title": title, "text": PROBLEM_DESCRIPTIONS[status]}
-        for status, (slug, title) in PROBLEM_TYPES.items()
+        {"status": status, "slug": problem.slug, "title": problem.title, "text": problem.description}
+        for status, problem in PROBLEMS.items()
     ]
     operations = []
     for op in api.operations:

@@ -5,7 +5,8 @@ OpenAPI 3.1 document generated from exactly those declarations.
 runs, the bearer token is checked for the scope, the query string is validated with the query
 model and the JSON body with the body model (the view receives ``user``, ``query`` and ``body``).
 ``build_document()`` turns the same declarations and pydantic's JSON Schemas into the document
-served at /api/v1/openapi.json, so there is no second, hand-written copy to drift.
+served at /api/v1/openapi.json, so there is no second, hand-written copy to drift;
+``Api.document()`` builds it once per app and keeps it, serialised, for every later request.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue, models_jso
 from pydantic_core import core_schema
 
 from forum.api import bearer, problems
-from forum.api.problems import PROBLEM_DESCRIPTIONS, PROBLEM_MEDIA_TYPE, ApiProblem
+from forum.api.problems import PROBLEM_MEDIA_TYPE, PROBLEMS, ApiProblem
 from forum.api.schemas import MAX_ID, Problem
 from forum.api.service import SCOPES
 
@@ -234,7 +235,7 @@ def build_document(api: Api, server_url: str = "/") -> dict:
                                   for name, text in op.response_headers.items()}
         responses = {str(op.status): success}
         for status in op.errors:
-            entry = {"description": PROBLEM_DESCRIPTIONS[status],
+            entry = {"description": PROBLEMS[status].description,
                      "content": {PROBLEM_MEDIA_TYPE: {"schema": problem_ref}}}
             if status == 429:
                 entry["headers"] = {"Retry-After": {"description": "Seconds to wait.",
