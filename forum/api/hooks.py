@@ -79,7 +79,7 @@ class EvidenceFile:
     size: int | None = None
 
 
-# --------------------------------------------------------------------------------- forum (#3)
+# -------------------------------------------------------------------------------------- forum
 def _forum_settings() -> forum.ForumSettings:
     return forum.ForumSettings.from_config(current_app.config)
 
@@ -164,7 +164,7 @@ def tier_condition(tier: str) -> ColumnElement[bool]:
     return forum_queries.tier_condition(tier)
 
 
-# ------------------------------------------------------------------------------ evidence (#4)
+# ----------------------------------------------------------------------------------- evidence
 def ingest_evidence(session: Session, actor: User, item: DecisionItem, upload: Upload) -> dict:
     """Parse ``upload`` and store it as an EvidenceRun of ``item`` through the evidence service
     (its one trail event included) and return the run with its gates. ``?format=`` does not force
@@ -213,7 +213,7 @@ def evidence_file(session: Session, viewer: User, evidence_id: int) -> EvidenceF
                         filename=evidence.download_name(run), size=run.size)
 
 
-# ------------------------------------------------------------------------------ meetings (#5)
+# ----------------------------------------------------------------------------------- meetings
 def _meeting_options():
     decisions = selectinload(Meeting.entries).selectinload(AgendaEntry.decisions)
     return (

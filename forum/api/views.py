@@ -12,16 +12,16 @@ forum/api/hooks.py with a call into the area's service (contracts in its docstri
 
   area                       hook (forum/api/hooks.py)          used by
   forum: weight, positions   item_extras(session, viewer, items) -> {item_id: {tier, divergence,
-         flags (#3)                    flags, escalation_reasons, positions, ratings, evidence}}
+         flags                         flags, escalation_reasons, positions, ratings, evidence}}
                                                                  GET/POST/PATCH items
                              tier_condition(tier) -> SQL condition   GET /items?tier=
-  evidence (#4)              ingest_evidence(session, actor, item, upload) -> EvidenceRun dict
+  evidence                   ingest_evidence(session, actor, item, upload) -> EvidenceRun dict
                                                                  POST /items/{id}/evidence
                              get_evidence(session, viewer, id) -> dict | None
                                                                  GET /evidence/{id}
                              evidence_file(session, viewer, id) -> EvidenceFile | None
                                                                  GET /evidence/{id}/file
-  meetings (#5)              list_meetings(session, viewer, cursor, limit) -> (meetings, next)
+  meetings                   list_meetings(session, viewer, cursor, limit) -> (meetings, next)
                                                                  GET /meetings
                              get_meeting(session, viewer, id) -> dict | None
                                                                  GET /meetings/{id}
@@ -182,7 +182,7 @@ def update_item(item_id: int, user, body: schemas.ItemPatch):
     changes = {name: getattr(body, name) for name in body.model_fields_set}
     try:
         if set(changes) == {"model_version"} and items.can_update_model(user, item):
-            # past escalation only the model version changes: a model update (DESIGN.md §5)
+            # past escalation only the model version changes: a model update (docs/evidence.md)
             items.update_model_version(session, user, item, changes["model_version"] or "", expected)
         else:
             items.update_item(session, user, item, ItemData(**(current | changes)), expected)
