@@ -11,7 +11,7 @@ routes pass it; ``--bytes``: its bytes) into a fresh migrated SQLite
 database (or the database URL given), then ``parse`` alone. Each file is measured ``--repeat``
 times (default 3: the machine is shared) and the best is printed: file size, parse time,
 parse+store time (wall clock, and the child's CPU time, which other load disturbs less) and the child's peak resident memory (whole process: interpreter, SQLAlchemy,
-the file, the parsed objects). Target (issue 4): under 3 s and under 300 MB on 2 cores.
+the file, the parsed objects). Target: under 3 s and under 300 MB on 2 cores.
 Not part of the test run; figures are recorded in BENCHMARKS.md.
 """
 
@@ -37,7 +37,7 @@ sys.path.insert(0, str(ROOT / "tests" / "evidence"))
 
 FORMATS = ["promptfoo", "promptfoo-jsonl", "inspect-json", "inspect-eval", "lm-eval-samples",
            "lm-eval-results", "junit", "csv"]
-SAMPLES = ROOT / "tests" / "evidence" / "fixtures"  # byte-identical copies of /work/shared/eval-samples
+SAMPLES = ROOT / "tests" / "evidence" / "fixtures"  # genuine tool outputs (docs/evidence.md)
 
 
 def _real(name: str) -> bytes:
@@ -51,8 +51,8 @@ def _cycle(rows: list, n: int):
 
 
 # ------------------------------------------------------------------------------ generators
-# Every generator copies the REAL cases the tools wrote (tests/evidence/fixtures, from
-# /work/shared/eval-samples) with all their keys, and varies ids and texts, so a row is as large
+# Every generator copies the REAL cases the tools wrote (tests/evidence/fixtures, genuine
+# outputs of each tool) with all their keys, and varies ids and texts, so a row is as large
 # as the tool makes it (promptfoo ~2 KB, an inspect sample with its events ~8 KB, an lm-eval
 # sample line ~1 KB, a pytest testcase ~0.5 KB). Statuses and tags keep the real mix.
 def gen_promptfoo_rows(n: int):

@@ -1,4 +1,4 @@
-"""The load benchmark (issue #10): the app under gunicorn against a large data set, driven by
+"""The load benchmark: the app under gunicorn against a large data set, driven by
 locust from a second process, one page at a time, compared with a baseline page.
 
     pip install -e '.[bench]'
@@ -65,7 +65,7 @@ ITEMS_PAGE = 20  # FORUM_ITEMS_PER_PAGE's default
 USER_AGENT = "forum-load-benchmark"
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
-# Targets of issue #10: p95 under 150 ms for every page; requests/s at least this share of the
+# The targets: p95 under 150 ms for every page; requests/s at least this share of the
 # baseline's (list pages a third, detail pages a half).
 P95_TARGET_MS = 150
 LIST, DETAIL = 1 / 3, 1 / 2

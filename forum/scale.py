@@ -3,7 +3,7 @@
 The demo (forum/seed.py) replays every step through the services, which costs a few milliseconds
 per event: fine for 30 items, hours for 100,000. This module writes the same rows and the same
 trail events the services would write, but in bulk: it builds the rows of a batch of items in
-Python, computes the hash chain in Python (the rule of DESIGN.md section 6, via
+Python, computes the hash chain in Python (the rule of docs/trail.md, via
 forum.trail.chain) and inserts everything with executemany, one transaction per batch that also
 moves ``trail_head``. So the database is consistent after every batch: ``forum trail verify``
 passes, the head row names the last event, and an interrupted run leaves whole batches only.

@@ -1,6 +1,6 @@
 """Reading the trail for auditors, verifying it, and recording checkpoints.
 
-Who: executives and auditors read, export and verify the trail (DESIGN.md section 9); only
+Who: executives and auditors read, export and verify the trail (docs/architecture.md); only
 auditors record checkpoints. ``actor=None`` is the system (the CLI run by an operator).
 """
 

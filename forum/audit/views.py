@@ -1,5 +1,5 @@
 """Audit pages: item timelines, the trail browser, raw events, exports, verification and
-checkpoints. Executives and auditors only (DESIGN.md section 9); checkpoints: auditors."""
+checkpoints. Executives and auditors only (docs/architecture.md); checkpoints: auditors."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The evidence gates of DESIGN.md section 5, as pure functions of a run's stored facts, the item's
+"""The evidence gates (docs/evidence.md), as pure functions of a run's stored facts, the item's
 current model version, its tier and the clock — so they can be computed at ingest and re-checked
 on every display without further queries.
 

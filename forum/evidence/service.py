@@ -72,7 +72,7 @@ def item_tiers(session: Session, items: Iterable[DecisionItem]) -> dict[int, str
 
 # ------------------------------------------------------------------------------- permissions
 def can_attach(actor: User, item: DecisionItem) -> bool:
-    """Staff and executives (DESIGN.md §9) may attach evidence to an item they can see, in any
+    """Staff and executives (docs/architecture.md) attach evidence to an item they can see, in any
     state but closed. A draft is visible to its filer only, so only the filer adds evidence to a
     draft (to prepare it before submitting); after a decision evidence is still welcome: it is how
     drift after a model update shows."""

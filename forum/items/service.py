@@ -33,7 +33,7 @@ MODEL_UPDATE_STATUSES = ("escalated", "scheduled", "decided", "closed")
 
 
 # ---------------------------------------------------------------------------------------------
-# The lifecycle (DESIGN.md section 3): the one table of allowed transitions.
+# The lifecycle (docs/architecture.md): the one table of allowed transitions.
 # ---------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Transition:
@@ -231,7 +231,7 @@ def can_update_model(actor: User, item: DecisionItem) -> bool:
 def update_model_version(
     session: Session, actor: User, item: DecisionItem, model_version: str, expected_version: int
 ) -> dict:
-    """Record that the model under decision is now at ``model_version`` (DESIGN.md section 5:
+    """Record that the model under decision is now at ``model_version`` (docs/evidence.md:
     evidence of another version becomes stale, a decided item then needs revalidation). One
     ``item.updated`` event, as an edit of that one field; returns the changes, empty when none."""
     if not can_update_model(actor, item):

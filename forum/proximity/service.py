@@ -38,7 +38,7 @@ CSV_HEADER = ("case_id", "passed", "category", "tags", "suite", "input", "expect
 
 # ------------------------------------------------------------------------------------ reviews
 def can_review(actor: User | None) -> bool:
-    """Executives review failing cases (DESIGN.md §2, Review): it is their habit on the record."""
+    """Executives review failing cases (docs/features.md): it is their habit on the record."""
     return actor is not None and actor.active and actor.role == "executive"
 
 

@@ -1,4 +1,4 @@
-"""The hash rule of DESIGN.md section 6, with no dependency on the database or Flask.
+"""The hash rule of docs/trail.md, with no dependency on the database or Flask.
 
 hash = sha256( prev_hash + canonical_json({seq, at, actor, kind, subject, data}) ), lowercase hex,
 where canonical JSON has sorted keys, separators "," and ":", and no ASCII escaping. This module is

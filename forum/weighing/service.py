@@ -1,6 +1,6 @@
 """Rules of the forum on an item: weight ratings, positions, comments and escalation.
 
-Who may do what (DESIGN.md section 9, decided here where it left a choice):
+Who may do what (the table in docs/architecture.md; the finer choices are made here):
 - ratings and positions are taken *per function*: by an active staff member or executive who
   belongs to a function, for that function only. Executives without a function (the usual case)
   neither rate nor take positions; auditors and admins never do.

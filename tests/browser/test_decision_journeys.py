@@ -1,4 +1,4 @@
-"""Journeys 2–6 of issue #8, one item carried from evidence to decision to audit to drift, as
+"""The decision journeys: one item carried from evidence to decision to audit to drift, as
 people click through them (visible labels and roles). The tests run in file order on the one
 `forum demo` server of the session and hand the item on in ``JOURNEY``; when a step fails the
 later ones are skipped (they would only repeat the failure), and the failing one leaves its

@@ -1,6 +1,6 @@
 """Recording a model update on an item past escalation: the one field that still changes, with
 one trail event, so that evidence of the old version turns stale and a decided item shows
-"revalidation required" (DESIGN.md section 5). Found missing by the browser journey 6."""
+"revalidation required" (docs/evidence.md). Found missing by the model-update browser journey."""
 
 from __future__ import annotations
 

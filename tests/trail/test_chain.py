@@ -1,4 +1,4 @@
-"""The hash rule of DESIGN.md section 6, checked without a database."""
+"""The hash rule of docs/trail.md, checked without a database."""
 
 from __future__ import annotations
 

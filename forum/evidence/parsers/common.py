@@ -2,7 +2,7 @@
 helpers they share: counting rows into totals and tags, edge-case markers, safe JSON loading,
 truncation of case text.
 
-Counting conventions (the same as /work/shared/eval-samples/README.md):
+Counting conventions (described in docs/evidence.md):
 - a *row* is one result record (a promptfoo result, an inspect sample-epoch, a JUnit testcase,
   an lm-eval sample line, a CSV line);
 - status is one of passed / failed / errored / skipped;
