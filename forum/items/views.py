@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from forum.core import db
+from forum.core import db, paging
 from forum.auth.service import list_functions
 from forum.core.forms import choices
 from forum.core.pages import roles_required
@@ -77,8 +77,7 @@ def index():
             tier=form.tier.data or "", divergent=bool(form.divergent.data),
             awaiting=form.awaiting.data or "",
         )
-    page_number = request.args.get("page", "1")
-    page_number = int(page_number) if page_number.isdigit() else 1
+    page_number = paging.page_number(request.args.get("page"))
     try:
         page = service.list_items(
             session, current_user, filters, page_number, current_app.config["ITEMS_PER_PAGE"]

@@ -11,7 +11,7 @@ import functools
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from forum.core import db
+from forum.core import db, paging
 from forum.auth.service import list_functions
 from forum.core.forms import choices
 from forum.core.pages import roles_required
@@ -232,7 +232,7 @@ def queue():
             tier=form.tier.data or "", divergent=bool(form.divergent.data),
             awaiting=form.awaiting.data or "", status=form.status.data or "",
         )
-    page_number = request.args.get("page", 1, type=int)
+    page_number = paging.page_number(request.args.get("page"))
     try:
         page = service.escalation_queue(
             session, filters, _settings(), page_number, current_app.config["ITEMS_PER_PAGE"]
