@@ -7,29 +7,20 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from forum.core import db
-from forum.admin.views import bp as admin_bp
-from forum.api.pages import docs_bp as api_docs_bp
-from forum.api.pages import tokens_bp
-from forum.api.views import bp as api_bp
-from forum.audit.views import bp as audit_bp
-from forum.agenda.views import bp as agenda_bp
-from forum.auth.views import bp as auth_bp
+from forum import admin, agenda, api, audit, auth, evidence, health, home, items, notify, proximity, search, trail, weighing
+from forum.auth.models import User
+from forum.core import db, pages, security
 from forum.core.config import PROJECT_ROOT, instance_secret_key, load_settings
-from forum.core import pages, security
-from forum.home.views import bp as core_bp
-from forum.evidence.views import bp as evidence_bp
 from forum.core.extensions import csrf, limiter, login_manager
-from forum.weighing.views import bp as forum_bp
-from forum.health.views import bp as health_bp
-from forum.items.views import bp as items_bp
-from forum.proximity.views import bp as proximity_bp
-from forum.search.views import bp as search_bp
-from forum.notify.views import bp as notify_bp
+from forum.notify.queries import load_user
+
+#: Every area, lowest layer first (docs/architecture.md): each ``init_app`` registers the area's
+#: pages and connects its receivers to the signals of the areas below it.
+AREAS = (trail, auth, items, evidence, weighing, proximity, agenda, notify, search, home, audit, health, admin, api)
 
 
 def create_app(config: dict | None = None) -> Flask:
-    """Build the application: settings, extensions, blueprints. It never touches the schema."""
+    """Build the application: settings, extensions, every area. It never touches the schema."""
     settings = load_settings(config)
     app = Flask(
         __name__,
@@ -58,20 +49,20 @@ def create_app(config: dict | None = None) -> Flask:
     limiter.init_app(app)
     security.init_app(app)
     pages.init_app(app)
-
-    app.register_blueprint(core_bp)
-    app.register_blueprint(auth_bp)
-    app.register_blueprint(items_bp)
-    app.register_blueprint(evidence_bp)
-    app.register_blueprint(forum_bp)
-    app.register_blueprint(admin_bp)
-    app.register_blueprint(api_bp)
-    app.register_blueprint(api_docs_bp)
-    app.register_blueprint(tokens_bp)
-    app.register_blueprint(audit_bp)
-    app.register_blueprint(agenda_bp)
-    app.register_blueprint(health_bp)
-    app.register_blueprint(proximity_bp)
-    app.register_blueprint(search_bp)
-    app.register_blueprint(notify_bp)
+    login_manager.user_loader(_load_user)
+    for area in AREAS:
+        area.init_app(app)
     return app
+
+
+def _load_user(session_id: str) -> User | None:
+    # The id is "<user id>:<session version>" (User.get_id): a password change raises the
+    # version, so every session made before it stops loading.
+    user_id, _, version = session_id.partition(":")
+    if not user_id.isdigit() or not version.isdigit():
+        return None
+    user = load_user(db.session(), int(user_id))  # with the header's unread count
+    if user is None or user.session_version != int(version):
+        return None
+    # A deactivated account is logged out at its next request.
+    return user if user.active else None

@@ -46,7 +46,7 @@ from forum.evidence.parsers import parse
 from forum.evidence.service import CONTENT_TYPES
 from forum.weighing import standing
 from forum.weighing.models import Comment, Escalation, Position, WeightRating
-from forum.weighing.rubric import RUBRIC
+from forum.items.rubric import RUBRIC
 from forum.items.models import CATEGORIES, DecisionItem
 from forum.trail.chain import canonical_json, format_at, link_body
 from forum.trail.models import Event, TrailHead

@@ -11,11 +11,11 @@ from sqlalchemy import event
 from forum.core import db
 
 BUDGETS = {
-    # user (1), the trail head for the derived cache (1; forum.trail.derived), the page's ids with
+    # user (1), the trail head for the derived cache (1; forum.core.derived), the page's ids with
     # the count (1), their rows (1), functions for the filter (1), forum weighing of the page's
     # items: ratings, positions (2), evidence escalation rule: latest runs (1; the tiers come from
     # the items' standing columns, forum.weighing.standing). From the cache: 2 fewer.
-    "items.index": 8,
+    "forum.item_list": 8,
     # user (1), item (1), history events + actor names (2), forum panel (6: ratings, positions,
     # comment count + page, escalations, functions), evidence escalation rule inside the forum
     # panel (1: latest runs), evidence panel (2: runs, suites); the tier is the item's own
@@ -33,7 +33,7 @@ BUDGETS = {
     # page), my open actions (count + page), drifted evidence on items I take part in (ids with
     # count, those items, their current runs), the weighing of both item lists with the evidence
     # rule (3); the item lists are ids with count + rows, and the trail head is read once for the
-    # derived cache (forum.trail.derived). My
+    # derived cache (forum.core.derived). My
     # function's label comes with the user.
     "core.home": 15,
     # user, the trail head for the derived cache (1), weight-divergence items (ids with count,
@@ -83,7 +83,7 @@ BUDGETS = {
     # technical proximity: user, run (+ item, uploader), earlier reviews with their reviewers
     "proximity.review": 3,
     # user, decisions' snapshots, reviews per reviewer, proposals per proposer, executives
-    "proximity.figures": 5,
+    "health.proximity_figures": 5,
     # user, item, proposed cases with their proposers
     "proximity.export": 3,
     # the load benchmark's baseline (tests/scale/test_baseline.py): the user, one item by its key

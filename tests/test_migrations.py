@@ -64,18 +64,20 @@ def test_downgrade_to_base_and_upgrade_again(backend_url, engine):
             conn.execute(text("DELETE FROM events"))
 
 
-def test_the_standing_migration_fills_the_columns_of_existing_items(backend_url, engine):
+def test_the_standing_migration_fills_the_columns_of_existing_items(backend_url, engine, tmp_path):
     """Revision 9d2c4e7a1b05 adds the items' standing (forum.weighing.standing) to a database that
     already holds items: plain ADD COLUMN (a SQLite batch copy of the table would trip over the
     foreign keys pointing at it), then every item's standing computed from its rows."""
-    from sqlalchemy.orm import Session
-
     from forum import seed
+    from forum.app import create_app
+    from forum.core import db
     from forum.weighing import standing
 
-    with Session(engine) as session:
+    # The demo loaded through the app's sessions, which keep the standing current as it loads.
+    app = create_app({"DATABASE_URL": backend_url, "SECRET_KEY": "test", "INSTANCE_PATH": str(tmp_path)})
+    with app.app_context(), db.session_scope(app) as session:
         seed.load_demo(session)
-        session.commit()
+    db.get_engine(app).dispose()
     with engine.connect() as conn:
         expected = standing.stored(conn, conn.execute(text("SELECT id FROM decision_items")).scalars())
     assert any(v["weight_max"] is not None for v in expected.values())

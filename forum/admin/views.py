@@ -15,7 +15,7 @@ from forum.admin.forms import (
 from forum.auth import service as accounts
 from forum.auth.models import User
 from forum.core.forms import attach_error, choices
-from forum.core.pages import roles_required
+from forum.auth.decorators import roles_required
 from forum.core.errors import DomainError, NotFound, ValidationError
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from forum.agenda.models import MEETING_STATUSES, OUTCOMES
-from forum.items.history import Change, describe
+from forum.items.history import Change, Describers
+
+#: How this area's events read in an item's history (connected by the area's init_app).
+describe = Describers()
 
 _LABELS = {
     "title": "Title",

@@ -1,21 +1,19 @@
-"""Extension points of the agenda for other areas.
+"""What the agenda's pages show from the areas below it.
 
 Pre-read pack sections
     The pre-read pack shows, for every agenda entry, the item's summary and facts, then one
-    section per registered builder: ``register_pack_section(key, template, build)``. ``build``
-    receives the session and ALL the pack's items at once and returns ``{item_id: context}``; it
-    must issue a bounded number of queries whatever the number of items (one ``IN`` query per
-    table, never one per item). The pack template includes ``template`` once per item that has
-    a context, with the context available as ``p`` and the item as ``item``. The forum area
-    registers tier, ratings and positions; the evidence area gates and the latest run per suite.
+    section per entry of ``SECTIONS``: ``PackSection(key, template, build)``. ``build`` receives
+    the session and ALL the pack's items at once and returns ``{item_id: context}``; it must issue
+    a bounded number of queries whatever the number of items (one ``IN`` query per table, never
+    one per item). The pack template includes ``template`` once per item that has a context, with
+    the context available as ``p`` and the item as ``item``. The weighing area gives tier, ratings
+    and positions; the evidence area gates and the latest run per suite; technical proximity the
+    reviews and proposed edge cases.
 
 Decision register filters
-    ``register_decision_filter(RegisterFilter(...))`` adds a select to the decision register (for
-    example the item's tier): its choices, and the SQL condition on ``DecisionItem`` that a chosen
-    value stands for. An optional ``column`` builds one label per item id (bulk) to show in the
-    register's rows.
-
-Areas register when their module is imported (create_app imports every blueprint).
+    ``FILTERS`` adds selects to the decision register (for example the item's tier): its choices,
+    and the SQL condition on ``DecisionItem`` that a chosen value stands for. An optional
+    ``column`` builds one label per item id (bulk) to show in the register's rows.
 """
 
 from __future__ import annotations
@@ -26,7 +24,11 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
+from forum.evidence import pack as evidence_pack
 from forum.items.models import DecisionItem
+from forum.proximity import pack as proximity_pack
+from forum.weighing import pack as weighing_pack
+from forum.weighing.queries import tier_condition
 from forum.trail.models import Event
 
 PackBuild = Callable[[Session, list[DecisionItem]], dict[int, dict]]
@@ -37,25 +39,12 @@ class PackSection:
     key: str
     template: str
     build: PackBuild
-    order: int = 100
-
-
-_SECTIONS: dict[str, PackSection] = {}
-
-
-def register_pack_section(key: str, template: str, build: PackBuild, order: int = 100) -> PackSection:
-    section = PackSection(key, template, build, order)
-    _SECTIONS[key] = section
-    return section
 
 
 def build_sections(session: Session, items: list[DecisionItem]) -> list[tuple[PackSection, dict[int, dict]]]:
     if not items:
         return []
-    return [
-        (section, section.build(session, items))
-        for section in sorted(_SECTIONS.values(), key=lambda s: (s.order, s.key))
-    ]
+    return [(section, section.build(session, items)) for section in SECTIONS]
 
 
 @dataclass(frozen=True)
@@ -67,22 +56,14 @@ class RegisterFilter:
     column: Callable[[Session, list[int]], dict[int, str]] | None = None
 
 
-_FILTERS: dict[str, RegisterFilter] = {}
-
-
-def register_decision_filter(spec: RegisterFilter) -> RegisterFilter:
-    _FILTERS[spec.key] = spec
-    return spec
-
-
 def decision_filters() -> list[RegisterFilter]:
-    return sorted(_FILTERS.values(), key=lambda f: f.key)
+    return sorted(FILTERS, key=lambda f: f.key)
 
 
 # ------------------------------------------------------------------ the agenda's own section
 def _escalation_reasons(session: Session, items: list[DecisionItem]) -> dict[int, dict]:
     """Why each item came to the executives, from the trail's escalations and returns to the
-    queue (one query). The forum area's escalation records may replace this section."""
+    queue (one query)."""
     subjects = {item.subject: item.id for item in items}
     events = session.scalars(
         select(Event).where(Event.subject.in_(subjects), Event.kind == "item.status_changed")
@@ -102,4 +83,17 @@ def _escalation_reasons(session: Session, items: list[DecisionItem]) -> dict[int
     return reasons
 
 
-register_pack_section("escalation", "agenda/pack_escalation.html", _escalation_reasons, order=10)
+
+#: The pack's sections, in the order they appear under each item.
+SECTIONS = (
+    PackSection("escalation", "agenda/pack_escalation.html", _escalation_reasons),
+    PackSection("forum", "forum/pack_section.html", weighing_pack.build),
+    PackSection("evidence", "evidence/pack_section.html", evidence_pack.build),
+    PackSection("proximity", "proximity/pack_section.html", proximity_pack.build),
+)
+
+#: The decision register's extra filters.
+FILTERS = (
+    RegisterFilter(key="tier", label="Tier", choices=weighing_pack.tier_choices,
+                   condition=tier_condition, column=weighing_pack.tier_labels),
+)

@@ -25,4 +25,4 @@ def build(session: Session, viewer: User, item: DecisionItem) -> dict:
     return {"entries": entries, "close": close, "today": clock.now().date()}
 
 
-panels.register(panels.Panel(key="agenda", template="agenda/panel.html", build=build, order=50))
+PANEL = panels.Panel(key="agenda", template="agenda/panel.html", build=build, order=50)

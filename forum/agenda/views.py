@@ -10,8 +10,6 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user, login_required
 
 from forum.core import clock, db, paging
-from forum.agenda import history as _history  # noqa: F401  (registers the describers)
-from forum.agenda import panel as _panel  # noqa: F401  (registers the item page panel)
 from forum.agenda import queries, service
 from forum.agenda.forms import (
     AddEntryForm, AmendmentForm, CloseItemForm, CompleteActionForm, ConflictForm, DecisionForm,
@@ -23,7 +21,7 @@ from forum.agenda.service import (
 )
 from forum.auth.service import list_functions
 from forum.core.forms import choices
-from forum.core.pages import roles_required
+from forum.auth.decorators import roles_required
 from forum.core.errors import DomainError, NotFound, ValidationError
 from forum.items import history
 from forum.proximity import service as proximity

@@ -36,7 +36,7 @@ from forum.evidence.views import limits as evidence_limits
 from forum.weighing import queries as forum_queries
 from forum.weighing import service as forum
 from forum.weighing.models import Position, WeightRating
-from forum.weighing.rubric import RUBRIC
+from forum.items.rubric import RUBRIC
 from forum.items.models import DecisionItem
 
 

@@ -23,6 +23,7 @@ from forum.api.models import ApiToken
 from forum.auth.models import OrgFunction, User
 from forum.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from forum.items.models import DecisionItem
+from forum.items.service import visible_to
 from forum.trail.models import Event
 from forum.trail.service import record
 
@@ -238,13 +239,6 @@ class ItemQuery:
     function: str | None = None
     q: str | None = None
     tier_condition: ColumnElement[bool] | None = None
-
-
-def visible_to(viewer: User) -> list[ColumnElement[bool]]:
-    """Drafts are seen by their filer and by auditors only (as on the item pages)."""
-    if viewer.role == "auditor":
-        return []
-    return [(DecisionItem.status != "draft") | (DecisionItem.filer_id == viewer.id)]
 
 
 def list_items_after(

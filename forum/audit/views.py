@@ -13,7 +13,7 @@ from forum.audit import verify as trail_verify
 from forum.audit.forms import CheckpointForm, TrailFilterForm, VerifyForm
 from forum.audit.browse import TrailFilters
 from forum.core.forms import choices
-from forum.core.pages import roles_required
+from forum.auth.decorators import roles_required
 from forum.core.errors import DomainError, NotFound
 from forum.items import panels
 from forum.items import service as items
@@ -33,9 +33,9 @@ def _item_panel(session, viewer, item) -> dict:
     return {"visible": True, "count": timeline.count_for_subject(session, item.subject)}
 
 
-panels.register(panels.Panel(
+PANEL = panels.Panel(
     key="audit", template="audit/_item_panel.html", build=_item_panel, order=900, column="side",
-))
+)
 
 
 # ------------------------------------------------------------------------------- timeline

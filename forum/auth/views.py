@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -17,10 +18,20 @@ from forum.auth.models import User
 from forum.core.forms import attach_error
 from forum.core.errors import DomainError
 from forum.core.extensions import limiter
-from forum.notify import service as notify
-from forum.notify.forms import EmailKindsForm
+from forum.core.signals import collect, signals
 
 bp = Blueprint("auth", __name__)
+
+#: The settings page's further sections: sent with the app as sender, ``session`` and ``user``;
+#: a receiver answers ``SettingsSection(template, context)`` (the template sees the context as
+#: ``s``). The notify area adds the e-mail choices.
+settings_sections = signals.signal("auth.settings-sections")
+
+
+@dataclass(frozen=True)
+class SettingsSection:
+    template: str
+    context: dict
 
 
 def safe_next(target: str | None) -> str | None:
@@ -126,7 +137,7 @@ def _render_settings(profile=None, password=None, notifications=None, status: in
             formdata=None, email_notifications=user.email_notifications,
             digest_frequency=user.digest_frequency,
         ),
-        email_kinds=EmailKindsForm(formdata=None, kinds=notify.email_kinds(db.session(), user)),
+        sections=collect(settings_sections, current_app._get_current_object(), session=db.session(), user=user),
     ), status
 
 

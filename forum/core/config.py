@@ -21,7 +21,7 @@ DEFAULTS: dict[str, object] = {
     "INSTANCE_PATH": str(PROJECT_ROOT / "instance"),
     "ITEMS_PER_PAGE": 20,
     # Counts and id lists of the escalation queue, the item list and the home pages kept per worker
-    # until the decision trail moves (forum.trail.derived); 0 turns that off.
+    # until the decision trail moves (forum.core.derived); 0 turns that off.
     "DERIVED_CACHE_SIZE": 256,
     # Page size of the administrators' user list.
     "USERS_PER_PAGE": 25,

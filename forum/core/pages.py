@@ -1,39 +1,16 @@
-"""Page plumbing shared by every blueprint: user loading, permission decorators, template
-filters, and error pages in the one layout."""
+"""Page plumbing shared by every blueprint: template filters, domain errors as pages, and error
+pages in the one layout."""
 
 from __future__ import annotations
 
-import functools
 from datetime import UTC, date, datetime
 
 from flask import Flask, abort, flash, render_template, request
-from flask_login import current_user, login_required
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from forum.core import db
-from forum.auth.models import User
 from forum.core.markdown import render as render_markdown
 from forum.core.errors import DomainError
-from forum.core.extensions import login_manager
-from forum.notify.queries import load_user
-
-
-def roles_required(*roles: str):
-    """Allow the view only to logged-in, active users with one of ``roles`` (403 otherwise).
-    Checked before the view does any work."""
-
-    def decorator(view):
-        @functools.wraps(view)
-        @login_required
-        def wrapper(*args, **kwargs):
-            if current_user.role not in roles:
-                abort(403)
-            return view(*args, **kwargs)
-
-        return wrapper
-
-    return decorator
 
 
 def abort_for(error: DomainError):
@@ -75,19 +52,6 @@ ERROR_TITLES = {
 
 
 def init_app(app: Flask) -> None:
-    @login_manager.user_loader
-    def _load_user(session_id: str) -> User | None:
-        # The id is "<user id>:<session version>" (User.get_id): a password change raises the
-        # version, so every session made before it stops loading.
-        user_id, _, version = session_id.partition(":")
-        if not user_id.isdigit() or not version.isdigit():
-            return None
-        user = load_user(db.session(), int(user_id))  # with the header's unread count
-        if user is None or user.session_version != int(version):
-            return None
-        # A deactivated account is logged out at its next request.
-        return user if user.active else None
-
     app.jinja_env.filters.update(
         markdown=render_markdown, datetime=format_datetime, date=format_date,
         money=format_money, iso=iso,

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from forum.core.derived import cached
 from forum.core.errors import ValidationError
-from forum.trail.derived import cached
 
 
 @dataclass
@@ -52,7 +52,7 @@ def paginate_rows(session: Session, model, conditions: Sequence, order: Sequence
     the join under the OFFSET and 2 ms like this, SQLite).
 
     With ``cache_key`` — which must name everything ``conditions`` depend on but the data and the
-    clock — the count and the ids are reused until the trail moves (forum.trail.derived): the page
+    clock — the count and the ids are reused until the trail moves (forum.core.derived): the page
     then costs one statement for its rows (and one for the trail head)."""
 
     def ids_of(number: int) -> list:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from forum.evidence.gates import GATE_LABELS
 from forum.evidence.parsers import FORMAT_LABELS
-from forum.items.history import Change, describe
+from forum.items.history import Change, Describers
+
+#: How this area's events read in an item's history (connected by the area's init_app).
+describe = Describers()
 
 
 @describe("evidence.attached")

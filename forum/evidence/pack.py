@@ -7,7 +7,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from forum.core import clock
-from forum.agenda.pack import register_pack_section
 from forum.evidence import service
 from forum.evidence.models import EvidenceRun
 from forum.evidence.parsers import FORMAT_LABELS
@@ -31,5 +30,3 @@ def build(session: Session, items: list[DecisionItem]) -> dict[int, dict]:
         })
     return found
 
-
-register_pack_section("evidence", "evidence/pack_section.html", build, order=20)

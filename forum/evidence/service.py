@@ -23,9 +23,7 @@ from forum.core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from forum.evidence import gates
 from forum.evidence.models import CHUNK_BYTES, EvidenceChunk, EvidenceRun
 from forum.evidence.parsers import FORMAT_LABELS, Limits, ParseError, Source, parse
-from forum.weighing.rubric import RUBRIC
-from forum.weighing import standing
-from forum.weighing.service import register_escalation_rule
+from forum.items.rubric import RUBRIC
 from forum.items.models import DecisionItem
 from forum.items.service import can_view
 from forum.trail.service import record
@@ -70,16 +68,6 @@ def item_tiers(session: Session, items: Iterable[DecisionItem]) -> dict[int, str
             for item in items}
 
 
-def _failing_gates_rule(session: Session, items: Sequence[DecisionItem]) -> dict[int, str]:
-    """The forum's escalation rule "an evidence gate failing" (DESIGN.md section 5)."""
-    failing = failing_gates_of(session, items)
-    return {
-        item_id: "Evidence gate failing: " + ", ".join(gates.GATE_LABELS[key].lower() for key in keys)
-        for item_id, keys in failing.items() if keys
-    }
-
-
-register_escalation_rule("evidence", _failing_gates_rule, standing.evidence_failing)
 
 
 # ------------------------------------------------------------------------------- permissions

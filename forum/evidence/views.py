@@ -11,11 +11,9 @@ from flask_login import current_user, login_required
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from forum.core import db, paging
-from forum.core.pages import roles_required
+from forum.auth.decorators import roles_required
 from forum.core.errors import DomainError, NotFound
 from forum.evidence import gates as gate_rules
-from forum.evidence import history  # noqa: F401  (registers the history describers)
-from forum.evidence import pack  # noqa: F401  (registers the pre-read pack section)
 from forum.evidence import service
 from forum.evidence.forms import CompareForm, UploadForm
 from forum.evidence.parsers import FORMAT_LABELS, NO_TAG, Limits
@@ -94,7 +92,7 @@ def _revalidation(item, runs) -> list[str]:
     ]
 
 
-panels.register(panels.Panel(key="evidence", template="evidence/panel.html", build=_panel, order=20))
+PANEL = panels.Panel(key="evidence", template="evidence/panel.html", build=_panel, order=20)
 
 
 # ----------------------------------------------------------------------------------- upload

@@ -1,2 +1,9 @@
 """Forum health: the figures that tell leaders whether their decision cycle keeps up with how
 fast their models change (decision cycle time, escalations per month, evidence freshness)."""
+
+
+def init_app(app) -> None:
+    """Wire the area into ``app`` (called by the application factory)."""
+    from forum.health.views import bp
+
+    app.register_blueprint(bp)

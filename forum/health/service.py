@@ -32,10 +32,10 @@ from forum.evidence import gates
 from forum.evidence.models import EvidenceRun
 from forum.evidence.service import item_tiers, recheck
 from forum.weighing.models import Escalation, WeightRating
-from forum.weighing.rubric import RUBRIC, Rubric
-from forum.health import stats
+from forum.items.rubric import RUBRIC, Rubric
+from forum.health import proximity, stats
 from forum.health.charts import Row, Series, bar_chart
-from forum.health.sections import register_health_section
+from forum.health.sections import HealthSection
 from forum.items.models import DecisionItem
 
 CYCLE_WINDOW = timedelta(days=365)
@@ -255,7 +255,17 @@ def _age_section(session: Session, now: datetime) -> dict:
     return {"table": table, "totals": totals, "series": VERSION_SERIES, "chart": chart}
 
 
-register_health_section("cycle_time", "health/_cycle_time.html", _cycle_section, order=10)
-register_health_section("escalations", "health/_escalations.html", _escalation_section, order=20)
-register_health_section("freshness", "health/_freshness.html", _freshness_section, order=30)
-register_health_section("evidence_age", "health/_evidence_age.html", _age_section, order=40)
+
+def _proximity_section(session: Session, now: datetime) -> dict:
+    return {"figures": proximity.habit_figures(session)}
+
+
+#: The health page's sections, in order.
+SECTIONS = (
+    HealthSection("cycle_time", "health/_cycle_time.html", _cycle_section),
+    HealthSection("escalations", "health/_escalations.html", _escalation_section),
+    HealthSection("freshness", "health/_freshness.html", _freshness_section),
+    HealthSection("evidence_age", "health/_evidence_age.html", _age_section),
+    # The executives' habit figures of technical proximity, after the built-in figures.
+    HealthSection("proximity", "proximity/_figures.html", _proximity_section),
+)

@@ -22,7 +22,7 @@ from forum.audit import verify as audit
 from forum.audit.access import head as trail_head
 from forum.audit.models import Checkpoint
 from forum.auth.models import ROLE_LABELS, OrgFunction, User
-from forum.trail.derived import cached
+from forum.core.derived import cached
 from forum.core.paging import Page, paginate_rows
 from forum.evidence.models import EvidenceRun
 from forum.evidence.service import item_tiers, recheck
@@ -30,7 +30,7 @@ from forum.weighing import service as forum
 from forum.weighing import standing
 from forum.weighing.models import Comment, Position, WeightRating
 from forum.weighing.queries import awaiting_condition, divergence_condition
-from forum.weighing.rubric import RUBRIC
+from forum.items.rubric import RUBRIC
 from forum.health.service import GATE_COLUMNS
 from forum.items.models import STATUSES, DecisionItem
 from forum.notify.service import followed_items_query
@@ -66,7 +66,7 @@ def drifted_items(session: Session, conditions: list, now: datetime, key: Hashab
     """Items meeting ``conditions`` whose current evidence went stale or regressed, newest item
     first: up to ``limit`` of them and how many there are. The items are found and counted in SQL
     on their standing (forum.weighing.standing), reused until the trail moves under ``key`` (which
-    must name what ``conditions`` depend on; forum.trail.derived); the current runs of the ``limit``
+    must name what ``conditions`` depend on; forum.core.derived); the current runs of the ``limit``
     shown say why. At most four queries, whatever the number of items."""
     drifted = [*conditions, standing.evidence_drifted(now)]
 

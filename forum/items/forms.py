@@ -3,8 +3,7 @@ from wtforms import DateField, HiddenField, IntegerField, SelectField, StringFie
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from forum.core.forms import choices
-from forum.weighing.forms import WeightFilterForm
-from forum.items.models import CATEGORIES, STATUSES
+from forum.items.models import CATEGORIES
 from forum.items.service import MAX_EXPOSURE, MAX_SUMMARY, MAX_TITLE
 
 
@@ -59,13 +58,3 @@ class TransitionForm(FlaskForm):
     version = HiddenField(validators=[DataRequired()])
 
 
-class ItemFilterForm(WeightFilterForm):
-    """The item list's filters, read from the query string (with the forum's tier, divergence
-    and still-to-weigh-in filters)."""
-
-    class Meta:
-        csrf = False
-
-    status = SelectField("Status", choices=choices([("", "Any status"), *STATUSES.items()]), validators=[Optional()])
-    function = SelectField("Function", choices=choices([("", "Any function")]), validators=[Optional()])
-    category = SelectField("Category", choices=choices([("", "Any category"), *CATEGORIES.items()]), validators=[Optional()])

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from forum.auth.models import User
+from forum.core.signals import collect, signals
 from forum.items.models import CATEGORIES, STATUSES, DecisionItem
 from forum.trail.service import events_for
 
@@ -59,18 +60,37 @@ def _show(key: str, value) -> str:
 
 
 Describer = Callable[[dict], tuple[str, list[Change], str]]
-_DESCRIBERS: dict[str, Describer] = {}
+
+#: Sent with an event's kind as sender and its ``data``; the receiver connected for that kind
+#: answers how the event reads: (label, changes, note).
+event_described = signals.signal("items.event-described")
 
 
-def describe(kind: str):
-    """Register how events of ``kind`` read in an item's history: a function of the event's data
-    returning (label, changes, note). Areas register theirs when their module is imported."""
+class Describers(dict):
+    """One area's describers, kind -> function of the event's data returning (label, changes,
+    note). Fill it with ``@describers("kind")``; the area's ``init_app`` calls ``connect()``."""
 
-    def decorator(fn: Describer) -> Describer:
-        _DESCRIBERS[kind] = fn
-        return fn
+    def __call__(self, kind: str):
+        def decorator(fn: Describer) -> Describer:
+            self[kind] = _Receiver(fn)
+            return fn
 
-    return decorator
+        return decorator
+
+    def connect(self) -> None:
+        for kind, receiver in self.items():
+            event_described.connect(receiver, sender=kind, weak=False)
+
+
+@dataclass(frozen=True)
+class _Receiver:
+    describe: Describer
+
+    def __call__(self, _kind: str, *, data: dict):
+        return self.describe(data)
+
+
+describe = Describers()
 
 
 @describe("item.created")
@@ -100,8 +120,9 @@ def _fallback(kind: str, data: dict):
 
 def summarise(kind: str, data: dict) -> tuple[str, list[Change], str]:
     """How an event reads for people: (label, changes, note), by its kind's describer."""
-    describer = _DESCRIBERS.get(kind)
-    return describer(data) if describer else _fallback(kind, data)
+    for described in collect(event_described, kind, data=data):
+        return described
+    return _fallback(kind, data)
 
 
 def for_item(session: Session, item: DecisionItem) -> list[HistoryEntry]:

@@ -1,9 +1,9 @@
-"""Extension point for the item page: other areas (forum, evidence, audit …) contribute sections.
+"""The item page's panels: other areas (weighing, evidence, agenda, audit …) contribute sections.
 
-An area registers a Panel when its views module is imported (create_app imports every
-blueprint). The item view calls each panel's ``build(session, viewer, item)`` and the template
-includes ``panel.template`` with the returned dict available as ``p``. A panel's build must issue
-a bounded number of queries whatever the data size.
+An area connects a Panel in its ``init_app`` with ``connect(app, panel)``. The item view calls each
+connected panel's ``build(session, viewer, item)`` and the template includes ``panel.template``
+with the returned dict available as ``p``. A panel's build must issue a bounded number of queries
+whatever the data size.
 """
 
 from __future__ import annotations
@@ -11,10 +11,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from flask import Flask, current_app
 from sqlalchemy.orm import Session
 
 from forum.auth.models import User
+from forum.core.signals import collect, signals
 from forum.items.models import DecisionItem
+
+#: Sent with the app as sender and ``session``, ``viewer``, ``item``; receivers answer
+#: ``(panel, context)``.
+item_panels = signals.signal("items.panels")
 
 
 @dataclass(frozen=True)
@@ -26,17 +32,15 @@ class Panel:
     # "main": the wide column under the summary; "side": the narrow column under the facts.
     column: str = "main"
 
+    def __call__(self, _app, *, session: Session, viewer: User, item: DecisionItem) -> tuple[Panel, dict]:
+        return self, self.build(session, viewer, item)
 
-_PANELS: dict[str, Panel] = {}
 
-
-def register(panel: Panel) -> Panel:
-    _PANELS[panel.key] = panel
-    return panel
+def connect(app: Flask, panel: Panel) -> None:
+    """Show ``panel`` on ``app``'s item pages (for as long as the app lives)."""
+    item_panels.connect(panel, sender=app, weak=False)
 
 
 def build_all(session: Session, viewer: User, item: DecisionItem) -> list[tuple[Panel, dict]]:
-    return [
-        (panel, panel.build(session, viewer, item))
-        for panel in sorted(_PANELS.values(), key=lambda p: (p.order, p.key))
-    ]
+    built = collect(item_panels, current_app._get_current_object(), session=session, viewer=viewer, item=item)
+    return sorted(built, key=lambda pair: (pair[0].order, pair[0].key))

@@ -7,11 +7,12 @@ nothing.
 
 from __future__ import annotations
 
-import math
 from dataclasses import astuple, dataclass, fields
 from datetime import date
 
-from sqlalchemy import func, select
+from collections.abc import Sequence
+
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -19,7 +20,6 @@ from forum.core import clock
 from forum.auth.models import OrgFunction, User
 from forum.core.paging import Page, paginate_rows
 from forum.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
-from forum.weighing.queries import weight_conditions
 from forum.items.models import CATEGORIES, STATUSES, DecisionItem
 from forum.trail.service import record
 
@@ -94,9 +94,18 @@ def available_transitions(actor: User, item: DecisionItem) -> list[Transition]:
 # ---------------------------------------------------------------------------------------------
 # Permissions
 # ---------------------------------------------------------------------------------------------
+# Drafts are the filer's work in progress: visible to the filer and to auditors only. The rule in
+# Python (one item) and in SQL (lists, home pages, the API); the search index applies the same
+# rule in its own SQL text.
 def can_view(viewer: User, item: DecisionItem) -> bool:
-    """Drafts are the filer's work in progress: visible to the filer and to auditors only."""
     return item.status != "draft" or item.filer_id == viewer.id or viewer.role == "auditor"
+
+
+def visible_to(viewer: User) -> list[ColumnElement[bool]]:
+    """``can_view`` as SQL conditions on DecisionItem (none for auditors)."""
+    if viewer.role == "auditor":
+        return []
+    return [(DecisionItem.status != "draft") | (DecisionItem.filer_id == viewer.id)]
 
 
 def can_edit(actor: User, item: DecisionItem) -> bool:
@@ -325,20 +334,18 @@ class ItemFilters:
     function: str = ""
     category: str = ""
     mine: bool = False
-    # The forum area's filters (forum.weighing.queries): derived tier (or "unrated"), weight
-    # divergence, and a function that has not yet both rated and taken a position.
-    tier: str = ""
-    divergent: bool = False
-    awaiting: str = ""
 
 
 def list_items(
-    session: Session, viewer: User, filters: ItemFilters, page: int = 1, per_page: int = 20
+    session: Session, viewer: User, filters: ItemFilters, page: int = 1, per_page: int = 20,
+    extra_conditions: Sequence[ColumnElement[bool]] = (),
 ) -> Page:
-    """Items the viewer may see, newest first, filtered and paginated (two queries)."""
-    conditions = []
-    if viewer.role != "auditor":
-        conditions.append((DecisionItem.status != "draft") | (DecisionItem.filer_id == viewer.id))
+    """Items the viewer may see, newest first, filtered and paginated (two queries).
+
+    ``extra_conditions`` come from an area above (the weighing area's tier, divergence and
+    still-to-weigh-in filters); ``filters`` must then be a subclass whose fields name them, as
+    the fields of ``filters`` key the derived cache."""
+    conditions = visible_to(viewer)
     if filters.status:
         if filters.status not in STATUSES:
             raise ValidationError(f"Unknown status {filters.status!r}.", "status")
@@ -351,7 +358,7 @@ def list_items(
         conditions.append(DecisionItem.function_key == filters.function)
     if filters.mine:
         conditions.append(DecisionItem.filer_id == viewer.id)
-    conditions.extend(weight_conditions(filters.tier, filters.divergent, filters.awaiting))
+    conditions.extend(extra_conditions)
     return paginate_rows(
         session, DecisionItem, conditions, (DecisionItem.created_at.desc(), DecisionItem.id.desc()),
         page, per_page, (joinedload(DecisionItem.filer), joinedload(DecisionItem.function)),
@@ -360,9 +367,7 @@ def list_items(
 
 
 def status_counts(session: Session, viewer: User) -> dict[str, int]:
-    conditions = []
-    if viewer.role != "auditor":
-        conditions.append((DecisionItem.status != "draft") | (DecisionItem.filer_id == viewer.id))
+    conditions = visible_to(viewer)
     rows = session.execute(
         select(DecisionItem.status, func.count()).where(*conditions).group_by(DecisionItem.status)
     ).all()

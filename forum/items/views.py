@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from forum.core import db, paging
+from forum.core import db
 from forum.auth.service import list_functions
 from forum.core.forms import choices
-from forum.core.pages import roles_required
-from forum.core.errors import Conflict, DomainError, NotFound, ValidationError
-from forum.weighing import service as forum
+from forum.auth.decorators import roles_required
+from forum.core.errors import Conflict, DomainError, NotFound
 from forum.items import history, panels, service
-from forum.items.forms import ItemFilterForm, ItemForm, ModelUpdateForm, TransitionForm
-from forum.items.service import ItemData, ItemFilters
+from forum.items.forms import ItemForm, ModelUpdateForm, TransitionForm
+from forum.items.service import ItemData
 
 bp = Blueprint("items", __name__, url_prefix="/items")
 
@@ -54,43 +53,6 @@ def _load(item_id: int):
         return service.get_item(db.session(), current_user, item_id)
     except NotFound as error:
         abort(404, description=error.reason)
-
-
-@bp.get("")
-@login_required
-def index():
-    session = db.session()
-    form = ItemFilterForm(request.args)
-    functions = [("", "Any function"), *_function_choices(session)]
-    form.function.choices = choices(functions)
-    form.awaiting.choices = choices(functions)
-    status = 200
-    if request.args and not form.validate():
-        status = 400
-        problems = "; ".join(f"{form[name].label.text}: {errs[0]}" for name, errs in form.errors.items())
-        flash(f"Filter ignored — {problems}", "error")
-        filters = ItemFilters()
-    else:
-        filters = ItemFilters(
-            status=form.status.data or "", function=form.function.data or "",
-            category=form.category.data or "", mine=request.args.get("mine") == "1",
-            tier=form.tier.data or "", divergent=bool(form.divergent.data),
-            awaiting=form.awaiting.data or "",
-        )
-    page_number = paging.page_number(request.args.get("page"))
-    try:
-        page = service.list_items(
-            session, current_user, filters, page_number, current_app.config["ITEMS_PER_PAGE"]
-        )
-    except ValidationError as error:
-        abort(400, description=error.reason)
-    query = {k: v for k, v in request.args.items() if k != "page" and v}
-    everyone_query = {k: v for k, v in query.items() if k != "mine"}
-    weighings = forum.weigh(session, page.items, forum.ForumSettings.from_config(current_app.config))
-    return render_template(
-        "items/list.html", page=page, form=form, filters=filters, query=query,
-        everyone_query=everyone_query, weighings=weighings,
-    ), status
 
 
 @bp.route("/new", methods=["GET", "POST"])

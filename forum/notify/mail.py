@@ -22,7 +22,7 @@ from email.message import EmailMessage
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from flask import Flask
-from sqlalchemy import event, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from forum.core import clock
@@ -180,8 +180,7 @@ def _deliver_in_background(app: Flask) -> None:
         log.exception("background e-mail delivery failed; `forum notify send` will retry")
 
 
-@event.listens_for(Session, "after_commit")
-def _after_commit(session: Session) -> None:
+def after_commit(session: Session) -> None:
     app = session.info.pop(OUTBOX_PENDING, None)
     if app is None or not app.config.get("MAIL_SEND_AFTER_COMMIT") or not app.config.get("SMTP_URL"):
         return
@@ -193,8 +192,7 @@ def _after_commit(session: Session) -> None:
     worker.start()
 
 
-@event.listens_for(Session, "after_rollback")
-def _after_rollback(session: Session) -> None:
+def after_rollback(session: Session) -> None:
     session.info.pop(OUTBOX_PENDING, None)
 
 

@@ -1,4 +1,5 @@
-"""Who hears about what: a listener of the trail (``forum.trail.service.subscribe``).
+"""Who hears about what: a receiver of the trail's ``event_recorded`` signal (connected by the
+notify area's ``init_app``).
 
 Every change already writes one trail event in its transaction; this listener reads the event
 and writes the notifications in that same transaction, so they stand or fall with the change.
@@ -29,7 +30,7 @@ from forum.items.models import STATUSES, DecisionItem
 from forum.notify.models import Notification
 from forum.notify.service import Message, ensure_following, follower_ids, notify, setting
 from forum.trail.models import Event
-from forum.trail.service import actor_name, subscribe
+from forum.trail.service import actor_name
 
 FOLLOWING_KINDS = ("item.created", "weight.rated", "position.taken", "comment.added")
 ASKING_ACTIONS = ("submit", "escalate")
@@ -72,7 +73,7 @@ def function_members(session: Session, keys) -> list[User]:
     )))
 
 
-def on_event(session: Session, actor, event: Event, data: dict) -> None:
+def on_event(session: Session, *, actor, event: Event, data: dict) -> None:
     kind = event.kind
     if kind in FOLLOWING_KINDS:
         item_id = _item_id(event.subject)
@@ -188,5 +189,3 @@ def _gate_failed(session: Session, actor, event: Event, data: dict) -> None:
         f"(suite {data.get('suite') or 'unnamed'}); failing: {', '.join(failing)}.",
     ), actor)
 
-
-subscribe(on_event)

@@ -10,9 +10,8 @@ from forum.core.pages import abort_for
 from forum.core.errors import DomainError
 from forum.items import panels
 from forum.items import service as items
-from forum.notify import mail as _mail  # noqa: F401  (registers the after-commit delivery)
 from forum.notify import service
-from forum.notify import triggers as _triggers  # noqa: F401  (subscribes to the trail)
+from forum.auth.views import SettingsSection
 from forum.notify.forms import EmailKindsForm, FollowForm, MarkReadForm
 
 bp = Blueprint("notify", __name__)
@@ -28,8 +27,8 @@ def _panel(session, viewer, item) -> dict:
     return {"following": service.is_following(session, viewer, item.id), "form": FollowForm(formdata=None)}
 
 
-panels.register(panels.Panel(key="notify", template="notify/panel.html", build=_panel, order=5,
-                             column="side"))
+PANEL = panels.Panel(key="notify", template="notify/panel.html", build=_panel, order=5,
+                             column="side")
 
 
 # ----------------------------------------------------------------------------------- inbox
@@ -117,3 +116,9 @@ def update_email_kinds():
         abort_for(error)
     flash("E-mail choices saved." if changes else "Nothing changed.", "success" if changes else "info")
     return redirect(url_for("auth.settings") + "#email-heading")
+
+
+def settings_section(_app, *, session, user) -> SettingsSection:
+    """The settings page's "E-mail by kind" section."""
+    form = EmailKindsForm(formdata=None, kinds=service.email_kinds(session, user))
+    return SettingsSection("notify/_settings_email.html", {"form": form})

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from forum.items.history import describe
+from forum.items.history import Describers
+
+#: How this area's events read in an item's history (connected by the area's init_app).
+describe = Describers()
 
 
 @describe("evidence.reviewed")

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from sqlalchemy import event, inspect
+from sqlalchemy import inspect
 from sqlalchemy.orm import Session
 
 from forum.agenda.models import Decision
@@ -41,8 +41,7 @@ def _changed(obj, attributes: tuple[str, ...]) -> bool:
     return any(state.attrs[name].history.has_changes() for name in attributes)
 
 
-@event.listens_for(Session, "after_flush")
-def _index_flushed(session: Session, _flush_context) -> None:
+def index_flushed(session: Session, _flush_context) -> None:
     refresh: dict[str, set[int]] = defaultdict(set)
     remove: dict[str, set[int]] = defaultdict(set)
     removed_items: set[int] = set()

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from forum.agenda.models import OUTCOMES
 from forum.auth.models import User
-from forum.trail.derived import cached
+from forum.core.derived import cached
 from forum.core.errors import ValidationError
 from forum.weighing.service import COMMENTS_PER_PAGE  # a comment hit links to its page of the discussion
 from forum.items.models import CATEGORIES, STATUSES
@@ -143,7 +143,7 @@ def search(session: Session, viewer: User, request: SearchRequest, page: int = 1
 
     # Ranking every hit of a common word is the cost (FTS5's bm25 / ts_rank over tens of
     # thousands of rows): the same search at the same trail head is answered again from the
-    # derived cache (forum.trail.derived) — the rows are plain values, the viewer is in the key.
+    # derived cache (forum.core.derived) — the rows are plain values, the viewer is in the key.
     results.counts, results.total, results.page, rows = cached(
         session, ("search", astuple(request), astuple(filters), page, per_page), run)
     results.hits = [_hit(row) for row in rows]

@@ -7,37 +7,30 @@ change it describes, so the change and its event are committed (or rolled back) 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
-from typing import IO
+from typing import IO, Protocol
 
 from sqlalchemy import DateTime, String, bindparam, select, type_coerce, update
 from sqlalchemy.orm import Session
 
 from forum.core import clock
-from forum.auth.models import User
 from forum.trail.chain import (
     CheckpointCheck, Verification, canonical_json, format_at, link_hash, verify_stored,
 )
 from forum.trail.models import Event, TrailHead
+from forum.trail.signals import event_recorded
 
 SYSTEM_ACTOR = "system"
 
-#: Called by ``record`` after each appended event, in the same transaction:
-#: ``listener(session, actor, event, data)``. Listeners may add rows of their own (notifications)
-#: but never write events; an exception in a listener rolls back the change with its event.
-Listener = Callable[[Session, "User | str | None", Event, dict], None]
-_listeners: list[Listener] = []
+
+class Actor(Protocol):
+    """Who made a change: an account (anything with an e-mail address)."""
+
+    email: str
 
 
-def subscribe(listener: Listener) -> Listener:
-    """Register ``listener`` for every event from now on (usable as a decorator; idempotent)."""
-    if listener not in _listeners:
-        _listeners.append(listener)
-    return listener
-
-
-def actor_name(actor: User | str | None) -> str:
+def actor_name(actor: Actor | str | None) -> str:
     if actor is None:
         return SYSTEM_ACTOR
     if isinstance(actor, str):
@@ -45,7 +38,7 @@ def actor_name(actor: User | str | None) -> str:
     return actor.email
 
 
-def record(session: Session, actor: User | str | None, kind: str, subject: str, data: dict) -> Event:
+def record(session: Session, actor: Actor | str | None, kind: str, subject: str, data: dict) -> Event:
     """Append one event to the chain, inside the caller's transaction.
 
     The UPDATE of the head row takes the chain lock (a row lock on PostgreSQL, the write lock on
@@ -69,8 +62,7 @@ def record(session: Session, actor: User | str | None, kind: str, subject: str, 
     session.add(event)
     session.flush()
     session.execute(update(TrailHead).where(TrailHead.id == 1).values(hash=digest))
-    for listener in _listeners:
-        listener(session, actor, event, data)
+    event_recorded.send(session, actor=actor, event=event, data=data)
     return event
 
 
@@ -79,8 +71,8 @@ def events_for(session: Session, subject: str) -> list[Event]:
 
 
 def as_link(event) -> dict:
-    """The exported form of an event (an Event or a row with its columns): every field of
-    DESIGN.md section 6."""
+    """The exported form of an event (an Event or a row with its columns): every field of the
+    trail's hash rule (docs/trail.md)."""
     return {
         "seq": event.seq,
         "at": format_at(event.at),

@@ -21,7 +21,7 @@ def standing_group() -> None:
 def rebuild_command() -> None:
     """Recompute every item's standing from its ratings, positions and evidence runs, in one
     transaction. It is kept current on every change; run this after restoring a backup, after
-    writing rows around the application, or after changing forum/weighing/rubric.json or
+    writing rows around the application, or after changing forum/items/rubric.json or
     forum/evidence/thresholds.json (the tiers and gate thresholds it depends on)."""
     with db.session_scope(current_app) as session:
         items, corrected = standing.rebuild(session.connection())

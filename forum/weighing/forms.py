@@ -9,9 +9,9 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from forum.core.forms import choices
 from forum.weighing.models import STANCES
 from forum.weighing.queries import UNRATED
-from forum.weighing.rubric import RUBRIC, Rubric
+from forum.items.rubric import RUBRIC, Rubric
 from forum.weighing.service import MAX_COMMENT, MAX_REASON, QUEUE_STATUSES
-from forum.items.models import STATUSES
+from forum.items.models import CATEGORIES, STATUSES
 
 
 def _rating_form_class(rubric: Rubric) -> type[FlaskForm]:
@@ -96,3 +96,15 @@ class QueueFilterForm(WeightFilterForm):
         choices=choices([("", "Escalated or open"), *((s, STATUSES[s]) for s in QUEUE_STATUSES)]),
         validators=[Optional()],
     )
+
+
+class ItemFilterForm(WeightFilterForm):
+    """The item list's filters, read from the query string (with the weighing's tier, divergence
+    and still-to-weigh-in filters)."""
+
+    class Meta:
+        csrf = False
+
+    status = SelectField("Status", choices=choices([("", "Any status"), *STATUSES.items()]), validators=[Optional()])
+    function = SelectField("Function", choices=choices([("", "Any function")]), validators=[Optional()])
+    category = SelectField("Category", choices=choices([("", "Any category"), *CATEGORIES.items()]), validators=[Optional()])

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from forum.weighing.models import STANCES
-from forum.weighing.rubric import RUBRIC
-from forum.items.history import Change, describe
+from forum.items.rubric import RUBRIC
+from forum.items.history import Change, Describers
+
+#: How this area's events read in an item's history (connected by the area's init_app).
+describe = Describers()
 
 
 def _scores(state: dict | None) -> str:

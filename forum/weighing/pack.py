@@ -1,6 +1,7 @@
-"""The forum in the agenda: the pre-read pack's section (tier and divergence, each function's
-rating and position, the escalation reasons — built for all the pack's items at once) and the
-decision register's tier filter."""
+"""The weighing in the agenda: the pre-read pack's section (tier and divergence, each function's
+rating and position, the escalation reasons — built for all the pack's items at once) and what
+the decision register's tier filter needs (its choices, and each item's tier label). The agenda
+area (forum.agenda.pack) puts them on its pages."""
 
 from __future__ import annotations
 
@@ -8,11 +9,9 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from forum.agenda.pack import RegisterFilter, register_decision_filter, register_pack_section
 from forum.weighing import service
-from forum.weighing.queries import tier_condition
 from forum.weighing.models import STANCES, Position, WeightRating
-from forum.weighing.rubric import RUBRIC
+from forum.items.rubric import RUBRIC
 from forum.items.models import DecisionItem
 
 
@@ -48,14 +47,12 @@ def build(session: Session, items: list[DecisionItem]) -> dict[int, dict]:
     }
 
 
-register_pack_section("forum", "forum/pack_section.html", build, order=10)
 
-
-def _tier_choices(session: Session) -> list[tuple[str, str]]:
+def tier_choices(session: Session) -> list[tuple[str, str]]:
     return [(tier.key, tier.label) for tier in RUBRIC.tiers] + [("unrated", "Not rated yet")]
 
 
-def _tier_labels(session: Session, item_ids: list[int]) -> dict[int, str]:
+def tier_labels(session: Session, item_ids: list[int]) -> dict[int, str]:
     """The tier of each item in one query (the highest tier any current rating gives)."""
     totals: dict[int, list[int]] = {item_id: [] for item_id in item_ids}
     for item_id, total in session.execute(
@@ -68,7 +65,3 @@ def _tier_labels(session: Session, item_ids: list[int]) -> dict[int, str]:
         labels[item_id] = tier.label if tier else "Not rated"
     return labels
 
-
-register_decision_filter(RegisterFilter(
-    key="tier", label="Tier", choices=_tier_choices, condition=tier_condition, column=_tier_labels,
-))

@@ -1,19 +1,22 @@
-"""SQL conditions on decision items for the forum's filters: tier, weight divergence (both read
-the item's standing columns, forum.weighing.standing), and the function still to weigh in. Used by the item list (forum.items.service.list_items) and by the
-escalation queue, so both filter alike.
-
-This module imports only models and the rubric, so the items area can use it without an import
-cycle (the forum service imports the items service, not the other way round).
+"""SQL conditions on decision items for the weighing's filters: tier, weight divergence (both
+read the item's standing columns, forum.weighing.standing), and the function still to weigh in.
+Used by the item list (``list_items``) and by the escalation queue, so both filter alike.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import ColumnElement, exists, or_
+from sqlalchemy.orm import Session
 
 from forum.core.errors import ValidationError
 from forum.weighing import standing
 from forum.weighing.models import Position, WeightRating
-from forum.weighing.rubric import RUBRIC, Rubric
+from forum.items.rubric import RUBRIC, Rubric
+from forum.auth.models import User
+from forum.core.paging import Page
+from forum.items import service as items
 from forum.items.models import DecisionItem
 
 UNRATED = "unrated"
@@ -56,3 +59,19 @@ def weight_conditions(tier: str = "", divergent: bool = False, awaiting: str = "
     if awaiting:
         conditions.append(awaiting_condition(awaiting))
     return conditions
+
+
+@dataclass
+class ItemListFilters(items.ItemFilters):
+    """The item list's filters: the items area's, plus derived tier (or "unrated"), weight
+    divergence, and a function that has not yet both rated and taken a position."""
+
+    tier: str = ""
+    divergent: bool = False
+    awaiting: str = ""
+
+
+def list_items(session: Session, viewer: User, filters: ItemListFilters, page: int = 1, per_page: int = 20) -> Page:
+    """The item list with the weighing's filters (forum.items.service.list_items)."""
+    return items.list_items(session, viewer, filters, page, per_page,
+                            extra_conditions=weight_conditions(filters.tier, filters.divergent, filters.awaiting))

@@ -27,13 +27,15 @@ from sqlalchemy.orm import Session, joinedload
 from forum.core import clock
 from forum.auth.models import OrgFunction, User
 from forum.core.pages import format_money
-from forum.trail.derived import cached
+from forum.core.derived import cached
 from forum.core.paging import paginate_rows
 from forum.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from forum.weighing import standing
 from forum.weighing.models import STANCES, Comment, Escalation, Position, WeightRating
 from forum.weighing.queries import weight_conditions
-from forum.weighing.rubric import RUBRIC, Rubric, Tier
+from forum.items.rubric import RUBRIC, Rubric, Tier
+from forum.evidence import gates
+from forum.evidence import service as evidence
 from forum.items import service as items
 from forum.items.models import DecisionItem
 from forum.trail.service import record
@@ -289,19 +291,23 @@ EscalationRule = Callable[[Session, Sequence[DecisionItem]], dict[int, str]]
 #: The same rule as a SQL condition on DecisionItem at a moment (``now``), typically on the item's
 #: standing columns (forum.weighing.standing): the escalation queue selects, counts and pages with it.
 EscalationCondition = Callable[[datetime], ColumnElement[bool]]
-_RULES: dict[str, tuple[EscalationRule, EscalationCondition]] = {}
 
 
-def register_escalation_rule(name: str, rule: EscalationRule, condition: EscalationCondition) -> EscalationRule:
-    """Add an escalation rule, evaluated with the built-in ones (strategic tier, objection,
-    weight divergence, financial exposure) wherever recommendations are shown. ``rule`` gives the
-    reasons shown on items; ``condition`` must hold in SQL for exactly the items ``rule`` flags."""
-    _RULES[name] = (rule, condition)
-    return rule
+def _failing_gates_rule(session: Session, items: Sequence[DecisionItem]) -> dict[int, str]:
+    """The escalation rule "an evidence gate failing"."""
+    failing = evidence.failing_gates_of(session, items)
+    return {
+        item_id: "Evidence gate failing: " + ", ".join(gates.GATE_LABELS[key].lower() for key in keys)
+        for item_id, keys in failing.items() if keys
+    }
 
 
-def unregister_escalation_rule(name: str) -> None:
-    _RULES.pop(name, None)
+#: The escalation rules beyond the built-in ones (strategic tier, objection, weight divergence,
+#: financial exposure), evaluated with them wherever recommendations are shown: each rule gives the
+#: reasons shown on items, and its condition holds in SQL for exactly the items the rule flags.
+RULES: dict[str, tuple[EscalationRule, EscalationCondition]] = {
+    "evidence": (_failing_gates_rule, standing.evidence_failing),
+}
 
 
 @dataclass(frozen=True)
@@ -363,7 +369,7 @@ def _finish(session: Session, items_: Sequence[DecisionItem], weighings: dict[in
         w.divergent = rubric.diverges(w.totals.values())
         w.reasons = _builtin_reasons(item, w, settings, rubric)
     if items_:
-        for name, (rule, _condition) in _RULES.items():
+        for name, (rule, _condition) in RULES.items():
             for item_id, text in rule(session, items_).items():
                 if item_id in weighings:
                     weighings[item_id].reasons.append(Reason(name, text))
@@ -507,7 +513,7 @@ def recommended_condition(settings: ForumSettings, now: datetime, rubric: Rubric
     return and_(DecisionItem.status == "open", or_(
         standing.strategic(rubric), DecisionItem.objection, standing.divergent(rubric),
         DecisionItem.exposure > settings.exposure_threshold,
-        *(condition(now) for _rule, condition in _RULES.values()),
+        *(condition(now) for _rule, condition in RULES.values()),
     ))
 
 
@@ -526,9 +532,9 @@ def queue_condition(status: str, settings: ForumSettings, now: datetime, rubric:
 def queue_by_tier(session: Session, settings: ForumSettings, now: datetime,
                   rubric: Rubric = RUBRIC) -> dict[int, int]:
     """How many items the escalation queue holds per tier (tier index -> count, -1 unrated): one
-    query, reused until the trail moves (forum.trail.derived)."""
+    query, reused until the trail moves (forum.core.derived)."""
     rank = standing.tier_rank(rubric)
-    return cached(session, ("queue by tier", settings, tuple(_RULES)), lambda: dict(session.execute(
+    return cached(session, ("queue by tier", settings, tuple(RULES)), lambda: dict(session.execute(
         select(rank, func.count()).where(queue_condition("", settings, now, rubric)).group_by(rank)
     ).all()))
 
@@ -546,7 +552,7 @@ def escalation_queue(session: Session, filters: QueueFilters, settings: ForumSet
         (standing.tier_rank(rubric).desc(), DecisionItem.needed_by.is_(None), DecisionItem.needed_by, DecisionItem.id),
         page, per_page, (joinedload(DecisionItem.filer), joinedload(DecisionItem.function)),
         cache_key=("queue", filters.status, filters.tier, filters.divergent, filters.awaiting, settings,
-                   tuple(_RULES)),
+                   tuple(RULES)),
     )
     shown = result.items
     weighings = weigh(session, shown, settings, rubric)

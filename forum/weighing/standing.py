@@ -7,7 +7,7 @@ first design) cost seconds at 100,000 items (BENCHMARKS.md, issue 10). So each i
 
 - ``weight_max`` / ``weight_min``: the highest and lowest total of its functions' current ratings
   (NULL before any rating). The tier is the tier of ``weight_max``; the ratings diverge when a
-  tier threshold lies between the two (forum.weighing.rubric's rules, as SQL below).
+  tier threshold lies between the two (forum.items.rubric's rules, as SQL below).
 - ``objection``: some function's current position is "object".
 - ``evidence_fail``: the current run of some suite (its latest) fails a gate now and for good —
   edge-case pass rate below the tier's minimum, a regression, or a model version other than the
@@ -34,7 +34,7 @@ from datetime import datetime, timedelta
 from types import SimpleNamespace
 
 from sqlalchemy import (
-    ColumnElement, Connection, and_, bindparam, case, event, false, func, inspect, or_, select,
+    ColumnElement, Connection, and_, bindparam, case, false, func, inspect, or_, select,
 )
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -42,7 +42,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from forum.evidence import gates
 from forum.evidence.models import EvidenceRun
 from forum.weighing.models import Position, WeightRating
-from forum.weighing.rubric import RUBRIC, Rubric
+from forum.items.rubric import RUBRIC, Rubric
 from forum.items.models import DecisionItem
 
 COLUMNS = ("weight_max", "weight_min", "objection", "evidence_fail", "evidence_drift", "evidence_stale_at")
@@ -170,8 +170,7 @@ def _item_ids_touched(session: Session) -> set[int]:
     return touched
 
 
-@event.listens_for(Session, "after_flush")
-def _keep_current(session: Session, _flush_context) -> None:
+def keep_current(session: Session, _flush_context) -> None:
     touched = _item_ids_touched(session)
     if not touched:
         return

@@ -14,14 +14,14 @@ from flask_login import current_user, login_required
 from forum.core import db, paging
 from forum.auth.service import list_functions
 from forum.core.forms import choices
-from forum.core.pages import roles_required
+from forum.auth.decorators import roles_required
 from forum.core.errors import DomainError, NotFound, ValidationError
-from forum.weighing import history  # noqa: F401  (registers the forum's history describers)
-from forum.weighing import pack  # noqa: F401  (registers the forum's pre-read pack section)
-from forum.weighing import service
-from forum.weighing.forms import CommentForm, EscalationForm, PositionForm, QueueFilterForm, RatingForm
+from forum.weighing import queries, service
+from forum.weighing.forms import (
+    CommentForm, EscalationForm, ItemFilterForm, PositionForm, QueueFilterForm, RatingForm,
+)
 from forum.weighing.models import STANCES
-from forum.weighing.rubric import RUBRIC
+from forum.items.rubric import RUBRIC
 from forum.items import panels
 from forum.items import service as items
 from forum.items.views import render_detail
@@ -88,7 +88,7 @@ def build_panel(session, viewer, item) -> dict:
     }
 
 
-panels.register(panels.Panel(key="forum", template=PANEL_TEMPLATE, build=build_panel, order=10))
+PANEL = panels.Panel(key="forum", template=PANEL_TEMPLATE, build=build_panel, order=10)
 
 
 # ------------------------------------------------------------------------------ the actions
@@ -241,3 +241,40 @@ def queue():
         abort(400, description=error.reason)
     query = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_template("forum/queue.html", page=page, form=form, query=query), status
+
+
+# --------------------------------------------------------------------------------- the item list
+@bp.get("/items")
+@login_required
+def item_list():
+    """Every item the viewer may see, with the weighing's filters and each item's tier."""
+    session = db.session()
+    form = ItemFilterForm(request.args)
+    functions = [("", "Any function"), *((f.key, f.label) for f in list_functions(session))]
+    form.function.choices = choices(functions)
+    form.awaiting.choices = choices(functions)
+    status = 200
+    if request.args and not form.validate():
+        status = 400
+        problems = "; ".join(f"{form[name].label.text}: {errs[0]}" for name, errs in form.errors.items())
+        flash(f"Filter ignored — {problems}", "error")
+        filters = queries.ItemListFilters()
+    else:
+        filters = queries.ItemListFilters(
+            status=form.status.data or "", function=form.function.data or "",
+            category=form.category.data or "", mine=request.args.get("mine") == "1",
+            tier=form.tier.data or "", divergent=bool(form.divergent.data),
+            awaiting=form.awaiting.data or "",
+        )
+    page_number = paging.page_number(request.args.get("page"))
+    try:
+        page = queries.list_items(session, current_user, filters, page_number, current_app.config["ITEMS_PER_PAGE"])
+    except ValidationError as error:
+        abort(400, description=error.reason)
+    query = {k: v for k, v in request.args.items() if k != "page" and v}
+    everyone_query = {k: v for k, v in query.items() if k != "mine"}
+    weighings = service.weigh(session, page.items, service.ForumSettings.from_config(current_app.config))
+    return render_template(
+        "items/list.html", page=page, form=form, filters=filters, query=query,
+        everyone_query=everyone_query, weighings=weighings,
+    ), status

@@ -131,22 +131,19 @@ def test_pack_gathers_every_entry_with_summary_facts_and_escalation_reasons(
     assert re.search(r"\.pack-entry \{[^}]*break-before: page", print_css)
 
 
-def test_pack_sections_registered_by_other_areas_are_built_once_for_all_items(
-        client, db_session, as_chair, filer, make_item, make_meeting, app, tmp_path):
+def test_pack_sections_are_built_once_for_all_items(
+        client, db_session, as_chair, filer, make_item, make_meeting, app, tmp_path, monkeypatch):
     calls = []
 
     def build(session, items):
         calls.append(sorted(i.id for i in items))
         return {i.id: {"tier": f"tier of {i.title}"} for i in items}
 
-    pack.register_pack_section("test-tier", "agenda/pack_escalation.html", build)
-    try:
-        a, b = make_item(filer, status="escalated"), make_item(filer, status="escalated")
-        meeting = make_meeting(as_chair, items=[a, b])
-        assert client.get(f"/meetings/{meeting.id}/pack").status_code == 200
-        assert calls == [sorted([a.id, b.id])]
-    finally:
-        pack._SECTIONS.pop("test-tier")
+    monkeypatch.setattr(pack, "SECTIONS", (*pack.SECTIONS, pack.PackSection("test-tier", "agenda/pack_escalation.html", build)))
+    a, b = make_item(filer, status="escalated"), make_item(filer, status="escalated")
+    meeting = make_meeting(as_chair, items=[a, b])
+    assert client.get(f"/meetings/{meeting.id}/pack").status_code == 200
+    assert calls == [sorted([a.id, b.id])]
 
 
 # --------------------------------------------------------------------------------- bad input
@@ -427,8 +424,8 @@ def test_agenda_pages_keep_their_query_budget_whatever_the_data_size(
         assert count <= BUDGETS[name], f"{name}: {count} statements > budget {BUDGETS[name]}"
 
 
-def test_register_filters_registered_by_other_areas_filter_and_label_rows(
-        client, db_session, as_chair, filer, make_item, make_meeting, decide):
+def test_register_filters_of_other_areas_filter_and_label_rows(
+        client, db_session, as_chair, filer, make_item, make_meeting, decide, monkeypatch):
     from forum.items.models import DecisionItem
 
     big = make_item(filer, status="escalated", title="Big one", exposure=900_000)
@@ -436,15 +433,12 @@ def test_register_filters_registered_by_other_areas_filter_and_label_rows(
     meeting = make_meeting(as_chair, status="in_session", items=[big, small])
     decide(as_chair, meeting, big, "approved")
     decide(as_chair, meeting, small, "approved")
-    pack.register_decision_filter(pack.RegisterFilter(
+    monkeypatch.setattr(pack, "FILTERS", (*pack.FILTERS, pack.RegisterFilter(
         key="size", label="Size", choices=lambda session: [("large", "Large")],
         condition=lambda value: DecisionItem.exposure > 100_000 if value == "large" else DecisionItem.id < 0,
         column=lambda session, ids: {i: "sized" for i in ids},
-    ))
-    try:
-        page = client.get("/decisions?size=large").get_data(as_text=True)
-        assert "Big one" in page and "Small one" not in page
-        assert '<label class="label" for="filter-size">Size</label>' in page
-        assert "<td>sized</td>" in page
-    finally:
-        pack._FILTERS.pop("size")
+    )))
+    page = client.get("/decisions?size=large").get_data(as_text=True)
+    assert "Big one" in page and "Small one" not in page
+    assert '<label class="label" for="filter-size">Size</label>' in page
+    assert "<td>sized</td>" in page

@@ -10,7 +10,7 @@ import pytest
 from jinja2 import ChoiceLoader, DictLoader
 
 from forum.core import clock
-from forum.health import sections
+from forum.health import sections, service
 from tests.budgets import BUDGETS, count_statements
 from tests.health.test_metrics import DAY, NOW, OPERATIONAL, STRATEGIC, _decided, _evidence_world
 
@@ -69,7 +69,7 @@ def test_an_empty_forum_gets_empty_states_not_errors(client, login, cast):
     assert "0 in all" in html
 
 
-def test_another_area_adds_a_section_through_the_registry(app, client, login, cast):
+def test_each_listed_section_is_built_and_shown_in_order(app, client, login, cast, monkeypatch):
     app.jinja_env.loader = ChoiceLoader([
         DictLoader({"test/habit.html": '<section id="habit"><h2>Visible habit</h2><p>{{ s.figure }} at {{ now|iso }}</p></section>'}),
         app.jinja_env.loader,
@@ -80,21 +80,17 @@ def test_another_area_adds_a_section_through_the_registry(app, client, login, ca
         seen.append(now)
         return {"figure": 42}
 
-    sections.register_health_section("habit", "test/habit.html", build, order=5)
-    sections.register_health_section("nothing", "test/missing.html", lambda session, now: None, order=6)
-    try:
-        keys = [s.key for s in sections.health_sections()]
-        assert keys[:2] == ["habit", "nothing"] and keys.index("cycle_time") == 2
-        login(cast["filer"])
-        html = _get(client).get_data(as_text=True)
-        assert seen == [NOW]
-        assert "<h2>Visible habit</h2><p>42 at 2026-11-20T12:00:00Z</p>" in html
-        assert html.index("Visible habit") < html.index("Decision cycle time")  # by order
-        assert "test/missing.html" not in html  # a section whose build returns None is left out
-    finally:
-        sections.unregister_health_section("habit")
-        sections.unregister_health_section("nothing")
-    assert "habit" not in [s.key for s in sections.health_sections()]
+    monkeypatch.setattr(service, "SECTIONS", (
+        sections.HealthSection("habit", "test/habit.html", build),
+        sections.HealthSection("nothing", "test/missing.html", lambda session, now: None),
+        *service.SECTIONS,
+    ))
+    login(cast["filer"])
+    html = _get(client).get_data(as_text=True)
+    assert seen == [NOW]
+    assert "<h2>Visible habit</h2><p>42 at 2026-11-20T12:00:00Z</p>" in html
+    assert html.index("Visible habit") < html.index("Decision cycle time")  # in the listed order
+    assert "test/missing.html" not in html  # a section whose build returns None is left out
 
 
 def test_health_page_keeps_its_query_budget_whatever_the_data_size(app, client, login, cast, history):

@@ -257,7 +257,7 @@ def test_missing_page_uses_the_layout(client, staff):
     assert "Not found" in text and "Decision Forum" in text
 
 
-LIST_BUDGET = BUDGETS["items.index"]
+LIST_BUDGET = BUDGETS["forum.item_list"]
 DETAIL_BUDGET = BUDGETS["items.detail"]
 HOME_BUDGET = BUDGETS["core.home"]
 

@@ -145,8 +145,8 @@ def test_passing_evidence_notifies_nobody(db_session, people, make_item, inbox_o
     calls = []
     monkeypatch.setattr(triggers, "_gate_failed", lambda *a: calls.append(a))
     event_data = {"gates": {"coverage": "pass", "freshness": "warn"}, "run_id": 1}
-    triggers.on_event(db_session, people["product"], type("E", (), {
-        "kind": "evidence.attached", "subject": item.subject})(), event_data)
+    triggers.on_event(db_session, actor=people["product"], event=type("E", (), {
+        "kind": "evidence.attached", "subject": item.subject})(), data=event_data)
     assert calls == []
 
 
@@ -168,20 +168,19 @@ def test_deactivated_people_are_not_notified(db_session, people, make_item, make
     assert db_session.scalar(select(func.count()).select_from(Follow).where(Follow.user_id == gone.id)) == 0
 
 
-def test_a_trail_listener_sees_each_event_once_in_the_same_transaction(db_session, people):
+def test_a_trail_receiver_sees_each_event_once_in_the_same_transaction(db_session, people):
     from forum.trail import service as trail
+    from forum.trail.signals import event_recorded
 
     seen = []
 
-    def listener(session, actor, event, data):
+    def listener(session, *, actor, event, data):
         seen.append((event.kind, event.subject, data, actor, session is db_session))
 
-    trail.subscribe(listener)
-    trail.subscribe(listener)  # registering twice still calls it once
-    try:
+    with event_recorded.connected_to(listener):
+        event_recorded.connect(listener)  # connecting twice still calls it once
         trail.record(db_session, people["risk"], "test.noted", "test:1", {"a": 1})
-    finally:
-        trail._listeners.remove(listener)
+    trail.record(db_session, people["risk"], "test.noted", "test:2", {"a": 2})  # disconnected by now
     assert seen == [("test.noted", "test:1", {"a": 1}, people["risk"], True)]
     db_session.rollback()
 

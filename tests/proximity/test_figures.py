@@ -11,7 +11,7 @@ from forum.agenda import service as agenda
 from forum.agenda.models import Decision
 from forum.agenda.service import AmendmentData
 from forum.proximity import service
-from forum.proximity.figures import habit_figures, quarter_of
+from forum.health.proximity import habit_figures, quarter_of
 from tests.proximity.conftest import MIXED
 
 SUMMER = datetime(2026, 8, 10, 9, 0, tzinfo=UTC)  # 2026 Q3

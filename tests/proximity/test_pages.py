@@ -210,7 +210,7 @@ def test_the_figures_page(client, login, make_user):
 def test_the_figures_partial_renders_as_a_health_section_context(app, db_session, make_user):
     from flask import render_template
 
-    from forum.proximity.figures import habit_figures
+    from forum.health.proximity import habit_figures
 
     make_user(role="executive", name="Ann Exec")
     with app.test_request_context("/health"):
@@ -244,7 +244,7 @@ def test_proximity_pages_keep_their_query_budget_whatever_the_data_size(
 
     def measure(run, item):
         return {name: count_statements(app, lambda url=url: client.get(url)) for name, url in {
-            "proximity.review": f"/evidence/{run.id}/review", "proximity.figures": "/proximity",
+            "proximity.review": f"/evidence/{run.id}/review", "health.proximity_figures": "/proximity",
             "proximity.export": f"/items/{item.id}/proposed-cases.csv",
         }.items()}
 

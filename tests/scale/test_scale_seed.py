@@ -14,7 +14,7 @@ from forum.app import create_app
 from forum.core import db
 
 from forum import scale
-from forum.trail import derived
+from forum.core import derived
 from forum.auth.models import User
 from forum.agenda.models import Action, AgendaEntry, Decision, Meeting
 from forum.cli import main
@@ -157,7 +157,7 @@ def _statements_per_page(tmp_path, name: str, n_items: int) -> dict[str, int]:
                                      .order_by(Meeting.id).limit(1))
         client = app.test_client()
         assert client.post("/login", data={"email": "exec@example.com", "password": DEMO_PASSWORD}).status_code == 302
-        pages = {"core.home.executive": "/", "items.index": "/items?status=open", "items.detail": f"/items/{decided}",
+        pages = {"core.home.executive": "/", "forum.item_list": "/items?status=open", "items.detail": f"/items/{decided}",
                  "forum.queue": "/escalations", "agenda.meeting": f"/meetings/{meeting}",
                  "agenda.pack": f"/meetings/{meeting}/pack", "agenda.decisions": "/decisions",
                  "audit.trail": "/trail"}
@@ -165,7 +165,7 @@ def _statements_per_page(tmp_path, name: str, n_items: int) -> dict[str, int]:
         for endpoint, url in pages.items():
             client.get(url)  # warm-up: first-use queries (functions, rubric) are not per page
             # Measure the cold page: without the counts and ids the warm-up left in the derived
-            # cache (forum.trail.derived), as the first request after a change sees it.
+            # cache (forum.core.derived), as the first request after a change sees it.
             app.extensions.pop(derived.EXTENSION, None)
             responses = []
             counts[endpoint] = count_statements(app, lambda: responses.append(client.get(url)))

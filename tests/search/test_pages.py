@@ -140,7 +140,7 @@ def test_the_same_search_again_is_answered_from_the_derived_cache_until_somethin
     app, client, login, people, make_item, db_session
 ):
     """Ranking every hit of a common word is the search's cost: the same search at the same trail
-    head is not ranked again (forum.trail.derived), and a change shows at once."""
+    head is not ranked again (forum.core.derived), and a change shows at once."""
     from tests.budgets import count_statements
 
     make_item(people["filer"], status="open", title="Turbine vendor one")

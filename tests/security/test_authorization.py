@@ -36,7 +36,7 @@ ACCESS: dict[str, set[str]] = {
     "health.index": LOGGED_IN,
     # The load benchmark's baseline page: a 404 unless FORUM_BENCH_BASELINE is set (it is not here).
     "core.bench_baseline": set(),
-    "items.index": LOGGED_IN,
+    "forum.item_list": LOGGED_IN,
     "items.detail": LOGGED_IN,
     "items.new": FILERS,
     "items.edit": {"procurement"},
@@ -50,7 +50,7 @@ ACCESS: dict[str, set[str]] = {
     "proximity.review": EXECUTIVES,  # an executive's own review of a run's failing cases
     "proximity.propose": FILERS,
     "proximity.export": LOGGED_IN,
-    "proximity.figures": LOGGED_IN,
+    "health.proximity_figures": LOGGED_IN,
     "forum.rate": FILERS,  # members of a function: every staff user and the cast's executive
     "forum.take_position": FILERS,
     "forum.comment": FILERS,

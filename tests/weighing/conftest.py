@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from forum.auth import service as accounts
 from forum.weighing import service as forum
-from forum.weighing.rubric import RUBRIC
+from forum.items.rubric import RUBRIC
 from forum.trail.models import Event
 
 SETTINGS = forum.ForumSettings()

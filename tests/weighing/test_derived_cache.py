@@ -1,4 +1,4 @@
-"""The derived cache (forum.trail.derived): the escalation queue's and the lists' counts and ids are
+"""The derived cache (forum.core.derived): the escalation queue's and the lists' counts and ids are
 reused until the trail moves or the minute turns, and never outlive a change."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from forum.core import clock
-from forum.trail import derived
+from forum.core import derived
 from forum.weighing import service as forum
 from tests.budgets import count_statements
 from tests.evidence.conftest import csv_bytes

@@ -331,7 +331,7 @@ def test_the_home_page_rows_carry_the_flags(client, login, people, make_item, ra
 
 # ------------------------------------------------------------------------------ query budgets
 ITEM_BUDGET = BUDGETS["items.detail"]
-LIST_BUDGET = BUDGETS["items.index"]
+LIST_BUDGET = BUDGETS["forum.item_list"]
 QUEUE_BUDGET = BUDGETS["forum.queue"]
 
 

@@ -7,9 +7,10 @@ import json
 
 import pytest
 
-from forum.weighing import rubric as rubric_module
-from forum.weighing.rubric import RUBRIC, RubricError, load_rubric, parse_rubric
-from forum.items import service as items
+from forum.items import rubric as rubric_module
+from forum.items.rubric import RUBRIC, RubricError, load_rubric, parse_rubric
+from forum.core.errors import ValidationError
+from forum.weighing.queries import ItemListFilters, list_items
 from tests.weighing.conftest import scores_for
 
 OPERATIONAL = RUBRIC.tier("operational").min_total
@@ -125,7 +126,7 @@ def edge_items(db_session, people, make_item, rate):
 
 
 def _titles(db_session, viewer, **filters) -> set[str]:
-    page = items.list_items(db_session, viewer, items.ItemFilters(**filters), 1, 100)
+    page = list_items(db_session, viewer, ItemListFilters(**filters), 1, 100)
     return {i.title for i in page.items}
 
 
@@ -144,5 +145,5 @@ def test_the_list_filters_by_tier_and_divergence_exactly_as_the_rubric_derives_t
 
 
 def test_an_unknown_tier_filter_is_refused(db_session, people):
-    with pytest.raises(items.ValidationError, match="Unknown tier 'epic'"):
-        items.list_items(db_session, people["product"], items.ItemFilters(tier="epic"))
+    with pytest.raises(ValidationError, match="Unknown tier 'epic'"):
+        list_items(db_session, people["product"], ItemListFilters(tier="epic"))

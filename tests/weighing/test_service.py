@@ -366,23 +366,18 @@ def test_the_exposure_threshold_is_configurable(db_session, people, make_item, a
     assert forum.ForumSettings.from_config(app.config) == forum.ForumSettings()
 
 
-def test_every_rule_together_in_a_fixed_order(db_session, people, make_item, rate, position):
+def test_every_rule_together_in_a_fixed_order(db_session, people, make_item, rate, position, monkeypatch):
     item = make_item(people["procurement"], status="open", exposure=1_000_000)
     rate(people["procurement"], item, 2)
     rate(people["risk"], item, 15)
     position(people["risk"], item, "object")
-    # A rule of another name: unregistering "evidence" would remove the evidence area's real rule
-    # for the rest of the test process.
-    forum.register_escalation_rule("extra", lambda session, batch: {i.id: "Edge-case gate fails." for i in batch},
-                                  lambda now: true())
-    try:
-        assert _rules(db_session, item) == ["strategic", "objection", "divergence", "exposure", "extra"]
-    finally:
-        forum.unregister_escalation_rule("extra")
+    monkeypatch.setitem(forum.RULES, "extra", (
+        lambda session, batch: {i.id: "Edge-case gate fails." for i in batch}, lambda now: true()))
+    assert _rules(db_session, item) == ["strategic", "objection", "divergence", "exposure", "extra"]
 
 
-def test_a_registered_rule_is_called_once_for_a_whole_batch_and_only_flags_what_it_returns(
-    db_session, people, make_item
+def test_an_extra_rule_is_called_once_for_a_whole_batch_and_only_flags_what_it_returns(
+    db_session, people, make_item, monkeypatch
 ):
     batch = [make_item(people["procurement"], status="open") for _ in range(4)]
     calls = []
@@ -391,11 +386,8 @@ def test_a_registered_rule_is_called_once_for_a_whole_batch_and_only_flags_what_
         calls.append([i.id for i in given])
         return {given[0].id: "Evidence is stale."}
 
-    forum.register_escalation_rule("extra", gate, lambda now: true())
-    try:
-        weighings = forum.weigh(db_session, batch, SETTINGS)
-    finally:
-        forum.unregister_escalation_rule("extra")
+    monkeypatch.setitem(forum.RULES, "extra", (gate, lambda now: true()))
+    weighings = forum.weigh(db_session, batch, SETTINGS)
     assert calls == [[i.id for i in batch]]
     assert [w.recommended for w in weighings.values()] == [True, False, False, False]
     assert weighings[batch[0].id].reasons == [forum.Reason("extra", "Evidence is stale.")]
@@ -480,8 +472,7 @@ def test_the_queue_shows_the_latest_escalation_of_escalated_items_only(db_sessio
     assert _count(db_session, Escalation) == 2
 
 
-def test_the_evidence_rule_is_registered_with_its_sql_condition():
-    """The queue's SQL needs every rule's condition; the evidence area registers its own."""
-    from forum.evidence import service as evidence  # noqa: F401 - importing it registers the rule
-
-    assert "evidence" in forum._RULES
+def test_the_evidence_rule_comes_with_its_sql_condition():
+    """The queue's SQL needs every rule's condition."""
+    rule, condition = forum.RULES["evidence"]
+    assert callable(rule) and callable(condition)

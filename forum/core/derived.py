@@ -1,7 +1,7 @@
 """Results derived from the whole data set, reused until the decision trail moves.
 
-Every change in the forum writes exactly one trail event in its own transaction (DESIGN.md §6), so
-the trail head's ``seq`` names the state of the data: two reads at the same ``seq`` see the same
+Every change in the forum writes exactly one trail event in its own transaction, so the trail
+head's ``seq`` names the state of the data: two reads at the same ``seq`` see the same
 items, ratings, positions, evidence and meetings. A result that depends only on that state and on
 the clock — the escalation queue's order and count, how many items each list holds, which items'
 evidence drifted — can be kept under the key (what, seq, minute) and served again without
@@ -18,6 +18,9 @@ later, so a concurrent change can only make it newer than its key, and the next 
 the new head, computes afresh.
 
 FORUM_DERIVED_CACHE_SIZE sets the number of results kept per worker (0 turns the cache off).
+
+The kernel knows nothing of the trail: the trail area names the state with ``init_app(app,
+version)``, a function of a session returning the head's ``seq``.
 """
 
 from __future__ import annotations
@@ -28,11 +31,10 @@ from collections.abc import Callable, Hashable
 from typing import TypeVar
 
 from flask import current_app, has_app_context
-from sqlalchemy import event, select
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from forum.core import clock
-from forum.trail.models import TrailHead
 
 T = TypeVar("T")
 EXTENSION = "forum.derived"
@@ -80,28 +82,34 @@ def _store() -> Store | None:
 # would leave a result cached under a seq that a later, different change then takes): its reads
 # are never cached.
 WROTE = "forum.derived.wrote"
+SEQ = "forum.derived.seq"
+VERSION = "forum.derived.version"
 
 
-@event.listens_for(Session, "after_flush")
 def _wrote(session: Session, _flush_context) -> None:
     session.info[WROTE] = True
 
 
-@event.listens_for(Session, "after_transaction_end")
 def _ended(session: Session, transaction) -> None:
     if transaction.parent is None:
         session.info.pop(WROTE, None)
         session.info.pop(SEQ, None)
 
 
-SEQ = "forum.derived.seq"
+def init_app(app, version: Callable[[Session], int]) -> None:
+    """Cache derived results for ``app``: ``version(session)`` names the data's state (the trail
+    area passes its head's ``seq``). Watches the app's sessions for writes."""
+    app.extensions[VERSION] = version
+    factory = app.extensions["forum.sessionmaker"]
+    event.listen(factory, "after_flush", _wrote)
+    event.listen(factory, "after_transaction_end", _ended)
 
 
 def state(session: Session) -> tuple[int, str]:
     """The key of the data's state: the trail head's seq (read once per transaction) and the
     current minute."""
     if SEQ not in session.info:
-        session.info[SEQ] = session.scalar(select(TrailHead.seq).where(TrailHead.id == 1)) or 0
+        session.info[SEQ] = current_app.extensions[VERSION](session)
     return session.info[SEQ], clock.now().strftime("%Y-%m-%dT%H:%M")
 
 
@@ -109,7 +117,7 @@ def cached(session: Session, key: Hashable, compute: Callable[[], T]) -> T:
     """``compute()``, or what it returned for ``key`` at the same trail head and minute. The
     value must be small and plain (counts, ids): it is shared by every request of the worker."""
     store = _store()
-    if store is None or session.new or session.dirty or session.deleted or session.info.get(WROTE):
+    if store is None or VERSION not in current_app.extensions or session.new or session.dirty or session.deleted or session.info.get(WROTE):
         return compute()  # no cache, or this transaction holds changes of its own
     full = (key, state(session))
     found, value = store.get(full)
