@@ -1,5 +1,5 @@
 """Parsers: format detection from content, totals, edge counts, tags and model/version for every
-sample (against the table in eval-samples/README.md) and for our awkward fixtures; every kind of
+sample file (against the figures in README_TABLE) and for our awkward fixtures; every kind of
 bad input is refused with a message that says what and where."""
 
 from __future__ import annotations
