@@ -19,10 +19,20 @@ from forum.notify.queries import load_user
 AREAS = (trail, auth, items, evidence, weighing, proximity, agenda, notify, search, home, audit, health, admin, api)
 
 
+class ForumApp(Flask):
+    """Flask with the request's unit of work: what a request wrote is committed when its view
+    returns, whatever the status code, and discarded when anything in it raised — even an
+    exception that becomes an error page (forum.core.db)."""
+
+    def handle_user_exception(self, e):
+        db.discard()
+        return super().handle_user_exception(e)
+
+
 def create_app(config: dict | None = None) -> Flask:
     """Build the application: settings, extensions, every area. It never touches the schema."""
     settings = load_settings(config)
-    app = Flask(
+    app = ForumApp(
         __name__,
         instance_path=str(Path(settings["INSTANCE_PATH"]).resolve()),
         template_folder=str(PROJECT_ROOT / "templates"),

@@ -88,7 +88,8 @@ def new_user():
         data = accounts.NewUser(email=form.email.data or "", display_name=form.display_name.data or "",
                                 role=form.role.data or "", function=form.function.data or None)
         try:
-            invitation = accounts.invite_user(session, current_user, data, _ttl())
+            with db.attempt():
+                invitation = accounts.invite_user(session, current_user, data, _ttl())
         except DomainError as error:
             attach_error(form, error)
             status = error.status
@@ -124,10 +125,10 @@ def update_access(user_id: int):
     if not form.validate_on_submit():
         return _render_user(account, form, 400)
     try:
-        changes = accounts.update_access(db.session(), current_user, account, form.role.data or "",
-                                         form.function.data or None)
+        with db.attempt():
+            changes = accounts.update_access(db.session(), current_user, account, form.role.data or "",
+                                             form.function.data or None)
     except DomainError as error:
-        db.session().rollback()
         attach_error(form, error)
         return _render_user(_user(user_id), form, error.status)
     flash(f"Saved: {account.display_name} is now {account.role_label.lower()}"
@@ -145,9 +146,9 @@ def _confirmed_change(user_id: int, action: str):
             200 if request.method == "GET" else 400)
     change = accounts.deactivate_user if action == "deactivate" else accounts.reactivate_user
     try:
-        change(db.session(), current_user, account.email)
+        with db.attempt():
+            change(db.session(), current_user, account.email)
     except DomainError as error:
-        db.session().rollback()
         flash(error.reason, "error")
         return _render_user(_user(user_id), status=error.status)
     flash(f"{account.display_name} is {'deactivated' if action == 'deactivate' else 'active again'}.",
@@ -174,9 +175,9 @@ def issue_link(user_id: int):
     if not ConfirmForm().validate_on_submit():
         abort(400, description="The form's security token is missing; reload the page.")
     try:
-        invitation = accounts.issue_set_password_link(db.session(), current_user, account, _ttl())
+        with db.attempt():
+            invitation = accounts.issue_set_password_link(db.session(), current_user, account, _ttl())
     except DomainError as error:
-        db.session().rollback()
         flash(error.reason, "error")
         return _render_user(_user(user_id), status=error.status)
     return _link_page(invitation, created=False, status=200)
@@ -191,7 +192,8 @@ def functions():
     status = 200
     if form.validate_on_submit():
         try:
-            created = accounts.create_function(session, current_user, form.key.data, form.label.data)
+            with db.attempt():
+                created = accounts.create_function(session, current_user, form.key.data, form.label.data)
         except DomainError as error:
             attach_error(form, error)
             status = error.status
@@ -216,7 +218,8 @@ def function(key: str):
     status = 200
     if form.validate_on_submit():
         try:
-            changes = accounts.rename_function(session, current_user, key, form.label.data)
+            with db.attempt():
+                changes = accounts.rename_function(session, current_user, key, form.label.data)
         except DomainError as error:
             attach_error(form, error)
             status = error.status

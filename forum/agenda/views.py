@@ -100,7 +100,8 @@ def new_meeting():
     status = 200
     if form.validate_on_submit():
         try:
-            meeting = service.create_meeting(db.session(), current_user, _meeting_data(form))
+            with db.attempt():
+                meeting = service.create_meeting(db.session(), current_user, _meeting_data(form))
         except DomainError as error:
             _attach(form, error)
             status = error.status
@@ -128,8 +129,9 @@ def edit_meeting(meeting_id: int):
     status, conflict = 200, False
     if form.validate_on_submit():
         try:
-            changes = service.update_meeting(session, current_user, meeting, _meeting_data(form),
-                                             _int_or_none(form.version.data))
+            with db.attempt():
+                changes = service.update_meeting(session, current_user, meeting, _meeting_data(form),
+                                                 _int_or_none(form.version.data))
         except DomainError as error:
             _attach(form, error)
             status, conflict = error.status, error.field == "version"
@@ -225,15 +227,13 @@ def _add_choices(form: AddEntryForm, queue, people) -> None:
 
 
 def _kept_or_redirect(meeting_id: int, key, form, error: DomainError):
-    """After a refused change: roll back, then show the meeting page with the form kept."""
-    db.session().rollback()
+    """After a refused change (undone by its savepoint): the meeting page with the form kept."""
     _attach(form, error)
     return _render_meeting(meeting_id, error.status, {key: form})
 
 
 def _refused(meeting_id: int, error: DomainError):
-    """After a refused change without a form to keep: roll back, say why on the meeting page."""
-    db.session().rollback()
+    """After a refused change without a form to keep: say why on the meeting page."""
     flash(error.reason, "error")
     return _render_meeting(meeting_id, error.status)
 
@@ -250,8 +250,9 @@ def change_status(meeting_id: int):
         form.confirm.errors = ["Tick the box to confirm that the meeting is to be closed."]
         return _render_meeting(meeting_id, 400, {("status", "close"): form})
     try:
-        service.change_meeting_status(db.session(), current_user, meeting, action,
-                                      _int_or_none(form.version.data))
+        with db.attempt():
+            service.change_meeting_status(db.session(), current_user, meeting, action,
+                                          _int_or_none(form.version.data))
     except DomainError as error:
         return _kept_or_redirect(meeting_id, ("status", action), form, error)
     flash(f"The meeting is now {meeting.status_label.lower()}.", "success")
@@ -278,11 +279,11 @@ def add_entry(meeting_id: int):
     form.presenter.choices = None
     form.item.validate_choice = form.presenter.validate_choice = False
     if not form.validate_on_submit():
-        db.session().rollback()
         return _render_meeting(meeting_id, 400, {("add", 0): form})
     try:
-        entry = service.add_entry(session, current_user, meeting, _int_or_none(form.item.data),
-                                  form.time_box_minutes.data, _int_or_none(form.presenter.data))
+        with db.attempt():
+            entry = service.add_entry(session, current_user, meeting, _int_or_none(form.item.data),
+                                      form.time_box_minutes.data, _int_or_none(form.presenter.data))
     except DomainError as error:
         return _kept_or_redirect(meeting_id, ("add", 0), form, error)
     flash(f"Added to the agenda at position {entry.position}: the item is now scheduled.", "success")
@@ -303,8 +304,9 @@ def update_entry(meeting_id: int, entry_id: int):
     if not form.validate_on_submit():
         return _render_meeting(meeting_id, 400, {("entry", entry_id): form})
     try:
-        changes = service.update_entry(db.session(), current_user, entry, form.time_box_minutes.data,
-                                       _int_or_none(form.presenter.data))
+        with db.attempt():
+            changes = service.update_entry(db.session(), current_user, entry, form.time_box_minutes.data,
+                                           _int_or_none(form.presenter.data))
     except DomainError as error:
         return _kept_or_redirect(meeting_id, ("entry", entry_id), form, error)
     flash("Entry updated." if changes else "Nothing changed.", "success" if changes else "info")
@@ -320,7 +322,8 @@ def move_entry(meeting_id: int, entry_id: int):
         flash("Say which position to move the entry to.", "error")
         return _render_meeting(meeting_id, 400)
     try:
-        service.move_entry(db.session(), current_user, entry, form.to_position.data)
+        with db.attempt():
+            service.move_entry(db.session(), current_user, entry, form.to_position.data)
     except DomainError as error:
         return _refused(meeting_id, error)
     return redirect(url_for("agenda.meeting", meeting_id=meeting_id, _anchor=f"entry-{entry_id}"))
@@ -335,7 +338,8 @@ def remove_entry(meeting_id: int, entry_id: int):
         abort(400, description="The form's security token is missing.")
     title = entry.item.title
     try:
-        service.remove_entry(db.session(), current_user, entry)
+        with db.attempt():
+            service.remove_entry(db.session(), current_user, entry)
     except DomainError as error:
         return _refused(meeting_id, error)
     flash(f"“{title}” was taken off the agenda and is back in the escalation queue.", "success")
@@ -350,7 +354,8 @@ def declare_conflict(meeting_id: int, entry_id: int):
     if not form.validate_on_submit():
         return _render_meeting(meeting_id, 400, {("conflict", entry_id): form})
     try:
-        service.declare_conflict(db.session(), current_user, entry, form.reason.data)
+        with db.attempt():
+            service.declare_conflict(db.session(), current_user, entry, form.reason.data)
     except DomainError as error:
         return _kept_or_redirect(meeting_id, ("conflict", entry_id), form, error)
     flash("Conflict declared: you are recused from this item.", "success")
@@ -386,7 +391,8 @@ def decide(meeting_id: int, entry_id: int):
     if not form.validate_on_submit():
         return _render_meeting(meeting_id, 400, {("decide", entry_id): form})
     try:
-        decision = service.record_decision(db.session(), current_user, entry, _decision_data(form))
+        with db.attempt():
+            decision = service.record_decision(db.session(), current_user, entry, _decision_data(form))
     except DomainError as error:
         return _kept_or_redirect(meeting_id, ("decide", entry_id), form, error)
     flash(f"Decision recorded: {decision.outcome_label.lower()}. The item is now "
@@ -407,13 +413,13 @@ def amend(decision_id: int):
     status = 200
     if form.validate_on_submit():
         try:
-            service.amend_decision(session, current_user, decision, AmendmentData(
-                outcome=form.outcome.data or "", rationale=form.rationale.data or "",
-                conditions=form.conditions.data or "", expires_on=form.expires_on.data,
-                reason=form.reason.data or "",
-            ))
+            with db.attempt():
+                service.amend_decision(session, current_user, decision, AmendmentData(
+                    outcome=form.outcome.data or "", rationale=form.rationale.data or "",
+                    conditions=form.conditions.data or "", expires_on=form.expires_on.data,
+                    reason=form.reason.data or "",
+                ))
         except DomainError as error:
-            session.rollback()
             _attach(form, error)
             status = error.status
             decision = service.get_decision(session, decision_id)
@@ -437,7 +443,8 @@ def close_item(decision_id: int):
         abort(400, description="The form's security token is missing.")
     meeting_id, entry_id = decision.entry.meeting_id, decision.entry_id
     try:
-        item = service.close_item(session, current_user, decision)
+        with db.attempt():
+            item = service.close_item(session, current_user, decision)
     except DomainError as error:
         return _refused(meeting_id, error)
     flash(f"“{item.title}” is closed.", "success")
@@ -514,9 +521,9 @@ def complete_action(action_id: int):
         return _render_actions(400, {action_id: form})
     item = action.decision.entry.item
     try:
-        service.complete_action(session, current_user, action, form.note.data)
+        with db.attempt():
+            service.complete_action(session, current_user, action, form.note.data)
     except DomainError as error:
-        session.rollback()
         _attach(form, error)
         return _render_actions(error.status, {action_id: form})
     message = "Action marked done."

@@ -1,16 +1,14 @@
-"""Where other areas plug into the API. Each function below is called by forum/api/views.py;
-until its area is wired in, it answers what is true without that area (no tier, no positions, no
-evidence, no meetings) or refuses honestly (evidence ingestion: 501 "not available yet").
+"""The API's read and write glue into the other areas. The views of forum/api/views.py call these
+functions for everything beyond an item's own columns: an item's weighing (tier, divergence,
+flags, escalation reasons, positions, ratings) and its latest evidence per suite, the SQL
+condition of ?tier=, attaching and reading evidence, and meetings with their agenda and
+decisions. Each returns plain dicts in the shapes of forum/api/schemas.py; the views validate
+them through those models, so a shape mistake fails a test and keys the schemas do not declare
+are dropped. The API tests replace single functions here to exercise the views alone.
 
-To wire an area, replace the body of its function with a call into that area's service — a few
-lines each; the contract (arguments, return shape, exceptions) is in each docstring. The views
-validate every returned dict through the pydantic models of forum/api/schemas.py, so a shape
-mistake shows up as a failing test, and keys the schemas do not declare are dropped.
-
-Exceptions a hook may raise, and what the client gets:
+Exceptions these functions raise, and what the client gets:
   forum.core.errors.ValidationError / PermissionDenied / NotFound / Conflict -> 400 / 403 / 404 / 409
   UnsupportedFormat (below) -> 415          TooLarge (below) -> 413
-  NotAvailable (below) -> 501 (the feature is not on this server yet)
 """
 
 from __future__ import annotations
@@ -32,16 +30,11 @@ from forum.evidence import service as evidence
 from forum.evidence.models import EvidenceRun
 from forum.evidence.parsers import FORMAT_LABELS
 from forum.evidence.parsers import UnknownFormat as UnknownFormatError
-from forum.evidence.views import limits as evidence_limits
-from forum.weighing import queries as forum_queries
-from forum.weighing import service as forum
+from forum.weighing import queries as weighing_queries
+from forum.weighing import service as weighing
 from forum.weighing.models import Position, WeightRating
 from forum.items.rubric import RUBRIC
 from forum.items.models import DecisionItem
-
-
-class NotAvailable(Exception):
-    """The area behind this endpoint is not wired in yet (HTTP 501)."""
 
 
 class UnsupportedFormat(DomainError):
@@ -79,9 +72,9 @@ class EvidenceFile:
     size: int | None = None
 
 
-# --------------------------------------------------------------------------------- forum (#3)
-def _forum_settings() -> forum.ForumSettings:
-    return forum.ForumSettings.from_config(current_app.config)
+# ------------------------------------------------------------------------------------ weighing
+def _weighing_settings() -> weighing.ForumSettings:
+    return weighing.ForumSettings.from_config(current_app.config)
 
 
 def _gate_dict(gate) -> dict:
@@ -103,13 +96,13 @@ def _run_dict(run, gates_now) -> dict:
 
 
 def item_extras(session: Session, viewer: User, items: list[DecisionItem]) -> dict[int, dict]:
-    """Weight, positions, flags and evidence of several items: the forum's weighing (ratings,
+    """Weight, positions, flags and evidence of several items: the weighing area's (ratings,
     positions, the evidence escalation rule), the positions and ratings with their authors, and
     the latest evidence run per suite with its gates — a fixed number of queries for any page."""
     if not items:
         return {}
     ids = [item.id for item in items]
-    weighings = forum.weigh(session, items, _forum_settings())
+    weighings = weighing.weigh(session, items, _weighing_settings())
     extras: dict[int, dict] = {item_id: {"positions": [], "ratings": [], "evidence": []} for item_id in ids}
     for position in session.scalars(
         select(Position).where(Position.item_id.in_(ids)).options(joinedload(Position.author))
@@ -161,10 +154,10 @@ def item_extras(session: Session, viewer: User, items: list[DecisionItem]) -> di
 def tier_condition(tier: str) -> ColumnElement[bool]:
     """A SQL condition on DecisionItem selecting the items whose current tier is ``tier``, for
     the ?tier= filter of GET /api/v1/items (SQL, so that cursor pages stay full)."""
-    return forum_queries.tier_condition(tier)
+    return weighing_queries.tier_condition(tier)
 
 
-# ------------------------------------------------------------------------------ evidence (#4)
+# ------------------------------------------------------------------------------------ evidence
 def ingest_evidence(session: Session, actor: User, item: DecisionItem, upload: Upload) -> dict:
     """Parse ``upload`` and store it as an EvidenceRun of ``item`` through the evidence service
     (its one trail event included) and return the run with its gates. ``?format=`` does not force
@@ -177,7 +170,7 @@ def ingest_evidence(session: Session, actor: User, item: DecisionItem, upload: U
     try:
         run = evidence.attach_evidence(
             session, actor, item, upload.filename or "results", upload.file,
-            limits=evidence_limits(),
+            limits=evidence.upload_limits(current_app.config),
         )
     except evidence.EvidenceRefused as refused:
         if isinstance(refused.__cause__, UnknownFormatError):
@@ -213,7 +206,7 @@ def evidence_file(session: Session, viewer: User, evidence_id: int) -> EvidenceF
                         filename=evidence.download_name(run), size=run.size)
 
 
-# ------------------------------------------------------------------------------ meetings (#5)
+# ------------------------------------------------------------------------------------ meetings
 def _meeting_options():
     decisions = selectinload(Meeting.entries).selectinload(AgendaEntry.decisions)
     return (

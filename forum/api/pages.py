@@ -10,8 +10,7 @@ from flask_login import current_user, login_required
 from forum.core import db
 from forum.api import service
 from forum.api.forms import RevokeTokenForm, TokenForm
-from forum.api.problems import PROBLEM_DESCRIPTIONS, PROBLEM_TYPES
-from forum.api.spec import build_document
+from forum.api.problems import PROBLEMS
 from forum.api.views import api
 from forum.core.forms import choices
 from forum.core.errors import DomainError, NotFound
@@ -24,10 +23,10 @@ tokens_bp = Blueprint("tokens", __name__, url_prefix="/settings/tokens")
 def index():
     """The API reference for people, generated from the same declarations as openapi.json.
     Public, like the OpenAPI document: it describes the API and discloses no data."""
-    document = build_document(api, server_url=request.host_url)
+    document = api.document().document
     problems = [
-        {"status": status, "slug": slug, "title": title, "text": PROBLEM_DESCRIPTIONS[status]}
-        for status, (slug, title) in PROBLEM_TYPES.items()
+        {"status": status, "slug": problem.slug, "title": problem.title, "text": problem.description}
+        for status, problem in PROBLEMS.items()
     ]
     operations = []
     for op in api.operations:
@@ -124,10 +123,11 @@ def create():
     if not form.validate_on_submit():
         return _render_index(form, 400)
     try:
-        token, secret = service.create_token(
-            db.session(), current_user, current_user,
-            service.NewToken(name=form.name.data or "", scopes=form.scopes.data or []),
-        )
+        with db.attempt():
+            token, secret = service.create_token(
+                db.session(), current_user, current_user,
+                service.NewToken(name=form.name.data or "", scopes=form.scopes.data or []),
+            )
     except DomainError as error:
         target = getattr(form, error.field or "", None)
         if target is not None:

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import json
 import time
+from typing import NamedTuple
 
-from flask import Blueprint, Flask, current_app, request
+from flask import Blueprint, current_app, request
 from pydantic import ValidationError as PydanticValidationError
 from werkzeug.exceptions import HTTPException
 
@@ -19,44 +20,46 @@ from forum.core.errors import DomainError
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 API_PREFIX = "/api/v1/"
 
-# status -> (slug of the problem type, title). The type URI is the API page's anchor for it.
-PROBLEM_TYPES: dict[int, tuple[str, str]] = {
-    400: ("invalid-request", "Invalid request"),
-    401: ("unauthenticated", "Authentication required"),
-    403: ("forbidden", "Not allowed"),
-    404: ("not-found", "Not found"),
-    405: ("method-not-allowed", "Method not allowed"),
-    409: ("conflict", "Conflict"),
-    412: ("precondition-failed", "Precondition failed"),
-    413: ("too-large", "Request too large"),
-    415: ("unsupported-media-type", "Unsupported media type"),
-    428: ("precondition-required", "Precondition required"),
-    429: ("rate-limited", "Too many requests"),
-    500: ("server-error", "Server error"),
-    501: ("not-available", "Not available yet"),
-}
 
-PROBLEM_DESCRIPTIONS: dict[int, str] = {
-    400: "The query, path or body is malformed or breaks a rule; `errors` names each field and why.",
-    401: "No bearer token, an unknown or revoked token, or a token whose user is deactivated.",
-    403: "The token lacks the scope, or the user's role does not allow the action.",
-    404: "No such resource, or one the token's user may not see (drafts of others).",
-    405: "The path exists but not with this method.",
-    409: "The resource is not in a state that allows the change (e.g. an item past open).",
-    412: "If-Match names a version that is no longer the item's current version.",
-    413: "The body is larger than the server accepts.",
-    415: "The body's media type, or an evidence file's format, is not one the server reads.",
-    428: "The change needs an If-Match header with the item's version.",
-    429: "Too many calls for the token, or too many failed authentications from the address. "
-         "Retry after the number of seconds in Retry-After.",
-    500: "An unexpected failure; nothing was saved.",
-    501: "The feature behind this endpoint is not available on this server yet.",
+class ProblemType(NamedTuple):
+    """A kind of problem by its status. The type URI is the API page's anchor for it."""
+
+    slug: str  # /api#problem-<slug>
+    title: str
+    description: str  # when it happens, for the OpenAPI document and the API page
+
+
+PROBLEMS: dict[int, ProblemType] = {
+    400: ProblemType("invalid-request", "Invalid request",
+                     "The query, path or body is malformed or breaks a rule; `errors` names each field and why."),
+    401: ProblemType("unauthenticated", "Authentication required",
+                     "No bearer token, an unknown or revoked token, or a token whose user is deactivated."),
+    403: ProblemType("forbidden", "Not allowed",
+                     "The token lacks the scope, or the user's role does not allow the action."),
+    404: ProblemType("not-found", "Not found",
+                     "No such resource, or one the token's user may not see (drafts of others)."),
+    405: ProblemType("method-not-allowed", "Method not allowed",
+                     "The path exists but not with this method."),
+    409: ProblemType("conflict", "Conflict",
+                     "The resource is not in a state that allows the change (e.g. an item past open)."),
+    412: ProblemType("precondition-failed", "Precondition failed",
+                     "If-Match names a version that is no longer the item's current version."),
+    413: ProblemType("too-large", "Request too large",
+                     "The body is larger than the server accepts."),
+    415: ProblemType("unsupported-media-type", "Unsupported media type",
+                     "The body's media type, or an evidence file's format, is not one the server reads."),
+    428: ProblemType("precondition-required", "Precondition required",
+                     "The change needs an If-Match header with the item's version."),
+    429: ProblemType("rate-limited", "Too many requests",
+                     "Too many calls for the token, or too many failed authentications from the address. "
+                     "Retry after the number of seconds in Retry-After."),
+    500: ProblemType("server-error", "Server error",
+                     "An unexpected failure; nothing was saved."),
 }
 
 
 def problem_type(status: int) -> str:
-    slug = PROBLEM_TYPES.get(status, ("about:blank", ""))[0]
-    return f"/api#problem-{slug}" if slug != "about:blank" else slug
+    return f"/api#problem-{PROBLEMS[status].slug}" if status in PROBLEMS else "about:blank"
 
 
 class ApiProblem(Exception):
@@ -69,7 +72,7 @@ class ApiProblem(Exception):
         self.detail = detail
         self.errors = errors
         self.headers = headers or {}
-        self.title = title or PROBLEM_TYPES.get(status, ("", "Error"))[1]
+        self.title = title or (PROBLEMS[status].title if status in PROBLEMS else "Error")
 
     def response(self):
         body = {
@@ -130,7 +133,7 @@ def from_http(error: HTTPException) -> ApiProblem:
         headers["Allow"] = ", ".join(sorted(error.valid_methods))
     if status == 429:
         headers["Retry-After"] = str(_retry_after())
-    detail = error.description or PROBLEM_DESCRIPTIONS.get(status, "")
+    detail = error.description or PROBLEMS[status].description if status in PROBLEMS else ""
     if status == 413:
         limit = current_app.config.get("MAX_CONTENT_LENGTH")
         detail = f"The body is larger than the server accepts ({limit:,} bytes)." if limit else detail
@@ -171,7 +174,7 @@ def register(bp: Blueprint) -> None:
     @bp.errorhandler(Exception)
     def _unexpected(error: Exception):
         current_app.logger.exception("unexpected error in %s %s", request.method, request.path)
-        return ApiProblem(500, PROBLEM_DESCRIPTIONS[500]).response()
+        return ApiProblem(500, PROBLEMS[500].description).response()
 
     @bp.before_app_request
     def _unrouted():

@@ -5,23 +5,26 @@ OpenAPI 3.1 document generated from exactly those declarations.
 runs, the bearer token is checked for the scope, the query string is validated with the query
 model and the JSON body with the body model (the view receives ``user``, ``query`` and ``body``).
 ``build_document()`` turns the same declarations and pydantic's JSON Schemas into the document
-served at /api/v1/openapi.json, so there is no second, hand-written copy to drift.
+served at /api/v1/openapi.json, so there is no second, hand-written copy to drift;
+``Api.document()`` builds it once per app and keeps it, serialised, for every later request.
 """
 
 from __future__ import annotations
 
 import functools
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from flask import Blueprint, request
+from flask import Blueprint, current_app, request
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
-from pydantic.json_schema import models_json_schema
+from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue, models_json_schema
+from pydantic_core import core_schema
 
 from forum.api import bearer, problems
-from forum.api.problems import PROBLEM_DESCRIPTIONS, PROBLEM_MEDIA_TYPE, ApiProblem
+from forum.api.problems import PROBLEM_MEDIA_TYPE, PROBLEMS, ApiProblem
 from forum.api.schemas import MAX_ID, Problem
 from forum.api.service import SCOPES
 
@@ -70,6 +73,16 @@ class Api:
         self.version = version
         self.description = description
         self.operations: list[Operation] = []
+
+    def document(self) -> ServedDocument:
+        """The document of this API in the current app: built on its first use in each app and
+        kept for the app's life (the operations are all declared at import). Two first requests
+        at once may both build it; they build the same thing and one of them is kept."""
+        documents = current_app.extensions.setdefault("forum.api.documents", {})
+        served = documents.get(self.bp.name)
+        if served is None:
+            served = documents[self.bp.name] = ServedDocument(build_document(self, server_url=SERVER_URL_SLOT))
+        return served
 
     def operation(
         self, method: str, rule: str, *, summary: str, tag: str, scope: str | None = None,
@@ -143,23 +156,39 @@ def parse_json(model: type[BaseModel]) -> BaseModel:
 
 
 # ------------------------------------------------------------------------------------ document
-def _clean(schema: dict) -> dict:
-    """Drop pydantic's auto-generated titles from property schemas (noise in a document)."""
-    if isinstance(schema, dict):
-        out = {}
-        for key, value in schema.items():
-            if key == "properties" and isinstance(value, dict):
-                out[key] = {name: _drop_title(_clean(prop)) for name, prop in value.items()}
-            else:
-                out[key] = _clean(value) if isinstance(value, (dict, list)) else value
-        return out
-    if isinstance(schema, list):
-        return [_clean(v) for v in schema]
-    return schema
+class ContractSchema(GenerateJsonSchema):
+    """pydantic's JSON Schema, with two choices of this document: fields carry no generated
+    title (the property name says it), and a field that may be left out but not sent as null
+    (``title: str = None`` in a patch) carries no ``default: null`` — a default its own type
+    refuses, which makes the document invalid."""
+
+    def field_title_should_be_set(self, schema) -> bool:
+        return False
+
+    def default_schema(self, schema: core_schema.WithDefaultSchema) -> JsonSchemaValue:
+        if schema.get("default", ...) is None and schema["schema"]["type"] != "nullable":
+            return self.generate_inner(schema["schema"])
+        return super().default_schema(schema)
 
 
-def _drop_title(schema: dict) -> dict:
-    return {k: v for k, v in schema.items() if k != "title"} if isinstance(schema, dict) else schema
+REF_TEMPLATE = "#/components/schemas/{model}"
+# Where the server URL goes in the built document; it holds a NUL, which nothing else in it can.
+SERVER_URL_SLOT = "\x00server-url\x00"
+
+
+class ServedDocument:
+    """A built document as ``document`` (without its servers entry) and as the JSON served,
+    whose one part that differs per request — the URL of the host asked — is put in by
+    ``as_json``."""
+
+    def __init__(self, built: dict):
+        self.document = {key: value for key, value in built.items() if key != "servers"}
+        text = json.dumps(built, ensure_ascii=False)
+        head, tail = text.split(json.dumps(SERVER_URL_SLOT))  # exactly one slot, or this fails
+        self._head, self._tail = head.encode(), tail.encode()
+
+    def as_json(self, server_url: str) -> bytes:
+        return self._head + json.dumps(server_url, ensure_ascii=False).encode() + self._tail
 
 
 def build_document(api: Api, server_url: str = "/") -> dict:
@@ -170,8 +199,8 @@ def build_document(api: Api, server_url: str = "/") -> dict:
             models.append((op.body, "validation"))
         if op.response is not None:
             models.append((op.response, "serialization"))
-    keys, defs = models_json_schema(models, ref_template="#/components/schemas/{model}")
-    components = {name: _clean(schema) for name, schema in defs.get("$defs", {}).items()}
+    keys, defs = models_json_schema(models, ref_template=REF_TEMPLATE, schema_generator=ContractSchema)
+    components = defs.get("$defs", {})
 
     def ref(model: type[BaseModel], mode: str) -> dict:
         return keys[(model, mode)]
@@ -185,10 +214,9 @@ def build_document(api: Api, server_url: str = "/") -> dict:
             for name in op.path_params
         ]
         if op.query is not None:
-            schema = op.query.model_json_schema(ref_template="#/components/schemas/{model}")
+            schema = op.query.model_json_schema(ref_template=REF_TEMPLATE, schema_generator=ContractSchema)
             required = set(schema.get("required", []))
             for name, prop in schema.get("properties", {}).items():
-                prop = _drop_title(_clean(prop))
                 description = prop.pop("description", None)
                 parameter = {"name": name, "in": "query", "required": name in required, "schema": prop}
                 if description:
@@ -207,7 +235,7 @@ def build_document(api: Api, server_url: str = "/") -> dict:
                                   for name, text in op.response_headers.items()}
         responses = {str(op.status): success}
         for status in op.errors:
-            entry = {"description": PROBLEM_DESCRIPTIONS[status],
+            entry = {"description": PROBLEMS[status].description,
                      "content": {PROBLEM_MEDIA_TYPE: {"schema": problem_ref}}}
             if status == 429:
                 entry["headers"] = {"Retry-After": {"description": "Seconds to wait.",

@@ -7,27 +7,8 @@ Every error is an RFC 9457 problem (forum/api/problems.py). Routes, scopes and s
 declared once with ``@api.operation`` (forum/api/spec.py), which also generates the OpenAPI
 document; the shapes are the pydantic models of forum/api/schemas.py.
 
-Hooks for the other areas — wire each by replacing the body of the function in
-forum/api/hooks.py with a call into the area's service (contracts in its docstrings):
-
-  area                       hook (forum/api/hooks.py)          used by
-  forum: weight, positions   item_extras(session, viewer, items) -> {item_id: {tier, divergence,
-         flags (#3)                    flags, escalation_reasons, positions, ratings, evidence}}
-                                                                 GET/POST/PATCH items
-                             tier_condition(tier) -> SQL condition   GET /items?tier=
-  evidence (#4)              ingest_evidence(session, actor, item, upload) -> EvidenceRun dict
-                                                                 POST /items/{id}/evidence
-                             get_evidence(session, viewer, id) -> dict | None
-                                                                 GET /evidence/{id}
-                             evidence_file(session, viewer, id) -> EvidenceFile | None
-                                                                 GET /evidence/{id}/file
-  meetings (#5)              list_meetings(session, viewer, cursor, limit) -> (meetings, next)
-                                                                 GET /meetings
-                             get_meeting(session, viewer, id) -> dict | None
-                                                                 GET /meetings/{id}
-
-Until wired: tier is null, divergence false, the lists empty, ?tier= matches nothing, evidence
-and meetings are 404 / an empty list, and POST evidence answers 501 "not available yet".
+What the API shows or changes beyond an item's own columns comes from the other areas through
+forum/api/hooks.py (weighing, evidence, meetings).
 """
 
 from __future__ import annotations
@@ -45,7 +26,7 @@ from forum.core import db
 from forum.api import hooks, problems, schemas, service
 from forum.api.bearer import rate_limit_key
 from forum.api.problems import ApiProblem
-from forum.api.spec import RAW_BODY, Api, build_document
+from forum.api.spec import RAW_BODY, Api
 from forum.core.errors import Conflict
 from forum.core.extensions import csrf, limiter
 from forum.items import service as items
@@ -182,7 +163,7 @@ def update_item(item_id: int, user, body: schemas.ItemPatch):
     changes = {name: getattr(body, name) for name in body.model_fields_set}
     try:
         if set(changes) == {"model_version"} and items.can_update_model(user, item):
-            # past escalation only the model version changes: a model update (DESIGN.md §5)
+            # past escalation only the model version changes: a model update
             items.update_model_version(session, user, item, changes["model_version"] or "", expected)
         else:
             items.update_item(session, user, item, ItemData(**(current | changes)), expected)
@@ -196,7 +177,7 @@ def update_item(item_id: int, user, body: schemas.ItemPatch):
 # ------------------------------------------------------------------------------------- evidence
 @api.operation("POST", "/items/<int:item_id>/evidence", summary="Attach a model-test result file",
                tag="evidence", scope="evidence:write", query=schemas.EvidenceQuery, body=RAW_BODY,
-               response=schemas.EvidenceRun, status=201, errors=(404, 409, 413, 415, 501),
+               response=schemas.EvidenceRun, status=201, errors=(404, 409, 413, 415),
                response_headers={"Location": "The evidence run's API URL."})
 def attach_evidence(item_id: int, user, query: schemas.EvidenceQuery):
     """The body is the raw result file (promptfoo, inspect_ai, lm-evaluation-harness JSON,
@@ -217,10 +198,7 @@ def attach_evidence(item_id: int, user, query: schemas.EvidenceQuery):
         body.seek(0)
         if "\x00" in (filename or "") + (media_type or ""):
             raise problems.invalid("file", "The file name or media type contains a NUL character.")
-        try:
-            run = hooks.ingest_evidence(session, user, item, hooks.Upload(body, filename, media_type, query.format))
-        except hooks.NotAvailable as error:
-            raise ApiProblem(501, str(error)) from None
+        run = hooks.ingest_evidence(session, user, item, hooks.Upload(body, filename, media_type, query.format))
     model = schemas.EvidenceRun.model_validate(run)
     return respond(model, 201, {"Location": url_for("api.get_evidence", evidence_id=model.id)})
 
@@ -304,5 +282,4 @@ def get_meeting(meeting_id: int, user):
 @bp.get("/openapi.json")
 def openapi():
     """The OpenAPI 3.1 document of this API (public: it describes, it discloses no data)."""
-    document = build_document(api, server_url=request.host_url.rstrip("/") + "/")
-    return current_app.response_class(json.dumps(document, ensure_ascii=False), mimetype="application/json")
+    return current_app.response_class(api.document().as_json(request.host_url), mimetype="application/json")

@@ -171,9 +171,9 @@ def record_checkpoint():
     if not form.validate_on_submit():
         return _render_verification(session, VerifyForm(formdata=None), form, status=400)
     try:
-        checkpoint = trail_verify.record_checkpoint(session, current_user, form.note.data or "")
+        with db.attempt():
+            checkpoint = trail_verify.record_checkpoint(session, current_user, form.note.data or "")
     except DomainError as error:
-        session.rollback()
         form.note.errors = [*form.note.errors, error.reason]
         return _render_verification(session, VerifyForm(formdata=None), form, status=error.status)
     flash(f"Checkpoint recorded: seq {checkpoint.seq} with hash {checkpoint.hash}. Write it down "

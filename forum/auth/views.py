@@ -114,7 +114,8 @@ def set_password(token: str):
     status = 200
     if form.validate_on_submit():
         try:
-            user = service.set_password_with_link(session, token, form.new_password.data)
+            with db.attempt():
+                user = service.set_password_with_link(session, token, form.new_password.data)
         except DomainError as error:
             form.new_password.errors = [*form.new_password.errors, error.reason]
             status = error.status
@@ -154,7 +155,8 @@ def update_profile():
     if not form.validate_on_submit():
         return _render_settings(profile=form, status=400)
     try:
-        changes = service.update_profile(db.session(), current_user, form.display_name.data)
+        with db.attempt():
+            changes = service.update_profile(db.session(), current_user, form.display_name.data)
     except DomainError as error:
         attach_error(form, error)
         return _render_settings(profile=form, status=error.status)
@@ -170,9 +172,9 @@ def change_password():
         return _render_settings(password=form, status=400)
     user = current_user._get_current_object()
     try:
-        service.change_password(db.session(), user, form.current_password.data, form.new_password.data)
+        with db.attempt():
+            service.change_password(db.session(), user, form.current_password.data, form.new_password.data)
     except DomainError as error:
-        db.session().rollback()
         attach_error(form, error)
         return _render_settings(password=form, status=error.status)
     # Every other session of this user ends (their session id carries the old version); this one
@@ -190,8 +192,9 @@ def update_notifications():
     if not form.validate_on_submit():
         return _render_settings(notifications=form, status=400)
     try:
-        changes = service.update_notifications(db.session(), current_user, form.email_notifications.data,
-                                               form.digest_frequency.data)
+        with db.attempt():
+            changes = service.update_notifications(db.session(), current_user, form.email_notifications.data,
+                                                   form.digest_frequency.data)
     except DomainError as error:
         attach_error(form, error)
         return _render_settings(notifications=form, status=error.status)

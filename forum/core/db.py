@@ -77,13 +77,12 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def _commit(response):
-        """The one commit of a request: only when it succeeded (status below 400)."""
+        """The one commit of a request: the view returned normally, whatever the status. A view
+        that raised had its work discarded first (``discard``, from the app's exception
+        handling); a refusal the view shows itself was made under ``attempt``."""
         session = g.get("_forum_session")
         if session is not None:
-            if response.status_code < 400:
-                session.commit()
-            else:
-                session.rollback()
+            session.commit()
         return response
 
     @app.teardown_appcontext
@@ -106,6 +105,30 @@ def session() -> Session:
         current = current_app.extensions["forum.sessionmaker"]()
         g._forum_session = current
     return current
+
+
+def discard() -> None:
+    """Undo everything the request wrote so far (its view raised)."""
+    current = g.get("_forum_session")
+    if current is not None:
+        current.rollback()
+
+
+@contextlib.contextmanager
+def attempt(current: Session | None = None) -> Iterator[Session]:
+    """A change that may be refused: what the block writes is undone if it raises (a savepoint),
+    and the exception goes on to the caller, which shows the refusal; the transaction stays
+    usable and the request commits what it did before.
+
+    On SQLite the driver opens a transaction only at the first write, and a savepoint made
+    outside one would commit when released: the transaction is begun first (BEGIN IMMEDIATE, the
+    write lock the block's first write would take anyway)."""
+    current = current if current is not None else session()
+    connection = current.connection()
+    if connection.dialect.name == "sqlite" and not connection.connection.dbapi_connection.in_transaction:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    with current.begin_nested():
+        yield current
 
 
 @contextlib.contextmanager

@@ -9,7 +9,7 @@ import hashlib
 import io
 import re
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import BinaryIO
@@ -89,6 +89,12 @@ def _check_attach(actor: User, item: DecisionItem) -> None:
 
 
 # ----------------------------------------------------------------------------------- ingest
+def upload_limits(config: Mapping) -> Limits:
+    """The size limits of an evidence file under an app's configuration (the upload page and
+    the API's evidence endpoint use the same)."""
+    return Limits(max_bytes=config["EVIDENCE_MAX_BYTES"], max_unpacked_bytes=config["EVIDENCE_MAX_UNPACKED_BYTES"])
+
+
 def clean_filename(filename: str) -> str:
     base = re.split(r"[\\/]", filename or "")[-1]
     base = re.sub(r"[\x00-\x1f\x7f]", "", base).strip().strip(".")

@@ -16,7 +16,7 @@ from forum.core.errors import DomainError, NotFound
 from forum.evidence import gates as gate_rules
 from forum.evidence import service
 from forum.evidence.forms import CompareForm, UploadForm
-from forum.evidence.parsers import FORMAT_LABELS, NO_TAG, Limits
+from forum.evidence.parsers import FORMAT_LABELS, NO_TAG
 from forum.items import panels
 from forum.items import service as items
 
@@ -28,13 +28,6 @@ PER_PAGE = 20
 CHART_TAGS = 15
 
 
-def limits() -> Limits:
-    return Limits(
-        max_bytes=current_app.config["EVIDENCE_MAX_BYTES"],
-        max_unpacked_bytes=current_app.config["EVIDENCE_MAX_UNPACKED_BYTES"],
-    )
-
-
 def size_label(size: int) -> str:
     if size >= 1024 * 1024:
         return f"{size / (1024 * 1024):.1f} MB".replace(".0 MB", " MB")
@@ -44,7 +37,8 @@ def size_label(size: int) -> str:
 
 
 def _too_large_message() -> str:
-    return (f"The file is larger than the {size_label(limits().max_bytes)} allowed for evidence files. "
+    size = size_label(service.upload_limits(current_app.config).max_bytes)
+    return (f"The file is larger than the {size} allowed for evidence files. "
             "Nothing was stored. Upload a smaller result file (for example one suite at a time).")
 
 
@@ -66,7 +60,7 @@ def _upload_form() -> UploadForm:
     form = UploadForm()
     form.file.description = (f"promptfoo JSON/JSONL, inspect_ai .json or .eval, lm-evaluation-harness "
                              f"results or samples (or a zip of both), JUnit XML or CSV — at most "
-                             f"{size_label(limits().max_bytes)}.")
+                             f"{size_label(service.upload_limits(current_app.config).max_bytes)}.")
     return form
 
 
@@ -77,7 +71,7 @@ def _panel(session, viewer, item) -> dict:
         "runs": listing.runs, "total": listing.total,
         "can_attach": service.can_attach(viewer, item),
         "form": _upload_form() if service.can_attach(viewer, item) else None,
-        "max_size": size_label(limits().max_bytes),
+        "max_size": size_label(service.upload_limits(current_app.config).max_bytes),
         "revalidation": _revalidation(item, listing.runs),
     }
 
@@ -99,7 +93,7 @@ PANEL = panels.Panel(key="evidence", template="evidence/panel.html", build=_pane
 @bp.post("/items/<int:item_id>/evidence")
 @roles_required("staff", "executive")
 def upload(item_id: int):
-    cap = limits().max_bytes
+    cap = service.upload_limits(current_app.config).max_bytes
     # Refuse an oversized body from its declared length, before reading it; Werkzeug stops
     # reading at this cap too when the length is not declared.
     request.max_content_length = cap + FORM_ROOM
@@ -130,9 +124,10 @@ def upload(item_id: int):
             return _render_index(session, item, form, status=413)
         files.append((upload_file.filename or "", stream))
     try:
-        run = service.attach_evidence_files(session, current_user, item, files, limits())
+        with db.attempt():
+            run = service.attach_evidence_files(session, current_user, item, files,
+                                                service.upload_limits(current_app.config))
     except DomainError as error:
-        session.rollback()
         form.file.errors = [*form.file.errors, error.reason]
         return _render_index(session, _load_item(item_id), form, status=error.status)
     failing = [g.label for g in service.recheck(run, item, service.item_tier(session, item)) if g.status == "fail"]
@@ -167,7 +162,8 @@ def _render_index(session, item, form, status: int = 200):
     return render_template(
         "evidence/index.html", item=item, runs=listing.runs, total=listing.total, page=page, pages=pages,
         form=form if service.can_attach(current_user, item) else None,
-        max_size=size_label(limits().max_bytes), suites=listing.suites, picker=picker,
+        max_size=size_label(service.upload_limits(current_app.config).max_bytes), suites=listing.suites,
+        picker=picker,
     ), status
 
 

@@ -66,7 +66,8 @@ def new():
     status = 200
     if form.validate_on_submit():
         try:
-            item = service.create_item(session, current_user, _data_from(form))
+            with db.attempt():
+                item = service.create_item(session, current_user, _data_from(form))
         except DomainError as error:
             _attach_error(form, error)
             status = error.status
@@ -119,13 +120,13 @@ def edit(item_id: int):
     status, conflict = 200, False
     if form.validate_on_submit():
         try:
-            changes = service.update_item(
-                session, current_user, item, _data_from(form), int(form.version.data or 0)
-            )
+            with db.attempt():
+                changes = service.update_item(
+                    session, current_user, item, _data_from(form), int(form.version.data or 0)
+                )
         except Conflict as error:
-            # A conflict found by the flush (a concurrent save won the row) leaves the session's
-            # transaction failed: roll back, and show the item as it now stands.
-            session.rollback()
+            # A conflict found by the flush (a concurrent save won the row): its savepoint is
+            # rolled back; show the item as it now stands.
             item = _load(item_id)
             _attach_error(form, error)
             status, conflict = 409, error.field == "version"
@@ -168,11 +169,11 @@ def update_model(item_id: int):
     if not form.validate_on_submit():
         return render_detail(session, item, status=400, model_form=form)
     try:
-        changes = service.update_model_version(
-            session, current_user, item, form.model_version.data, int(form.version.data)
-        )
+        with db.attempt():
+            changes = service.update_model_version(
+                session, current_user, item, form.model_version.data, int(form.version.data)
+            )
     except DomainError as error:
-        session.rollback()
         item = _load(item_id)
         if error.field == "model_version":
             form.model_version.errors = [*form.model_version.errors, error.reason]
@@ -202,9 +203,9 @@ def change_status(item_id: int):
     if spec.action in OWN_FORM_ACTIONS:
         abort(400, description=f"{spec.label} with its own form on the item page: it needs a reason.")
     try:
-        service.transition(session, current_user, item, form.action.data, int(form.version.data))
+        with db.attempt():
+            service.transition(session, current_user, item, form.action.data, int(form.version.data))
     except DomainError as error:
-        session.rollback()
         flash(error.reason, "error")
         return render_detail(session, _load(item_id), status=error.status)
     flash(f"{spec.label}: the item is now {item.status_label.lower()}.", "success")

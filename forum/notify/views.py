@@ -48,7 +48,8 @@ def mark_read(notification_id: int):
     if not form.validate_on_submit():
         abort_for(DomainError("The form's security token is missing; reload the inbox."))
     try:
-        service.mark_read(db.session(), current_user, notification_id)
+        with db.attempt():
+            service.mark_read(db.session(), current_user, notification_id)
     except DomainError as error:
         abort_for(error)
     return redirect(url_for("notify.inbox", page=_page_number()))
@@ -111,7 +112,8 @@ def update_email_kinds():
         reasons = "; ".join(form.kinds.errors) or "the form's security token is missing"
         abort_for(DomainError(f"The e-mail choices were not saved: {reasons}. Reload the settings."))
     try:
-        changes = service.set_email_kinds(db.session(), current_user, form.kinds.data or [])
+        with db.attempt():
+            changes = service.set_email_kinds(db.session(), current_user, form.kinds.data or [])
     except DomainError as error:
         abort_for(error)
     flash("E-mail choices saved." if changes else "Nothing changed.", "success" if changes else "info")

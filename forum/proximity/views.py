@@ -46,9 +46,9 @@ def review(run_id: int):
     if form.is_submitted():
         if form.validate():
             try:
-                done = service.record_review(session, current_user, run, item, form.note.data or "")
+                with db.attempt():
+                    done = service.record_review(session, current_user, run, item, form.note.data or "")
             except DomainError as error:
-                session.rollback()
                 form.note.errors = [*form.note.errors, error.reason]
                 status = error.status
                 run, item = _load_run(run_id)
@@ -86,10 +86,10 @@ def propose(item_id: int):
     if not form.validate_on_submit():
         return render_detail(session, item, status=400, proximity_form=form)
     try:
-        case = service.propose_case(session, current_user, item, service.ProposalData(
-            form.description.data or "", form.example_input.data or ""))
+        with db.attempt():
+            case = service.propose_case(session, current_user, item, service.ProposalData(
+                form.description.data or "", form.example_input.data or ""))
     except DomainError as error:
-        session.rollback()
         if error.field in ("description", "example_input"):
             form[error.field].errors = [*form[error.field].errors, error.reason]
         else:

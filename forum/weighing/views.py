@@ -96,7 +96,6 @@ def _refused(session, item_id: int, name: str, form, error: DomainError | None =
     """Render the item page again with ``form`` (and its errors) in place of the blank one."""
     status = 400
     if error is not None:
-        session.rollback()
         status = error.status
         shown_in_form = error.field and error.field in form and error.field != "version"
         target = form[error.field] if shown_in_form else None
@@ -122,7 +121,8 @@ def rate(item_id: int):
         return _refused(session, item_id, "rating", form)
     data = service.RatingData(scores=form.scores(), reason=form.reason.data or "")
     try:
-        rating = service.rate(session, current_user, item, data)
+        with db.attempt():
+            rating = service.rate(session, current_user, item, data)
     except DomainError as error:
         return _refused(session, item_id, "rating", form, error)
     if rating is None:
@@ -142,7 +142,8 @@ def take_position(item_id: int):
         return _refused(session, item_id, "position", form)
     data = service.PositionData(stance=form.stance.data, rationale=form.rationale.data or "")
     try:
-        position = service.take_position(session, current_user, item, data)
+        with db.attempt():
+            position = service.take_position(session, current_user, item, data)
     except DomainError as error:
         return _refused(session, item_id, "position", form, error)
     if position is None:
@@ -160,7 +161,8 @@ def comment(item_id: int):
     if not form.validate_on_submit():
         return _refused(session, item_id, "comment", form)
     try:
-        added = service.add_comment(session, current_user, item, form.body.data or "")
+        with db.attempt():
+            added = service.add_comment(session, current_user, item, form.body.data or "")
     except DomainError as error:
         return _refused(session, item_id, "comment", form, error)
     flash("Comment added.", "success")
@@ -182,9 +184,9 @@ def edit_comment(item_id: int, comment_id: int):
     status = 200
     if form.validate_on_submit():
         try:
-            changed = service.edit_comment(session, current_user, item, found, form.body.data or "")
+            with db.attempt():
+                changed = service.edit_comment(session, current_user, item, found, form.body.data or "")
         except DomainError as error:
-            session.rollback()
             status = error.status
             if error.field == "body":
                 form.body.errors = [*form.body.errors, error.reason]
@@ -208,8 +210,9 @@ def escalate(item_id: int):
     if not form.validate_on_submit():
         return _refused(session, item_id, "escalation", form)
     try:
-        service.escalate(session, current_user, item, form.reason.data or "", _settings(),
-                         expected_version=int(form.version.data))
+        with db.attempt():
+            service.escalate(session, current_user, item, form.reason.data or "", _settings(),
+                             expected_version=int(form.version.data))
     except DomainError as error:
         return _refused(session, item_id, "escalation", form, error)
     return _back(item, "escalation", "Escalated: the item is now in the executives' queue.")

@@ -100,6 +100,20 @@ def test_an_unreadable_or_mislabelled_file_is_refused_and_nothing_is_stored(api_
     assert_problem(api.get("/api/v1/evidence/424242"), 404)
 
 
+def test_the_evidence_size_limit_of_the_configuration_applies_to_the_api(app, api_as, staff, make_item, db_session):
+    item = make_item(staff, status="open")
+    api = api_as(staff)
+    data = SAMPLE_CSV.read_bytes()
+    app.config["EVIDENCE_MAX_BYTES"] = len(data) - 1
+    before = counts(db_session)
+    response = api.post(f"/api/v1/items/{item.id}/evidence", data=data, content_type="text/csv")
+    assert_problem(response, 413, "the limit for evidence files")
+    assert counts(db_session) == before
+    app.config["EVIDENCE_MAX_BYTES"] = len(data)
+    response = api.post(f"/api/v1/items/{item.id}/evidence", data=data, content_type="text/csv")
+    assert response.status_code == 201, response.get_json()
+
+
 def test_a_raw_body_from_curl_reaches_the_evidence_hook(api_as, staff, make_item, wired):
     item = make_item(staff, status="open")
     # curl --data-binary sends application/x-www-form-urlencoded unless told otherwise

@@ -8,7 +8,6 @@ import pytest
 from sqlalchemy import select
 
 from forum.api import hooks
-from forum.items import service as items
 from forum.items.models import DecisionItem
 from forum.trail.models import Event
 from tests.api.conftest import assert_problem, counts
@@ -36,7 +35,7 @@ def test_create_an_item_as_a_draft(api_as, staff, db_session):
     assert body["status"] == "draft" and body["version"] == 1
     assert body["filer"] == {"email": staff.email, "name": "Pat Procurement"}
     assert body["url"].endswith(f"/items/{body['id']}")
-    # the weight, flags, positions and evidence of the other areas: defaults until wired
+    # a new draft has no weight, flags, positions or evidence yet
     assert (body["tier"], body["divergence"], body["flags"], body["escalation_reasons"],
             body["positions"], body["ratings"], body["evidence"]) == (None, False, [], [], [], [], [])
     event = db_session.scalars(select(Event).where(Event.subject == f"item:{body['id']}")).one()

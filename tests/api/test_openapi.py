@@ -1,9 +1,8 @@
 """The OpenAPI document is generated from the same pydantic models the endpoints validate
-with, documents every API route, and holds against a schema-driven fuzz run (schemathesis)."""
+with, passes the OpenAPI 3.1 validator, is built once per app, documents every API route, and
+holds against a schema-driven fuzz run (schemathesis)."""
 
 from __future__ import annotations
-
-import json
 
 import pytest
 import schemathesis
@@ -15,9 +14,10 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from forum.api import schemas
+from openapi_spec_validator import OpenAPIV31SpecValidator
+
+from forum.api import schemas, spec
 from forum.api.views import api
-from tests.api.conftest import assert_problem
 
 
 def test_the_document_is_openapi_3_1_and_public(client):
@@ -28,6 +28,42 @@ def test_the_document_is_openapi_3_1_and_public(client):
     assert document["components"]["securitySchemes"]["bearer"] == {
         "type": "http", "scheme": "bearer", "description": document["components"]["securitySchemes"]["bearer"]["description"],
     }
+
+
+def test_the_served_document_passes_the_openapi_validator(client):
+    document = client.get("/api/v1/openapi.json").get_json()
+    errors = [f"{'/'.join(map(str, error.absolute_path))}: {error.message}"
+              for error in OpenAPIV31SpecValidator(document).iter_errors()]
+    assert errors == []
+
+
+def test_a_field_that_may_be_left_out_but_not_null_has_no_null_default(client):
+    """ItemPatch's title may be absent (unchanged) but not null; exposure may be null (cleared)."""
+    patch = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]["ItemPatch"]
+    assert "required" not in patch
+    assert patch["properties"]["title"] == {"type": "string", "minLength": 1, "maxLength": 200,
+                                            "pattern": schemas.NO_NUL}
+    assert patch["properties"]["exposure"]["default"] is None
+    assert {"type": "null"} in patch["properties"]["exposure"]["anyOf"]
+
+
+def test_the_document_is_built_once_per_app_and_names_the_host_asked(client, monkeypatch):
+    built = []
+    build = spec.build_document
+    monkeypatch.setattr(spec, "build_document", lambda *args, **kw: built.append(1) or build(*args, **kw))
+
+    first = client.get("/api/v1/openapi.json")
+    second = client.get("/api/v1/openapi.json")
+    elsewhere = client.get("/api/v1/openapi.json", base_url="https://forum.example.org")
+    reference = client.get("/api")
+
+    assert len(built) == 1
+    assert first.data == second.data
+    assert first.get_json()["servers"] == [{"url": "http://localhost/"}]
+    assert elsewhere.get_json()["servers"] == [{"url": "https://forum.example.org/"}]
+    assert {k: v for k, v in elsewhere.get_json().items() if k != "servers"} == {
+        k: v for k, v in first.get_json().items() if k != "servers"}
+    assert reference.status_code == 200
 
 
 def test_every_api_route_is_documented_with_its_scope(app, client):

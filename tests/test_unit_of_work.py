@@ -1,0 +1,79 @@
+"""One unit of work per request: what a view wrote is committed when it returns normally, whatever
+the status code; nothing is kept when it raises, even an error that becomes a page; a refused
+change made under ``db.attempt`` is undone by its savepoint while the rest of the request stands."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from forum.core import db
+from forum.core.errors import Conflict, ValidationError
+from forum.trail import service as trail
+from forum.trail.models import Event
+
+
+def _route(app, rule, view):
+    app.add_url_rule(rule, view.__name__, view, methods=["POST"])
+
+
+def _subjects(app) -> list[str]:
+    with app.extensions["forum.sessionmaker"]() as fresh:
+        return list(fresh.scalars(select(Event.subject).order_by(Event.seq)))
+
+
+def test_a_view_that_returns_an_error_status_normally_keeps_what_it_wrote(app, client):
+    def noted_then_400():
+        trail.record(db.session(), None, "test.noted", "test:kept", {})
+        return "refused in words only", 400
+
+    _route(app, "/test/noted-then-400", noted_then_400)
+    assert client.post("/test/noted-then-400").status_code == 400
+    assert _subjects(app) == ["test:kept"]
+
+
+def test_a_view_that_raises_keeps_nothing_even_when_the_error_becomes_a_page(app, client):
+    def noted_then_conflict():
+        trail.record(db.session(), None, "test.noted", "test:lost", {})
+        raise Conflict("Someone else changed it first.")
+
+    _route(app, "/test/noted-then-conflict", noted_then_conflict)
+    response = client.post("/test/noted-then-conflict")
+    assert response.status_code == 409
+    assert "Someone else changed it first." in response.get_data(as_text=True)
+    assert _subjects(app) == []
+
+
+def test_a_refused_attempt_is_undone_and_the_rest_of_the_request_is_committed(app, client):
+    def noted_then_refused():
+        session = db.session()
+        trail.record(session, None, "test.noted", "test:before", {})
+        try:
+            with db.attempt():
+                trail.record(session, None, "test.noted", "test:refused", {})
+                raise ValidationError("Not like this.", "title")
+        except ValidationError as error:
+            return error.reason, 400
+        return "accepted", 200
+
+    _route(app, "/test/noted-then-refused", noted_then_refused)
+    response = client.post("/test/noted-then-refused")
+    assert (response.status_code, response.get_data(as_text=True)) == (400, "Not like this.")
+    assert _subjects(app) == ["test:before"]
+    with app.extensions["forum.sessionmaker"]() as fresh:  # the chain stays whole
+        assert trail.verify_database(fresh).ok
+
+
+def test_an_attempt_that_succeeded_is_still_undone_when_the_request_then_fails(app, client):
+    """The savepoint must sit inside the request's transaction: on SQLite the driver opens that
+    transaction only at the first write, and a savepoint made before would commit on release."""
+
+    def attempted_then_conflict():
+        with db.attempt():
+            trail.record(db.session(), None, "test.noted", "test:attempted", {})
+        raise Conflict("Refused after all.")
+
+    _route(app, "/test/attempted-then-conflict", attempted_then_conflict)
+    assert client.post("/test/attempted-then-conflict").status_code == 409
+    assert _subjects(app) == []
+    with app.extensions["forum.sessionmaker"]() as fresh:
+        assert fresh.scalar(select(func.count()).select_from(Event)) == 0
