@@ -107,7 +107,8 @@ def gen_inspect_eval(n: int) -> bytes:
     from conftest import make_zip  # tests/evidence/conftest.py: writes zstd (method 93) members
 
     real = _real("inspect-intent-router.eval")
-    from forum.evidence.parsers.common import Limits, MemberReader
+    from forum.evidence.parsers.archive import MemberReader
+    from forum.evidence.parsers.source import Limits
     infos = {i.filename: i for i in zipfile.ZipFile(io.BytesIO(real)).infolist()}
     reader = MemberReader(real, Limits())
     header = json.loads(reader.read(infos["header.json"]))

@@ -22,7 +22,7 @@ from forum.core import db
 from forum import scale, seed
 from forum.auth import passwords
 from forum.api.cli import tokens_group
-from forum.audit import service as audit
+from forum.audit import verify as audit
 from forum.agenda.cli import agenda_group
 from forum.auth import service as accounts
 from forum.auth.models import ROLES, User

@@ -7,7 +7,7 @@ from datetime import timedelta
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from forum.core import db
+from forum.core import db, paging
 from forum.admin import service as admin
 from forum.admin.forms import (
     AccessForm, ConfirmForm, FunctionLabelForm, NewFunctionForm, NewUserForm, UserFilterForm,
@@ -68,8 +68,7 @@ def users():
     else:
         filters = accounts.UserFilters(role=form.role.data or "", function=form.function.data or "",
                                        active=form.active.data or "", text=form.q.data or "")
-    page_number = request.args.get("page", "1")
-    page_number = int(page_number) if page_number.isdigit() else 1
+    page_number = paging.page_number(request.args.get("page"))
     try:
         page = accounts.list_users(session, filters, page_number, current_app.config["USERS_PER_PAGE"])
     except ValidationError as error:

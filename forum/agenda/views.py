@@ -9,7 +9,7 @@ from datetime import UTC
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from forum.core import clock, db
+from forum.core import clock, db, paging
 from forum.agenda import queries, service
 from forum.agenda.forms import (
     AddEntryForm, AmendmentForm, CloseItemForm, CompleteActionForm, ConflictForm, DecisionForm,
@@ -65,8 +65,7 @@ def _attach(form, error: DomainError) -> None:
 
 
 def _page_number() -> int:
-    raw = request.args.get("page", "1")
-    return int(raw) if raw.isdigit() else 1
+    return paging.page_number(request.args.get("page"))
 
 
 def _people_choices(session, blank: str) -> list:

@@ -10,7 +10,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from forum.audit import service as audit
+from forum.audit import verify as audit
 from forum.auth import service as accounts
 from forum.core.config import PROJECT_ROOT
 from forum.items import service as items

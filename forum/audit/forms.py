@@ -4,7 +4,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, SelectField, StringField
 from wtforms.validators import Length, NumberRange, Optional, ValidationError
 
-from forum.audit.service import MAX_NOTE
+from forum.audit.verify import MAX_NOTE
 
 
 class TrailFilterForm(FlaskForm):

@@ -7,9 +7,11 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_login import current_user
 
 from forum.core import db
-from forum.audit import service
+from forum.audit import access, browse, timeline
+from forum.audit import export as trail_export
+from forum.audit import verify as trail_verify
 from forum.audit.forms import CheckpointForm, TrailFilterForm, VerifyForm
-from forum.audit.service import TrailFilters
+from forum.audit.browse import TrailFilters
 from forum.core.forms import choices
 from forum.auth.decorators import roles_required
 from forum.core.errors import DomainError, NotFound
@@ -28,7 +30,7 @@ EXPORT_TYPES = {"jsonl": "application/x-ndjson; charset=utf-8", "csv": "text/csv
 def _item_panel(session, viewer, item) -> dict:
     if not viewer.can_read_trail:
         return {"visible": False}
-    return {"visible": True, "count": service.count_for_subject(session, item.subject)}
+    return {"visible": True, "count": timeline.count_for_subject(session, item.subject)}
 
 
 PANEL = panels.Panel(
@@ -45,14 +47,14 @@ def item_timeline(item_id: int):
         item = items.get_item(session, current_user, item_id)
     except NotFound as error:
         abort(404, description=error.reason)
-    entries = service.timeline(session, current_user, item)
+    entries = timeline.timeline(session, current_user, item)
     return render_template("audit/timeline.html", item=item, entries=entries)
 
 
 # --------------------------------------------------------------------------- trail browser
 def _filter_form(session) -> TrailFilterForm:
     form = TrailFilterForm(request.args)
-    form.kind.choices = choices([("", "Any kind"), *((k, k) for k in service.distinct_kinds(session))])
+    form.kind.choices = choices([("", "Any kind"), *((k, k) for k in browse.distinct_kinds(session))])
     return form
 
 
@@ -81,7 +83,7 @@ def trail():
     if not form.validate():
         flash(f"Fix the filters — {_problems(form)}", "error")
         return render_template("audit/trail.html", form=form, page=None, query=query), 400
-    page = service.browse(
+    page = browse.browse(
         session, current_user, _filters(form), before=form.before.data, after=form.after.data,
         per_page=PER_PAGE,
     )
@@ -93,7 +95,7 @@ def trail():
 @trail_readers
 def event(seq: int):
     try:
-        view = service.event_view(db.session(), current_user, seq)
+        view = browse.event_view(db.session(), current_user, seq)
     except NotFound as error:
         abort(404, description=error.reason)
     return render_template("audit/event.html", v=view, e=view.event)
@@ -109,14 +111,14 @@ def export(fmt: str):
     if not form.validate():
         abort(400, description=f"The export's filters are not valid — {_problems(form)}")
     filters = _filters(form)
-    span = service.export_range(session, current_user, filters)
+    span = trail_export.export_range(session, current_user, filters)
 
     def body():
         # Flask pushes the request's contexts again only while the body streams, after the
         # request's teardown closed its session: take the session here, so that the teardown
         # at the end of the stream (or when the client goes away) closes this one too.
-        batches = service.export_batches(db.session(), filters, span)
-        yield from service.jsonl_chunks(batches) if fmt == "jsonl" else service.csv_chunks(batches)
+        batches = trail_export.export_batches(db.session(), filters, span)
+        yield from trail_export.jsonl_chunks(batches) if fmt == "jsonl" else trail_export.csv_chunks(batches)
 
     response = Response(stream_with_context(body()), content_type=EXPORT_TYPES[fmt])
     response.headers["Content-Disposition"] = f'attachment; filename="{span.filename(fmt)}"'
@@ -126,10 +128,10 @@ def export(fmt: str):
 
 # ------------------------------------------------------------------ verify and checkpoints
 def _render_verification(session, verify_form, checkpoint_form, status: int = 200):
-    head_seq, head_hash = service.head(session)
-    checkpoints, checkpoint_total = service.recent_checkpoints(session)
+    head_seq, head_hash = access.head(session)
+    checkpoints, checkpoint_total = trail_verify.recent_checkpoints(session)
     return render_template(
-        "audit/verify.html", last=service.last_verification(session), head_seq=head_seq,
+        "audit/verify.html", last=trail_verify.last_verification(session), head_seq=head_seq,
         head_hash=head_hash, checkpoints=checkpoints, checkpoint_total=checkpoint_total,
         verify_form=verify_form, checkpoint_form=checkpoint_form,
     ), status
@@ -147,7 +149,7 @@ def verify():
     session = db.session()
     if not VerifyForm().validate_on_submit():
         abort(400, description="The form's security token is missing; reload the page.")
-    result = service.run_verification(session, current_user)
+    result = trail_verify.run_verification(session, current_user)
     if not result.chain_ok:
         flash(f"The chain is BROKEN at seq {result.first_bad_seq}: {result.problem} "
               f"({result.count} events checked before the break).", "error")
@@ -170,7 +172,7 @@ def record_checkpoint():
         return _render_verification(session, VerifyForm(formdata=None), form, status=400)
     try:
         with db.attempt():
-            checkpoint = service.record_checkpoint(session, current_user, form.note.data or "")
+            checkpoint = trail_verify.record_checkpoint(session, current_user, form.note.data or "")
     except DomainError as error:
         form.note.errors = [*form.note.errors, error.reason]
         return _render_verification(session, VerifyForm(formdata=None), form, status=error.status)

@@ -13,6 +13,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -26,7 +27,6 @@ from forum.core.paging import Page, paginate
 from forum.core.errors import Conflict, DomainError, NotFound, ValidationError
 from forum.trail.service import record
 
-EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 FUNCTION_KEY_RE = re.compile(r"^[a-z][a-z0-9_-]{1,39}$")
 MAX_NAME = 120
 MAX_LABEL = 80
@@ -74,7 +74,19 @@ class UserFilters:
 
 
 def normalise_email(email: str) -> str:
+    """An address as accounts are stored and looked up: trimmed, lower-case."""
     return (email or "").strip().lower()
+
+
+def check_email(email: str) -> str:
+    """The address of a new account, normalised (normalise_email); ValidationError unless it is
+    a valid address for mail on the internet (email-validator's syntax rules, no DNS lookup)."""
+    email = normalise_email(email)
+    try:
+        validate_email(email, check_deliverability=False)
+    except EmailNotValidError as error:
+        raise ValidationError(f"Enter a valid e-mail address. {error}", "email") from error
+    return email
 
 
 def hash_password(password: str) -> str:
@@ -173,9 +185,7 @@ def _clean_name(name: str | None) -> str:
 
 def _new_user(session: Session, data: NewUser, password_hash: str) -> User:
     """Check ``data`` and add the user (flushed, no event yet)."""
-    email = normalise_email(data.email)
-    if not EMAIL_RE.match(email) or len(email) > 254:
-        raise ValidationError("Enter a valid e-mail address.", "email")
+    email = check_email(data.email)
     name = _clean_name(data.display_name)
     function_key = _check_role_and_function(session, data.role, data.function)
     if get_user_by_email(session, email) is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 
@@ -10,6 +11,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from forum.core.derived import cached
+from forum.core.errors import ValidationError
 
 
 @dataclass
@@ -78,3 +80,22 @@ def paginate_rows(session: Session, model, conditions: Sequence, order: Sequence
     if ids:
         rows = session.scalars(select(model).where(model.id.in_(ids)).options(*options).order_by(*order)).unique().all()
     return Page(items=list(rows), total=total, page=shown, per_page=per_page)
+
+
+MAX_PAGE = 10**9
+_PAGE_NUMBER = re.compile(r"[+-]?[0-9]+")
+
+
+def page_number(raw: str | None) -> int:
+    """The ``page`` query parameter of every list page as a page number: 1 when it is missing,
+    empty, not a whole number, zero or negative (a page past the end shows the last page:
+    see paginate); ValidationError (a 400) for a number above MAX_PAGE, which no list reaches."""
+    text = (raw or "").strip()
+    if not _PAGE_NUMBER.fullmatch(text):
+        return 1
+    if text[0] == "-":
+        return 1
+    digits = text.lstrip("+").lstrip("0")
+    if len(digits) > len(str(MAX_PAGE)) or int(digits or "0") > MAX_PAGE:
+        raise ValidationError(f"The page number must be between 1 and {MAX_PAGE:,}.", "page")
+    return max(1, int(digits or "0"))

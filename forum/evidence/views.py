@@ -10,7 +10,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user, login_required
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from forum.core import db
+from forum.core import db, paging
 from forum.auth.decorators import roles_required
 from forum.core.errors import DomainError, NotFound
 from forum.evidence import gates as gate_rules
@@ -151,8 +151,7 @@ def index(item_id: int):
 
 
 def _render_index(session, item, form, status: int = 200):
-    page = request.args.get("page", "1")
-    page = int(page) if page.isdigit() and int(page) > 0 else 1
+    page = paging.page_number(request.args.get("page"))
     listing = service.runs_for_item(session, item, limit=PER_PAGE, offset=(page - 1) * PER_PAGE)
     pages = max(1, -(-listing.total // PER_PAGE))
     picker = None

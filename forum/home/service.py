@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session, joinedload, load_only
 
 from forum.agenda import queries as agenda
 from forum.agenda.models import AgendaEntry, Decision, Meeting
-from forum.audit import service as audit
+from forum.audit import verify as audit
+from forum.audit.access import head as trail_head
 from forum.audit.models import Checkpoint
 from forum.auth.models import ROLE_LABELS, OrgFunction, User
 from forum.core.derived import cached
@@ -243,7 +244,7 @@ def _decision_query():
 
 
 def auditor_home(session: Session, viewer: User) -> AuditorHome:
-    seq, digest = audit.head(session)
+    seq, digest = trail_head(session)
     return AuditorHome(
         trail_size=seq, head_hash=digest, verification=audit.last_verification(session),
         checkpoint=session.scalar(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from forum.core import db
+from forum.core import db, paging
 from forum.core.pages import abort_for
 from forum.core.errors import DomainError
 from forum.items import panels
@@ -18,8 +18,7 @@ bp = Blueprint("notify", __name__)
 
 
 def _page_number() -> int:
-    raw = request.args.get("page", "1")
-    return int(raw) if raw.isdigit() else 1
+    return paging.page_number(request.args.get("page"))
 
 
 # ------------------------------------------------------------------------ item page panel

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, render_template, request
 from flask_login import current_user, login_required
 
-from forum.core import db
+from forum.core import db, paging
 from forum.auth.service import list_functions
 from forum.core.forms import attach_error, choices
 from forum.core.errors import ValidationError
@@ -34,7 +34,7 @@ def index():
         )
         try:
             results = service.search(
-                session, current_user, wanted, request.args.get("page", 1, type=int),
+                session, current_user, wanted, paging.page_number(request.args.get("page")),
                 current_app.config["ITEMS_PER_PAGE"], {f.key for f in functions},
             )
         except ValidationError as error:

@@ -11,7 +11,7 @@ import functools
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from forum.core import db
+from forum.core import db, paging
 from forum.auth.service import list_functions
 from forum.core.forms import choices
 from forum.auth.decorators import roles_required
@@ -235,7 +235,7 @@ def queue():
             tier=form.tier.data or "", divergent=bool(form.divergent.data),
             awaiting=form.awaiting.data or "", status=form.status.data or "",
         )
-    page_number = request.args.get("page", 1, type=int)
+    page_number = paging.page_number(request.args.get("page"))
     try:
         page = service.escalation_queue(
             session, filters, _settings(), page_number, current_app.config["ITEMS_PER_PAGE"]
@@ -269,8 +269,7 @@ def item_list():
             tier=form.tier.data or "", divergent=bool(form.divergent.data),
             awaiting=form.awaiting.data or "",
         )
-    page_number = request.args.get("page", "1")
-    page_number = int(page_number) if page_number.isdigit() else 1
+    page_number = paging.page_number(request.args.get("page"))
     try:
         page = queries.list_items(session, current_user, filters, page_number, current_app.config["ITEMS_PER_PAGE"])
     except ValidationError as error:

@@ -128,6 +128,7 @@ def test_creating_a_user_shows_the_link_once_and_stores_only_its_hash(client, ad
     [
         ({"email": "ADA-ADMIN@example.com"}, 409, "already exists"),
         ({"email": "not an address"}, 400, "Enter a valid e-mail address."),
+        ({"email": "ada..admin@example.com"}, 400, "An email address cannot have two periods in a row."),
         ({"role": "overlord"}, 400, "Unknown role &#39;overlord&#39;"),
         ({"function": "astrology"}, 400, "Unknown function &#39;astrology&#39;"),
         ({"function": ""}, 400, "Staff members belong to a function."),

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from forum.core import clock
-from forum.audit.service import distinct_kinds
+from forum.audit.browse import distinct_kinds
 from forum.trail.models import Event
 from forum.trail.service import record
 from tests.audit.conftest import count_statements

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from forum.audit import service as audit
+from forum.audit import verify as audit
 from forum.core.db import make_engine
 from forum.trail.service import export_jsonl, record, verify_database
 from tests.audit.conftest import bypassing_triggers

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from forum.audit.service import text_diff
+from forum.audit.timeline import text_diff
 from forum.items import service as items
 from forum.trail.service import record
 from tests.audit.conftest import count_statements

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from forum.app import create_app
 
 from forum.core import db
-from forum.audit import service as audit
+from forum.audit import verify as audit
 from forum.audit.models import Checkpoint
 from forum.core.errors import PermissionDenied, ValidationError
 from forum.trail import chain

@@ -64,6 +64,48 @@ def test_create_user_refuses_invalid_input_and_writes_nothing(db_session, functi
     assert count(db_session, User) == users_before
 
 
+@pytest.mark.parametrize("email, reason", [
+    ("pat..lee@example.com", "two periods in a row"),
+    ("pat.@example.com", "period immediately before the @-sign"),
+    ("pat@example..com", "two periods in a row"),
+    ("pat@exa_mple.com", "invalid characters"),
+    ("pat,lee@example.com", "invalid characters before the @-sign"),
+    ("<pat>@example.com", "anything after the email address"),
+    ("pat@example.com.", "cannot end with a period"),
+    ("pat@[192.0.2.1]", "bracketed IP address"),
+    ("pat@example.com\u200b", "ZERO WIDTH SPACE"),
+    ("a@b", "should have a period"),
+])
+def test_create_user_refuses_addresses_that_are_not_valid_for_mail_saying_why(db_session, functions,
+                                                                             email, reason):
+    """The e-mail rule is email-validator's: all but the last of these passed the old pattern
+    (something@something.something) and were stored as accounts that mail could never reach."""
+    users_before = count(db_session, User)
+
+    with pytest.raises(ValidationError) as refused:
+        accounts.create_user(db_session, None, new_user(email=email))
+
+    assert refused.value.field == "email"
+    assert refused.value.reason.startswith("Enter a valid e-mail address. ")
+    assert reason in refused.value.reason
+    assert count(db_session, User) == users_before
+
+
+@pytest.mark.parametrize("email, stored", [
+    ("Pat+Forum@Example.com", "pat+forum@example.com"),
+    (" ada@BÜCHER.example ", "ada@bücher.example"),
+    ("josé@example.com", "josé@example.com"),
+    ("o'neil@sub.example.co.uk", "o'neil@sub.example.co.uk"),
+])
+def test_create_user_accepts_plus_and_international_addresses_stored_trimmed_and_lower_case(
+        db_session, functions, email, stored):
+    user = accounts.create_user(db_session, None, new_user(email=email))
+    db_session.commit()
+
+    assert user.email == stored
+    assert accounts.get_user_by_email(db_session, email.upper()) == user
+
+
 def test_create_user_refuses_a_duplicate_email_whatever_its_case(db_session, functions):
     accounts.create_user(db_session, None, new_user())
     db_session.commit()

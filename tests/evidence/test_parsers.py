@@ -1,5 +1,5 @@
 """Parsers: format detection from content, totals, edge counts, tags and model/version for every
-sample (against the table in eval-samples/README.md) and for our awkward fixtures; every kind of
+sample file (against the figures in README_TABLE) and for our awkward fixtures; every kind of
 bad input is refused with a message that says what and where."""
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ from datetime import UTC, datetime
 import pytest
 
 from forum.evidence.parsers import Limits, ParseError, TooLarge, parse
-from forum.evidence.parsers.common import MAX_FAILING_CASES, MAX_JSON_DEPTH
+from forum.evidence.parsers.safe_json import MAX_JSON_DEPTH
+from forum.evidence.parsers.tally import MAX_FAILING_CASES
 from tests.evidence.conftest import fixture_bytes, make_zip
 
 # file: (format, total, passed, failed, errored, skipped, edge total, edge passed, model id, version)
@@ -286,7 +287,7 @@ def test_a_malformed_member_of_an_eval_zip_is_named():
 
 
 def test_brackets_and_escapes_inside_strings_do_not_count_as_nesting():
-    from forum.evidence.parsers.common import check_depth
+    from forum.evidence.parsers.safe_json import check_depth
 
     check_depth(b'{"a": "[[[[\\\\", "b": ["\\"[", "", "]]]"], "c": "{{{{"}', limit=2)
     with pytest.raises(ParseError):
@@ -307,16 +308,16 @@ def test_large_json_formats_are_streamed_not_loaded_whole(name, monkeypatch):
     """promptfoo and inspect logs are read row by row through ijson: json.loads (which builds the
     whole tree) only ever sees small pieces (the .eval header), never the rows, and the result is
     the one the whole-tree reading gives."""
-    from forum.evidence.parsers import common
+    from forum.evidence.parsers import safe_json
 
     expected = parse(fixture_bytes(name))
-    loads, sizes = common.json.loads, []
+    loads, sizes = safe_json.json.loads, []
 
     def recording(data, *args, **kwargs):
         sizes.append(len(data))
         return loads(data, *args, **kwargs)
 
-    monkeypatch.setattr(common.json, "loads", recording)
+    monkeypatch.setattr(safe_json.json, "loads", recording)
     assert _as_dict(parse(fixture_bytes(name))) == _as_dict(expected)
     assert max(sizes, default=0) < 4000, sizes
 
@@ -418,12 +419,12 @@ def test_a_bad_line_in_a_zipped_samples_file_is_named_by_member_and_line():
 
 @pytest.mark.parametrize("chunk", [5, 7, 8 << 20])
 def test_the_depth_limit_is_exact_whatever_the_slices_the_file_is_read_in(chunk, monkeypatch):
-    from forum.evidence.parsers import common
+    from forum.evidence.parsers import safe_json
 
-    monkeypatch.setattr(common, "_DEPTH_CHUNK", chunk)
+    monkeypatch.setattr(safe_json, "_DEPTH_CHUNK", chunk)
     at_limit = b'{"s": "\\\\\\"[[[{", "a": ' + b"[" * (MAX_JSON_DEPTH - 1) + b"]" * (MAX_JSON_DEPTH - 1) + b"}"
-    common.check_depth(at_limit)
+    safe_json.check_depth(at_limit)
     with pytest.raises(ParseError, match=f"nested more than {MAX_JSON_DEPTH} levels"):
-        common.check_depth(at_limit.replace(b'"a": [', b'"a": [[').replace(b"]}", b"]]}"))
+        safe_json.check_depth(at_limit.replace(b'"a": [', b'"a": [[').replace(b"]}", b"]]}"))
     with pytest.raises(ParseError, match="nested more than"):
-        common.check_depth(b"[" * (MAX_JSON_DEPTH + 1))  # unbalanced: a truncated file
+        safe_json.check_depth(b"[" * (MAX_JSON_DEPTH + 1))  # unbalanced: a truncated file

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from forum.core import clock
 from forum.agenda import service as agenda
 from forum.agenda.service import AmendmentData
-from forum.audit import service as audit
+from forum.audit import verify as audit
 from forum.home.service import involved_item_ids
 from forum.weighing import service as forum
 from forum.trail.models import Event

@@ -19,21 +19,10 @@ import itertools
 from typing import BinaryIO
 
 from forum.evidence.parsers import csv_table, inspect_ai, junit, lm_eval, promptfoo, stream
-from forum.evidence.parsers.common import (
-    NO_TAG,
-    STATUSES,
-    Limits,
-    ParsedRun,
-    ParseError,
-    Source,
-    TooLarge,
-    check_depth,
-    json_lines,
-    utf8_error,
-    zip_members,
-    load_json,
-    UnknownFormat,
-)
+from forum.evidence.parsers.archive import zip_members
+from forum.evidence.parsers.result import NO_TAG, STATUSES, ParsedRun, ParseError, TooLarge, UnknownFormat
+from forum.evidence.parsers.safe_json import check_depth, json_lines, load_json, utf8_error
+from forum.evidence.parsers.source import Limits, Source
 
 FORMAT_LABELS = {
     promptfoo.FORMAT_JSON: "promptfoo JSON",

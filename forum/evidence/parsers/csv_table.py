@@ -21,16 +21,9 @@ import io
 import re
 from typing import TextIO
 
-from forum.evidence.parsers.common import (
-    ParsedRun,
-    ParseError,
-    Tally,
-    clean_tags,
-    finite,
-    is_edge_tag,
-    parse_time,
-    text_of,
-)
+from forum.evidence.parsers.fields import finite, parse_time, text_of
+from forum.evidence.parsers.result import ParsedRun, ParseError
+from forum.evidence.parsers.tally import Tally, clean_tags, is_edge_tag
 
 FORMAT = "csv"
 ALIASES = {

@@ -26,15 +26,9 @@ from xml.etree.ElementTree import ParseError as XMLSyntaxError
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import iterparse
 
-from forum.evidence.parsers.common import (
-    ParsedRun,
-    ParseError,
-    Tally,
-    count,
-    is_edge_tag,
-    parse_time,
-    text_of,
-)
+from forum.evidence.parsers.fields import count, parse_time, text_of
+from forum.evidence.parsers.result import ParsedRun, ParseError
+from forum.evidence.parsers.tally import Tally, is_edge_tag
 
 FORMAT = "junit"
 ROOTS = ("testsuites", "testsuite")

@@ -27,22 +27,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from forum.evidence.parsers.common import (
-    Limits,
-    MemberReader,
-    ParsedRun,
-    ParseError,
-    Tally,
-    check_depth,
-    clean_tags,
-    count,
-    dig,
-    finite,
-    is_edge_tag,
-    json_lines,
-    parse_time,
-    text_of,
-)
+from forum.evidence.parsers.archive import MemberReader
+from forum.evidence.parsers.fields import count, dig, finite, parse_time, text_of
+from forum.evidence.parsers.result import ParsedRun, ParseError
+from forum.evidence.parsers.safe_json import check_depth, json_lines
+from forum.evidence.parsers.source import Limits
+from forum.evidence.parsers.tally import Tally, clean_tags, is_edge_tag
 
 FORMAT_RESULTS = "lm-eval-results"
 FORMAT_SAMPLES = "lm-eval-samples"

@@ -16,18 +16,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from forum.evidence.parsers.common import (
-    ParsedRun,
-    ParseError,
-    Tally,
-    clean_tags,
-    count,
-    dig,
-    finite,
-    is_edge_tag,
-    parse_time,
-    text_of,
-)
+from forum.evidence.parsers.fields import count, dig, finite, parse_time, text_of
+from forum.evidence.parsers.result import ParsedRun, ParseError
+from forum.evidence.parsers.tally import Tally, clean_tags, is_edge_tag
 
 FORMAT_JSON = "promptfoo"
 FORMAT_JSONL = "promptfoo-jsonl"

@@ -9,7 +9,7 @@ counter as an iterator of rows decoded the same way. The header is whatever is l
 whatever the order of its keys — promptfoo writes its header (stats, config) AFTER the rows,
 which is why rows are counted before the format is confirmed. Values are exactly what
 ``json.loads`` gives (NaN and Infinity tokens too). On malformed JSON ``NotStreamable`` is
-raised and the caller reads the file whole with ``common.load_json``, which says what is wrong
+raised and the caller reads the file whole with ``safe_json.load_json``, which says what is wrong
 and where (line, column), as before.
 
 (The json module decodes a 228 MB promptfoo file's rows in 1.3 s of CPU; ijson's C backend
@@ -21,7 +21,7 @@ The ijson backend is its C extension (``yajl2_c``) when it is installed — ijso
 it — and otherwise the best one ijson finds (cffi, ctypes, then pure Python: slower, same
 results). yajl refuses the bare ``NaN`` / ``Infinity`` tokens and reports malformed JSON
 differently from the json module: on any such refusal ``NotStreamable`` is raised and the
-caller reads the member whole with ``common.load_json`` instead.
+caller reads the member whole with ``safe_json.load_json`` instead.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from typing import BinaryIO
 
 import ijson
 
-from forum.evidence.parsers.common import ParseError
+from forum.evidence.parsers.result import ParseError
 
 
 def _pick_backend():
@@ -194,11 +194,11 @@ _BLANK = " \t\n\r\x0b\x0c"  # what bytes.strip() strips: a line of only these is
 
 
 def json_lines(pieces: Iterable[bytes]) -> Iterator[tuple[int, dict]]:
-    """The objects of a JSON Lines file with their line numbers, as ``common.json_lines`` reads
+    """The objects of a JSON Lines file with their line numbers, as ``safe_json.json_lines`` reads
     them but faster: a piece of the file is decoded at a time and each line scanned by the C
     scanner straight from the decoded text. On anything it does not expect (a line that is not
     one JSON object, bad UTF-8) it raises NotStreamable: the caller starts again with
-    ``common.json_lines``, which says what is wrong and where."""
+    ``safe_json.json_lines``, which says what is wrong and where."""
     decoder = codecs.getincrementaldecoder("utf-8")()
     number, rest = 0, ""
     pieces = iter(pieces)

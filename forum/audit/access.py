@@ -1,0 +1,47 @@
+"""Who may read the trail, and the two reads every audit page shares: the head, and the display
+names of the actors shown.
+
+Who: executives and auditors read, export and verify the trail; only auditors record
+checkpoints. ``actor=None`` is the system (the CLI run by an operator).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from forum.auth.models import User
+from forum.core.errors import PermissionDenied
+from forum.trail import chain
+from forum.trail.models import Event
+
+
+def can_read_trail(actor: User | None) -> bool:
+    return actor is None or actor.can_read_trail
+
+
+def require_reader(actor: User | None) -> None:
+    if not can_read_trail(actor):
+        raise PermissionDenied("Only executives and auditors read, export and verify the trail.")
+
+
+def require_auditor(actor: User | None) -> None:
+    if actor is not None and not (actor.active and actor.role == "auditor"):
+        raise PermissionDenied("Only auditors record checkpoints.")
+
+
+def head(session: Session) -> tuple[int, str]:
+    """The last event's seq and hash, read from the events (not the head row): (0, genesis)
+    when the trail is empty."""
+    row = session.execute(select(Event.seq, Event.hash).order_by(Event.seq.desc()).limit(1)).first()
+    return (row.seq, row.hash) if row else (0, chain.GENESIS_HASH)
+
+
+def display_names(session: Session, emails) -> dict[str, str]:
+    """{email: display name} for the actors among ``emails`` that are accounts (one query)."""
+    emails = {e for e in emails if e and e != "system"}
+    if not emails:
+        return {}
+    return dict(session.execute(
+        select(User.email, User.display_name).where(User.email.in_(emails))
+    ).all())

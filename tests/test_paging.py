@@ -1,0 +1,62 @@
+"""The ``page`` query parameter: one reading for every list page (forum.core.paging.page_number)."""
+
+from __future__ import annotations
+
+import pytest
+
+from forum.core.errors import ValidationError
+from forum.core.paging import MAX_PAGE, page_number
+
+
+@pytest.mark.parametrize("raw, expected", [
+    ("1", 1), ("2", 2), ("17", 17), (" 3 ", 3), ("+4", 4), ("007", 7), (str(MAX_PAGE), MAX_PAGE),
+])
+def test_a_page_number_is_read_as_written(raw, expected):
+    assert page_number(raw) == expected
+
+
+@pytest.mark.parametrize("raw", [
+    None, "", "   ", "abc", "2abc", "1.5", "1e3", "0x10", "-", "+", "²", "٣", "0", "000", "-1", "-0",
+    "-99999999999999999999",
+])
+def test_missing_unreadable_zero_and_negative_page_numbers_are_page_one(raw):
+    assert page_number(raw) == 1
+
+
+@pytest.mark.parametrize("raw", [str(MAX_PAGE + 1), "99999999999999999999", "1" * 5000, "+" + "9" * 30])
+def test_a_page_number_beyond_the_limit_is_refused_with_a_reason(raw):
+    with pytest.raises(ValidationError) as caught:
+        page_number(raw)
+    assert caught.value.field == "page"
+    assert caught.value.reason == "The page number must be between 1 and 1,000,000,000."
+
+
+@pytest.fixture
+def listed(make_user, make_item, login):
+    """23 open items (two pages of the item list), seen by a logged-in staff member."""
+    staff = make_user(name="Pat Procurement")
+    for n in range(23):
+        make_item(staff, status="open", title=f"Procurement item {n:02d}")
+    login(staff)
+
+
+@pytest.mark.parametrize("raw", ["abc", "0", "-3", "²", ""])
+def test_the_item_list_shows_its_first_page_for_an_unreadable_page_number(client, listed, raw):
+    response = client.get("/items", query_string={"page": raw})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Page 1 of 2" in html
+    assert "Procurement item 22" in html and "Procurement item 00" not in html
+
+
+def test_the_item_list_shows_its_last_page_for_a_page_past_the_end(client, listed):
+    html = client.get("/items", query_string={"page": str(MAX_PAGE)}).get_data(as_text=True)
+    assert "Page 2 of 2" in html
+    assert "Procurement item 00" in html
+
+
+@pytest.mark.parametrize("raw", ["99999999999999999999", "1" * 5000])
+def test_the_item_list_refuses_a_page_number_beyond_the_limit_with_a_400(client, listed, raw):
+    response = client.get("/items", query_string={"page": raw})
+    assert response.status_code == 400
+    assert "The page number must be between 1 and 1,000,000,000." in response.get_data(as_text=True)
