@@ -19,7 +19,6 @@ from forum.app import create_app
 
 from forum.core import db
 
-from forum import scale, seed
 from forum.auth import passwords
 from forum.api.cli import tokens_group
 from forum.audit import service as audit
@@ -179,6 +178,8 @@ def _password(password_env: str | None) -> str:
 def seed_command(force: bool, scale_items: int | None, batch: int, no_demo: bool) -> None:
     """Load the demo data set from seed/ through the forum's own services."""
     if scale_items is not None:
+        from forum_seed import scale  # the benchmark generator lives outside the app
+
         if not _database_is_new():
             _fail("The database already has users; `forum seed --scale` only fills a new, "
                   "migrated database.")
@@ -188,6 +189,8 @@ def seed_command(force: bool, scale_items: int | None, batch: int, no_demo: bool
         )
         click.echo(f"Scale data set loaded: {report.describe()}.")
         return
+    from forum_seed import demo as seed  # the demo generators live outside the app
+
     if not _database_is_new() and not force:
         _fail("The database already has users; the demo data is only loaded into a new database "
               "(use --force to load it anyway).")
@@ -202,6 +205,8 @@ def seed_command(force: bool, scale_items: int | None, batch: int, no_demo: bool
 @with_appcontext
 def demo(host: str, port: int) -> None:
     """Migrate, load the demo data when the database is new, print the logins and serve."""
+    from forum_seed import demo as seed  # the demo generators live outside the app
+
     alembic_command.upgrade(alembic_config(_url()), "head")
     if _database_is_new():
         with db.session_scope(current_app) as session:

@@ -10,15 +10,14 @@ import os
 import secrets
 from pathlib import Path
 
-#: The repository checkout that holds templates/, migrations/ and seed/ next to the package.
-PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent
-
 DEFAULTS: dict[str, object] = {
     # SQLAlchemy URL; empty means SQLite in the instance folder.
     "DATABASE_URL": "",
     # Flask's secret key; empty means: generate one once and keep it in the instance folder.
     "SECRET_KEY": "",
-    "INSTANCE_PATH": str(PROJECT_ROOT / "instance"),
+    # The instance folder: the default SQLite database and the generated secret key. Empty means
+    # instance/ in the current working directory of the process (never inside the installed package).
+    "INSTANCE_PATH": "",
     "ITEMS_PER_PAGE": 20,
     # Counts and id lists of the escalation queue, the item list and the home pages kept per worker
     # until the decision trail moves (forum.core.derived); 0 turns that off.
@@ -95,9 +94,11 @@ def load_settings(overrides: dict | None = None, environ: dict | None = None) ->
             except ValueError as exc:
                 raise RuntimeError(f"FORUM_{name}={raw!r} is not a valid value: {exc}") from exc
     settings.update(overrides or {})
+    if not settings["INSTANCE_PATH"]:
+        settings["INSTANCE_PATH"] = str(Path.cwd() / "instance")
     instance = Path(str(settings["INSTANCE_PATH"]))
     if not settings["DATABASE_URL"]:
-        settings["DATABASE_URL"] = f"sqlite:///{instance / 'forum.core.db'}"
+        settings["DATABASE_URL"] = f"sqlite:///{instance / 'forum.db'}"
     return settings
 
 
