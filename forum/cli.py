@@ -25,6 +25,7 @@ from forum.audit import service as audit
 from forum.agenda.cli import agenda_group
 from forum.auth import service as accounts
 from forum.auth.models import ROLES, User
+from forum.core.config import SettingsError
 from forum.core.errors import DomainError
 from forum.weighing.cli import standing_group
 from forum.migrate import alembic_config
@@ -34,7 +35,10 @@ from forum.trail import chain
 from forum.trail import service as trail
 
 def _create_app():
-    return create_app()
+    try:
+        return create_app()
+    except SettingsError as error:  # a message for the operator, not a traceback
+        raise click.ClickException(str(error)) from error
 
 
 @click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=True,
