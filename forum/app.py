@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from importlib.resources import files
 from pathlib import Path
 
 from flask import Flask
@@ -10,7 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from forum import admin, agenda, api, audit, auth, evidence, health, home, items, notify, proximity, search, trail, weighing
 from forum.auth.models import User
 from forum.core import db, pages, security
-from forum.core.config import PROJECT_ROOT, instance_secret_key, load_settings
+from forum.core.config import instance_secret_key, load_settings
 from forum.core.extensions import csrf, limiter, login_manager
 from forum.notify.queries import load_user
 
@@ -35,7 +36,7 @@ def create_app(config: dict | None = None) -> Flask:
     app = ForumApp(
         __name__,
         instance_path=str(Path(settings["INSTANCE_PATH"]).resolve()),
-        template_folder=str(PROJECT_ROOT / "templates"),
+        template_folder=str(files("forum.templates")),  # the checkout's templates/
     )
     app.config.update(settings)
     app.config.update(

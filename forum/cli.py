@@ -19,13 +19,13 @@ from forum.app import create_app
 
 from forum.core import db
 
-from forum import scale, seed
 from forum.auth import passwords
 from forum.api.cli import tokens_group
 from forum.audit import verify as audit
 from forum.agenda.cli import agenda_group
 from forum.auth import service as accounts
 from forum.auth.models import ROLES, User
+from forum.core.config import SettingsError
 from forum.core.errors import DomainError
 from forum.weighing.cli import standing_group
 from forum.migrate import alembic_config
@@ -35,7 +35,10 @@ from forum.trail import chain
 from forum.trail import service as trail
 
 def _create_app():
-    return create_app()
+    try:
+        return create_app()
+    except SettingsError as error:  # a message for the operator, not a traceback
+        raise click.ClickException(str(error)) from error
 
 
 @click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=True,
@@ -179,6 +182,8 @@ def _password(password_env: str | None) -> str:
 def seed_command(force: bool, scale_items: int | None, batch: int, no_demo: bool) -> None:
     """Load the demo data set from seed/ through the forum's own services."""
     if scale_items is not None:
+        from forum_seed import scale  # the benchmark generator lives outside the app
+
         if not _database_is_new():
             _fail("The database already has users; `forum seed --scale` only fills a new, "
                   "migrated database.")
@@ -188,6 +193,8 @@ def seed_command(force: bool, scale_items: int | None, batch: int, no_demo: bool
         )
         click.echo(f"Scale data set loaded: {report.describe()}.")
         return
+    from forum_seed import demo as seed  # the demo generators live outside the app
+
     if not _database_is_new() and not force:
         _fail("The database already has users; the demo data is only loaded into a new database "
               "(use --force to load it anyway).")
@@ -202,6 +209,8 @@ def seed_command(force: bool, scale_items: int | None, batch: int, no_demo: bool
 @with_appcontext
 def demo(host: str, port: int) -> None:
     """Migrate, load the demo data when the database is new, print the logins and serve."""
+    from forum_seed import demo as seed  # the demo generators live outside the app
+
     alembic_command.upgrade(alembic_config(_url()), "head")
     if _database_is_new():
         with db.session_scope(current_app) as session:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from importlib.resources import files
+from pathlib import Path
+
 from alembic import command
 from alembic.config import Config
 from sqlalchemy.engine import Connection
 
-from forum.core.config import PROJECT_ROOT
 from forum.search.backends import is_index_table
 
-MIGRATIONS = PROJECT_ROOT / "migrations"
+#: The migrations/ folder of the checkout, installed as the package forum.migrations.
+MIGRATIONS = Path(str(files("forum.migrations")))
 
 
 def alembic_config(url: str, connection: Connection | None = None) -> Config:

@@ -16,7 +16,7 @@ def test_settings_come_from_forum_environment_variables():
 
 def test_default_database_is_sqlite_in_the_instance_folder(tmp_path):
     settings = load_settings(environ={"FORUM_INSTANCE_PATH": str(tmp_path)})
-    assert settings["DATABASE_URL"] == f"sqlite:///{tmp_path / 'forum.core.db'}"
+    assert settings["DATABASE_URL"] == f"sqlite:///{tmp_path / 'forum.db'}"
 
 
 def test_secret_key_is_generated_once_and_kept_in_the_instance_folder(tmp_path, database_url):

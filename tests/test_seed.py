@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from forum.core import clock
 
-from forum import seed
+from forum_seed import demo as seed
 from forum.auth import service as accounts
 from forum.auth.models import User
 from forum.cli import main

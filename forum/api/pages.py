@@ -110,7 +110,7 @@ def _render_index(form: TokenForm, status: int = 200, secret: str | None = None,
 
 @tokens_bp.get("")
 @login_required
-def index():
+def index():  # noqa: F811 - the tokens blueprint's own endpoint, tokens.index
     return _render_index(_token_form())
 
 

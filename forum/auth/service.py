@@ -208,7 +208,7 @@ def create_user(session: Session, actor: User | None, data: NewUser, *,
                 enforce_policy: bool = True) -> User:
     """Create an account with the password in ``data``.
 
-    ``enforce_policy=False`` is for the demo seed ONLY (forum/seed.py), whose published demo
+    ``enforce_policy=False`` is for the demo seed ONLY (forum_seed.demo), whose published demo
     password is shorter than the policy allows; the CLI and the pages always enforce it.
     """
     if enforce_policy:

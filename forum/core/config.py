@@ -6,19 +6,19 @@ Every setting can be given three ways, strongest first: the ``config`` mapping p
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import secrets
 from pathlib import Path
-
-#: The repository checkout that holds templates/, migrations/ and seed/ next to the package.
-PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent
 
 DEFAULTS: dict[str, object] = {
     # SQLAlchemy URL; empty means SQLite in the instance folder.
     "DATABASE_URL": "",
     # Flask's secret key; empty means: generate one once and keep it in the instance folder.
     "SECRET_KEY": "",
-    "INSTANCE_PATH": str(PROJECT_ROOT / "instance"),
+    # The instance folder: the default SQLite database and the generated secret key. Empty means
+    # instance/ in the current working directory of the process (never inside the installed package).
+    "INSTANCE_PATH": "",
     "ITEMS_PER_PAGE": 20,
     # Counts and id lists of the escalation queue, the item list and the home pages kept per worker
     # until the decision trail moves (forum.core.derived); 0 turns that off.
@@ -75,6 +75,10 @@ DEFAULTS: dict[str, object] = {
 _BOOL_TRUE = {"1", "true", "yes", "on"}
 
 
+class SettingsError(RuntimeError):
+    """A setting the forum cannot start with; the message says what to change."""
+
+
 def _coerce(default: object, raw: str) -> object:
     if isinstance(default, bool):
         return raw.strip().lower() in _BOOL_TRUE
@@ -93,12 +97,36 @@ def load_settings(overrides: dict | None = None, environ: dict | None = None) ->
             try:
                 settings[name] = _coerce(default, raw)
             except ValueError as exc:
-                raise RuntimeError(f"FORUM_{name}={raw!r} is not a valid value: {exc}") from exc
+                raise SettingsError(f"FORUM_{name}={raw!r} is not a valid value: {exc}") from exc
     settings.update(overrides or {})
+    if not settings["INSTANCE_PATH"]:
+        settings["INSTANCE_PATH"] = str(Path.cwd() / "instance")
     instance = Path(str(settings["INSTANCE_PATH"]))
     if not settings["DATABASE_URL"]:
-        settings["DATABASE_URL"] = f"sqlite:///{instance / 'forum.core.db'}"
+        settings["DATABASE_URL"] = f"sqlite:///{instance / 'forum.db'}"
+    check_drivers(settings)
     return settings
+
+
+def check_drivers(settings: dict) -> None:
+    """Refuse settings that need an optional driver which is not installed, naming the extra that
+    installs it (instead of an import error deep inside SQLAlchemy or Flask-Limiter)."""
+    scheme = str(settings["DATABASE_URL"]).partition(":")[0]
+    if scheme in ("postgresql", "postgresql+psycopg") and not _installed("psycopg"):
+        raise SettingsError(
+            "FORUM_DATABASE_URL names a PostgreSQL database, but its driver (psycopg) is not "
+            "installed. Install it with: pip install 'decision-forum[postgresql]'"
+        )
+    storage = str(settings["RATELIMIT_STORAGE_URI"]).partition(":")[0]
+    if storage.startswith("redis") and not _installed("redis"):
+        raise SettingsError(
+            "FORUM_RATELIMIT_STORAGE_URI names a Redis server, but the redis client is not "
+            "installed. Install it with: pip install 'decision-forum[redis]'"
+        )
+
+
+def _installed(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
 
 
 def instance_secret_key(instance_path: str | Path) -> str:

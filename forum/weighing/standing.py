@@ -20,7 +20,7 @@ first design) cost seconds at 100,000 items (BENCHMARKS.md). So each item row ca
 every session's ``after_flush`` calls it, on the flush's own connection, for the items whose
 ratings, positions or evidence runs the flush wrote or whose model version changed: the values
 commit and roll back with the change itself. Bulk loaders that insert rows without the ORM
-(forum.scale) call ``refresh`` themselves; ``forum standing rebuild`` recomputes every item and
+(forum_seed.scale) call ``refresh`` themselves; ``forum standing rebuild`` recomputes every item and
 says how many were not as they should have been (0, unless rows were written around the ORM).
 
 Reading the rows (``refresh``) uses explicit columns, not the ORM classes, so that the migration

@@ -4,7 +4,7 @@ The events table refuses UPDATE and DELETE through triggers on SQLite and Postgr
 (PostgreSQL also refuses TRUNCATE), and trail_head starts at seq 0 with the genesis hash.
 
 Revision ID: 78bf01d90f87
-Revises: 
+Revises:
 Create Date: 2026-11-25 16:26:58.462923
 """
 

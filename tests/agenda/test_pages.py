@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -15,9 +16,10 @@ from forum.core import clock
 from forum.agenda import pack, service
 from forum.agenda.models import Action, AgendaEntry, Meeting
 from forum.agenda.service import AmendmentData, DecisionData
-from forum.core.config import PROJECT_ROOT
 from tests.agenda.conftest import counts
 from tests.items.test_pages import count_statements
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 def in_days(n: int) -> str:

@@ -10,9 +10,9 @@ from sqlalchemy import select
 
 from forum.core import clock
 
-from forum import seed
+from forum_seed import demo as seed
 from forum.agenda import queries
-from forum.agenda.demo import AgendaSeedError, steps
+from forum_seed.demo_agenda import AgendaSeedError, steps
 from forum.agenda.models import Meeting
 from forum.items.models import DecisionItem
 from forum.trail import service as trail

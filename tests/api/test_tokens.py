@@ -168,7 +168,7 @@ def test_cli_refuses_unknown_users_scopes_beyond_the_role_and_unknown_ids(app, s
 
 
 def test_the_demo_data_set_has_tokens_with_their_events(db_session):
-    from forum import seed
+    from forum_seed import demo as seed
 
     seed.load_demo(db_session)
     db_session.commit()

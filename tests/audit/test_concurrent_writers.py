@@ -10,18 +10,19 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections import Counter
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from forum.core.config import PROJECT_ROOT
 from forum.core.db import make_engine
 from forum.migrate import upgrade
 from forum.trail.models import Event
 from forum.trail.service import verify_database
 from tests.conftest import ScratchPostgres
 
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 THREADS, CHANGES = 8, 100
 
 # One app instance: its own engine and pool, THREADS threads that each append CHANGES events in

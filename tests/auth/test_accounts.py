@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 from werkzeug.security import check_password_hash
 
-from forum import seed
+from forum_seed import demo as seed
 from forum.auth import passwords
 from forum.auth import service as accounts
 from forum.auth.models import OrgFunction, SetPasswordLink, User

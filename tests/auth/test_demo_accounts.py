@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from forum.core import clock
 
-from forum import seed
+from forum_seed import demo as seed
 from forum.auth import service as accounts
 from forum.trail import service as trail
 from forum.trail.models import Event

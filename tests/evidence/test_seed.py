@@ -3,7 +3,7 @@ stale runs, each with its trail event, and the trail still verifies."""
 
 from sqlalchemy import func, select
 
-from forum import seed
+from forum_seed import demo as seed
 from forum.evidence import service
 from forum.evidence.models import EvidenceRun
 from forum.items.models import DecisionItem

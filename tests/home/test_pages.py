@@ -85,7 +85,7 @@ def test_staff_home_lists_my_items_what_waits_for_my_function_my_actions_and_dri
     make_item(me, status="draft", title="My draft")
     make_item(me, status="open", title="My open one")
     make_item(me, status="open", title="My other open one")
-    waiting = make_item(other, status="open", title="Waiting for procurement")
+    make_item(other, status="open", title="Waiting for procurement")
     weighed = make_item(other, status="open", title="Procurement weighed in")
     _rate(db_session, me, weighed, 5)
     _position(db_session, me, weighed)

@@ -3,7 +3,7 @@ decider had not, decisions without evidence, later reviews and proposed edge cas
 
 from sqlalchemy import func, select
 
-from forum import seed
+from forum_seed import demo as seed
 from forum.agenda.models import Decision
 from forum.proximity import service
 from forum.proximity.models import ProposedCase, Review

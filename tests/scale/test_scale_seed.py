@@ -13,7 +13,7 @@ from forum.app import create_app
 
 from forum.core import db
 
-from forum import scale
+from forum_seed import scale
 from forum.core import derived
 from forum.auth.models import User
 from forum.agenda.models import Action, AgendaEntry, Decision, Meeting
@@ -22,7 +22,7 @@ from forum.evidence.models import EvidenceRun
 from forum.weighing.models import Comment, Escalation, Position, WeightRating
 from forum.items import service as items
 from forum.items.models import DecisionItem
-from forum.seed import DEMO_PASSWORD
+from forum_seed.demo import DEMO_PASSWORD
 from forum.trail import service as trail
 from forum.trail.models import Event, TrailHead
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import select, text
 
-from forum import seed
+from forum_seed import demo as seed
 from forum.auth.models import User
 from forum.items.models import DecisionItem
 from forum.search import index, service

@@ -151,7 +151,7 @@ def test_filter_by_date_range_is_inclusive_of_both_days(people, make_item, find)
         moment = clock.now() - timedelta(days=10 - offset)
         with clock.override(lambda moment=moment: moment):
             days[offset] = (moment.date(), make_item(people["filer"], status="open", title=f"Heron {offset}"))
-    (d0, i0), (d3, i3), (d6, i6) = days[0], days[3], days[6]
+    (_, i0), (d3, i3), (d6, i6) = days[0], days[3], days[6]
     assert set(find(people["other"], "heron", date_from=d3)) == {("item", i3.id), ("item", i6.id)}
     assert set(find(people["other"], "heron", date_to=d3)) == {("item", i0.id), ("item", i3.id)}
     assert find(people["other"], "heron", date_from=d3, date_to=d3) == [("item", i3.id)]

@@ -8,9 +8,10 @@ import json
 import pytest
 from sqlalchemy import select
 
-from forum import seed
+from forum_seed import demo as seed
 from forum.core.config import load_settings
-from forum.weighing import demo, service
+from forum.weighing import service
+from forum_seed import demo_weighing as demo
 from forum.weighing.models import Comment, Escalation
 from forum.items.models import DecisionItem
 from forum.trail import service as trail

@@ -421,7 +421,7 @@ def test_the_queue_holds_escalated_and_recommended_open_items_by_tier_then_neede
     make = lambda title, status="open", **kw: make_item(people["procurement"], status=status, title=title, **kw)  # noqa: E731
     calm = make("calm")  # open, no rule holds: not queued
     rate(people["risk"], calm, 3)
-    escalated_unrated = make("escalated unrated", status="escalated", needed_by=soon)
+    make("escalated unrated", status="escalated", needed_by=soon)
     objected = make("objected tactical", needed_by=soon)
     rate(people["risk"], objected, 2)
     position(people["risk"], objected, "object")

@@ -126,7 +126,7 @@ def test_sql_queue_and_python_rules_agree_on_every_demo_item_over_time(db_sessio
     """The queue's SQL (standing columns) selects exactly the items weigh() recommends or that
     are escalated, and finds exactly the items whose current evidence drifted — now and as the
     demo's evidence ages."""
-    from forum import seed
+    from forum_seed import demo as seed
 
     seed.load_demo(db_session)
     db_session.commit()

@@ -12,11 +12,11 @@ from sqlalchemy.orm import Session
 
 from forum.audit import verify as audit
 from forum.auth import service as accounts
-from forum.core.config import PROJECT_ROOT
+from forum_seed import DATA
 from forum.items import service as items
 from forum.items.models import DecisionItem
 
-AUDIT_DEMO_PATH = PROJECT_ROOT / "seed" / "audit.json"
+AUDIT_DEMO_PATH = DATA / "audit.json"
 _ITEM_FIELDS = [f.name for f in fields(items.ItemData)]
 
 

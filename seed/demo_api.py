@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 from forum.api import service
 from forum.api.models import ApiToken
 from forum.auth import service as accounts
-from forum.core.config import PROJECT_ROOT
+from forum_seed import DATA
 
-DEMO_TOKENS_PATH = PROJECT_ROOT / "seed" / "api.json"
+DEMO_TOKENS_PATH = DATA / "api.json"
 
 
 def load_demo_tokens(session: Session) -> int:

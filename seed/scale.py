@@ -1,6 +1,6 @@
 """A large, realistic data set for the load benchmark: `forum seed --scale N`.
 
-The demo (forum/seed.py) replays every step through the services, which costs a few milliseconds
+The demo (forum_seed.demo) replays every step through the services, which costs a few milliseconds
 per event: fine for 30 items, hours for 100,000. This module writes the same rows and the same
 trail events the services would write, but in bulk: it builds the rows of a batch of items in
 Python, computes the hash chain in Python (the rule of docs/trail.md, via
@@ -39,7 +39,7 @@ from forum.core import clock
 from forum.agenda.models import Action, AgendaEntry, Decision, Meeting, decision_deciders
 from forum.auth import service as accounts
 from forum.auth.models import User
-from forum.core.config import PROJECT_ROOT
+from forum_seed import DATA
 from forum.evidence import gates
 from forum.evidence.models import CHUNK_BYTES, EvidenceChunk, EvidenceRun
 from forum.evidence.parsers import parse
@@ -61,7 +61,7 @@ EVIDENCE_SAMPLES = (
     "promptfoo-support-2providers.junit.xml",
     "pytest-support-llm.xunit2.xml",
 )
-DEMO_PATH = PROJECT_ROOT / "seed" / "demo.json"
+DEMO_PATH = DATA / "demo.json"
 #: Items per meeting agenda.
 AGENDA_SIZE = 8
 #: Events per item, roughly (used to spread the bulk history over its time span).
@@ -150,7 +150,7 @@ class _Sample:
 
 
 def _samples() -> list[_Sample]:
-    folder = PROJECT_ROOT / "seed" / "evidence"
+    folder = DATA / "evidence"
     out = []
     for name in EVIDENCE_SAMPLES:
         data = (folder / name).read_bytes()
@@ -194,7 +194,7 @@ def load_scale(factory: sessionmaker, n_items: int, *, batch: int = 500, seed: i
     bulk_seconds = time.perf_counter() - started
     summary = ""
     if demo:
-        from forum import seed as demo_seed  # the demo loader pulls in every area's demo module
+        from forum_seed import demo as demo_seed  # the demo loader pulls in every area's demo module
 
         with factory() as session, session.begin():
             summary = demo_seed.load_demo(session)
@@ -210,7 +210,7 @@ class _People:
 
 def _accounts(session: Session, start: datetime) -> _People:
     """The demo's functions and people, through the account services (one event each)."""
-    from forum.seed import DEMO_PASSWORD
+    from forum_seed.demo import DEMO_PASSWORD
 
     spec = json.loads(DEMO_PATH.read_text(encoding="utf-8"))
     moment = [start]

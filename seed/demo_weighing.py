@@ -1,6 +1,6 @@
 """The forum's part of the demo data set: seed/forum.json, replayed through the forum's services.
 
-``demo_steps`` turns the file into timed steps that forum.seed.load_demo merges with the items'
+``demo_steps`` turns the file into timed steps that forum_seed.demo.load_demo merges with the items'
 own history before replaying everything in time order, so ratings, positions and comments land
 between the items' lifecycle events. Each step finds its item by title (the newest item with that
 title, so ``forum seed --force`` works on the copy it has just added).
@@ -27,12 +27,12 @@ from sqlalchemy.orm import Session
 
 from forum.core import clock
 from forum.auth.models import User
-from forum.core.config import PROJECT_ROOT
+from forum_seed import DATA
 from forum.weighing import service
 from forum.weighing.models import Comment
 from forum.items.models import DecisionItem
 
-FORUM_DEMO_PATH = PROJECT_ROOT / "seed" / "forum.json"
+FORUM_DEMO_PATH = DATA / "forum.json"
 ACTIONS = ("rate", "position", "comment", "edit_comment")
 
 Step = tuple[datetime, str, Callable[[], None]]

@@ -1,6 +1,6 @@
 """Technical proximity in the demo data set (seed/proximity.json), through the services.
 
-``steps`` returns timed steps that forum/seed.py replays among the history, before the October
+``steps`` returns timed steps that forum_seed.demo replays among the history, before the October
 meeting's decisions: two runs of hard cases attached and reviewed by an executive, so those
 decisions keep a record of reviews (and of a decider who did not review). ``load_after_evidence``
 runs after the demo evidence is attached: more reviews and the proposed edge cases.
@@ -15,16 +15,16 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from forum.agenda.demo import Step
+from forum_seed.demo_agenda import Step
 from forum.auth.models import User
-from forum.core.config import PROJECT_ROOT
+from forum_seed import DATA
 from forum.evidence.models import EvidenceRun
 from forum.evidence.service import attach_evidence
 from forum.items.models import DecisionItem
 from forum.proximity import service
 
-SEED_PATH = PROJECT_ROOT / "seed" / "proximity.json"
-FILES = PROJECT_ROOT / "seed" / "proximity"
+SEED_PATH = DATA / "proximity.json"
+FILES = DATA / "proximity"
 
 
 class ProximitySeedError(ValueError):

@@ -10,11 +10,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from forum.auth import service as accounts
-from forum.core.config import PROJECT_ROOT
+from forum_seed import DATA
 from forum.evidence.service import attach_evidence
 from forum.items.models import DecisionItem
 
-SEED_DIR = PROJECT_ROOT / "seed" / "evidence"
+SEED_DIR = DATA / "evidence"
 
 
 class EvidenceSeedError(ValueError):

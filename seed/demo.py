@@ -24,24 +24,24 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from forum.core import clock
-from forum.api.demo import load_demo_tokens
-from forum.audit import demo as audit_demo
-from forum.agenda import demo as agenda_demo
+from forum_seed.demo_api import load_demo_tokens
+from forum_seed import demo_audit as audit_demo
+from forum_seed import demo_agenda as agenda_demo
 from forum.auth import service as accounts
 from forum.auth.models import User
-from forum.core.config import PROJECT_ROOT
+from forum_seed import DATA
 from forum.core.errors import DomainError
-from forum.evidence import seed as demo_evidence
-from forum.weighing import demo as forum_demo
+from forum_seed import demo_evidence
+from forum_seed import demo_weighing as forum_demo
 from forum.weighing import service as forum
 from forum.items import service as items
 from forum.items.models import DecisionItem
-from forum.proximity import demo as proximity_demo
+from forum_seed import demo_proximity as proximity_demo
 from forum.trail.models import Event
 
 DEMO_PASSWORD = "forum-demo"
-DEMO_PATH = PROJECT_ROOT / "seed" / "demo.json"
-ACCOUNTS_PATH = PROJECT_ROOT / "seed" / "accounts.json"
+DEMO_PATH = DATA / "demo.json"
+ACCOUNTS_PATH = DATA / "accounts.json"
 
 #: The logins printed by `forum demo` (all use DEMO_PASSWORD).
 DEMO_LOGINS: list[tuple[str, str]] = [

@@ -1,6 +1,6 @@
 """The agenda part of the demo data set: seed/agenda.json replayed through the agenda services.
 
-``steps`` returns timed steps that forum/seed.py merges into its replay of the demo history, so
+``steps`` returns timed steps that forum_seed.demo merges into its replay of the demo history, so
 agenda events fall in time order among the items' events. Items are found by title and people by
 e-mail when a step runs (the item and user steps before it have created them by then). Times are
 days before (or after) the moment of loading; due and expiry dates are days after the step's own
@@ -24,16 +24,16 @@ from forum.agenda import service
 from forum.agenda.models import Action, AgendaEntry, Meeting
 from forum.agenda.service import ActionData, DecisionData, MeetingData
 from forum.auth.models import User
-from forum.core.config import PROJECT_ROOT
+from forum_seed import DATA
 from forum.items.models import DecisionItem
 
-AGENDA_PATH = PROJECT_ROOT / "seed" / "agenda.json"
+AGENDA_PATH = DATA / "agenda.json"
 
 
 
 @dataclass
 class Step:
-    """One timed step, shaped like forum.seed's own steps (time, order for ties, label, action)."""
+    """One timed step, shaped like forum_seed.demo's own steps (time, order for ties, label, action)."""
 
     at: datetime
     order: int
