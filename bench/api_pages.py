@@ -11,11 +11,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from forum.app import create_app
-
-from forum.core import db
 from forum.api import service as tokens
+from forum.app import create_app
 from forum.auth import service as accounts
+from forum.core import db
 from forum.items import service as items
 from forum.migrate import upgrade
 

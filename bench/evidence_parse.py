@@ -197,8 +197,8 @@ GENERATORS = {
 # ------------------------------------------------------------------------------------- child
 def run_one(fmt: str, path: Path, database: str, in_memory: bool = False) -> dict:
     from forum.app import create_app
-    from forum.core import db
     from forum.auth import service as accounts
+    from forum.core import db
     from forum.evidence import service
     from forum.evidence.parsers import Limits, parse
     from forum.evidence.parsers.stream import backend_name

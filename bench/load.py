@@ -147,12 +147,11 @@ def pick_pages(url: str, env: dict, has_search: bool) -> tuple[list[Page], dict]
     """The pages to measure, with sample URLs read from the data set; and facts for the report."""
     from sqlalchemy import func, select
 
-    from forum.app import create_app
-
-    from forum.core import db
     from forum.agenda.models import Meeting
     from forum.api import service as tokens
+    from forum.app import create_app
     from forum.auth.models import User
+    from forum.core import db
     from forum.items.models import DecisionItem
     from forum.trail.models import Event
 

@@ -16,7 +16,6 @@ from pyinstrument import Profiler
 from sqlalchemy import event
 
 from forum.app import create_app
-
 from forum.core import db
 
 ROOT = Path(__file__).resolve().parent.parent

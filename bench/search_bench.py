@@ -27,15 +27,14 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import insert  # noqa: E402
 
-from forum.core import clock, db  # noqa: E402
-
 from forum.app import create_app
 from forum.auth import service as accounts  # noqa: E402
 from forum.auth.models import User  # noqa: E402
-from forum.weighing.models import Comment  # noqa: E402
+from forum.core import clock, db  # noqa: E402
 from forum.items.models import DecisionItem  # noqa: E402
 from forum.migrate import upgrade  # noqa: E402
 from forum.search import index, service  # noqa: E402
+from forum.weighing.models import Comment  # noqa: E402
 
 PASSWORD = "bench password 123"
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sqlite3
 import statistics
 import subprocess
@@ -30,9 +29,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from forum.app import create_app  # noqa: E402
-
-from forum.core import db
 from forum.auth import service as accounts  # noqa: E402
+from forum.core import db
 from forum.migrate import upgrade  # noqa: E402
 from forum.trail import chain  # noqa: E402
 from forum.trail.service import verify_database  # noqa: E402

@@ -8,7 +8,22 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from forum import admin, agenda, api, audit, auth, evidence, health, home, items, notify, proximity, search, trail, weighing
+from forum import (
+    admin,
+    agenda,
+    api,
+    audit,
+    auth,
+    evidence,
+    health,
+    home,
+    items,
+    notify,
+    proximity,
+    search,
+    trail,
+    weighing,
+)
 from forum.auth.models import User
 from forum.core import db, pages, security
 from forum.core.config import instance_secret_key, load_settings

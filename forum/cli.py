@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import getpass
 import os
 import sys
 from pathlib import Path
@@ -12,27 +11,26 @@ import click
 from alembic import command as alembic_command
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
-from werkzeug.serving import run_simple
 from sqlalchemy import func, inspect, select
+from werkzeug.serving import run_simple
 
-from forum.app import create_app
-
-from forum.core import db
-
-from forum.auth import passwords
-from forum.api.cli import tokens_group
-from forum.audit import verify as audit
 from forum.agenda.cli import agenda_group
+from forum.api.cli import tokens_group
+from forum.app import create_app
+from forum.audit import verify as audit
+from forum.auth import passwords
 from forum.auth import service as accounts
 from forum.auth.models import ROLES, User
+from forum.core import db
 from forum.core.config import SettingsError
 from forum.core.errors import DomainError
-from forum.weighing.cli import standing_group
 from forum.migrate import alembic_config
-from forum.search.cli import search_group
 from forum.notify.cli import notify_group, reminders_group
+from forum.search.cli import search_group
 from forum.trail import chain
 from forum.trail import service as trail
+from forum.weighing.cli import standing_group
+
 
 def _create_app():
     try:

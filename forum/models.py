@@ -6,11 +6,11 @@ from forum.audit.models import Checkpoint
 from forum.auth.models import OrgFunction, SetPasswordLink, User
 from forum.core.db import Base
 from forum.evidence.models import EvidenceChunk, EvidenceRun
-from forum.weighing.models import Comment, Escalation, Position, WeightRating
 from forum.items.models import DecisionItem
 from forum.notify.models import EmailOptOut, Follow, Notification, OutboxMessage, ReminderSent
 from forum.proximity.models import ProposedCase, Review
 from forum.trail.models import Event, TrailHead
+from forum.weighing.models import Comment, Escalation, Position, WeightRating
 
 __all__ = [
     "Action", "AgendaEntry", "ApiToken", "Base", "Checkpoint", "Comment", "Decision",

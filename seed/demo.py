@@ -23,21 +23,20 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from forum.core import clock
-from forum_seed.demo_api import load_demo_tokens
-from forum_seed import demo_audit as audit_demo
-from forum_seed import demo_agenda as agenda_demo
 from forum.auth import service as accounts
 from forum.auth.models import User
-from forum_seed import DATA
+from forum.core import clock
 from forum.core.errors import DomainError
-from forum_seed import demo_evidence
-from forum_seed import demo_weighing as forum_demo
-from forum.weighing import service as forum
 from forum.items import service as items
 from forum.items.models import DecisionItem
-from forum_seed import demo_proximity as proximity_demo
 from forum.trail.models import Event
+from forum.weighing import service as forum
+from forum_seed import DATA, demo_evidence
+from forum_seed import demo_agenda as agenda_demo
+from forum_seed import demo_audit as audit_demo
+from forum_seed import demo_proximity as proximity_demo
+from forum_seed import demo_weighing as forum_demo
+from forum_seed.demo_api import load_demo_tokens
 
 DEMO_PASSWORD = "forum-demo"
 DEMO_PATH = DATA / "demo.json"

@@ -19,13 +19,13 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from forum.core import clock
 from forum.agenda import service
 from forum.agenda.models import Action, AgendaEntry, Meeting
 from forum.agenda.service import ActionData, DecisionData, MeetingData
 from forum.auth.models import User
-from forum_seed import DATA
+from forum.core import clock
 from forum.items.models import DecisionItem
+from forum_seed import DATA
 
 AGENDA_PATH = DATA / "agenda.json"
 

@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 
 from forum.audit import verify as audit
 from forum.auth import service as accounts
-from forum_seed import DATA
 from forum.items import service as items
 from forum.items.models import DecisionItem
+from forum_seed import DATA
 
 AUDIT_DEMO_PATH = DATA / "audit.json"
 _ITEM_FIELDS = [f.name for f in fields(items.ItemData)]

@@ -10,9 +10,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from forum.auth import service as accounts
-from forum_seed import DATA
 from forum.evidence.service import attach_evidence
 from forum.items.models import DecisionItem
+from forum_seed import DATA
 
 SEED_DIR = DATA / "evidence"
 

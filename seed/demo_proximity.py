@@ -15,13 +15,13 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from forum_seed.demo_agenda import Step
 from forum.auth.models import User
-from forum_seed import DATA
 from forum.evidence.models import EvidenceRun
 from forum.evidence.service import attach_evidence
 from forum.items.models import DecisionItem
 from forum.proximity import service
+from forum_seed import DATA
+from forum_seed.demo_agenda import Step
 
 SEED_PATH = DATA / "proximity.json"
 FILES = DATA / "proximity"

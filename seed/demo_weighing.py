@@ -25,12 +25,12 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from forum.core import clock
 from forum.auth.models import User
-from forum_seed import DATA
+from forum.core import clock
+from forum.items.models import DecisionItem
 from forum.weighing import service
 from forum.weighing.models import Comment
-from forum.items.models import DecisionItem
+from forum_seed import DATA
 
 FORUM_DEMO_PATH = DATA / "forum.json"
 ACTIONS = ("rate", "position", "comment", "edit_comment")

@@ -35,21 +35,21 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from forum.core import clock
 from forum.agenda.models import Action, AgendaEntry, Decision, Meeting, decision_deciders
 from forum.auth import service as accounts
 from forum.auth.models import User
-from forum_seed import DATA
+from forum.core import clock
 from forum.evidence import gates
 from forum.evidence.models import CHUNK_BYTES, EvidenceChunk, EvidenceRun
 from forum.evidence.parsers import parse
 from forum.evidence.service import CONTENT_TYPES
-from forum.weighing import standing
-from forum.weighing.models import Comment, Escalation, Position, WeightRating
-from forum.items.rubric import RUBRIC
 from forum.items.models import CATEGORIES, DecisionItem
+from forum.items.rubric import RUBRIC
 from forum.trail.chain import canonical_json, format_at, link_body
 from forum.trail.models import Event, TrailHead
+from forum.weighing import standing
+from forum.weighing.models import Comment, Escalation, Position, WeightRating
+from forum_seed import DATA
 
 #: Sample files whose parsed results the bulk evidence runs reuse (small ones: the bytes are
 #: stored once per run, as an upload would).

@@ -20,10 +20,9 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from forum.app import create_app
-
-from forum.core import db
 from forum.auth import service as accounts
 from forum.auth.models import User
+from forum.core import db
 from forum.items import service as items
 from forum.migrate import upgrade
 

@@ -3,7 +3,6 @@
 from pathlib import Path
 
 from forum.app import create_app
-
 from forum.core import db
 from forum.core.config import load_settings
 
@@ -37,8 +36,8 @@ def test_secret_key_is_generated_once_and_kept_in_the_instance_folder(tmp_path, 
 def test_an_unexpected_error_shows_the_500_page_and_saves_nothing(app_config, make_user, db_session):
     from sqlalchemy import func, select
 
-    from forum.auth.service import create_function
     from forum.auth.models import OrgFunction
+    from forum.auth.service import create_function
 
     app = create_app(dict(app_config, TESTING=False))
 

@@ -12,6 +12,7 @@ import pytest
 
 from tests.liveserver import demo_server
 
+
 @pytest.fixture
 def demo(tmp_path):
     with demo_server(tmp_path) as server:

@@ -68,10 +68,10 @@ def test_the_standing_migration_fills_the_columns_of_existing_items(backend_url,
     """Revision 9d2c4e7a1b05 adds the items' standing (forum.weighing.standing) to a database that
     already holds items: plain ADD COLUMN (a SQLite batch copy of the table would trip over the
     foreign keys pointing at it), then every item's standing computed from its rows."""
-    from forum_seed import demo as seed
     from forum.app import create_app
     from forum.core import db
     from forum.weighing import standing
+    from forum_seed import demo as seed
 
     # The demo loaded through the app's sessions, which keep the standing current as it loads.
     app = create_app({"DATABASE_URL": backend_url, "SECRET_KEY": "test", "INSTANCE_PATH": str(tmp_path)})

@@ -6,15 +6,14 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from forum.core import clock
-
-from forum_seed import demo as seed
 from forum.auth import service as accounts
 from forum.auth.models import User
 from forum.cli import main
+from forum.core import clock
 from forum.items.models import CATEGORIES, DecisionItem
 from forum.trail import service as trail
 from forum.trail.models import Event
+from forum_seed import demo as seed
 
 
 @pytest.fixture

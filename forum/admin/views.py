@@ -7,16 +7,21 @@ from datetime import timedelta
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from forum.core import db, paging
 from forum.admin import service as admin
 from forum.admin.forms import (
-    AccessForm, ConfirmForm, FunctionLabelForm, NewFunctionForm, NewUserForm, UserFilterForm,
+    AccessForm,
+    ConfirmForm,
+    FunctionLabelForm,
+    NewFunctionForm,
+    NewUserForm,
+    UserFilterForm,
 )
 from forum.auth import service as accounts
-from forum.auth.models import User
-from forum.core.forms import attach_error, choices
 from forum.auth.decorators import roles_required
+from forum.auth.models import User
+from forum.core import db, paging
 from forum.core.errors import DomainError, NotFound, ValidationError
+from forum.core.forms import attach_error, choices
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 

@@ -6,8 +6,8 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from forum.core import db
 from forum.agenda.service import expire_approvals
+from forum.core import db
 
 
 @click.group("agenda")

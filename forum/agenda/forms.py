@@ -4,15 +4,30 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import (
-    BooleanField, DateField, DateTimeLocalField, FieldList, Form, FormField, HiddenField,
-    IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField,
+    BooleanField,
+    DateField,
+    DateTimeLocalField,
+    FieldList,
+    Form,
+    FormField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget
 
 from forum.agenda.models import OUTCOMES
 from forum.agenda.service import (
-    MAX_ACTION_TEXT, MAX_DURATION, MAX_REASON, MAX_TEXT, MAX_TIME_BOX, MAX_TITLE,
+    MAX_ACTION_TEXT,
+    MAX_DURATION,
+    MAX_REASON,
+    MAX_TEXT,
+    MAX_TIME_BOX,
+    MAX_TITLE,
 )
 from forum.core.forms import choices
 

@@ -27,9 +27,9 @@ from sqlalchemy.orm import Session
 from forum.evidence import pack as evidence_pack
 from forum.items.models import DecisionItem
 from forum.proximity import pack as proximity_pack
+from forum.trail.models import Event
 from forum.weighing import pack as weighing_pack
 from forum.weighing.queries import tier_condition
-from forum.trail.models import Event
 
 PackBuild = Callable[[Session, list[DecisionItem]], dict[int, dict]]
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from forum.core import clock
 from forum.agenda import queries, service
 from forum.agenda.forms import CloseItemForm
 from forum.auth.models import User
+from forum.core import clock
 from forum.items import panels
 from forum.items.models import DecisionItem
 

@@ -11,7 +11,13 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session, aliased, joinedload, selectinload
 
 from forum.agenda.models import (
-    OUTCOMES, RETURNING_OUTCOMES, Action, AgendaEntry, Decision, Meeting, Recusal,
+    OUTCOMES,
+    RETURNING_OUTCOMES,
+    Action,
+    AgendaEntry,
+    Decision,
+    Meeting,
+    Recusal,
 )
 from forum.agenda.pack import decision_filters
 from forum.agenda.service import RecusalNote, recusals_of

@@ -28,9 +28,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
-from forum.core import clock
 from forum.agenda.models import OUTCOMES, SETTLING_OUTCOMES, Action, AgendaEntry, Decision, Meeting, Recusal
 from forum.auth.models import User
+from forum.core import clock
 from forum.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from forum.items import service as items
 from forum.items.models import DecisionItem

@@ -9,20 +9,33 @@ from datetime import UTC
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from forum.core import clock, db, paging
 from forum.agenda import queries, service
 from forum.agenda.forms import (
-    AddEntryForm, AmendmentForm, CloseItemForm, CompleteActionForm, ConflictForm, DecisionForm,
-    EntryForm, MeetingForm, MeetingStatusForm, MoveEntryForm, RegisterFilterForm, RemoveEntryForm,
+    AddEntryForm,
+    AmendmentForm,
+    CloseItemForm,
+    CompleteActionForm,
+    ConflictForm,
+    DecisionForm,
+    EntryForm,
+    MeetingForm,
+    MeetingStatusForm,
+    MoveEntryForm,
+    RegisterFilterForm,
+    RemoveEntryForm,
 )
 from forum.agenda.pack import build_sections, decision_filters
 from forum.agenda.service import (
-    ActionData, AmendmentData, DecisionData, MeetingData,
+    ActionData,
+    AmendmentData,
+    DecisionData,
+    MeetingData,
 )
-from forum.auth.service import list_functions
-from forum.core.forms import choices
 from forum.auth.decorators import roles_required
+from forum.auth.service import list_functions
+from forum.core import clock, db, paging
 from forum.core.errors import DomainError, NotFound, ValidationError
+from forum.core.forms import choices
 from forum.items import history
 from forum.proximity import service as proximity
 

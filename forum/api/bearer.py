@@ -6,10 +6,10 @@ from __future__ import annotations
 from flask import g, request
 from flask_limiter.util import get_remote_address
 
-from forum.core import db
 from forum.api import service
 from forum.api.problems import ApiProblem
 from forum.auth.models import User
+from forum.core import db
 
 REALM = 'Bearer realm="Decision Forum"'
 

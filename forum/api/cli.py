@@ -8,9 +8,9 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from forum.core import db
 from forum.api import service
 from forum.auth import service as accounts
+from forum.core import db
 from forum.core.errors import DomainError
 
 

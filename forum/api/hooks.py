@@ -20,21 +20,21 @@ from flask import current_app
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from forum.core import clock
 from forum.agenda import service as agenda
 from forum.agenda.models import Action, AgendaEntry, Decision, Meeting, Recusal
 from forum.api import service as api_service
 from forum.auth.models import User
+from forum.core import clock
 from forum.core.errors import DomainError, NotFound
 from forum.evidence import service as evidence
 from forum.evidence.models import EvidenceRun
 from forum.evidence.parsers import FORMAT_LABELS
 from forum.evidence.parsers import UnknownFormat as UnknownFormatError
+from forum.items.models import DecisionItem
+from forum.items.rubric import RUBRIC
 from forum.weighing import queries as weighing_queries
 from forum.weighing import service as weighing
 from forum.weighing.models import Position, WeightRating
-from forum.items.rubric import RUBRIC
-from forum.items.models import DecisionItem
 
 
 class UnsupportedFormat(DomainError):

@@ -7,13 +7,13 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from forum.core import db
 from forum.api import service
 from forum.api.forms import RevokeTokenForm, TokenForm
 from forum.api.problems import PROBLEMS
 from forum.api.views import api
-from forum.core.forms import choices
+from forum.core import db
 from forum.core.errors import DomainError, NotFound
+from forum.core.forms import choices
 
 docs_bp = Blueprint("api_docs", __name__)
 tokens_bp = Blueprint("tokens", __name__, url_prefix="/settings/tokens")

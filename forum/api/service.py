@@ -18,9 +18,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
-from forum.core import clock
 from forum.api.models import ApiToken
 from forum.auth.models import OrgFunction, User
+from forum.core import clock
 from forum.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from forum.items.models import DecisionItem
 from forum.items.service import visible_to

@@ -22,11 +22,11 @@ from flask import Blueprint, current_app, request, url_for
 from pydantic import BaseModel
 from werkzeug.wsgi import wrap_file
 
-from forum.core import db
 from forum.api import hooks, problems, schemas, service
 from forum.api.bearer import rate_limit_key
 from forum.api.problems import ApiProblem
 from forum.api.spec import RAW_BODY, Api
+from forum.core import db
 from forum.core.errors import Conflict
 from forum.core.extensions import csrf, limiter
 from forum.items import service as items

@@ -6,15 +6,15 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, stream_with_context, url_for
 from flask_login import current_user
 
-from forum.core import db
 from forum.audit import access, browse, timeline
 from forum.audit import export as trail_export
 from forum.audit import verify as trail_verify
-from forum.audit.forms import CheckpointForm, TrailFilterForm, VerifyForm
 from forum.audit.browse import TrailFilters
-from forum.core.forms import choices
+from forum.audit.forms import CheckpointForm, TrailFilterForm, VerifyForm
 from forum.auth.decorators import roles_required
+from forum.core import db
 from forum.core.errors import DomainError, NotFound
+from forum.core.forms import choices
 from forum.items import panels
 from forum.items import service as items
 

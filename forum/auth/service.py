@@ -18,13 +18,18 @@ from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from forum.core import clock
 from forum.auth import passwords
 from forum.auth.models import (
-    DIGEST_FREQUENCIES, ROLES, UNUSABLE_PASSWORD_PREFIX, OrgFunction, SetPasswordLink, User,
+    DIGEST_FREQUENCIES,
+    ROLES,
+    UNUSABLE_PASSWORD_PREFIX,
+    OrgFunction,
+    SetPasswordLink,
+    User,
 )
-from forum.core.paging import Page, paginate
+from forum.core import clock
 from forum.core.errors import Conflict, DomainError, NotFound, ValidationError
+from forum.core.paging import Page, paginate
 from forum.trail.service import record
 
 FUNCTION_KEY_RE = re.compile(r"^[a-z][a-z0-9_-]{1,39}$")

@@ -9,15 +9,20 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask import session as flask_session
 from flask_login import current_user, login_required, login_user, logout_user
 
-from forum.core import db
 from forum.auth import service
 from forum.auth.forms import (
-    LoginForm, LogoutForm, NotificationsForm, PasswordChangeForm, ProfileForm, SetPasswordForm,
+    LoginForm,
+    LogoutForm,
+    NotificationsForm,
+    PasswordChangeForm,
+    ProfileForm,
+    SetPasswordForm,
 )
 from forum.auth.models import User
-from forum.core.forms import attach_error
+from forum.core import db
 from forum.core.errors import DomainError
 from forum.core.extensions import limiter
+from forum.core.forms import attach_error
 from forum.core.signals import collect, signals
 
 bp = Blueprint("auth", __name__)

@@ -9,8 +9,8 @@ from flask import Flask, abort, flash, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from forum.core.markdown import render as render_markdown
 from forum.core.errors import DomainError
+from forum.core.markdown import render as render_markdown
 
 
 def abort_for(error: DomainError):

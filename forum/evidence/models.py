@@ -8,8 +8,8 @@ from datetime import datetime
 from sqlalchemy import JSON, CheckConstraint, Float, ForeignKey, Index, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from forum.core import clock
 from forum.auth.models import User
+from forum.core import clock
 from forum.core.db import Base, UTCDateTime
 from forum.items.models import DecisionItem
 

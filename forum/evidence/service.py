@@ -17,14 +17,14 @@ from typing import BinaryIO
 from sqlalchemy import Engine, func, insert, select
 from sqlalchemy.orm import Session, joinedload
 
-from forum.core import clock
 from forum.auth.models import User
+from forum.core import clock
 from forum.core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from forum.evidence import gates
 from forum.evidence.models import CHUNK_BYTES, EvidenceChunk, EvidenceRun
 from forum.evidence.parsers import FORMAT_LABELS, Limits, ParseError, Source, parse
-from forum.items.rubric import RUBRIC
 from forum.items.models import DecisionItem
+from forum.items.rubric import RUBRIC
 from forum.items.service import can_view
 from forum.trail.service import record
 

@@ -10,8 +10,8 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user, login_required
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from forum.core import db, paging
 from forum.auth.decorators import roles_required
+from forum.core import db, paging
 from forum.core.errors import DomainError, NotFound
 from forum.evidence import gates as gate_rules
 from forum.evidence import service

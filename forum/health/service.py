@@ -31,12 +31,12 @@ from forum.agenda.models import SETTLING_OUTCOMES, AgendaEntry, Decision
 from forum.evidence import gates
 from forum.evidence.models import EvidenceRun
 from forum.evidence.service import item_tiers, recheck
-from forum.weighing.models import Escalation, WeightRating
-from forum.items.rubric import RUBRIC, Rubric
 from forum.health import proximity, stats
 from forum.health.charts import Row, Series, bar_chart
 from forum.health.sections import HealthSection
 from forum.items.models import DecisionItem
+from forum.items.rubric import RUBRIC, Rubric
+from forum.weighing.models import Escalation, WeightRating
 
 CYCLE_WINDOW = timedelta(days=365)
 MONTHS = 12

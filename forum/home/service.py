@@ -26,14 +26,14 @@ from forum.core.derived import cached
 from forum.core.paging import Page, paginate_rows
 from forum.evidence.models import EvidenceRun
 from forum.evidence.service import item_tiers, recheck
+from forum.health.service import GATE_COLUMNS
+from forum.items.models import STATUSES, DecisionItem
+from forum.items.rubric import RUBRIC
+from forum.notify.service import followed_items_query
 from forum.weighing import service as forum
 from forum.weighing import standing
 from forum.weighing.models import Comment, Position, WeightRating
 from forum.weighing.queries import awaiting_condition, divergence_condition
-from forum.items.rubric import RUBRIC
-from forum.health.service import GATE_COLUMNS
-from forum.items.models import STATUSES, DecisionItem
-from forum.notify.service import followed_items_query
 
 LIST_SIZE = 8
 

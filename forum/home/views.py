@@ -8,8 +8,8 @@ from sqlalchemy import text
 
 from forum.core import clock, db
 from forum.home import service as home_data
-from forum.weighing import service as forum
 from forum.items.models import DecisionItem
+from forum.weighing import service as forum
 
 bp = Blueprint("core", __name__)
 

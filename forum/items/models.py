@@ -7,8 +7,8 @@ from datetime import date, datetime
 from sqlalchemy import BigInteger, Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from forum.core import clock
 from forum.auth.models import OrgFunction, User
+from forum.core import clock
 from forum.core.db import Base, UTCDateTime
 
 CATEGORIES = {

@@ -7,19 +7,18 @@ nothing.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import astuple, dataclass, fields
 from datetime import date
-
-from collections.abc import Sequence
 
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
-from forum.core import clock
 from forum.auth.models import OrgFunction, User
-from forum.core.paging import Page, paginate_rows
+from forum.core import clock
 from forum.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from forum.core.paging import Page, paginate_rows
 from forum.items.models import CATEGORIES, STATUSES, DecisionItem
 from forum.trail.service import record
 

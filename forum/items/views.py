@@ -5,11 +5,11 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from forum.core import db
-from forum.auth.service import list_functions
-from forum.core.forms import choices
 from forum.auth.decorators import roles_required
+from forum.auth.service import list_functions
+from forum.core import db
 from forum.core.errors import Conflict, DomainError, NotFound
+from forum.core.forms import choices
 from forum.items import history, panels, service
 from forum.items.forms import ItemForm, ModelUpdateForm, TransitionForm
 from forum.items.service import ItemData

@@ -25,8 +25,8 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from forum.core import clock
 from forum.auth.models import User
+from forum.core import clock
 from forum.notify.models import Notification, OutboxMessage
 from forum.notify.service import OUTBOX_PENDING
 

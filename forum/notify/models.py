@@ -7,8 +7,8 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from forum.core import clock
 from forum.auth.models import User
+from forum.core import clock
 from forum.core.db import Base, UTCDateTime
 
 #: What a notification is about; each kind can be switched off for e-mail (in-app is always on).

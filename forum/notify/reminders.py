@@ -18,9 +18,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
-from forum.core import clock
 from forum.agenda.models import Action, AgendaEntry, Decision, Meeting
 from forum.auth.models import User
+from forum.core import clock
 from forum.items.models import DecisionItem
 from forum.notify.models import ReminderSent
 from forum.notify.service import Message, notify, setting

@@ -14,10 +14,10 @@ from flask import current_app, has_app_context
 from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.orm import Session
 
-from forum.core import clock
 from forum.auth.models import User
-from forum.core.paging import Page, paginate
+from forum.core import clock
 from forum.core.errors import NotFound, PermissionDenied, ValidationError
+from forum.core.paging import Page, paginate
 from forum.items import service as items
 from forum.items.models import DecisionItem
 from forum.notify.models import KINDS, EmailOptOut, Follow, Notification, OutboxMessage

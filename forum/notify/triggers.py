@@ -22,15 +22,15 @@ from __future__ import annotations
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from forum.core import clock
 from forum.agenda.models import AgendaEntry, Meeting
 from forum.auth.models import User
-from forum.weighing.models import Position
+from forum.core import clock
 from forum.items.models import STATUSES, DecisionItem
 from forum.notify.models import Notification
 from forum.notify.service import Message, ensure_following, follower_ids, notify, setting
 from forum.trail.models import Event
 from forum.trail.service import actor_name
+from forum.weighing.models import Position
 
 FOLLOWING_KINDS = ("item.created", "weight.rated", "position.taken", "comment.added")
 ASKING_ACTIONS = ("submit", "escalate")

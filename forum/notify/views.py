@@ -5,13 +5,13 @@ from __future__ import annotations
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from forum.auth.views import SettingsSection
 from forum.core import db, paging
-from forum.core.pages import abort_for
 from forum.core.errors import DomainError
+from forum.core.pages import abort_for
 from forum.items import panels
 from forum.items import service as items
 from forum.notify import service
-from forum.auth.views import SettingsSection
 from forum.notify.forms import EmailKindsForm, FollowForm, MarkReadForm
 
 bp = Blueprint("notify", __name__)

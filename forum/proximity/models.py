@@ -7,8 +7,8 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from forum.core import clock
 from forum.auth.models import User
+from forum.core import clock
 from forum.core.db import Base, UTCDateTime
 from forum.evidence.models import EvidenceRun
 from forum.items.models import DecisionItem

@@ -17,8 +17,8 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
-from forum.core import clock
 from forum.auth.models import User
+from forum.core import clock
 from forum.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from forum.evidence.models import EvidenceRun
 from forum.items.models import DecisionItem

@@ -6,8 +6,8 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
-from forum.core import db
 from forum.auth.decorators import roles_required
+from forum.core import db
 from forum.core.errors import DomainError, NotFound
 from forum.evidence import service as evidence
 from forum.items import panels

@@ -19,9 +19,9 @@ from sqlalchemy.orm import Session
 
 from forum.agenda.models import Decision
 from forum.evidence.models import EvidenceRun
-from forum.weighing.models import Comment
 from forum.items.models import DecisionItem
 from forum.search.backends import Backend, for_dialect
+from forum.weighing.models import Comment
 
 #: The models that are indexed, their kind, and the attributes whose text is indexed.
 WATCHED: dict[type, tuple[str, tuple[str, ...]]] = {

@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, current_app, render_template, request
 from flask_login import current_user, login_required
 
-from forum.core import db, paging
 from forum.auth.service import list_functions
-from forum.core.forms import attach_error, choices
+from forum.core import db, paging
 from forum.core.errors import ValidationError
+from forum.core.forms import attach_error, choices
 from forum.search import service
 from forum.search.forms import SearchForm
 from forum.search.query import MAX_TERMS

@@ -16,7 +16,12 @@ from sqlalchemy.orm import Session
 
 from forum.core import clock
 from forum.trail.chain import (
-    CheckpointCheck, Verification, canonical_json, format_at, link_hash, verify_stored,
+    CheckpointCheck,
+    Verification,
+    canonical_json,
+    format_at,
+    link_hash,
+    verify_stored,
 )
 from forum.trail.models import Event, TrailHead
 from forum.trail.signals import event_recorded

@@ -7,11 +7,11 @@ from wtforms import BooleanField, HiddenField, RadioField, SelectField, TextArea
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from forum.core.forms import choices
+from forum.items.models import CATEGORIES, STATUSES
+from forum.items.rubric import RUBRIC, Rubric
 from forum.weighing.models import STANCES
 from forum.weighing.queries import UNRATED
-from forum.items.rubric import RUBRIC, Rubric
 from forum.weighing.service import MAX_COMMENT, MAX_REASON, QUEUE_STATUSES
-from forum.items.models import CATEGORIES, STATUSES
 
 
 def _rating_form_class(rubric: Rubric) -> type[FlaskForm]:

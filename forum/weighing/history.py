@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from forum.weighing.models import STANCES
-from forum.items.rubric import RUBRIC
 from forum.items.history import Change, Describers
+from forum.items.rubric import RUBRIC
+from forum.weighing.models import STANCES
 
 #: How this area's events read in an item's history (connected by the area's init_app).
 describe = Describers()

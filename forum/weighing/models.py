@@ -12,8 +12,8 @@ from datetime import datetime
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from forum.core import clock
 from forum.auth.models import OrgFunction, User
+from forum.core import clock
 from forum.core.db import Base, UTCDateTime
 
 STANCES = {

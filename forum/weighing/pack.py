@@ -9,10 +9,10 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
+from forum.items.models import DecisionItem
+from forum.items.rubric import RUBRIC
 from forum.weighing import service
 from forum.weighing.models import STANCES, Position, WeightRating
-from forum.items.rubric import RUBRIC
-from forum.items.models import DecisionItem
 
 
 def build(session: Session, items: list[DecisionItem]) -> dict[int, dict]:

@@ -10,14 +10,14 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, exists, or_
 from sqlalchemy.orm import Session
 
-from forum.core.errors import ValidationError
-from forum.weighing import standing
-from forum.weighing.models import Position, WeightRating
-from forum.items.rubric import RUBRIC, Rubric
 from forum.auth.models import User
+from forum.core.errors import ValidationError
 from forum.core.paging import Page
 from forum.items import service as items
 from forum.items.models import DecisionItem
+from forum.items.rubric import RUBRIC, Rubric
+from forum.weighing import standing
+from forum.weighing.models import Position, WeightRating
 
 UNRATED = "unrated"
 

@@ -24,21 +24,21 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
-from forum.core import clock
 from forum.auth.models import OrgFunction, User
-from forum.core.pages import format_money
+from forum.core import clock
 from forum.core.derived import cached
-from forum.core.paging import paginate_rows
 from forum.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
-from forum.weighing import standing
-from forum.weighing.models import STANCES, Comment, Escalation, Position, WeightRating
-from forum.weighing.queries import weight_conditions
-from forum.items.rubric import RUBRIC, Rubric, Tier
+from forum.core.pages import format_money
+from forum.core.paging import paginate_rows
 from forum.evidence import gates
 from forum.evidence import service as evidence
 from forum.items import service as items
 from forum.items.models import DecisionItem
+from forum.items.rubric import RUBRIC, Rubric, Tier
 from forum.trail.service import record
+from forum.weighing import standing
+from forum.weighing.models import STANCES, Comment, Escalation, Position, WeightRating
+from forum.weighing.queries import weight_conditions
 
 WEIGHING_STATUSES = ("open", "escalated", "scheduled")
 DISCUSSION_STATUSES = ("open", "escalated", "scheduled", "decided")

@@ -34,16 +34,25 @@ from datetime import datetime, timedelta
 from types import SimpleNamespace
 
 from sqlalchemy import (
-    ColumnElement, Connection, and_, bindparam, case, false, func, inspect, or_, select,
+    ColumnElement,
+    Connection,
+    and_,
+    bindparam,
+    case,
+    false,
+    func,
+    inspect,
+    or_,
+    select,
 )
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from forum.evidence import gates
 from forum.evidence.models import EvidenceRun
-from forum.weighing.models import Position, WeightRating
-from forum.items.rubric import RUBRIC, Rubric
 from forum.items.models import DecisionItem
+from forum.items.rubric import RUBRIC, Rubric
+from forum.weighing.models import Position, WeightRating
 
 COLUMNS = ("weight_max", "weight_min", "objection", "evidence_fail", "evidence_drift", "evidence_stale_at")
 DRIFT_GATES = ("freshness", "regression")

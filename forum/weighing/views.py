@@ -11,20 +11,25 @@ import functools
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from forum.core import db, paging
-from forum.auth.service import list_functions
-from forum.core.forms import choices
 from forum.auth.decorators import roles_required
+from forum.auth.service import list_functions
+from forum.core import db, paging
 from forum.core.errors import DomainError, NotFound, ValidationError
-from forum.weighing import queries, service
-from forum.weighing.forms import (
-    CommentForm, EscalationForm, ItemFilterForm, PositionForm, QueueFilterForm, RatingForm,
-)
-from forum.weighing.models import STANCES
-from forum.items.rubric import RUBRIC
+from forum.core.forms import choices
 from forum.items import panels
 from forum.items import service as items
+from forum.items.rubric import RUBRIC
 from forum.items.views import render_detail
+from forum.weighing import queries, service
+from forum.weighing.forms import (
+    CommentForm,
+    EscalationForm,
+    ItemFilterForm,
+    PositionForm,
+    QueueFilterForm,
+    RatingForm,
+)
+from forum.weighing.models import STANCES
 
 bp = Blueprint("forum", __name__)
 

@@ -8,8 +8,9 @@ Revises:
 Create Date: 2026-11-25 16:26:58.462923
 """
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
+
 import forum.core.db
 
 GENESIS = "0" * 64

@@ -9,10 +9,10 @@ Revises: f43cd3c182f7
 Create Date: 2026-11-25 16:45:28.745341
 """
 
-from alembic import op
 import sqlalchemy as sa
-import forum.core.db
+from alembic import op
 
+import forum.core.db
 
 revision = '7ad2463e496f'
 down_revision = "f43cd3c182f7"

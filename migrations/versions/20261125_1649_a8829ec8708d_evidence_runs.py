@@ -6,10 +6,10 @@ Revises: 78bf01d90f87
 Create Date: 2026-11-25 16:49:33.503624
 """
 
-from alembic import op
 import sqlalchemy as sa
-import forum.core.db
+from alembic import op
 
+import forum.core.db
 
 revision = 'a8829ec8708d'
 down_revision = '78bf01d90f87'

@@ -10,10 +10,10 @@ Revises: 2dac323733ef
 Create Date: 2026-11-25 16:52:56.831022
 """
 
-from alembic import op
 import sqlalchemy as sa
-import forum.core.db
+from alembic import op
 
+import forum.core.db
 
 revision = '7fb043ae3598'
 down_revision = "2dac323733ef"

@@ -8,10 +8,10 @@ Revises: a8829ec8708d
 Create Date: 2026-11-25 16:53:54.069042
 """
 
-from alembic import op
 import sqlalchemy as sa
-import forum.core.db
+from alembic import op
 
+import forum.core.db
 
 revision = 'f43cd3c182f7'
 down_revision = "a8829ec8708d"

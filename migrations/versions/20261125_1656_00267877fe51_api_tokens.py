@@ -5,10 +5,10 @@ Revises: 7ad2463e496f
 Create Date: 2026-11-25 16:56:08.626739
 """
 
-from alembic import op
 import sqlalchemy as sa
-import forum.core.db
+from alembic import op
 
+import forum.core.db
 
 revision = '00267877fe51'
 down_revision = "7ad2463e496f"

@@ -9,10 +9,10 @@ Revises: 00267877fe51
 Create Date: 2026-11-25 16:56:34.726434
 """
 
-from alembic import op
 import sqlalchemy as sa
-import forum.core.db
+from alembic import op
 
+import forum.core.db
 
 revision = '2dac323733ef'
 down_revision = "00267877fe51"

@@ -10,10 +10,10 @@ Revises: 7fb043ae3598
 Create Date: 2026-11-25 19:30:12.852526
 """
 
-from alembic import op
 import sqlalchemy as sa
-import forum.core.db
+from alembic import op
 
+import forum.core.db
 
 revision = '15811decc013'
 down_revision = '3ba5316a7a64'

@@ -16,9 +16,8 @@ Revises: 7fb043ae3598
 Create Date: 2026-11-25 19:30:00
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '3ba5316a7a64'
 down_revision = "c3e5a1d07b42"

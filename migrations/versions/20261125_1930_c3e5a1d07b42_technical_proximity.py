@@ -6,10 +6,10 @@ Revises: 7fb043ae3598
 Create Date: 2026-11-25 19:30:00
 """
 
-from alembic import op
 import sqlalchemy as sa
-import forum.core.db
+from alembic import op
 
+import forum.core.db
 
 revision = 'c3e5a1d07b42'
 down_revision = "7fb043ae3598"

@@ -10,10 +10,10 @@ Revises: 15811decc013
 Create Date: 2026-11-26 01:40:00
 """
 
-from alembic import op
 import sqlalchemy as sa
-import forum.core.db
+from alembic import op
 
+import forum.core.db
 
 revision = '9d2c4e7a1b05'
 down_revision = '15811decc013'

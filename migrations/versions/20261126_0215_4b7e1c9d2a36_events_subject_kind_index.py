@@ -8,7 +8,6 @@ Create Date: 2026-11-26 02:15:00
 
 from alembic import op
 
-
 revision = '4b7e1c9d2a36'
 down_revision = '9d2c4e7a1b05'
 branch_labels = None

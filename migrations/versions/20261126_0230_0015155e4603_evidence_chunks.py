@@ -12,9 +12,8 @@ Revises: 4b7e1c9d2a36
 Create Date: 2026-11-26 01:40:00
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0015155e4603'
 down_revision = '4b7e1c9d2a36'

@@ -9,7 +9,6 @@ Create Date: 2026-11-26 03:10:00
 
 from alembic import op
 
-
 revision = '6a1f3e8b9c27'
 down_revision = '0015155e4603'
 branch_labels = None

@@ -9,10 +9,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from forum.core import clock
 from forum.agenda import service
 from forum.agenda.models import Action, AgendaEntry, Decision, Meeting
 from forum.agenda.service import ActionData, DecisionData, MeetingData
+from forum.core import clock
 from forum.trail.models import Event
 
 _numbers = itertools.count(1)

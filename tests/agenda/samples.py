@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from forum.core import clock
 from forum.agenda import service
 from forum.agenda.service import ActionData, DecisionData, MeetingData
+from forum.core import clock
 
 
 def agenda_samples(session, cast, make_item) -> dict[str, int]:

@@ -7,8 +7,8 @@ from datetime import timedelta
 from click.testing import CliRunner
 from flask.cli import ScriptInfo
 
-from forum.core import clock
 from forum.cli import main
+from forum.core import clock
 from forum.trail import service as trail
 
 

@@ -10,14 +10,13 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from forum.core import clock, db
-
-from forum.app import create_app
 from forum.agenda import service
 from forum.agenda.models import Action, Decision
 from forum.agenda.service import ActionData, DecisionData, MeetingData
+from forum.app import create_app
 from forum.auth import service as accounts
 from forum.auth.models import User
+from forum.core import clock, db
 from forum.core.errors import Conflict
 from forum.items import service as items
 from forum.items.models import DecisionItem

@@ -8,14 +8,13 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-
-from tests import budgets as shared
 from sqlalchemy import select
 
-from forum.core import clock
 from forum.agenda import pack, service
 from forum.agenda.models import Action, AgendaEntry, Meeting
 from forum.agenda.service import AmendmentData, DecisionData
+from forum.core import clock
+from tests import budgets as shared
 from tests.agenda.conftest import counts
 from tests.items.test_pages import count_statements
 

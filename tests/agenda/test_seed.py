@@ -8,15 +8,14 @@ import json
 import pytest
 from sqlalchemy import select
 
-from forum.core import clock
-
-from forum_seed import demo as seed
 from forum.agenda import queries
-from forum_seed.demo_agenda import AgendaSeedError, steps
 from forum.agenda.models import Meeting
+from forum.core import clock
 from forum.items.models import DecisionItem
 from forum.trail import service as trail
 from forum.trail.models import Event
+from forum_seed import demo as seed
+from forum_seed.demo_agenda import AgendaSeedError, steps
 
 
 @pytest.fixture

@@ -8,10 +8,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from forum.core import clock
 from forum.agenda import queries, service
 from forum.agenda.models import AgendaEntry
 from forum.agenda.service import ActionData, AmendmentData, DecisionData, MeetingData
+from forum.core import clock
 from forum.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from forum.items.service import TRANSITIONS
 from forum.trail import service as trail

@@ -8,10 +8,9 @@ import uuid
 
 import pytest
 
-from forum.app import create_app
-
-from forum.core import db
 from forum.api import hooks
+from forum.app import create_app
+from forum.core import db
 from tests.api.conftest import ApiClient, assert_problem
 from tests.conftest import IN_CI
 

@@ -205,9 +205,9 @@ def test_only_executives_and_auditors_read_the_trail(api_as, make_user, staff):
 def test_meetings_with_their_entries_decisions_and_actions_in_cursor_pages(api_as, staff, make_user, make_item, db_session):
     from datetime import timedelta
 
-    from forum.core import clock
     from forum.agenda import service as agenda
     from forum.agenda.service import ActionData, DecisionData, MeetingData
+    from forum.core import clock
 
     chair = make_user(role="executive", function="product")
     owner = make_user(function="risk")

@@ -9,8 +9,8 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import event, text
 
-from forum.core import db
 from forum.cli import main
+from forum.core import db
 from forum.trail.service import record
 
 

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 
-from forum.core import clock
 from forum.audit.browse import distinct_kinds
+from forum.core import clock
 from forum.trail.models import Event
 from forum.trail.service import record
 from tests.audit.conftest import count_statements

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from forum.app import create_app
-
-from forum.core import db
 from forum.audit import verify as audit
 from forum.audit.models import Checkpoint
+from forum.core import db
 from forum.core.errors import PermissionDenied, ValidationError
 from forum.trail import chain
 from forum.trail.models import Event

@@ -10,13 +10,13 @@ import pytest
 from sqlalchemy import select
 from werkzeug.security import check_password_hash
 
-from forum_seed import demo as seed
 from forum.auth import passwords
 from forum.auth import service as accounts
 from forum.auth.models import OrgFunction, SetPasswordLink, User
 from forum.auth.service import LinkGone, LoginRefused, NewUser
 from forum.core.errors import Conflict, NotFound, ValidationError
 from forum.trail.models import Event
+from forum_seed import demo as seed
 from tests.auth.helpers import clock_moved, count, last_event
 from tests.conftest import PASSWORD
 

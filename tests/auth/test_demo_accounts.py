@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from forum.core import clock
-
-from forum_seed import demo as seed
 from forum.auth import service as accounts
+from forum.core import clock
 from forum.trail import service as trail
 from forum.trail.models import Event
+from forum_seed import demo as seed
 
 
 def test_the_demo_has_account_administration_in_its_trail(db_session):

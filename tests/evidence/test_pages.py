@@ -7,15 +7,13 @@ import hashlib
 import io
 
 import pytest
+from sqlalchemy import func, select
 
-from tests import budgets
-from sqlalchemy import event, func, select
-
-from forum.core import db
 from forum.evidence import service
 from forum.evidence.models import EvidenceRun
 from forum.items import service as items
 from forum.trail.models import Event
+from tests import budgets
 from tests.evidence.conftest import csv_bytes, fixture_bytes
 
 

@@ -3,12 +3,12 @@ stale runs, each with its trail event, and the trail still verifies."""
 
 from sqlalchemy import func, select
 
-from forum_seed import demo as seed
 from forum.evidence import service
 from forum.evidence.models import EvidenceRun
 from forum.items.models import DecisionItem
 from forum.trail import service as trail
 from forum.trail.models import Event
+from forum_seed import demo as seed
 
 
 def test_demo_evidence_shows_every_gate_outcome(db_session):

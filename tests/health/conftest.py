@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from forum.core import clock
 from forum.agenda import service as agenda
 from forum.agenda.models import AgendaEntry
 from forum.agenda.service import ActionData, DecisionData, MeetingData
 from forum.auth import service as accounts
+from forum.core import clock
 from forum.evidence import service as evidence
 from forum.weighing import service as forum
 from tests.weighing.conftest import scores_for

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from forum.core import clock
 from forum.health import service
 from forum.health.stats import Summary
 from tests.health.conftest import CSV_VERSION

@@ -9,16 +9,16 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from forum.core import clock
 from forum.agenda import service as agenda
 from forum.agenda.service import AmendmentData
 from forum.audit import verify as audit
+from forum.core import clock
 from forum.home.service import involved_item_ids
-from forum.weighing import service as forum
 from forum.trail.models import Event
+from forum.weighing import service as forum
 from tests.budgets import BUDGETS, count_statements
-from tests.weighing.conftest import scores_for
 from tests.health.conftest import CSV_VERSION
+from tests.weighing.conftest import scores_for
 
 DAY = timedelta(days=1)
 

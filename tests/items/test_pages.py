@@ -3,12 +3,12 @@
 import re
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from forum.core import db
-from tests.budgets import BUDGETS, count_statements
 from forum.items.models import DecisionItem
 from forum.trail.models import Event
+from tests.budgets import BUDGETS, count_statements
 
 VALID = {
     "title": "Choose a support chatbot vendor",

@@ -10,9 +10,9 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
-from forum.core import clock
 from forum.agenda import service as agenda
 from forum.agenda.service import ActionData, DecisionData, MeetingData
+from forum.core import clock
 from forum.notify.models import Notification
 
 

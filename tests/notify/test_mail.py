@@ -4,16 +4,16 @@ failing server never breaks the change, retries with backoff, and the after-comm
 from __future__ import annotations
 
 import email
-from email import policy
 from datetime import timedelta
+from email import policy
 
 import pytest
 from click.testing import CliRunner
 from flask.cli import ScriptInfo
 from sqlalchemy import select
 
-from forum.core import clock
 from forum.cli import main
+from forum.core import clock
 from forum.items.models import DecisionItem
 from forum.notify import mail, service
 from forum.notify.models import Notification, OutboxMessage

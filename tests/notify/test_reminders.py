@@ -11,12 +11,12 @@ from flask.cli import ScriptInfo
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from forum.core import clock
 from forum.agenda import service as agenda
 from forum.cli import main
-from forum.weighing import service as forum
+from forum.core import clock
 from forum.notify import reminders
 from forum.notify.models import Notification, ReminderSent
+from forum.weighing import service as forum
 
 
 def _count(db_session, model=Notification, **where):

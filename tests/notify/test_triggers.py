@@ -9,10 +9,10 @@ from sqlalchemy import func, select
 
 from forum.agenda import service as agenda
 from forum.evidence import service as evidence
-from forum.weighing import service as forum
 from forum.items import service as items
 from forum.notify import service
 from forum.notify.models import Follow, Notification
+from forum.weighing import service as forum
 
 FIXTURES = Path(__file__).resolve().parent.parent / "evidence" / "fixtures"
 

@@ -6,12 +6,12 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import update
 
-from forum.core import clock
 from forum.agenda import service as agenda
 from forum.agenda.models import Decision
 from forum.agenda.service import AmendmentData
-from forum.proximity import service
+from forum.core import clock
 from forum.health.proximity import habit_figures, quarter_of
+from forum.proximity import service
 from tests.proximity.conftest import MIXED
 
 SUMMER = datetime(2026, 8, 10, 9, 0, tzinfo=UTC)  # 2026 Q3

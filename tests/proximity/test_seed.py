@@ -3,11 +3,11 @@ decider had not, decisions without evidence, later reviews and proposed edge cas
 
 from sqlalchemy import func, select
 
-from forum_seed import demo as seed
 from forum.agenda.models import Decision
 from forum.proximity import service
 from forum.proximity.models import ProposedCase, Review
 from forum.trail import service as trail
+from forum_seed import demo as seed
 
 
 def test_the_demo_has_reviewed_and_unreviewed_decisions_reviews_and_proposals(db_session):

@@ -10,8 +10,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from forum.core import clock
 from forum.agenda import service as agenda
+from forum.core import clock
 from forum.core.errors import Conflict, PermissionDenied, ValidationError
 from forum.evidence import service as evidence
 from forum.proximity import service

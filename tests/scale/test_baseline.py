@@ -4,7 +4,6 @@ logged-in request costs the user's row and one primary-key query, and renders on
 from __future__ import annotations
 
 from forum.app import create_app
-
 from forum.core import db
 from tests.budgets import BUDGETS, count_statements
 from tests.conftest import PASSWORD

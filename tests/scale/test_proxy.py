@@ -4,7 +4,6 @@ per-address limits count each client, not the proxy; without the setting the hea
 from __future__ import annotations
 
 from forum.app import create_app
-
 from forum.core import db
 
 

@@ -22,17 +22,16 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from forum.app import create_app
-
-from forum.core import db
 from forum.api import service as tokens
+from forum.app import create_app
 from forum.auth import service as accounts
-from forum.weighing.models import Comment
+from forum.core import db
 from forum.items import service as items
 from forum.items.models import DecisionItem
 from forum.migrate import upgrade
 from forum.trail import service as trail
 from forum.trail.models import Event, TrailHead
+from forum.weighing.models import Comment
 from tests.conftest import IN_CI, PASSWORD, ScratchPostgres
 from tests.liveserver import FORUM, free_port, wait_until_serving
 

@@ -9,22 +9,19 @@ from collections import Counter
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from forum.app import create_app
-
-from forum.core import db
-
-from forum_seed import scale
-from forum.core import derived
-from forum.auth.models import User
 from forum.agenda.models import Action, AgendaEntry, Decision, Meeting
+from forum.app import create_app
+from forum.auth.models import User
 from forum.cli import main
+from forum.core import db, derived
 from forum.evidence.models import EvidenceRun
-from forum.weighing.models import Comment, Escalation, Position, WeightRating
 from forum.items import service as items
 from forum.items.models import DecisionItem
-from forum_seed.demo import DEMO_PASSWORD
 from forum.trail import service as trail
 from forum.trail.models import Event, TrailHead
+from forum.weighing.models import Comment, Escalation, Position, WeightRating
+from forum_seed import scale
+from forum_seed.demo import DEMO_PASSWORD
 
 N = 90
 

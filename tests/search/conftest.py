@@ -7,12 +7,12 @@ from datetime import timedelta
 
 import pytest
 
-from forum.core import clock
 from forum.agenda import service as agenda
 from forum.agenda.service import DecisionData, MeetingData
+from forum.core import clock
 from forum.evidence import service as evidence
-from forum.weighing import service as forum
 from forum.search import service
+from forum.weighing import service as forum
 from tests.evidence.conftest import csv_bytes
 
 

@@ -11,15 +11,14 @@ from flask.cli import ScriptInfo
 from sqlalchemy import text
 
 from forum.app import create_app
-
-from forum.core import db
 from forum.auth import service as accounts
 from forum.cli import main
+from forum.core import db
 from forum.evidence import service as evidence
-from forum.weighing import service as forum
 from forum.items import service as items
 from forum.migrate import alembic_config
 from forum.search import service
+from forum.weighing import service as forum
 from tests.conftest import PASSWORD
 from tests.evidence.conftest import csv_bytes
 from tests.search.test_service import HOSTILE

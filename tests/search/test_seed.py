@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from sqlalchemy import select, text
 
-from forum_seed import demo as seed
 from forum.auth.models import User
 from forum.items.models import DecisionItem
 from forum.search import index, service
+from forum_seed import demo as seed
 
 
 def _index(session) -> set[tuple]:

@@ -15,9 +15,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from markupsafe import Markup
 
-from forum.core import clock
 from forum.agenda import service as agenda
 from forum.agenda.service import AmendmentData
+from forum.core import clock
 from forum.core.errors import ValidationError
 from forum.items import service as items
 from forum.search import service

@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from forum.auth import service as accounts
 from forum.evidence import service as evidence
-from forum.weighing import service as forum
 from forum.notify.models import Notification
+from forum.weighing import service as forum
 from tests.agenda.samples import agenda_samples
 
 ROLES = ("anonymous", "procurement", "product", "risk", "executive", "auditor", "admin")

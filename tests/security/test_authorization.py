@@ -182,7 +182,7 @@ def test_each_role_gets_exactly_what_the_table_allows(app, cast, samples, role):
             api_refused = url.startswith("/api/v1/") and status == 401
             denied = to_login or api_refused or status in (403, 404)
             allowed = role in ACCESS[rule.endpoint]
-            if allowed and denied and not (rule.endpoint in ANONYMOUS_REDIRECT_OK):
+            if allowed and denied and rule.endpoint not in ANONYMOUS_REDIRECT_OK:
                 failures.append(f"{method} {url} as {role}: expected access, got {status} {location}")
             if not allowed and not denied:
                 if role == "anonymous" and rule.endpoint in ANONYMOUS_REDIRECT_OK:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import pytest
 
 from forum.app import create_app
-
 from forum.core import db
 from tests.conftest import PASSWORD, csrf_token_from
 from tests.security.test_authorization import ACCESS, TOKEN_ONLY, url_for_rule

@@ -1,7 +1,6 @@
 """Session cookies: HttpOnly, SameSite=Lax, Secure when configured for HTTPS."""
 
 from forum.app import create_app
-
 from forum.core import db
 from tests.conftest import PASSWORD
 

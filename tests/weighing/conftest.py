@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import func, select
 
 from forum.auth import service as accounts
-from forum.weighing import service as forum
 from forum.items.rubric import RUBRIC
 from forum.trail.models import Event
+from forum.weighing import service as forum
 
 SETTINGS = forum.ForumSettings()
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from forum.core import clock
-from forum.core import derived
+from forum.core import clock, derived
 from forum.weighing import service as forum
 from tests.budgets import count_statements
 from tests.evidence.conftest import csv_bytes

@@ -8,10 +8,10 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from forum.weighing.models import Comment, Escalation, Position, WeightRating
 from forum.items.models import DecisionItem
-from tests.weighing.conftest import event_count, form_scores
+from forum.weighing.models import Comment, Escalation, Position, WeightRating
 from tests.budgets import BUDGETS, count_statements
+from tests.weighing.conftest import event_count, form_scores
 
 
 def _count(session, model) -> int:

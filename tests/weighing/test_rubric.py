@@ -7,9 +7,9 @@ import json
 
 import pytest
 
+from forum.core.errors import ValidationError
 from forum.items import rubric as rubric_module
 from forum.items.rubric import RUBRIC, RubricError, load_rubric, parse_rubric
-from forum.core.errors import ValidationError
 from forum.weighing.queries import ItemListFilters, list_items
 from tests.weighing.conftest import scores_for
 

@@ -8,14 +8,14 @@ import json
 import pytest
 from sqlalchemy import select
 
-from forum_seed import demo as seed
 from forum.core.config import load_settings
-from forum.weighing import service
-from forum_seed import demo_weighing as demo
-from forum.weighing.models import Comment, Escalation
 from forum.items.models import DecisionItem
 from forum.trail import service as trail
 from forum.trail.models import Event
+from forum.weighing import service
+from forum.weighing.models import Comment, Escalation
+from forum_seed import demo as seed
+from forum_seed import demo_weighing as demo
 
 
 @pytest.fixture

@@ -7,10 +7,10 @@ import pytest
 from sqlalchemy import func, select, true
 
 from forum.core.errors import Conflict, PermissionDenied, ValidationError
-from forum.weighing import service as forum
-from forum.weighing.models import Comment, Escalation, Position, WeightRating
 from forum.items import service as items
 from forum.trail.models import Event
+from forum.weighing import service as forum
+from forum.weighing.models import Comment, Escalation, Position, WeightRating
 from tests.weighing.conftest import SETTINGS, event_count, scores_for
 
 

@@ -10,14 +10,14 @@ from click.testing import CliRunner
 from flask.cli import ScriptInfo
 from sqlalchemy import select, update
 
-from forum.core import clock
 from forum.cli import main
+from forum.core import clock
 from forum.evidence import service as evidence
+from forum.items import service as items
+from forum.items.models import DecisionItem
 from forum.weighing import service as forum
 from forum.weighing import standing
 from forum.weighing.queries import divergence_condition, tier_condition
-from forum.items import service as items
-from forum.items.models import DecisionItem
 from tests.evidence.conftest import csv_bytes
 from tests.weighing.conftest import scores_for
 

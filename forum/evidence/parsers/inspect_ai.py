@@ -25,13 +25,13 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable
 
+from forum.evidence.parsers import stream
 from forum.evidence.parsers.archive import MemberReader, zip_members
 from forum.evidence.parsers.fields import count, dig, finite, parse_time, text_of
 from forum.evidence.parsers.result import ParsedRun, ParseError
 from forum.evidence.parsers.safe_json import check_depth, load_json
 from forum.evidence.parsers.source import Limits
 from forum.evidence.parsers.tally import Tally, clean_tags, is_edge_tag
-from forum.evidence.parsers import stream
 
 FORMAT_JSON = "inspect-json"
 FORMAT_EVAL = "inspect-eval"
