@@ -32,7 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from forum.agenda.models import Action, AgendaEntry, Decision, Meeting, decision_deciders
@@ -45,8 +45,7 @@ from forum.evidence.parsers import parse
 from forum.evidence.service import CONTENT_TYPES
 from forum.items.models import CATEGORIES, DecisionItem
 from forum.items.rubric import RUBRIC
-from forum.trail.chain import canonical_json, format_at, link_body
-from forum.trail.models import Event, TrailHead
+from forum.trail import service as trail
 from forum.weighing import standing
 from forum.weighing.models import Comment, Escalation, Position, WeightRating
 from forum_seed import DATA
@@ -107,25 +106,6 @@ class ScaleReport:
         text = (f"{self.items} items and {self.events} events in {self.seconds:.1f} s "
                 f"({self.items_per_second:.0f} items/s)")
         return text + (f"; demo data set: {self.demo}" if self.demo else "")
-
-
-# ----------------------------------------------------------------------------------- the chain
-class _Chain:
-    """Appends links in memory, hashed by the rule of forum.trail.chain."""
-
-    def __init__(self, seq: int, head: str) -> None:
-        self.seq, self.head = seq, head
-        self.rows: list[dict] = []
-
-    def add(self, at: datetime, actor: str, kind: str, subject: str, data: dict) -> None:
-        self.seq += 1
-        data_json = canonical_json(data)
-        body = link_body(self.seq, format_at(at), actor, kind, subject, data_json)
-        digest = hashlib.sha256((self.head + body).encode("utf-8")).hexdigest()
-        self.rows.append({"seq": self.seq, "at": at, "actor": actor, "kind": kind,
-                          "subject": subject, "data": data_json, "prev_hash": self.head,
-                          "hash": digest})
-        self.head = digest
 
 
 class _Clock:
@@ -263,10 +243,7 @@ class _Ids:
 def _batch(session: Session, size: int, people: _People, samples: list[_Sample],
            ticks: _Clock, rng: random.Random, now: datetime, last: bool) -> int:
     """Generate and insert ``size`` items with their history, in the caller's transaction."""
-    # Take the chain lock (as record() does) and start from the head.
-    session.execute(update(TrailHead).where(TrailHead.id == 1).values(seq=TrailHead.seq))
-    seq, head = session.execute(select(TrailHead.seq, TrailHead.hash).where(TrailHead.id == 1)).one()
-    chain = _Chain(seq, head)
+    chain = trail.begin_batch(session)  # the chain lock, from the head
     ids = _Ids(_next_ids(session))
     rows: dict[str, list[dict]] = {key: [] for key in (
         "item", "rating", "position", "comment", "escalation", "run", "chunk", "meeting", "entry",
@@ -284,10 +261,10 @@ def _batch(session: Session, size: int, people: _People, samples: list[_Sample],
         keep_open = last and start + AGENDA_SIZE >= len(to_meeting)
         _meeting(chain, ids, rows, people, agenda, ticks, rng, now, keep_open)
 
-    _insert(session, rows, chain.rows)
+    _insert(session, rows)
+    trail.write_batch(session, chain)
     # The bulk rows bypass the flush that keeps the items' standing current: compute it here.
     standing.refresh(session.connection(), [row["id"] for row in rows["item"]])
-    session.execute(update(TrailHead).where(TrailHead.id == 1).values(seq=chain.seq, hash=chain.head))
     if session.get_bind().dialect.name == "postgresql":
         for table in ("decision_items", "weight_ratings", "positions", "comments", "escalations",
                       "evidence_runs", "meetings", "agenda_entries", "decisions", "decision_actions"):
@@ -297,7 +274,7 @@ def _batch(session: Session, size: int, people: _People, samples: list[_Sample],
     return len(chain.rows)
 
 
-def _insert(session: Session, rows: dict[str, list[dict]], events: list[dict]) -> None:
+def _insert(session: Session, rows: dict[str, list[dict]]) -> None:
     tables = (
         ("item", DecisionItem.__table__), ("rating", WeightRating.__table__),
         ("position", Position.__table__), ("comment", Comment.__table__),
@@ -310,11 +287,9 @@ def _insert(session: Session, rows: dict[str, list[dict]], events: list[dict]) -
     for key, table in tables:
         if rows[key]:
             session.execute(table.insert(), rows[key])
-    for start in range(0, len(events), 5000):
-        session.execute(Event.__table__.insert(), events[start:start + 5000])
 
 
-def _status(chain: _Chain, item: dict, actor: str, action: str, to: str, at: datetime,
+def _status(chain: trail.Batch, item: dict, actor: str, action: str, to: str, at: datetime,
             note: str = "") -> None:
     payload = {"action": action, "from": item["status"], "to": to}
     if note:
@@ -324,7 +299,7 @@ def _status(chain: _Chain, item: dict, actor: str, action: str, to: str, at: dat
     chain.add(at, actor, "item.status_changed", f"item:{item['id']}", payload)
 
 
-def _item(chain: _Chain, ids: _Ids, rows: dict, people: _People, functions: list[str],
+def _item(chain: trail.Batch, ids: _Ids, rows: dict, people: _People, functions: list[str],
           samples: list[_Sample], ticks: _Clock, rng: random.Random, now: datetime) -> dict | None:
     """One item's history up to its escalation; returns the item when it goes to a meeting."""
     item_id = ids("item")
@@ -409,7 +384,7 @@ def _item(chain: _Chain, ids: _Ids, rows: dict, people: _People, functions: list
     return item if rng.random() < 2 / 3 else None
 
 
-def _evidence(chain: _Chain, ids: _Ids, rows: dict, item: dict, uploader: User, sample: _Sample,
+def _evidence(chain: trail.Batch, ids: _Ids, rows: dict, item: dict, uploader: User, sample: _Sample,
               tier: str | None, ticks: _Clock, rng: random.Random) -> None:
     parsed = sample.parsed
     at = ticks.tick()
@@ -454,7 +429,7 @@ def _iso(value: datetime) -> str:
     return value.isoformat().replace("+00:00", "Z")
 
 
-def _meeting(chain: _Chain, ids: _Ids, rows: dict, people: _People, agenda: list[dict],
+def _meeting(chain: trail.Batch, ids: _Ids, rows: dict, people: _People, agenda: list[dict],
              ticks: _Clock, rng: random.Random, now: datetime, keep_open: bool) -> None:
     """A meeting for ``agenda`` (escalated items): planned, published, held and closed with a
     decision per entry; ``keep_open``: published for next week, its items scheduled."""

@@ -87,7 +87,7 @@ def migrated_template(tmp_path_factory):
         yield scratch.url
         scratch.drop()
     elif MAIN_BACKEND == "sqlite":
-        path = tmp_path_factory.mktemp("template") / "forum.core.db"
+        path = tmp_path_factory.mktemp("template") / "forum.db"
         upgrade(f"sqlite:///{path}")
         yield path
     else:
@@ -117,7 +117,7 @@ def database_url(migrated_template, tmp_path):
     if MAIN_BACKEND == "postgresql":
         _reset_postgres(migrated_template)
         return migrated_template
-    target = tmp_path / "forum.core.db"
+    target = tmp_path / "forum.db"
     shutil.copyfile(migrated_template, target)
     return f"sqlite:///{target}"
 

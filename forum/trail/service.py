@@ -6,6 +6,7 @@ change it describes, so the change and its event are committed (or rolled back) 
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
@@ -20,7 +21,7 @@ from forum.trail.chain import (
     Verification,
     canonical_json,
     format_at,
-    link_hash,
+    link_body,
     verify_stored,
 )
 from forum.trail.models import Event, TrailHead
@@ -43,32 +44,71 @@ def actor_name(actor: Actor | str | None) -> str:
     return actor.email
 
 
-def record(session: Session, actor: Actor | str | None, kind: str, subject: str, data: dict) -> Event:
-    """Append one event to the chain, inside the caller's transaction.
-
-    The UPDATE of the head row takes the chain lock (a row lock on PostgreSQL, the write lock on
-    SQLite) before the head is read, so concurrent writers queue instead of forking the chain.
-    """
+def _link(seq: int, prev_hash: str, at: datetime, actor: str, kind: str, subject: str, data: dict) -> dict:
+    """One event's columns, hashed by the chain's rule (forum.trail.chain): the only place an
+    event's hash is computed for writing."""
     if not isinstance(data, dict):
         raise TypeError("event data must be a JSON object")
     data_text = canonical_json(data)  # fails early on values JSON cannot carry
+    body = link_body(seq, format_at(at), actor, kind, subject, data_text)
+    digest = hashlib.sha256((prev_hash + body).encode("utf-8")).hexdigest()
+    return {"seq": seq, "at": at, "actor": actor, "kind": kind, "subject": subject,
+            "data_json": data_text, "prev_hash": prev_hash, "hash": digest}
+
+
+def _lock_head(session: Session) -> tuple[int, str]:
+    """Take the chain lock (a row lock on PostgreSQL, the write lock on SQLite) and read the head:
+    concurrent writers queue instead of forking the chain."""
+    session.execute(update(TrailHead).where(TrailHead.id == 1).values(seq=TrailHead.seq))
+    seq, head = session.execute(select(TrailHead.seq, TrailHead.hash).where(TrailHead.id == 1)).one()
+    return seq, head
+
+
+def record(session: Session, actor: Actor | str | None, kind: str, subject: str, data: dict) -> Event:
+    """Append one event to the chain, inside the caller's transaction, and tell the receivers of
+    ``event_recorded``."""
+    if not isinstance(data, dict):
+        raise TypeError("event data must be a JSON object")
+    canonical_json(data)  # fails early, before the change is flushed, on values JSON cannot carry
     session.flush()  # the change this event describes goes first
-    session.execute(update(TrailHead).where(TrailHead.id == 1).values(seq=TrailHead.seq + 1))
-    seq, prev_hash = session.execute(
-        select(TrailHead.seq, TrailHead.hash).where(TrailHead.id == 1)
-    ).one()
-    at = clock.now()
-    name = actor_name(actor)
-    digest = link_hash(prev_hash, seq, format_at(at), name, kind, subject, json.loads(data_text))
-    event = Event(
-        seq=seq, at=at, actor=name, kind=kind, subject=subject,
-        data_json=data_text, prev_hash=prev_hash, hash=digest,
-    )
+    seq, prev_hash = _lock_head(session)
+    event = Event(**_link(seq + 1, prev_hash, clock.now(), actor_name(actor), kind, subject, data))
     session.add(event)
     session.flush()
-    session.execute(update(TrailHead).where(TrailHead.id == 1).values(hash=digest))
+    session.execute(update(TrailHead).where(TrailHead.id == 1).values(seq=event.seq, hash=event.hash))
     event_recorded.send(session, actor=actor, event=event, data=data)
     return event
+
+
+class Batch:
+    """Events appended in bulk by a loader (the demo and scale generators), hashed by the same rule
+    as ``record`` and written by ``write_batch`` in one go. Bulk loads tell no receivers (nobody is
+    notified of generated history). Open one with ``begin_batch``, which takes the chain lock."""
+
+    def __init__(self, seq: int, head: str) -> None:
+        self.seq, self.head = seq, head
+        self.rows: list[dict] = []
+
+    def add(self, at: datetime, actor: str, kind: str, subject: str, data: dict) -> None:
+        link = _link(self.seq + 1, self.head, at, actor, kind, subject, data)
+        self.rows.append(link)
+        self.seq, self.head = link["seq"], link["hash"]
+
+
+def begin_batch(session: Session) -> Batch:
+    return Batch(*_lock_head(session))
+
+
+def write_batch(session: Session, batch: Batch, chunk: int = 5000) -> int:
+    """Insert the batch's events and move the head to its last one; returns how many."""
+    table = Event.__table__
+    for start in range(0, len(batch.rows), chunk):
+        session.execute(table.insert(), [
+            {name: value for name, value in row.items() if name != "data_json"} | {"data": row["data_json"]}
+            for row in batch.rows[start:start + chunk]
+        ])
+    session.execute(update(TrailHead).where(TrailHead.id == 1).values(seq=batch.seq, hash=batch.head))
+    return len(batch.rows)
 
 
 def events_for(session: Session, subject: str) -> list[Event]:
