@@ -100,11 +100,12 @@ def can_view(viewer: User, item: DecisionItem) -> bool:
     return item.status != "draft" or item.filer_id == viewer.id or viewer.role == "auditor"
 
 
-def visible_to(viewer: User) -> list[ColumnElement[bool]]:
-    """``can_view`` as SQL conditions on DecisionItem (none for auditors)."""
+def visible_to(viewer: User, items=DecisionItem) -> list[ColumnElement[bool]]:
+    """``can_view`` as SQL conditions on DecisionItem, or on ``items``, an alias of it (none for
+    auditors)."""
     if viewer.role == "auditor":
         return []
-    return [(DecisionItem.status != "draft") | (DecisionItem.filer_id == viewer.id)]
+    return [(items.status != "draft") | (items.filer_id == viewer.id)]
 
 
 def can_edit(actor: User, item: DecisionItem) -> bool:

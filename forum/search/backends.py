@@ -27,10 +27,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from types import SimpleNamespace
 
 from sqlalchemy import bindparam, text
 from sqlalchemy.engine import Connection
+from sqlalchemy.engine.default import DefaultDialect
+from sqlalchemy.orm import aliased
 
+from forum.items.models import DecisionItem
+from forum.items.service import visible_to
 from forum.search.query import ParsedQuery
 
 TABLE = "search_index"
@@ -107,17 +112,38 @@ _MARKERS = {"open_marker": OPEN, "close_marker": CLOSE}
 # ------------------------------------------------------------------------------------ filters
 @dataclass
 class Filters:
-    """The filters of one search, checked by the service. ``viewer_id`` None means the viewer
-    may see drafts (auditors); otherwise another person's draft items and all that belongs to
-    them are left out, as forum.items.service.can_view decides for the item page."""
+    """The filters of one search, checked by the service. The viewer (id and role) decides which
+    items' hits are shown, by the items' own visibility rule (forum.items.service.visible_to):
+    another person's draft items and all that belongs to them are left out, but for auditors."""
 
-    viewer_id: int | None
+    viewer_id: int
+    viewer_role: str
     kind: str = ""
     status: str = ""
     category: str = ""
     function: str = ""
     date_from: date | None = None
     date_to: date | None = None
+
+
+_ITEM = aliased(DecisionItem, name="i")
+
+
+#: Renders the conditions this module takes from the items area as plain SQL with named
+#: parameters, which both databases read and which sit beside this module's own.
+_NAMED = DefaultDialect(paramstyle="named")
+
+
+def _visibility(filters: Filters) -> tuple[list[str], dict]:
+    """The items' visibility rule as SQL text on ``i``, with its bound parameters."""
+    named = _NAMED
+    viewer = SimpleNamespace(id=filters.viewer_id, role=filters.viewer_role)
+    conditions, params = [], {}
+    for condition in visible_to(viewer, _ITEM):
+        compiled = condition.compile(dialect=named)
+        conditions.append(f"({compiled})")
+        params.update(compiled.params)
+    return conditions, params
 
 
 @dataclass
@@ -214,10 +240,7 @@ class Backend:
     def _conditions(self, filters: Filters, with_kind: bool, index: str) -> tuple[list[str], dict]:
         """The filters as SQL conditions on ``i`` (the item) and ``index`` (the index table's
         name or alias), with their parameters."""
-        conditions, params = [], {}
-        if filters.viewer_id is not None:
-            conditions.append("(i.status <> 'draft' OR i.filer_id = :viewer_id)")
-            params["viewer_id"] = filters.viewer_id
+        conditions, params = _visibility(filters)
         if with_kind and filters.kind:
             conditions.append(f"{index}.kind = :kind")
             params["kind"] = filters.kind

@@ -128,7 +128,7 @@ def search(session: Session, viewer: User, request: SearchRequest, page: int = 1
     backend = backend_of(session)
     connection = session.connection()
     filters = Filters(
-        viewer_id=None if viewer.role == "auditor" else viewer.id,
+        viewer_id=viewer.id, viewer_role=viewer.role,
         kind=request.kind, status=request.status, category=request.category,
         function=request.function, date_from=request.date_from, date_to=request.date_to,
     )
