@@ -24,7 +24,8 @@ def zip_members(data: bytes | Source) -> dict[str, zipfile.ZipInfo]:
     """The members of a zip archive by name (read from its directory, nothing unpacked)."""
     try:
         archive = zipfile.ZipFile(data.open() if isinstance(data, Source) else io.BytesIO(data))
-        return {info.filename: info for info in archive.infolist() if not info.is_dir()}
+        # An entry without a name is nothing a tool wrote: left out (is_dir() cannot read it).
+        return {info.filename: info for info in archive.infolist() if info.filename and not info.is_dir()}
     except (zipfile.BadZipFile, ValueError, EOFError) as exc:
         raise ParseError(f"the file is not a readable zip archive: {exc}") from exc
 

@@ -69,3 +69,13 @@ def dig(obj, *keys):
             return None
         obj = obj.get(key)
     return obj
+
+
+def items_of(value) -> list:
+    """``value`` if it is a list, else nothing: a file may hold anything where a list belongs."""
+    return value if isinstance(value, list) else []
+
+
+def entries_of(value) -> dict:
+    """``value`` if it is an object, else nothing: a file may hold anything where one belongs."""
+    return value if isinstance(value, dict) else {}

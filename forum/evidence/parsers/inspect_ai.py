@@ -27,7 +27,7 @@ from collections.abc import Iterable
 
 from forum.evidence.parsers import stream
 from forum.evidence.parsers.archive import MemberReader, zip_members
-from forum.evidence.parsers.fields import count, dig, finite, parse_time, text_of
+from forum.evidence.parsers.fields import count, dig, entries_of, finite, items_of, parse_time, text_of
 from forum.evidence.parsers.result import ParsedRun, ParseError
 from forum.evidence.parsers.safe_json import check_depth, load_json
 from forum.evidence.parsers.source import Limits
@@ -129,12 +129,12 @@ def _from_header(doc: dict, fmt: str) -> ParsedRun:
     results = doc.get("results") if isinstance(doc.get("results"), dict) else {}
     for key in ("total_samples", "completed_samples"):
         count(results.get(key), f"key results.{key}", required=False)
-    for score in results.get("scores") or []:
+    for score in items_of(results.get("scores")):
         if not isinstance(score, dict):
             continue
         count(score.get("scored_samples"), f"key results.scores[{score.get('name')}].scored_samples",
               required=False)
-        for metric in (score.get("metrics") or {}).values():
+        for metric in entries_of(score.get("metrics")).values():
             if isinstance(metric, dict):
                 run.metrics[f"{score.get('name')}/{metric.get('name')}"] = finite(metric.get("value"))
     status = text_of(doc.get("status"))
@@ -152,15 +152,13 @@ def _scorers(doc: dict, samples: list) -> list[str]:
     headline = dig(doc, "results", "headline", "scorer")
     if isinstance(headline, str):
         names.append(headline)
-    for score in dig(doc, "results", "scores") or []:
-        if isinstance(score, dict) and isinstance(score.get("name"), str) and score["name"] not in names:
-            names.append(score["name"])
-    for scorer in dig(doc, "eval", "scorers") or []:
-        if isinstance(scorer, dict) and isinstance(scorer.get("name"), str) and scorer["name"] not in names:
-            names.append(scorer["name"])
+    for field in (dig(doc, "results", "scores"), dig(doc, "eval", "scorers")):
+        for scorer in items_of(field):
+            if isinstance(scorer, dict) and isinstance(scorer.get("name"), str) and scorer["name"] not in names:
+                names.append(scorer["name"])
     if not names:
         for sample in samples[:50]:
-            for key in (sample.get("scores") or {}) if isinstance(sample, dict) else ():
+            for key in entries_of(sample.get("scores") if isinstance(sample, dict) else None):
                 if key not in names:
                     names.append(key)
     return names

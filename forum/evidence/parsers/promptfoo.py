@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from forum.evidence.parsers.fields import count, dig, finite, parse_time, text_of
+from forum.evidence.parsers.fields import count, dig, entries_of, finite, items_of, parse_time, text_of
 from forum.evidence.parsers.result import ParsedRun, ParseError
 from forum.evidence.parsers.tally import Tally, clean_tags, is_edge_tag
 
@@ -58,14 +58,14 @@ def parse_json(doc: dict, counted: tuple[ParsedRun, dict[str, int]] | None = Non
     if isinstance(stats, dict):
         for key in ("successes", "failures", "errors"):
             count(stats.get(key), f"key results.stats.{key}", required=False)
-    for prompt in results.get("prompts") or []:
+    for prompt in items_of(results.get("prompts")):
         if not isinstance(prompt, dict):
             continue
         who = text_of(prompt.get("provider")) or text_of(prompt.get("label"))
         metrics = prompt.get("metrics") if isinstance(prompt.get("metrics"), dict) else {}
         for key in ("testPassCount", "testFailCount", "testErrorCount"):
             count(metrics.get(key), f"key results.prompts[].metrics.{key}", required=False)
-        for name, value in (metrics.get("namedScores") or {}).items():
+        for name, value in entries_of(metrics.get("namedScores")).items():
             run.metrics[f"{name} [{who}]" if who else str(name)] = finite(value)
     version = dig(doc, "metadata", "promptfooVersion")
     if version:
@@ -124,7 +124,7 @@ def _case(row: dict, test: dict, status: str, provider: str) -> dict:
     grading = row.get("gradingResult") if isinstance(row.get("gradingResult"), dict) else {}
     reason = row.get("error") if status == "errored" else (grading.get("reason") or row.get("error"))
     label = dig(row, "provider", "label") or provider
-    expected = [a.get("value") for a in test.get("assert") or [] if isinstance(a, dict)]
+    expected = [a.get("value") for a in items_of(test.get("assert")) if isinstance(a, dict)]
     return {
         "id": f"{test.get('description') or row.get('id') or ''} [{label}]",
         "input": dig(row, "prompt", "raw") or test.get("vars") or row.get("vars"),
