@@ -21,6 +21,7 @@ from forum.agenda.models import OUTCOMES
 from forum.auth.models import User
 from forum.core.derived import cached
 from forum.core.errors import ValidationError
+from forum.core.policy import Action, allows
 from forum.items.models import CATEGORIES, STATUSES
 from forum.search import query as parsing
 from forum.search.backends import CLOSE, KINDS, OPEN, Filters, Row
@@ -128,7 +129,7 @@ def search(session: Session, viewer: User, request: SearchRequest, page: int = 1
     backend = backend_of(session)
     connection = session.connection()
     filters = Filters(
-        viewer_id=None if viewer.role == "auditor" else viewer.id,
+        viewer_id=None if allows(viewer, Action.READ_DRAFTS) else viewer.id,
         kind=request.kind, status=request.status, category=request.category,
         function=request.function, date_from=request.date_from, date_to=request.date_to,
     )
