@@ -17,15 +17,15 @@ from forum.admin.forms import (
     UserFilterForm,
 )
 from forum.auth import service as accounts
-from forum.auth.decorators import roles_required
+from forum.auth.decorators import requires
 from forum.auth.models import User
 from forum.core import db, paging
 from forum.core.errors import DomainError, NotFound, ValidationError
 from forum.core.forms import attach_error, choices
+from forum.core.policy import Action
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-admin_required = roles_required("admin")
 
 
 def _function_choices(session, empty: str) -> list:
@@ -53,13 +53,13 @@ def _link_page(invitation: accounts.Invitation, created: bool, status: int):
 
 # ------------------------------------------------------------------------------------------ users
 @bp.get("")
-@admin_required
+@requires(Action.ADMINISTER)
 def index():
     return redirect(url_for("admin.users"))
 
 
 @bp.get("/users")
-@admin_required
+@requires(Action.ADMINISTER)
 def users():
     session = db.session()
     form = UserFilterForm(request.args)
@@ -83,7 +83,7 @@ def users():
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
-@admin_required
+@requires(Action.ADMINISTER)
 def new_user():
     session = db.session()
     form = NewUserForm()
@@ -106,7 +106,7 @@ def new_user():
 
 
 @bp.get("/users/<int:user_id>")
-@admin_required
+@requires(Action.ADMINISTER)
 def user(user_id: int):
     return _render_user(_user(user_id))
 
@@ -123,7 +123,7 @@ def _render_user(account: User, form: AccessForm | None = None, status: int = 20
 
 
 @bp.post("/users/<int:user_id>/access")
-@admin_required
+@requires(Action.ADMINISTER)
 def update_access(user_id: int):
     account = _user(user_id)
     form = AccessForm()
@@ -162,19 +162,19 @@ def _confirmed_change(user_id: int, action: str):
 
 
 @bp.route("/users/<int:user_id>/deactivate", methods=["GET", "POST"])
-@admin_required
+@requires(Action.ADMINISTER)
 def deactivate(user_id: int):
     return _confirmed_change(user_id, "deactivate")
 
 
 @bp.route("/users/<int:user_id>/reactivate", methods=["GET", "POST"])
-@admin_required
+@requires(Action.ADMINISTER)
 def reactivate(user_id: int):
     return _confirmed_change(user_id, "reactivate")
 
 
 @bp.post("/users/<int:user_id>/link")
-@admin_required
+@requires(Action.ADMINISTER)
 def issue_link(user_id: int):
     account = _user(user_id)
     if not ConfirmForm().validate_on_submit():
@@ -190,7 +190,7 @@ def issue_link(user_id: int):
 
 # -------------------------------------------------------------------------------------- functions
 @bp.route("/functions", methods=["GET", "POST"])
-@admin_required
+@requires(Action.ADMINISTER)
 def functions():
     session = db.session()
     form = NewFunctionForm()
@@ -212,7 +212,7 @@ def functions():
 
 
 @bp.route("/functions/<key>", methods=["GET", "POST"])
-@admin_required
+@requires(Action.ADMINISTER)
 def function(key: str):
     session = db.session()
     org_function = accounts.get_function(session, key)

@@ -30,7 +30,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from forum.agenda.models import OUTCOMES, SETTLING_OUTCOMES, Action, AgendaEntry, Decision, Meeting, Recusal
 from forum.auth.models import User
-from forum.core import clock
+from forum.core import clock, policy
 from forum.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from forum.items import service as items
 from forum.items.models import DecisionItem
@@ -76,7 +76,7 @@ def meeting_actions(status: str) -> list[MeetingTransition]:
 # Permissions
 # ---------------------------------------------------------------------------------------------
 def is_executive(user: User | None) -> bool:
-    return user is not None and user.active and user.role == "executive"
+    return policy.allows(user, policy.Action.MANAGE_AGENDA)
 
 
 def _require_executive(actor: User, doing: str) -> None:
@@ -98,7 +98,7 @@ def recusals_of(entry: AgendaEntry) -> list[RecusalNote]:
     """Who is recused from ``entry`` (needs entry.item.filer and entry.recusals.user loaded)."""
     notes = []
     filer = entry.item.filer
-    if filer.role == "executive":
+    if filer.role in policy.roles_for(policy.Action.MANAGE_AGENDA):
         notes.append(RecusalNote(filer.id, filer.display_name, filer.email, "filed the item"))
     for recusal in entry.recusals:
         if recusal.user_id != filer.id:
@@ -325,7 +325,7 @@ def _check_presenter(session: Session, presenter_id: int | None) -> User | None:
     if presenter_id is None:
         return None
     presenter = session.get(User, presenter_id)
-    if presenter is None or not presenter.can_file_items:
+    if presenter is None or not policy.allows(presenter, policy.Action.TAKE_PART):
         raise ValidationError(
             "The presenter must be an active staff member or executive.", "presenter"
         )
@@ -591,7 +591,7 @@ def _clean_actions(session: Session, rows: Iterable[ActionData]) -> list[tuple[s
                 f"Action {number}: {owner.display_name}'s account is deactivated; choose an "
                 "active owner.", f"{where}-owner",
             )
-        if not owner.can_file_items:
+        if not policy.allows(owner, policy.Action.TAKE_PART):
             raise ValidationError(f"Action {number}: owners are staff members or executives.", f"{where}-owner")
         if row.due_on is None:
             raise ValidationError(f"Action {number}: give a due date.", f"{where}-due_on")

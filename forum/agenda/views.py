@@ -31,16 +31,16 @@ from forum.agenda.service import (
     DecisionData,
     MeetingData,
 )
-from forum.auth.decorators import roles_required
+from forum.auth.decorators import requires
 from forum.auth.service import list_functions
 from forum.core import clock, db, paging
 from forum.core.errors import DomainError, NotFound, ValidationError
 from forum.core.forms import choices
+from forum.core.policy import Action, allows
 from forum.items import history
 from forum.proximity import service as proximity
 
 bp = Blueprint("agenda", __name__)
-executive_required = roles_required("executive")
 
 
 # --------------------------------------------------------------------------------- helpers
@@ -107,7 +107,7 @@ def _meeting_data(form: MeetingForm) -> MeetingData:
 
 
 @bp.route("/meetings/new", methods=["GET", "POST"])
-@executive_required
+@requires(Action.MANAGE_AGENDA)
 def new_meeting():
     form = MeetingForm()
     status = 200
@@ -127,7 +127,7 @@ def new_meeting():
 
 
 @bp.route("/meetings/<int:meeting_id>/edit", methods=["GET", "POST"])
-@executive_required
+@requires(Action.MANAGE_AGENDA)
 def edit_meeting(meeting_id: int):
     session = db.session()
     meeting = _or_404(service.get_meeting, meeting_id)
@@ -252,7 +252,7 @@ def _refused(meeting_id: int, error: DomainError):
 
 
 @bp.post("/meetings/<int:meeting_id>/status")
-@executive_required
+@requires(Action.MANAGE_AGENDA)
 def change_status(meeting_id: int):
     meeting = _or_404(service.get_meeting, meeting_id)
     form = MeetingStatusForm()
@@ -283,7 +283,7 @@ def pack(meeting_id: int):
 
 # --------------------------------------------------------------------------- agenda entries
 @bp.post("/meetings/<int:meeting_id>/entries")
-@executive_required
+@requires(Action.MANAGE_AGENDA)
 def add_entry(meeting_id: int):
     session = db.session()
     meeting = _or_404(service.get_meeting, meeting_id)
@@ -308,7 +308,7 @@ def _entry(meeting_id: int, entry_id: int):
 
 
 @bp.post("/meetings/<int:meeting_id>/entries/<int:entry_id>")
-@executive_required
+@requires(Action.MANAGE_AGENDA)
 def update_entry(meeting_id: int, entry_id: int):
     entry = _entry(meeting_id, entry_id)
     form = EntryForm(prefix=f"e{entry_id}")
@@ -327,7 +327,7 @@ def update_entry(meeting_id: int, entry_id: int):
 
 
 @bp.post("/meetings/<int:meeting_id>/entries/<int:entry_id>/position")
-@executive_required
+@requires(Action.MANAGE_AGENDA)
 def move_entry(meeting_id: int, entry_id: int):
     entry = _entry(meeting_id, entry_id)
     form = MoveEntryForm()
@@ -343,7 +343,7 @@ def move_entry(meeting_id: int, entry_id: int):
 
 
 @bp.post("/meetings/<int:meeting_id>/entries/<int:entry_id>/removal")
-@executive_required
+@requires(Action.MANAGE_AGENDA)
 def remove_entry(meeting_id: int, entry_id: int):
     entry = _entry(meeting_id, entry_id)
     form = RemoveEntryForm()
@@ -360,7 +360,7 @@ def remove_entry(meeting_id: int, entry_id: int):
 
 
 @bp.post("/meetings/<int:meeting_id>/entries/<int:entry_id>/conflict")
-@executive_required
+@requires(Action.MANAGE_AGENDA)
 def declare_conflict(meeting_id: int, entry_id: int):
     entry = _entry(meeting_id, entry_id)
     form = ConflictForm(prefix=f"c{entry_id}")
@@ -397,7 +397,7 @@ def _decision_data(form: DecisionForm) -> DecisionData:
 
 
 @bp.post("/meetings/<int:meeting_id>/entries/<int:entry_id>/decision")
-@executive_required
+@requires(Action.MANAGE_AGENDA)
 def decide(meeting_id: int, entry_id: int):
     entry = _entry(meeting_id, entry_id)
     form = _decision_form(f"d{entry_id}")
@@ -414,7 +414,7 @@ def decide(meeting_id: int, entry_id: int):
 
 
 @bp.route("/decisions/<int:decision_id>/amendment", methods=["GET", "POST"])
-@executive_required
+@requires(Action.MANAGE_AGENDA)
 def amend(decision_id: int):
     session = db.session()
     decision = _or_404(service.get_decision, decision_id)
@@ -447,7 +447,7 @@ def amend(decision_id: int):
 
 
 @bp.post("/decisions/<int:decision_id>/closure")
-@executive_required
+@requires(Action.MANAGE_AGENDA)
 def close_item(decision_id: int):
     session = db.session()
     decision = _or_404(service.get_decision, decision_id)
@@ -508,7 +508,7 @@ def _render_actions(status: int = 200, kept: dict | None = None):
     overdue_only = request.args.get("overdue") == "1"
     mine = queries.open_actions(session, owner=current_user, page=1, per_page=100)
     everyone = None
-    if current_user.role in ("executive", "auditor"):
+    if allows(current_user, Action.OVERSEE_ACTIONS):
         everyone = queries.open_actions(session, overdue_on=today if overdue_only else None,
                                         page=_page_number())
     kept = kept or {}

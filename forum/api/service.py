@@ -22,6 +22,7 @@ from forum.api.models import ApiToken
 from forum.auth.models import OrgFunction, User
 from forum.core import clock
 from forum.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from forum.core.policy import Action, allows
 from forum.items.models import DecisionItem
 from forum.items.service import visible_to
 from forum.trail.models import Event
@@ -42,21 +43,21 @@ SCOPES: dict[str, str] = {
     "evidence:write": "Attach model-test result files to items",
     "trail:read": "Read the decision trail (executives and auditors only)",
 }
+#: What each scope lets a token do, as an action of the permission table (forum.core.policy).
+SCOPE_ACTIONS: dict[str, Action] = {
+    "items:read": Action.READ,
+    "items:write": Action.FILE,
+    "evidence:write": Action.TAKE_PART,
+    "trail:read": Action.READ_TRAIL,
+}
 
 
 def role_allows(user: User, scope: str) -> bool:
     """Whether the user's current role (and active flag) permits what ``scope`` grants. A token
     can never do more than its user can: this is checked when a token is created AND on every
     request, so a role change or deactivation takes effect at once."""
-    if not user.active:
-        return False
-    if scope == "items:read":
-        return True
-    if scope in ("items:write", "evidence:write"):
-        return user.can_file_items
-    if scope == "trail:read":
-        return user.can_read_trail
-    return False
+    action = SCOPE_ACTIONS.get(scope)
+    return action is not None and allows(user, action)
 
 
 def grantable_scopes(user: User) -> list[str]:
@@ -140,7 +141,7 @@ def get_token(session: Session, token_id: int) -> ApiToken:
 
 def revoke_token(session: Session, actor: User | None, token: ApiToken) -> ApiToken:
     """Revoke a token: its owner, an administrator, or the CLI (actor None) may."""
-    if actor is not None and actor.id != token.user_id and actor.role != "admin":
+    if actor is not None and actor.id != token.user_id and not allows(actor, Action.ADMINISTER):
         raise PermissionDenied("You can only revoke your own API tokens.")
     if token.revoked_at is not None:
         raise Conflict(f"The token {token.name!r} is already revoked.", "token")
@@ -287,7 +288,7 @@ def list_items_after(
 def events_after(session: Session, viewer: User, after_seq: int, limit: int) -> tuple[list[Event], int | None]:
     """Trail events with seq > after_seq, in seq order; the seq to continue after, or None at
     the end. Only executives and auditors read the trail."""
-    if not viewer.can_read_trail:
+    if not allows(viewer, Action.READ_TRAIL):
         raise PermissionDenied("Only executives and auditors read the decision trail.")
     rows = list(session.scalars(
         select(Event).where(Event.seq > after_seq).order_by(Event.seq).limit(limit + 1)

@@ -12,21 +12,18 @@ from sqlalchemy.orm import Session
 
 from forum.auth.models import User
 from forum.core.errors import PermissionDenied
+from forum.core.policy import Action, allows
 from forum.trail import chain
 from forum.trail.models import Event
 
 
-def can_read_trail(actor: User | None) -> bool:
-    return actor is None or actor.can_read_trail
-
-
 def require_reader(actor: User | None) -> None:
-    if not can_read_trail(actor):
+    if actor is not None and not allows(actor, Action.READ_TRAIL):
         raise PermissionDenied("Only executives and auditors read, export and verify the trail.")
 
 
 def require_auditor(actor: User | None) -> None:
-    if actor is not None and not (actor.active and actor.role == "auditor"):
+    if actor is not None and not allows(actor, Action.RECORD_CHECKPOINT):
         raise PermissionDenied("Only auditors record checkpoints.")
 
 

@@ -11,24 +11,23 @@ from forum.audit import export as trail_export
 from forum.audit import verify as trail_verify
 from forum.audit.browse import TrailFilters
 from forum.audit.forms import CheckpointForm, TrailFilterForm, VerifyForm
-from forum.auth.decorators import roles_required
+from forum.auth.decorators import requires
 from forum.core import db
 from forum.core.errors import DomainError, NotFound
 from forum.core.forms import choices
+from forum.core.policy import Action, allows
 from forum.items import panels
 from forum.items import service as items
 
 bp = Blueprint("audit", __name__)
 
 PER_PAGE = 50
-trail_readers = roles_required("executive", "auditor")
-auditors = roles_required("auditor")
 EXPORT_TYPES = {"jsonl": "application/x-ndjson; charset=utf-8", "csv": "text/csv; charset=utf-8"}
 
 
 # ------------------------------------------------------------------------- item page panel
 def _item_panel(session, viewer, item) -> dict:
-    if not viewer.can_read_trail:
+    if not allows(viewer, Action.READ_TRAIL):
         return {"visible": False}
     return {"visible": True, "count": timeline.count_for_subject(session, item.subject)}
 
@@ -40,7 +39,7 @@ PANEL = panels.Panel(
 
 # ------------------------------------------------------------------------------- timeline
 @bp.get("/items/<int:item_id>/timeline")
-@trail_readers
+@requires(Action.READ_TRAIL)
 def item_timeline(item_id: int):
     session = db.session()
     try:
@@ -75,7 +74,7 @@ def _filter_query(form: TrailFilterForm) -> dict:
 
 
 @bp.get("/trail")
-@trail_readers
+@requires(Action.READ_TRAIL)
 def trail():
     session = db.session()
     form = _filter_form(session)
@@ -92,7 +91,7 @@ def trail():
 
 
 @bp.get("/trail/<int:seq>")
-@trail_readers
+@requires(Action.READ_TRAIL)
 def event(seq: int):
     try:
         view = browse.event_view(db.session(), current_user, seq)
@@ -103,7 +102,7 @@ def event(seq: int):
 
 # ----------------------------------------------------------------------------------- export
 @bp.get("/trail/export.<any(jsonl, csv):fmt>")
-@trail_readers
+@requires(Action.READ_TRAIL)
 def export(fmt: str):
     """The whole trail, or the filtered range, streamed in keyset batches."""
     session = db.session()
@@ -138,13 +137,13 @@ def _render_verification(session, verify_form, checkpoint_form, status: int = 20
 
 
 @bp.get("/trail/verify")
-@trail_readers
+@requires(Action.READ_TRAIL)
 def verification():
     return _render_verification(db.session(), VerifyForm(formdata=None), CheckpointForm(formdata=None))
 
 
 @bp.post("/trail/verify")
-@trail_readers
+@requires(Action.READ_TRAIL)
 def verify():
     session = db.session()
     if not VerifyForm().validate_on_submit():
@@ -164,7 +163,7 @@ def verify():
 
 
 @bp.post("/trail/checkpoints")
-@auditors
+@requires(Action.RECORD_CHECKPOINT)
 def record_checkpoint():
     session = db.session()
     form = CheckpointForm()

@@ -9,11 +9,12 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from forum.core import clock
 from forum.core.db import Base, UTCDateTime
+from forum.core.policy import ROLES as ROLES  # the roles, for the CLI and the accounts service
+from forum.core.policy import Action, allows
 
 #: A password hash that no password matches: accounts waiting for their set-password link.
 UNUSABLE_PASSWORD_PREFIX = "!"
 
-ROLES = ("staff", "executive", "auditor", "admin")
 ROLE_LABELS = {
     "staff": "Staff",
     "executive": "Executive",
@@ -94,13 +95,14 @@ class User(Base):
     def function_label(self) -> str:
         return self.function.label if self.function else ""
 
+    # For templates; everything else asks forum.core.policy.allows.
     @property
     def can_file_items(self) -> bool:
-        return self.active and self.role in ("staff", "executive")
+        return allows(self, Action.FILE)
 
     @property
     def can_read_trail(self) -> bool:
-        return self.active and self.role in ("executive", "auditor")
+        return allows(self, Action.READ_TRAIL)
 
     @property
     def has_password(self) -> bool:

@@ -19,9 +19,11 @@ ROLES = ("staff", "executive", "auditor", "admin")
 
 class Action(StrEnum):
     READ = "read"  # items, evidence, positions, decisions, meetings
+    READ_DRAFTS = "read_drafts"  # other people's draft items, and everything on them
     FILE = "file"  # file and edit items (own, before escalation)
     TAKE_PART = "take_part"  # rate weight, take a position, comment, attach evidence, escalate, propose cases
     MANAGE_AGENDA = "manage_agenda"  # meetings, decisions, actions (with recusal on own items)
+    OVERSEE_ACTIONS = "oversee_actions"  # everyone's open follow-up actions, not only one's own
     REVIEW_CASES = "review_cases"  # review a run's failing cases hands-on before deciding
     READ_TRAIL = "read_trail"  # browse, export and verify the decision trail
     RECORD_CHECKPOINT = "record_checkpoint"  # the auditors' own checkpoints of the trail
@@ -30,9 +32,11 @@ class Action(StrEnum):
 
 POLICY: dict[Action, frozenset[str]] = {
     Action.READ: frozenset(ROLES),
+    Action.READ_DRAFTS: frozenset({"auditor"}),
     Action.FILE: frozenset({"staff", "executive"}),
     Action.TAKE_PART: frozenset({"staff", "executive"}),
     Action.MANAGE_AGENDA: frozenset({"executive"}),
+    Action.OVERSEE_ACTIONS: frozenset({"executive", "auditor"}),
     Action.REVIEW_CASES: frozenset({"executive"}),
     Action.READ_TRAIL: frozenset({"executive", "auditor"}),
     Action.RECORD_CHECKPOINT: frozenset({"auditor"}),

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, joinedload
 from forum.auth.models import User
 from forum.core import clock
 from forum.core.errors import Conflict, DomainError, NotFound, PermissionDenied
+from forum.core.policy import Action, allows
 from forum.evidence import gates
 from forum.evidence.models import CHUNK_BYTES, EvidenceChunk, EvidenceRun
 from forum.evidence.parsers import FORMAT_LABELS, Limits, ParseError, Source, parse
@@ -76,11 +77,11 @@ def can_attach(actor: User, item: DecisionItem) -> bool:
     state but closed. A draft is visible to its filer only, so only the filer adds evidence to a
     draft (to prepare it before submitting); after a decision evidence is still welcome: it is how
     drift after a model update shows."""
-    return actor.can_file_items and can_view(actor, item) and item.status not in CLOSED_STATUSES
+    return allows(actor, Action.TAKE_PART) and can_view(actor, item) and item.status not in CLOSED_STATUSES
 
 
 def _check_attach(actor: User, item: DecisionItem) -> None:
-    if not actor.can_file_items:
+    if not allows(actor, Action.TAKE_PART):
         raise PermissionDenied("Only staff and executives attach evidence.")
     if not can_view(actor, item):
         raise NotFound(f"There is no item {item.id}.")

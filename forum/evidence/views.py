@@ -10,9 +10,10 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user, login_required
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from forum.auth.decorators import roles_required
+from forum.auth.decorators import requires
 from forum.core import db, paging
 from forum.core.errors import DomainError, NotFound
+from forum.core.policy import Action
 from forum.evidence import gates as gate_rules
 from forum.evidence import service
 from forum.evidence.forms import CompareForm, UploadForm
@@ -91,7 +92,7 @@ PANEL = panels.Panel(key="evidence", template="evidence/panel.html", build=_pane
 
 # ----------------------------------------------------------------------------------- upload
 @bp.post("/items/<int:item_id>/evidence")
-@roles_required("staff", "executive")
+@requires(Action.TAKE_PART)
 def upload(item_id: int):
     cap = service.upload_limits(current_app.config).max_bytes
     # Refuse an oversized body from its declared length, before reading it; Werkzeug stops

@@ -19,6 +19,7 @@ from forum.auth.models import OrgFunction, User
 from forum.core import clock
 from forum.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from forum.core.paging import Page, paginate_rows
+from forum.core.policy import Action, allows
 from forum.items.models import CATEGORIES, STATUSES, DecisionItem
 from forum.trail.service import record
 
@@ -71,14 +72,12 @@ def allowed_actions(status: str) -> list[str]:
 def may_perform(actor: User | None, item: DecisionItem, transition: Transition) -> bool:
     if actor is None:
         return transition.by == "system"
-    if not actor.active:
-        return False
     if transition.by == "filer":
-        return actor.can_file_items and item.filer_id == actor.id
+        return allows(actor, Action.FILE) and item.filer_id == actor.id
     if transition.by == "member":
-        return actor.can_file_items
+        return allows(actor, Action.TAKE_PART)
     if transition.by == "executive":
-        return actor.role == "executive"
+        return allows(actor, Action.MANAGE_AGENDA)
     return False
 
 
@@ -97,19 +96,19 @@ def available_transitions(actor: User, item: DecisionItem) -> list[Transition]:
 # Python (one item) and in SQL (lists, home pages, the API); the search index applies the same
 # rule in its own SQL text.
 def can_view(viewer: User, item: DecisionItem) -> bool:
-    return item.status != "draft" or item.filer_id == viewer.id or viewer.role == "auditor"
+    return item.status != "draft" or item.filer_id == viewer.id or allows(viewer, Action.READ_DRAFTS)
 
 
 def visible_to(viewer: User, items=DecisionItem) -> list[ColumnElement[bool]]:
     """``can_view`` as SQL conditions on DecisionItem, or on ``items``, an alias of it (none for
-    auditors)."""
-    if viewer.role == "auditor":
+    those who read drafts)."""
+    if allows(viewer, Action.READ_DRAFTS):
         return []
     return [(items.status != "draft") | (items.filer_id == viewer.id)]
 
 
 def can_edit(actor: User, item: DecisionItem) -> bool:
-    return actor.can_file_items and item.filer_id == actor.id and item.status in EDITABLE_STATUSES
+    return allows(actor, Action.FILE) and item.filer_id == actor.id and item.status in EDITABLE_STATUSES
 
 
 # ---------------------------------------------------------------------------------------------
@@ -181,7 +180,7 @@ def _json_value(value):
 
 
 def create_item(session: Session, actor: User, data: ItemData) -> DecisionItem:
-    if not actor.can_file_items:
+    if not allows(actor, Action.FILE):
         raise PermissionDenied("Only staff and executives file decision items.")
     values = _clean(session, data)
     now = clock.now()
@@ -225,7 +224,7 @@ def update_item(
 def can_update_model(actor: User, item: DecisionItem) -> bool:
     """Staff and executives record a model update on an item past the forum stage (before it,
     the filer's edit covers the model version with everything else)."""
-    return actor.can_file_items and item.status in MODEL_UPDATE_STATUSES
+    return allows(actor, Action.FILE) and item.status in MODEL_UPDATE_STATUSES
 
 
 def update_model_version(
@@ -235,7 +234,7 @@ def update_model_version(
     evidence of another version becomes stale, a decided item then needs revalidation). One
     ``item.updated`` event, as an edit of that one field; returns the changes, empty when none."""
     if not can_update_model(actor, item):
-        if not actor.can_file_items:
+        if not allows(actor, Action.FILE):
             raise PermissionDenied("Only staff and executives record a model update.")
         raise Conflict(
             f"The item is {item.status}; a model update is recorded on an escalated, scheduled, "

@@ -5,11 +5,12 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from forum.auth.decorators import roles_required
+from forum.auth.decorators import requires
 from forum.auth.service import list_functions
 from forum.core import db
 from forum.core.errors import Conflict, DomainError, NotFound
 from forum.core.forms import choices
+from forum.core.policy import Action
 from forum.items import history, panels, service
 from forum.items.forms import ItemForm, ModelUpdateForm, TransitionForm
 from forum.items.service import ItemData
@@ -56,7 +57,7 @@ def _load(item_id: int):
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@roles_required("staff", "executive")
+@requires(Action.FILE)
 def new():
     session = db.session()
     form = ItemForm()
@@ -106,7 +107,7 @@ def render_detail(session, item, status: int = 200, **context):
 
 
 @bp.route("/<int:item_id>/edit", methods=["GET", "POST"])
-@roles_required("staff", "executive")
+@requires(Action.FILE)
 def edit(item_id: int):
     session = db.session()
     item = _load(item_id)
@@ -159,7 +160,7 @@ def _form_values(item) -> _Values:
 
 
 @bp.post("/<int:item_id>/model-version")
-@roles_required("staff", "executive")
+@requires(Action.FILE)
 def update_model(item_id: int):
     """Record a model update on an item past escalation (the evidence of other versions turns
     stale; on a decided item that shows as "revalidation required")."""
@@ -190,7 +191,7 @@ def update_model(item_id: int):
 
 
 @bp.post("/<int:item_id>/status")
-@roles_required("staff", "executive")
+@requires(Action.FILE)
 def change_status(item_id: int):
     session = db.session()
     item = _load(item_id)

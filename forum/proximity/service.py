@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, joinedload
 from forum.auth.models import User
 from forum.core import clock
 from forum.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from forum.core.policy import Action, allows
 from forum.evidence.models import EvidenceRun
 from forum.items.models import DecisionItem
 from forum.items.service import can_view
@@ -39,7 +40,7 @@ CSV_HEADER = ("case_id", "passed", "category", "tags", "suite", "input", "expect
 # ------------------------------------------------------------------------------------ reviews
 def can_review(actor: User | None) -> bool:
     """Executives review failing cases (docs/features.md): it is their habit on the record."""
-    return actor is not None and actor.active and actor.role == "executive"
+    return allows(actor, Action.REVIEW_CASES)
 
 
 def ordered_cases(run: EvidenceRun) -> list[dict]:
@@ -191,13 +192,13 @@ class ProposalData:
 
 
 def can_propose(actor: User, item: DecisionItem) -> bool:
-    return actor.can_file_items and can_view(actor, item) and item.status not in CLOSED_STATUSES
+    return allows(actor, Action.TAKE_PART) and can_view(actor, item) and item.status not in CLOSED_STATUSES
 
 
 def propose_case(session: Session, actor: User, item: DecisionItem, data: ProposalData) -> ProposedCase:
     """Staff and executives propose an edge case the evidence does not cover yet: one row, one
     event ``case.proposed``. Refused on a closed item and without a description or an input."""
-    if not actor.can_file_items:
+    if not allows(actor, Action.TAKE_PART):
         raise PermissionDenied("Only staff and executives propose edge cases.")
     if not can_view(actor, item):
         raise NotFound(f"There is no item {item.id}.")

@@ -6,9 +6,10 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
-from forum.auth.decorators import roles_required
+from forum.auth.decorators import requires
 from forum.core import db
 from forum.core.errors import DomainError, NotFound
+from forum.core.policy import Action
 from forum.evidence import service as evidence
 from forum.items import panels
 from forum.items import service as items
@@ -37,7 +38,7 @@ def _load_item(item_id: int):
 
 # ------------------------------------------------------------------------------------ review
 @bp.route("/evidence/<int:run_id>/review", methods=["GET", "POST"])
-@roles_required("executive")
+@requires(Action.REVIEW_CASES)
 def review(run_id: int):
     session = db.session()
     run, item = _load_run(run_id)
@@ -78,7 +79,7 @@ PANEL = panels.Panel(key="proximity", template="proximity/panel.html", build=_pa
 
 
 @bp.post("/items/<int:item_id>/proposed-cases")
-@roles_required("staff", "executive")
+@requires(Action.TAKE_PART)
 def propose(item_id: int):
     session = db.session()
     item = _load_item(item_id)

@@ -137,7 +137,7 @@ _NAMED = DefaultDialect(paramstyle="named")
 def _visibility(filters: Filters) -> tuple[list[str], dict]:
     """The items' visibility rule as SQL text on ``i``, with its bound parameters."""
     named = _NAMED
-    viewer = SimpleNamespace(id=filters.viewer_id, role=filters.viewer_role)
+    viewer = SimpleNamespace(id=filters.viewer_id, role=filters.viewer_role, active=True)  # logged in
     conditions, params = [], {}
     for condition in visible_to(viewer, _ITEM):
         compiled = condition.compile(dialect=named)

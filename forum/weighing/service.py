@@ -30,6 +30,7 @@ from forum.core.derived import cached
 from forum.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from forum.core.pages import format_money
 from forum.core.paging import paginate_rows
+from forum.core.policy import Action, allows
 from forum.evidence import gates
 from forum.evidence import service as evidence
 from forum.items import service as items
@@ -66,17 +67,17 @@ class ForumSettings:
 # ---------------------------------------------------------------------------------------------
 def can_weigh(actor: User) -> bool:
     """May rate weight and take positions (for the actor's own function)."""
-    return actor.can_file_items and bool(actor.function_key)
+    return allows(actor, Action.TAKE_PART) and bool(actor.function_key)
 
 
 def can_discuss(actor: User) -> bool:
-    return actor.can_file_items
+    return allows(actor, Action.TAKE_PART)
 
 
 def _own_function(actor: User, function: str | None, what: str) -> str:
     """The function the actor acts for; refuses roles that read only, accounts without a
     function, and acting for another function."""
-    if not actor.can_file_items:
+    if not allows(actor, Action.TAKE_PART):
         raise PermissionDenied(f"Only staff and executives {what}; an {actor.role_label.lower()} reads only.")
     if not actor.function_key:
         raise PermissionDenied(

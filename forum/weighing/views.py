@@ -11,11 +11,12 @@ import functools
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from forum.auth.decorators import roles_required
+from forum.auth.decorators import requires
 from forum.auth.service import list_functions
 from forum.core import db, paging
 from forum.core.errors import DomainError, NotFound, ValidationError
 from forum.core.forms import choices
+from forum.core.policy import Action
 from forum.items import panels
 from forum.items import service as items
 from forum.items.rubric import RUBRIC
@@ -51,14 +52,13 @@ def function_required(view):
     """Staff and executives who belong to a function (ratings and positions are per function)."""
 
     @functools.wraps(view)
-    @roles_required("staff", "executive")
     def wrapper(*args, **kwargs):
         if not service.can_weigh(current_user):
             abort(403, description="Ratings and positions are taken per function, and your "
                                    "account belongs to no function.")
         return view(*args, **kwargs)
 
-    return wrapper
+    return requires(Action.TAKE_PART)(wrapper)
 
 
 # ---------------------------------------------------------------------------------- the panel
@@ -158,7 +158,7 @@ def take_position(item_id: int):
 
 
 @bp.post("/items/<int:item_id>/comments")
-@roles_required("staff", "executive")
+@requires(Action.TAKE_PART)
 def comment(item_id: int):
     session = db.session()
     item = _item(item_id)
@@ -175,7 +175,7 @@ def comment(item_id: int):
 
 
 @bp.route("/items/<int:item_id>/comments/<int:comment_id>/edit", methods=["GET", "POST"])
-@roles_required("staff", "executive")
+@requires(Action.TAKE_PART)
 def edit_comment(item_id: int, comment_id: int):
     session = db.session()
     item = _item(item_id)
@@ -207,7 +207,7 @@ def edit_comment(item_id: int, comment_id: int):
 
 
 @bp.post("/items/<int:item_id>/escalations")
-@roles_required("staff", "executive")
+@requires(Action.TAKE_PART)
 def escalate(item_id: int):
     session = db.session()
     item = _item(item_id)

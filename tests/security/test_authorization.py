@@ -1,9 +1,13 @@
-"""The authorisation matrix: every route × every role, checked against one table.
+"""The authorisation matrix: every route × every role, checked against the permission table.
 
-A route that is not in ACCESS fails the test, so a new route cannot ship without a decision on
-who may use it. "Allowed" means the request gets past the permission checks (any status except
-a login redirect, 401, 403 or 404); "denied" means a login redirect for anonymous users and 403
-(or 404 where existence is not disclosed) for logged-in users. No request may end in a 500.
+A page that declares what it requires (``forum.auth.decorators.requires``: the view's
+``required_action``) is allowed to the roles forum.core.policy.POLICY gives that action; every
+other route, and every route whose rule is about a particular record (only the filer edits an
+item, only the author edits a comment), is decided in EXPLICIT below. A route in neither fails the
+test, so a new route cannot ship without a decision on who may use it. "Allowed" means the
+request gets past the permission checks (any status except a login redirect, 401, 403 or 404);
+"denied" means a login redirect for anonymous users and 403 (or 404 where existence is not
+disclosed) for logged-in users. No request may end in a 500.
 
 The JSON API (/api/v1/…) is authenticated by bearer tokens only: a browser session does not
 open it, so every role — logged in or not — is denied there with 401 (tests/api/ checks what
@@ -12,22 +16,37 @@ each role's tokens may do). Its OpenAPI document and the API reference page are 
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+from types import SimpleNamespace
+
 import pytest
 
+from forum.api import service as api_service
+from forum.core.policy import POLICY, Action, allows
+from forum.core.policy import ROLES as ACCOUNT_ROLES
 from tests.conftest import PASSWORD
 from tests.security.conftest import ROLES
 
+#: The cast's names (tests/security/conftest.py) and the role of each account.
+ROLE_OF = {
+    "procurement": "staff", "product": "staff", "risk": "staff",
+    "executive": "executive", "auditor": "auditor", "admin": "admin",
+}
+
+
+def allowed_by_policy(action: Action) -> set[str]:
+    """The cast members whose role the permission table allows ``action``."""
+    return {name for name, role in ROLE_OF.items() if role in POLICY[action]}
+
+
 PUBLIC = set(ROLES)
 LOGGED_IN = set(ROLES) - {"anonymous"}
-STAFF = {"procurement", "product", "risk"}
-FILERS = STAFF | {"executive"}
-TRAIL_READERS = {"executive", "auditor"}
-ADMINS = {"admin"}
 TOKEN_ONLY: set[str] = set()  # the JSON API: bearer tokens only, every session is denied (401)
-EXECUTIVES = {"executive"}
 
-# endpoint -> roles allowed. For item routes the sample item was filed by the procurement user.
-ACCESS: dict[str, set[str]] = {
+# endpoint -> roles allowed, for routes that declare no action. For item routes the sample item
+# was filed by the procurement user.
+EXPLICIT: dict[str, set[str]] = {
     "static": PUBLIC,
     "core.health": PUBLIC,
     "auth.login": PUBLIC,
@@ -38,47 +57,18 @@ ACCESS: dict[str, set[str]] = {
     "core.bench_baseline": set(),
     "forum.item_list": LOGGED_IN,
     "items.detail": LOGGED_IN,
-    "items.new": FILERS,
-    "items.edit": {"procurement"},
-    "items.change_status": FILERS,
-    "items.update_model": FILERS,  # the sample item is open: 409 for them (a model update needs escalation)
     "evidence.index": LOGGED_IN,
     "evidence.detail": LOGGED_IN,
     "evidence.download": LOGGED_IN,
     "evidence.compare": LOGGED_IN,
-    "evidence.upload": FILERS,
-    "proximity.review": EXECUTIVES,  # an executive's own review of a run's failing cases
-    "proximity.propose": FILERS,
     "proximity.export": LOGGED_IN,
     "health.proximity_figures": LOGGED_IN,
-    "forum.rate": FILERS,  # members of a function: every staff user and the cast's executive
-    "forum.take_position": FILERS,
-    "forum.comment": FILERS,
-    "forum.edit_comment": {"procurement"},  # the comment's author
-    "forum.escalate": FILERS,
     "forum.queue": LOGGED_IN,
-    "audit.item_timeline": TRAIL_READERS,
-    "audit.trail": TRAIL_READERS,
-    "audit.event": TRAIL_READERS,
-    "audit.export": TRAIL_READERS,
-    "audit.verification": TRAIL_READERS,
-    "audit.verify": TRAIL_READERS,
-    "audit.record_checkpoint": {"auditor"},
     "auth.set_password": PUBLIC,  # the one-time token is the credential
     "auth.settings": LOGGED_IN,
     "auth.update_profile": LOGGED_IN,
     "auth.change_password": LOGGED_IN,
     "auth.update_notifications": LOGGED_IN,
-    "admin.index": ADMINS,
-    "admin.users": ADMINS,
-    "admin.new_user": ADMINS,
-    "admin.user": ADMINS,
-    "admin.update_access": ADMINS,
-    "admin.deactivate": ADMINS,
-    "admin.reactivate": ADMINS,
-    "admin.issue_link": ADMINS,
-    "admin.functions": ADMINS,
-    "admin.function": ADMINS,
     # API area: pages, and the token-only JSON API (TOKEN_ONLY: no session role gets in).
     "api_docs.index": PUBLIC,
     "tokens.index": LOGGED_IN,
@@ -95,24 +85,13 @@ ACCESS: dict[str, set[str]] = {
     "api.list_events": TOKEN_ONLY,
     "api.list_meetings": TOKEN_ONLY,
     "api.get_meeting": TOKEN_ONLY,
-    # The agenda: everyone logged in reads meetings, packs, minutes, the register and actions;
-    # executives manage. The sample action is owned by the risk user.
+    # The agenda: everyone logged in reads meetings, packs, minutes, the register and actions.
+    # The sample action is owned by the risk user: its owner or an executive marks it done.
     "agenda.meetings": LOGGED_IN,
     "agenda.meeting": LOGGED_IN,
     "agenda.pack": LOGGED_IN,
     "agenda.decisions": LOGGED_IN,
     "agenda.actions": LOGGED_IN,
-    "agenda.new_meeting": EXECUTIVES,
-    "agenda.edit_meeting": EXECUTIVES,
-    "agenda.change_status": EXECUTIVES,
-    "agenda.add_entry": EXECUTIVES,
-    "agenda.update_entry": EXECUTIVES,
-    "agenda.move_entry": EXECUTIVES,
-    "agenda.remove_entry": EXECUTIVES,
-    "agenda.declare_conflict": EXECUTIVES,
-    "agenda.decide": EXECUTIVES,
-    "agenda.amend": EXECUTIVES,
-    "agenda.close_item": EXECUTIVES,
     "agenda.complete_action": {"risk", "executive"},
     # Search: everyone logged in; the results are filtered like the pages they link to.
     "search.index": LOGGED_IN,
@@ -125,6 +104,28 @@ ACCESS: dict[str, set[str]] = {
     "notify.unfollow": LOGGED_IN,
     "notify.update_email_kinds": LOGGED_IN,
 }
+
+# Record-specific rules on top of a page's action: they narrow what the table allows, never widen it.
+RECORD_RULES: dict[str, set[str]] = {
+    "items.edit": {"procurement"},  # the sample item's filer
+    "forum.edit_comment": {"procurement"},  # the sample comment's author
+}
+
+
+def required_action(app, endpoint: str) -> Action | None:
+    return getattr(app.view_functions[endpoint], "required_action", None)
+
+
+def access_table(app) -> dict[str, set[str]]:
+    """endpoint -> roles allowed: from the view's action and POLICY, or from EXPLICIT; a record
+    rule narrows the former."""
+    table = dict(EXPLICIT)
+    for endpoint in app.view_functions:
+        action = required_action(app, endpoint)
+        if action is not None:
+            table[endpoint] = RECORD_RULES.get(endpoint, allowed_by_policy(action))
+    return table
+
 
 # Routes whose anonymous use is harmless although they are not public pages.
 ANONYMOUS_REDIRECT_OK = {"auth.logout"}
@@ -150,20 +151,62 @@ def rules_under_test(app):
 
 
 def test_every_route_is_in_the_table(app):
-    missing = sorted({rule.endpoint for rule in rules_under_test(app)} - set(ACCESS))
-    assert not missing, f"routes without an access decision: {missing} — add them to ACCESS"
+    missing = sorted({rule.endpoint for rule in rules_under_test(app)} - set(access_table(app)))
+    assert not missing, f"routes without an access decision: {missing} — declare an action or add them to EXPLICIT"
 
 
 def test_the_table_names_no_route_that_does_not_exist(app):
-    stale = sorted(set(ACCESS) - {rule.endpoint for rule in rules_under_test(app)})
-    assert not stale, f"ACCESS names routes that do not exist: {stale}"
+    stale = sorted((set(EXPLICIT) | set(RECORD_RULES)) - {rule.endpoint for rule in rules_under_test(app)})
+    assert not stale, f"EXPLICIT or RECORD_RULES name routes that do not exist: {stale}"
+
+
+def test_a_route_that_declares_an_action_is_decided_by_the_table(app):
+    both = sorted(e for e in EXPLICIT if e in app.view_functions and required_action(app, e) is not None)
+    assert not both, f"{both} declare an action: their roles come from POLICY (a record rule goes in RECORD_RULES)"
+    for endpoint, roles in RECORD_RULES.items():
+        action = required_action(app, endpoint)
+        assert action is not None, f"{endpoint} has a record rule but declares no action"
+        assert roles <= allowed_by_policy(action), f"the record rule of {endpoint} widens {action}"
+
+
+def test_every_action_of_the_table_is_used(app):
+    """Each action gates at least one page, API scope or service check: none is dead weight."""
+    used = {required_action(app, e) for e in app.view_functions} | set(api_service.SCOPE_ACTIONS.values())
+    package = Path(api_service.__file__).resolve().parent.parent
+    for path in package.rglob("*.py"):
+        if path.name != "policy.py" or path.parent.name != "core":
+            used |= {Action[name] for name in re.findall(r"\bAction\.([A-Z_]+)\b", path.read_text(encoding="utf-8"))
+                     if name in Action.__members__}
+    unused = sorted(set(Action) - used)
+    assert not unused, f"actions no page, scope or service checks: {unused}"
+
+
+def test_the_api_scopes_read_the_table():
+    assert set(api_service.SCOPE_ACTIONS) == set(api_service.SCOPES)
+    for scope, action in api_service.SCOPE_ACTIONS.items():
+        for role in ACCOUNT_ROLES:
+            user = SimpleNamespace(role=role, active=True)
+            assert api_service.role_allows(user, scope) == (role in POLICY[action]), (scope, role)
+            assert not api_service.role_allows(SimpleNamespace(role=role, active=False), scope)
+    assert not api_service.role_allows(SimpleNamespace(role="executive", active=True), "no:such-scope")
+
+
+def test_the_table_knows_every_role_and_refuses_the_inactive():
+    for action, roles in POLICY.items():
+        assert roles <= set(ACCOUNT_ROLES), action
+        for role in roles:
+            assert allows(SimpleNamespace(role=role, active=True), action)
+            assert not allows(SimpleNamespace(role=role, active=False), action)
+        assert not allows(None, action)
+    assert set(POLICY) == set(Action)
 
 
 @pytest.mark.parametrize("role", ROLES)
 def test_each_role_gets_exactly_what_the_table_allows(app, cast, samples, role):
+    access = access_table(app)
     failures = []
     for rule in rules_under_test(app):
-        if rule.endpoint not in ACCESS:
+        if rule.endpoint not in access:
             continue  # reported by test_every_route_is_in_the_table
         url = url_for_rule(app, rule, samples)
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
@@ -181,7 +224,7 @@ def test_each_role_gets_exactly_what_the_table_allows(app, cast, samples, role):
             to_login = status in (301, 302, 303) and location.startswith("/login")
             api_refused = url.startswith("/api/v1/") and status == 401
             denied = to_login or api_refused or status in (403, 404)
-            allowed = role in ACCESS[rule.endpoint]
+            allowed = role in access[rule.endpoint]
             if allowed and denied and rule.endpoint not in ANONYMOUS_REDIRECT_OK:
                 failures.append(f"{method} {url} as {role}: expected access, got {status} {location}")
             if not allowed and not denied:
@@ -190,6 +233,6 @@ def test_each_role_gets_exactly_what_the_table_allows(app, cast, samples, role):
                 failures.append(f"{method} {url} as {role}: expected denial, got {status} {location}")
             if not allowed and role == "anonymous" and status in (403, 404):
                 failures.append(f"{method} {url} as anonymous: expected a login redirect, got {status}")
-            if rule.endpoint in ACCESS and ACCESS[rule.endpoint] is TOKEN_ONLY and not api_refused:
+            if access[rule.endpoint] is TOKEN_ONLY and not api_refused:
                 failures.append(f"{method} {url} as {role}: the API must answer 401 without a token, got {status}")
     assert not failures, "\n".join(failures)
