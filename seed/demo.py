@@ -30,7 +30,7 @@ from forum.core.errors import DomainError
 from forum.items import service as items
 from forum.items.models import DecisionItem
 from forum.trail.models import Event
-from forum.weighing import service as forum
+from forum.weighing import queue, rules
 from forum_seed import DATA, demo_evidence
 from forum_seed import demo_agenda as agenda_demo
 from forum_seed import demo_audit as audit_demo
@@ -224,7 +224,7 @@ def _transition(session, state, users, email, action, note, label) -> Callable[[
     def run() -> None:
         item: DecisionItem = state["item"]
         if action == "escalate":  # with its Escalation record, as the escalate form does
-            forum.escalate(session, _user(users, email, label), item, note, forum.ForumSettings(),
+            queue.escalate(session, _user(users, email, label), item, note, rules.ForumSettings(),
                            expected_version=item.version)
             return
         items.transition(session, _user(users, email, label), item, action,

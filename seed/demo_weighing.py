@@ -28,8 +28,10 @@ from sqlalchemy.orm import Session
 from forum.auth.models import User
 from forum.core import clock
 from forum.items.models import DecisionItem
-from forum.weighing import service
+from forum.weighing.comments import add_comment, edit_comment
 from forum.weighing.models import Comment
+from forum.weighing.positions import PositionData, take_position
+from forum.weighing.ratings import RatingData, rate
 from forum_seed import DATA
 
 FORUM_DEMO_PATH = DATA / "forum.json"
@@ -78,18 +80,18 @@ def _runner(session, users, comments, title, raw, action, label) -> Callable[[],
         if item is None:
             raise ForumDemoError(f"{label}: no item titled {title!r}")
         if action == "rate":
-            service.rate(session, actor, item, service.RatingData(raw["rate"], raw.get("reason", "")))
+            rate(session, actor, item, RatingData(raw["rate"], raw.get("reason", "")))
         elif action == "position":
-            service.take_position(session, actor, item,
-                                  service.PositionData(raw["position"], raw.get("rationale", "")))
+            take_position(session, actor, item,
+                          PositionData(raw["position"], raw.get("rationale", "")))
         elif action == "comment":
-            comment = service.add_comment(session, actor, item, raw["comment"])
+            comment = add_comment(session, actor, item, raw["comment"])
             if raw.get("key"):
                 comments[raw["key"]] = comment
         else:
             comment = comments.get(raw["edit_comment"])
             if comment is None:
                 raise ForumDemoError(f"{label}: no earlier comment with key {raw['edit_comment']!r}")
-            service.edit_comment(session, actor, item, comment, raw.get("body", ""))
+            edit_comment(session, actor, item, comment, raw.get("body", ""))
 
     return run

@@ -48,6 +48,7 @@ from forum.items.rubric import RUBRIC
 from forum.trail import service as trail
 from forum.weighing import standing
 from forum.weighing.models import Comment, Escalation, Position, WeightRating
+from forum.weighing.rules import Scale
 from forum_seed import DATA
 
 #: Sample files whose parsed results the bulk evidence runs reuse (small ones: the bytes are
@@ -367,7 +368,7 @@ def _item(chain: trail.Batch, ids: _Ids, rows: dict, people: _People, functions:
                                 "created_at": at, "edited_at": None})
         chain.add(at, author.email, "comment.added", subject, {
             "comment": comment_id, "function": author.function_key, "body": body})
-    tier_obj = RUBRIC.item_tier(totals)
+    tier_obj = Scale().tier(totals)
     tier = tier_obj.key if tier_obj is not None else None
     if rng.random() < 0.6:
         _evidence(chain, ids, rows, item, rng.choice(people.staff), sample, tier, ticks, rng)

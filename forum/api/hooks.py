@@ -33,7 +33,7 @@ from forum.evidence.parsers import UnknownFormat as UnknownFormatError
 from forum.items.models import DecisionItem
 from forum.items.rubric import RUBRIC
 from forum.weighing import queries as weighing_queries
-from forum.weighing import service as weighing
+from forum.weighing import rules, weigh
 from forum.weighing.models import Position, WeightRating
 
 
@@ -73,8 +73,8 @@ class EvidenceFile:
 
 
 # ------------------------------------------------------------------------------------ weighing
-def _weighing_settings() -> weighing.ForumSettings:
-    return weighing.ForumSettings.from_config(current_app.config)
+def _weighing_settings() -> rules.ForumSettings:
+    return rules.ForumSettings.from_config(current_app.config)
 
 
 def _gate_dict(gate) -> dict:
@@ -102,7 +102,7 @@ def item_extras(session: Session, viewer: User, items: list[DecisionItem]) -> di
     if not items:
         return {}
     ids = [item.id for item in items]
-    weighings = weighing.weigh(session, items, _weighing_settings())
+    weighings = weigh.weigh(session, items, _weighing_settings())
     extras: dict[int, dict] = {item_id: {"positions": [], "ratings": [], "evidence": []} for item_id in ids}
     for position in session.scalars(
         select(Position).where(Position.item_id.in_(ids)).options(joinedload(Position.author))

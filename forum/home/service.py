@@ -30,10 +30,10 @@ from forum.health.service import GATE_COLUMNS
 from forum.items.models import STATUSES, DecisionItem
 from forum.items.rubric import RUBRIC
 from forum.notify.service import followed_items_query
-from forum.weighing import service as forum
-from forum.weighing import standing
+from forum.weighing import checks, rules, standing, weigh
 from forum.weighing.models import Comment, Position, WeightRating
 from forum.weighing.queries import awaiting_condition, divergence_condition
+from forum.weighing.queue import queue_by_tier
 
 LIST_SIZE = 8
 
@@ -109,7 +109,7 @@ class StaffHome:
     actions: Page  # my open follow-up actions
     drifted: list[Drift]  # items I take part in whose evidence went stale or regressed
     drifted_total: int
-    weighings: dict[int, forum.Weighing]
+    weighings: dict[int, weigh.Weighing]
     today: date
 
 
@@ -122,7 +122,7 @@ def _item_page(session: Session, conditions: list, key: Hashable, per_page: int 
     )
 
 
-def staff_home(session: Session, viewer: User, settings: forum.ForumSettings, now: datetime) -> StaffHome:
+def staff_home(session: Session, viewer: User, settings: rules.ForumSettings, now: datetime) -> StaffHome:
     """Staff (and executives who belong to a function see the same lists on their page)."""
     found = dict(session.execute(
         select(DecisionItem.status, func.count()).where(DecisionItem.filer_id == viewer.id)
@@ -132,10 +132,10 @@ def staff_home(session: Session, viewer: User, settings: forum.ForumSettings, no
     mine = _item_page(session, [DecisionItem.filer_id == viewer.id, DecisionItem.status != "closed"],
                       ("mine", viewer.id))
     function = awaiting = None
-    if forum.can_weigh(viewer):
+    if checks.can_weigh(viewer):
         function = viewer.function  # joined with the user
         awaiting = _item_page(session, [
-            DecisionItem.status.in_(forum.WEIGHING_STATUSES), awaiting_condition(viewer.function_key),
+            DecisionItem.status.in_(checks.WEIGHING_STATUSES), awaiting_condition(viewer.function_key),
         ], ("awaiting", viewer.function_key))
     actions = agenda.open_actions(session, owner=viewer, per_page=LIST_SIZE)
     drifted, drifted_total = drifted_items(session, [
@@ -144,7 +144,7 @@ def staff_home(session: Session, viewer: User, settings: forum.ForumSettings, no
     shown = mine.items + (awaiting.items if awaiting else [])
     return StaffHome(
         my_counts=my_counts, mine=mine, function=function, awaiting=awaiting, actions=actions,
-        drifted=drifted, drifted_total=drifted_total, weighings=forum.weigh(session, shown, settings),
+        drifted=drifted, drifted_total=drifted_total, weighings=weigh.weigh(session, shown, settings),
         today=now.date(),
     )
 
@@ -182,7 +182,7 @@ class ExecutiveHome:
     revalidation_total: int
     divergent: Page  # items being weighed whose functions' tiers diverge
     actions: Page  # my own open follow-up actions
-    weighings: dict[int, forum.Weighing]
+    weighings: dict[int, weigh.Weighing]
     today: date
 
 
@@ -205,11 +205,11 @@ def next_meeting(session: Session, now: datetime) -> NextMeeting | None:
     return NextMeeting(*row) if row else None
 
 
-def executive_home(session: Session, viewer: User, settings: forum.ForumSettings, now: datetime) -> ExecutiveHome:
+def executive_home(session: Session, viewer: User, settings: rules.ForumSettings, now: datetime) -> ExecutiveHome:
     divergent = _item_page(session, [
-        DecisionItem.status.in_(forum.WEIGHING_STATUSES), divergence_condition(),
+        DecisionItem.status.in_(checks.WEIGHING_STATUSES), divergence_condition(),
     ], ("divergent",))
-    counts = forum.queue_by_tier(session, settings, now)
+    counts = queue_by_tier(session, settings, now)
     queue = [TierCount(t.key, t.label, counts.get(t.index, 0)) for t in reversed(RUBRIC.tiers)]
     queue.append(TierCount("unrated", "Not rated", counts.get(-1, 0)))
     revalidation, revalidation_total = drifted_items(
@@ -219,7 +219,7 @@ def executive_home(session: Session, viewer: User, settings: forum.ForumSettings
         overdue=agenda.open_actions(session, overdue_on=now.date(), per_page=LIST_SIZE),
         revalidation=revalidation, revalidation_total=revalidation_total, divergent=divergent,
         actions=agenda.open_actions(session, owner=viewer, per_page=LIST_SIZE),
-        weighings=forum.weigh(session, divergent.items, settings), today=now.date(),
+        weighings=weigh.weigh(session, divergent.items, settings), today=now.date(),
     )
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import text
 from forum.core import clock, db
 from forum.home import service as home_data
 from forum.items.models import DecisionItem
-from forum.weighing import service as forum
+from forum.weighing import rules
 
 bp = Blueprint("core", __name__)
 
@@ -20,7 +20,7 @@ def home():
     """The role home page: what this person should look at first."""
     session = db.session()
     now = clock.now()
-    settings = forum.ForumSettings.from_config(current_app.config)
+    settings = rules.ForumSettings.from_config(current_app.config)
     role = current_user.role
     if role == "staff":
         page = home_data.staff_home(session, current_user, settings, now)

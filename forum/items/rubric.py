@@ -6,16 +6,14 @@ total. With the shipped file (0–3 on six criteria, totals 0–18):
 
     tactical 0–5 · operational 6–11 · strategic 12–18
 
-An item's tier is the highest tier among its functions' current ratings. The item carries the
-**weight divergence** flag when the tiers of its current ratings differ by a full tier or more:
-``max(tier index) − min(tier index) ≥ 1``. Since tiers are steps, any two ratings on different
-sides of a threshold diverge (5 and 6 do; 6 and 11 do not); one rating alone never diverges.
+An item's tier (the highest tier among its functions' current ratings) and its **weight
+divergence** flag (their tiers differ by a full tier or more) are read from these thresholds, in
+Python and in SQL, by forum.weighing.rules.Scale.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,16 +66,6 @@ class Rubric:
             if total >= tier.min_total:
                 found = tier
         return found
-
-    def item_tier(self, totals: Iterable[int]) -> Tier | None:
-        """The highest tier any of the current ratings gives; None before any rating."""
-        totals = list(totals)
-        return self.tier_for(max(totals)) if totals else None
-
-    def diverges(self, totals: Iterable[int]) -> bool:
-        """True when the ratings' tiers differ by a full tier or more."""
-        indexes = [self.tier_for(t).index for t in totals]
-        return bool(indexes) and max(indexes) - min(indexes) >= 1
 
     def tier_range(self, key: str) -> tuple[int, int | None]:
         """The totals [low, high) a tier covers; high is None for the top tier."""

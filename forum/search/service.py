@@ -25,7 +25,7 @@ from forum.items.models import CATEGORIES, STATUSES
 from forum.search import query as parsing
 from forum.search.backends import CLOSE, KINDS, OPEN, Filters, Row
 from forum.search.index import backend_of
-from forum.weighing.service import COMMENTS_PER_PAGE  # a comment hit links to its page of the discussion
+from forum.weighing.comments import COMMENTS_PER_PAGE  # a comment hit links to its page of the discussion
 
 KIND_LABELS = {
     "item": "Items",

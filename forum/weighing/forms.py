@@ -9,9 +9,10 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from forum.core.forms import choices
 from forum.items.models import CATEGORIES, STATUSES
 from forum.items.rubric import RUBRIC, Rubric
+from forum.weighing.checks import MAX_COMMENT, MAX_REASON
 from forum.weighing.models import STANCES
 from forum.weighing.queries import UNRATED
-from forum.weighing.service import MAX_COMMENT, MAX_REASON, QUEUE_STATUSES
+from forum.weighing.queue import QUEUE_STATUSES
 
 
 def _rating_form_class(rubric: Rubric) -> type[FlaskForm]:

@@ -11,14 +11,15 @@ from sqlalchemy.orm import Session, joinedload
 
 from forum.items.models import DecisionItem
 from forum.items.rubric import RUBRIC
-from forum.weighing import service
+from forum.weighing import rules, weigh
 from forum.weighing.models import STANCES, Position, WeightRating
+from forum.weighing.rules import Scale
 
 
 def build(session: Session, items: list[DecisionItem]) -> dict[int, dict]:
     """Four queries whatever the number of items: the weighing (ratings, positions, the evidence
     rule's two) plus the ratings and positions with their people."""
-    weighings = service.weigh(session, items, service.ForumSettings.from_config(current_app.config))
+    weighings = weigh.weigh(session, items, rules.ForumSettings.from_config(current_app.config))
     ids = [item.id for item in items]
     ratings: dict[int, list] = {item_id: [] for item_id in ids}
     for rating in session.scalars(
@@ -61,7 +62,7 @@ def tier_labels(session: Session, item_ids: list[int]) -> dict[int, str]:
         totals[item_id].append(total)
     labels = {}
     for item_id, values in totals.items():
-        tier = RUBRIC.item_tier(values)
+        tier = Scale().tier(values)
         labels[item_id] = tier.label if tier else "Not rated"
     return labels
 

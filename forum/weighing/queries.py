@@ -1,5 +1,5 @@
 """SQL conditions on decision items for the weighing's filters: tier, weight divergence (both
-read the item's standing columns, forum.weighing.standing), and the function still to weigh in.
+read the item's standing columns, forum.weighing.rules.Scale), and the function still to weigh in.
 Used by the item list (``list_items``) and by the escalation queue, so both filter alike.
 """
 
@@ -16,8 +16,8 @@ from forum.core.paging import Page
 from forum.items import service as items
 from forum.items.models import DecisionItem
 from forum.items.rubric import RUBRIC, Rubric
-from forum.weighing import standing
 from forum.weighing.models import Position, WeightRating
+from forum.weighing.rules import Scale
 
 UNRATED = "unrated"
 
@@ -26,16 +26,16 @@ def tier_condition(tier: str, rubric: Rubric = RUBRIC) -> ColumnElement[bool]:
     """Items whose derived tier is ``tier`` (the tier of their highest current total), or that
     have no rating yet for ``unrated``."""
     if tier == UNRATED:
-        return standing.unrated()
+        return Scale(rubric).tier_condition(None)
     if rubric.tier(tier) is None:
         known = ", ".join([t.key for t in rubric.tiers] + [UNRATED])
         raise ValidationError(f"Unknown tier {tier!r}; choose one of: {known}.", "tier")
-    return standing.tier_between(*rubric.tier_range(tier))
+    return Scale(rubric).tier_condition(rubric.tier(tier))
 
 
 def divergence_condition(rubric: Rubric = RUBRIC) -> ColumnElement[bool]:
     """Items whose current ratings fall on both sides of at least one tier threshold."""
-    return standing.divergent(rubric)
+    return Scale(rubric).divergent()
 
 
 def awaiting_condition(function_key: str) -> ColumnElement[bool]:

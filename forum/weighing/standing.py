@@ -7,7 +7,7 @@ first design) cost seconds at 100,000 items (BENCHMARKS.md). So each item row ca
 
 - ``weight_max`` / ``weight_min``: the highest and lowest total of its functions' current ratings
   (NULL before any rating). The tier is the tier of ``weight_max``; the ratings diverge when a
-  tier threshold lies between the two (forum.items.rubric's rules, as SQL below).
+  tier threshold lies between the two (forum.weighing.rules.Scale reads both ways).
 - ``objection``: some function's current position is "object".
 - ``evidence_fail``: the current run of some suite (its latest) fails a gate now and for good —
   edge-case pass rate below the tier's minimum, a regression, or a model version other than the
@@ -36,10 +36,7 @@ from types import SimpleNamespace
 from sqlalchemy import (
     ColumnElement,
     Connection,
-    and_,
     bindparam,
-    case,
-    false,
     func,
     inspect,
     or_,
@@ -193,40 +190,7 @@ def keep_current(session: Session, _flush_context) -> None:
 
 
 # ------------------------------------------------------------------------- SQL conditions
-def tier_rank(rubric: Rubric = RUBRIC) -> ColumnElement[int]:
-    """The index of the item's tier (0 = lowest), -1 when unrated: for sorting and grouping."""
-    whens = [(DecisionItem.weight_max >= t.min_total, t.index) for t in reversed(rubric.tiers[1:])]
-    return case(*whens, (DecisionItem.weight_max.is_not(None), 0), else_=-1)
-
-
-def tier_between(low: int, high: int | None) -> ColumnElement[bool]:
-    if high is None:
-        return DecisionItem.weight_max >= low
-    return and_(DecisionItem.weight_max >= low, DecisionItem.weight_max < high)
-
-
-def unrated() -> ColumnElement[bool]:
-    return DecisionItem.weight_max.is_(None)
-
-
-def divergent(rubric: Rubric = RUBRIC) -> ColumnElement[bool]:
-    """A tier threshold lies between the lowest and the highest current total."""
-    thresholds = [t.min_total for t in rubric.tiers[1:]]
-    if not thresholds:
-        return false()
-    return or_(*(and_(DecisionItem.weight_min < t, DecisionItem.weight_max >= t) for t in thresholds))
-
-
-def strategic(rubric: Rubric = RUBRIC) -> ColumnElement[bool]:
-    """Some function rates the item in the top tier."""
-    return DecisionItem.weight_max >= rubric.tiers[-1].min_total
-
-
-def evidence_failing(now: datetime) -> ColumnElement[bool]:
-    """Some current evidence run fails a gate at ``now``."""
-    return or_(DecisionItem.evidence_fail, DecisionItem.evidence_stale_at < now)
-
-
+# Tier, divergence and the escalation rules read these columns in forum.weighing.rules.
 def evidence_drifted(now: datetime) -> ColumnElement[bool]:
     """Some current evidence run is stale or regressed at ``now``."""
     return or_(DecisionItem.evidence_drift, DecisionItem.evidence_stale_at < now)

@@ -21,7 +21,8 @@ from forum.items import panels
 from forum.items import service as items
 from forum.items.rubric import RUBRIC
 from forum.items.views import render_detail
-from forum.weighing import queries, service
+from forum.weighing import checks, comments, positions, queries, ratings, rules, weigh
+from forum.weighing import queue as escalations
 from forum.weighing.forms import (
     CommentForm,
     EscalationForm,
@@ -37,8 +38,8 @@ bp = Blueprint("forum", __name__)
 PANEL_TEMPLATE = "forum/panel.html"
 
 
-def _settings() -> service.ForumSettings:
-    return service.ForumSettings.from_config(current_app.config)
+def _settings() -> rules.ForumSettings:
+    return rules.ForumSettings.from_config(current_app.config)
 
 
 def _item(item_id: int):
@@ -53,7 +54,7 @@ def function_required(view):
 
     @functools.wraps(view)
     def wrapper(*args, **kwargs):
-        if not service.can_weigh(current_user):
+        if not checks.can_weigh(current_user):
             abort(403, description="Ratings and positions are taken per function, and your "
                                    "account belongs to no function.")
         return view(*args, **kwargs)
@@ -62,14 +63,14 @@ def function_required(view):
 
 
 # ---------------------------------------------------------------------------------- the panel
-def _rating_values(forum: service.ItemForum, function_key: str | None) -> dict:
+def _rating_values(forum: weigh.ItemForum, function_key: str | None) -> dict:
     current = next((r for r in forum.ratings if r.function_key == function_key), None)
     if current is None:
         return {}
     return {f"score_{k}": v for k, v in current.scores.items()} | {"reason": current.reason}
 
 
-def _position_values(forum: service.ItemForum, function_key: str | None) -> dict:
+def _position_values(forum: weigh.ItemForum, function_key: str | None) -> dict:
     current = next((p for p in forum.positions if p.function_key == function_key), None)
     return {"stance": current.stance, "rationale": current.rationale} if current else {}
 
@@ -77,16 +78,16 @@ def _position_values(forum: service.ItemForum, function_key: str | None) -> dict
 def build_panel(session, viewer, item) -> dict:
     """The forum section of the item page (see forum.items.panels)."""
     settings = _settings()
-    forum = service.item_forum(session, item, settings, request.args.get("comments", type=int))
+    forum = weigh.item_forum(session, item, settings, request.args.get("comments", type=int))
     forms = {}
-    if service.can_weigh(viewer) and item.status in service.WEIGHING_STATUSES:
+    if checks.can_weigh(viewer) and item.status in checks.WEIGHING_STATUSES:
         forms["rating"] = RatingForm(formdata=None, data=_rating_values(forum, viewer.function_key))
         forms["position"] = PositionForm(formdata=None, data=_position_values(forum, viewer.function_key))
-    if service.can_discuss(viewer) and item.status in service.DISCUSSION_STATUSES:
+    if comments.can_discuss(viewer) and item.status in checks.DISCUSSION_STATUSES:
         forms["comment"] = CommentForm(formdata=None)
     if item.status == "open" and items.may_perform(viewer, item, items.TRANSITIONS["escalate"]):
         forms["escalation"] = EscalationForm(formdata=None, data={"version": str(item.version)})
-    editable = {c.id for c in forum.comments.items if service.can_edit_comment(viewer, item, c)}
+    editable = {c.id for c in forum.comments.items if comments.can_edit_comment(viewer, item, c)}
     return {
         "forum": forum, "w": forum.weighing, "forms": forms, "rubric": RUBRIC, "stances": STANCES,
         "editable": editable, "rated": {r.function_key: r for r in forum.ratings},
@@ -124,10 +125,10 @@ def rate(item_id: int):
     form = RatingForm()
     if not form.validate_on_submit():
         return _refused(session, item_id, "rating", form)
-    data = service.RatingData(scores=form.scores(), reason=form.reason.data or "")
+    data = ratings.RatingData(scores=form.scores(), reason=form.reason.data or "")
     try:
         with db.attempt():
-            rating = service.rate(session, current_user, item, data)
+            rating = ratings.rate(session, current_user, item, data)
     except DomainError as error:
         return _refused(session, item_id, "rating", form, error)
     if rating is None:
@@ -145,10 +146,10 @@ def take_position(item_id: int):
     form = PositionForm()
     if not form.validate_on_submit():
         return _refused(session, item_id, "position", form)
-    data = service.PositionData(stance=form.stance.data, rationale=form.rationale.data or "")
+    data = positions.PositionData(stance=form.stance.data, rationale=form.rationale.data or "")
     try:
         with db.attempt():
-            position = service.take_position(session, current_user, item, data)
+            position = positions.take_position(session, current_user, item, data)
     except DomainError as error:
         return _refused(session, item_id, "position", form, error)
     if position is None:
@@ -167,7 +168,7 @@ def comment(item_id: int):
         return _refused(session, item_id, "comment", form)
     try:
         with db.attempt():
-            added = service.add_comment(session, current_user, item, form.body.data or "")
+            added = comments.add_comment(session, current_user, item, form.body.data or "")
     except DomainError as error:
         return _refused(session, item_id, "comment", form, error)
     flash("Comment added.", "success")
@@ -180,7 +181,7 @@ def edit_comment(item_id: int, comment_id: int):
     session = db.session()
     item = _item(item_id)
     try:
-        found = service.get_comment(session, item, comment_id)
+        found = comments.get_comment(session, item, comment_id)
     except NotFound as error:
         abort(404, description=error.reason)
     if found.author_id != current_user.id:
@@ -190,7 +191,7 @@ def edit_comment(item_id: int, comment_id: int):
     if form.validate_on_submit():
         try:
             with db.attempt():
-                changed = service.edit_comment(session, current_user, item, found, form.body.data or "")
+                changed = comments.edit_comment(session, current_user, item, found, form.body.data or "")
         except DomainError as error:
             status = error.status
             if error.field == "body":
@@ -216,7 +217,7 @@ def escalate(item_id: int):
         return _refused(session, item_id, "escalation", form)
     try:
         with db.attempt():
-            service.escalate(session, current_user, item, form.reason.data or "", _settings(),
+            escalations.escalate(session, current_user, item, form.reason.data or "", _settings(),
                              expected_version=int(form.version.data))
     except DomainError as error:
         return _refused(session, item_id, "escalation", form, error)
@@ -230,19 +231,19 @@ def queue():
     session = db.session()
     form = QueueFilterForm(request.args)
     form.awaiting.choices = choices([("", "Any function"), *((f.key, f.label) for f in list_functions(session))])
-    status, filters = 200, service.QueueFilters()
+    status, filters = 200, escalations.QueueFilters()
     if request.args and not form.validate():
         status = 400
         problems = "; ".join(f"{form[name].label.text}: {errs[0]}" for name, errs in form.errors.items())
         flash(f"Filter ignored — {problems}", "error")
     else:
-        filters = service.QueueFilters(
+        filters = escalations.QueueFilters(
             tier=form.tier.data or "", divergent=bool(form.divergent.data),
             awaiting=form.awaiting.data or "", status=form.status.data or "",
         )
     page_number = paging.page_number(request.args.get("page"))
     try:
-        page = service.escalation_queue(
+        page = escalations.escalation_queue(
             session, filters, _settings(), page_number, current_app.config["ITEMS_PER_PAGE"]
         )
     except ValidationError as error:
@@ -281,7 +282,7 @@ def item_list():
         abort(400, description=error.reason)
     query = {k: v for k, v in request.args.items() if k != "page" and v}
     everyone_query = {k: v for k, v in query.items() if k != "mine"}
-    weighings = service.weigh(session, page.items, service.ForumSettings.from_config(current_app.config))
+    weighings = weigh.weigh(session, page.items, rules.ForumSettings.from_config(current_app.config))
     return render_template(
         "items/list.html", page=page, form=form, filters=filters, query=query,
         everyone_query=everyone_query, weighings=weighings,

@@ -6,15 +6,16 @@ from __future__ import annotations
 from pathlib import Path
 
 from forum.evidence import service as evidence
-from forum.weighing import service as forum
+from forum.items.rubric import RUBRIC
+from forum.weighing import positions, ratings
 from tests.budgets import BUDGETS, count_statements
 
 CSV = Path(__file__).resolve().parent.parent / "evidence" / "fixtures" / "handwritten-support-bot.csv"
 
 
 def weigh_in(db_session, item, rater, objector, score: int):
-    forum.rate(db_session, rater, item, forum.RatingData({c.key: score for c in forum.RUBRIC.criteria}, "Because."))
-    forum.take_position(db_session, objector, item, forum.PositionData("object", "Edge cases fail."))
+    ratings.rate(db_session, rater, item, ratings.RatingData({c.key: score for c in RUBRIC.criteria}, "Because."))
+    positions.take_position(db_session, objector, item, positions.PositionData("object", "Edge cases fail."))
     evidence.attach_evidence(db_session, rater, item, "support.csv", CSV.read_bytes())
     db_session.commit()
 
@@ -48,8 +49,8 @@ def test_the_decision_register_filters_by_tier_and_shows_it(
 ):
     heavy = make_item(filer, status="escalated", title="Heavy decision")
     light = make_item(filer, status="escalated", title="Light decision")
-    forum.rate(db_session, filer, heavy, forum.RatingData({c.key: 3 for c in forum.RUBRIC.criteria}, "Big."))
-    forum.rate(db_session, filer, light, forum.RatingData({c.key: 0 for c in forum.RUBRIC.criteria}, "Small."))
+    ratings.rate(db_session, filer, heavy, ratings.RatingData({c.key: 3 for c in RUBRIC.criteria}, "Big."))
+    ratings.rate(db_session, filer, light, ratings.RatingData({c.key: 0 for c in RUBRIC.criteria}, "Small."))
     db_session.commit()
     meeting = make_meeting(chair, status="in_session", items=[heavy, light])
     decide(chair, meeting, heavy)

@@ -17,7 +17,7 @@ from forum.agenda.service import ActionData, DecisionData, MeetingData
 from forum.auth import service as accounts
 from forum.core import clock
 from forum.evidence import service as evidence
-from forum.weighing import service as forum
+from forum.weighing import queue, ratings, rules
 from tests.weighing.conftest import scores_for
 
 CSV = (Path(__file__).resolve().parent.parent / "evidence" / "fixtures" / "handwritten-support-bot.csv").read_bytes()
@@ -57,7 +57,7 @@ def history(db_session, make_item, cast):
 
         def rate(self, item, total, at):
             with clock.override(lambda: at):
-                forum.rate(db_session, cast["rater"], item, forum.RatingData(scores_for(total), "Weighed."))
+                ratings.rate(db_session, cast["rater"], item, ratings.RatingData(scores_for(total), "Weighed."))
             db_session.commit()
 
         def attach(self, item, at):
@@ -68,7 +68,7 @@ def history(db_session, make_item, cast):
 
         def escalate(self, item, at):
             with clock.override(lambda: at):
-                forum.escalate(db_session, cast["filer"], item, "Needs the executives.", forum.ForumSettings())
+                queue.escalate(db_session, cast["filer"], item, "Needs the executives.", rules.ForumSettings())
             db_session.commit()
 
         def decide(self, item, at, outcome="approved", actions=()):

@@ -15,7 +15,7 @@ from forum.audit import verify as audit
 from forum.core import clock
 from forum.home.service import involved_item_ids
 from forum.trail.models import Event
-from forum.weighing import service as forum
+from forum.weighing import comments, positions, ratings
 from tests.budgets import BUDGETS, count_statements
 from tests.health.conftest import CSV_VERSION
 from tests.weighing.conftest import scores_for
@@ -43,12 +43,12 @@ def _stat(html: str, href: str) -> int:
 
 
 def _rate(session, who, item, total):
-    forum.rate(session, who, item, forum.RatingData(scores_for(total), "Weighed."))
+    ratings.rate(session, who, item, ratings.RatingData(scores_for(total), "Weighed."))
     session.commit()
 
 
 def _position(session, who, item, stance="support"):
-    forum.take_position(session, who, item, forum.PositionData(stance, "Our view."))
+    positions.take_position(session, who, item, positions.PositionData(stance, "Our view."))
     session.commit()
 
 
@@ -64,9 +64,9 @@ def test_the_items_i_take_part_in_are_those_i_filed_rated_took_a_position_on_com
     notify.follow(db_session, me, followed)
     _rate(db_session, me, rated, 4)
     _position(db_session, me, positioned)
-    forum.add_comment(db_session, me, commented, "A thought.")
+    comments.add_comment(db_session, me, commented, "A thought.")
     _rate(db_session, other, untouched, 9)
-    forum.add_comment(db_session, other, untouched, "Someone else's thought.")
+    comments.add_comment(db_session, other, untouched, "Someone else's thought.")
     db_session.commit()
 
     ids = set(db_session.scalars(involved_item_ids(me)))
@@ -96,7 +96,7 @@ def test_staff_home_lists_my_items_what_waits_for_my_function_my_actions_and_dri
     now = clock.now()
     drifted = history.item(now - 10 * DAY, status="open", title="Drifted and mine", model_version="2026.10")
     history.attach(drifted, now - 2 * DAY)
-    forum.add_comment(db_session, me, drifted, "Watching this.")
+    comments.add_comment(db_session, me, drifted, "Watching this.")
     db_session.commit()
     elsewhere = history.item(now - 10 * DAY, status="open", title="Drifted, not mine", model_version="2026.10")
     history.attach(elsewhere, now - 2 * DAY)
@@ -270,7 +270,7 @@ def test_each_home_page_keeps_its_query_budget_whatever_the_data_size(
         item = history.item(now - (40 + n) * DAY, title=f"Decided {n}", model_version=f"v{n}")
         history.attach(item, now - (30 + n) * DAY)
         _rate(db_session, rater, item, 3 + n % 12)
-        forum.add_comment(db_session, staff, item, f"Comment {n}")
+        comments.add_comment(db_session, staff, item, f"Comment {n}")
         db_session.commit()
         history.decide(item, now - (20 + n) * DAY, actions=[(f"Action {n}", staff, (now - (15 + n) * DAY).date())])
         split = make_item(staff, status="open", title=f"Split {n}", exposure=500_000)

@@ -16,7 +16,7 @@ from forum.cli import main
 from forum.core import clock
 from forum.notify import reminders
 from forum.notify.models import Notification, ReminderSent
-from forum.weighing import service as forum
+from forum.weighing import positions
 
 
 def _count(db_session, model=Notification, **where):
@@ -61,7 +61,7 @@ def test_done_actions_are_not_reminded(db_session, people, make_item, decide):
 
 def test_positions_missing_three_days_before_a_meeting(db_session, people, make_item, inbox_of):
     item = make_item(people["procurement"], status="escalated", title="Model swap")
-    forum.take_position(db_session, people["risk"], item, forum.PositionData("support", "Fine."))
+    positions.take_position(db_session, people["risk"], item, positions.PositionData("support", "Fine."))
     meeting = agenda.create_meeting(db_session, people["exec"], agenda.MeetingData(
         "November forum", clock.now() + timedelta(days=5), 60))
     agenda.add_entry(db_session, people["exec"], meeting, item.id, 15)

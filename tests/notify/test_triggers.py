@@ -10,9 +10,10 @@ from sqlalchemy import func, select
 from forum.agenda import service as agenda
 from forum.evidence import service as evidence
 from forum.items import service as items
+from forum.items.rubric import RUBRIC
 from forum.notify import service
 from forum.notify.models import Follow, Notification
-from forum.weighing import service as forum
+from forum.weighing import comments, positions, queue, ratings, rules
 
 FIXTURES = Path(__file__).resolve().parent.parent / "evidence" / "fixtures"
 
@@ -21,10 +22,10 @@ def test_the_filer_follows_their_item_and_rating_positions_and_comments_make_you
         db_session, people, make_item):
     item = make_item(people["procurement"], status="open")
     assert service.followed_item_ids(db_session, people["procurement"]) == {item.id}
-    forum.add_comment(db_session, people["product"], item, "A thought.")
-    forum.take_position(db_session, people["risk"], item, forum.PositionData("concerns", "Edge cases."))
-    forum.rate(db_session, people["risk2"], item, forum.RatingData(
-        scores={c.key: 1 for c in forum.RUBRIC.criteria}, reason="Moderate."))
+    comments.add_comment(db_session, people["product"], item, "A thought.")
+    positions.take_position(db_session, people["risk"], item, positions.PositionData("concerns", "Edge cases."))
+    ratings.rate(db_session, people["risk2"], item, ratings.RatingData(
+        scores={c.key: 1 for c in RUBRIC.criteria}, reason="Moderate."))
     db_session.commit()
     assert service.follower_ids(db_session, item.id) == {
         people["procurement"].id, people["product"].id, people["risk"].id, people["risk2"].id}
@@ -35,10 +36,10 @@ def test_a_state_change_reaches_the_filer_and_followers_but_not_the_actor(
         db_session, people, make_item, inbox_of):
     item = make_item(people["procurement"], status="open", title="Vendor X")
     service.follow(db_session, people["auditor"], item)
-    forum.add_comment(db_session, people["product"], item, "Following along.")
-    forum.take_position(db_session, people["procurement"], item, forum.PositionData("support", "Ok."))
+    comments.add_comment(db_session, people["product"], item, "Following along.")
+    positions.take_position(db_session, people["procurement"], item, positions.PositionData("support", "Ok."))
     db_session.commit()
-    forum.escalate(db_session, people["product"], item, "Too big for us.", forum.ForumSettings())
+    queue.escalate(db_session, people["product"], item, "Too big for us.", rules.ForumSettings())
     db_session.commit()
 
     assert ("item_state", "“Vendor X” is now escalated") in inbox_of(people["procurement"])
@@ -62,9 +63,9 @@ def test_functions_without_a_position_are_asked_when_an_item_is_submitted_or_esc
     assert not inbox_of(filer)  # the actor (also procurement's only member) is not asked
     assert not inbox_of(people["auditor"]) and not inbox_of(people["exec"])
 
-    forum.take_position(db_session, people["risk"], item, forum.PositionData("support", "Fine."))
+    positions.take_position(db_session, people["risk"], item, positions.PositionData("support", "Fine."))
     db_session.commit()
-    forum.escalate(db_session, people["product"], item, "Strategic.", forum.ForumSettings())
+    queue.escalate(db_session, people["product"], item, "Strategic.", rules.ForumSettings())
     db_session.commit()
     # risk has taken its position: not asked again; the risk member who took it follows the item
     # and hears of the state, the other risk member (not following) hears nothing more
@@ -153,7 +154,7 @@ def test_passing_evidence_notifies_nobody(db_session, people, make_item, inbox_o
 def test_notifications_roll_back_with_the_change(db_session, people, make_item):
     item = make_item(people["procurement"], status="open")
     count = db_session.scalar(select(func.count(Notification.id)))
-    forum.escalate(db_session, people["product"], item, "Now.", forum.ForumSettings())
+    queue.escalate(db_session, people["product"], item, "Now.", rules.ForumSettings())
     assert db_session.scalar(select(func.count(Notification.id))) > count
     db_session.rollback()
     assert db_session.scalar(select(func.count(Notification.id))) == count
@@ -196,7 +197,7 @@ def test_followed_items_query_fits_inside_another_query(db_session, people, make
 def test_taking_the_position_settles_the_functions_requests(db_session, people, make_item, inbox_of):
     item = make_item(people["procurement"], status="open", title="Asked")  # submit asks risk
     make_item(people["procurement"], status="open", title="Other")  # its request stays open
-    forum.take_position(db_session, people["risk"], item, forum.PositionData("support", "Fine."))
+    positions.take_position(db_session, people["risk"], item, positions.PositionData("support", "Fine."))
     db_session.commit()
     requests = {n.title: n.read_at for n in inbox_of(people["risk2"], rows=True)
                 if n.kind == "position_requested"}

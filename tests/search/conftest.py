@@ -12,7 +12,7 @@ from forum.agenda.service import DecisionData, MeetingData
 from forum.core import clock
 from forum.evidence import service as evidence
 from forum.search import service
-from forum.weighing import service as forum
+from forum.weighing import comments
 from tests.evidence.conftest import csv_bytes
 
 
@@ -40,7 +40,7 @@ def find(db_session):
 @pytest.fixture
 def comment(db_session):
     def add(author, item, body):
-        added = forum.add_comment(db_session, author, item, body)
+        added = comments.add_comment(db_session, author, item, body)
         db_session.commit()
         return added
 

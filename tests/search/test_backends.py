@@ -18,7 +18,7 @@ from forum.evidence import service as evidence
 from forum.items import service as items
 from forum.migrate import alembic_config
 from forum.search import service
-from forum.weighing import service as forum
+from forum.weighing import comments
 from tests.conftest import PASSWORD
 from tests.evidence.conftest import csv_bytes
 from tests.search.test_service import HOSTILE
@@ -57,7 +57,7 @@ def world(backend_app):
             summary="Three vendors answered."))
         for item in (body_only, titled):
             items.transition(session, filer, item, "submit")
-        note = forum.add_comment(session, reader, titled, "Chatbot chatbot chatbot latency.")
+        note = comments.add_comment(session, reader, titled, "Chatbot chatbot chatbot latency.")
         run = evidence.attach_evidence(session, filer, titled, "r.csv", csv_bytes(3, 1, suite="chatbot-eval"))
         draft = items.create_item(session, filer, items.ItemData(
             title="Chatbot draft", category="vendor_selection", function="procurement"))

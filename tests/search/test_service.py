@@ -276,8 +276,8 @@ def test_a_rolled_back_change_leaves_the_index_as_it_was(people, make_item, comm
     item = make_item(people["filer"], status="open", title="Pelican intake form")
     said = comment(people["other"], item, "Pelican numbers are due.")
     _edit(db_session, people["filer"], item, title="Cormorant intake form")
-    from forum.weighing import service as forum
-    forum.edit_comment(db_session, people["other"], item, said, "Cormorant numbers are due.")
+    from forum.weighing import comments
+    comments.edit_comment(db_session, people["other"], item, said, "Cormorant numbers are due.")
     assert set(find(people["other"], "cormorant")) == {("item", item.id), ("comment", said.id)}
     db_session.rollback()
     assert find(people["other"], "cormorant") == []

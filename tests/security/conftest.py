@@ -12,7 +12,7 @@ from sqlalchemy import select
 from forum.auth import service as accounts
 from forum.evidence import service as evidence
 from forum.notify.models import Notification
-from forum.weighing import service as forum
+from forum.weighing import comments
 from tests.agenda.samples import agenda_samples
 
 ROLES = ("anonymous", "procurement", "product", "risk", "executive", "auditor", "admin")
@@ -46,7 +46,7 @@ def samples(cast, make_item, make_user, db_session):
         db_session, cast["procurement"], item, "support-bot.csv",
         (FIXTURES / "handwritten-support-bot.csv").read_bytes(),
     )
-    comment = forum.add_comment(db_session, cast["procurement"], item, "A sample comment.")
+    comment = comments.add_comment(db_session, cast["procurement"], item, "A sample comment.")
     invitee = make_user(function="risk", email="invitee@example.com")
     invitation = accounts.issue_set_password_link(db_session, None, invitee, timedelta(hours=1))
     token, _secret = api_tokens.create_token(

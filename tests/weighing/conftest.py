@@ -10,9 +10,9 @@ from sqlalchemy import func, select
 from forum.auth import service as accounts
 from forum.items.rubric import RUBRIC
 from forum.trail.models import Event
-from forum.weighing import service as forum
+from forum.weighing import positions, ratings, rules
 
-SETTINGS = forum.ForumSettings()
+SETTINGS = rules.ForumSettings()
 
 
 def scores_for(total: int) -> dict[str, int]:
@@ -70,7 +70,7 @@ def rate(db_session):
     """Rate ``item`` as ``user`` with scores adding up to ``total``, and commit."""
 
     def do(user, item, total: int, reason: str = "Because."):
-        rating = forum.rate(db_session, user, item, forum.RatingData(scores_for(total), reason))
+        rating = ratings.rate(db_session, user, item, ratings.RatingData(scores_for(total), reason))
         db_session.commit()
         return rating
 
@@ -80,7 +80,7 @@ def rate(db_session):
 @pytest.fixture
 def position(db_session):
     def do(user, item, stance: str, rationale: str = "Our view."):
-        result = forum.take_position(db_session, user, item, forum.PositionData(stance, rationale))
+        result = positions.take_position(db_session, user, item, positions.PositionData(stance, rationale))
         db_session.commit()
         return result
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from forum.core import clock, derived
-from forum.weighing import service as forum
+from forum.weighing import comments
 from tests.budgets import count_statements
 from tests.evidence.conftest import csv_bytes
 
@@ -76,7 +76,7 @@ def test_a_transaction_that_wrote_is_never_cached(app, db_session, people, make_
         assert derived.cached(db_session, "k", compute) == 1
         assert derived.cached(db_session, "k", compute) == 1  # reused
         db_session.commit()
-        forum.add_comment(db_session, people["risk"], item, "Written, not committed")  # flushes
+        comments.add_comment(db_session, people["risk"], item, "Written, not committed")  # flushes
         assert derived.cached(db_session, "k", compute) == 2
         assert derived.cached(db_session, "k", compute) == 3  # neither read nor stored
         db_session.rollback()

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from forum.items.models import DecisionItem
+from forum.weighing import comments, queue, rules
 from forum.weighing.models import Comment, Escalation, Position, WeightRating
 from tests.budgets import BUDGETS, count_statements
 from tests.weighing.conftest import event_count, form_scores
@@ -214,17 +215,15 @@ def test_only_the_author_may_open_or_post_the_comment_editor(client, login, peop
 
 
 def test_comments_are_paginated_newest_page_first(client, login, people, item, db_session):
-    from forum.weighing import service
-
-    for n in range(service.COMMENTS_PER_PAGE + 3):
-        service.add_comment(db_session, people["risk"], item, f"Comment number {n:02d}")
+    for n in range(comments.COMMENTS_PER_PAGE + 3):
+        comments.add_comment(db_session, people["risk"], item, f"Comment number {n:02d}")
     db_session.commit()
     login(people["product"])
     page = _discussion(_text(client.get(f"/items/{item.id}")))
     assert "Comments page 2 of 2" in page
-    assert f"Comment number {service.COMMENTS_PER_PAGE + 2:02d}" in page and "Comment number 00" not in page
+    assert f"Comment number {comments.COMMENTS_PER_PAGE + 2:02d}" in page and "Comment number 00" not in page
     first = _discussion(_text(client.get(f"/items/{item.id}?comments=1")))
-    assert "Comment number 00" in first and f"Comment number {service.COMMENTS_PER_PAGE:02d}" not in first
+    assert "Comment number 00" in first and f"Comment number {comments.COMMENTS_PER_PAGE:02d}" not in first
 
 
 # --------------------------------------------------------------------------------- escalation
@@ -338,19 +337,17 @@ QUEUE_BUDGET = BUDGETS["forum.queue"]
 def test_item_page_list_and_queue_keep_their_query_budget_whatever_the_data_size(
     app, client, login, people, make_item, rate, position, db_session
 ):
-    from forum.weighing import service
-
     def weigh_in(target, n):
         for who in ("procurement", "product", "risk"):
             rate(people[who], target, (n * 5 + len(who)) % 19)
             position(people[who], target, "object" if n % 3 == 0 else "support")
-        service.add_comment(db_session, people["risk"], target, f"Comment {n}")
+        comments.add_comment(db_session, people["risk"], target, f"Comment {n}")
         db_session.commit()
 
     item = make_item(people["procurement"], status="open", exposure=300_000)
     weigh_in(item, 0)
     escalated = make_item(people["procurement"], status="open", exposure=300_000)
-    service.escalate(db_session, people["risk"], escalated, "First.", service.ForumSettings())
+    queue.escalate(db_session, people["risk"], escalated, "First.", rules.ForumSettings())
     db_session.commit()
     login(people["product"])
     pages = {"item": f"/items/{item.id}", "list": "/items", "queue": "/escalations"}
@@ -360,9 +357,9 @@ def test_item_page_list_and_queue_keep_their_query_budget_whatever_the_data_size
         more = make_item(people["procurement"], status="open", exposure=300_000 + n)
         weigh_in(more, n)
         if n % 4 == 0:
-            service.escalate(db_session, people["risk"], more, f"Escalation {n}", service.ForumSettings())
+            queue.escalate(db_session, people["risk"], more, f"Escalation {n}", rules.ForumSettings())
     for n in range(30):
-        service.add_comment(db_session, people[("risk", "product")[n % 2]], item, f"Reply {n}")
+        comments.add_comment(db_session, people[("risk", "product")[n % 2]], item, f"Reply {n}")
     db_session.commit()
     large = {name: count_statements(app, lambda url=url: client.get(url)) for name, url in pages.items()}
     assert small == large

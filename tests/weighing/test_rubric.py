@@ -11,10 +11,12 @@ from forum.core.errors import ValidationError
 from forum.items import rubric as rubric_module
 from forum.items.rubric import RUBRIC, RubricError, load_rubric, parse_rubric
 from forum.weighing.queries import ItemListFilters, list_items
+from forum.weighing.rules import Scale
 from tests.weighing.conftest import scores_for
 
 OPERATIONAL = RUBRIC.tier("operational").min_total
 STRATEGIC = RUBRIC.tier("strategic").min_total
+SCALE = Scale(RUBRIC)
 
 
 def test_the_shipped_rubric_has_six_criteria_scored_0_to_3_with_a_guide_per_score():
@@ -38,10 +40,10 @@ def test_a_total_gives_the_tier_whose_threshold_it_reaches(total, tier):
 
 
 def test_the_item_tier_is_the_highest_any_current_rating_gives_and_none_before_any():
-    assert RUBRIC.item_tier([]) is None
-    assert RUBRIC.item_tier([0]).key == "tactical"
-    assert RUBRIC.item_tier([2, STRATEGIC, OPERATIONAL]).key == "strategic"
-    assert RUBRIC.item_tier([OPERATIONAL - 1, OPERATIONAL]).key == "operational"
+    assert SCALE.tier([]) is None
+    assert SCALE.tier([0]).key == "tactical"
+    assert SCALE.tier([2, STRATEGIC, OPERATIONAL]).key == "strategic"
+    assert SCALE.tier([OPERATIONAL - 1, OPERATIONAL]).key == "operational"
 
 
 @pytest.mark.parametrize(("totals", "divergent"), [
@@ -55,7 +57,7 @@ def test_the_item_tier_is_the_highest_any_current_rating_gives_and_none_before_a
     ([OPERATIONAL, OPERATIONAL, STRATEGIC], True),
 ])
 def test_divergence_means_tiers_differ_by_a_full_tier_or_more(totals, divergent):
-    assert RUBRIC.diverges(totals) is divergent
+    assert SCALE.diverges(totals) is divergent
 
 
 def test_scores_for_helper_adds_up():
@@ -135,10 +137,10 @@ def test_the_list_filters_by_tier_and_divergence_exactly_as_the_rubric_derives_t
 ):
     viewer = people["product"]
     for tier in ("tactical", "operational", "strategic"):
-        expected = {n for n, t in EDGE_CASES.items() if t and RUBRIC.item_tier(t).key == tier}
+        expected = {n for n, t in EDGE_CASES.items() if t and SCALE.tier(t).key == tier}
         assert _titles(db_session, viewer, tier=tier) == expected, tier
     assert _titles(db_session, viewer, tier="unrated") == {"unrated"}
-    divergent = {n for n, t in EDGE_CASES.items() if RUBRIC.diverges(t)}
+    divergent = {n for n, t in EDGE_CASES.items() if SCALE.diverges(t)}
     assert divergent == {"split-low", "split-high"}
     assert _titles(db_session, viewer, divergent=True) == divergent
     assert _titles(db_session, viewer, tier="strategic", divergent=True) == {"split-high"}

@@ -12,7 +12,7 @@ from forum.core.config import load_settings
 from forum.items.models import DecisionItem
 from forum.trail import service as trail
 from forum.trail.models import Event
-from forum.weighing import service
+from forum.weighing import queue, rules, weigh
 from forum.weighing.models import Comment, Escalation
 from forum_seed import demo as seed
 from forum_seed import demo_weighing as demo
@@ -27,17 +27,17 @@ def seeded(db_session):
 
 def test_the_demo_shows_divergent_objected_strategic_and_unweighed_items(seeded):
     open_items = seeded.scalars(select(DecisionItem).where(DecisionItem.status != "draft")).all()
-    weighings = service.weigh(seeded, open_items, service.ForumSettings())
-    rules = {rule for w in weighings.values() for rule in (r.rule for r in w.reasons)}
-    assert {"strategic", "objection", "divergence", "exposure"} <= rules
+    weighings = weigh.weigh(seeded, open_items, rules.ForumSettings())
+    held = {rule for w in weighings.values() for rule in (r.rule for r in w.reasons)}
+    assert {"strategic", "objection", "divergence", "exposure"} <= held
     recommended = [w for w in weighings.values() if w.recommended]
     for rule in ("strategic", "objection", "divergence"):
         assert any(rule in [r.rule for r in w.reasons] for w in recommended), rule
     assert any(w.tier is None for w in weighings.values())
     assert any(w.tier and not w.reasons for w in weighings.values())  # weighed, nothing to escalate
-    queue = service.escalation_queue(seeded, service.QueueFilters(), service.ForumSettings(), per_page=100)
-    assert {e.item.status for e in queue.items} == {"open", "escalated"}
-    assert queue.items[0].weighing.tier.key == "strategic"
+    page = queue.escalation_queue(seeded, queue.QueueFilters(), rules.ForumSettings(), per_page=100)
+    assert {e.item.status for e in page.items} == {"open", "escalated"}
+    assert page.items[0].weighing.tier.key == "strategic"
 
 
 def test_every_demo_escalation_has_its_record_and_one_event(seeded):
@@ -72,6 +72,6 @@ def test_forum_settings_come_from_the_environment():
     settings = load_settings(environ={
         "FORUM_REQUIRED_FUNCTIONS": "risk,legal", "FORUM_ESCALATION_EXPOSURE_THRESHOLD": "1000",
     })
-    forum_settings = service.ForumSettings.from_config(settings)
-    assert forum_settings == service.ForumSettings(("risk", "legal"), 1000)
-    assert service.ForumSettings.from_config(load_settings(environ={})) == service.ForumSettings()
+    forum_settings = rules.ForumSettings.from_config(settings)
+    assert forum_settings == rules.ForumSettings(("risk", "legal"), 1000)
+    assert rules.ForumSettings.from_config(load_settings(environ={})) == rules.ForumSettings()

@@ -15,13 +15,12 @@ from forum.core import clock
 from forum.evidence import service as evidence
 from forum.items import service as items
 from forum.items.models import DecisionItem
-from forum.weighing import service as forum
-from forum.weighing import standing
+from forum.weighing import queue, ratings, rules, standing, weigh
 from forum.weighing.queries import divergence_condition, tier_condition
 from tests.evidence.conftest import csv_bytes
 from tests.weighing.conftest import scores_for
 
-SETTINGS = forum.ForumSettings()
+SETTINGS = rules.ForumSettings()
 
 
 def _stored(db_session, item) -> dict:
@@ -52,7 +51,7 @@ def test_ratings_keep_the_highest_and_lowest_total(db_session, people, make_item
 def test_the_loaded_item_sees_its_new_standing_without_a_version_bump(db_session, people, make_item):
     item = make_item(people["procurement"], status="open")
     version = item.version
-    forum.rate(db_session, people["risk"], item, forum.RatingData(scores_for(12), "Big."))
+    ratings.rate(db_session, people["risk"], item, ratings.RatingData(scores_for(12), "Big."))
     assert item.weight_max == 12  # set on the instance by the flush listener, no reload
     db_session.commit()
     assert item.version == version
@@ -69,7 +68,7 @@ def test_objection_follows_the_current_positions(db_session, people, make_item, 
 def test_a_rolled_back_rating_leaves_the_standing_as_it_was(db_session, people, make_item, rate):
     item = make_item(people["procurement"], status="open")
     rate(people["procurement"], item, 4)
-    forum.rate(db_session, people["risk"], item, forum.RatingData(scores_for(14), "Big."))
+    ratings.rate(db_session, people["risk"], item, ratings.RatingData(scores_for(14), "Big."))
     db_session.rollback()
     assert _stored(db_session, item)["weight_max"] == 4
 
@@ -116,7 +115,7 @@ def test_stale_at_is_the_tiers_age_limit_and_matches_the_freshness_gate(
     assert _stored(db_session, item)["evidence_stale_at"] == limit
     tier = evidence.item_tier(db_session, item)
     for moment, stale in ((limit, False), (limit + timedelta(microseconds=1), True)):
-        assert _selected(db_session, standing.evidence_failing(moment), item) is stale
+        assert _selected(db_session, rules.FailingEvidence().condition(moment, SETTINGS), item) is stale
         assert _selected(db_session, standing.evidence_drifted(moment), item) is stale
         freshness = {g.key: g.status for g in evidence.recheck(run, item, tier, moment)}["freshness"]
         assert freshness == ("fail" if stale else "pass")
@@ -138,10 +137,10 @@ def test_sql_queue_and_python_rules_agree_on_every_demo_item_over_time(db_sessio
     for days in (0, 20, 45, 100, 200, 400):
         moment = start + timedelta(days=days)
         with clock.override(lambda moment=moment: moment):
-            weighings = forum.weigh(db_session, every, SETTINGS)
+            weighings = weigh.weigh(db_session, every, SETTINGS)
             python = {i.id for i in every if i.status == "escalated" or weighings[i.id].recommended}
             sql = set(db_session.scalars(
-                select(DecisionItem.id).where(forum.queue_condition("", SETTINGS, moment))))
+                select(DecisionItem.id).where(queue.queue_condition("", SETTINGS, moment))))
             assert sql == python, days
             drifted_sql = set(db_session.scalars(
                 select(DecisionItem.id).where(standing.evidence_drifted(moment))))

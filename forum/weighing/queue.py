@@ -1,0 +1,131 @@
+"""Escalation and the escalation queue.
+
+An escalation's one trail event is the lifecycle transition's ``item.status_changed`` (its note
+is the reason); the Escalation row holds who, when, why and the recommendation reasons that held
+at the time. The queue holds the escalated items and the open ones on which an escalation rule
+(forum.weighing.rules) holds, selected, counted, sorted and paged in SQL on the items' standing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy.orm import Session, joinedload
+
+from forum.auth.models import User
+from forum.core import clock
+from forum.core.derived import cached
+from forum.core.errors import PermissionDenied, ValidationError
+from forum.core.paging import Page, paginate_rows
+from forum.items import service as items
+from forum.items.models import DecisionItem
+from forum.items.rubric import RUBRIC, Rubric
+from forum.weighing import rules
+from forum.weighing.checks import MAX_REASON, check_state, clean_text
+from forum.weighing.models import Escalation
+from forum.weighing.queries import weight_conditions
+from forum.weighing.rules import ForumSettings, Scale
+from forum.weighing.weigh import Weighing, weigh
+
+
+def escalate(
+    session: Session, actor: User, item: DecisionItem, reason: str, settings: ForumSettings,
+    expected_version: int | None = None,
+) -> Escalation:
+    """Send an open item to the executives, with the actor's reason."""
+    spec = items.TRANSITIONS["escalate"]
+    if not items.may_perform(actor, item, spec):
+        raise PermissionDenied("Only staff and executives escalate items; your role reads only.")
+    if item.status not in spec.moves:
+        check_state(item, tuple(spec.moves), "escalate it")
+    text = clean_text(reason, "reason", "reason for the escalation", MAX_REASON)
+    recommended = [r.text for r in weigh(session, [item], settings)[item.id].reasons]
+    # The transition checks the version and writes the one event of this action.
+    items.transition(session, actor, item, "escalate", expected_version=expected_version, note=text)
+    escalation = Escalation(
+        item_id=item.id, actor_id=actor.id, reason=text, recommended=recommended,
+        escalated_at=clock.now(),
+    )
+    session.add(escalation)
+    session.flush()
+    return escalation
+
+
+@dataclass
+class QueueFilters:
+    tier: str = ""
+    divergent: bool = False
+    awaiting: str = ""
+    status: str = ""  # "", "escalated" or "open"
+
+
+QUEUE_STATUSES = ("escalated", "open")
+
+
+@dataclass
+class QueueEntry:
+    item: DecisionItem
+    weighing: Weighing
+    escalation: Escalation | None  # the latest, for escalated items
+
+
+def recommended_condition(settings: ForumSettings, now: datetime, rubric: Rubric = RUBRIC) -> ColumnElement[bool]:
+    """Open items on which an escalation rule holds at ``now`` (Weighing.recommended, in SQL on
+    the items' standing columns): every rule's condition."""
+    return and_(DecisionItem.status == "open",
+                or_(*(rule.condition(now, settings, rubric) for rule in rules.RULES)))
+
+
+def queue_condition(status: str, settings: ForumSettings, now: datetime, rubric: Rubric = RUBRIC) -> ColumnElement[bool]:
+    """Items in the escalation queue: escalated ones, and open ones with escalation recommended
+    (``status`` narrows to one of the two)."""
+    if status and status not in QUEUE_STATUSES:
+        raise ValidationError(f"The queue holds escalated and open items, not {status!r}.", "status")
+    escalated = DecisionItem.status == "escalated"
+    if status == "escalated":
+        return escalated
+    recommended = recommended_condition(settings, now, rubric)
+    return recommended if status == "open" else or_(escalated, recommended)
+
+
+def queue_by_tier(session: Session, settings: ForumSettings, now: datetime,
+                  rubric: Rubric = RUBRIC) -> dict[int, int]:
+    """How many items the escalation queue holds per tier (tier index -> count, -1 unrated): one
+    query, reused until the trail moves (forum.core.derived)."""
+    rank = Scale(rubric).rank()
+    return cached(session, ("queue by tier", settings, rules.RULES), lambda: dict(session.execute(
+        select(rank, func.count()).where(queue_condition("", settings, now, rubric)).group_by(rank)
+    ).all()))
+
+
+def escalation_queue(session: Session, filters: QueueFilters, settings: ForumSettings,
+                     page: int = 1, per_page: int = 20, rubric: Rubric = RUBRIC) -> Page:
+    """Escalated items and open items with escalation recommended, strategic first, then by
+    needed-by date (soonest first, none last). Selected, counted, sorted and paged in SQL on the
+    items' standing columns; only the page's items are weighed (for their reasons): the same
+    number of queries, and work that grows with the page, not with the queue."""
+    conditions = [queue_condition(filters.status, settings, clock.now(), rubric),
+                  *weight_conditions(filters.tier, filters.divergent, filters.awaiting)]
+    result = paginate_rows(
+        session, DecisionItem, conditions,
+        (Scale(rubric).rank().desc(), DecisionItem.needed_by.is_(None), DecisionItem.needed_by, DecisionItem.id),
+        page, per_page, (joinedload(DecisionItem.filer), joinedload(DecisionItem.function)),
+        cache_key=("queue", filters.status, filters.tier, filters.divergent, filters.awaiting, settings,
+                   rules.RULES),
+    )
+    shown = result.items
+    weighings = weigh(session, shown, settings, rubric)
+    latest: dict[int, Escalation] = {}
+    if shown:
+        for escalation in session.scalars(
+            select(Escalation).where(Escalation.item_id.in_([i.id for i in shown]))
+            .options(joinedload(Escalation.actor)).order_by(Escalation.escalated_at, Escalation.id)
+        ):
+            latest[escalation.item_id] = escalation
+    result.items = [
+        QueueEntry(i, weighings[i.id], latest.get(i.id) if i.status == "escalated" else None)
+        for i in shown
+    ]
+    return result
