@@ -52,3 +52,10 @@ def test_no_listener_hangs_on_the_session_class(app):
         assert list(getattr(bare.dispatch, name)) == [], name
     ours = app.extensions["forum.sessionmaker"]()
     assert list(ours.dispatch.after_flush), "the app's sessions keep the standing and search index current"
+
+
+def test_the_tree_passes_ruff():
+    """The lint rules of [tool.ruff] in pyproject.toml (pycodestyle, pyflakes, import order)."""
+    checked = subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", "."],
+                             capture_output=True, text=True, cwd=ROOT)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
