@@ -181,6 +181,8 @@ def _deliver_in_background(app: Flask) -> None:
 
 
 def after_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint (db.attempt) was released: the request's transaction has not committed yet
     app = session.info.pop(OUTBOX_PENDING, None)
     if app is None or not app.config.get("MAIL_SEND_AFTER_COMMIT") or not app.config.get("SMTP_URL"):
         return
@@ -193,7 +195,8 @@ def after_commit(session: Session) -> None:
 
 
 def after_rollback(session: Session) -> None:
-    session.info.pop(OUTBOX_PENDING, None)
+    if not session.in_nested_transaction():  # mail queued before a refused savepoint still stands
+        session.info.pop(OUTBOX_PENDING, None)
 
 
 def wait_for_background_delivery(timeout: float = 30.0) -> None:

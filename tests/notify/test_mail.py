@@ -154,3 +154,20 @@ def test_smtp_url_parsing():
     assert mail.SmtpSettings.from_url("smtps://mail.example").port == 465
     with pytest.raises(ValueError):
         mail.SmtpSettings.from_url("http://mail.example")
+
+
+def test_after_commit_delivery_waits_for_the_request_not_for_its_savepoint(app, db_session, monkeypatch):
+    """A change made under db.attempt releases a savepoint before the request commits: delivery
+    must start only at the real commit, when the queued mail can be read by another connection."""
+    from forum.notify.service import OUTBOX_PENDING
+
+    app.config.update(MAIL_SEND_AFTER_COMMIT=True, SMTP_URL="smtp://127.0.0.1:1")
+    started = []
+    monkeypatch.setattr(mail, "_deliver_in_background", lambda application: started.append(application))
+    with db_session.begin_nested():
+        db_session.info[OUTBOX_PENDING] = app
+    mail.wait_for_background_delivery()
+    assert started == [] and db_session.info[OUTBOX_PENDING] is app
+    db_session.commit()
+    mail.wait_for_background_delivery()
+    assert started == [app] and OUTBOX_PENDING not in db_session.info
