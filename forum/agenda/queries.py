@@ -22,6 +22,7 @@ from forum.agenda.models import (
 from forum.agenda.pack import decision_filters
 from forum.agenda.service import RecusalNote, recusals_of
 from forum.auth.models import User
+from forum.core import policy
 from forum.core.errors import NotFound, ValidationError
 from forum.items.models import DecisionItem
 from forum.items.service import Page
@@ -188,14 +189,14 @@ def pack_entries(session: Session, meeting_id: int) -> tuple[Meeting, list[Agend
 
 def executives(session: Session) -> list[User]:
     return list(session.scalars(
-        select(User).where(User.role == "executive", User.active.is_(True)).order_by(User.display_name)
+        select(User).where(User.holding(policy.Action.MANAGE_AGENDA), User.active.is_(True)).order_by(User.display_name)
     ))
 
 
 def people(session: Session) -> list[User]:
     """Who can present an item or own an action: active staff and executives."""
     return list(session.scalars(
-        select(User).where(User.role.in_(("staff", "executive")), User.active.is_(True))
+        select(User).where(User.holding(policy.Action.TAKE_PART), User.active.is_(True))
         .order_by(User.display_name)
     ))
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from forum.core import clock
 from forum.core.db import Base, UTCDateTime
 from forum.core.policy import ROLES as ROLES  # the roles, for the CLI and the accounts service
-from forum.core.policy import Action, allows
+from forum.core.policy import Action, roles_for
 
 #: A password hash that no password matches: accounts waiting for their set-password link.
 UNUSABLE_PASSWORD_PREFIX = "!"
@@ -95,14 +95,11 @@ class User(Base):
     def function_label(self) -> str:
         return self.function.label if self.function else ""
 
-    # For templates; everything else asks forum.core.policy.allows.
-    @property
-    def can_file_items(self) -> bool:
-        return allows(self, Action.FILE)
-
-    @property
-    def can_read_trail(self) -> bool:
-        return allows(self, Action.READ_TRAIL)
+    @classmethod
+    def holding(cls, action: Action):
+        """SQL condition: the account's role may take ``action`` (the policy table, not role names).
+        Whether the account is active is a separate condition."""
+        return cls.role.in_(sorted(roles_for(action)))
 
     @property
     def has_password(self) -> bool:

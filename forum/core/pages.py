@@ -6,11 +6,20 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from flask import Flask, abort, flash, render_template, request
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from forum.core import policy
 from forum.core.errors import DomainError
 from forum.core.markdown import render as render_markdown
+
+
+def can(action: str | policy.Action) -> bool:
+    """For templates: whether the person logged in may take ``action`` (a name from the
+    permission table, ``can('manage_agenda')``); an unknown name is an error, not a quiet no."""
+    user = current_user._get_current_object() if current_user.is_authenticated else None
+    return policy.allows(user, policy.Action(action))
 
 
 def abort_for(error: DomainError):
@@ -58,6 +67,8 @@ def init_app(app: Flask) -> None:
     )
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
+
+    app.jinja_env.globals["can"] = can
 
     @app.context_processor
     def _globals():

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from forum.agenda.models import Decision
 from forum.auth.models import User
+from forum.core.policy import Action
 from forum.proximity.models import ProposedCase, Review
 
 
@@ -93,7 +94,7 @@ def habit_figures(session: Session) -> Figures:
         select(ProposedCase.proposed_by_id, func.count()).group_by(ProposedCase.proposed_by_id)).all())
     wanted = set(reviews) | set(proposed) | set(as_decider)
     people = session.scalars(
-        select(User).where((User.role == "executive") & (User.active.is_(True) | User.id.in_(wanted or [0])))
+        select(User).where(User.holding(Action.MANAGE_AGENDA) & (User.active.is_(True) | User.id.in_(wanted or [0])))
         .order_by(User.display_name, User.id)
     )
     for user in people:

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from forum.agenda.models import AgendaEntry, Meeting
 from forum.auth.models import User
 from forum.core import clock
+from forum.core.policy import Action
 from forum.items.models import STATUSES, DecisionItem
 from forum.notify.models import Notification
 from forum.notify.service import Message, ensure_following, follower_ids, notify, setting
@@ -69,7 +70,7 @@ def function_members(session: Session, keys) -> list[User]:
     if not keys:
         return []
     return list(session.scalars(select(User).where(
-        User.function_key.in_(list(keys)), User.active.is_(True), User.role.in_(("staff", "executive")),
+        User.function_key.in_(list(keys)), User.active.is_(True), User.holding(Action.TAKE_PART),
     )))
 
 
@@ -166,7 +167,7 @@ def _meeting_published(session: Session, actor, event: Event) -> None:
     presenters = set(session.scalars(select(AgendaEntry.presenter_id).where(
         AgendaEntry.meeting_id == meeting.id, AgendaEntry.presenter_id.is_not(None))))
     attendees = list(session.scalars(select(User).where(
-        User.active.is_(True), (User.role == "executive") | User.id.in_(presenters))))
+        User.active.is_(True), User.holding(Action.MANAGE_AGENDA) | User.id.in_(presenters))))
     when = meeting.starts_at.strftime("%d %b %Y, %H:%M UTC")
     notify(session, attendees, Message(
         "meeting_published", meeting.subject, f"Agenda published: “{meeting.title}”",
