@@ -30,7 +30,7 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
@@ -39,13 +39,16 @@ from forum.agenda.models import Action, AgendaEntry, Decision, Meeting, decision
 from forum.auth import service as accounts
 from forum.auth.models import User
 from forum.core import clock
+from forum.evidence import events as evidence_events
 from forum.evidence import gates
 from forum.evidence.models import CHUNK_BYTES, EvidenceChunk, EvidenceRun
 from forum.evidence.parsers import parse
-from forum.evidence.service import CONTENT_TYPES
+from forum.evidence.service import gate_record, run_columns
+from forum.items import events as item_events
 from forum.items.models import CATEGORIES, DecisionItem
 from forum.items.rubric import RUBRIC
 from forum.trail import service as trail
+from forum.weighing import events as weighing_events
 from forum.weighing import standing
 from forum.weighing.models import Comment, Escalation, Position, WeightRating
 from forum.weighing.rules import Scale
@@ -292,9 +295,7 @@ def _insert(session: Session, rows: dict[str, list[dict]]) -> None:
 
 def _status(chain: trail.Batch, item: dict, actor: str, action: str, to: str, at: datetime,
             note: str = "") -> None:
-    payload = {"action": action, "from": item["status"], "to": to}
-    if note:
-        payload["note"] = note
+    payload = item_events.status_changed(action, item["status"], to, note)
     item["status"], item["updated_at"] = to, at
     item["version"] += 1
     chain.add(at, actor, "item.status_changed", f"item:{item['id']}", payload)
@@ -326,9 +327,7 @@ def _item(chain: trail.Batch, ids: _Ids, rows: dict, people: _People, functions:
     item = {"id": item_id, **values, "status": "draft", "version": 1, "filer_id": filer.id,
             "created_at": at, "updated_at": at}
     rows["item"].append(item)
-    chain.add(at, filer.email, "item.created", subject, {
-        "status": "draft", **{k: v.isoformat() if isinstance(v, date) else v for k, v in values.items()},
-    })
+    chain.add(at, filer.email, "item.created", subject, item_events.created(values))
     if rng.random() < 0.04:
         return None  # a draft
     _status(chain, item, filer.email, "submit", "open", ticks.tick())
@@ -345,9 +344,8 @@ def _item(chain: trail.Batch, ids: _Ids, rows: dict, people: _People, functions:
         rows["rating"].append({"id": ids("rating"), "item_id": item_id, "function_key": key,
                                "rater_id": rater.id, "scores": scores, "total": total,
                                "reason": reason, "rated_at": at})
-        chain.add(at, rater.email, "weight.rated", subject, {
-            "function": key, "before": None, "after": {
-                "scores": scores, "total": total, "tier": RUBRIC.tier_for(total).key, "reason": reason}})
+        chain.add(at, rater.email, "weight.rated", subject, weighing_events.rated(
+            key, None, weighing_events.rating_state(scores, total, RUBRIC.tier_for(total).key, reason)))
     for key in rng.sample(functions, rng.randint(1, len(functions))):
         author = rng.choice(people.by_function[key])
         stance = rng.choice(_STANCES)
@@ -356,8 +354,8 @@ def _item(chain: trail.Batch, ids: _Ids, rows: dict, people: _People, functions:
         rows["position"].append({"id": ids("position"), "item_id": item_id, "function_key": key,
                                  "author_id": author.id, "stance": stance, "rationale": rationale,
                                  "taken_at": at})
-        chain.add(at, author.email, "position.taken", subject, {
-            "function": key, "before": None, "after": {"stance": stance, "rationale": rationale}})
+        chain.add(at, author.email, "position.taken", subject, weighing_events.position_taken(
+            key, None, weighing_events.position_state(stance, rationale)))
     for _ in range(rng.randint(1, 4)):
         author = rng.choice(people.staff if rng.random() < 0.85 else people.executives)
         body = rng.choice(_COMMENTS)
@@ -366,8 +364,8 @@ def _item(chain: trail.Batch, ids: _Ids, rows: dict, people: _People, functions:
         rows["comment"].append({"id": comment_id, "item_id": item_id, "author_id": author.id,
                                 "function_key": author.function_key, "body": body,
                                 "created_at": at, "edited_at": None})
-        chain.add(at, author.email, "comment.added", subject, {
-            "comment": comment_id, "function": author.function_key, "body": body})
+        chain.add(at, author.email, "comment.added", subject,
+                  weighing_events.comment_added(comment_id, author.function_key, body))
     tier_obj = Scale().tier(totals)
     tier = tier_obj.key if tier_obj is not None else None
     if rng.random() < 0.6:
@@ -397,33 +395,22 @@ def _evidence(chain: trail.Batch, ids: _Ids, rows: dict, item: dict, uploader: U
         model_version=parsed.model_version or "", tested_at=run_at, baseline=None)
     results = gates.evaluate(facts, item["model_version"], tier, at)
     run_id = ids("run")
-    rows["run"].append({
+    run = {
         "id": run_id, "item_id": item["id"], "sha256": sample.sha256,
-        "size": len(sample.data), "filename": sample.filename,
-        "content_type": CONTENT_TYPES[parsed.format], "format": parsed.format,
-        "suite": parsed.suite[:200], "model_id": parsed.model_id[:200],
-        "model_version": parsed.model_version[:80], "run_at": run_at, "passed": parsed.passed,
-        "failed": parsed.failed, "errored": parsed.errored, "skipped": parsed.skipped,
-        "pass_rate": parsed.pass_rate, "edge_total": parsed.edge_total,
-        "edge_passed": parsed.edge_passed, "edge_skipped": parsed.edge_skipped,
-        "tag_counts": parsed.tags, "metrics": parsed.metrics, "failing_cases": parsed.failing_cases,
-        "notes": parsed.notes[:20],
-        "gate_results": {"baseline": None, "tier": gates.tier_name(tier),
-                         "item_model_version": item["model_version"],
-                         "gates": [g.as_dict() for g in results]},
+        "size": len(sample.data), "filename": sample.filename, **run_columns(parsed),
+        "run_at": run_at,
+        "gate_results": gate_record(results, None, tier, item["model_version"]),
         "uploaded_by_id": uploader.id, "uploaded_at": at,
-    })
+    }
+    rows["run"].append(run)
     rows["chunk"].extend({"run_id": run_id, "n": n, "data": sample.data[offset:offset + CHUNK_BYTES]}
                          for n, offset in enumerate(range(0, len(sample.data), CHUNK_BYTES)))
-    chain.add(at, uploader.email, "evidence.attached", f"item:{item['id']}", {
-        "run_id": run_id, "filename": sample.filename, "sha256": sample.sha256,
-        "size": len(sample.data), "format": parsed.format, "suite": parsed.suite[:200],
-        "model_id": parsed.model_id[:200], "model_version": parsed.model_version[:80],
-        "totals": {"passed": parsed.passed, "failed": parsed.failed, "errored": parsed.errored,
-                   "skipped": parsed.skipped},
-        "edge": {"total": parsed.edge_total, "passed": parsed.edge_passed},
-        "gates": {g.key: g.status for g in results},
-    })
+    chain.add(at, uploader.email, "evidence.attached", f"item:{item['id']}", evidence_events.attached(
+        run_id=run_id, filename=sample.filename, sha256=sample.sha256, size=run["size"],
+        format=run["format"], suite=run["suite"], model_id=run["model_id"],
+        model_version=run["model_version"], passed=run["passed"], failed=run["failed"],
+        errored=run["errored"], skipped=run["skipped"], edge_total=run["edge_total"],
+        edge_passed=run["edge_passed"], gates=results))
 
 
 def _iso(value: datetime) -> str:
@@ -502,7 +489,8 @@ def _meeting(chain: trail.Batch, ids: _Ids, rows: dict, people: _People, agenda:
             "meeting": meeting_id, "entry": entry["id"], "decision": decision_id,
             "outcome": outcome, "rationale": rationale, "conditions": conditions,
             "expires_on": expires_on.isoformat() if expires_on else None,
-            "deciders": [u.email for u in deciders], "recused": [], "actions": actions})
+            "deciders": [u.email for u in deciders], "reviews_before": None, "recused": [],
+            "actions": actions})
         settles = outcome != "deferred"
         _status(chain, item, chair.email, "decide" if settles else "defer",
                 "decided" if settles else "escalated", at,

@@ -21,7 +21,7 @@ from forum.auth.models import User
 from forum.core import clock
 from forum.core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from forum.core.policy import Action, allows
-from forum.evidence import gates
+from forum.evidence import events, gates
 from forum.evidence.models import CHUNK_BYTES, EvidenceChunk, EvidenceRun
 from forum.evidence.parsers import FORMAT_LABELS, Limits, ParseError, Source, parse
 from forum.items.models import DecisionItem
@@ -126,33 +126,45 @@ def attach_evidence(
     tier = item_tier(session, item)
     now = clock.now()
     run = EvidenceRun(
-        item_id=item.id, sha256=digest.hexdigest(), size=source.size,
-        filename=name, content_type=CONTENT_TYPES[parsed.format], format=parsed.format,
-        suite=parsed.suite[:200], model_id=parsed.model_id[:200], model_version=parsed.model_version[:80],
-        run_at=parsed.run_at, passed=parsed.passed, failed=parsed.failed, errored=parsed.errored,
-        skipped=parsed.skipped, pass_rate=parsed.pass_rate, edge_total=parsed.edge_total,
-        edge_passed=parsed.edge_passed, edge_skipped=parsed.edge_skipped, tag_counts=parsed.tags,
-        metrics=parsed.metrics, failing_cases=parsed.failing_cases, notes=parsed.notes[:20],
-        gate_results={}, uploaded_by_id=actor.id, uploaded_at=now,
+        item_id=item.id, sha256=digest.hexdigest(), size=source.size, filename=name,
+        **run_columns(parsed), gate_results={}, uploaded_by_id=actor.id, uploaded_at=now,
     )
     results = gates.evaluate(gates.Facts.of(run, baseline), item.model_version, tier, now)
-    run.gate_results = {
-        "baseline": baseline, "tier": gates.tier_name(tier), "item_model_version": item.model_version,
-        "gates": [g.as_dict() for g in results],
-    }
+    run.gate_results = gate_record(results, baseline, tier, item.model_version)
     session.add(run)
     session.flush()
     _store_original(session, run.id, source)
-    record(session, actor, "evidence.attached", item.subject, {
-        "run_id": run.id, "filename": name, "sha256": run.sha256, "size": run.size,
-        "format": run.format, "suite": run.suite, "model_id": run.model_id,
-        "model_version": run.model_version,
-        "totals": {"passed": run.passed, "failed": run.failed, "errored": run.errored,
-                   "skipped": run.skipped},
-        "edge": {"total": run.edge_total, "passed": run.edge_passed},
-        "gates": {g.key: g.status for g in results},
-    })
+    record(session, actor, "evidence.attached", item.subject, events.attached(
+        run_id=run.id, filename=name, sha256=run.sha256, size=run.size, format=run.format,
+        suite=run.suite, model_id=run.model_id, model_version=run.model_version,
+        passed=run.passed, failed=run.failed, errored=run.errored, skipped=run.skipped,
+        edge_total=run.edge_total, edge_passed=run.edge_passed, gates=results,
+    ))
     return run
+
+
+def run_columns(parsed) -> dict:
+    """A stored run's columns that come from its parsed result file (texts cut to their
+    columns' lengths); the upload service and bulk loaders store runs through this."""
+    return {
+        "content_type": CONTENT_TYPES[parsed.format], "format": parsed.format,
+        "suite": parsed.suite[:200], "model_id": parsed.model_id[:200],
+        "model_version": parsed.model_version[:80], "run_at": parsed.run_at,
+        "passed": parsed.passed, "failed": parsed.failed, "errored": parsed.errored,
+        "skipped": parsed.skipped, "pass_rate": parsed.pass_rate, "edge_total": parsed.edge_total,
+        "edge_passed": parsed.edge_passed, "edge_skipped": parsed.edge_skipped,
+        "tag_counts": parsed.tags, "metrics": parsed.metrics,
+        "failing_cases": parsed.failing_cases, "notes": parsed.notes[:20],
+    }
+
+
+def gate_record(results, baseline, tier: str | None, item_model_version: str) -> dict:
+    """What a run keeps of its gates at upload: the baseline compared with, the item's tier and
+    model version then, and each gate's result."""
+    return {
+        "baseline": baseline, "tier": gates.tier_name(tier), "item_model_version": item_model_version,
+        "gates": [g.as_dict() for g in results],
+    }
 
 
 def attach_evidence_files(

@@ -20,6 +20,7 @@ from forum.core import clock
 from forum.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from forum.core.paging import Page, paginate_rows
 from forum.core.policy import Action, allows
+from forum.items import events
 from forum.items.models import CATEGORIES, STATUSES, DecisionItem
 from forum.trail.service import record
 
@@ -175,10 +176,6 @@ def _clean(session: Session, data: ItemData, current: DecisionItem | None = None
     }
 
 
-def _json_value(value):
-    return value.isoformat() if isinstance(value, date) else value
-
-
 def create_item(session: Session, actor: User, data: ItemData) -> DecisionItem:
     if not allows(actor, Action.FILE):
         raise PermissionDenied("Only staff and executives file decision items.")
@@ -189,7 +186,7 @@ def create_item(session: Session, actor: User, data: ItemData) -> DecisionItem:
     session.flush()
     record(
         session, actor, "item.created", item.subject,
-        {"status": "draft", **{k: _json_value(v) for k, v in values.items()}},
+        events.created(values),
     )
     return item
 
@@ -207,7 +204,7 @@ def update_item(
     _check_version(item, expected_version)
     values = _clean(session, data, current=item)
     changes = {
-        key: {"before": _json_value(getattr(item, key)), "after": _json_value(value)}
+        key: {"before": events.json_value(getattr(item, key)), "after": events.json_value(value)}
         for key, value in values.items()
         if getattr(item, key) != value
     }
@@ -285,10 +282,7 @@ def transition(
     item.status = after
     item.updated_at = clock.now()
     _flush_versioned(session)
-    payload = {"action": action, "from": before, "to": after}
-    if note:
-        payload["note"] = note
-    record(session, actor, "item.status_changed", item.subject, payload)
+    record(session, actor, "item.status_changed", item.subject, events.status_changed(action, before, after, note))
     return item
 
 

@@ -12,6 +12,7 @@ from forum.core.errors import NotFound, PermissionDenied
 from forum.core.policy import Action, allows
 from forum.items.models import DecisionItem
 from forum.trail.service import record
+from forum.weighing import events
 from forum.weighing.checks import DISCUSSION_STATUSES, MAX_COMMENT, check_state, clean_text
 from forum.weighing.models import Comment
 
@@ -33,9 +34,8 @@ def add_comment(session: Session, actor: User, item: DecisionItem, body: str) ->
     )
     session.add(comment)
     session.flush()
-    record(session, actor, "comment.added", item.subject, {
-        "comment": comment.id, "function": comment.function_key, "body": text,
-    })
+    record(session, actor, "comment.added", item.subject,
+           events.comment_added(comment.id, comment.function_key, text))
     return comment
 
 

@@ -13,6 +13,7 @@ from forum.core import clock
 from forum.core.errors import ValidationError
 from forum.items.models import DecisionItem
 from forum.trail.service import record
+from forum.weighing import events
 from forum.weighing.checks import MAX_REASON, WEIGHING_STATUSES, check_state, clean_text, own_function
 from forum.weighing.models import STANCES, Position
 
@@ -37,8 +38,9 @@ def take_position(session: Session, actor: User, item: DecisionItem, data: Posit
     position = session.scalar(
         select(Position).where(Position.item_id == item.id, Position.function_key == function)
     )
-    before = {"stance": position.stance, "rationale": position.rationale} if position else None
-    if before == {"stance": data.stance, "rationale": rationale}:
+    before = events.position_state(position.stance, position.rationale) if position else None
+    after = events.position_state(data.stance, rationale)
+    if before == after:
         return None
     if position is None:
         position = Position(item_id=item.id, function_key=function)
@@ -48,8 +50,5 @@ def take_position(session: Session, actor: User, item: DecisionItem, data: Posit
     position.rationale = rationale
     position.taken_at = clock.now()
     session.flush()
-    record(session, actor, "position.taken", item.subject, {
-        "function": function, "before": before,
-        "after": {"stance": data.stance, "rationale": rationale},
-    })
+    record(session, actor, "position.taken", item.subject, events.position_taken(function, before, after))
     return position

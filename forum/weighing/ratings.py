@@ -15,6 +15,7 @@ from forum.core.errors import ValidationError
 from forum.items.models import DecisionItem
 from forum.items.rubric import RUBRIC, Rubric
 from forum.trail.service import record
+from forum.weighing import events
 from forum.weighing.checks import MAX_REASON, WEIGHING_STATUSES, check_state, clean_text, own_function
 from forum.weighing.models import WeightRating
 
@@ -54,10 +55,7 @@ def clean_scores(scores: Mapping[str, object], rubric: Rubric = RUBRIC) -> dict[
 
 
 def _rating_state(rating: WeightRating, rubric: Rubric) -> dict:
-    return {
-        "scores": dict(rating.scores), "total": rating.total,
-        "tier": rubric.tier_for(rating.total).key, "reason": rating.reason,
-    }
+    return events.rating_state(rating.scores, rating.total, rubric.tier_for(rating.total).key, rating.reason)
 
 
 def rate(
@@ -84,7 +82,6 @@ def rate(
     rating.reason = reason
     rating.rated_at = clock.now()
     session.flush()
-    record(session, actor, "weight.rated", item.subject, {
-        "function": function, "before": before, "after": _rating_state(rating, rubric),
-    })
+    record(session, actor, "weight.rated", item.subject,
+           events.rated(function, before, _rating_state(rating, rubric)))
     return rating

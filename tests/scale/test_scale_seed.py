@@ -181,3 +181,52 @@ def test_pages_cost_the_same_queries_on_a_small_and_a_five_times_larger_scale_da
     for endpoint, count in large.items():
         if endpoint in BUDGETS:
             assert count <= BUDGETS[endpoint], (endpoint, count)
+
+
+def _shape(payload: dict) -> frozenset:
+    """An event payload's keys, each with the type of its value (None: not known)."""
+    return frozenset((key, None if value is None else type(value).__name__) for key, value in payload.items())
+
+
+def _fits(shape: frozenset, known: set[frozenset]) -> bool:
+    """Whether ``shape`` is one the services write: the same keys, the same type for every value
+    that is not None on either side."""
+    types = dict(shape)
+    for other in known:
+        theirs = dict(other)
+        if theirs.keys() == types.keys() and all(
+                None in (types[k], theirs[k]) or types[k] == theirs[k] for k in types):
+            return True
+    return False
+
+
+def test_the_bulk_load_writes_events_of_the_shapes_the_services_write(tmp_path):
+    """The scale generator builds its payloads with the services' own builders: every event it
+    writes has a shape that the services (loading the demo data) write for the same kind."""
+    from forum.migrate import upgrade
+    from forum_seed import demo
+
+    urls = [f"sqlite:///{tmp_path / name}" for name in ("services.db", "bulk.db")]
+    for url in urls:
+        upgrade(url)
+    written, bulk = _app(urls[0], tmp_path / "a"), _app(urls[1], tmp_path / "b")
+    try:
+        with db.session_scope(written) as session:
+            demo.load_demo(session)
+        scale.load_scale(bulk.extensions["forum.sessionmaker"], 60, batch=30, demo=False)
+        shapes: dict[str, set[frozenset]] = {}
+        with db.session_scope(written) as session:
+            for kind, data in session.execute(select(Event.kind, Event.data_json)):
+                shapes.setdefault(kind, set()).add(_shape(json.loads(data)))
+        with db.session_scope(bulk) as session:
+            bulk_shapes = {(kind, _shape(json.loads(data)))
+                           for kind, data in session.execute(select(Event.kind, Event.data_json))}
+        kinds = {kind for kind, _ in bulk_shapes}
+        assert {"item.created", "item.status_changed", "weight.rated", "position.taken", "comment.added",
+                "evidence.attached", "meeting.created", "agenda.entry_added", "decision.recorded"} <= kinds
+        unknown = sorted((kind, sorted(shape, key=str)) for kind, shape in bulk_shapes
+                         if not _fits(shape, shapes.get(kind, set())))
+        assert unknown == []
+    finally:
+        db.get_engine(written).dispose()
+        db.get_engine(bulk).dispose()
