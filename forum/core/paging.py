@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Hashable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
@@ -14,16 +14,17 @@ from forum.core.derived import cached
 from forum.core.errors import ValidationError
 
 
-@dataclass
-class Page:
-    items: list
+class Paged:
+    """Page arithmetic for anything with ``total``, ``page`` and ``per_page`` (the pagination
+    macro reads ``pages``, ``has_prev`` and ``has_next``)."""
+
     total: int
     page: int
     per_page: int
-    pages: int = field(init=False)
 
-    def __post_init__(self):
-        self.pages = max(1, math.ceil(self.total / self.per_page))
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page))
 
     @property
     def has_prev(self) -> bool:
@@ -32,6 +33,14 @@ class Page:
     @property
     def has_next(self) -> bool:
         return self.page < self.pages
+
+
+@dataclass
+class Page(Paged):
+    items: list
+    total: int
+    page: int
+    per_page: int
 
 
 def paginate(session: Session, query: Select, page: int, per_page: int) -> Page:

@@ -21,6 +21,7 @@ from forum.agenda.models import OUTCOMES
 from forum.auth.models import User
 from forum.core.derived import cached
 from forum.core.errors import ValidationError
+from forum.core.paging import Paged
 from forum.items.models import CATEGORIES, STATUSES
 from forum.search import query as parsing
 from forum.search.backends import CLOSE, KINDS, OPEN, Filters, Row
@@ -73,7 +74,7 @@ class Hit:
 
 
 @dataclass
-class Results:
+class Results(Paged):
     request: SearchRequest
     searchable: bool
     hits: list[Hit] = field(default_factory=list)
@@ -83,18 +84,6 @@ class Results:
     page: int = 1
     per_page: int = 20
     dropped_terms: int = 0
-
-    @property
-    def pages(self) -> int:
-        return max(1, math.ceil(self.total / self.per_page))
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
 
 
 def check(request: SearchRequest, functions: set[str]) -> None:
