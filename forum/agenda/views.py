@@ -9,7 +9,13 @@ from datetime import UTC
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from forum.agenda import queries, service
+from forum.agenda import actions as agenda_actions
+from forum.agenda import common as agenda_common
+from forum.agenda import decisions as agenda_decisions
+from forum.agenda import entries as agenda_entries
+from forum.agenda import meetings as agenda_meetings
+from forum.agenda import queries
+from forum.agenda.decisions import ActionData, AmendmentData, DecisionData
 from forum.agenda.forms import (
     AddEntryForm,
     AmendmentForm,
@@ -24,13 +30,8 @@ from forum.agenda.forms import (
     RegisterFilterForm,
     RemoveEntryForm,
 )
+from forum.agenda.meetings import MeetingData
 from forum.agenda.pack import build_sections, decision_filters
-from forum.agenda.service import (
-    ActionData,
-    AmendmentData,
-    DecisionData,
-    MeetingData,
-)
 from forum.auth.decorators import requires
 from forum.auth.service import list_functions
 from forum.core import clock, db, paging
@@ -114,7 +115,7 @@ def new_meeting():
     if form.validate_on_submit():
         try:
             with db.attempt():
-                meeting = service.create_meeting(db.session(), current_user, _meeting_data(form))
+                meeting = agenda_meetings.create_meeting(db.session(), current_user, _meeting_data(form))
         except DomainError as error:
             _attach(form, error)
             status = error.status
@@ -130,7 +131,7 @@ def new_meeting():
 @requires(Action.MANAGE_AGENDA)
 def edit_meeting(meeting_id: int):
     session = db.session()
-    meeting = _or_404(service.get_meeting, meeting_id)
+    meeting = _or_404(agenda_meetings.get_meeting, meeting_id)
     if meeting.status == "closed":
         flash("The meeting is closed: its details can no longer change.", "error")
         return redirect(url_for("agenda.meeting", meeting_id=meeting.id))
@@ -143,8 +144,8 @@ def edit_meeting(meeting_id: int):
     if form.validate_on_submit():
         try:
             with db.attempt():
-                changes = service.update_meeting(session, current_user, meeting, _meeting_data(form),
-                                                 _int_or_none(form.version.data))
+                changes = agenda_meetings.update_meeting(session, current_user, meeting, _meeting_data(form),
+                                                         _int_or_none(form.version.data))
         except DomainError as error:
             _attach(form, error)
             status, conflict = error.status, error.field == "version"
@@ -171,13 +172,13 @@ def _render_meeting(meeting_id: int, status: int = 200, kept: dict | None = None
     view = _or_404(queries.meeting_view, meeting_id)
     kept = kept or {}
     meeting = view.meeting
-    manage = service.is_executive(current_user) and meeting.is_open
+    manage = agenda_common.is_executive(current_user) and meeting.is_open
     forms: dict = {"status": {}, "entry": {}, "conflict": {}, "decide": {}}
     people = executives = queue = None
     if manage:
         people = _people_choices(session, "No presenter")
         owners = choices([("", "Choose the owner"), *((c.value, c.label) for c in people[1:])])
-        for spec in service.meeting_actions(meeting.status):
+        for spec in agenda_meetings.meeting_actions(meeting.status):
             forms["status"][spec.action] = kept.get(("status", spec.action)) or MeetingStatusForm(
                 formdata=None, action=spec.action, version=str(meeting.version))
         in_session = meeting.status == "in_session"
@@ -212,7 +213,7 @@ def _render_meeting(meeting_id: int, status: int = 200, kept: dict | None = None
             recused_ids = {note.user_id for note in view.recused[entry.id]}
             boards[entry.item_id].rows = [r for r in boards[entry.item_id].rows if r.user.id not in recused_ids]
     close_forms = {entry_id: CloseItemForm(formdata=None) for entry_id in view.closable} \
-        if service.is_executive(current_user) else {}
+        if agenda_common.is_executive(current_user) else {}
     return render_template(
         "agenda/meeting.html", view=view, meeting=meeting, manage=manage, forms=forms, queue=queue,
         close_forms=close_forms, kept=kept, today=clock.now().date(), boards=boards,
@@ -254,7 +255,7 @@ def _refused(meeting_id: int, error: DomainError):
 @bp.post("/meetings/<int:meeting_id>/status")
 @requires(Action.MANAGE_AGENDA)
 def change_status(meeting_id: int):
-    meeting = _or_404(service.get_meeting, meeting_id)
+    meeting = _or_404(agenda_meetings.get_meeting, meeting_id)
     form = MeetingStatusForm()
     if not form.validate_on_submit():
         abort(400, description="The action or the meeting's version is missing from the form.")
@@ -264,8 +265,8 @@ def change_status(meeting_id: int):
         return _render_meeting(meeting_id, 400, {("status", "close"): form})
     try:
         with db.attempt():
-            service.change_meeting_status(db.session(), current_user, meeting, action,
-                                          _int_or_none(form.version.data))
+            agenda_meetings.change_meeting_status(db.session(), current_user, meeting, action,
+                                                  _int_or_none(form.version.data))
     except DomainError as error:
         return _kept_or_redirect(meeting_id, ("status", action), form, error)
     flash(f"The meeting is now {meeting.status_label.lower()}.", "success")
@@ -286,7 +287,7 @@ def pack(meeting_id: int):
 @requires(Action.MANAGE_AGENDA)
 def add_entry(meeting_id: int):
     session = db.session()
-    meeting = _or_404(service.get_meeting, meeting_id)
+    meeting = _or_404(agenda_meetings.get_meeting, meeting_id)
     form = AddEntryForm(prefix="add")
     form.item.choices = None  # any id: the service checks it against the queue
     form.presenter.choices = None
@@ -295,8 +296,8 @@ def add_entry(meeting_id: int):
         return _render_meeting(meeting_id, 400, {("add", 0): form})
     try:
         with db.attempt():
-            entry = service.add_entry(session, current_user, meeting, _int_or_none(form.item.data),
-                                      form.time_box_minutes.data, _int_or_none(form.presenter.data))
+            entry = agenda_entries.add_entry(session, current_user, meeting, _int_or_none(form.item.data),
+                                             form.time_box_minutes.data, _int_or_none(form.presenter.data))
     except DomainError as error:
         return _kept_or_redirect(meeting_id, ("add", 0), form, error)
     flash(f"Added to the agenda at position {entry.position}: the item is now scheduled.", "success")
@@ -304,7 +305,7 @@ def add_entry(meeting_id: int):
 
 
 def _entry(meeting_id: int, entry_id: int):
-    return _or_404(service.get_entry, meeting_id, entry_id)
+    return _or_404(agenda_entries.get_entry, meeting_id, entry_id)
 
 
 @bp.post("/meetings/<int:meeting_id>/entries/<int:entry_id>")
@@ -318,8 +319,8 @@ def update_entry(meeting_id: int, entry_id: int):
         return _render_meeting(meeting_id, 400, {("entry", entry_id): form})
     try:
         with db.attempt():
-            changes = service.update_entry(db.session(), current_user, entry, form.time_box_minutes.data,
-                                           _int_or_none(form.presenter.data))
+            changes = agenda_entries.update_entry(db.session(), current_user, entry, form.time_box_minutes.data,
+                                                  _int_or_none(form.presenter.data))
     except DomainError as error:
         return _kept_or_redirect(meeting_id, ("entry", entry_id), form, error)
     flash("Entry updated." if changes else "Nothing changed.", "success" if changes else "info")
@@ -336,7 +337,7 @@ def move_entry(meeting_id: int, entry_id: int):
         return _render_meeting(meeting_id, 400)
     try:
         with db.attempt():
-            service.move_entry(db.session(), current_user, entry, form.to_position.data)
+            agenda_entries.move_entry(db.session(), current_user, entry, form.to_position.data)
     except DomainError as error:
         return _refused(meeting_id, error)
     return redirect(url_for("agenda.meeting", meeting_id=meeting_id, _anchor=f"entry-{entry_id}"))
@@ -352,7 +353,7 @@ def remove_entry(meeting_id: int, entry_id: int):
     title = entry.item.title
     try:
         with db.attempt():
-            service.remove_entry(db.session(), current_user, entry)
+            agenda_entries.remove_entry(db.session(), current_user, entry)
     except DomainError as error:
         return _refused(meeting_id, error)
     flash(f"“{title}” was taken off the agenda and is back in the escalation queue.", "success")
@@ -368,7 +369,7 @@ def declare_conflict(meeting_id: int, entry_id: int):
         return _render_meeting(meeting_id, 400, {("conflict", entry_id): form})
     try:
         with db.attempt():
-            service.declare_conflict(db.session(), current_user, entry, form.reason.data)
+            agenda_entries.declare_conflict(db.session(), current_user, entry, form.reason.data)
     except DomainError as error:
         return _kept_or_redirect(meeting_id, ("conflict", entry_id), form, error)
     flash("Conflict declared: you are recused from this item.", "success")
@@ -405,7 +406,7 @@ def decide(meeting_id: int, entry_id: int):
         return _render_meeting(meeting_id, 400, {("decide", entry_id): form})
     try:
         with db.attempt():
-            decision = service.record_decision(db.session(), current_user, entry, _decision_data(form))
+            decision = agenda_decisions.record_decision(db.session(), current_user, entry, _decision_data(form))
     except DomainError as error:
         return _kept_or_redirect(meeting_id, ("decide", entry_id), form, error)
     flash(f"Decision recorded: {decision.outcome_label.lower()}. The item is now "
@@ -417,7 +418,7 @@ def decide(meeting_id: int, entry_id: int):
 @requires(Action.MANAGE_AGENDA)
 def amend(decision_id: int):
     session = db.session()
-    decision = _or_404(service.get_decision, decision_id)
+    decision = _or_404(agenda_decisions.get_decision, decision_id)
     if request.method == "POST":
         form = AmendmentForm()
     else:
@@ -427,7 +428,7 @@ def amend(decision_id: int):
     if form.validate_on_submit():
         try:
             with db.attempt():
-                service.amend_decision(session, current_user, decision, AmendmentData(
+                agenda_decisions.amend_decision(session, current_user, decision, AmendmentData(
                     outcome=form.outcome.data or "", rationale=form.rationale.data or "",
                     conditions=form.conditions.data or "", expires_on=form.expires_on.data,
                     reason=form.reason.data or "",
@@ -435,14 +436,14 @@ def amend(decision_id: int):
         except DomainError as error:
             _attach(form, error)
             status = error.status
-            decision = service.get_decision(session, decision_id)
+            decision = agenda_decisions.get_decision(session, decision_id)
         else:
             flash("Amendment recorded: the original decision stays on record.", "success")
             return redirect(url_for("agenda.meeting", meeting_id=decision.entry.meeting_id,
                                     _anchor=f"entry-{decision.entry_id}"))
     elif request.method == "POST":
         status = 400
-    recused = service.recusal_of(decision.entry, current_user)
+    recused = agenda_entries.recusal_of(decision.entry, current_user)
     return render_template("agenda/amend.html", form=form, decision=decision, recused=recused), status
 
 
@@ -450,14 +451,14 @@ def amend(decision_id: int):
 @requires(Action.MANAGE_AGENDA)
 def close_item(decision_id: int):
     session = db.session()
-    decision = _or_404(service.get_decision, decision_id)
+    decision = _or_404(agenda_decisions.get_decision, decision_id)
     form = CloseItemForm()
     if not form.validate_on_submit():
         abort(400, description="The form's security token is missing.")
     meeting_id, entry_id = decision.entry.meeting_id, decision.entry_id
     try:
         with db.attempt():
-            item = service.close_item(session, current_user, decision)
+            item = agenda_decisions.close_item(session, current_user, decision)
     except DomainError as error:
         return _refused(meeting_id, error)
     flash(f"“{item.title}” is closed.", "success")
@@ -515,7 +516,7 @@ def _render_actions(status: int = 200, kept: dict | None = None):
     rows = [*mine.items, *(everyone.items if everyone else [])]
     forms = {
         action.id: kept.get(action.id) or CompleteActionForm(formdata=None, prefix=f"a{action.id}")
-        for action in rows if service.can_complete(current_user, action)
+        for action in rows if agenda_actions.can_complete(current_user, action)
     }
     query = {"overdue": "1"} if overdue_only else {}
     return render_template("agenda/actions.html", mine=mine, everyone=everyone, forms=forms,
@@ -526,8 +527,8 @@ def _render_actions(status: int = 200, kept: dict | None = None):
 @login_required
 def complete_action(action_id: int):
     session = db.session()
-    action = _or_404(service.get_action, action_id)
-    if not service.can_complete(current_user, action):
+    action = _or_404(agenda_actions.get_action, action_id)
+    if not agenda_actions.can_complete(current_user, action):
         abort(403, description="Only the action's owner or an executive can mark it done.")
     form = CompleteActionForm(prefix=f"a{action_id}")
     if not form.validate_on_submit():
@@ -535,7 +536,7 @@ def complete_action(action_id: int):
     item = action.decision.entry.item
     try:
         with db.attempt():
-            service.complete_action(session, current_user, action, form.note.data)
+            agenda_actions.complete_action(session, current_user, action, form.note.data)
     except DomainError as error:
         _attach(form, error)
         return _render_actions(error.status, {action_id: form})
