@@ -3,7 +3,9 @@
 The rules, by use case: meetings and their state machine (``meetings.py``), agenda entries and
 recusal (``entries.py``), decisions and amendments, closing decided items and the lapse of
 time-limited approvals (``decisions.py``), follow-up actions (``actions.py``); what they share is
-in ``common.py``. Services take the session and the acting user, add and flush, and never commit.
+in ``common.py``, and the payloads of the events that the bulk generator (``seed/scale.py``) writes
+too are built in ``events.py``. Services take the session and the acting user, add and flush, and
+never commit.
 
 One change, one event. Each agenda change writes exactly one event of its own. When the same
 user action also moves the item through its lifecycle (adding an entry schedules the item,

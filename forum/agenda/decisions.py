@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
+from forum.agenda import events
 from forum.agenda.common import (
     MAX_ACTION_TEXT,
     MAX_TEXT,
@@ -195,15 +196,14 @@ def record_decision(session: Session, actor: User, entry: AgendaEntry, data: Dec
         session.flush()
     except IntegrityError as exc:
         raise _already_decided(title) from exc
-    record(session, actor, "decision.recorded", item.subject, {
-        "meeting": meeting.id, "entry": entry.id, "decision": decision.id,
-        **{k: json_value(v) for k, v in values.items()},
-        "deciders": [u.email for u in deciders],
-        "reviews_before": snapshot_summary(snapshot),
-        "recused": [{"user": n.email, "reason": n.reason} for n in recusals_of(entry)],
-        "actions": [{"id": a.id, "text": a.text, "owner": owner.email, "due_on": a.due_on.isoformat()}
-                    for a, (_text, owner, _due) in zip(decision.actions, actions, strict=True)],
-    })
+    record(session, actor, "decision.recorded", item.subject, events.decision_recorded(
+        meeting.id, entry.id, decision.id, **values,
+        deciders=[u.email for u in deciders],
+        reviews_before=snapshot_summary(snapshot),
+        recused=[(n.email, n.reason) for n in recusals_of(entry)],
+        actions=[(a.id, a.text, owner.email, a.due_on)
+                 for a, (_text, owner, _due) in zip(decision.actions, actions, strict=True)],
+    ))
     action = "decide" if values["outcome"] in SETTLING_OUTCOMES else "defer"
     items.transition(session, actor, item, action, note=f"{decision.outcome_label} at “{meeting.title}”")
     return decision

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from forum.agenda import events
 from forum.agenda.common import MAX_REASON, MAX_TIME_BOX, entry_options, require_executive
 from forum.agenda.meetings import require_open, touch
 from forum.agenda.models import AgendaEntry, Decision, Meeting, Recusal
@@ -135,11 +136,10 @@ def add_entry(session: Session, actor: User, meeting: Meeting, item_id: int | No
     )
     session.add(entry)
     touch(session, meeting)
-    record(session, actor, "agenda.entry_added", meeting.subject, {
-        "entry": entry.id, "item": item.id, "title": item.title, "position": entry.position,
-        "time_box_minutes": time_box, "presenter": presenter.email if presenter else None,
-        "carried_from": carried.id if carried else None,
-    })
+    record(session, actor, "agenda.entry_added", meeting.subject, events.entry_added(
+        entry.id, item.id, item.title, entry.position, time_box,
+        presenter.email if presenter else None, carried.id if carried else None,
+    ))
     return entry
 
 

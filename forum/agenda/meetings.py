@@ -10,7 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
-from forum.agenda.common import MAX_DURATION, MAX_TITLE, iso, json_value, require_executive
+from forum.agenda import events
+from forum.agenda.common import MAX_DURATION, MAX_TITLE, json_value, require_executive
 from forum.agenda.models import AgendaEntry, Meeting
 from forum.auth.models import User
 from forum.core import clock
@@ -119,10 +120,8 @@ def create_meeting(session: Session, actor: User, data: MeetingData) -> Meeting:
     meeting = Meeting(**values, status="draft", created_by_id=actor.id, created_at=now, updated_at=now)
     session.add(meeting)
     session.flush()
-    record(session, actor, "meeting.created", meeting.subject, {
-        "title": meeting.title, "starts_at": iso(meeting.starts_at),
-        "duration_minutes": meeting.duration_minutes, "status": "draft",
-    })
+    record(session, actor, "meeting.created", meeting.subject,
+           events.meeting_created(meeting.title, meeting.starts_at, meeting.duration_minutes, "draft"))
     return meeting
 
 
@@ -177,7 +176,7 @@ def change_meeting_status(session: Session, actor: User, meeting: Meeting, actio
     meeting.status = after
     touch(session, meeting)
     record(session, actor, "meeting.status_changed", meeting.subject,
-           {"action": action, "from": before, "to": after})
+           events.meeting_status_changed(action, before, after))
     return meeting
 
 
