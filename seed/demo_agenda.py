@@ -1,4 +1,4 @@
-"""The agenda part of the demo data set: seed/agenda.json replayed through the agenda services.
+"""The agenda part of the demo data set: seed/agenda.json replayed through the agenda's services.
 
 ``steps`` returns timed steps that forum_seed.demo merges into its replay of the demo history, so
 agenda events fall in time order among the items' events. Items are found by title and people by
@@ -19,9 +19,10 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from forum.agenda import service
+from forum.agenda import actions, decisions, entries, meetings
+from forum.agenda.decisions import ActionData, DecisionData
+from forum.agenda.meetings import MeetingData
 from forum.agenda.models import Action, AgendaEntry, Meeting
-from forum.agenda.service import ActionData, DecisionData, MeetingData
 from forum.auth.models import User
 from forum.core import clock
 from forum.items.models import DecisionItem
@@ -83,7 +84,7 @@ class _MeetingSteps:
             AgendaEntry.meeting_id == self.meeting.id, AgendaEntry.item_id == self.item_id(title)))
         if entry_id is None:
             raise AgendaSeedError(f"{self.where}: {title!r} is not on the agenda")
-        return service.get_entry(self.session, self.meeting.id, entry_id)
+        return entries.get_entry(self.session, self.meeting.id, entry_id)
 
     def days_ago(self, days: float) -> datetime:
         return self.now - timedelta(days=days)
@@ -108,13 +109,13 @@ class _MeetingSteps:
                         lambda e=entry: self.add(by, e)))
         for move in spec.get("moves", []):
             at += timedelta(minutes=5)
-            out.append((at, f"{self.where}: moving", lambda m=move: service.move_entry(
+            out.append((at, f"{self.where}: moving", lambda m=move: entries.move_entry(
                 self.session, self.user(by), self.entry(m["item"]), m["to"])))
         if "published_days_ago" in spec:
             published = self.days_ago(spec["published_days_ago"])
             for conflict in spec.get("conflicts", []):
                 out.append((published - timedelta(hours=2), f"{self.where}: conflict", lambda c=conflict:
-                            service.declare_conflict(self.session, self.user(c["by"]), self.entry(c["item"]),
+                            entries.declare_conflict(self.session, self.user(c["by"]), self.entry(c["item"]),
                                                      c["reason"])))
             out.append((published, f"{self.where}: publishing", lambda: self.status(by, "publish")))
         if spec.get("decisions") or spec.get("close"):
@@ -136,21 +137,21 @@ class _MeetingSteps:
         return out
 
     def create(self, by: str, starts_after: timedelta) -> None:
-        self.meeting = service.create_meeting(self.session, self.user(by), MeetingData(
+        self.meeting = meetings.create_meeting(self.session, self.user(by), MeetingData(
             self.spec.get("title", ""), clock.now() + starts_after, self.spec.get("duration_minutes", 60)))
 
     def add(self, by: str, entry: dict) -> None:
         presenter = self.user(entry["presenter"]).id if entry.get("presenter") else None
-        service.add_entry(self.session, self.user(by), self.meeting, self.item_id(entry["item"]),
+        entries.add_entry(self.session, self.user(by), self.meeting, self.item_id(entry["item"]),
                           entry.get("time_box", 15), presenter)
 
     def status(self, by: str, action: str) -> None:
-        service.change_meeting_status(self.session, self.user(by), self.meeting, action)
+        meetings.change_meeting_status(self.session, self.user(by), self.meeting, action)
 
     def decide(self, spec: dict) -> None:
         today = clock.now().date()
         expires = spec.get("expires_in_days")
-        service.record_decision(self.session, self.user(spec["by"]), self.entry(spec["item"]), DecisionData(
+        decisions.record_decision(self.session, self.user(spec["by"]), self.entry(spec["item"]), DecisionData(
             outcome=spec["outcome"], rationale=spec.get("rationale", ""),
             conditions=spec.get("conditions", ""),
             expires_on=today + timedelta(days=expires) if expires is not None else None,
@@ -163,12 +164,12 @@ class _MeetingSteps:
         # Load the decision with its entry (``Decision.entry`` is lazy="raise"): the entry's
         # decisions are only the same objects as the ones recorded earlier in this session for
         # as long as the garbage collector has not dropped those from the identity map.
-        decision = service.get_decision(self.session, self.entry(spec["item"]).decision.id)
-        service.close_item(self.session, self.user(spec["by"]), decision)
+        decision = decisions.get_decision(self.session, self.entry(spec["item"]).decision.id)
+        decisions.close_item(self.session, self.user(spec["by"]), decision)
 
     def complete(self, spec: dict) -> None:
         decision = self.entry(spec["item"]).decisions[0]
         action_id = self.session.scalars(
             select(Action.id).where(Action.decision_id == decision.id).order_by(Action.id)).all()[spec["action"]]
-        service.complete_action(self.session, self.user(spec["by"]), service.get_action(self.session, action_id),
+        actions.complete_action(self.session, self.user(spec["by"]), actions.get_action(self.session, action_id),
                                 spec["note"])

@@ -35,6 +35,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from forum.agenda import events as agenda_events
 from forum.agenda.models import Action, AgendaEntry, Decision, Meeting, decision_deciders
 from forum.auth import service as accounts
 from forum.auth.models import User
@@ -413,10 +414,6 @@ def _evidence(chain: trail.Batch, ids: _Ids, rows: dict, item: dict, uploader: U
         edge_passed=run["edge_passed"], gates=results))
 
 
-def _iso(value: datetime) -> str:
-    return value.isoformat().replace("+00:00", "Z")
-
-
 def _meeting(chain: trail.Batch, ids: _Ids, rows: dict, people: _People, agenda: list[dict],
              ticks: _Clock, rng: random.Random, now: datetime, keep_open: bool) -> None:
     """A meeting for ``agenda`` (escalated items): planned, published, held and closed with a
@@ -432,13 +429,13 @@ def _meeting(chain: trail.Batch, ids: _Ids, rows: dict, people: _People, agenda:
                "version": 1}
     rows["meeting"].append(meeting)
     subject = f"meeting:{meeting_id}"
-    chain.add(at, chair.email, "meeting.created", subject, {
-        "title": title, "starts_at": _iso(starts_at), "duration_minutes": 90, "status": "draft"})
+    chain.add(at, chair.email, "meeting.created", subject,
+              agenda_events.meeting_created(title, starts_at, 90, "draft"))
 
     def meeting_status(action: str, to: str) -> None:
         moment = ticks.tick()
         chain.add(moment, chair.email, "meeting.status_changed", subject,
-                  {"action": action, "from": meeting["status"], "to": to})
+                  agenda_events.meeting_status_changed(action, meeting["status"], to))
         meeting.update(status=to, updated_at=moment, version=meeting["version"] + 1)
 
     entries = []
@@ -453,9 +450,8 @@ def _meeting(chain: trail.Batch, ids: _Ids, rows: dict, people: _People, agenda:
         entries.append((entry, item))
         meeting.update(updated_at=at, version=meeting["version"] + 1)
         presenter = next(u.email for u in people.staff if u.id == item["filer_id"])
-        chain.add(at, chair.email, "agenda.entry_added", subject, {
-            "entry": entry["id"], "item": item["id"], "title": item["title"], "position": position,
-            "time_box_minutes": 10, "presenter": presenter, "carried_from": None})
+        chain.add(at, chair.email, "agenda.entry_added", subject, agenda_events.entry_added(
+            entry["id"], item["id"], item["title"], position, 10, presenter, None))
     meeting_status("publish", "published")
     if keep_open:
         return
@@ -483,14 +479,13 @@ def _meeting(chain: trail.Batch, ids: _Ids, rows: dict, people: _People, agenda:
                       "due_on": (at + timedelta(days=30)).date(), "done": False, "done_at": None,
                       "done_by_id": None, "done_note": "", "created_at": at}
             rows["action"].append(action)
-            actions.append({"id": action["id"], "text": action["text"], "owner": owner.email,
-                            "due_on": action["due_on"].isoformat()})
-        chain.add(at, chair.email, "decision.recorded", f"item:{item['id']}", {
-            "meeting": meeting_id, "entry": entry["id"], "decision": decision_id,
-            "outcome": outcome, "rationale": rationale, "conditions": conditions,
-            "expires_on": expires_on.isoformat() if expires_on else None,
-            "deciders": [u.email for u in deciders], "reviews_before": None, "recused": [],
-            "actions": actions})
+            actions.append((action["id"], action["text"], owner.email, action["due_on"]))
+        # No review snapshot is stored with the bulk decisions (no reviews are made), so none
+        # is summed up in their events either.
+        chain.add(at, chair.email, "decision.recorded", f"item:{item['id']}", agenda_events.decision_recorded(
+            meeting_id, entry["id"], decision_id, outcome=outcome, rationale=rationale,
+            conditions=conditions, expires_on=expires_on, deciders=[u.email for u in deciders],
+            reviews_before=None, recused=[], actions=actions))
         settles = outcome != "deferred"
         _status(chain, item, chair.email, "decide" if settles else "defer",
                 "decided" if settles else "escalated", at,

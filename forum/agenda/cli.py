@@ -6,7 +6,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from forum.agenda.service import expire_approvals
+from forum.agenda.decisions import expire_approvals
 from forum.core import db
 
 

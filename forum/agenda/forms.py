@@ -20,15 +20,8 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget
 
+from forum.agenda.common import MAX_ACTION_TEXT, MAX_DURATION, MAX_REASON, MAX_TEXT, MAX_TIME_BOX, MAX_TITLE
 from forum.agenda.models import OUTCOMES
-from forum.agenda.service import (
-    MAX_ACTION_TEXT,
-    MAX_DURATION,
-    MAX_REASON,
-    MAX_TEXT,
-    MAX_TIME_BOX,
-    MAX_TITLE,
-)
 from forum.core.forms import choices
 
 #: Blank action rows offered by the decision form (no JavaScript needed to add rows).

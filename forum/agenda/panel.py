@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from forum.agenda import queries, service
+from forum.agenda import queries
+from forum.agenda.common import is_executive
 from forum.agenda.forms import CloseItemForm
 from forum.auth.models import User
 from forum.core import clock
@@ -17,7 +18,7 @@ def build(session: Session, viewer: User, item: DecisionItem) -> dict:
     entries = queries.item_entries(session, item.id)
     latest = entries[-1] if entries else None
     close = None
-    if latest is not None and service.is_executive(viewer) and item.status == "decided" \
+    if latest is not None and is_executive(viewer) and item.status == "decided" \
             and latest.decisions and item.filer_id != viewer.id \
             and not any(r.user_id == viewer.id for r in latest.recusals) \
             and all(a.done for d in latest.decisions for a in d.actions):

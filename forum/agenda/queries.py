@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session, aliased, joinedload, selectinload
 
+from forum.agenda.entries import RecusalNote, recusals_of
 from forum.agenda.models import (
     OUTCOMES,
     RETURNING_OUTCOMES,
@@ -20,7 +21,6 @@ from forum.agenda.models import (
     Recusal,
 )
 from forum.agenda.pack import decision_filters
-from forum.agenda.service import RecusalNote, recusals_of
 from forum.auth.models import User
 from forum.core import policy
 from forum.core.errors import NotFound, ValidationError

@@ -20,7 +20,7 @@ from flask import current_app
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from forum.agenda import service as agenda
+from forum.agenda.entries import recusals_of
 from forum.agenda.models import Action, AgendaEntry, Decision, Meeting, Recusal
 from forum.api import service as api_service
 from forum.auth.models import User
@@ -228,7 +228,7 @@ def _meeting_dict(meeting: Meeting) -> dict:
                 "outcome": current.outcome, "rationale": current.rationale,
                 "conditions": current.conditions,
                 "deciders": sorted(user.email for user in current.deciders),
-                "recused": [note.email for note in agenda.recusals_of(entry)],
+                "recused": [note.email for note in recusals_of(entry)],
                 "actions": [
                     {"text": a.text, "owner": a.owner.email, "due": a.due_on, "done": a.done}
                     for a in sorted(current.actions, key=lambda a: a.id)

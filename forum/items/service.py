@@ -56,7 +56,7 @@ TRANSITIONS: dict[str, Transition] = {
         Transition("defer", "Defer", {"scheduled": "escalated"}, "executive"),
         Transition("close", "Close", {"decided": "closed"}, "executive"),
         # The forum closes a decided item itself when its last follow-up action is done by
-        # someone who is not an executive (forum.agenda.service.complete_action).
+        # someone who is not an executive (forum.agenda.actions.complete_action).
         Transition("conclude", "Close: all follow-up actions done", {"decided": "closed"}, "system"),
         Transition(
             "revalidate", "Require revalidation", {"decided": "escalated", "closed": "escalated"},

@@ -9,9 +9,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from forum.agenda import service
+from forum.agenda.decisions import ActionData, DecisionData, record_decision
+from forum.agenda.entries import add_entry, get_entry
+from forum.agenda.meetings import MeetingData, change_meeting_status, create_meeting
 from forum.agenda.models import Action, AgendaEntry, Decision, Meeting
-from forum.agenda.service import ActionData, DecisionData, MeetingData
 from forum.core import clock
 from forum.trail.models import Event
 
@@ -42,15 +43,15 @@ def owner(make_user):
 def make_meeting(db_session):
     def factory(actor, status: str = "draft", items=(), starts_in=timedelta(days=7),
                 duration: int = 90, title: str | None = None, time_box: int = 15) -> Meeting:
-        meeting = service.create_meeting(db_session, actor, MeetingData(
+        meeting = create_meeting(db_session, actor, MeetingData(
             title=title or f"Executive forum {next(_numbers)}",
             starts_at=clock.now() + starts_in, duration_minutes=duration,
         ))
         for item in items:
-            service.add_entry(db_session, actor, meeting, item.id, time_box)
+            add_entry(db_session, actor, meeting, item.id, time_box)
         path = {"draft": [], "published": ["publish"], "in_session": ["publish", "start"]}[status]
         for action in path:
-            service.change_meeting_status(db_session, actor, meeting, action)
+            change_meeting_status(db_session, actor, meeting, action)
         db_session.commit()
         return meeting
 
@@ -62,7 +63,7 @@ def entry_of(db_session):
     def get(meeting: Meeting, item) -> AgendaEntry:
         entry_id = db_session.scalar(select(AgendaEntry.id).where(
             AgendaEntry.meeting_id == meeting.id, AgendaEntry.item_id == item.id))
-        return service.get_entry(db_session, meeting.id, entry_id)
+        return get_entry(db_session, meeting.id, entry_id)
 
     return get
 
@@ -80,7 +81,7 @@ def decide(db_session, entry_of):
             actions=[ActionData(text, who.id, due) for text, who, due in actions],
             **values,
         )
-        decision = service.record_decision(db_session, actor, entry, data)
+        decision = record_decision(db_session, actor, entry, data)
         db_session.commit()
         return decision
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from forum.agenda import service
-from forum.agenda.service import ActionData, DecisionData, MeetingData
+from forum.agenda.decisions import ActionData, DecisionData, record_decision
+from forum.agenda.entries import add_entry, get_entry
+from forum.agenda.meetings import MeetingData, change_meeting_status, create_meeting
 from forum.core import clock
 
 
@@ -15,13 +16,13 @@ def agenda_samples(session, cast, make_item) -> dict[str, int]:
     ids stay valid whatever order the routes are tried in."""
     executive = cast["executive"]
     item = make_item(cast["product"], status="escalated", title="Sample escalated item")
-    meeting = service.create_meeting(session, executive, MeetingData(
+    meeting = create_meeting(session, executive, MeetingData(
         "Sample meeting", clock.now() + timedelta(days=2), 60))
-    entry = service.add_entry(session, executive, meeting, item.id, 15)
+    entry = add_entry(session, executive, meeting, item.id, 15)
     for action in ("publish", "start"):
-        service.change_meeting_status(session, executive, meeting, action)
-    entry = service.get_entry(session, meeting.id, entry.id)
-    decision = service.record_decision(session, executive, entry, DecisionData(
+        change_meeting_status(session, executive, meeting, action)
+    entry = get_entry(session, meeting.id, entry.id)
+    decision = record_decision(session, executive, entry, DecisionData(
         "approved_with_conditions", "Sample rationale.", "Sample condition.",
         decider_ids=[executive.id],
         actions=[ActionData("Sample action", cast["risk"].id, clock.now().date() + timedelta(days=5))],

@@ -10,9 +10,10 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from forum.agenda import service
+from forum.agenda.decisions import ActionData, DecisionData, record_decision
+from forum.agenda.entries import add_entry, get_entry
+from forum.agenda.meetings import MeetingData, change_meeting_status, create_meeting
 from forum.agenda.models import Action, Decision
-from forum.agenda.service import ActionData, DecisionData, MeetingData
 from forum.app import create_app
 from forum.auth import service as accounts
 from forum.auth.models import User
@@ -34,11 +35,11 @@ def _setup(session) -> tuple[int, int, list[int], int]:
     item = items.create_item(session, staff, items.ItemData("Raced item", "vendor_selection", "risk"))
     items.transition(session, staff, item, "submit")
     items.transition(session, staff, item, "escalate")
-    meeting = service.create_meeting(session, execs[0], MeetingData(
+    meeting = create_meeting(session, execs[0], MeetingData(
         "Race meeting", clock.now() + timedelta(days=1), 60))
-    entry = service.add_entry(session, execs[0], meeting, item.id, 15)
-    service.change_meeting_status(session, execs[0], meeting, "publish")
-    service.change_meeting_status(session, execs[0], meeting, "start")
+    entry = add_entry(session, execs[0], meeting, item.id, 15)
+    change_meeting_status(session, execs[0], meeting, "publish")
+    change_meeting_status(session, execs[0], meeting, "start")
     session.commit()
     return meeting.id, entry.id, [e.id for e in execs], staff.id
 
@@ -57,12 +58,12 @@ def test_two_concurrent_recorders_store_exactly_one_decision(backend_url, tmp_pa
         def recorder(exec_id: int, outcome: str) -> None:
             with factory() as session:
                 actor = session.get(User, exec_id)
-                entry = service.get_entry(session, meeting_id, entry_id)  # no decision yet: both pass
+                entry = get_entry(session, meeting_id, entry_id)  # no decision yet: both pass
                 data = DecisionData(outcome, f"{actor.display_name}'s rationale.", decider_ids=exec_ids,
                                     actions=[ActionData("Follow up", staff_id, clock.now().date() + timedelta(days=9))])
                 barrier.wait()
                 try:
-                    service.record_decision(session, actor, entry, data)
+                    record_decision(session, actor, entry, data)
                     session.commit()
                     results[exec_id] = "stored"
                 except Conflict as error:

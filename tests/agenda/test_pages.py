@@ -10,9 +10,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from forum.agenda import pack, service
+from forum.agenda import pack
+from forum.agenda.decisions import AmendmentData, DecisionData, amend_decision, get_decision, record_decision
+from forum.agenda.entries import declare_conflict, get_entry
+from forum.agenda.meetings import change_meeting_status, get_meeting
 from forum.agenda.models import Action, AgendaEntry, Meeting
-from forum.agenda.service import AmendmentData, DecisionData
 from forum.core import clock
 from tests import budgets as shared
 from tests.agenda.conftest import counts
@@ -193,8 +195,8 @@ def test_a_second_recorder_gets_a_conflict_with_their_input_kept(
     item = make_item(filer, status="escalated", title="Contested")
     meeting = make_meeting(as_chair, status="in_session", items=[item])
     eid = entry_id(db_session, meeting, item)
-    service.record_decision(db_session, cfo, entry_of(meeting, item),
-                            DecisionData("rejected", "Too risky.", decider_ids=[cfo.id]))
+    record_decision(db_session, cfo, entry_of(meeting, item),
+                    DecisionData("rejected", "Too risky.", decider_ids=[cfo.id]))
     db_session.commit()
     before = counts(db_session)
     response = client.post(f"/meetings/{meeting.id}/entries/{eid}/decision",
@@ -257,7 +259,7 @@ def test_amendment_page(client, db_session, as_chair, filer, make_item, make_mee
     item = make_item(filer, status="escalated")
     meeting = make_meeting(as_chair, status="in_session", items=[item])
     decision = decide(as_chair, meeting, item, "approved", rationale="Fine.")
-    service.change_meeting_status(db_session, as_chair, service.get_meeting(db_session, meeting.id), "close")
+    change_meeting_status(db_session, as_chair, get_meeting(db_session, meeting.id), "close")
     db_session.commit()
     form = client.get(f"/decisions/{decision.id}/amendment").get_data(as_text=True)
     assert "Fine." in form
@@ -300,7 +302,7 @@ def test_the_last_action_of_an_amended_decision_closes_the_item_without_an_error
     decision = decide(chair, meeting, item, "approved_with_conditions",
                       actions=[("Publish drift report", owner, clock.now().date() + timedelta(days=3))])
     action_id = decision.actions[0].id
-    service.amend_decision(db_session, chair, service.get_decision(db_session, decision.id), AmendmentData(
+    amend_decision(db_session, chair, get_decision(db_session, decision.id), AmendmentData(
         outcome="approved_with_conditions", rationale="Amended.", conditions="Still.", reason="Wording."))
     db_session.commit()
     login(owner)
@@ -399,7 +401,7 @@ def test_agenda_pages_keep_their_query_budget_whatever_the_data_size(
         its = [make_item(filer, status="escalated", title=f"Item {n}-{k}") for k in range(n)]
         open_meeting = make_meeting(as_chair, status="in_session", items=its)
         for k, item in enumerate(its[: max(1, n // 2)]):
-            service.declare_conflict(db_session, cfo, service.get_entry(
+            declare_conflict(db_session, cfo, get_entry(
                 db_session, open_meeting.id, entry_id(db_session, open_meeting, item)), f"conflict {k}")
             db_session.commit()
             decide(as_chair, open_meeting, item, "approved_with_conditions",
@@ -408,7 +410,7 @@ def test_agenda_pages_keep_their_query_budget_whatever_the_data_size(
         closed = make_meeting(as_chair, status="in_session", items=closed_items)
         for item in closed_items:
             decide(as_chair, closed, item, "deferred")
-        service.change_meeting_status(db_session, as_chair, service.get_meeting(db_session, closed.id), "close")
+        change_meeting_status(db_session, as_chair, get_meeting(db_session, closed.id), "close")
         db_session.commit()
         make_item(filer, status="escalated")  # one waits in the queue
         return open_meeting, closed, its[0]

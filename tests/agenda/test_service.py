@@ -8,9 +8,30 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from forum.agenda import queries, service
+from forum.agenda import queries
+from forum.agenda.actions import complete_action, get_action
+from forum.agenda.decisions import (
+    ActionData,
+    AmendmentData,
+    DecisionData,
+    amend_decision,
+    close_item,
+    expire_approvals,
+    get_decision,
+    record_decision,
+)
+from forum.agenda.entries import (
+    add_entry,
+    declare_conflict,
+    get_entry,
+    move_entry,
+    recusal_of,
+    recusals_of,
+    remove_entry,
+    update_entry,
+)
+from forum.agenda.meetings import MeetingData, change_meeting_status, create_meeting, get_meeting, update_meeting
 from forum.agenda.models import AgendaEntry
-from forum.agenda.service import ActionData, AmendmentData, DecisionData, MeetingData
 from forum.core import clock
 from forum.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from forum.items.service import TRANSITIONS
@@ -34,11 +55,11 @@ def test_meeting_moves_draft_published_in_session_closed_one_event_each(
     meeting = make_meeting(chair, items=[item])
     assert meeting.status == "draft"
     for action, expected in (("publish", "published"), ("start", "in_session")):
-        service.change_meeting_status(db_session, chair, meeting, action)
+        change_meeting_status(db_session, chair, meeting, action)
         assert meeting.status == expected
     db_session.commit()
     decide(chair, meeting, item)
-    service.change_meeting_status(db_session, chair, meeting, "close")
+    change_meeting_status(db_session, chair, meeting, "close")
     db_session.commit()
     assert meeting.status == "closed"
     assert kinds(db_session, meeting.subject) == [
@@ -59,7 +80,7 @@ def test_meeting_refuses_moves_not_in_the_table(db_session, chair, filer, make_i
     meeting = make_meeting(chair, status=status, items=[make_item(filer, status="escalated")])
     before = counts(db_session)
     with pytest.raises(Conflict, match=f"Cannot {action} a meeting"):
-        service.change_meeting_status(db_session, chair, meeting, action)
+        change_meeting_status(db_session, chair, meeting, action)
     db_session.rollback()
     assert counts(db_session) == before
 
@@ -68,30 +89,30 @@ def test_an_empty_agenda_cannot_be_published_and_undecided_entries_block_closing
         db_session, chair, filer, make_item, make_meeting):
     empty = make_meeting(chair)
     with pytest.raises(ValidationError, match="at least one item"):
-        service.change_meeting_status(db_session, chair, empty, "publish")
+        change_meeting_status(db_session, chair, empty, "publish")
     db_session.rollback()
     item = make_item(filer, status="escalated", title="Undecided thing")
     meeting = make_meeting(chair, status="in_session", items=[item])
     with pytest.raises(Conflict, match="Undecided thing"):
-        service.change_meeting_status(db_session, chair, meeting, "close")
+        change_meeting_status(db_session, chair, meeting, "close")
 
 
 def test_meeting_details_are_validated_and_changes_are_versioned(db_session, chair):
     with pytest.raises(ValidationError, match="in the past") as past:
-        service.create_meeting(db_session, chair, MeetingData("Past", clock.now() - timedelta(hours=1), 60))
+        create_meeting(db_session, chair, MeetingData("Past", clock.now() - timedelta(hours=1), 60))
     assert past.value.field == "starts_at"
     with pytest.raises(ValidationError, match="title"):
-        service.create_meeting(db_session, chair, MeetingData("  ", clock.now() + timedelta(days=1), 60))
+        create_meeting(db_session, chair, MeetingData("  ", clock.now() + timedelta(days=1), 60))
     with pytest.raises(ValidationError, match="duration"):
-        service.create_meeting(db_session, chair, MeetingData("X", clock.now() + timedelta(days=1), 0))
-    meeting = service.create_meeting(db_session, chair, MeetingData("Board", clock.now() + timedelta(days=1), 60))
+        create_meeting(db_session, chair, MeetingData("X", clock.now() + timedelta(days=1), 0))
+    meeting = create_meeting(db_session, chair, MeetingData("Board", clock.now() + timedelta(days=1), 60))
     db_session.commit()
     version = meeting.version
-    changes = service.update_meeting(db_session, chair, meeting,
-                                     MeetingData("Board (moved)", meeting.starts_at, 90), version)
+    changes = update_meeting(db_session, chair, meeting,
+                             MeetingData("Board (moved)", meeting.starts_at, 90), version)
     assert set(changes) == {"title", "duration_minutes"}
     with pytest.raises(Conflict, match="version"):
-        service.update_meeting(db_session, chair, meeting, MeetingData("Again", meeting.starts_at, 90), version)
+        update_meeting(db_session, chair, meeting, MeetingData("Again", meeting.starts_at, 90), version)
 
 
 # ---------------------------------------------------------------------------------- entries
@@ -105,7 +126,7 @@ def test_adding_schedules_the_item_and_an_item_sits_on_one_open_meeting(
     second = make_meeting(chair)
     before = counts(db_session)
     with pytest.raises(Conflict, match=f"already on the agenda of “{first.title}”"):
-        service.add_entry(db_session, chair, second, item.id, 10)
+        add_entry(db_session, chair, second, item.id, 10)
     db_session.rollback()
     assert counts(db_session) == before
 
@@ -114,16 +135,16 @@ def test_only_escalated_items_can_be_added(db_session, chair, filer, make_item, 
     meeting = make_meeting(chair)
     open_item = make_item(filer, status="open")
     with pytest.raises(Conflict, match="only escalated items"):
-        service.add_entry(db_session, chair, meeting, open_item.id, 10)
+        add_entry(db_session, chair, meeting, open_item.id, 10)
     with pytest.raises(ValidationError, match="Choose an item"):
-        service.add_entry(db_session, chair, meeting, 999_999, 10)
+        add_entry(db_session, chair, meeting, 999_999, 10)
 
 
 def test_reorder_moves_entries_and_refuses_positions_that_do_not_exist(
         db_session, chair, filer, make_item, make_meeting, entry_of):
     a, b, c = (make_item(filer, status="escalated", title=t) for t in "ABC")
     meeting = make_meeting(chair, items=[a, b, c])
-    service.move_entry(db_session, chair, entry_of(meeting, c), 1)
+    move_entry(db_session, chair, entry_of(meeting, c), 1)
     db_session.commit()
     order = db_session.scalars(select(AgendaEntry.item_id).where(AgendaEntry.meeting_id == meeting.id)
                                .order_by(AgendaEntry.position)).all()
@@ -133,7 +154,7 @@ def test_reorder_moves_entries_and_refuses_positions_that_do_not_exist(
     before = counts(db_session)
     for bad in (0, 4, -1, None):
         with pytest.raises(ValidationError, match="no position") as refused:
-            service.move_entry(db_session, chair, entry_of(meeting, a), bad)
+            move_entry(db_session, chair, entry_of(meeting, a), bad)
         assert refused.value.field == "position"
     db_session.rollback()
     assert counts(db_session) == before
@@ -143,7 +164,7 @@ def test_removing_an_undecided_entry_returns_the_item_and_closes_the_gap(
         db_session, chair, filer, make_item, make_meeting, entry_of):
     a, b, c = (make_item(filer, status="escalated") for _ in range(3))
     meeting = make_meeting(chair, items=[a, b, c])
-    service.remove_entry(db_session, chair, entry_of(meeting, a))
+    remove_entry(db_session, chair, entry_of(meeting, a))
     db_session.commit()
     db_session.refresh(a)
     assert a.status == "escalated"
@@ -158,7 +179,7 @@ def test_time_box_and_presenter_and_total_against_duration(
         db_session, chair, filer, owner, make_item, make_meeting, entry_of, make_user):
     a, b = (make_item(filer, status="escalated") for _ in range(2))
     meeting = make_meeting(chair, items=[a, b], duration=30, time_box=20)
-    changes = service.update_entry(db_session, chair, entry_of(meeting, a), 25, owner.id)
+    changes = update_entry(db_session, chair, entry_of(meeting, a), 25, owner.id)
     assert set(changes) == {"time_box_minutes", "presenter"}
     db_session.commit()
     view = queries.meeting_view(db_session, meeting.id)
@@ -166,9 +187,9 @@ def test_time_box_and_presenter_and_total_against_duration(
     assert view.entries[0].presenter.id == owner.id
     gone = make_user(function="risk", active=False)
     with pytest.raises(ValidationError, match="presenter"):
-        service.update_entry(db_session, chair, entry_of(meeting, a), 25, gone.id)
+        update_entry(db_session, chair, entry_of(meeting, a), 25, gone.id)
     with pytest.raises(ValidationError, match="time box"):
-        service.update_entry(db_session, chair, entry_of(meeting, a), 0, None)
+        update_entry(db_session, chair, entry_of(meeting, a), 0, None)
 
 
 def test_only_executives_manage_agendas(db_session, chair, filer, make_item, make_meeting, entry_of, make_user):
@@ -178,13 +199,13 @@ def test_only_executives_manage_agendas(db_session, chair, filer, make_item, mak
     before = counts(db_session)
     for actor in (filer, auditor):
         with pytest.raises(PermissionDenied):
-            service.create_meeting(db_session, actor, MeetingData("X", clock.now() + timedelta(days=1), 60))
+            create_meeting(db_session, actor, MeetingData("X", clock.now() + timedelta(days=1), 60))
         with pytest.raises(PermissionDenied):
-            service.move_entry(db_session, actor, entry_of(meeting, item), 1)
+            move_entry(db_session, actor, entry_of(meeting, item), 1)
         with pytest.raises(PermissionDenied):
-            service.remove_entry(db_session, actor, entry_of(meeting, item))
+            remove_entry(db_session, actor, entry_of(meeting, item))
         with pytest.raises(PermissionDenied):
-            service.change_meeting_status(db_session, actor, meeting, "publish")
+            change_meeting_status(db_session, actor, meeting, "publish")
     db_session.rollback()
     assert counts(db_session) == before
 
@@ -232,8 +253,8 @@ def test_decisions_only_in_session(db_session, chair, filer, make_item, make_mee
     meeting = make_meeting(chair, status="published", items=[item])
     before = counts(db_session)
     with pytest.raises(Conflict, match="in session"):
-        service.record_decision(db_session, chair, entry_of(meeting, item),
-                                DecisionData("approved", "Fine.", decider_ids=[chair.id]))
+        record_decision(db_session, chair, entry_of(meeting, item),
+                        DecisionData("approved", "Fine.", decider_ids=[chair.id]))
     db_session.rollback()
     assert counts(db_session) == before
 
@@ -270,7 +291,7 @@ def test_bad_decision_input_is_refused_with_nothing_stored(
     )
     before = counts(db_session)
     with pytest.raises(ValidationError, match=message) as refused:
-        service.record_decision(db_session, chair, entry_of(meeting, item), data)
+        record_decision(db_session, chair, entry_of(meeting, item), data)
     assert refused.value.field == field
     db_session.rollback()
     assert counts(db_session) == before
@@ -289,8 +310,8 @@ def test_non_executives_cannot_decide(db_session, chair, filer, make_item, make_
     item = make_item(filer, status="escalated")
     meeting = make_meeting(chair, status="in_session", items=[item])
     with pytest.raises(PermissionDenied, match="Only executives"):
-        service.record_decision(db_session, filer, entry_of(meeting, item),
-                                DecisionData("approved", "Fine.", decider_ids=[chair.id]))
+        record_decision(db_session, filer, entry_of(meeting, item),
+                        DecisionData("approved", "Fine.", decider_ids=[chair.id]))
 
 
 # ------------------------------------------------------------------------------------ recusal
@@ -299,12 +320,12 @@ def test_an_executive_who_filed_the_item_is_recused(db_session, chair, cfo, make
     meeting = make_meeting(chair, status="in_session", items=[item])
     before = counts(db_session)
     entry = entry_of(meeting, item)
-    assert [(n.user_id, n.reason) for n in service.recusals_of(entry)] == [(cfo.id, "filed the item")]
+    assert [(n.user_id, n.reason) for n in recusals_of(entry)] == [(cfo.id, "filed the item")]
     with pytest.raises(PermissionDenied, match="recused") as refused:
-        service.record_decision(db_session, cfo, entry, DecisionData("approved", "Mine.", decider_ids=[cfo.id]))
+        record_decision(db_session, cfo, entry, DecisionData("approved", "Mine.", decider_ids=[cfo.id]))
     assert refused.value.field == "recusal"
     with pytest.raises(ValidationError, match="recused"):
-        service.record_decision(db_session, chair, entry, DecisionData("approved", "Ok.", decider_ids=[chair.id, cfo.id]))
+        record_decision(db_session, chair, entry, DecisionData("approved", "Ok.", decider_ids=[chair.id, cfo.id]))
     db_session.rollback()
     assert counts(db_session) == before
 
@@ -313,17 +334,17 @@ def test_a_declared_conflict_recuses_and_is_in_the_trail(
         db_session, chair, cfo, filer, make_item, make_meeting, entry_of):
     item = make_item(filer, status="escalated")
     meeting = make_meeting(chair, status="in_session", items=[item])
-    service.declare_conflict(db_session, cfo, entry_of(meeting, item), "Former employee of the vendor")
+    declare_conflict(db_session, cfo, entry_of(meeting, item), "Former employee of the vendor")
     db_session.commit()
     entry = entry_of(meeting, item)
-    assert service.recusal_of(entry, cfo).reason == "declared a conflict: Former employee of the vendor"
+    assert recusal_of(entry, cfo).reason == "declared a conflict: Former employee of the vendor"
     assert trail.events_for(db_session, item.subject)[-1].kind == "agenda.conflict_declared"
     with pytest.raises(PermissionDenied, match="recused"):
-        service.record_decision(db_session, cfo, entry, DecisionData("approved", "x", decider_ids=[cfo.id]))
+        record_decision(db_session, cfo, entry, DecisionData("approved", "x", decider_ids=[cfo.id]))
     with pytest.raises(Conflict, match="already recused"):
-        service.declare_conflict(db_session, cfo, entry, "again")
+        declare_conflict(db_session, cfo, entry, "again")
     with pytest.raises(ValidationError, match="conflict of interest"):
-        service.declare_conflict(db_session, chair, entry, " ")
+        declare_conflict(db_session, chair, entry, " ")
 
 
 # --------------------------------------------------------------------------------- amendments
@@ -332,10 +353,10 @@ def test_amendment_after_close_references_the_original_and_keeps_it(
     item = make_item(filer, status="escalated")
     meeting = make_meeting(chair, status="in_session", items=[item])
     original = decide(chair, meeting, item, "approved", rationale="Cheaper.")
-    service.change_meeting_status(db_session, chair, meeting, "close")
+    change_meeting_status(db_session, chair, meeting, "close")
     db_session.commit()
-    decision = service.get_decision(db_session, original.id)
-    amendment = service.amend_decision(db_session, chair, decision, AmendmentData(
+    decision = get_decision(db_session, original.id)
+    amendment = amend_decision(db_session, chair, decision, AmendmentData(
         outcome="approved_with_conditions", rationale="Cheaper, and safe.",
         conditions="Review in a quarter.", reason="The minutes missed the condition."))
     db_session.commit()
@@ -348,8 +369,8 @@ def test_amendment_after_close_references_the_original_and_keeps_it(
     assert event.data["changes"]["outcome"] == {"before": "approved", "after": "approved_with_conditions"}
     # the superseded revision cannot be amended again
     with pytest.raises(Conflict, match="amended already"):
-        service.amend_decision(db_session, chair, service.get_decision(db_session, original.id),
-                               AmendmentData("approved", "x", reason="y"))
+        amend_decision(db_session, chair, get_decision(db_session, original.id),
+                       AmendmentData("approved", "x", reason="y"))
 
 
 def test_amendment_cannot_move_the_item_or_change_nothing(db_session, chair, filer, make_item, make_meeting, decide):
@@ -357,13 +378,13 @@ def test_amendment_cannot_move_the_item_or_change_nothing(db_session, chair, fil
     meeting = make_meeting(chair, status="in_session", items=[item])
     decided = decide(chair, meeting, item, "approved", rationale="Fine.")
     before = counts(db_session)
-    decision = service.get_decision(db_session, decided.id)
+    decision = get_decision(db_session, decided.id)
     with pytest.raises(ValidationError, match="cannot turn"):
-        service.amend_decision(db_session, chair, decision, AmendmentData("deferred", "Fine.", reason="oops"))
+        amend_decision(db_session, chair, decision, AmendmentData("deferred", "Fine.", reason="oops"))
     with pytest.raises(ValidationError, match="changes nothing"):
-        service.amend_decision(db_session, chair, decision, AmendmentData("approved", "Fine.", reason="oops"))
+        amend_decision(db_session, chair, decision, AmendmentData("approved", "Fine.", reason="oops"))
     with pytest.raises(ValidationError, match="why"):
-        service.amend_decision(db_session, chair, decision, AmendmentData("approved", "Better.", reason=" "))
+        amend_decision(db_session, chair, decision, AmendmentData("approved", "Better.", reason=" "))
     db_session.rollback()
     assert counts(db_session) == before
 
@@ -376,14 +397,14 @@ def test_completing_the_last_action_closes_a_conditional_approval(
     decision = decide(chair, meeting, item, "approved_with_conditions",
                       actions=[("Drift report", owner, in_days(10)), ("Sign DPA", owner, in_days(20))])
     first, second = decision.actions
-    service.complete_action(db_session, owner, service.get_action(db_session, first.id), "Report live.")
+    complete_action(db_session, owner, get_action(db_session, first.id), "Report live.")
     db_session.commit()
     db_session.refresh(item)
     assert item.status == "decided"  # one action still open
     with pytest.raises(Conflict, match="still open"):
-        service.close_item(db_session, chair, service.get_decision(db_session, decision.id))
+        close_item(db_session, chair, get_decision(db_session, decision.id))
     db_session.rollback()
-    service.complete_action(db_session, owner, service.get_action(db_session, second.id), "Signed by legal.")
+    complete_action(db_session, owner, get_action(db_session, second.id), "Signed by legal.")
     db_session.commit()
     db_session.refresh(item)
     assert item.status == "closed"
@@ -398,7 +419,7 @@ def test_an_executive_completing_the_last_action_closes_in_their_name(
     meeting = make_meeting(chair, status="in_session", items=[item])
     decision = decide(chair, meeting, item, "approved_with_conditions",
                       actions=[("Drift report", owner, in_days(10))])
-    service.complete_action(db_session, chair, service.get_action(db_session, decision.actions[0].id), "Seen it.")
+    complete_action(db_session, chair, get_action(db_session, decision.actions[0].id), "Seen it.")
     db_session.commit()
     event = trail.events_for(db_session, item.subject)[-1]
     assert (event.actor, event.data["action"], event.data["to"]) == (chair.email, "close", "closed")
@@ -409,18 +430,18 @@ def test_action_completion_rules(db_session, chair, filer, owner, make_user, mak
     meeting = make_meeting(chair, status="in_session", items=[item])
     decision = decide(chair, meeting, item, "approved_with_conditions",
                       actions=[("Drift report", owner, in_days(10))])
-    action = service.get_action(db_session, decision.actions[0].id)
+    action = get_action(db_session, decision.actions[0].id)
     before = counts(db_session)
     with pytest.raises(PermissionDenied, match="owner or an executive"):
-        service.complete_action(db_session, filer, action, "not mine")
+        complete_action(db_session, filer, action, "not mine")
     with pytest.raises(ValidationError, match="how the action was done"):
-        service.complete_action(db_session, owner, action, "  ")
+        complete_action(db_session, owner, action, "  ")
     db_session.rollback()
     assert counts(db_session) == before
-    service.complete_action(db_session, owner, service.get_action(db_session, action.id), "Done.")
+    complete_action(db_session, owner, get_action(db_session, action.id), "Done.")
     db_session.commit()
     with pytest.raises(Conflict, match="already done"):
-        service.complete_action(db_session, owner, service.get_action(db_session, action.id), "Again.")
+        complete_action(db_session, owner, get_action(db_session, action.id), "Again.")
 
 
 def test_a_decision_without_actions_is_closed_by_an_executive(db_session, chair, cfo, filer, make_item, make_meeting, decide):
@@ -428,10 +449,10 @@ def test_a_decision_without_actions_is_closed_by_an_executive(db_session, chair,
     meeting = make_meeting(chair, status="in_session", items=[item])
     decision = decide(chair, meeting, item, "rejected")
     with pytest.raises(PermissionDenied, match="recused"):
-        service.close_item(db_session, cfo, service.get_decision(db_session, decision.id))
+        close_item(db_session, cfo, get_decision(db_session, decision.id))
     with pytest.raises(PermissionDenied):
-        service.close_item(db_session, filer, service.get_decision(db_session, decision.id))
-    service.close_item(db_session, chair, service.get_decision(db_session, decision.id))
+        close_item(db_session, filer, get_decision(db_session, decision.id))
+    close_item(db_session, chair, get_decision(db_session, decision.id))
     db_session.commit()
     db_session.refresh(item)
     assert item.status == "closed"
@@ -462,8 +483,8 @@ def test_lapsed_approvals_return_to_the_queue_with_the_reason(
     meeting = make_meeting(chair, status="in_session", items=[lapsing, lasting])
     decide(chair, meeting, lapsing, "approved_with_conditions", expires_on=in_days(10))
     decide(chair, meeting, lasting, "approved_with_conditions", expires_on=in_days(100))
-    assert service.expire_approvals(db_session, clock.now() + timedelta(days=10)) == []
-    returned = service.expire_approvals(db_session, clock.now() + timedelta(days=11))
+    assert expire_approvals(db_session, clock.now() + timedelta(days=10)) == []
+    returned = expire_approvals(db_session, clock.now() + timedelta(days=11))
     db_session.commit()
     assert [i.title for i in returned] == ["Lapsing"]
     db_session.refresh(lapsing)
@@ -471,7 +492,7 @@ def test_lapsed_approvals_return_to_the_queue_with_the_reason(
     event = trail.events_for(db_session, lapsing.subject)[-1]
     assert (event.actor, event.data["action"], event.data["note"]) == ("system", "revalidate", "approval expired")
     # running again changes nothing (the item is no longer decided)
-    assert service.expire_approvals(db_session, clock.now() + timedelta(days=11)) == []
+    assert expire_approvals(db_session, clock.now() + timedelta(days=11)) == []
     # and the returned item is proposed again, linked to the approval that lapsed
     queue = queries.escalation_queue(db_session)
     assert queue[0].item.id == lapsing.id and queue[0].carried_from is not None
@@ -481,11 +502,11 @@ def test_expiry_follows_amendments(db_session, chair, filer, make_item, make_mee
     item = make_item(filer, status="escalated")
     meeting = make_meeting(chair, status="in_session", items=[item])
     decision = decide(chair, meeting, item, "approved_with_conditions", expires_on=in_days(10))
-    service.amend_decision(db_session, chair, service.get_decision(db_session, decision.id), AmendmentData(
+    amend_decision(db_session, chair, get_decision(db_session, decision.id), AmendmentData(
         "approved_with_conditions", decision.rationale, decision.conditions, in_days(60), reason="Extended."))
     db_session.commit()
-    assert service.expire_approvals(db_session, clock.now() + timedelta(days=20)) == []
-    assert len(service.expire_approvals(db_session, clock.now() + timedelta(days=61))) == 1
+    assert expire_approvals(db_session, clock.now() + timedelta(days=20)) == []
+    assert len(expire_approvals(db_session, clock.now() + timedelta(days=61))) == 1
 
 
 def test_system_close_is_one_row_added_to_the_transition_table():
@@ -495,8 +516,8 @@ def test_system_close_is_one_row_added_to_the_transition_table():
 
 
 def test_unknown_ids_are_not_found(db_session):
-    for fn, args in ((service.get_meeting, (1,)), (service.get_entry, (1, 1)),
-                     (service.get_decision, (1,)), (service.get_action, (1,))):
+    for fn, args in ((get_meeting, (1,)), (get_entry, (1, 1)),
+                     (get_decision, (1,)), (get_action, (1,))):
         with pytest.raises(NotFound):
             fn(db_session, *args)
 
@@ -505,7 +526,7 @@ def test_every_agenda_event_is_on_a_verifiable_chain(db_session, chair, filer, o
     item = make_item(filer, status="escalated")
     meeting = make_meeting(chair, status="in_session", items=[item])
     decision = decide(chair, meeting, item, "approved_with_conditions", actions=[("x", owner, in_days(3))])
-    service.complete_action(db_session, owner, service.get_action(db_session, decision.actions[0].id), "ok")
+    complete_action(db_session, owner, get_action(db_session, decision.actions[0].id), "ok")
     db_session.commit()
     assert trail.verify_database(db_session).ok
     assert db_session.scalar(select(Event).where(Event.kind == "action.completed")) is not None

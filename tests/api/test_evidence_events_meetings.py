@@ -205,8 +205,9 @@ def test_only_executives_and_auditors_read_the_trail(api_as, make_user, staff):
 def test_meetings_with_their_entries_decisions_and_actions_in_cursor_pages(api_as, staff, make_user, make_item, db_session):
     from datetime import timedelta
 
-    from forum.agenda import service as agenda
-    from forum.agenda.service import ActionData, DecisionData, MeetingData
+    from forum.agenda.decisions import ActionData, DecisionData, record_decision
+    from forum.agenda.entries import add_entry, get_entry
+    from forum.agenda.meetings import MeetingData, change_meeting_status, create_meeting
     from forum.core import clock
 
     chair = make_user(role="executive", function="product")
@@ -216,14 +217,14 @@ def test_meetings_with_their_entries_decisions_and_actions_in_cursor_pages(api_a
     meetings = []
     for n in range(3):
         item = make_item(staff, status="escalated", title=f"On agenda {n}")
-        meeting = agenda.create_meeting(db_session, chair, MeetingData(f"Forum {n}", clock.now() + timedelta(days=n + 1), 60))
-        entry = agenda.add_entry(db_session, chair, meeting, item.id, 20)
+        meeting = create_meeting(db_session, chair, MeetingData(f"Forum {n}", clock.now() + timedelta(days=n + 1), 60))
+        entry = add_entry(db_session, chair, meeting, item.id, 20)
         meetings.append((meeting, entry))
     meeting, entry = meetings[0]
     for action in ("publish", "start"):
-        agenda.change_meeting_status(db_session, chair, meeting, action)
-    entry = agenda.get_entry(db_session, meeting.id, entry.id)
-    agenda.record_decision(db_session, chair, entry, DecisionData(
+        change_meeting_status(db_session, chair, meeting, action)
+    entry = get_entry(db_session, meeting.id, entry.id)
+    record_decision(db_session, chair, entry, DecisionData(
         "approved_with_conditions", "Good enough with a guard.", "Weekly drift check.", decider_ids=[chair.id],
         actions=[ActionData("Set up the drift check", owner.id, clock.now().date() + timedelta(days=7))],
     ))

@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from forum.agenda import service as agenda
+from forum.agenda.decisions import ActionData, DecisionData, record_decision
+from forum.agenda.entries import add_entry, get_entry
+from forum.agenda.meetings import MeetingData, change_meeting_status, create_meeting
 from forum.agenda.models import AgendaEntry
-from forum.agenda.service import ActionData, DecisionData, MeetingData
 from forum.auth import service as accounts
 from forum.core import clock
 from forum.evidence import service as evidence
@@ -75,14 +76,14 @@ def history(db_session, make_item, cast):
             """``actions``: (text, owner, due date) of follow-up actions."""
             chair = cast["chair"]
             with clock.override(lambda: at - timedelta(hours=1)):
-                meeting = agenda.create_meeting(db_session, chair, MeetingData(
+                meeting = create_meeting(db_session, chair, MeetingData(
                     f"Meeting on {at:%Y-%m-%d %H:%M}", at - timedelta(minutes=30), 60))
-                agenda.add_entry(db_session, chair, meeting, item.id, 10)
-                agenda.change_meeting_status(db_session, chair, meeting, "publish")
-                agenda.change_meeting_status(db_session, chair, meeting, "start")
-            entry = agenda.get_entry(db_session, meeting.id, _entry_id(db_session, meeting, item))
+                add_entry(db_session, chair, meeting, item.id, 10)
+                change_meeting_status(db_session, chair, meeting, "publish")
+                change_meeting_status(db_session, chair, meeting, "start")
+            entry = get_entry(db_session, meeting.id, _entry_id(db_session, meeting, item))
             with clock.override(lambda: at):
-                decision = agenda.record_decision(db_session, chair, entry, DecisionData(
+                decision = record_decision(db_session, chair, entry, DecisionData(
                     outcome, "Decided on the evidence.",
                     "Monthly drift report." if outcome == "approved_with_conditions" else "",
                     decider_ids=[chair.id],

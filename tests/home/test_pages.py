@@ -9,8 +9,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from forum.agenda import service as agenda
-from forum.agenda.service import AmendmentData
+from forum.agenda.decisions import AmendmentData, amend_decision, get_decision
+from forum.agenda.entries import add_entry
+from forum.agenda.meetings import MeetingData, change_meeting_status, create_meeting
 from forum.audit import verify as audit
 from forum.core import clock
 from forum.home.service import involved_item_ids
@@ -153,11 +154,11 @@ def test_executive_home_shows_the_queue_by_tier_next_meeting_overdue_revalidatio
     _rate(db_session, rater, split, 14)
     # the next meeting: two entries, 35 of 30 minutes; a later one and a closed one are not "next"
     first, second = make_item(staff, status="escalated"), make_item(staff, status="escalated")
-    meeting = agenda.create_meeting(db_session, chair, agenda.MeetingData("Forum in three days", now + 3 * DAY, 30))
-    agenda.add_entry(db_session, chair, meeting, first.id, 15)
-    agenda.add_entry(db_session, chair, meeting, second.id, 20)
-    agenda.change_meeting_status(db_session, chair, meeting, "publish")
-    agenda.create_meeting(db_session, chair, agenda.MeetingData("Forum in a month", now + 30 * DAY, 60))
+    meeting = create_meeting(db_session, chair, MeetingData("Forum in three days", now + 3 * DAY, 30))
+    add_entry(db_session, chair, meeting, first.id, 15)
+    add_entry(db_session, chair, meeting, second.id, 20)
+    change_meeting_status(db_session, chair, meeting, "publish")
+    create_meeting(db_session, chair, MeetingData("Forum in a month", now + 30 * DAY, 60))
     db_session.commit()
     # an overdue action, and a decided item whose evidence went stale
     stale = history.item(now - 60 * DAY, model_version="2026.10", title="Decided on old evidence")
@@ -205,8 +206,8 @@ def test_auditor_home_shows_trail_size_head_verification_checkpoint_decisions_an
     now = clock.now()
     item = history.item(now - 10 * DAY, title="Decided and amended", category="policy_exception")
     decision = history.decide(item, now - 5 * DAY)
-    decision = agenda.get_decision(db_session, decision.id)
-    agenda.amend_decision(db_session, cast["chair"], decision, AmendmentData(
+    decision = get_decision(db_session, decision.id)
+    amend_decision(db_session, cast["chair"], decision, AmendmentData(
         "approved_with_conditions", "Decided on the evidence.", "Quarterly review.",
         reason="The conditions were left out of the minutes."))
     db_session.commit()
@@ -282,13 +283,13 @@ def test_each_home_page_keeps_its_query_budget_whatever_the_data_size(
 
     add(0)
     with clock.override(lambda: now - DAY):
-        meeting = agenda.create_meeting(db_session, chair, agenda.MeetingData("Next", now + 2 * DAY, 60))
+        meeting = create_meeting(db_session, chair, MeetingData("Next", now + 2 * DAY, 60))
     db_session.commit()
     login(viewer)
     small = count_statements(app, lambda: client.get("/"))
     for n in range(1, 8):
         add(n)
-    agenda.add_entry(db_session, chair, meeting, make_item(rater, status="escalated").id, 10)
+    add_entry(db_session, chair, meeting, make_item(rater, status="escalated").id, 10)
     db_session.commit()
     large = count_statements(app, lambda: client.get("/"))
     assert small == large

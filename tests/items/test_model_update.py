@@ -86,9 +86,9 @@ def decided(db_session, people, make_item):
     2026.06.1 — the version the CSV fixture was tested on."""
     cast = {"executive": people["executive"], "product": people["product"], "risk": people["risk"]}
     ids = agenda_samples(db_session, cast, make_item)
-    from forum.agenda import service as agenda
+    from forum.agenda.entries import get_entry
 
-    item = agenda.get_entry(db_session, ids["meeting_id"], ids["entry_id"]).item
+    item = get_entry(db_session, ids["meeting_id"], ids["entry_id"]).item
     items.update_model_version(db_session, people["executive"], item, "2026.06.1", item.version)
     evidence.attach_evidence(db_session, people["product"], item, "support-bot.csv", CSV.read_bytes())
     db_session.commit()

@@ -10,8 +10,9 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
-from forum.agenda import service as agenda
-from forum.agenda.service import ActionData, DecisionData, MeetingData
+from forum.agenda.decisions import ActionData, DecisionData, record_decision
+from forum.agenda.entries import add_entry, get_entry
+from forum.agenda.meetings import MeetingData, change_meeting_status, create_meeting
 from forum.core import clock
 from forum.notify.models import Notification
 
@@ -47,13 +48,13 @@ def decide(db_session):
     """Take an escalated item through a meeting to a decision with one action for ``owner``."""
 
     def run(chair, item, owner, due_in=timedelta(days=5), outcome="approved_with_conditions"):
-        meeting = agenda.create_meeting(db_session, chair, MeetingData(
+        meeting = create_meeting(db_session, chair, MeetingData(
             "Executive forum", clock.now() + timedelta(days=2), 60))
-        entry = agenda.add_entry(db_session, chair, meeting, item.id, 15)
+        entry = add_entry(db_session, chair, meeting, item.id, 15)
         for action in ("publish", "start"):
-            agenda.change_meeting_status(db_session, chair, meeting, action)
-        entry = agenda.get_entry(db_session, meeting.id, entry.id)
-        decision = agenda.record_decision(db_session, chair, entry, DecisionData(
+            change_meeting_status(db_session, chair, meeting, action)
+        entry = get_entry(db_session, meeting.id, entry.id)
+        decision = record_decision(db_session, chair, entry, DecisionData(
             outcome, "Because.", "A condition." if outcome == "approved_with_conditions" else "",
             decider_ids=[chair.id],
             actions=[ActionData("Re-test the edge cases", owner.id, clock.now().date() + due_in)],

@@ -11,7 +11,9 @@ from flask.cli import ScriptInfo
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from forum.agenda import service as agenda
+from forum.agenda.actions import complete_action, get_action
+from forum.agenda.entries import add_entry
+from forum.agenda.meetings import MeetingData, change_meeting_status, create_meeting
 from forum.cli import main
 from forum.core import clock
 from forum.notify import reminders
@@ -53,8 +55,8 @@ def test_due_soon_then_overdue_each_once(db_session, people, make_item, decide, 
 def test_done_actions_are_not_reminded(db_session, people, make_item, decide):
     item = make_item(people["procurement"], status="escalated")
     decision = decide(people["exec"], item, people["risk"], due_in=timedelta(days=1))
-    action = agenda.get_action(db_session, decision.actions[0].id)
-    agenda.complete_action(db_session, people["risk"], action, "Done.")
+    action = get_action(db_session, decision.actions[0].id)
+    complete_action(db_session, people["risk"], action, "Done.")
     db_session.commit()
     assert reminders.run(db_session, clock.now() + timedelta(days=3)).total == 0
 
@@ -62,10 +64,10 @@ def test_done_actions_are_not_reminded(db_session, people, make_item, decide):
 def test_positions_missing_three_days_before_a_meeting(db_session, people, make_item, inbox_of):
     item = make_item(people["procurement"], status="escalated", title="Model swap")
     positions.take_position(db_session, people["risk"], item, positions.PositionData("support", "Fine."))
-    meeting = agenda.create_meeting(db_session, people["exec"], agenda.MeetingData(
+    meeting = create_meeting(db_session, people["exec"], MeetingData(
         "November forum", clock.now() + timedelta(days=5), 60))
-    agenda.add_entry(db_session, people["exec"], meeting, item.id, 15)
-    agenda.change_meeting_status(db_session, people["exec"], meeting, "publish")
+    add_entry(db_session, people["exec"], meeting, item.id, 15)
+    change_meeting_status(db_session, people["exec"], meeting, "publish")
     db_session.commit()
 
     assert reminders.run(db_session, clock.now()).positions_missing == 0  # 5 days ahead: too early

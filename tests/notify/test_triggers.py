@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from forum.agenda import service as agenda
+from forum.agenda.entries import add_entry
+from forum.agenda.meetings import MeetingData, change_meeting_status, create_meeting
 from forum.evidence import service as evidence
 from forum.items import service as items
 from forum.items.rubric import RUBRIC
@@ -106,12 +107,12 @@ def test_publishing_a_meeting_tells_the_executives_and_presenters(db_session, pe
     from datetime import timedelta
 
     from forum.core import clock
-    meeting = agenda.create_meeting(db_session, people["exec"], agenda.MeetingData(
+    meeting = create_meeting(db_session, people["exec"], MeetingData(
         "Q4 forum", clock.now() + timedelta(days=5), 60))
-    agenda.add_entry(db_session, people["exec"], meeting, item.id, 15, presenter_id=people["risk"].id)
+    add_entry(db_session, people["exec"], meeting, item.id, 15, presenter_id=people["risk"].id)
     db_session.commit()
     assert not [k for k, _t in inbox_of(people["exec2"]) if k == "meeting_published"]
-    agenda.change_meeting_status(db_session, people["exec"], meeting, "publish")
+    change_meeting_status(db_session, people["exec"], meeting, "publish")
     db_session.commit()
     published = ("meeting_published", "Agenda published: “Q4 forum”")
     assert published in inbox_of(people["exec2"])

@@ -6,9 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import update
 
-from forum.agenda import service as agenda
+from forum.agenda.decisions import AmendmentData, amend_decision, get_decision
 from forum.agenda.models import Decision
-from forum.agenda.service import AmendmentData
 from forum.core import clock
 from forum.health.proximity import habit_figures, quarter_of
 from forum.proximity import service
@@ -50,8 +49,8 @@ def test_figures_per_quarter_and_per_executive_on_a_hand_built_set(
         legacy = decide(ann, meeting, items[4], "approved", deciders=[ann])
         db_session.execute(update(Decision).where(Decision.id == legacy.id).values(review_snapshot=None))
         # an amendment is a correction, not another decision
-        agenda.amend_decision(db_session, ann, agenda.get_decision(db_session, decisions[0].id),
-                              AmendmentData("approved", "Corrected rationale.", "", None, "typo"))
+        amend_decision(db_session, ann, get_decision(db_session, decisions[0].id),
+                       AmendmentData("approved", "Corrected rationale.", "", None, "typo"))
         db_session.commit()
 
     # 2026 Q4: d4 (Ann alone, reviewed the latest run of both suites; an older run of one suite too).

@@ -10,7 +10,8 @@ import re
 
 from sqlalchemy import func, select
 
-from forum.agenda import service as agenda
+from forum.agenda.decisions import close_item, get_decision
+from forum.agenda.meetings import change_meeting_status, get_meeting
 from forum.agenda.models import AgendaEntry
 from forum.proximity import service
 from forum.proximity.models import ProposedCase, Review
@@ -114,7 +115,7 @@ def test_the_decision_form_shows_who_reviewed_and_the_minutes_keep_it_per_decide
     assert response.status_code == 302, response.get_data(as_text=True)
     service.record_review(db_session, cfo, run, item)  # after the decision: not part of its record
     db_session.commit()
-    agenda.change_meeting_status(db_session, chair, agenda.get_meeting(db_session, meeting.id), "close")
+    change_meeting_status(db_session, chair, get_meeting(db_session, meeting.id), "close")
     db_session.commit()
 
     minutes = client.get(f"/meetings/{meeting.id}").get_data(as_text=True)
@@ -174,7 +175,7 @@ def test_a_proposal_on_a_closed_item_is_refused_with_409(
     item = make_item(filer, status="escalated")
     meeting = make_meeting(chair, status="in_session", items=[item])
     decision = decide(chair, meeting, item, "approved")
-    agenda.close_item(db_session, chair, agenda.get_decision(db_session, decision.id))
+    close_item(db_session, chair, get_decision(db_session, decision.id))
     db_session.commit()
     login(filer)
     page = client.get(f"/items/{item.id}").get_data(as_text=True)

@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from forum.agenda import service as agenda
+from forum.agenda.decisions import close_item, get_decision
 from forum.core import clock
 from forum.core.errors import Conflict, PermissionDenied, ValidationError
 from forum.evidence import service as evidence
@@ -113,7 +113,7 @@ def test_no_proposal_on_a_closed_item_and_none_by_auditors(
     item = make_item(filer, status="escalated")
     meeting = make_meeting(chair, status="in_session", items=[item])
     decision = decide(chair, meeting, item, "approved")
-    agenda.close_item(db_session, chair, agenda.get_decision(db_session, decision.id))
+    close_item(db_session, chair, get_decision(db_session, decision.id))
     db_session.commit()
     assert item.status == "closed"
     auditor = make_user(role="auditor", function=None)
@@ -182,7 +182,7 @@ def test_the_decision_keeps_who_had_reviewed_what_and_later_reviews_do_not_chang
         service.record_review(db_session, cfo, other, item)
     db_session.commit()
     db_session.expire_all()
-    assert agenda.get_decision(db_session, decision.id).review_snapshot == snapshot
+    assert get_decision(db_session, decision.id).review_snapshot == snapshot
 
 
 def test_a_decision_without_evidence_or_without_reviews_is_allowed_and_says_so(

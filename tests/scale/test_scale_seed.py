@@ -116,6 +116,65 @@ def test_pages_render_on_the_scale_data_set(backend_url, tmp_path):
         db.get_engine(app).dispose()
 
 
+#: The agenda events the bulk load writes itself (through forum/agenda/events.py, as the services do).
+AGENDA_KINDS = ("meeting.created", "meeting.status_changed", "agenda.entry_added", "decision.recorded")
+
+
+def _agenda_shapes(session, after_seq: int, until_seq: int) -> dict[str, set]:
+    """Per kind, the key sets its payloads have (with the keys of each follow-up action of a
+    decision) among the events after_seq < seq <= until_seq."""
+    shapes: dict[str, set] = {}
+    for kind, data_json in session.execute(
+            select(Event.kind, Event.data_json).where(
+                Event.kind.in_(AGENDA_KINDS), Event.seq > after_seq, Event.seq <= until_seq)):
+        data = json.loads(data_json)
+        shapes.setdefault(kind, set()).add(tuple(sorted(data)))
+        for action in data.get("actions", []) if kind == "decision.recorded" else []:
+            shapes.setdefault("decision.recorded actions", set()).add(tuple(sorted(action)))
+    return shapes
+
+
+def test_the_bulk_agenda_events_have_the_keys_the_services_write(tmp_path):
+    """The scale generator writes its meeting, entry and decision events without the services:
+    the same kinds of event written by the services afterwards carry exactly the same keys."""
+    from datetime import timedelta
+
+    from forum.agenda.decisions import ActionData, DecisionData, record_decision
+    from forum.agenda.entries import add_entry, get_entry
+    from forum.agenda.meetings import MeetingData, change_meeting_status, create_meeting
+    from forum.core import clock
+    from forum.migrate import upgrade
+
+    url = f"sqlite:///{tmp_path / 'shapes.db'}"
+    upgrade(url)
+    app = _app(url, tmp_path)
+    try:
+        scale.load_scale(app.extensions["forum.sessionmaker"], 40, batch=40, demo=False)
+        with db.session_scope(app) as session:
+            bulk_until = session.scalar(select(func.max(Event.seq)))
+            chair = session.scalar(select(User).where(User.email == "exec@example.com"))
+            item = session.scalar(select(DecisionItem).where(DecisionItem.status == "escalated")
+                                  .order_by(DecisionItem.id).limit(1))
+            meeting = create_meeting(session, chair, MeetingData("Shapes", clock.now() + timedelta(days=1), 60))
+            entry = add_entry(session, chair, meeting, item.id, 10, item.filer_id)
+            for action in ("publish", "start"):
+                change_meeting_status(session, chair, meeting, action)
+            record_decision(session, chair, get_entry(session, meeting.id, entry.id), DecisionData(
+                "approved_with_conditions", "The evidence holds.", "Re-test after every model update.",
+                clock.now().date() + timedelta(days=90), decider_ids=[chair.id],
+                actions=[ActionData("Send the re-test results.", item.filer_id, clock.now().date() + timedelta(days=7))],
+            ))
+            change_meeting_status(session, chair, meeting, "close")
+        with db.session_scope(app) as session:
+            bulk = _agenda_shapes(session, 0, bulk_until)
+            services = _agenda_shapes(session, bulk_until, session.scalar(select(func.max(Event.seq))))
+        assert set(bulk) == set(services) == {*AGENDA_KINDS, "decision.recorded actions"}
+        for kind in bulk:
+            assert bulk[kind] == services[kind], kind
+    finally:
+        db.get_engine(app).dispose()
+
+
 def test_cli_scale_refuses_a_database_with_users_and_loads_a_new_one(tmp_path, monkeypatch):
     from forum.migrate import upgrade
 

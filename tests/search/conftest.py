@@ -7,8 +7,9 @@ from datetime import timedelta
 
 import pytest
 
-from forum.agenda import service as agenda
-from forum.agenda.service import DecisionData, MeetingData
+from forum.agenda.decisions import DecisionData, record_decision
+from forum.agenda.entries import add_entry, get_entry
+from forum.agenda.meetings import MeetingData, change_meeting_status, create_meeting
 from forum.core import clock
 from forum.evidence import service as evidence
 from forum.search import service
@@ -64,13 +65,13 @@ def decide(db_session):
     for an escalated item."""
 
     def record(executive, item, rationale, conditions="Review in a quarter.", outcome="approved_with_conditions"):
-        meeting = agenda.create_meeting(db_session, executive, MeetingData(
+        meeting = create_meeting(db_session, executive, MeetingData(
             "Board review", clock.now() + timedelta(days=2), 60))
-        entry = agenda.add_entry(db_session, executive, meeting, item.id, 15)
+        entry = add_entry(db_session, executive, meeting, item.id, 15)
         for action in ("publish", "start"):
-            agenda.change_meeting_status(db_session, executive, meeting, action)
-        entry = agenda.get_entry(db_session, meeting.id, entry.id)
-        decision = agenda.record_decision(db_session, executive, entry, DecisionData(
+            change_meeting_status(db_session, executive, meeting, action)
+        entry = get_entry(db_session, meeting.id, entry.id)
+        decision = record_decision(db_session, executive, entry, DecisionData(
             outcome, rationale, conditions, decider_ids=[executive.id]))
         db_session.commit()
         return decision

@@ -15,8 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from markupsafe import Markup
 
-from forum.agenda import service as agenda
-from forum.agenda.service import AmendmentData
+from forum.agenda.decisions import AmendmentData, amend_decision, get_decision
 from forum.core import clock
 from forum.core.errors import ValidationError
 from forum.items import service as items
@@ -100,9 +99,9 @@ def test_only_the_current_revision_of_an_amended_decision_is_found(
     item = make_item(people["filer"], status="escalated", title="Pricing engine")
     first = decide(people["executive"], item, "Approved: the pilot went well.", "Quarterly review.")
     assert find(people["other"], "pilot") == [("decision", first.id)]
-    amended = agenda.amend_decision(db_session, people["executive"], agenda.get_decision(db_session, first.id),
-                                    AmendmentData("approved_with_conditions", "Approved: the trial went well.",
-                                                  "Quarterly review.", reason="Wording"))
+    amended = amend_decision(db_session, people["executive"], get_decision(db_session, first.id),
+                             AmendmentData("approved_with_conditions", "Approved: the trial went well.",
+                                           "Quarterly review.", reason="Wording"))
     db_session.commit()
     assert find(people["other"], "pilot") == []
     assert find(people["other"], "trial") == [("decision", amended.id)]

@@ -1,0 +1,106 @@
+"""The meeting page (the minutes once closed) with the forms of its changes, kept with their input
+and errors after a refused change: the pages that change a meeting, its entries and decisions
+answer with it."""
+
+from __future__ import annotations
+
+from flask import flash, render_template
+from flask_login import current_user
+
+from forum.agenda import common as agenda_common
+from forum.agenda import meetings as agenda_meetings
+from forum.agenda import queries
+from forum.agenda.forms import AddEntryForm, CloseItemForm, ConflictForm, DecisionForm, EntryForm, MeetingStatusForm
+from forum.agenda.views._common import attach, or_404, people_choices
+from forum.core import clock, db
+from forum.core.errors import DomainError
+from forum.core.forms import choices
+from forum.items import history
+from forum.proximity import service as proximity
+
+
+def render_meeting(meeting_id: int, status: int = 200, kept: dict | None = None):
+    """The meeting page (the minutes once closed). ``kept`` holds forms to show with the input
+    and errors of a refused POST, keyed by (form kind, entry id)."""
+    session = db.session()
+    view = or_404(queries.meeting_view, meeting_id)
+    kept = kept or {}
+    meeting = view.meeting
+    manage = agenda_common.is_executive(current_user) and meeting.is_open
+    forms: dict = {"status": {}, "entry": {}, "conflict": {}, "decide": {}}
+    people = executives = queue = None
+    if manage:
+        people = people_choices(session, "No presenter")
+        owners = choices([("", "Choose the owner"), *((c.value, c.label) for c in people[1:])])
+        for spec in agenda_meetings.meeting_actions(meeting.status):
+            forms["status"][spec.action] = kept.get(("status", spec.action)) or MeetingStatusForm(
+                formdata=None, action=spec.action, version=str(meeting.version))
+        in_session = meeting.status == "in_session"
+        if in_session:
+            executives = queries.executives(session)
+        for entry in view.entries:
+            decided = bool(entry.decisions)
+            recused = any(n.user_id == current_user.id for n in view.recused[entry.id])
+            if not decided:
+                form = kept.get(("entry", entry.id)) or EntryForm(
+                    formdata=None, prefix=f"e{entry.id}", time_box_minutes=entry.time_box_minutes,
+                    presenter=str(entry.presenter_id or ""))
+                form.presenter.choices = people
+                forms["entry"][entry.id] = form
+                if not recused:
+                    forms["conflict"][entry.id] = kept.get(("conflict", entry.id)) or ConflictForm(
+                        formdata=None, prefix=f"c{entry.id}")
+            if in_session and not recused and (not decided or ("decide", entry.id) in kept):
+                form = kept.get(("decide", entry.id)) or DecisionForm(formdata=None, prefix=f"d{entry.id}")
+                _decision_choices(form, executives, view.recused[entry.id], owners)
+                forms["decide"][entry.id] = form
+        queue = queries.escalation_queue(session)
+        add = kept.get(("add", 0)) or AddEntryForm(formdata=None, prefix="add")
+        _add_choices(add, queue, people)
+        forms["add"] = add
+    # Who among the possible deciders has reviewed the failing cases of each item (for the
+    # decision forms; two queries for all entries of a meeting in session).
+    boards = {}
+    if manage and meeting.status == "in_session":
+        boards = proximity.review_boards(session, [e.item_id for e in view.entries], executives)
+        for entry in view.entries:
+            recused_ids = {note.user_id for note in view.recused[entry.id]}
+            boards[entry.item_id].rows = [r for r in boards[entry.item_id].rows if r.user.id not in recused_ids]
+    close_forms = {entry_id: CloseItemForm(formdata=None) for entry_id in view.closable} \
+        if agenda_common.is_executive(current_user) else {}
+    return render_template(
+        "agenda/meeting.html", view=view, meeting=meeting, manage=manage, forms=forms, queue=queue,
+        close_forms=close_forms, kept=kept, today=clock.now().date(), boards=boards,
+        events=history.for_item(session, meeting),  # any object with a .subject reads the same
+    ), status
+
+
+def _decision_choices(form: DecisionForm, executives, recused, owners) -> None:
+    recused_ids = {note.user_id for note in recused}
+    form.deciders.choices = choices(
+        (u.id, u.display_name) for u in executives if u.id not in recused_ids)
+    for row in form.actions:
+        row.form.owner.choices = owners
+
+
+def _add_choices(form: AddEntryForm, queue, people) -> None:
+    options = [("", "Choose an item")]
+    for entry in queue:
+        label = f"#{entry.item.id} {entry.item.title}"
+        if entry.carry_forward:
+            label = f"Carried forward ({entry.carried_from.decision.outcome_label.lower()}): {label}"
+        options.append((str(entry.item.id), label))
+    form.item.choices = choices(options)
+    form.presenter.choices = people
+
+
+def kept_or_redirect(meeting_id: int, key, form, error: DomainError):
+    """After a refused change (undone by its savepoint): the meeting page with the form kept."""
+    attach(form, error)
+    return render_meeting(meeting_id, error.status, {key: form})
+
+
+def refused(meeting_id: int, error: DomainError):
+    """After a refused change without a form to keep: say why on the meeting page."""
+    flash(error.reason, "error")
+    return render_meeting(meeting_id, error.status)

@@ -1,0 +1,52 @@
+"""The decision register: every decision, filtered by outcome, function, date and the filters
+other areas add (forum/agenda/pack.py)."""
+
+from __future__ import annotations
+
+from flask import flash, render_template, request
+from flask_login import login_required
+
+from forum.agenda import queries
+from forum.agenda.forms import RegisterFilterForm
+from forum.agenda.pack import decision_filters
+from forum.agenda.views._common import page_number
+from forum.auth.service import list_functions
+from forum.core import db
+from forum.core.errors import ValidationError
+from forum.core.forms import choices
+
+
+@login_required
+def decisions():
+    session = db.session()
+    form = RegisterFilterForm(request.args)
+    form.function.choices = choices([("", "Any function"), *((f.key, f.label) for f in list_functions(session))])
+    hooks = decision_filters()
+    extra = {spec.key: request.args.get(spec.key, "") for spec in hooks}
+    status = 200
+    filters = queries.RegisterFilters()
+    if request.args and not form.validate():
+        status = 400
+        problems = "; ".join(f"{form[name].label.text}: {errs[0]}" for name, errs in form.errors.items())
+        flash(f"Filter ignored — {problems}", "error")
+    else:
+        filters = queries.RegisterFilters(
+            outcome=form.outcome.data or "", function=form.function.data or "",
+            date_from=form.date_from.data, date_to=form.date_to.data, extra=extra,
+        )
+    try:
+        page, columns = queries.decision_register(session, filters, page_number())
+    except ValidationError as error:
+        flash(f"Filter ignored — {error.reason}", "error")
+        status = 400
+        page, columns = queries.decision_register(session, queries.RegisterFilters(), 1)
+    query = {k: v for k, v in request.args.items() if k != "page" and v}
+    hook_choices = {spec.key: spec.choices(session) for spec in hooks}
+    return render_template("agenda/decisions.html", page=page, form=form, query=query, hooks=hooks,
+                           hook_choices=hook_choices, extra=extra, columns=columns), status
+
+
+#: (rule, endpoint, view, methods): added to the blueprint by forum/agenda/views/__init__.py.
+ROUTES = (
+    ("/decisions", "decisions", decisions, ["GET"]),
+)
