@@ -25,7 +25,7 @@ from forum import (
     weighing,
 )
 from forum.auth.models import User
-from forum.core import db, pages, security
+from forum.core import bodies, db, pages, security
 from forum.core.config import instance_secret_key, load_settings
 from forum.core.extensions import csrf, limiter, login_manager
 from forum.notify.queries import load_user
@@ -43,6 +43,10 @@ class ForumApp(Flask):
     def handle_user_exception(self, e):
         db.discard()
         return super().handle_user_exception(e)
+
+    def preprocess_request(self):
+        bodies.apply(self)  # a route's own body limit, before any hook reads the body
+        return super().preprocess_request()
 
 
 def create_app(config: dict | None = None) -> Flask:

@@ -135,7 +135,7 @@ def from_http(error: HTTPException) -> ApiProblem:
         headers["Retry-After"] = str(_retry_after())
     detail = error.description or PROBLEMS[status].description if status in PROBLEMS else ""
     if status == 413:
-        limit = current_app.config.get("MAX_CONTENT_LENGTH")
+        limit = request.max_content_length  # the app-wide limit, or the route's own (evidence)
         detail = f"The body is larger than the server accepts ({limit:,} bytes)." if limit else detail
     if status == 429:
         detail = f"Rate limit exceeded ({error.description}). Retry after {headers['Retry-After']} seconds."

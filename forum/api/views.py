@@ -27,8 +27,10 @@ from forum.api.bearer import rate_limit_key
 from forum.api.problems import ApiProblem
 from forum.api.spec import RAW_BODY, Api
 from forum.core import db
+from forum.core.bodies import body_limit
 from forum.core.errors import Conflict
 from forum.core.extensions import csrf, limiter
+from forum.evidence import service as evidence_service
 from forum.items import service as items
 from forum.items.models import DecisionItem
 from forum.items.service import ItemData
@@ -179,6 +181,7 @@ def update_item(item_id: int, user, body: schemas.ItemPatch):
                tag="evidence", scope="evidence:write", query=schemas.EvidenceQuery, body=RAW_BODY,
                response=schemas.EvidenceRun, status=201, errors=(404, 409, 413, 415),
                response_headers={"Location": "The evidence run's API URL."})
+@body_limit(evidence_service.body_limit)
 def attach_evidence(item_id: int, user, query: schemas.EvidenceQuery):
     """The body is the raw result file (promptfoo, inspect_ai, lm-evaluation-harness JSON,
     JUnit XML or CSV; any media type), or a multipart form with the field `file`. The format

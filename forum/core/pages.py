@@ -10,7 +10,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from forum.core import policy
+from forum.core import bodies, policy
 from forum.core.errors import DomainError
 from forum.core.markdown import render as render_markdown
 
@@ -101,6 +101,8 @@ def init_app(app: Flask) -> None:
         }
         description = error.description
         generic = type(error).description
+        if description == generic and error.code == 413:
+            description = bodies.too_large_message(app) or description
         message = default.get(error.code, description) if description == generic else description
         return _error_page(error.code, message)
 

@@ -96,6 +96,17 @@ def upload_limits(config: Mapping) -> Limits:
     return Limits(max_bytes=config["EVIDENCE_MAX_BYTES"], max_unpacked_bytes=config["EVIDENCE_MAX_UNPACKED_BYTES"])
 
 
+#: Room for a multipart envelope and the form's other fields (CSRF) around the file itself.
+FORM_ROOM = 64 * 1024
+
+
+def body_limit(config: Mapping) -> int:
+    """The largest request body an evidence upload accepts (page and API): the evidence file
+    limit plus room for a form around it. Evidence routes set it on their request, in place of
+    the app-wide MAX_CONTENT_LENGTH, so the documented evidence limit is the one that holds."""
+    return upload_limits(config).max_bytes + FORM_ROOM
+
+
 def clean_filename(filename: str) -> str:
     base = re.split(r"[\\/]", filename or "")[-1]
     base = re.sub(r"[\x00-\x1f\x7f]", "", base).strip().strip(".")

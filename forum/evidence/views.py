@@ -12,6 +12,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from forum.auth.decorators import requires
 from forum.core import db, paging
+from forum.core.bodies import body_limit
 from forum.core.errors import DomainError, NotFound
 from forum.core.policy import Action
 from forum.evidence import gates as gate_rules
@@ -23,8 +24,6 @@ from forum.items import service as items
 
 bp = Blueprint("evidence", __name__)
 
-# Room for the multipart envelope and the CSRF field around the file itself.
-FORM_ROOM = 64 * 1024
 PER_PAGE = 20
 CHART_TAGS = 15
 
@@ -37,8 +36,8 @@ def size_label(size: int) -> str:
     return f"{size} bytes"
 
 
-def _too_large_message() -> str:
-    size = size_label(service.upload_limits(current_app.config).max_bytes)
+def _too_large_message(config=None) -> str:
+    size = size_label(service.upload_limits(config or current_app.config).max_bytes)
     return (f"The file is larger than the {size} allowed for evidence files. "
             "Nothing was stored. Upload a smaller result file (for example one suite at a time).")
 
@@ -93,13 +92,12 @@ PANEL = panels.Panel(key="evidence", template="evidence/panel.html", build=_pane
 # ----------------------------------------------------------------------------------- upload
 @bp.post("/items/<int:item_id>/evidence")
 @requires(Action.TAKE_PART)
+@body_limit(service.body_limit, _too_large_message)
 def upload(item_id: int):
-    cap = service.upload_limits(current_app.config).max_bytes
-    # Refuse an oversized body from its declared length, before reading it; Werkzeug stops
-    # reading at this cap too when the length is not declared.
-    request.max_content_length = cap + FORM_ROOM
-    if request.content_length is not None and request.content_length > cap + FORM_ROOM:
-        abort(413, description=_too_large_message())
+    # The route's body limit is set on the request (forum.core.bodies) before the CSRF check
+    # reads the form, and a body declared larger is refused unread; one that does not declare
+    # its length is cut at the limit by Werkzeug.
+    limits = service.upload_limits(current_app.config)
     session = db.session()
     item = _load_item(item_id)
     if not service.can_attach(current_user, item):
@@ -113,7 +111,7 @@ def upload(item_id: int):
         abort(413, description=_too_large_message())
     if not valid:
         return _render_index(session, item, form, status=400)
-    files, left = [], cap
+    files, left = [], limits.max_bytes
     for upload_file in [form.file.data, *(form.samples.data or [])]:
         # Werkzeug spooled the file (to disk above 500 KB): it is handed on as a file, which
         # the service parses, hashes and stores a piece at a time.
@@ -126,8 +124,7 @@ def upload(item_id: int):
         files.append((upload_file.filename or "", stream))
     try:
         with db.attempt():
-            run = service.attach_evidence_files(session, current_user, item, files,
-                                                service.upload_limits(current_app.config))
+            run = service.attach_evidence_files(session, current_user, item, files, limits)
     except DomainError as error:
         form.file.errors = [*form.file.errors, error.reason]
         return _render_index(session, _load_item(item_id), form, status=error.status)

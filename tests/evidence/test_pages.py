@@ -118,6 +118,17 @@ def test_an_oversized_upload_is_refused_with_413_before_it_is_read(app, client, 
     assert counts(db_session) == before
 
 
+def test_the_evidence_limit_not_the_request_limit_bounds_an_upload(app, client, logged_in, open_item, db_session):
+    """A result file within the evidence limit is accepted even when it is larger than the
+    app-wide request limit (16 MiB against 20 MiB by default: here 2,000 bytes against 1,000)."""
+    data = csv_bytes(40, 5)
+    assert len(data) > 1000
+    app.config["MAX_CONTENT_LENGTH"] = 1000
+    response = upload(client, open_item.id, data, "results.csv")
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    assert db_session.scalar(select(func.count()).select_from(EvidenceRun)) == 1
+
+
 def test_the_size_limit_is_shown_before_upload(client, logged_in, open_item):
     page = client.get(f"/items/{open_item.id}").get_data(as_text=True)
     assert "Largest upload accepted: <strong>20 MB</strong>" in page
