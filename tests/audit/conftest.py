@@ -52,14 +52,15 @@ def notes(db_session):
 
 @contextlib.contextmanager
 def bypassing_triggers(engine):
-    """A transaction in which UPDATE and DELETE on events work: PostgreSQL replica mode, or on
-    SQLite the triggers dropped (for good: each test has its own database)."""
+    """A transaction in which UPDATE, DELETE and any INSERT on events work: PostgreSQL replica
+    mode, or on SQLite the triggers dropped (for good: each test has its own database)."""
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
             conn.execute(text("SET LOCAL session_replication_role = replica"))
         else:
             conn.execute(text("DROP TRIGGER IF EXISTS events_no_update"))
             conn.execute(text("DROP TRIGGER IF EXISTS events_no_delete"))
+            conn.execute(text("DROP TRIGGER IF EXISTS events_insert_at_head"))
         yield conn
 
 
