@@ -78,8 +78,13 @@ def run_verification(session: Session, actor: User,
     """Verify (as ``verify``) and put the result on the record as a ``trail.verified`` event,
     which the verify page shows. The result describes the chain up to the event before it."""
     result = verify(session, actor, public_key=public_key)
-    record(session, actor, VERIFIED, TRAIL_SUBJECT, _verification_data(result))
+    record_verification(session, actor, result)
     return result
+
+
+def record_verification(session: Session, actor: User, result: chain.Verification) -> None:
+    """Put a verification's result on the record as a ``trail.verified`` event."""
+    record(session, actor, VERIFIED, TRAIL_SUBJECT, _verification_data(result))
 
 
 def _verification_data(result: chain.Verification) -> dict:

@@ -64,17 +64,24 @@ def test_verify_reports_a_tail_cut_behind_the_head_row(cli, cli_env, db_session,
 
 def test_the_verify_page_reports_the_cut(client, login, auditor, db_session, notes, tamper):
     notes(5)
-    head = events(db_session)[-1]
-    tamper(("DELETE FROM events WHERE seq > :seq", {"seq": head.seq - 2}))
+    head_seq = events(db_session)[-1].seq
+    tamper(("DELETE FROM events WHERE seq > :seq", {"seq": head_seq - 2}))
     login(auditor)
 
     page = client.post("/trail/verify", follow_redirects=True).get_data(as_text=True)
 
-    assert f"the head row names seq {head.seq}" in page
+    assert f"the head row names seq {head_seq}" in page
     assert "the newest 2 event(s) were cut off" in page
+    # The insert guard takes appends at the chain's real head only, so nothing can be appended
+    # after the head row's head: the result is shown, not recorded.
+    assert "The result could not be put on the record" in page
+    assert events(db_session)[-1].seq == head_seq - 2
+    # Once the head row names the chain's real end again, the result goes on the record.
+    last = events(db_session)[-1]
+    tamper(("UPDATE trail_head SET seq = :s, hash = :h", {"s": last.seq, "h": last.hash}))
+    client.post("/trail/verify")
     recorded = events(db_session)[-1]
-    assert recorded.kind == "trail.verified" and recorded.data["ok"] is False
-    assert recorded.data["head_row"]["status"] == "missing"
+    assert recorded.kind == "trail.verified" and recorded.seq == last.seq + 1
 
 
 def test_an_intact_chain_ends_at_the_head_row(db_session, notes):
