@@ -27,7 +27,7 @@ from forum.core.errors import DomainError
 from forum.migrate import alembic_config
 from forum.notify.cli import notify_group, reminders_group
 from forum.search.cli import search_group
-from forum.trail import chain
+from forum.trail import chain, signing
 from forum.trail import service as trail
 from forum.weighing.cli import standing_group
 
@@ -308,6 +308,16 @@ def _checkpoint_option(value: tuple[str, ...]) -> list[chain.CheckpointCheck]:
         raise click.BadParameter(str(exc), param_hint="--checkpoint") from exc
 
 
+def _public_key(option: str | None):
+    """The public key of --public-key (a file), else of FORUM_TRAIL_PUBLIC_KEY(_FILE)."""
+    try:
+        if option:
+            return signing.public_key_from({signing.PUBLIC_KEY_VARIABLE + "_FILE": option})
+        return signing.public_key_from(os.environ)
+    except signing.KeyProblem as exc:
+        raise click.BadParameter(str(exc), param_hint="--public-key / FORUM_TRAIL_PUBLIC_KEY") from exc
+
+
 @trail_group.command("verify")
 @click.option("--file", "path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Check a JSON Lines export on its own, without the database.")
@@ -315,70 +325,188 @@ def _checkpoint_option(value: tuple[str, ...]) -> list[chain.CheckpointCheck]:
               help="Also check that the chain holds this head (as printed by `forum trail "
                    "checkpoint`); repeatable. From the database, every recorded checkpoint is "
                    "checked as well.")
-def trail_verify(path: Path | None, checkpoints: tuple[str, ...]) -> None:
-    """Check the hash chain; exit 1 naming the first bad seq if a link is broken, or the
-    checkpoints the chain no longer holds. Read-only."""
+@click.option("--public-key", "public_key_path", default=None, metavar="FILE",
+              help="The Ed25519 public key (PEM or base64) that signed checkpoints must verify "
+                   "with; default: FORUM_TRAIL_PUBLIC_KEY or FORUM_TRAIL_PUBLIC_KEY_FILE.")
+def trail_verify(path: Path | None, checkpoints: tuple[str, ...], public_key_path: str | None) -> None:
+    """Check the hash chain; exit 1 naming the first bad seq if a link is broken, the cut if
+    the chain ends before the head row, the checkpoints the chain no longer holds, or a signed
+    checkpoint whose signature does not verify. Read-only."""
     given = _checkpoint_option(checkpoints)
+    public_key = _public_key(public_key_path)
     if path is not None:
-        result = _verify_file(path, given)
+        result = _verify_file(path, given, public_key)
     else:
         with create_app().app_context(), _trail_session() as session:
-            result = audit.verify(session, None, given)
-    if result.chain_ok:
+            result = audit.verify(session, None, given, public_key=public_key)
+    _report(result)
+
+
+def _report(result: chain.Verification) -> None:
+    if result.partial:
+        left_out = sum(last - first + 1 for first, last in result.gaps)
+        click.echo(f"FILTERED EXPORT: {result.count} events, up to seq {result.head_seq}; "
+                   f"{left_out} event(s) left out in {len(result.gaps)} gap(s).")
+        if result.chain_ok:
+            click.echo(f"{'PARTIAL OK' if result.ok else 'PARTIAL LINKS OK'}: every event's hash matches its "
+                       f"content; {result.links_checked} link(s) between neighbouring events checked. Across "
+                       "a gap nothing can be checked: this does not show that the chain is whole (only the "
+                       "auditor's full export does).")
+    elif result.chain_ok:
         click.echo(f"{'OK' if result.ok else 'LINKS OK'}: {result.count} events checked; "
                    f"head seq {result.head_seq}, head hash {result.head_hash}")
-    else:
+    if not result.chain_ok:
         click.echo(f"{result.count} events checked before the break.")
+    if result.head_row is not None and result.chain_ok:
+        click.echo(f"head row: {'ok' if result.head_row_ok else result.head_row.status.upper()} — "
+                   f"{result.describe_head_row()}")
     for check in result.checkpoints:
-        state = "ok" if check.ok else check.status.upper()
+        state = "ok" if check.status == "ok" else check.status.upper()
         click.echo(f"checkpoint {check.seq}:{check.hash} ({check.label}): {state} — {check.describe()}")
+    for check in result.signatures:
+        c = check.checkpoint
+        click.echo(f"signature of {c.label} (seq {c.seq}, {c.at}): {check.status.upper() if not check.ok else check.status}"
+                   f" — {check.describe()}")
+    if result.signatures and result.public_key_id is None:
+        click.echo(f"{len(result.signatures)} signed checkpoint(s) not checked: give the public key "
+                   "(--public-key or FORUM_TRAIL_PUBLIC_KEY).")
+    elif result.public_key_id is not None:
+        newest = result.newest_signed
+        if newest is None:
+            click.echo(f"newest signed head held: none (public key {result.public_key_id})")
+        else:
+            click.echo(f"newest signed head held: seq {newest.seq}, hash {newest.hash}, signed at {newest.at} "
+                       f"(key {newest.key_id})")
     if not result.chain_ok:
         _fail(f"BROKEN at seq {result.first_bad_seq}: {result.problem}")
+    if not result.head_row_ok:
+        _fail(f"{'CUT' if result.cut else 'HEAD ROW MISMATCH'}: {result.describe_head_row()}")
+    if not result.signatures_ok:
+        bad = [s for s in result.signatures if not s.ok]
+        _fail(f"SIGNATURE FAILED: {len(bad)} of {len(result.signatures)} signed checkpoints do not verify "
+              f"with the public key {result.public_key_id}.")
     if not result.ok:
         _fail(f"CHECKPOINT FAILED: {len(result.failed_checkpoints)} of {len(result.checkpoints)} "
               "checkpoints are no longer in the chain.")
 
 
-def _verify_file(path: Path, checkpoints: list[chain.CheckpointCheck]) -> chain.Verification:
+def _verify_file(path: Path, checkpoints: list[chain.CheckpointCheck], public_key) -> chain.Verification:
     import json
 
-    def links():
+    def lines():
         with path.open(encoding="utf-8") as handle:
             for number, line in enumerate(handle, start=1):
-                if not line.strip():
+                if line.strip():
+                    yield number, line
+
+    def links(header: dict | None):
+        for number, line in lines():
+            try:
+                value = json.loads(line)
+            except ValueError as exc:
+                value = chain.UnreadableLink(f"line {number} is not a JSON line ({exc})")
+            if header is not None and number == header["line"]:
+                continue
+            if not isinstance(value, dict | chain.UnreadableLink):
+                value = chain.UnreadableLink(f"line {number} does not hold one JSON object")
+            yield value
+
+    def first_pass() -> tuple[dict | None, list[signing.SignedCheckpoint]]:
+        """The filtered export's header line, if any, and the signed checkpoints the export
+        carries (their events name an earlier seq, so they are gathered before the walk)."""
+        header, signed = None, []
+        for index, (number, line) in enumerate(lines()):
+            if index == 0 and '"trail_export"' in line:
+                value = _json_or_none(line)
+                if isinstance(value, dict) and isinstance(value.get("trail_export"), dict) and "seq" not in value:
+                    header = {"line": number, **value["trail_export"]}
                     continue
-                try:
-                    value = json.loads(line)
-                except ValueError as exc:
-                    value = chain.UnreadableLink(f"line {number} is not a JSON line ({exc})")
-                if not isinstance(value, dict | chain.UnreadableLink):
-                    value = chain.UnreadableLink(f"line {number} does not hold one JSON object")
-                yield value
+            if audit.CHECKPOINT_RECORDED in line:
+                value = _json_or_none(line)
+                if isinstance(value, dict) and value.get("kind") == audit.CHECKPOINT_RECORDED \
+                        and isinstance(value.get("data"), dict):
+                    found = signing.from_event_data(value.get("seq"), value["data"])
+                    if found is not None:
+                        signed.append(found)
+        return header, signed
 
     try:
-        return chain.verify_links(links(), checkpoints)
+        header, signed = first_pass()
+        walk = chain.verify_partial if header is not None and header.get("filtered") else chain.verify_links
+        return signing.verify_with_signatures(public_key, signed, lambda checks: walk(links(header), checks),
+                                              checkpoints)
     except OSError as exc:
         _fail(f"Cannot read {path}: {exc}")
     except UnicodeDecodeError as exc:
         _fail(f"{path} is not UTF-8 text: {exc}")
 
 
+def _json_or_none(line: str):
+    import json
+
+    try:
+        return json.loads(line)
+    except ValueError:
+        return None
+
+
 @trail_group.command("checkpoint")
 @click.option("--note", default="", help="Where you will publish it, or why.")
+@click.option("--require-signature", is_flag=True,
+              help="Fail unless a signing key is configured (for the scheduled job).")
 @with_appcontext
-def trail_checkpoint(note: str) -> None:
+def trail_checkpoint(note: str, require_signature: bool) -> None:
     """Record the current head (seq and hash) as a checkpoint, and print it as SEQ:HASH.
+
+    With FORUM_TRAIL_SIGNING_KEY or FORUM_TRAIL_SIGNING_KEY_FILE set (an Ed25519 key, PEM or
+    base64), the checkpoint is signed; verification checks the signature against
+    FORUM_TRAIL_PUBLIC_KEY. Suited to a scheduled job: no prompt, exit 1 on any failure.
 
     Keep the printed line outside the forum (an audit log, a ticket, an e-mail): `forum trail
     verify --checkpoint SEQ:HASH` then shows whether the chain still holds it. Recording appends
     a trail.checkpoint_recorded event after the head it names."""
     try:
+        key = signing.signing_key_from(os.environ)
+    except signing.KeyProblem as exc:
+        _fail(f"No checkpoint recorded: {exc}")
+    if key is None and require_signature:
+        _fail("No checkpoint recorded: no signing key (set FORUM_TRAIL_SIGNING_KEY_FILE or "
+              "FORUM_TRAIL_SIGNING_KEY).")
+    try:
         with _trail_session() as session:
-            checkpoint = audit.record_checkpoint(session, None, note)
-            click.echo(f"Checkpoint {checkpoint.id}: head seq {checkpoint.seq}, hash {checkpoint.hash}")
+            checkpoint = audit.record_checkpoint(session, None, note, signing_key=key)
+            signed = f", signed by key {checkpoint.key_id}" if checkpoint.signature else ", unsigned"
+            click.echo(f"Checkpoint {checkpoint.id}: head seq {checkpoint.seq}, hash {checkpoint.hash}{signed}")
             click.echo(checkpoint.token)
     except DomainError as error:
         _fail(f"No checkpoint recorded: {error.reason}")
+
+
+@trail_group.command("keygen")
+@click.option("--private-key", "private_path", required=True,
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to write the new signing key (PEM); it must not exist yet.")
+@click.option("--public-key", "public_path", default=None,
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to write the public key (PEM); default: standard output only.")
+def trail_keygen(private_path: Path, public_path: Path | None) -> None:
+    """Make an Ed25519 key pair for signed checkpoints. The private key file is created readable
+    by its owner only; keep it off the database server's disks and backups."""
+    private_pem, public_pem = signing.new_key_pair()
+    try:
+        descriptor = os.open(private_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except OSError as exc:
+        _fail(f"Cannot create {private_path}: {exc}")
+    with os.fdopen(descriptor, "w", encoding="ascii") as handle:
+        handle.write(private_pem)
+    if public_path is not None:
+        try:
+            public_path.write_text(public_pem, encoding="ascii")
+        except OSError as exc:
+            _fail(f"Cannot write {public_path}: {exc}")
+    key = signing.load_public_key(public_pem)
+    click.echo(f"Signing key written to {private_path} (key id {signing.key_id(key)}).", err=True)
+    click.echo(public_pem, nl=False)
 
 
 @trail_group.command("export")

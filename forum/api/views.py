@@ -255,7 +255,9 @@ def get_evidence_file(evidence_id: int, user):
                query=schemas.EventQuery, response=schemas.EventPage)
 def list_events(user, query: schemas.EventQuery):
     """Events in seq order after after_seq, each with every field of the hash rule, so a tool
-    can verify the chain itself. Continue with next_after_seq until it is null."""
+    can verify the chain itself. Continue with next_after_seq until it is null. For all but
+    auditors, the events of other people's draft items are left out (their seqs are missing),
+    so only an auditor's token reads a chain that verifies end to end."""
     rows, next_after = service.events_after(db.session(), user, query.after_seq, query.limit)
     return respond(schemas.EventPage(
         events=[schemas.TrailEvent.model_validate(as_link(e)) for e in rows], next_after_seq=next_after,

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from forum.auth.models import User
 from forum.core.errors import PermissionDenied
 from forum.core.policy import Action, allows
+from forum.items import service as items
 from forum.trail import chain
 from forum.trail.models import Event
 
@@ -25,6 +26,15 @@ def require_reader(actor: User | None) -> None:
 def require_auditor(actor: User | None) -> None:
     if actor is not None and not allows(actor, Action.RECORD_CHECKPOINT):
         raise PermissionDenied("Only auditors record checkpoints.")
+
+
+def visibility_conditions(viewer: User | None) -> list:
+    """SQL conditions on Event that leave out the events of items ``viewer`` may not see
+    (other people's drafts; forum.items.service.visible_to): none for auditors and the system."""
+    if viewer is None:
+        return []
+    hidden = items.hidden_subjects(viewer)
+    return [] if hidden is None else [Event.subject.not_in(hidden)]
 
 
 def head(session: Session) -> tuple[int, str]:

@@ -8,10 +8,10 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select, true
 from sqlalchemy.orm import Session
 
-from forum.audit.access import display_names, require_reader
+from forum.audit.access import display_names, require_reader, visibility_conditions
 from forum.auth.models import User
 from forum.core.errors import NotFound, ValidationError
 from forum.trail import chain
@@ -94,7 +94,7 @@ def browse(
     """One page of events, newest first, by keyset on seq (``before``/``after`` a seq): the
     10,000th page costs what the first does. Three queries."""
     require_reader(actor)
-    conditions = filter_conditions(filters)
+    conditions = [*filter_conditions(filters), *visibility_conditions(actor)]
     if after is not None:
         rows = list(session.scalars(
             select(Event).where(*conditions, Event.seq > after).order_by(Event.seq).limit(per_page + 1)
@@ -146,23 +146,28 @@ class EventView:
 
 
 def event_view(session: Session, actor: User | None, seq: int) -> EventView:
-    """One event with its neighbours (one query) and local checks of its link."""
+    """One event with its neighbours (one query) and local checks of its link. An event of an
+    item the viewer may not see (another person's draft) is not found; such a neighbour is not
+    linked, though its hash is still used to check the event's link."""
     require_reader(actor)
-    rows = {e.seq: e for e in session.scalars(
-        select(Event).where(Event.seq.between(seq - 1, seq + 1))
+    visible = visibility_conditions(actor)
+    shown = and_(*visible) if visible else true()
+    rows = {e.seq: (e, bool(ok)) for e, ok in session.execute(
+        select(Event, shown.label("shown")).where(Event.seq.between(seq - 1, seq + 1))
     )}
-    event = rows.get(seq)
-    if event is None:
+    event, event_shown = rows.get(seq, (None, False))
+    if event is None or not event_shown:
         raise NotFound(f"There is no event {seq} in the trail.")
-    previous = rows.get(seq - 1)
+    previous, previous_shown = rows.get(seq - 1, (None, False))
+    following, following_shown = rows.get(seq + 1, (None, False))
     expected_prev = previous.hash if previous else chain.GENESIS_HASH
     data = json.loads(event.data_json)
     return EventView(
         event=event,
         actor_name=display_names(session, {event.actor}).get(event.actor, event.actor),
         pretty_data=json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False),
-        prev=previous,
-        next=rows.get(seq + 1),
+        prev=previous if previous_shown else None,
+        next=following if following_shown else None,
         hash_ok=chain.link_hash(event.prev_hash, event.seq, chain.format_at(event.at), event.actor,
                                 event.kind, event.subject, data) == event.hash,
         link_ok=event.prev_hash == expected_prev and (previous is not None or seq == 1),

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from forum.audit.access import head, require_reader
+from forum.audit.access import head, require_reader, visibility_conditions
 from forum.audit.browse import TrailFilters, filter_conditions
 from forum.auth.models import User
 from forum.trail import chain
@@ -28,6 +28,23 @@ class ExportRange:
     head_seq: int
     head_hash: str
     filtered: bool
+    # The viewer may not see every item: the events of other people's drafts are left out.
+    drafts_left_out: bool = False
+    filters: dict | None = None
+
+    def header(self) -> dict:
+        """The first line of a filtered JSON Lines export: it says the export leaves events out,
+        so `forum trail verify --file` checks what it can instead of reporting gaps as breaks."""
+        left_out = []
+        if self.filters:
+            left_out.append("events that do not match the filters")
+        if self.drafts_left_out:
+            left_out.append("events of draft items the exporter may not see")
+        return {"trail_export": {
+            "filtered": True, "left_out": left_out, "filters": self.filters or {},
+            "first_seq": self.first_seq, "last_seq": self.last_seq,
+            "head_seq": self.head_seq, "head_hash": self.head_hash,
+        }}
 
     def filename(self, extension: str) -> str:
         """E.g. trail_seq1-8123_head-3fa2c1d4.jsonl: the range and the head it was cut from."""
@@ -41,14 +58,17 @@ def export_range(session: Session, actor: User | None, filters: TrailFilters) ->
     Events are append-only, so the range cannot change while it streams."""
     require_reader(actor)
     head_seq, head_hash = head(session)
-    if not filters.active:
+    hidden = visibility_conditions(actor)
+    if not filters.active and not hidden:
         first, last = (1, head_seq) if head_seq else (None, None)
     else:
         first, last = session.execute(
             select(func.min(Event.seq), func.max(Event.seq))
-            .where(*filter_conditions(filters), Event.seq <= head_seq)
+            .where(*filter_conditions(filters), *hidden, Event.seq <= head_seq)
         ).one()
-    return ExportRange(first, last, head_seq, head_hash, filters.active)
+    shown_filters = {k: str(v) for k, v in vars(filters).items() if v} if filters.active else None
+    return ExportRange(first, last, head_seq, head_hash, filters.active or bool(hidden),
+                       drafts_left_out=bool(hidden), filters=shown_filters)
 
 
 _EXPORT_COLUMNS = (
@@ -57,12 +77,13 @@ _EXPORT_COLUMNS = (
 )
 
 
-def export_batches(session: Session, filters: TrailFilters, span: ExportRange,
+def export_batches(session: Session, actor: User | None, filters: TrailFilters, span: ExportRange,
                    batch: int = 2000) -> Iterator[list]:
-    """The range's events in seq order, as plain rows in keyset batches (memory stays flat)."""
+    """The range's events in seq order, as plain rows in keyset batches (memory stays flat),
+    without the events of items ``actor`` may not see."""
     if span.first_seq is None:
         return
-    conditions = filter_conditions(filters)
+    conditions = [*filter_conditions(filters), *visibility_conditions(actor)]
     last = span.first_seq - 1
     while True:
         rows = session.execute(
@@ -76,9 +97,12 @@ def export_batches(session: Session, filters: TrailFilters, span: ExportRange,
         last = rows[-1].seq
 
 
-def jsonl_chunks(batches: Iterator[list]) -> Iterator[str]:
+def jsonl_chunks(batches: Iterator[list], span: ExportRange | None = None) -> Iterator[str]:
     """JSON Lines, one event per line with every field of the hash rule (what `forum trail
-    export` writes), one chunk per batch."""
+    export` writes), one chunk per batch. A filtered export starts with a header line
+    (``ExportRange.header``); the whole chain has none."""
+    if span is not None and span.filtered:
+        yield chain.canonical_json(span.header()) + "\n"
     for rows in batches:
         yield "".join(map(jsonl_line, rows))
 

@@ -30,6 +30,10 @@ class Checkpoint(Base):
     # Who recorded it, as the trail names actors: an email, or "system" for the CLI.
     created_by: Mapped[str] = mapped_column(String(254))
     note: Mapped[str] = mapped_column(String(500), default="")
+    # An Ed25519 signature (base64) of the checkpoint's statement (forum.trail.signing) and the
+    # id of the key that made it, when `forum trail checkpoint` ran with a signing key; else None.
+    signature: Mapped[str | None] = mapped_column(String(100), default=None)
+    key_id: Mapped[str | None] = mapped_column(String(16), default=None)
 
     @property
     def token(self) -> str:

@@ -3,8 +3,20 @@ checkpoints. Executives and auditors only (docs/architecture.md); checkpoints: a
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, stream_with_context, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from flask_login import current_user
+from sqlalchemy.exc import DBAPIError
 
 from forum.audit import access, browse, timeline
 from forum.audit import export as trail_export
@@ -18,6 +30,7 @@ from forum.core.forms import choices
 from forum.core.policy import Action, allows
 from forum.items import panels
 from forum.items import service as items
+from forum.trail import signing
 
 bp = Blueprint("audit", __name__)
 
@@ -110,18 +123,23 @@ def export(fmt: str):
     if not form.validate():
         abort(400, description=f"The export's filters are not valid — {_problems(form)}")
     filters = _filters(form)
-    span = trail_export.export_range(session, current_user, filters)
+    viewer = current_user._get_current_object()
+    span = trail_export.export_range(session, viewer, filters)
 
     def body():
         # Flask pushes the request's contexts again only while the body streams, after the
         # request's teardown closed its session: take the session here, so that the teardown
         # at the end of the stream (or when the client goes away) closes this one too.
-        batches = trail_export.export_batches(db.session(), filters, span)
-        yield from trail_export.jsonl_chunks(batches) if fmt == "jsonl" else trail_export.csv_chunks(batches)
+        batches = trail_export.export_batches(db.session(), viewer, filters, span)
+        yield from trail_export.jsonl_chunks(batches, span) if fmt == "jsonl" else trail_export.csv_chunks(batches)
 
     response = Response(stream_with_context(body()), content_type=EXPORT_TYPES[fmt])
     response.headers["Content-Disposition"] = f'attachment; filename="{span.filename(fmt)}"'
     response.headers["X-Trail-Head"] = f"{span.head_seq}:{span.head_hash}"
+    if span.drafts_left_out:
+        response.headers["X-Trail-Filtered"] = "drafts-left-out"
+    elif span.filtered:
+        response.headers["X-Trail-Filtered"] = "filters"
     return response
 
 
@@ -148,10 +166,32 @@ def verify():
     session = db.session()
     if not VerifyForm().validate_on_submit():
         abort(400, description="The form's security token is missing; reload the page.")
-    result = trail_verify.run_verification(session, current_user)
+    try:
+        public_key = signing.public_key_from({
+            "FORUM_TRAIL_PUBLIC_KEY": current_app.config.get("TRAIL_PUBLIC_KEY", ""),
+            "FORUM_TRAIL_PUBLIC_KEY_FILE": current_app.config.get("TRAIL_PUBLIC_KEY_FILE", ""),
+        })
+    except signing.KeyProblem as error:
+        flash(f"Not verified: the public key for signed checkpoints cannot be used ({error}).", "error")
+        return redirect(url_for("audit.verification"))
+    result = trail_verify.verify(session, current_user, public_key=public_key)
+    try:
+        with db.attempt():
+            trail_verify.record_verification(session, current_user, result)
+    except DBAPIError:
+        # The database refuses the append: after a cut the head row names an event the chain
+        # no longer has, and the insert guard takes inserts at the chain's real head only.
+        flash("The result could not be put on the record: the database refused to append to the "
+              "trail (see docs/operations.md, recovering the trail).", "error")
     if not result.chain_ok:
         flash(f"The chain is BROKEN at seq {result.first_bad_seq}: {result.problem} "
               f"({result.count} events checked before the break).", "error")
+    elif not result.head_row_ok:
+        flash(f"The links are intact up to seq {result.head_seq}, but {result.describe_head_row()}.", "error")
+    elif not result.signatures_ok:
+        bad = [s.checkpoint.label for s in result.signatures if not s.ok]
+        flash(f"The links are intact, but {len(bad)} signed checkpoint(s) do not verify with the public key "
+              f"({', '.join(bad)}).", "error")
     elif not result.checkpoints_ok:
         failed = ", ".join(f"seq {c.seq}: {c.status}" for c in result.failed_checkpoints)
         flash(f"The links are intact up to seq {result.head_seq}, but the chain no longer holds "

@@ -70,6 +70,11 @@ DEFAULTS: dict[str, object] = {
     "REMINDER_POSITIONS_DAYS": 3,
     # Page size of the inbox.
     "INBOX_PER_PAGE": 20,
+    # The Ed25519 public key (PEM or base64) that signed trail checkpoints must verify with, or a
+    # file holding it (docs/operations.md). The signing key is never a setting of the web app:
+    # only `forum trail checkpoint` reads it, from FORUM_TRAIL_SIGNING_KEY(_FILE).
+    "TRAIL_PUBLIC_KEY": "",
+    "TRAIL_PUBLIC_KEY_FILE": "",
 }
 
 _BOOL_TRUE = {"1", "true", "yes", "on"}

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import astuple, dataclass, fields
 from datetime import date
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, Select, String, and_, cast, func, literal, not_, select
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -106,6 +106,18 @@ def visible_to(viewer: User, items=DecisionItem) -> list[ColumnElement[bool]]:
     if allows(viewer, Action.READ_DRAFTS):
         return []
     return [(items.status != "draft") | (items.filer_id == viewer.id)]
+
+
+def hidden_subjects(viewer: User) -> Select | None:
+    """The trail subjects (``item:N``) of the items ``viewer`` may not see by ``visible_to``, as
+    a subquery for ``Event.subject.not_in(...)``; None for those who see every item. Only drafts
+    are ever hidden, so the status condition only lets the status index narrow the scan."""
+    conditions = visible_to(viewer)
+    if not conditions:
+        return None
+    return select(literal("item:", String) + cast(DecisionItem.id, String)).where(
+        DecisionItem.status == "draft", not_(and_(*conditions)),
+    )
 
 
 def can_edit(actor: User, item: DecisionItem) -> bool:

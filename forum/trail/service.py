@@ -200,8 +200,12 @@ def stored_at_text(stored) -> str:
 
 def verify_database(session: Session, checkpoints: Iterable[CheckpointCheck] = ()) -> Verification:
     """Check the whole chain in the database (and, when given, that it still holds each
-    checkpoint). Never trusts the head row, only the events."""
-    return verify_stored(iter_stored(session), checkpoints, at_text=stored_at_text)
+    checkpoint). The links are checked from the events alone; the head row, read first, must
+    name a head the chain still holds, or the newest events were cut off (appends made while
+    the walk runs only add events after it)."""
+    head_row = session.execute(select(TrailHead.seq, TrailHead.hash).where(TrailHead.id == 1)).first()
+    return verify_stored(iter_stored(session), checkpoints, at_text=stored_at_text,
+                         head_row=tuple(head_row) if head_row else None)
 
 
 def jsonl_line(event) -> str:

@@ -52,15 +52,22 @@ def notes(db_session):
 
 @contextlib.contextmanager
 def bypassing_triggers(engine):
-    """A transaction in which UPDATE and DELETE on events work: PostgreSQL replica mode, or on
-    SQLite the triggers dropped (for good: each test has its own database)."""
+    """A transaction in which UPDATE, DELETE and any INSERT on events work, as for an attacker
+    with the database's owner rights: PostgreSQL replica mode (for this transaction), or on SQLite
+    the triggers dropped and created again at the end."""
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
             conn.execute(text("SET LOCAL session_replication_role = replica"))
-        else:
-            conn.execute(text("DROP TRIGGER IF EXISTS events_no_update"))
-            conn.execute(text("DROP TRIGGER IF EXISTS events_no_delete"))
+            yield conn
+            return
+        triggers = conn.execute(text(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'events'"
+        )).all()
+        for name, _sql in triggers:
+            conn.execute(text(f'DROP TRIGGER "{name}"'))
         yield conn
+        for _name, sql in triggers:
+            conn.execute(text(sql))
 
 
 @pytest.fixture

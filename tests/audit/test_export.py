@@ -61,7 +61,10 @@ def test_filtered_export_holds_only_matching_events_and_names_the_range(client, 
 
     response = client.get("/trail/export.jsonl?subject=item:5")
 
-    links = [json.loads(line) for line in response.get_data(as_text=True).splitlines()]
+    header, *links = [json.loads(line) for line in response.get_data(as_text=True).splitlines()]
+    assert header["trail_export"]["filtered"] is True
+    assert header["trail_export"]["filters"] == {"subject": "item:5"}
+    assert response.headers["X-Trail-Filtered"] == "filters"
     assert [link["seq"] for link in links] == [e.seq for e in kept]
     name = filename_of(response)
     assert name.startswith(f"trail_filtered_seq{kept[0].seq}-{kept[-1].seq}_head-")

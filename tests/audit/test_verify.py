@@ -66,6 +66,8 @@ def test_posting_verify_runs_it_records_the_result_and_shows_it(csrf_client, aud
     assert verified.data == {
         "ok": True, "count": len(before), "head_seq": before[-1].seq, "head_hash": before[-1].hash,
         "first_bad_seq": None, "problem": "", "checkpoints": [],
+        "head_row": {"seq": before[-1].seq, "hash": before[-1].hash, "status": "ok", "problem": ""},
+        "signatures": {"public_key": None, "count": 0, "invalid": [], "newest_signed": None},
     }
     page = csrf_client.get("/trail/verify").get_data(as_text=True)
     assert "The chain verifies" in page  # the flash

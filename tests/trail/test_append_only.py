@@ -11,6 +11,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from forum.core.db import make_engine
+from forum.trail.chain import canonical_json
 from forum.trail.models import Event
 from forum.trail.service import iter_links, record, verify_database
 
@@ -121,3 +122,88 @@ def test_concurrent_appends_form_one_gap_free_chain(engine):
     assert per_worker == {f"worker:{w}": per_thread for w in range(threads_count)}
     assert result.ok, f"broken at seq {result.first_bad_seq}: {result.problem}"
     assert result.count == threads_count * per_thread
+
+
+def _row(link: dict, **changes) -> dict:
+    row = {k: link[k] for k in ("seq", "at", "actor", "kind", "subject", "prev_hash", "hash")}
+    return row | {"data": canonical_json(link["data"])} | changes
+
+
+def test_replace_into_an_existing_event_is_refused_on_sqlite(engine):
+    """REPLACE deletes the conflicting row without firing DELETE triggers: the insert guard
+    refuses it before that delete."""
+    if engine.dialect.name != "sqlite":
+        pytest.skip("REPLACE is SQLite's")
+    append(engine, 3)
+    before = all_links(engine)
+    forged = _row(before[1], data='{"city":"Zurich","n":1}', at="2026-01-01 00:00:00.000000")
+
+    for verb in ("INSERT OR REPLACE INTO", "REPLACE INTO"):
+        with pytest.raises(DBAPIError, match="append-only"):
+            with engine.begin() as conn:
+                conn.execute(text(
+                    f"{verb} events (seq, at, actor, kind, subject, data, prev_hash, hash) "
+                    "VALUES (:seq, :at, :actor, :kind, :subject, :data, :prev_hash, :hash)"
+                ), forged)
+
+    assert all_links(engine) == before
+
+
+def test_replace_of_another_event_through_its_hash_is_refused_on_sqlite(engine):
+    """A row at the next seq that reuses an old event's hash would make REPLACE delete that
+    event (the hash is unique): refused too."""
+    if engine.dialect.name != "sqlite":
+        pytest.skip("REPLACE is SQLite's")
+    append(engine, 3)
+    before = all_links(engine)
+    row = _row(before[0], seq=4, prev_hash=before[-1]["hash"])
+
+    with pytest.raises(DBAPIError, match="append-only"):
+        with engine.begin() as conn:
+            conn.execute(text(
+                "REPLACE INTO events (seq, at, actor, kind, subject, data, prev_hash, hash) "
+                "VALUES (:seq, :at, :actor, :kind, :subject, :data, :prev_hash, :hash)"
+            ), row)
+
+    assert all_links(engine) == before
+
+
+def test_upsert_over_an_existing_event_is_refused(engine):
+    """INSERT ... ON CONFLICT DO UPDATE (PostgreSQL, and SQLite's upsert) may not rewrite an event."""
+    append(engine, 3)
+    before = all_links(engine)
+    forged = _row(before[1], data='{"city":"Zurich","n":1}')
+
+    with pytest.raises(DBAPIError, match="append-only"):
+        with engine.begin() as conn:
+            conn.execute(text(
+                "INSERT INTO events (seq, at, actor, kind, subject, data, prev_hash, hash) "
+                "VALUES (:seq, CURRENT_TIMESTAMP, :actor, :kind, :subject, :data, :prev_hash, :hash) "
+                "ON CONFLICT (seq) DO UPDATE SET data = excluded.data, hash = excluded.hash"
+            ), forged)
+
+    assert all_links(engine) == before
+
+
+@pytest.mark.parametrize("change", ["gap", "wrong prev_hash", "stale seq"])
+def test_an_insert_anywhere_but_at_the_head_is_refused(engine, change):
+    append(engine, 3)
+    before = all_links(engine)
+    head = before[-1]
+    row = {
+        "gap": _row(head, seq=5, prev_hash=head["hash"], hash="a" * 64),
+        "wrong prev_hash": _row(head, seq=4, prev_hash=before[0]["hash"], hash="a" * 64),
+        "stale seq": _row(head, seq=3, prev_hash=before[1]["hash"], hash="a" * 64),
+    }[change]
+
+    with pytest.raises(DBAPIError, match="append-only"):
+        with engine.begin() as conn:
+            conn.execute(text(
+                "INSERT INTO events (seq, at, actor, kind, subject, data, prev_hash, hash) "
+                "VALUES (:seq, CURRENT_TIMESTAMP, :actor, :kind, :subject, :data, :prev_hash, :hash)"
+            ), row)
+
+    assert all_links(engine) == before
+    append(engine, 1)  # the one writer still appends at the head
+    with Session(engine) as session:
+        assert verify_database(session).ok
