@@ -53,6 +53,8 @@ PROBLEMS: dict[int, ProblemType] = {
     429: ProblemType("rate-limited", "Too many requests",
                      "Too many calls for the token, or too many failed authentications from the address. "
                      "Retry after the number of seconds in Retry-After."),
+    503: ProblemType("unavailable", "Unavailable",
+                     "The forum records no change for now (its decision trail needs an operator's repair)."),
     500: ProblemType("server-error", "Server error",
                      "An unexpected failure; nothing was saved."),
 }

@@ -16,7 +16,6 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from sqlalchemy.exc import DBAPIError
 
 from forum.audit import access, browse, timeline
 from forum.audit import export as trail_export
@@ -31,6 +30,7 @@ from forum.core.policy import Action, allows
 from forum.items import panels
 from forum.items import service as items
 from forum.trail import signing
+from forum.trail.service import TrailDamaged
 
 bp = Blueprint("audit", __name__)
 
@@ -178,7 +178,7 @@ def verify():
     try:
         with db.attempt():
             trail_verify.record_verification(session, current_user, result)
-    except DBAPIError:
+    except TrailDamaged:
         # The database refuses the append: after a cut the head row names an event the chain
         # no longer has, and the insert guard takes inserts at the chain's real head only.
         flash("The result could not be put on the record: the database refused to append to the "

@@ -56,6 +56,7 @@ ERROR_TITLES = {
     405: "Method not allowed",
     409: "Conflict",
     413: "Too large",
+    503: "Unavailable",
     500: "Something went wrong",
 }
 

@@ -13,9 +13,11 @@ from datetime import UTC, datetime
 from typing import IO, Protocol
 
 from sqlalchemy import DateTime, String, bindparam, select, type_coerce, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from forum.core import clock
+from forum.core.errors import DomainError
 from forum.trail.chain import (
     CheckpointCheck,
     Verification,
@@ -56,6 +58,23 @@ def _link(seq: int, prev_hash: str, at: datetime, actor: str, kind: str, subject
             "data_json": data_text, "prev_hash": prev_hash, "hash": digest}
 
 
+#: The words of the database's insert guard (the events table's triggers, see migrations).
+APPEND_ONLY = "events are append-only"
+
+
+class TrailDamaged(DomainError):
+    """The database refused to append: the chain no longer ends where the head row says (events
+    were cut off or rewritten). Nothing is written until an operator repairs the trail."""
+
+    status = 503
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The decision trail is damaged: its newest events no longer match its head record, so "
+            "the forum records no change until an operator repairs it (see `forum trail verify`). "
+            "Nothing was saved.")
+
+
 def _lock_head(session: Session) -> tuple[int, str]:
     """Take the chain lock (a row lock on PostgreSQL, the write lock on SQLite) and read the head:
     concurrent writers queue instead of forking the chain."""
@@ -74,7 +93,12 @@ def record(session: Session, actor: Actor | str | None, kind: str, subject: str,
     seq, prev_hash = _lock_head(session)
     event = Event(**_link(seq + 1, prev_hash, clock.now(), actor_name(actor), kind, subject, data))
     session.add(event)
-    session.flush()
+    try:
+        session.flush()
+    except DBAPIError as error:
+        if APPEND_ONLY in str(error.orig):
+            raise TrailDamaged() from error
+        raise
     session.execute(update(TrailHead).where(TrailHead.id == 1).values(seq=event.seq, hash=event.hash))
     event_recorded.send(session, actor=actor, event=event, data=data)
     return event

@@ -248,3 +248,30 @@ def stored_at(session, moment):
 def _link(event: Event) -> dict:
     return {"seq": event.seq, "at": chain.format_at(event.at), "actor": event.actor,
             "kind": event.kind, "subject": event.subject, "data": event.data}
+
+
+def test_after_a_cut_a_change_is_refused_with_a_clear_503_and_nothing_is_saved(
+        app, client, login, staff, make_item, db_session, notes, tamper):
+    """The insert guard refuses to append behind a cut: people get a 503 that says why (not a
+    500), on pages and in the API, and the change they made is not saved."""
+    from forum.api import service as api_service
+    from forum.weighing.models import Comment
+
+    item = make_item(staff, status="open")
+    _row, token = api_service.create_token(db_session, None, staff, api_service.NewToken("ci", ["items:write"]))
+    db_session.commit()
+    notes(3)
+    head_seq = events(db_session)[-1].seq
+    tamper(("DELETE FROM events WHERE seq > :seq", {"seq": head_seq - 1}))
+    login(staff)
+
+    page = client.post(f"/items/{item.id}/comments", data={"body": "Still there?"})
+    assert page.status_code == 503
+    assert "The decision trail is damaged" in page.get_data(as_text=True)
+    answer = client.post("/api/v1/items", json={"title": "New", "category": "vendor_selection",
+                                                "function": "procurement"},
+                         headers={"Authorization": f"Bearer {token}"})
+    assert answer.status_code == 503 and "trail is damaged" in answer.get_json()["detail"]
+    db_session.expire_all()
+    assert db_session.query(Comment).count() == 0
+    assert events(db_session)[-1].seq == head_seq - 1
