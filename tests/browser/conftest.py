@@ -89,6 +89,14 @@ def log_in(page, email: str, password: str = "forum-demo") -> None:
     page.get_by_role("heading", level=1).wait_for()
 
 
+def open_menu(page) -> None:
+    """On a phone the links sit in the header's folded menu: open it (nothing on wide screens)."""
+    menu = page.locator("summary", has_text="Menu")
+    if menu.is_visible() and menu.locator("xpath=..").get_attribute("open") is None:
+        menu.click()
+
+
 def log_out(page) -> None:
+    open_menu(page)
     page.get_by_role("button", name="Log out").click()
     page.get_by_role("heading", name="Log in").wait_for()

@@ -217,7 +217,9 @@ def test_5_an_auditor_reads_the_timeline_exports_the_trail_and_verifies_it(page,
     assert re.fullmatch(r"trail_filtered_seq\d+-\d+_head-[0-9a-f]{8}\.jsonl", download.suggested_filename)
     saved = tmp_path / download.suggested_filename
     download.save_as(saved)
-    events = [json.loads(line) for line in saved.read_text(encoding="utf-8").splitlines()]
+    header, *lines = saved.read_text(encoding="utf-8").splitlines()
+    assert json.loads(header)["trail_export"]["filtered"] is True  # a filtered export says so first
+    events = [json.loads(line) for line in lines]
     item_subject = "item:" + JOURNEY["item"].rstrip("/").rsplit("/", 1)[1]
     assert events and {e["subject"] for e in events} == {item_subject}
     kinds = [e["kind"] for e in events]

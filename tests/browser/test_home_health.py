@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import log_in
+from tests.browser.conftest import log_in, log_out
 
 pytestmark = pytest.mark.browser
 
@@ -53,7 +53,6 @@ def test_home_and_health_do_not_scroll_sideways_on_a_phone(browser, live_server)
                 page.goto(path)
                 overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
                 assert overflow <= 0, f"{path} as {email} is {overflow}px wider than a phone screen"
-            page.get_by_role("button", name="Log out").click()
-            page.get_by_role("heading", name="Log in").wait_for()
+            log_out(page)
     finally:
         context.close()

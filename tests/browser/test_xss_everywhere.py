@@ -122,7 +122,7 @@ def test_staff_fields_render_inert(page):
     for marker in ("XSS-file", "XSS-model", "XSS-tag", "XSS-case1", "XSS-input", "XSS-expected",
                    "XSS-output", "XSS-reason"):
         shows(page, marker)
-    for details in page.locator("details").all():  # the long case texts are folded: open them all
+    for details in page.locator("main details").all():  # the long case texts are folded: open them all
         details.locator("summary").click()
     assert_inert(page, SWEEP["run"] + " (cases unfolded)")
     visit(page, SWEEP["item"] + "/evidence", "XSS-suite")
