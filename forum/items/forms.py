@@ -15,7 +15,11 @@ class ItemForm(FlaskForm):
         validators=[DataRequired("Give the item a title."), Length(max=MAX_TITLE)],
         description="One line that says what is to be decided.",
     )
-    category = SelectField("Category", choices=choices(CATEGORIES.items()), validators=[InputRequired()])
+    # No category is preselected: an item filed under the first one by accident is misfiled.
+    category = SelectField(
+        "Category", choices=choices([("", "Choose a category…"), *CATEGORIES.items()]),
+        validators=[InputRequired("Choose the item's category.")],
+    )
     function = SelectField("Owning function", choices=[], validators=[InputRequired()])
     summary = TextAreaField(
         "Summary",

@@ -74,6 +74,7 @@ def test_file_edit_submit_and_see_it_listed_with_its_history(client, staff, db_s
         ("title", "", "Give the item a title."),
         ("title", "x" * 201, "Field cannot be longer than 200 characters."),
         ("category", "teleportation", "Not a valid choice"),
+        ("category", "", "Choose the item&#39;s category."),
         ("function", "astrology", "Not a valid choice"),
         ("exposure", "-5", "Give a whole amount of 0 or more."),
         ("exposure", "lots", "Not a valid integer value."),
@@ -90,6 +91,22 @@ def test_bad_input_is_refused_with_a_message_and_nothing_written(client, staff, 
     assert message in response.get_data(as_text=True)
     assert event_count(db_session) == before_events
     assert item_count(db_session) == before_items
+
+
+def test_the_new_item_form_states_its_limits_and_preselects_no_category(client, staff):
+    page = client.get("/items/new").get_data(as_text=True)
+    title = re.search(r'<input[^>]*id="title"[^>]*>', page).group(0)
+    assert "maxlength" not in title  # the browser does not cut a long title short without a word
+    assert re.search(r'id="title-hint">[^<]*Up to 200 characters\.</p>', page)
+    assert re.search(r'id="summary-hint">[^<]*Up to 20,000 characters\.</p>', page)
+    category = re.search(r'<select[^>]*id="category".*?</select>', page, re.S).group(0)
+    options = re.findall(r"<option[^>]*>", category)
+    assert options[0] == '<option value="">' and not any("selected" in o for o in options)  # blank first
+    long_title = "y" * 250
+    refused = client.post("/items/new", data=dict(VALID, title=long_title))
+    assert refused.status_code == 400
+    text = refused.get_data(as_text=True)
+    assert "Field cannot be longer than 200 characters." in text and long_title in text
 
 
 def test_input_is_kept_when_the_form_is_refused(client, staff):
