@@ -65,6 +65,7 @@ def test_xss_payloads_render_inert_in_the_item_fields(page):
     page.goto("/items/new")
     payload = "\n\n".join(XSS_PAYLOADS)
     page.get_by_label("Title").fill("XSS probe \"><b id=injected>t</b><script>alert(1)</script>")
+    page.get_by_label("Category").select_option(label="Model deployment")
     page.get_by_label("Summary").fill(payload)
     page.get_by_label("Vendor").fill("<img src=x onerror=alert('vendor')>")
     page.get_by_label("Model name").fill("<svg onload=alert('model')>")
