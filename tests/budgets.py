@@ -73,11 +73,11 @@ BUDGETS = {
     # for the review board on each decision form
     "agenda.meeting": 17,
     "agenda.minutes": 10,
-    # user, meeting, entries, escalation reasons (4); the forum's section (6: weighing with the
+    # user, meeting, entries, escalation reasons with who escalated by name (5); the forum's section (6: weighing with the
     # evidence rule, ratings and positions with their people); the evidence section (2)
     # + 4 (proximity): latest runs, their reviewers, proposed cases with proposers, their counts
     # (the evidence rule's and sections' tiers come from the items' standing columns: 2 fewer)
-    "agenda.pack": 14,
+    "agenda.pack": 15,
     "agenda.decisions": 6,  # with the tier column the forum registers (1)
     "agenda.actions": 5,
     # technical proximity: user, run (+ item, uploader), earlier reviews with their reviewers

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from forum.auth.models import DIGEST_FREQUENCIES, ROLE_LABELS, User
-from forum.items.history import Change
+from forum.items.history import Change, Names
 from forum.trail.models import Event
 
 HISTORY_LIMIT = 20
@@ -47,11 +47,14 @@ class AccountEvent:
     label: str
     changes: list[Change] = field(default_factory=list)
     note: str = ""
+    actor_name: str = ""
 
 
-def _show(key: str, value) -> str:
+def _show(key: str, value, names: Names) -> str:
     if value is None or value == "":
         return "—"
+    if key == "function":
+        return names.function(value)
     if key == "role":
         return ROLE_LABELS.get(value, value)
     if key == "digest_frequency":
@@ -63,9 +66,11 @@ def _show(key: str, value) -> str:
     return str(value)
 
 
-def _describe(kind: str, data: dict) -> tuple[list[Change], str]:
+def _describe(kind: str, data: dict, names: Names) -> tuple[list[Change], str]:
     if kind == "user.created":
-        note = f"{_show('role', data.get('role'))}, function {_show('function', data.get('function'))}"
+        note = _show("role", data.get("role"), names)
+        if data.get("function"):
+            note += f" in {_show('function', data.get('function'), names)}"
         if data.get("set_password_link_expires_at"):
             note += "; set-password link issued"
         return [], note
@@ -78,22 +83,25 @@ def _describe(kind: str, data: dict) -> tuple[list[Change], str]:
     if kind in ("user.followed_item", "user.unfollowed_item"):
         return [], f"item #{data.get('item', '?')}"
     changes = [
-        Change(FIELD_LABELS.get(key, key), _show(key, value.get("before")), _show(key, value.get("after")))
+        Change(FIELD_LABELS.get(key, key), _show(key, value.get("before"), names),
+               _show(key, value.get("after"), names))
         for key, value in (data.get("changes") or {}).items()
     ]
     return changes, ""
 
 
 def account_history(session: Session, user: User, limit: int = HISTORY_LIMIT) -> list[AccountEvent]:
-    """The account's latest trail events, newest first (one statement)."""
+    """The account's latest trail events, newest first (three statements at most)."""
     events = session.scalars(
         select(Event).where(Event.subject == f"user:{user.id}").order_by(Event.seq.desc()).limit(limit)
     ).all()
+    names = Names.load(session, events)
     entries = []
     for event in events:
-        changes, note = _describe(event.kind, event.data)
+        changes, note = _describe(event.kind, event.data, names)
         entries.append(AccountEvent(
             seq=event.seq, at=event.at, actor=event.actor,
             label=KIND_LABELS.get(event.kind, event.kind), changes=changes, note=note,
+            actor_name=names.person(event.actor),
         ))
     return entries

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
+from forum.auth.models import User
 from forum.evidence import pack as evidence_pack
 from forum.items.models import DecisionItem
 from forum.proximity import pack as proximity_pack
@@ -63,7 +64,7 @@ def decision_filters() -> list[RegisterFilter]:
 # ------------------------------------------------------------------ the agenda's own section
 def _escalation_reasons(session: Session, items: list[DecisionItem]) -> dict[int, dict]:
     """Why each item came to the executives, from the trail's escalations and returns to the
-    queue (one query)."""
+    queue, with who moved it by name (two queries)."""
     subjects = {item.subject: item.id for item in items}
     events = session.scalars(
         select(Event).where(Event.subject.in_(subjects), Event.kind == "item.status_changed")
@@ -72,15 +73,22 @@ def _escalation_reasons(session: Session, items: list[DecisionItem]) -> dict[int
         # the kind (158 ms at 1.1 M events, 0.1 ms like this).
         .order_by(Event.subject, Event.kind, Event.seq)
     )
+    escalations = [event for event in events if event.data.get("to") == "escalated"]
+    people = dict(session.execute(select(User.email, User.display_name).where(
+        User.email.in_({event.actor for event in escalations}))).all()) if escalations else {}
     reasons: dict[int, dict] = {}
-    for event in events:
-        data = event.data
-        if data.get("to") != "escalated":
-            continue
+    for event in escalations:
         entry = reasons.setdefault(subjects[event.subject], {"reasons": []})
-        entry["reasons"].append({"at": event.at, "actor": event.actor, "action": data.get("action"),
-                                 "note": data.get("note", "")})
+        entry["reasons"].append({"at": event.at, "actor": event.actor, "action": _how_it_came(event.data),
+                                 "actor_name": people.get(event.actor, event.actor),
+                                 "note": event.data.get("note", "")})
     return reasons
+
+
+def _how_it_came(data: dict) -> str:
+    """How a move to the queue reads: "escalate" needs no word; a return says what it was."""
+    return {"escalate": "escalate", "defer": "deferred at a meeting", "unschedule": "taken off an agenda",
+            "revalidate": "sent back for revalidation"}.get(data.get("action"), data.get("action") or "")
 
 
 

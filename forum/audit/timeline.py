@@ -11,7 +11,7 @@ from difflib import SequenceMatcher
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from forum.audit.access import display_names, require_reader
+from forum.audit.access import require_reader
 from forum.auth.models import User
 from forum.items import history
 from forum.trail import chain
@@ -61,11 +61,11 @@ def timeline(session: Session, actor: User | None, item) -> list[TimelineEntry]:
     """Every event of the item, oldest first, rendered for people (two queries)."""
     require_reader(actor)
     events = events_for(session, item.subject)
-    names = display_names(session, {e.actor for e in events})
+    names = history.Names.load(session, events)
     entries = []
     for event in events:
         data = event.data
-        label, described, note = history.summarise(event.kind, data)
+        label, described, note = history.summarise(event.kind, data, names)
         pairs = _before_after_pairs(data)
         changes = []
         for change in described:
@@ -78,7 +78,7 @@ def timeline(session: Session, actor: User | None, item) -> list[TimelineEntry]:
             changes.append(TimelineChange(key, _plain(before), _plain(after), _diff_if_text(before, after)))
         entries.append(TimelineEntry(
             seq=event.seq, at=event.at, actor=event.actor,
-            actor_name=names.get(event.actor, event.actor), kind=event.kind, label=label,
+            actor_name=names.person(event.actor), kind=event.kind, label=label,
             note=note, changes=changes, facts=_facts(data), hash=event.hash,
         ))
     return entries

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from forum.evidence.gates import GATE_LABELS
 from forum.evidence.parsers import FORMAT_LABELS
-from forum.items.history import Change, Describers
+from forum.items.history import Change, Describers, Names
 
 #: How this area's events read in an item's history (connected by the area's init_app).
 describe = Describers()
 
 
 @describe("evidence.attached")
-def _attached(data: dict):
+def _attached(data: dict, names: Names):
     totals = data.get("totals") or {}
     total = sum(v for v in totals.values() if isinstance(v, int))
     edge = data.get("edge") or {}

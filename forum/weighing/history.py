@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from forum.items.history import Change, Describers
+from forum.items.history import Change, Describers, Names
 from forum.items.rubric import RUBRIC
 from forum.weighing.models import STANCES
 
@@ -20,18 +20,18 @@ def _scores(state: dict | None) -> str:
     return f"{state.get('total')} ({state.get('tier', '')}): " + ", ".join(parts)
 
 
-def _function(data: dict) -> str:
-    return str(data.get("function") or "")
+def _function(data: dict, names: Names) -> str:
+    return names.function(data.get("function"))
 
 
 @describe("weight.rated")
-def _rated(data: dict):
+def _rated(data: dict, names: Names):
     before, after = data.get("before"), data.get("after") or {}
     changes = [Change("Scores", _scores(before), _scores(after))]
     if not before or before.get("reason") != after.get("reason"):
         changes.append(Change("Reason", (before or {}).get("reason") or "—", after.get("reason", ""), long=True))
     verb = "Revised" if before else "Rated"
-    return f"{verb} the strategic weight for {_function(data)}", changes, ""
+    return f"{verb} the strategic weight for {_function(data, names)}", changes, ""
 
 
 def _stance(state: dict | None) -> str:
@@ -39,21 +39,21 @@ def _stance(state: dict | None) -> str:
 
 
 @describe("position.taken")
-def _position(data: dict):
+def _position(data: dict, names: Names):
     before, after = data.get("before"), data.get("after") or {}
     changes = [Change("Stance", _stance(before), _stance(after))]
     if not before or before.get("rationale") != after.get("rationale"):
         changes.append(Change("Rationale", (before or {}).get("rationale") or "—", after.get("rationale", ""), long=True))
     verb = "Revised the position" if before else "Took a position"
-    return f"{verb} for {_function(data)}", changes, ""
+    return f"{verb} for {_function(data, names)}", changes, ""
 
 
 @describe("comment.added")
-def _comment_added(data: dict):
+def _comment_added(data: dict, names: Names):
     return "Commented", [], data.get("body", "")
 
 
 @describe("comment.edited")
-def _comment_edited(data: dict):
+def _comment_edited(data: dict, names: Names):
     change = Change("Comment", data.get("before", ""), data.get("after", ""), long=True)
     return f"Edited comment {data.get('comment')}", [change], ""

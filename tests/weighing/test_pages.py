@@ -56,7 +56,7 @@ def test_the_item_page_shows_each_functions_scores_side_by_side_with_tier_and_di
     assert "Not without a DPA." in page
     assert re.search(r"Still to take a position: Procurement, Product\.", page)
     # the history reads well
-    assert "Rated the strategic weight for risk" in page and "Took a position for risk" in page
+    assert "Rated the strategic weight for Risk" in page and "Took a position for Risk" in page  # labels, not keys
 
 
 def test_a_staff_member_rates_through_the_page_and_sees_the_flash(client, login, people, item, db_session):
