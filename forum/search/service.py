@@ -144,6 +144,7 @@ _MARKDOWN = [
     (re.compile(r"!?\[([^\]\n]*)\]\([^)\s]*\)"), r"\1"),   # [text](url), ![alt](src) -> text
     (re.compile(r"(\*\*|__|~~|`+)"), ""),                   # strong, strike-through, code ticks
     (re.compile(r"(^|\s)[#>]+\s", re.MULTILINE), r"\1"),    # headings, quotes
+    (re.compile(r"^[ \t]*(?:[-*+]|\d{1,3}[.)])[ \t]+", re.MULTILINE), ""),  # list items' bullets and numbers
     (re.compile(r"\s+"), " "),
 ]
 

@@ -314,3 +314,13 @@ def test_any_query_text_answers_without_error(people, db_session, indexed_item, 
     results = service.search(db_session, people["other"], service.SearchRequest(q=q))
     assert results.total == len(results.hits)
     assert results.searchable == service.parsing.parse(q).searchable
+
+
+@pytest.mark.parametrize("text,shown", [
+    ("- overall pass rate 0.8\n- edge cases 3 of 12", "overall pass rate 0.8 edge cases 3 of 12"),
+    ("1. first\n2) second", "first second"),
+    ("## Findings\n> quoted **bold** [link](http://x)", "Findings quoted bold link"),
+    ("well-tested, 5 - 3 = 2", "well-tested, 5 - 3 = 2"),  # a dash inside a line is text
+])
+def test_snippets_leave_out_markdown_punctuation(text, shown):
+    assert service.plain(text) == shown
