@@ -445,3 +445,16 @@ def test_register_filters_of_other_areas_filter_and_label_rows(
     assert "Big one" in page and "Small one" not in page
     assert '<label class="label" for="filter-size">Size</label>' in page
     assert "<td>sized</td>" in page
+
+
+def test_the_register_shows_a_long_rationale_s_start_and_unfolds_the_rest(
+        client, as_chair, filer, make_item, make_meeting, decide):
+    item = make_item(filer, status="escalated", title="Long reasons")
+    meeting = make_meeting(as_chair, status="in_session", items=[item])
+    rationale = "The **evidence** holds. " + " ".join(f"Point {n} was weighed." for n in range(40)) + " THE-END."
+    decide(as_chair, meeting, item, rationale=rationale)
+    page = client.get("/decisions").get_data(as_text=True)
+    summary = re.search(r'<details class="read-more"><summary>(.*?)</summary>', page, re.S).group(1)
+    assert "The evidence holds. Point 0" in summary and "…" in summary and "THE-END" not in summary
+    assert "Read all" in summary
+    assert "THE-END." in page.split("</summary>", 1)[1]  # the whole rationale, in the unfolded part
