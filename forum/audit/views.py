@@ -147,8 +147,10 @@ def export(fmt: str):
 def _render_verification(session, verify_form, checkpoint_form, status: int = 200):
     head_seq, head_hash = access.head(session)
     checkpoints, checkpoint_total = trail_verify.recent_checkpoints(session)
+    download = trail_export.export_range(session, current_user, TrailFilters())
     return render_template(
         "audit/verify.html", last=trail_verify.last_verification(session), head_seq=head_seq,
+        download_name=download.filename("jsonl"), download_filtered=download.filtered,
         head_hash=head_hash, checkpoints=checkpoints, checkpoint_total=checkpoint_total,
         verify_form=verify_form, checkpoint_form=checkpoint_form,
     ), status

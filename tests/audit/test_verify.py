@@ -312,3 +312,17 @@ def test_page_and_cli_report_the_same_count_and_head(cli, cli_env, client, login
     # the CLI sees one more event: the page's own trail.verified event
     assert result.output.startswith(f"OK: {data['count'] + 1} events checked; head seq {verified.seq}, "
                                     f"head hash {verified.hash}")
+
+
+def test_the_verify_page_names_the_download_and_states_the_hash_rule(client, login, auditor, db_session, notes):
+    """Auditors can act on the page alone: the command names the file the download arrives as,
+    and the hash rule is on the page (no pointer to files outside the app)."""
+    notes(3)
+    head = db_session.scalar(select(Event).order_by(Event.seq.desc()).limit(1))
+    login(auditor)
+    page = client.get("/trail/verify").get_data(as_text=True)
+    name = f"trail_seq1-{head.seq}_head-{head.hash[:8]}.jsonl"
+    assert f"forum trail verify --file {name} --checkpoint SEQ:HASH" in page
+    download = client.get("/trail/export.jsonl")
+    assert name in download.headers["Content-Disposition"]
+    assert "The hash rule" in page and "64 zeros" in page and "README" not in page
