@@ -254,3 +254,20 @@ def test_proximity_pages_keep_their_query_budget_whatever_the_data_size(
     assert small == large
     for name, count in large.items():
         assert count <= shared.BUDGETS[name], f"{name}: {count} statements > budget {shared.BUDGETS[name]}"
+
+
+def test_a_decision_without_evidence_to_review_is_not_flagged_as_unreviewed(
+        client, db_session, login, chair, filer, make_item, make_meeting):
+    item = make_item(filer, status="escalated", title="No tests yet")
+    meeting = make_meeting(chair, status="in_session", items=[item])
+    login(chair)
+    entry_id = db_session.scalar(select(AgendaEntry.id).where(AgendaEntry.meeting_id == meeting.id))
+    response = client.post(f"/meetings/{meeting.id}/entries/{entry_id}/decision", data={
+        f"d{entry_id}-outcome": "deferred", f"d{entry_id}-rationale": "Test it first.",
+        f"d{entry_id}-deciders": [str(chair.id)]})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    page = client.get(f"/meetings/{meeting.id}").get_data(as_text=True)
+    record = page[page.index("Failing cases reviewed before the decision"):]
+    assert "No evidence from model tests was attached" in record
+    assert re.search(r"Chair Exec</strong>:\s*<span class=\"muted\">nothing to review", record)
+    assert "No review before deciding" not in page
