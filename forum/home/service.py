@@ -16,12 +16,14 @@ from datetime import UTC, date, datetime, time
 from sqlalchemy import Select, func, select, union
 from sqlalchemy.orm import Session, joinedload, load_only
 
+from forum.admin.service import KIND_LABELS
 from forum.agenda import queries as agenda
+from forum.agenda.models import Action as FollowUp
 from forum.agenda.models import AgendaEntry, Decision, Meeting
 from forum.audit import verify as audit
 from forum.audit.access import head as trail_head
 from forum.audit.models import Checkpoint
-from forum.auth.models import ROLE_LABELS, OrgFunction, User
+from forum.auth.models import ROLE_LABELS, UNUSABLE_PASSWORD_PREFIX, OrgFunction, User
 from forum.core.derived import cached
 from forum.core.paging import Page, paginate_rows
 from forum.evidence.models import EvidenceRun
@@ -30,6 +32,7 @@ from forum.health.service import GATE_COLUMNS
 from forum.items.models import STATUSES, DecisionItem
 from forum.items.rubric import RUBRIC
 from forum.notify.service import followed_items_query
+from forum.trail.models import Event
 from forum.weighing import checks, rules, standing, weigh
 from forum.weighing.models import Comment, Position, WeightRating
 from forum.weighing.queries import awaiting_condition, divergence_condition
@@ -258,21 +261,104 @@ def auditor_home(session: Session, viewer: User) -> AuditorHome:
 
 
 # ----------------------------------------------------------------------------------- admins
+#: The account changes an administrator follows on their home page.
+ACCOUNT_KINDS = ("user.created", "user.updated", "user.deactivated", "user.reactivated",
+                 "user.password_link_issued", "user.password_set", "function.created", "function.updated")
+ADMIN_LIST = 8
+
+
+@dataclass
+class AccountChange:
+    seq: int
+    at: datetime
+    label: str
+    subject: str
+    account: User | None
+    actor: str
+    actor_name: str
+
+
+@dataclass
+class OpenWork:
+    user: User
+    actions: int
+    items: int
+
+
 @dataclass
 class AdminHome:
     roles: list[tuple[str, str, int, int]]  # (role, label, active, inactive)
     functions: int
     active: int
     inactive: int
+    awaiting_password: list[User] = field(default_factory=list)
+    awaiting_total: int = 0
+    changes: list[AccountChange] = field(default_factory=list)
+    deactivated_with_work: list[OpenWork] = field(default_factory=list)
+
+
+#: Statuses in which an item still waits on the person who filed it.
+OPEN_ITEM_STATUSES = ("draft", "open", "escalated", "scheduled")
 
 
 def admin_home(session: Session, viewer: User) -> AdminHome:
+    """What an administrator acts on: accounts waiting for their password, the latest account
+    changes, and deactivated accounts that still own open work (nine queries)."""
     counts = {(role, active): n for role, active, n in session.execute(
         select(User.role, User.active, func.count()).group_by(User.role, User.active)
     )}
     roles = [(role, label, counts.get((role, True), 0), counts.get((role, False), 0))
              for role, label in ROLE_LABELS.items()]
+    waiting = (User.active.is_(True), User.password_hash.startswith(UNUSABLE_PASSWORD_PREFIX))
     return AdminHome(
         roles=roles, functions=session.scalar(select(func.count()).select_from(OrgFunction)) or 0,
         active=sum(r[2] for r in roles), inactive=sum(r[3] for r in roles),
+        awaiting_password=list(session.scalars(
+            select(User).where(*waiting).order_by(User.created_at.desc(), User.id.desc()).limit(ADMIN_LIST))),
+        awaiting_total=session.scalar(select(func.count()).select_from(User).where(*waiting)) or 0,
+        changes=_account_changes(session),
+        deactivated_with_work=_deactivated_with_work(session),
     )
+
+
+def _account_changes(session: Session) -> list[AccountChange]:
+    """The latest account and function changes: the newest few of each kind through the kind
+    index, then the newest of those (one statement whatever the trail's length), and the
+    accounts and actors they name (one more)."""
+    labels = {**KIND_LABELS, "function.created": "Function created", "function.updated": "Function changed"}
+    newest = [select(Event.seq).where(Event.kind == kind).order_by(Event.seq.desc()).limit(ADMIN_LIST).subquery()
+              for kind in ACCOUNT_KINDS]
+    seqs = union(*(select(sub.c.seq) for sub in newest)).subquery()
+    events = list(session.scalars(
+        select(Event).where(Event.seq.in_(select(seqs.c.seq))).order_by(Event.seq.desc()).limit(ADMIN_LIST)))
+    ids = {int(e.subject.partition(":")[2]) for e in events if e.subject.startswith("user:")
+           and e.subject.partition(":")[2].isdigit()}
+    emails = {e.actor for e in events}
+    people = list(session.scalars(select(User).where(User.id.in_(ids) | User.email.in_(emails)))) \
+        if ids or emails else []
+    by_id, by_email = {u.id: u for u in people}, {u.email: u for u in people}
+    changes = []
+    for e in events:
+        account = by_id.get(int(e.subject.partition(":")[2])) if e.subject.startswith("user:") \
+            and e.subject.partition(":")[2].isdigit() else None
+        actor = by_email.get(e.actor)
+        changes.append(AccountChange(e.seq, e.at, labels.get(e.kind, e.kind), e.subject, account, e.actor,
+                                     actor.display_name if actor else e.actor))
+    return changes
+
+
+def _deactivated_with_work(session: Session) -> list[OpenWork]:
+    """Deactivated accounts that still own open follow-up actions or filed items still in play:
+    work that needs a new owner (three queries)."""
+    actions = func.count(FollowUp.id.distinct())
+    open_actions = dict(session.execute(
+        select(FollowUp.owner_id, actions).join(User, User.id == FollowUp.owner_id)
+        .where(User.active.is_(False), FollowUp.done.is_(False)).group_by(FollowUp.owner_id)).all())
+    open_items = dict(session.execute(
+        select(DecisionItem.filer_id, func.count()).join(User, User.id == DecisionItem.filer_id)
+        .where(User.active.is_(False), DecisionItem.status.in_(OPEN_ITEM_STATUSES))
+        .group_by(DecisionItem.filer_id)).all())
+    ids = sorted(set(open_actions) | set(open_items),
+                 key=lambda i: -(open_actions.get(i, 0) + open_items.get(i, 0)))[:ADMIN_LIST]
+    users = {u.id: u for u in session.scalars(select(User).where(User.id.in_(ids)))} if ids else {}
+    return [OpenWork(users[i], open_actions.get(i, 0), open_items.get(i, 0)) for i in ids if i in users]

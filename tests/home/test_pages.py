@@ -256,6 +256,41 @@ def test_admin_home_summarises_the_accounts(client, login, make_user):
     assert 'href="/admin/users"' in html and 'href="/health"' in html
 
 
+def test_admin_home_shows_what_an_administrator_acts_on(client, login, make_user, make_item, db_session):
+    from datetime import timedelta
+
+    from forum.auth import service as accounts_service
+
+    admin = make_user(role="admin", function=None, name="Ada Admin")
+    accounts_service.invite_user(db_session, admin, accounts_service.NewUser(
+        email="new.hire@example.com", display_name="Nia Newhire", role="staff", function="risk"),
+        timedelta(days=3))
+    leaver = make_user(function="risk", name="Lee Leaver")
+    make_item(leaver, status="open", title="Still open")
+    accounts_service.deactivate_user(db_session, admin, leaver.email)
+    quiet = make_user(function="risk", name="Quinn Quiet")
+    accounts_service.deactivate_user(db_session, admin, quiet.email)  # no open work: not listed
+    db_session.commit()
+    login(admin)
+    html = _html(client)
+    waiting = html[html.index("Waiting for their password"):html.index("Deactivated, with open work")]
+    assert "Nia Newhire" in waiting and "1 active account cannot log in yet" in waiting
+    work = html[html.index("Deactivated, with open work"):html.index("Recent account changes")]
+    assert "Lee Leaver" in work and "1 item filed, still in play" in work and "Quinn Quiet" not in work
+    changes = html[html.index("Recent account changes"):]
+    assert re.search(r"Deactivated</strong>: <a [^>]*>Quinn Quiet</a>", changes)
+    assert "Set-password link issued" in changes or "Account created" in changes
+    assert "by <span title=\"" in changes and ">Ada Admin</span>" in changes  # by name, address on hover
+
+
+def test_admin_home_empty_states(client, login, make_user):
+    admin = make_user(role="admin", function=None)
+    login(admin)
+    html = _html(client)
+    assert "Every active account has set its password." in html
+    assert "No deactivated account owns open work." in html
+
+
 # ---------------------------------------------------------------------------- query budgets
 @pytest.mark.parametrize("role", ["staff", "executive", "auditor", "admin"])
 def test_each_home_page_keeps_its_query_budget_whatever_the_data_size(
