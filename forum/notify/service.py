@@ -144,11 +144,41 @@ def unread_count(session: Session, user: User) -> int:
         Notification.user_id == user.id, Notification.read_at.is_(None))) or 0
 
 
-def inbox(session: Session, user: User, page: int = 1, per_page: int = 20) -> Page:
-    """The user's notifications, newest first (two statements: count and page)."""
-    query = (select(Notification).where(Notification.user_id == user.id)
+def inbox(session: Session, user: User, page: int = 1, per_page: int = 20, *,
+          unread_only: bool = False, kind: str = "") -> Page:
+    """The user's notifications, newest first, optionally only the unread ones or one kind
+    (two statements: count and page). An unknown kind is refused."""
+    if kind and kind not in KINDS:
+        raise ValidationError(f"There is no kind of notification {kind[:40]!r}; choose one of the listed kinds.",
+                              "kind")
+    conditions = [Notification.user_id == user.id]
+    if unread_only:
+        conditions.append(Notification.read_at.is_(None))
+    if kind:
+        conditions.append(Notification.kind == kind)
+    query = (select(Notification).where(*conditions)
              .order_by(Notification.created_at.desc(), Notification.id.desc()))
     return paginate(session, query, page, per_page)
+
+
+def by_item(notifications) -> list[tuple[str, list]]:
+    """A page of notifications grouped by what they are about (an item, a meeting …), each
+    group where its newest notification stands."""
+    groups: dict[str, list] = {}
+    for notification in notifications:
+        groups.setdefault(notification.subject, []).append(notification)
+    return list(groups.items())
+
+
+def mark_subject_read(session: Session, user: User, subject: str) -> int:
+    """Mark the user's unread notifications about one subject read; returns how many."""
+    result = session.execute(
+        update(Notification)
+        .where(Notification.user_id == user.id, Notification.subject == subject,
+               Notification.read_at.is_(None))
+        .values(read_at=clock.now())
+    )
+    return result.rowcount or 0
 
 
 def mark_read(session: Session, user: User, notification_id: int) -> Notification:

@@ -115,7 +115,12 @@ def _status_changed(session: Session, actor, event: Event, data: dict) -> None:
     asked: set[int] = set()
     if data.get("action") in ASKING_ACTIONS:
         missing = missing_functions(session, item.id)
-        members = function_members(session, missing)
+        # One request per cause: whoever still has the unread request from an earlier stage
+        # (filed, then escalated) is not asked again.
+        still_asked = set(session.scalars(select(Notification.user_id).where(
+            Notification.kind == "position_requested", Notification.subject == item.subject,
+            Notification.read_at.is_(None)))) if missing else set()
+        members = [u for u in function_members(session, missing) if u.id not in still_asked]
         stage = "escalated to the executives" if data["action"] == "escalate" else "submitted to the forum"
         for key in missing:
             people = [u for u in members if u.function_key == key]

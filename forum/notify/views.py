@@ -13,6 +13,7 @@ from forum.items import panels
 from forum.items import service as items
 from forum.notify import service
 from forum.notify.forms import EmailKindsForm, FollowForm, MarkReadForm
+from forum.notify.models import KINDS
 
 bp = Blueprint("notify", __name__)
 
@@ -36,9 +37,19 @@ PANEL = panels.Panel(key="notify", template="notify/panel.html", build=_panel, o
 @login_required
 def inbox():
     session = db.session()
-    page = service.inbox(session, current_user, _page_number(), current_app.config["INBOX_PER_PAGE"])
-    return render_template("notify/inbox.html", page=page, form=MarkReadForm(formdata=None),
-                           unread=current_user.unread_count)
+    show = request.args.get("show", "all")
+    kind = request.args.get("kind", "")
+    if show not in ("all", "unread"):
+        abort_for(DomainError("show must be all or unread."))
+    try:
+        page = service.inbox(session, current_user, _page_number(), current_app.config["INBOX_PER_PAGE"],
+                             unread_only=show == "unread", kind=kind)
+    except DomainError as error:
+        abort_for(error)
+    query = {key: value for key, value in (("show", show if show != "all" else ""), ("kind", kind)) if value}
+    return render_template("notify/inbox.html", page=page, groups=service.by_item(page.items),
+                           form=MarkReadForm(formdata=None), unread=current_user.unread_count,
+                           show=show, kind=kind, kinds=KINDS, query=query)
 
 
 @bp.post("/inbox/<int:notification_id>/read")
@@ -53,6 +64,18 @@ def mark_read(notification_id: int):
     except DomainError as error:
         abort_for(error)
     return redirect(url_for("notify.inbox", page=_page_number()))
+
+
+@bp.post("/inbox/read/<path:subject>")
+@login_required
+def mark_subject_read(subject: str):
+    form = MarkReadForm()
+    if not form.validate_on_submit():
+        abort_for(DomainError("The form's security token is missing; reload the inbox."))
+    count = service.mark_subject_read(db.session(), current_user, subject[:80])
+    flash(f"Marked {count} notification{'' if count == 1 else 's'} read." if count
+          else "Nothing about it was unread.", "success" if count else "info")
+    return redirect(url_for("notify.inbox", **{k: v for k, v in request.args.items() if k in ("show", "kind")}))
 
 
 @bp.post("/inbox/read")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from forum.notify import service
 from forum.notify.models import EmailOptOut, Notification
@@ -147,3 +147,37 @@ def test_the_account_history_names_follows_and_email_choices(db_session, people,
         ("Stopped following an item", f"item #{item.id}"), ("Followed an item", f"item #{item.id}")]
     change = entries[0].changes[0]
     assert change.label == "E-mail by kind" and change.after == "item_state"
+
+
+def test_the_inbox_filters_by_unread_and_kind_and_groups_by_item(client, login, people, db_session):
+    user = people["risk"]
+    for n in range(3):
+        service.notify(db_session, [user], service.Message(
+            "item_state", "item:7", f"Seven {n}", "/items/7", "Moved."))
+    service.notify(db_session, [user], service.Message(
+        "position_requested", "item:8", "Asked on eight", "/items/8", "Asked."))
+    db_session.commit()
+    service.mark_read(db_session, user, db_session.scalar(
+        select(Notification.id).where(Notification.title == "Seven 0")))
+    db_session.commit()
+    login(user)
+
+    html = client.get("/inbox").get_data(as_text=True)
+    groups = re.findall(r'<section class="inbox-group" aria-label="([^"]+)">', html)
+    assert groups == ["Asked on eight", "Seven 2"]  # newest first, item 7's three notices together
+    assert "Mark these 2 read" in html  # one button for a group's unread notices
+
+    unread = client.get("/inbox?show=unread").get_data(as_text=True)
+    assert "Seven 0" not in unread and "Seven 1" in unread
+    asked = client.get("/inbox?kind=position_requested").get_data(as_text=True)
+    assert "Asked on eight" in asked and "Seven" not in asked
+    assert client.get("/inbox?kind=nonsense").status_code == 400
+    assert client.get("/inbox?show=maybe").status_code == 400
+
+    response = client.post("/inbox/read/item:7?show=unread")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/inbox?show=unread")
+    db_session.expire_all()
+    assert db_session.scalar(select(func.count()).select_from(Notification).where(
+        Notification.subject == "item:7", Notification.read_at.is_(None))) == 0
+    assert db_session.scalar(select(func.count()).select_from(Notification).where(
+        Notification.subject == "item:8", Notification.read_at.is_(None))) == 1

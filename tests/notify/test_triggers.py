@@ -77,6 +77,23 @@ def test_functions_without_a_position_are_asked_when_an_item_is_submitted_or_esc
     assert len(inbox_of(filer)) == 1  # one notification per person per change
 
 
+def test_a_function_still_asked_is_not_asked_again_when_the_item_is_escalated(
+        db_session, people, make_item, inbox_of):
+    """One notice per cause: the request from the submission is still unread at escalation, so
+    nobody gets a second "position asked" for the same item; who read it is asked again."""
+    filer = people["procurement"]
+    item = make_item(filer, status="draft", title="Twice?")
+    items.transition(db_session, filer, item, "submit")
+    db_session.commit()
+    service.mark_all_read(db_session, people["risk2"])  # risk2 read the first request
+    db_session.commit()
+    queue.escalate(db_session, people["product"], item, "Strategic.", rules.ForumSettings())
+    db_session.commit()
+    asked = "Your function's position is asked on “Twice?”"
+    assert [t for k, t in inbox_of(people["risk"]) if k == "position_requested"] == [asked]
+    assert [t for k, t in inbox_of(people["risk2"]) if k == "position_requested"] == [asked, asked]
+
+
 def test_withdrawing_to_draft_tells_only_the_filer(db_session, people, make_item, inbox_of):
     item = make_item(people["procurement"], status="open", title="Private again")
     service.follow(db_session, people["product"], item)

@@ -100,6 +100,7 @@ EXPLICIT: dict[str, set[str]] = {
     "notify.inbox": LOGGED_IN,
     "notify.mark_read": {"risk"},
     "notify.mark_all_read": LOGGED_IN,
+    "notify.mark_subject_read": LOGGED_IN,  # only the caller's own notifications change
     "notify.follow": LOGGED_IN,
     "notify.unfollow": LOGGED_IN,
     "notify.update_email_kinds": LOGGED_IN,
