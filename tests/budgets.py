@@ -72,8 +72,9 @@ BUDGETS = {
     # the agenda (tests/agenda/test_pages.py); the pack grows by the sections other areas register
     "agenda.meetings": 4,
     # + 2 in session (proximity): the latest runs of the entries' items and the reviews of them,
-    # for the review board on each decision form
-    "agenda.meeting": 17,
+    # for the review board on each decision form; the "add an item" picker is one page of the
+    # queue (count, page, the page's latest earlier entries and their decisions: 4)
+    "agenda.meeting": 18,
     "agenda.minutes": 10,
     # user, meeting, entries, escalation reasons with who escalated by name (5); the forum's section (6: weighing with the
     # evidence rule, ratings and positions with their people); the evidence section (2)

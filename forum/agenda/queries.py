@@ -24,20 +24,13 @@ from forum.agenda.pack import decision_filters
 from forum.auth.models import User
 from forum.core import policy
 from forum.core.errors import NotFound, ValidationError
+from forum.core.paging import paginate
 from forum.items.models import DecisionItem
 from forum.items.service import Page
 
 
 def _clamp(page: int, total: int, per_page: int) -> int:
     return min(max(1, page), max(1, math.ceil(total / per_page)))
-
-
-def paginate(session: Session, query, page: int, per_page: int) -> Page:
-    """One page of an ordered select of one entity, and the total (two queries)."""
-    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
-    page = _clamp(page, total, per_page)
-    rows = list(session.scalars(query.limit(per_page).offset((page - 1) * per_page)).unique())
-    return Page(items=rows, total=total, page=page, per_page=per_page)
 
 
 def _entry_loading():
@@ -168,6 +161,40 @@ def escalation_queue(session: Session) -> list[QueueItem]:
             latest[entry.item_id] = entry
     queue = [QueueItem(item, latest.get(item.id)) for item in escalated]
     return sorted(queue, key=lambda q: (not q.carry_forward,))
+
+
+PICKER_PAGE = 15
+
+
+def queue_page(session: Session, find: str = "", page: int = 1, per_page: int = PICKER_PAGE) -> Page:
+    """One page of the escalation queue for a meeting's "add an item" picker, optionally only
+    the items whose title or number matches ``find``: those carried forward from a deferral or a
+    call for more evidence first, then the longest waiting. Four queries whatever the queue's size
+    (count, page, and the latest earlier entries of the page's items)."""
+    latest_entry = (select(func.max(AgendaEntry.id)).where(AgendaEntry.item_id == DecisionItem.id)
+                    .correlate(DecisionItem).scalar_subquery())
+    carried = (select(Decision.id).where(Decision.entry_id == latest_entry,
+                                         Decision.outcome.in_(RETURNING_OUTCOMES)).exists())
+    conditions = [DecisionItem.status == "escalated"]
+    find = find.strip()[:200]
+    if find:
+        number = find.lstrip("#")
+        title = DecisionItem.title.ilike("%" + find.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+                                        + "%", escape="\\")
+        conditions.append(title | (DecisionItem.id == int(number)) if number.isdigit() and len(number) < 10
+                          else title)
+    query = (select(DecisionItem).where(*conditions)
+             .order_by(carried.desc(), DecisionItem.updated_at, DecisionItem.id))
+    result = paginate(session, query, page, per_page)
+    latest = {}
+    if result.items:
+        newest = (select(func.max(AgendaEntry.id)).where(AgendaEntry.item_id.in_([i.id for i in result.items]))
+                  .group_by(AgendaEntry.item_id))
+        for entry in session.scalars(select(AgendaEntry).where(AgendaEntry.id.in_(newest))
+                                     .options(selectinload(AgendaEntry.decisions))):
+            latest[entry.item_id] = entry
+    result.items = [QueueItem(item, latest.get(item.id)) for item in result.items]
+    return result
 
 
 def pack_entries(session: Session, meeting_id: int) -> tuple[Meeting, list[AgendaEntry]]:

@@ -458,3 +458,27 @@ def test_the_register_shows_a_long_rationale_s_start_and_unfolds_the_rest(
     assert "The evidence holds. Point 0" in summary and "…" in summary and "THE-END" not in summary
     assert "Read all" in summary
     assert "THE-END." in page.split("</summary>", 1)[1]  # the whole rationale, in the unfolded part
+
+
+def test_the_add_an_item_picker_is_searchable_and_paged(client, db_session, as_chair, filer, make_item, make_meeting):
+    """At scale the queue is long: the picker shows one page of it, and finds items by title
+    or number."""
+    made = [make_item(filer, status="escalated", title=f"Queue item {n:02d}") for n in range(20)]
+    needle = make_item(filer, status="escalated", title="The orchid vendor")
+    meeting = make_meeting(as_chair)
+
+    page = client.get(f"/meetings/{meeting.id}").get_data(as_text=True)
+    options = re.findall(r'<option value="(\d+)">', page[page.index('id="add-item"'):page.index("</select>", page.index('id="add-item"'))])
+    assert len(options) == 15 and "21 escalated items wait for a meeting; page 1 of 2" in page
+    second = client.get(f"/meetings/{meeting.id}?page=2").get_data(as_text=True)
+    assert "page 2 of 2" in second
+
+    found = client.get(f"/meetings/{meeting.id}?find=orchid").get_data(as_text=True)
+    assert f'<option value="{needle.id}">#{needle.id} The orchid vendor</option>' in found
+    assert "Queue item" not in found.split('id="add-item"', 1)[1].split("</select>", 1)[0]
+    by_number = client.get(f"/meetings/{meeting.id}?find=%23{made[3].id}").get_data(as_text=True)
+    assert f"#{made[3].id} Queue item 03" in by_number
+    none = client.get(f"/meetings/{meeting.id}?find=nothing-like-it").get_data(as_text=True)
+    assert "No escalated item matches “nothing-like-it”." in none
+    literal = client.get(f"/meetings/{meeting.id}?find=%25").get_data(as_text=True)  # % is a letter here
+    assert "No escalated item matches" in literal

@@ -4,7 +4,7 @@ answer with it."""
 
 from __future__ import annotations
 
-from flask import flash, render_template
+from flask import flash, render_template, request
 from flask_login import current_user
 
 from forum.agenda import common as agenda_common
@@ -15,6 +15,7 @@ from forum.agenda.views._common import attach, or_404, people_choices
 from forum.core import clock, db
 from forum.core.errors import DomainError
 from forum.core.forms import choices
+from forum.core.paging import page_number
 from forum.items import history
 from forum.proximity import service as proximity
 
@@ -54,9 +55,9 @@ def render_meeting(meeting_id: int, status: int = 200, kept: dict | None = None)
                 form = kept.get(("decide", entry.id)) or DecisionForm(formdata=None, prefix=f"d{entry.id}")
                 _decision_choices(form, executives, view.recused[entry.id], owners)
                 forms["decide"][entry.id] = form
-        queue = queries.escalation_queue(session)
+        queue = queries.queue_page(session, request.args.get("find", ""), page_number(request.args.get("page")))
         add = kept.get(("add", 0)) or AddEntryForm(formdata=None, prefix="add")
-        _add_choices(add, queue, people)
+        _add_choices(add, queue.items, people)
         forms["add"] = add
     # Who among the possible deciders has reviewed the failing cases of each item (for the
     # decision forms; two queries for all entries of a meeting in session).
