@@ -19,6 +19,7 @@ from forum.core.errors import Conflict, NotFound, PermissionDenied, ValidationEr
 from forum.items import service as items
 from forum.items.models import DecisionItem
 from forum.trail.service import record
+from forum.weighing import queue as weighing_queue
 
 
 # ---------------------------------------------------------------------------------------------
@@ -252,3 +253,16 @@ def declare_conflict(session: Session, actor: User, entry: AgendaEntry, reason: 
     record(session, actor, "agenda.conflict_declared", entry.item.subject,
            {"meeting": entry.meeting_id, "entry": entry.id, "reason": reason})
     return recusal
+
+
+def escalate_and_schedule(session: Session, actor: User, item: DecisionItem, meeting: Meeting, reason: str,
+                          time_box_minutes: int, settings) -> AgendaEntry:
+    """From the queue in one move: an open item is escalated with the executive's reason, then
+    put on ``meeting``'s agenda with its filer presenting; an escalated one is only scheduled.
+    The events are the two actions' own (the escalation, the entry and the status changes), in
+    one transaction: a refusal of either writes nothing."""
+    require_executive(actor, "manage agendas")
+    require_open(meeting)
+    if item.status == "open":
+        weighing_queue.escalate(session, actor, item, reason, settings)
+    return add_entry(session, actor, meeting, item.id, time_box_minutes, item.filer_id)

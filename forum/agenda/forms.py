@@ -71,6 +71,17 @@ class AddEntryForm(_EntryFields):
                        validators=[InputRequired("Choose an item from the escalation queue.")])
 
 
+class ScheduleForm(FlaskForm):
+    """From the escalation queue: escalate (if still open) and put on a meeting's agenda."""
+
+    meeting = SelectField("Meeting", choices=[], validators=[InputRequired("Choose the meeting.")])
+    reason = TextAreaField(
+        "Why the executives take it up", validators=[Optional(), Length(max=MAX_REASON)],
+        description="Recorded with the escalation (needed when the item is not escalated yet).",
+    )
+    time_box_minutes = _EntryFields.time_box_minutes
+
+
 class EntryForm(_EntryFields):
     """Change an entry's time box and presenter."""
 

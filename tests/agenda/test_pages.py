@@ -8,7 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from forum.agenda import pack
 from forum.agenda.decisions import AmendmentData, DecisionData, amend_decision, get_decision, record_decision
@@ -482,3 +482,42 @@ def test_the_add_an_item_picker_is_searchable_and_paged(client, db_session, as_c
     assert "No escalated item matches “nothing-like-it”." in none
     literal = client.get(f"/meetings/{meeting.id}?find=%25").get_data(as_text=True)  # % is a letter here
     assert "No escalated item matches" in literal
+
+
+def test_an_executive_escalates_and_schedules_from_the_queue_in_one_move(
+        client, db_session, as_chair, filer, make_item, make_meeting):
+    from forum.items.models import DecisionItem
+    from forum.trail.models import Event
+
+    item = make_item(filer, status="open", title="Recommended, not escalated", exposure=900_000)
+    meeting = make_meeting(as_chair, title="Next board")
+    queue = client.get("/escalations?status=open").get_data(as_text=True)
+    assert f'href="/escalations/{item.id}/schedule"' in queue and "Escalate and schedule" in queue
+
+    page = client.get(f"/escalations/{item.id}/schedule").get_data(as_text=True)
+    assert "Next board" in page and "Why the executives take it up" in page
+    before = db_session.scalar(select(func.count()).select_from(Event))
+    missing = client.post(f"/escalations/{item.id}/schedule", data={"meeting": str(meeting.id), "reason": "",
+                                                                    "time_box_minutes": "10"})
+    assert missing.status_code == 400 and "reason" in missing.get_data(as_text=True).lower()
+    db_session.expire_all()
+    assert db_session.scalar(select(func.count()).select_from(Event)) == before  # nothing half written
+    assert db_session.get(DecisionItem, item.id).status == "open"
+
+    done = client.post(f"/escalations/{item.id}/schedule", data={
+        "meeting": str(meeting.id), "reason": "Strategic weight and a close deadline.", "time_box_minutes": "10"})
+    assert done.status_code == 302 and done.headers["Location"].startswith(f"/meetings/{meeting.id}#entry-")
+    db_session.expire_all()
+    assert db_session.get(DecisionItem, item.id).status == "scheduled"
+    kinds = list(db_session.scalars(select(Event.kind).where(Event.seq > before).order_by(Event.seq)))
+    assert kinds == ["item.status_changed", "item.status_changed", "agenda.entry_added"]  # escalated, scheduled
+    escalated = db_session.scalar(select(Event).where(Event.seq == before + 1))
+    assert escalated.data["note"] == "Strategic weight and a close deadline."
+
+
+def test_only_executives_schedule_from_the_queue(client, login, filer, make_item, make_meeting, chair):
+    item = make_item(filer, status="open", exposure=900_000)
+    make_meeting(chair)
+    login(filer)
+    assert "Escalate and schedule" not in client.get("/escalations?status=open").get_data(as_text=True)
+    assert client.get(f"/escalations/{item.id}/schedule").status_code == 403

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from forum.agenda.views import actions, decisions, entries, meetings, register
+from forum.agenda.views import actions, decisions, entries, meetings, register, schedule
 
 
 def _blueprint() -> Blueprint:
     blueprint = Blueprint("agenda", __name__)
-    for module in (meetings, entries, decisions, register, actions):
+    for module in (meetings, entries, decisions, register, actions, schedule):
         for rule, endpoint, view, methods in module.ROUTES:
             blueprint.add_url_rule(rule, endpoint, view, methods=methods)
     return blueprint
