@@ -175,9 +175,10 @@ def summarise(kind: str, data: dict, names: Names | None = None) -> tuple[str, l
     return _fallback(kind, data)
 
 
-def for_item(session: Session, item: DecisionItem) -> list[HistoryEntry]:
-    """The item's events, oldest first (three queries whatever the length)."""
-    events = events_for(session, item.subject)
+def for_item(session: Session, item: DecisionItem, newest: int | None = None) -> list[HistoryEntry]:
+    """The item's events, oldest first, or only the ``newest`` few (three queries at most,
+    whatever the length)."""
+    events = events_for(session, item.subject, newest)
     names = Names.load(session, events)
     entries = []
     for event in events:

@@ -24,12 +24,23 @@ item_panels = signals.signal("items.panels")
 
 
 @dataclass(frozen=True)
+class Ask:
+    """Something the item asks of the person looking at it, shown at the top of its page: what
+    is missing, the action, and where on the page its form is (a fragment)."""
+
+    text: str
+    action: str
+    href: str
+
+
+@dataclass(frozen=True)
 class Panel:
     key: str
     template: str
     build: Callable[[Session, User, DecisionItem], dict]
     order: int = 100
     # "main": the wide column under the summary; "side": the narrow column under the facts.
+    # A panel's data may hold "asks": a list of Ask, shown together at the top of the page.
     column: str = "main"
 
     def __call__(self, _app, *, session: Session, viewer: User, item: DecisionItem) -> tuple[Panel, dict]:

@@ -14,12 +14,15 @@ from forum.core.policy import Action
 from forum.items import history, panels, service
 from forum.items.forms import ItemForm, ModelUpdateForm, TransitionForm
 from forum.items.service import ItemData
+from forum.trail.service import count_for
 
 bp = Blueprint("items", __name__, url_prefix="/items")
 
 #: Lifecycle actions that another area performs through its own form, not the item page's
 #: status buttons: escalation needs a reason and an Escalation record (forum area).
 OWN_FORM_ACTIONS = {"escalate"}
+#: How many of an item's latest events its page shows; the rest are a link away.
+RECENT_EVENTS = 5
 
 
 def _function_choices(session) -> list[tuple[str, str]]:
@@ -89,7 +92,8 @@ def detail(item_id: int):
 def render_detail(session, item, status: int = 200, **context):
     """The item page with ``status``; ``context`` reaches the template and its panels (another
     area's form with its errors, for instance)."""
-    events = history.for_item(session, item)
+    events = history.for_item(session, item, newest=RECENT_EVENTS)
+    event_total = count_for(session, item.subject)
     transitions = [
         spec for spec in service.available_transitions(current_user, item)
         if spec.action not in OWN_FORM_ACTIONS
@@ -100,10 +104,20 @@ def render_detail(session, item, status: int = 200, **context):
     if service.can_update_model(current_user, item):
         context.setdefault("model_form", ModelUpdateForm(formdata=None, prefix="model", version=item.version))
     return render_template(
-        "items/detail.html", item=item, events=events, transitions=transitions, forms=forms,
+        "items/detail.html", item=item, events=events, event_total=event_total, transitions=transitions,
+        forms=forms,
         can_edit=service.can_edit(current_user, item),
         panels=panels.build_all(session, current_user, item), **context,
     ), status
+
+
+@bp.get("/<int:item_id>/history")
+@requires(Action.READ)
+def full_history(item_id: int):
+    """Every event of the item, oldest first, for whoever may see the item."""
+    session = db.session()
+    item = _load(item_id)
+    return render_template("items/history.html", item=item, events=history.for_item(session, item))
 
 
 @bp.route("/<int:item_id>/edit", methods=["GET", "POST"])

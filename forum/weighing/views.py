@@ -88,10 +88,23 @@ def build_panel(session, viewer, item) -> dict:
     if item.status == "open" and items.may_perform(viewer, item, items.TRANSITIONS["escalate"]):
         forms["escalation"] = EscalationForm(formdata=None, data={"version": str(item.version)})
     editable = {c.id for c in forum.comments.items if comments.can_edit_comment(viewer, item, c)}
+    rated = {r.function_key: r for r in forum.ratings}
     return {
         "forum": forum, "w": forum.weighing, "forms": forms, "rubric": RUBRIC, "stances": STANCES,
-        "editable": editable, "rated": {r.function_key: r for r in forum.ratings},
+        "editable": editable, "rated": rated, "asks": _asks(viewer, forum, forms, rated),
     }
+
+
+def _asks(viewer, forum: weigh.ItemForum, forms: dict, rated: dict) -> list[panels.Ask]:
+    """What the item asks of the viewer's function: its rating and its position, while missing."""
+    asks = []
+    if "rating" in forms and viewer.function_key not in rated:
+        asks.append(panels.Ask(f"Your function ({viewer.function_label}) has not rated the strategic weight yet.",
+                               "Rate the weight", "#rate-weight"))
+    if "position" in forms and not any(p.function_key == viewer.function_key for p in forum.positions):
+        asks.append(panels.Ask(f"Your function ({viewer.function_label}) has not taken a position yet.",
+                               "Take the position", "#take-position"))
+    return asks
 
 
 PANEL = panels.Panel(key="forum", template=PANEL_TEMPLATE, build=build_panel, order=10)

@@ -95,3 +95,23 @@ def test_the_weight_table_shows_it_scrolls_and_scrolls_from_the_keyboard(sized):
     serious = [f"{v['id']}: {v['help']}" for v in results.response["violations"]
                if v["impact"] in ("serious", "critical")]
     assert not serious, serious
+
+
+def test_asked_of_you_opens_the_form_in_one_click(sized):
+    """The top of an item's page links to the folded form: following the link unfolds it."""
+    page = sized(WIDE)
+    log_in(page, "product@example.com")
+    page.goto("/items?status=open")
+    links = [a.get_attribute("href") for a in page.locator("a.item-title").all()][:10]
+    for href in links:
+        page.goto(href)
+        ask = page.get_by_role("link", name="Rate the weight")
+        if ask.count():
+            break
+    else:
+        pytest.fail("no open demo item asks product for its rating")
+    form = page.locator("#rate-weight")
+    assert not form.is_visible()
+    ask.click()
+    form.wait_for(state="visible")
+    page.screenshot(path=str(artifacts_root() / "item-asks-rate-open.png"))
