@@ -16,7 +16,8 @@ BUDGETS = {
     # items: ratings, positions (2), evidence escalation rule: latest runs (1; the tiers come from
     # the items' standing columns, forum.weighing.standing). From the cache: 2 fewer.
     "forum.item_list": 8,
-    # user (1), item (1), history events + actor names (2), forum panel (6: ratings, positions,
+    # user (1), item (1), the latest history events + the names of their people and functions (3),
+    # forum panel (6: ratings, positions,
     # comment count + page, escalations, functions), evidence escalation rule inside the forum
     # panel (1: latest runs), evidence panel (2: runs, suites); the tier is the item's own
     # standing column. The latest runs are read twice (forum rule and evidence panel).
@@ -25,7 +26,7 @@ BUDGETS = {
     # readers see (1) (tests/scale/test_scale_seed.py: an executive on a decided item).
     # + 2 (proximity panel): the newest proposed cases with their proposers, and their count
     # + 1 (notify panel): does the viewer follow the item, for the Follow / Unfollow button
-    "items.detail": 22,
+    "items.detail": 23,
     # user, items by status, my items (count + page), latest items (count + page) and the
     # weighing of both lists with the evidence rule
     # The role home pages (tests/home/test_pages.py). Staff (also the items tests' home): user,

@@ -14,7 +14,6 @@ from forum.core.policy import Action
 from forum.items import history, panels, service
 from forum.items.forms import ItemForm, ModelUpdateForm, TransitionForm
 from forum.items.service import ItemData
-from forum.trail.service import count_for
 
 bp = Blueprint("items", __name__, url_prefix="/items")
 
@@ -92,8 +91,10 @@ def detail(item_id: int):
 def render_detail(session, item, status: int = 200, **context):
     """The item page with ``status``; ``context`` reaches the template and its panels (another
     area's form with its errors, for instance)."""
-    events = history.for_item(session, item, newest=RECENT_EVENTS)
-    event_total = count_for(session, item.subject)
+    # One more than shown tells whether there is more, without counting the whole history.
+    events = history.for_item(session, item, newest=RECENT_EVENTS + 1)
+    more = len(events) > RECENT_EVENTS
+    events = events[-RECENT_EVENTS:]
     transitions = [
         spec for spec in service.available_transitions(current_user, item)
         if spec.action not in OWN_FORM_ACTIONS
@@ -104,7 +105,7 @@ def render_detail(session, item, status: int = 200, **context):
     if service.can_update_model(current_user, item):
         context.setdefault("model_form", ModelUpdateForm(formdata=None, prefix="model", version=item.version))
     return render_template(
-        "items/detail.html", item=item, events=events, event_total=event_total, transitions=transitions,
+        "items/detail.html", item=item, events=events, more_events=more, transitions=transitions,
         forms=forms,
         can_edit=service.can_edit(current_user, item),
         panels=panels.build_all(session, current_user, item), **context,

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import IO, Protocol
 
-from sqlalchemy import DateTime, String, bindparam, func, select, type_coerce, update
+from sqlalchemy import DateTime, String, bindparam, select, type_coerce, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -142,9 +142,6 @@ def events_for(session: Session, subject: str, newest: int | None = None) -> lis
     latest = session.scalars(select(Event).where(Event.subject == subject).order_by(Event.seq.desc()).limit(newest))
     return list(reversed(list(latest)))
 
-
-def count_for(session: Session, subject: str) -> int:
-    return session.scalar(select(func.count()).select_from(Event).where(Event.subject == subject)) or 0
 
 
 def as_link(event) -> dict:

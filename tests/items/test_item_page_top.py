@@ -49,7 +49,7 @@ def test_the_page_shows_the_latest_events_and_links_the_whole_history(client, lo
     login(filer)
     page = client.get(f"/items/{item.id}").get_data(as_text=True)
     total = 2 + 8  # filed, submitted, eight comments
-    assert f"The latest 5 of {total} events." in page
+    assert "The latest 5 events." in page
     assert page.count('class="timeline-entry"') == 5
     assert f'href="/items/{item.id}/history"' in page
     history = client.get(f"/items/{item.id}/history").get_data(as_text=True)
