@@ -115,7 +115,8 @@ def rate(page, scores: list[int], reason: str) -> None:
     for name, score in zip(groups, scores, strict=True):
         weight.get_by_role("group", name=name).get_by_role("radio").nth(score).check()
     weight.get_by_label("Reason").fill(reason)
-    weight.get_by_role("button", name="Save the rating").click()
+    with page.expect_navigation():  # the next step acts on the page the save leads to
+        weight.get_by_role("button", name="Save the rating").click()
 
 
 def take_position(page, stance: str, rationale: str) -> None:
@@ -123,7 +124,8 @@ def take_position(page, stance: str, rationale: str) -> None:
     positions.get_by_text("the position of").click()
     positions.get_by_role("group", name="Stance").get_by_label(stance, exact=True).check()
     positions.get_by_label("Rationale").fill(rationale)
-    positions.get_by_role("button", name="Save the position").click()
+    with page.expect_navigation():
+        positions.get_by_role("button", name="Save the position").click()
 
 
 def test_functions_weigh_an_item_differently_and_one_objects(page):
