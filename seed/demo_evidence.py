@@ -3,13 +3,17 @@ as listed in seed/evidence/manifest.json (passing, demo-only, regressed and stal
 
 from __future__ import annotations
 
+import csv
+import io
 import json
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from forum.auth import service as accounts
+from forum.core import clock
 from forum.evidence.service import attach_evidence
 from forum.items.models import DecisionItem
 from forum_seed import DATA
@@ -38,6 +42,30 @@ def load_demo_evidence(session: Session, folder: Path | None = None) -> int:
         if user is None:
             raise EvidenceSeedError(f"{where}: no user {entry['by']!r}")
         path = folder / entry["file"]
-        attach_evidence(session, user, item, path.name, path.read_bytes())
+        attach_evidence(session, user, item, path.name, with_run_time(path.name, path.read_bytes(), clock.now()))
         added += 1
     return added
+
+
+def with_run_time(name: str, data: bytes, at: datetime) -> bytes:
+    """A demo CSV with its empty ``run_at`` cells (or a missing ``run_at`` column) filled with
+    ``at``, as the CI job that writes such a file would: the demo's hand-written CSVs state no run
+    time, and evidence that states none has unknown freshness. Other files are left as they are."""
+    if not name.lower().endswith(".csv"):
+        return data
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8"), newline="")))
+    if not rows:
+        return data
+    header = rows[0]
+    if "run_at" not in header:
+        header.append("run_at")
+    column = header.index("run_at")
+    stamp = at.isoformat()
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(header)
+    for row in rows[1:]:
+        row += [""] * (len(header) - len(row))
+        row[column] = row[column] or stamp
+        writer.writerow(row)
+    return out.getvalue().encode("utf-8")

@@ -16,12 +16,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from forum.auth.models import User
+from forum.core import clock
 from forum.evidence.models import EvidenceRun
 from forum.evidence.service import attach_evidence
 from forum.items.models import DecisionItem
 from forum.proximity import service
 from forum_seed import DATA
 from forum_seed.demo_agenda import Step
+from forum_seed.demo_evidence import with_run_time
 
 SEED_PATH = DATA / "proximity.json"
 FILES = DATA / "proximity"
@@ -72,8 +74,8 @@ def steps(session: Session, now: datetime, first_order: int = 0, path: Path | No
     spec = _spec(path).get("before_decisions", {})
 
     def attach(entry: dict) -> None:
-        attach_evidence(session, _user(session, entry["by"]), _item(session, entry["item"]), entry["file"],
-                        (FILES / entry["file"]).read_bytes())
+        data = with_run_time(entry["file"], (FILES / entry["file"]).read_bytes(), clock.now())
+        attach_evidence(session, _user(session, entry["by"]), _item(session, entry["item"]), entry["file"], data)
 
     found = [(now - timedelta(days=e["days_ago"]), f"proximity.json: run {e['file']}", lambda e=e: attach(e))
              for e in spec.get("runs", [])]

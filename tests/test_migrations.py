@@ -86,7 +86,8 @@ def test_the_standing_migration_fills_the_columns_of_existing_items(backend_url,
     # Back to the schema before the revision, with the items still there …
     with engine.begin() as conn:
         conn.execute(text("DROP INDEX ix_decision_items_weight_max"))
-        for column in standing.COLUMNS:
+        for column in ("weight_max", "weight_min", "objection", "evidence_fail", "evidence_drift",
+                       "evidence_stale_at"):  # the columns this revision adds
             conn.execute(text(f"ALTER TABLE decision_items DROP COLUMN {column}"))
         conn.execute(text("UPDATE alembic_version SET version_num = '15811decc013'"))
     engine.dispose()

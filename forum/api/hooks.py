@@ -78,17 +78,14 @@ def _weighing_settings() -> rules.ForumSettings:
 
 
 def _gate_dict(gate) -> dict:
-    # The API's gate status is pass / warn / fail; a gate that does not apply (no baseline to
-    # regress from, say) is reported as passing, with its detail saying why.
-    status = gate.status if gate.status in ("pass", "warn", "fail") else "pass"
-    return {"name": gate.key, "status": status, "detail": gate.detail}
+    return {"name": gate.key, "status": gate.status, "detail": gate.detail}
 
 
 def _run_dict(run, gates_now) -> dict:
     return {
         "id": run.id, "item_id": run.item_id, "format": run.format, "suite": run.suite,
         "model": run.model_id, "model_version": run.model_version, "run_at": run.run_at,
-        "total": run.total, "passed": run.passed, "failed": run.failed, "errored": run.errored,
+        "counting": run.counting, "metrics": run.metrics or {}, "total": run.total, "passed": run.passed, "failed": run.failed, "errored": run.errored,
         "skipped": run.skipped, "pass_rate": run.pass_rate, "edge_total": run.edge_total,
         "edge_passed": run.edge_passed, "edge_pass_rate": run.edge_pass_rate,
         "sha256": run.sha256, "gates": [_gate_dict(g) for g in gates_now],
@@ -127,11 +124,14 @@ def item_extras(session: Session, viewer: User, items: list[DecisionItem]) -> di
     by_id = {item.id: item for item in items}
     now = clock.now()
     revalidate: set[int] = set()
+    incomplete: set[int] = set()
     for run in session.scalars(select(EvidenceRun).where(EvidenceRun.id.in_(latest)).order_by(EvidenceRun.suite)):
         item = by_id[run.item_id]
         w = weighings[item.id]
         gates_now = evidence.recheck(run, item, w.tier.key if w.tier else None, now)
         extras[item.id]["evidence"].append(_run_dict(run, gates_now))
+        if any(g.status == "unknown" for g in gates_now):
+            incomplete.add(item.id)
         if item.status in ("decided", "closed") and any(
             g.key in ("freshness", "regression") and g.status == "fail" for g in gates_now
         ):
@@ -144,6 +144,8 @@ def item_extras(session: Session, viewer: User, items: list[DecisionItem]) -> di
             flags.append("weight_divergence")
         if item_id in revalidate:
             flags.append("revalidation_required")
+        if item_id in incomplete:
+            flags.append("evidence_incomplete")
         extras[item_id].update(
             tier=w.tier.key if w.tier else None, divergence=w.divergent, flags=flags,
             escalation_reasons=[reason.text for reason in w.reasons],

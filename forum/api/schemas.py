@@ -33,7 +33,8 @@ Category = Literal[tuple(CATEGORIES)]  # type: ignore[valid-type]
 Status = Literal[tuple(STATUSES)]  # type: ignore[valid-type]
 Tier = Literal["tactical", "operational", "strategic"]
 Stance = Literal["support", "support_with_conditions", "concerns", "object"]
-GateStatus = Literal["pass", "warn", "fail"]
+GateStatus = Literal["pass", "warn", "fail", "not_applicable", "unknown"]
+Counting = Literal["cases", "stated", "none"]
 Scope = Literal["items:read", "items:write", "evidence:write", "trail:read"]
 
 
@@ -132,7 +133,10 @@ class Rating(ResponseModel):
 
 class Gate(ResponseModel):
     name: str
-    status: GateStatus
+    status: GateStatus = Field(description=(
+        "pass, warn or fail; not_applicable when there is nothing to judge (no earlier run to regress "
+        "from, no edge cases to rate); unknown when the file does not let the gate be computed (no "
+        "case-level results, no run time). An unknown gate is not a passing one."))
     detail: str
 
 
@@ -143,13 +147,20 @@ class EvidenceRun(ResponseModel):
     suite: str
     model: str
     model_version: str
-    run_at: datetime | None
+    run_at: datetime | None = Field(description="When the test ran, as the file states it; null when it "
+                                    "does not (the freshness gate is then unknown).")
+    counting: Counting = Field(description=(
+        "Where the counts come from: cases (one record per case in the file), stated (no per-case "
+        "records; the file states exact counts), none (nothing countable: headline metrics only, "
+        "the counts are 0 and pass_rate is null)."))
     total: int
     passed: int
     failed: int
     errored: int
     skipped: int
     pass_rate: float | None
+    metrics: dict[str, float | None] = Field({}, description="Headline metrics as the file states them "
+                                             "(BLEU, F1, accuracy …), by name.")
     edge_total: int
     edge_passed: int
     edge_pass_rate: float | None
@@ -176,7 +187,9 @@ class Item(ResponseModel):
     version: int = Field(description="Send it back in If-Match to change the item.")
     tier: Tier | None = Field(None, description="The highest tier any current rating gives; null before any rating.")
     divergence: bool = Field(False, description="Functions' tiers differ by a full tier or more.")
-    flags: list[str] = Field([], description="e.g. escalation_recommended, revalidation_required.")
+    flags: list[str] = Field([], description=(
+        "escalation_recommended, weight_divergence, revalidation_required, evidence_incomplete (some "
+        "gate of a current evidence run cannot be computed from its file)."))
     escalation_reasons: list[str] = []
     positions: list[Position] = []
     ratings: list[Rating] = []

@@ -10,6 +10,13 @@ on every display without further queries.
   older than the tier's maximum age → stale (fail); no version in the file while the item names
   one → warning.
 
+Each gate has one of five states (STATES): ``pass``, ``warn``, ``fail``, ``not_applicable`` —
+there is nothing to judge (no edge cases to rate, no earlier run to regress from) — and
+``unknown`` — the file does not let the gate be computed: no case-level results (coverage and the
+edge-case rate cannot be known; no pass count, no regression), no run time (freshness). An
+unknown gate is never read as passing: pages and the API show it as such, and "no gate fails" is
+only said when every gate is known.
+
 Comparisons are exact (integer arithmetic on the counts), so the boundaries are sharp.
 """
 
@@ -28,7 +35,11 @@ GATE_LABELS = {
     "regression": "Regression",
     "freshness": "Freshness",
 }
-STATUS_LABELS = {"pass": "OK", "warn": "Warning", "fail": "Failing", "n/a": "Not applicable"}
+STATES = ("pass", "warn", "fail", "not_applicable", "unknown")
+STATUS_LABELS = {"pass": "OK", "warn": "Warning", "fail": "Failing", "not_applicable": "Not applicable",
+                 "unknown": "Unknown"}
+#: How long ahead of the clock a run time may lie (clocks differ) before it is not believed.
+CLOCK_SKEW = timedelta(days=1)
 
 
 def load_thresholds(path: Path = THRESHOLDS_PATH) -> dict:
@@ -58,8 +69,12 @@ def tier_name(tier: str | None) -> str:
 @dataclass(frozen=True)
 class Gate:
     key: str
-    status: str  # pass / warn / fail / n/a
+    status: str  # one of STATES
     detail: str
+
+    def __post_init__(self):
+        if self.status == "n/a":  # the name stored before the states had their own names
+            object.__setattr__(self, "status", "not_applicable")
 
     @property
     def label(self) -> str:
@@ -83,15 +98,17 @@ class Facts:
     passed: int
     rated: int  # passed + failed + errored
     model_version: str
-    tested_at: datetime
+    tested_at: datetime | None  # None: the file states no run time
     baseline: dict | None  # {run_id, passed, rated} of the previous run of the suite, or None
+    counting: str = "cases"  # cases / stated / none (forum.evidence.parsers.result)
 
     @classmethod
     def of(cls, run, baseline: dict | None = None) -> Facts:
         return cls(
             edge_total=run.edge_total, edge_passed=run.edge_passed, edge_skipped=run.edge_skipped,
             passed=run.passed, rated=run.passed + run.failed + run.errored,
-            model_version=run.model_version or "", tested_at=run.tested_at, baseline=baseline,
+            model_version=run.model_version or "", tested_at=run.run_at, baseline=baseline,
+            counting=run.counting or "cases",
         )
 
 
@@ -111,6 +128,9 @@ def evaluate(facts: Facts, item_model_version: str, tier: str | None, now: datet
 
 
 def _coverage(f: Facts) -> Gate:
+    if f.counting != "cases":
+        return Gate("coverage", "unknown", "Unknown: the file holds no case-level results, so its edge cases "
+                    "cannot be counted.")
     if f.edge_total == 0:
         return Gate("coverage", "warn", "Demo-only evidence: the run has no edge-case results.")
     return Gate("coverage", "pass", f"{f.edge_total} edge-case result{'s' if f.edge_total != 1 else ''}.")
@@ -118,8 +138,10 @@ def _coverage(f: Facts) -> Gate:
 
 def _edge_rate(f: Facts, limits: dict, tier: str) -> Gate:
     rated = f.edge_total - f.edge_skipped
+    if f.counting != "cases":
+        return Gate("edge_pass_rate", "unknown", "Unknown: no case-level results to rate.")
     if rated <= 0:
-        return Gate("edge_pass_rate", "n/a", "No edge-case results to rate.")
+        return Gate("edge_pass_rate", "not_applicable", "No edge-case results to rate.")
     rate = Fraction(f.edge_passed, rated)
     minimum = Fraction(limits["edge_pass_rate_min_pct"]).limit_denominator(10**6) / 100
     text = f"{f.edge_passed} of {rated} edge cases passed ({pct(rate)}); {tier} items need {pct(minimum)}."
@@ -128,8 +150,15 @@ def _edge_rate(f: Facts, limits: dict, tier: str) -> Gate:
 
 def _regression(f: Facts, limits: dict, tier: str) -> Gate:
     base = f.baseline
-    if not base or not base.get("rated") or f.rated <= 0:
-        return Gate("regression", "n/a", "No earlier run of this suite on the item to compare with.")
+    if f.counting == "none" or (f.rated <= 0 and base):
+        return Gate("regression", "unknown", "Unknown: the file states no pass count to compare.")
+    if not base:
+        return Gate("regression", "not_applicable", "No earlier run of this suite on the item to compare with.")
+    if not base.get("rated"):
+        return Gate("regression", "unknown",
+                    f"Unknown: the earlier run #{base.get('run_id')} states no pass count to compare with.")
+    if f.rated <= 0:
+        return Gate("regression", "not_applicable", "No rated results in this run to compare.")
     before = Fraction(base["passed"], base["rated"])
     now_rate = Fraction(f.passed, f.rated)
     drop_pp = (before - now_rate) * 100
@@ -146,6 +175,10 @@ def _freshness(f: Facts, item_version: str, limits: dict, tier: str, now: dateti
     if item_version and f.model_version and f.model_version != item_version:
         return Gate("freshness", "fail",
                     f"Stale: tested model version {f.model_version}, the item is now at {item_version}.")
+    if f.tested_at is None:
+        return Gate("freshness", "unknown", "Unknown: the file does not say when the test ran.")
+    if f.tested_at > now + CLOCK_SKEW:
+        return Gate("freshness", "unknown", "Unknown: the file's run time lies in the future.")
     max_age = timedelta(days=limits["max_age_days"])
     age = now - f.tested_at
     if age > max_age:
@@ -158,5 +191,14 @@ def _freshness(f: Facts, item_version: str, limits: dict, tier: str, now: dateti
 
 
 def worst(gates: list[Gate]) -> str:
+    """fail, then unknown, then warn, else pass: an unknown gate outranks a warning, since it
+    may hide a failure."""
     statuses = {g.status for g in gates}
-    return "fail" if "fail" in statuses else "warn" if "warn" in statuses else "pass"
+    for status in ("fail", "unknown", "warn"):
+        if status in statuses:
+            return status
+    return "pass"
+
+
+def unknown_keys(gates: list[Gate]) -> list[str]:
+    return [g.key for g in gates if g.status == "unknown"]

@@ -36,6 +36,8 @@ class EvidenceRun(Base):
     filename: Mapped[str] = mapped_column(String(255))
     content_type: Mapped[str] = mapped_column(String(120))
     format: Mapped[str] = mapped_column(String(30))
+    # Where the counts come from: cases / stated / none (forum.evidence.parsers.result)
+    counting: Mapped[str] = mapped_column(String(10), default="cases", server_default="cases")
     suite: Mapped[str] = mapped_column(String(200))
     model_id: Mapped[str] = mapped_column(String(200), default="")
     model_version: Mapped[str] = mapped_column(String(80), default="")
@@ -81,9 +83,20 @@ class EvidenceRun(Base):
         return self.edge_passed / self.edge_rated if self.edge_rated > 0 else None
 
     @property
-    def tested_at(self) -> datetime:
-        """When the test ran: the file's own time, else the upload time."""
-        return self.run_at or self.uploaded_at
+    def tested_at(self) -> datetime | None:
+        """When the test ran, as the file states it; None when it does not (freshness is then
+        unknown: the upload time says nothing about when the model was tested)."""
+        return self.run_at
+
+    @property
+    def counted(self) -> bool:
+        """The run has pass and fail counts (per case, or stated exactly by the file)."""
+        return self.counting != "none"
+
+    @property
+    def per_case(self) -> bool:
+        """The run's counts come from its cases (so tags, edge cases and failing cases are known)."""
+        return self.counting == "cases"
 
     @property
     def subject(self) -> str:

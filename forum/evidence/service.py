@@ -158,7 +158,7 @@ def run_columns(parsed) -> dict:
     """A stored run's columns that come from its parsed result file (texts cut to their
     columns' lengths); the upload service and bulk loaders store runs through this."""
     return {
-        "content_type": CONTENT_TYPES[parsed.format], "format": parsed.format,
+        "content_type": CONTENT_TYPES[parsed.format], "format": parsed.format, "counting": parsed.counting,
         "suite": parsed.suite[:200], "model_id": parsed.model_id[:200],
         "model_version": parsed.model_version[:80], "run_at": parsed.run_at,
         "passed": parsed.passed, "failed": parsed.failed, "errored": parsed.errored,

@@ -16,7 +16,7 @@ from forum.core.bodies import body_limit
 from forum.core.errors import DomainError, NotFound
 from forum.core.policy import Action
 from forum.evidence import gates as gate_rules
-from forum.evidence import service
+from forum.evidence import service, wording
 from forum.evidence.forms import CompareForm, UploadForm
 from forum.evidence.parsers import FORMAT_LABELS, NO_TAG
 from forum.items import panels
@@ -73,6 +73,8 @@ def _panel(session, viewer, item) -> dict:
         "form": _upload_form() if service.can_attach(viewer, item) else None,
         "max_size": size_label(service.upload_limits(current_app.config).max_bytes),
         "revalidation": _revalidation(item, listing.runs),
+        # The gates of the current runs shown (the latest of each suite among the newest five).
+        "current_gates": [gate for view in listing.runs if view.current for gate in view.gates],
     }
 
 
@@ -128,11 +130,10 @@ def upload(item_id: int):
     except DomainError as error:
         form.file.errors = [*form.file.errors, error.reason]
         return _render_index(session, _load_item(item_id), form, status=error.status)
-    failing = [g.label for g in service.recheck(run, item, service.item_tier(session, item)) if g.status == "fail"]
+    gates_now = service.recheck(run, item, service.item_tier(session, item))
     flash(
-        f"Evidence attached: {FORMAT_LABELS[run.format]}, suite {run.suite} — {run.passed} of {run.total} "
-        f"passed, {run.edge_passed} of {run.edge_total} edge cases. "
-        + (f"Failing gates: {', '.join(failing)}." if failing else "No gate fails."),
+        f"Evidence attached: {FORMAT_LABELS[run.format]}, suite {run.suite} — {wording.counts(run)}, "
+        f"{wording.edge_cases(run)}. {wording.gate_summary(gates_now)}",
         "success",
     )
     return redirect(url_for("evidence.detail", run_id=run.id))
@@ -296,6 +297,16 @@ def tag_chart(tag_counts: dict) -> dict:
 @bp.app_template_filter("pct")
 def pct_filter(value) -> str:
     return "—" if value is None else f"{value * 100:.1f}%".replace(".0%", "%")
+
+
+@bp.app_template_global("run_counts")
+def run_counts(run) -> str:
+    return wording.counts(run)
+
+
+@bp.app_template_global("gate_summary")
+def gate_summary(gates) -> str:
+    return wording.gate_summary(gates)
 
 
 @bp.app_template_global("gate_status_label")

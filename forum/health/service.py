@@ -44,6 +44,7 @@ UNRATED = ("unrated", "Not rated")
 DECIDED_STATUSES = ("decided", "closed")
 AGE_BUCKETS = ((30, "0–30 days"), (90, "31–90 days"), (180, "91–180 days"), (365, "181–365 days"),
                (None, "over a year"))
+NO_TIME = "run time not stated"  # the row of runs whose file states no run time
 
 
 # ------------------------------------------------------------------------------ cycle time
@@ -149,7 +150,7 @@ GATE_COLUMNS = (
     EvidenceRun.id, EvidenceRun.item_id, EvidenceRun.suite, EvidenceRun.model_version,
     EvidenceRun.run_at, EvidenceRun.uploaded_at, EvidenceRun.passed, EvidenceRun.failed,
     EvidenceRun.errored, EvidenceRun.skipped, EvidenceRun.edge_total, EvidenceRun.edge_passed,
-    EvidenceRun.edge_skipped, EvidenceRun.gate_results,
+    EvidenceRun.edge_skipped, EvidenceRun.gate_results, EvidenceRun.counting,
 )
 
 
@@ -173,6 +174,7 @@ class Freshness:
     fresh: int
     stale: int
     without: int
+    unknown: int = 0  # current evidence none of which is stale, but some states no run time
 
     @property
     def share_fresh(self) -> float | None:
@@ -188,21 +190,27 @@ def decided_freshness(session: Session, now: datetime) -> Freshness:
     items = {item.id: item for _run, item in rows}
     tiers = item_tiers(session, items.values())
     stale_ids: set[int] = set()
+    unknown_ids: set[int] = set()
     for run, item in rows:
         freshness = next(g for g in recheck(run, item, tiers.get(item.id), now) if g.key == "freshness")
         if freshness.status == "fail":
             stale_ids.add(item.id)
+        elif freshness.status == "unknown":
+            unknown_ids.add(item.id)
+    unknown_ids -= stale_ids
     with_evidence = len(items)
-    return Freshness(decided, with_evidence - len(stale_ids), len(stale_ids), decided - with_evidence)
+    return Freshness(decided, with_evidence - len(stale_ids) - len(unknown_ids), len(stale_ids),
+                     decided - with_evidence, len(unknown_ids))
 
 
 def _freshness_section(session: Session, now: datetime) -> dict:
     f = decided_freshness(session, now)
-    rows = [("Fresh evidence", f.fresh), ("Stale evidence", f.stale), ("No evidence", f.without)]
+    rows = [("Fresh evidence", f.fresh), ("Stale evidence", f.stale),
+            ("Freshness unknown (no run time in the file)", f.unknown), ("No evidence", f.without)]
     chart = bar_chart(
         "freshness-chart", "Decided items by evidence freshness",
         f"Of {f.decided} decided or closed items, {f.fresh} have fresh evidence, {f.stale} stale "
-        f"evidence and {f.without} no evidence.",
+        f"evidence, {f.unknown} evidence of unknown freshness and {f.without} no evidence.",
         [Row(label, (n,)) for label, n in rows], [Series("items", "Items")],
     )
     return {"f": f, "rows": rows, "chart": chart,
@@ -234,8 +242,8 @@ def evidence_ages(session: Session, now: datetime) -> dict[tuple[int, str], int]
     """{(age bucket, version match): current runs} over every item past draft. One query."""
     counts: Counter = Counter()
     for run, item in _current_runs(session, ("open", "escalated", "scheduled", "decided", "closed")):
-        days = stats.days_between(run.tested_at, now)
-        counts[(age_bucket(days), version_match(run.model_version, item.model_version))] += 1
+        bucket = len(AGE_BUCKETS) if run.tested_at is None else age_bucket(stats.days_between(run.tested_at, now))
+        counts[(bucket, version_match(run.model_version, item.model_version))] += 1
     return dict(counts)
 
 
@@ -243,7 +251,7 @@ def _age_section(session: Session, now: datetime) -> dict:
     counts = evidence_ages(session, now)
     keys = [s.key for s in VERSION_SERIES]
     table = [(label, [counts.get((index, key), 0) for key in keys])
-             for index, (_limit, label) in enumerate(AGE_BUCKETS)]
+             for index, label in enumerate([label for _limit, label in AGE_BUCKETS] + [NO_TIME])]
     totals = [sum(row[1][i] for row in table) for i in range(len(keys))]
     chart = bar_chart(
         "age-chart", "Age of current evidence, by the model version it tested",

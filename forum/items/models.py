@@ -72,6 +72,7 @@ class DecisionItem(Base):
     evidence_fail: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     evidence_drift: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     evidence_stale_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    evidence_unknown: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     filer: Mapped[User] = relationship(lazy="raise")
     function: Mapped[OrgFunction] = relationship(lazy="raise")

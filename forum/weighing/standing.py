@@ -14,7 +14,11 @@ first design) cost seconds at 100,000 items (BENCHMARKS.md). So each item row ca
   item's — whatever the clock says.
 - ``evidence_drift``: the part of that which is drift (a regression or another model version).
 - ``evidence_stale_at``: the earliest moment a current run becomes older than the tier's maximum
-  age; the freshness gate fails once the clock passes it (so no periodic job is needed).
+  age; the freshness gate fails once the clock passes it (so no periodic job is needed). A run
+  whose file states no run time never goes stale by age: its freshness is unknown.
+- ``evidence_unknown``: some gate of a current run cannot be computed from its file (no
+  case-level results, no run time): the evidence is incomplete. Shown on the queue, the item and
+  in the API; it does not recommend escalation by itself.
 
 ``refresh`` recomputes them for given items from the ratings, positions and runs. A listener on
 every session's ``after_flush`` calls it, on the flush's own connection, for the items whose
@@ -51,7 +55,8 @@ from forum.items.models import DecisionItem
 from forum.items.rubric import RUBRIC, Rubric
 from forum.weighing.models import Position, WeightRating
 
-COLUMNS = ("weight_max", "weight_min", "objection", "evidence_fail", "evidence_drift", "evidence_stale_at")
+COLUMNS = ("weight_max", "weight_min", "objection", "evidence_fail", "evidence_drift", "evidence_stale_at",
+           "evidence_unknown")
 DRIFT_GATES = ("freshness", "regression")
 CHUNK = 500  # ids per IN (…) list
 
@@ -64,7 +69,7 @@ runs_t = EvidenceRun.__table__
 # ------------------------------------------------------------------------------ computing
 def _empty() -> dict:
     return {"weight_max": None, "weight_min": None, "objection": False, "evidence_fail": False,
-            "evidence_drift": False, "evidence_stale_at": None}
+            "evidence_drift": False, "evidence_stale_at": None, "evidence_unknown": False}
 
 
 def compute(connection: Connection, item_ids: Iterable[int], rubric: Rubric = RUBRIC) -> dict[int, dict]:
@@ -100,7 +105,7 @@ def _compute(connection: Connection, ids: list[int], rubric: Rubric) -> dict[int
     for row in connection.execute(
         select(runs_t.c.item_id, runs_t.c.edge_total, runs_t.c.edge_passed, runs_t.c.edge_skipped,
                runs_t.c.passed, runs_t.c.failed, runs_t.c.errored, runs_t.c.model_version,
-               runs_t.c.run_at, runs_t.c.uploaded_at, runs_t.c.gate_results)
+               runs_t.c.run_at, runs_t.c.uploaded_at, runs_t.c.gate_results, runs_t.c.counting)
         .where(runs_t.c.id.in_(latest))
     ):
         standing = found.get(row.item_id)
@@ -111,16 +116,22 @@ def _compute(connection: Connection, ids: list[int], rubric: Rubric) -> dict[int
         run = SimpleNamespace(
             edge_total=row.edge_total, edge_passed=row.edge_passed, edge_skipped=row.edge_skipped or 0,
             passed=row.passed, failed=row.failed, errored=row.errored, model_version=row.model_version,
-            tested_at=row.run_at or row.uploaded_at,
+            run_at=row.run_at, counting=row.counting,
         )
         baseline = (row.gate_results or {}).get("baseline")
-        # Evaluated at the moment of the test, the age never fails: what fails is for good.
-        for gate in gates.evaluate(gates.Facts.of(run, baseline), versions[row.item_id], tier, run.tested_at):
+        # Evaluated at the moment of the test, the age never fails: what fails is for good. (A run
+        # whose file states no time is evaluated at its upload; its freshness is unknown, never stale.)
+        at = row.run_at or row.uploaded_at
+        for gate in gates.evaluate(gates.Facts.of(run, baseline), versions[row.item_id], tier, at):
             if gate.status == "fail":
                 standing["evidence_fail"] = True
                 if gate.key in DRIFT_GATES:
                     standing["evidence_drift"] = True
-        stale_at = run.tested_at + timedelta(days=gates.thresholds_for(tier)["max_age_days"])
+            elif gate.status == "unknown":
+                standing["evidence_unknown"] = True
+        if row.run_at is None:
+            continue
+        stale_at = row.run_at + timedelta(days=gates.thresholds_for(tier)["max_age_days"])
         if standing["evidence_stale_at"] is None or stale_at < standing["evidence_stale_at"]:
             standing["evidence_stale_at"] = stale_at
     return found

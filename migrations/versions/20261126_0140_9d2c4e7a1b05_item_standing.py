@@ -33,9 +33,13 @@ def upgrade() -> None:
     op.create_index(op.f('ix_decision_items_weight_max'), 'decision_items', ['weight_max'], unique=False)
     # The rules live in one place: the module that keeps the columns current (it reads and writes
     # these columns by name with SQLAlchemy Core, not through the ORM classes).
+    # The module reads and writes the schema of the latest revision: on a database being brought
+    # up from before this revision, the later columns are not there yet, and revision c7a3e5f1d829
+    # (which adds the last of them) rebuilds every item's standing instead.
     from forum.weighing import standing
 
-    standing.rebuild(op.get_bind())
+    if "counting" in {c["name"] for c in sa.inspect(op.get_bind()).get_columns("evidence_runs")}:
+        standing.rebuild(op.get_bind())
 
 
 def downgrade() -> None:

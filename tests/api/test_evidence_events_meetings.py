@@ -22,7 +22,7 @@ RESULTS = b'{"results": {"stats": {"successes": 9, "failures": 1}}}'
 def _run(item_id: int, data: bytes, fmt: str = "promptfoo") -> dict:
     return {
         "id": 7, "item_id": item_id, "format": fmt, "suite": "support-edge", "model": "support-llm",
-        "model_version": "2026.11.2", "run_at": "2026-11-20T08:00:00Z", "total": 10, "passed": 9,
+        "model_version": "2026.11.2", "run_at": "2026-11-20T08:00:00Z", "counting": "cases", "total": 10, "passed": 9,
         "failed": 1, "errored": 0, "skipped": 0, "pass_rate": 0.9, "edge_total": 4, "edge_passed": 3,
         "edge_pass_rate": 0.75, "sha256": hashlib.sha256(data).hexdigest(),
         "gates": [{"name": "coverage", "status": "pass", "detail": "4 edge cases"},

@@ -47,7 +47,7 @@ def test_edge_pass_rate_boundary_per_tier(tier, minimum):
     assert gate("edge_pass_rate", facts(edge=(100, minimum - 1, 0)), tier=tier).status == "fail"
     # skipped edge cases do not count either way: 3 of 4 rated is 75 %
     assert gate("edge_pass_rate", facts(edge=(5, 3, 1)), tier="operational").status == "pass"
-    assert gate("edge_pass_rate", facts(edge=(2, 0, 2))).status == "n/a"
+    assert gate("edge_pass_rate", facts(edge=(2, 0, 2))).status == "not_applicable"
 
 
 @pytest.mark.parametrize("tier, allowed", [("tactical", 10), ("operational", 5), ("strategic", 2)])
@@ -57,7 +57,7 @@ def test_regression_boundary_in_percentage_points(tier, allowed):
     assert gate("regression", facts(passed=80 - allowed, baseline=base), tier=tier).status == "pass"
     assert gate("regression", facts(passed=80 - allowed - 1, baseline=base), tier=tier).status == "fail"
     assert gate("regression", facts(passed=95, baseline=base), tier=tier).status == "pass"
-    assert gate("regression", facts(baseline=None)).status == "n/a"
+    assert gate("regression", facts(baseline=None)).status == "not_applicable"
 
 
 def test_regression_compares_rates_not_counts():

@@ -152,7 +152,7 @@ def test_lm_eval_samples_take_the_task_from_lm_evals_file_name():
 
 def test_lm_eval_results_with_nan_stderr_groups_and_string_model_args():
     run = parse(fixture_bytes("lm-eval-nan-and-groups.results.json"))
-    assert run.suite == "intent_a, intent_b"  # the group is not counted twice
+    assert run.suite == "support_suite: intent_a, intent_b"  # the group is kept, not counted twice
     assert run.metrics["intent_a acc_stderr"] is None
     assert run.metrics["intent_a acc"] == 0.75
 

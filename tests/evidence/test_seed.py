@@ -21,7 +21,7 @@ def test_demo_evidence_shows_every_gate_outcome(db_session):
     outcomes = set()
     for run in runs:
         status = {g.key: g.status for g in service.recheck(run, items[run.item_id], None)}
-        if all(s in ("pass", "n/a") for s in status.values()):
+        if all(s in ("pass", "not_applicable") for s in status.values()):
             outcomes.add("passing")
         if status["coverage"] == "warn":
             outcomes.add("demo-only")

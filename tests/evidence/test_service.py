@@ -49,7 +49,7 @@ def test_attach_stores_the_original_bytes_the_parsed_facts_and_one_event(db_sess
     assert ev.data["model_id"] == "tiny-support-lm" and ev.data["model_version"] == "2026.04.2"
     assert ev.data["totals"] == {"passed": 16, "failed": 6, "errored": 1, "skipped": 3}
     # gates at ingest: 4 of 8 edge cases is below the default tier's minimum; the item is at 1.0
-    assert ev.data["gates"] == {"coverage": "pass", "edge_pass_rate": "fail", "regression": "n/a",
+    assert ev.data["gates"] == {"coverage": "pass", "edge_pass_rate": "fail", "regression": "not_applicable",
                                 "freshness": "fail"}
     assert run.gate_results["tier"] == "operational"
 
@@ -133,7 +133,8 @@ def test_regression_is_measured_against_the_previous_run_of_the_same_suite(db_se
 
 
 def test_gates_are_rechecked_when_the_item_model_version_changes_or_time_passes(db_session, staff, open_item):
-    run = service.attach_evidence(db_session, staff, open_item, "a.csv", csv_bytes(4, 0, 4, 0, version="1.0"))
+    run = service.attach_evidence(db_session, staff, open_item, "a.csv",
+                                  csv_bytes(4, 0, 4, 0, version="1.0", run_at=clock.now().isoformat()))
     db_session.commit()
     assert {g.key: g.status for g in service.runs_for_item(db_session, open_item).runs[0].gates}["freshness"] == "pass"
     later = clock.now() + timedelta(days=91)

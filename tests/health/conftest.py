@@ -19,6 +19,7 @@ from forum.auth import service as accounts
 from forum.core import clock
 from forum.evidence import service as evidence
 from forum.weighing import queue, ratings, rules
+from forum_seed.demo_evidence import with_run_time
 from tests.weighing.conftest import scores_for
 
 CSV = (Path(__file__).resolve().parent.parent / "evidence" / "fixtures" / "handwritten-support-bot.csv").read_bytes()
@@ -63,7 +64,9 @@ def history(db_session, make_item, cast):
 
         def attach(self, item, at):
             with clock.override(lambda: at):
-                run = evidence.attach_evidence(db_session, cast["filer"], item, "run.csv", CSV)
+                # the file states the time it ran: the moment of the upload
+                run = evidence.attach_evidence(db_session, cast["filer"], item, "run.csv",
+                                               with_run_time("run.csv", CSV, at))
             db_session.commit()
             return run
 

@@ -76,6 +76,8 @@ def parse_log(doc: dict, counted: Counted | ParseError | None = None) -> ParsedR
     if counted is None:
         counted = count_samples(doc, samples or [])
     tallied = counted.run
+    if tallied.total == 0 and not samples:
+        return _stated(run, doc)
     for name in ("passed", "failed", "errored", "skipped", "tags", "edge_total", "edge_passed",
                  "edge_skipped", "failing_cases"):
         setattr(run, name, getattr(tallied, name))
@@ -113,8 +115,40 @@ def parse_eval_zip(data: bytes, limits: Limits, infos: dict | None = None) -> Pa
             _count(run, header, samples, lambda i: f"{where}, entry {i}")
     else:
         names = sorted(n for n in infos if n.startswith("samples/") and n.endswith(".json"))
+        if not names:
+            return _stated(run, header)
         samples = (reader.json(infos[name]) for name in names)  # one member at a time
         _count(run, header, samples, lambda i: f"zip member {names[i]}")
+    return run
+
+
+#: The metric whose value × scored samples is a count of correct samples.
+COUNTABLE_METRIC = "accuracy"
+_WHOLE = 1e-6
+
+
+def _stated(run: ParsedRun, doc: dict) -> ParsedRun:
+    """A log written without its samples: the counts its header states exactly — the primary
+    scorer's scored samples and accuracy (when accuracy × scored is a whole number) — else no
+    counts at all (counting "none"): never a run of 0 cases that fails nothing."""
+    primary = next(iter(_scorers(doc, [])), None)
+    score = next((s for s in items_of(dig(doc, "results", "scores"))
+                  if isinstance(s, dict) and s.get("name") == primary), None)
+    scored = count(score.get("scored_samples"), "key results.scores", required=False) if score else None
+    if scored is None:
+        scored = count(dig(doc, "results", "completed_samples"), "key results.completed_samples", required=False)
+    accuracy = finite(dig(score, "metrics", COUNTABLE_METRIC, "value")) if score else None
+    exact = accuracy * scored if accuracy is not None and scored is not None else None
+    if exact is None or not 0.0 <= accuracy <= 1.0 or abs(exact - round(exact)) > _WHOLE * max(scored, 1):
+        run.counting = "none"
+        run.notes.append("the log holds no samples and its header states no count of correct samples: "
+                         "headline metrics only")
+        return run
+    run.counting = "stated"
+    run.passed, run.failed = round(exact), scored - round(exact)
+    run.tags = {"(none)": {"passed": run.passed, "failed": run.failed, "errored": 0, "skipped": 0}} if scored else {}
+    run.notes.append(f"counts from the log header ({primary}: {scored} scored, accuracy {accuracy:g}); "
+                     "the log holds no samples, so no tags, edge cases or failing cases")
     return run
 
 

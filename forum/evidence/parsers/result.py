@@ -3,6 +3,14 @@ and where.
 
 Statuses: a *row* (one result record) is passed, failed, errored or skipped; the pass rate is
 passed / (passed + failed + errored): skipped rows do not count either way.
+
+Where the counts come from (``ParsedRun.counting``):
+- ``cases``: the file holds one record per case, and each was counted;
+- ``stated``: the file holds no per-case records, but states exact counts (inspect_ai's header:
+  scored samples and accuracy; lm-eval's per-document 0/1 metrics over their sample count) —
+  no tags, no failing cases, no edge cases are known from it;
+- ``none``: nothing in the file can be counted (a corpus-level BLEU or F1, a results file with
+  no sample count): the run has headline metrics only, and no pass rate.
 """
 
 from __future__ import annotations
@@ -11,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 STATUSES = ("passed", "failed", "errored", "skipped")
+COUNTINGS = ("cases", "stated", "none")
 NO_TAG = "(none)"
 
 
@@ -36,6 +45,7 @@ class TooLarge(ParseError):
 @dataclass
 class ParsedRun:
     format: str
+    counting: str = "cases"  # one of COUNTINGS
     suite: str = ""
     model_id: str = ""
     model_version: str = ""
@@ -58,6 +68,8 @@ class ParsedRun:
 
     @property
     def pass_rate(self) -> float | None:
+        if self.counting == "none":
+            return None
         return rate(self.passed, self.passed + self.failed + self.errored)
 
     @property
