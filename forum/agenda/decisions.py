@@ -26,6 +26,7 @@ from forum.agenda.models import OUTCOMES, SETTLING_OUTCOMES, Action, AgendaEntry
 from forum.auth.models import User
 from forum.core import clock, policy
 from forum.core.errors import Conflict, NotFound, ValidationError
+from forum.evidence.pack import basis as evidence_basis
 from forum.items import service as items
 from forum.items.models import DecisionItem
 from forum.proximity.service import decision_snapshot, snapshot_summary
@@ -186,7 +187,7 @@ def record_decision(session: Session, actor: User, entry: AgendaEntry, data: Dec
     snapshot = decision_snapshot(session, item, deciders, now)
     decision = Decision(
         entry=entry, revision=1, **values, recorded_by_id=actor.id, recorded_at=now,
-        deciders=deciders, review_snapshot=snapshot,
+        deciders=deciders, review_snapshot=snapshot, evidence_snapshot=evidence_basis(session, item),
         actions=[Action(text=text, owner_id=owner.id, due_on=due_on, created_at=now)
                  for text, owner, due_on in actions],
     )

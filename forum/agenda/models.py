@@ -189,6 +189,10 @@ class Decision(Base):
     # Null on amendments (the original revision holds it) and on decisions recorded before
     # reviews existed.
     review_snapshot: Mapped[dict | None] = mapped_column(JSON)
+    # The evidence the decision was taken on (forum.evidence.pack.basis): the item's model version
+    # and each current run's gates then. Null on amendments and on decisions recorded before it
+    # was kept.
+    evidence_snapshot: Mapped[dict | None] = mapped_column(JSON)
 
     entry: Mapped[AgendaEntry] = relationship(back_populates="decisions", lazy="raise")
     recorded_by: Mapped[User] = relationship(lazy="raise")

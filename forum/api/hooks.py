@@ -26,6 +26,7 @@ from forum.api import service as api_service
 from forum.auth.models import User
 from forum.core import clock
 from forum.core.errors import DomainError, NotFound
+from forum.evidence import gates
 from forum.evidence import service as evidence
 from forum.evidence.models import EvidenceRun
 from forum.evidence.parsers import FORMAT_LABELS
@@ -132,8 +133,9 @@ def item_extras(session: Session, viewer: User, items: list[DecisionItem]) -> di
         extras[item.id]["evidence"].append(_run_dict(run, gates_now))
         if any(g.status == "unknown" for g in gates_now):
             incomplete.add(item.id)
+        tier = w.tier.key if w.tier else None
         if item.status in ("decided", "closed") and any(
-            g.key in ("freshness", "regression") and g.status == "fail" for g in gates_now
+            gates.drifted_since_decision(g, run, item, tier) for g in gates_now
         ):
             revalidate.add(item.id)
     for item_id, w in weighings.items():

@@ -190,6 +190,36 @@ def _freshness(f: Facts, item_version: str, limits: dict, tier: str, now: dateti
     return Gate("freshness", "pass", f"Tested {age.days} days ago.")
 
 
+#: The gates whose failure on a decided item means its evidence drifted: revalidation.
+DRIFT_GATES = ("freshness", "regression")
+
+
+def drifted_since_decision(gate: Gate, run, item, tier: str | None) -> bool:
+    """Whether ``gate`` (of ``run``, a current run of ``item``) shows drift the item's decision
+    did not see — what calls for revalidation. Only a change after the decision counts:
+
+    - a run attached after the decision that fails freshness or regression;
+    - a model update after the decision (the item's version is no longer the one decided on) that
+      makes an earlier run stale;
+    - an earlier run ageing past the tier's limit after the decision (it was fresh then).
+
+    Evidence already stale or regressed when the decision was taken is not drift: the decision
+    records it ("decided on stale evidence"). An item with no decision basis (``decided_at``
+    unset: undecided, or decided before the basis was kept) counts every failing drift gate."""
+    if gate.key not in DRIFT_GATES or gate.status != "fail":
+        return False
+    decided_at = getattr(item, "decided_at", None)
+    if decided_at is None or run.uploaded_at > decided_at:
+        return True
+    if gate.key == "regression":
+        return False  # measured at upload, against a run before it: the decision saw it
+    if run.model_version and item.model_version and run.model_version != item.model_version:
+        return (item.model_version or "") != (item.decided_model_version or "")
+    if run.run_at is None:
+        return False
+    return run.run_at + timedelta(days=thresholds_for(tier)["max_age_days"]) > decided_at
+
+
 def worst(gates: list[Gate]) -> str:
     """fail, then unknown, then warn, else pass: an unknown gate outranks a warning, since it
     may hide a failure."""

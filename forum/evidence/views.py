@@ -16,6 +16,7 @@ from forum.core.bodies import body_limit
 from forum.core.errors import DomainError, NotFound
 from forum.core.policy import Action
 from forum.evidence import gates as gate_rules
+from forum.evidence import pack as evidence_pack
 from forum.evidence import service, wording
 from forum.evidence.forms import CompareForm, UploadForm
 from forum.evidence.parsers import FORMAT_LABELS, NO_TAG
@@ -72,19 +73,21 @@ def _panel(session, viewer, item) -> dict:
         "can_attach": service.can_attach(viewer, item),
         "form": _upload_form() if service.can_attach(viewer, item) else None,
         "max_size": size_label(service.upload_limits(current_app.config).max_bytes),
-        "revalidation": _revalidation(item, listing.runs),
+        "revalidation": _revalidation(session, item, listing.runs),
         # The gates of the current runs shown (the latest of each suite among the newest five).
         "current_gates": [gate for view in listing.runs if view.current for gate in view.gates],
     }
 
 
-def _revalidation(item, runs) -> list[str]:
-    """On a decided (or closed) item: the current runs whose evidence turned stale or regressed."""
+def _revalidation(session, item, runs) -> list[str]:
+    """On a decided (or closed) item: the current runs whose evidence drifted since the decision
+    (forum.evidence.gates.drifted_since_decision)."""
     if item.status not in ("decided", "closed"):
         return []
+    tier = service.item_tier(session, item)
     return [
         f"{view.run.suite}: {gate.detail}" for view in runs if view.current
-        for gate in view.gates if gate.key in ("freshness", "regression") and gate.status == "fail"
+        for gate in view.gates if gate_rules.drifted_since_decision(gate, view.run, item, tier)
     ]
 
 
@@ -307,6 +310,11 @@ def run_counts(run) -> str:
 @bp.app_template_global("gate_summary")
 def gate_summary(gates) -> str:
     return wording.gate_summary(gates)
+
+
+@bp.app_template_global("evidence_basis_flags")
+def evidence_basis_flags(snapshot) -> list:
+    return evidence_pack.basis_flags(snapshot)
 
 
 @bp.app_template_global("gate_status_label")

@@ -206,7 +206,7 @@ def decided_freshness(session: Session, now: datetime) -> Freshness:
 def _freshness_section(session: Session, now: datetime) -> dict:
     f = decided_freshness(session, now)
     rows = [("Fresh evidence", f.fresh), ("Stale evidence", f.stale),
-            ("Freshness unknown (no run time in the file)", f.unknown), ("No evidence", f.without)]
+            ("Unknown freshness", f.unknown), ("No evidence", f.without)]
     chart = bar_chart(
         "freshness-chart", "Decided items by evidence freshness",
         f"Of {f.decided} decided or closed items, {f.fresh} have fresh evidence, {f.stale} stale "

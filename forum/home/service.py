@@ -26,6 +26,7 @@ from forum.audit.models import Checkpoint
 from forum.auth.models import ROLE_LABELS, UNUSABLE_PASSWORD_PREFIX, OrgFunction, User
 from forum.core.derived import cached
 from forum.core.paging import Page, paginate_rows
+from forum.evidence import gates
 from forum.evidence.models import EvidenceRun
 from forum.evidence.service import item_tiers, recheck
 from forum.health.service import GATE_COLUMNS
@@ -97,7 +98,7 @@ def drifted_items(session: Session, conditions: list, now: datetime, key: Hashab
     for run in runs:
         item = by_id[run.item_id]
         for gate in recheck(run, item, tiers.get(item.id), now):
-            if gate.key in standing.DRIFT_GATES and gate.status == "fail":
+            if gates.drifted_since_decision(gate, run, item, tiers.get(item.id)):
                 found[item.id].problems.append(f"{run.suite}: {gate.detail}")
     return [found[item.id] for item in shown], total
 

@@ -73,6 +73,12 @@ class DecisionItem(Base):
     evidence_drift: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     evidence_stale_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     evidence_unknown: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The basis of the item's decision, while it stands (decided or closed): when it was decided
+    # and on which model version. Drift is measured against it (forum.evidence.gates
+    # .drifted_since_decision); unset before a decision, after revalidation, and on items decided
+    # before the basis was kept.
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_model_version: Mapped[str | None] = mapped_column(String(80))
 
     filer: Mapped[User] = relationship(lazy="raise")
     function: Mapped[OrgFunction] = relationship(lazy="raise")

@@ -293,6 +293,10 @@ def transition(
     before, after = item.status, spec.moves[item.status]
     item.status = after
     item.updated_at = clock.now()
+    if after == "decided":
+        item.decided_at, item.decided_model_version = item.updated_at, item.model_version or ""
+    elif after != "closed":
+        item.decided_at = item.decided_model_version = None
     _flush_versioned(session)
     record(session, actor, "item.status_changed", item.subject, events.status_changed(action, before, after, note))
     return item

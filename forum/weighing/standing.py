@@ -12,9 +12,12 @@ first design) cost seconds at 100,000 items (BENCHMARKS.md). So each item row ca
 - ``evidence_fail``: the current run of some suite (its latest) fails a gate now and for good —
   edge-case pass rate below the tier's minimum, a regression, or a model version other than the
   item's — whatever the clock says.
-- ``evidence_drift``: the part of that which is drift (a regression or another model version).
+- ``evidence_drift``: the part of that which is drift (a regression or another model version) —
+  on a decided item, only drift its decision did not see (forum.evidence.gates
+  .drifted_since_decision: a run attached after the decision, a model update after it).
 - ``evidence_stale_at``: the earliest moment a current run becomes older than the tier's maximum
-  age; the freshness gate fails once the clock passes it (so no periodic job is needed). A run
+  age; the freshness gate fails once the clock passes it (so no periodic job is needed). On a
+  decided item, runs that were already stale when it was decided are left out. A run
   whose file states no run time never goes stale by age: its freshness is unknown.
 - ``evidence_unknown``: some gate of a current run cannot be computed from its file (no
   case-level results, no run time): the evidence is incomplete. Shown on the queue, the item and
@@ -57,7 +60,7 @@ from forum.weighing.models import Position, WeightRating
 
 COLUMNS = ("weight_max", "weight_min", "objection", "evidence_fail", "evidence_drift", "evidence_stale_at",
            "evidence_unknown")
-DRIFT_GATES = ("freshness", "regression")
+DRIFT_GATES = gates.DRIFT_GATES
 CHUNK = 500  # ids per IN (…) list
 
 items_t = DecisionItem.__table__
@@ -83,10 +86,11 @@ def compute(connection: Connection, item_ids: Iterable[int], rubric: Rubric = RU
 
 def _compute(connection: Connection, ids: list[int], rubric: Rubric) -> dict[int, dict]:
     found = {item_id: _empty() for item_id in ids}
-    versions = dict(connection.execute(
-        select(items_t.c.id, items_t.c.model_version).where(items_t.c.id.in_(ids))).all())
+    bases = {row.id: row for row in connection.execute(
+        select(items_t.c.id, items_t.c.model_version, items_t.c.decided_at, items_t.c.decided_model_version)
+        .where(items_t.c.id.in_(ids)))}
     for item_id in list(found):
-        if item_id not in versions:  # deleted meanwhile
+        if item_id not in bases:  # deleted meanwhile
             del found[item_id]
     for item_id, highest, lowest in connection.execute(
         select(ratings_t.c.item_id, func.max(ratings_t.c.total), func.min(ratings_t.c.total))
@@ -116,22 +120,25 @@ def _compute(connection: Connection, ids: list[int], rubric: Rubric) -> dict[int
         run = SimpleNamespace(
             edge_total=row.edge_total, edge_passed=row.edge_passed, edge_skipped=row.edge_skipped or 0,
             passed=row.passed, failed=row.failed, errored=row.errored, model_version=row.model_version,
-            run_at=row.run_at, counting=row.counting,
+            run_at=row.run_at, counting=row.counting, uploaded_at=row.uploaded_at,
         )
+        item = bases[row.item_id]
         baseline = (row.gate_results or {}).get("baseline")
         # Evaluated at the moment of the test, the age never fails: what fails is for good. (A run
         # whose file states no time is evaluated at its upload; its freshness is unknown, never stale.)
         at = row.run_at or row.uploaded_at
-        for gate in gates.evaluate(gates.Facts.of(run, baseline), versions[row.item_id], tier, at):
+        for gate in gates.evaluate(gates.Facts.of(run, baseline), item.model_version, tier, at):
             if gate.status == "fail":
                 standing["evidence_fail"] = True
-                if gate.key in DRIFT_GATES:
+                if gates.drifted_since_decision(gate, run, item, tier):
                     standing["evidence_drift"] = True
             elif gate.status == "unknown":
                 standing["evidence_unknown"] = True
         if row.run_at is None:
             continue
         stale_at = row.run_at + timedelta(days=gates.thresholds_for(tier)["max_age_days"])
+        if item.decided_at is not None and row.uploaded_at <= item.decided_at and stale_at <= item.decided_at:
+            continue  # already stale when the item was decided: the decision saw it
         if standing["evidence_stale_at"] is None or stale_at < standing["evidence_stale_at"]:
             standing["evidence_stale_at"] = stale_at
     return found
@@ -182,7 +189,8 @@ def _item_ids_touched(session: Session) -> set[int]:
         if isinstance(obj, WeightRating | Position | EvidenceRun):
             touched.add(obj.item_id)
         elif isinstance(obj, DecisionItem) and obj in session.dirty:
-            if inspect(obj).attrs.model_version.history.has_changes():
+            attrs = inspect(obj).attrs
+            if attrs.model_version.history.has_changes() or attrs.decided_at.history.has_changes():
                 touched.add(obj.id)
     return touched
 

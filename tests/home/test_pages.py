@@ -160,10 +160,15 @@ def test_executive_home_shows_the_queue_by_tier_next_meeting_overdue_revalidatio
     change_meeting_status(db_session, chair, meeting, "publish")
     create_meeting(db_session, chair, MeetingData("Forum in a month", now + 30 * DAY, 60))
     db_session.commit()
-    # an overdue action, and a decided item whose evidence went stale
-    stale = history.item(now - 60 * DAY, model_version="2026.10", title="Decided on old evidence")
-    history.attach(stale, now - 50 * DAY)
-    history.decide(stale, now - 40 * DAY, actions=[("Send the drift report", staff, (now - 35 * DAY).date())])
+    # an overdue action, and a decided item whose evidence went stale after the decision (fresh
+    # when decided, older than the 90 days of its tier now) …
+    stale = history.item(now - 110 * DAY, model_version=CSV_VERSION, title="Decided on old evidence")
+    history.attach(stale, now - 100 * DAY)
+    history.decide(stale, now - 95 * DAY, actions=[("Send the drift report", staff, (now - 35 * DAY).date())])
+    # … and one decided on evidence already stale then (another model version): nothing drifted
+    knowingly = history.item(now - 30 * DAY, model_version="2026.10", title="Decided knowingly on stale evidence")
+    history.attach(knowingly, now - 29 * DAY)
+    history.decide(knowingly, now - 20 * DAY)
     fresh = history.item(now - 20 * DAY, model_version=CSV_VERSION, title="Decided on fresh evidence")
     history.attach(fresh, now - 3 * DAY)
     history.decide(fresh, now - 2 * DAY)
@@ -185,6 +190,7 @@ def test_executive_home_shows_the_queue_by_tier_next_meeting_overdue_revalidatio
     assert "Send the drift report" in overdue and "Overdue" in overdue
     revalidation = _section(html, "Revalidation required")
     assert "Decided on old evidence" in revalidation and "Decided on fresh evidence" not in revalidation
+    assert "Decided knowingly on stale evidence" not in revalidation
     divergence = _section(html, "Weight divergence")
     assert "Split opinions" in divergence and "Quiet open item" not in divergence
 
