@@ -111,6 +111,7 @@ def load_demo(session: Session, path: Path | None = None) -> str:
         raise SeedError(f"{path.name}: setup_days_ago must lie before the oldest item's days_ago")
     steps.extend(agenda_demo.steps(session, users, now, first_order=len(steps)))  # seed/agenda.json
     steps.extend(proximity_demo.steps(session, now, first_order=len(steps)))  # seed/proximity.json
+    steps.extend(demo_evidence.steps(session, now, first_order=len(steps)))  # timed evidence uploads
 
     steps.sort(key=lambda s: (s.at, s.order))
     times = _fit(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import select
@@ -26,25 +26,47 @@ class EvidenceSeedError(ValueError):
 
 
 def load_demo_evidence(session: Session, folder: Path | None = None) -> int:
-    """Attach the manifest's files (flushed, not committed); returns the number of runs added."""
+    """Attach the manifest's files that have no ``days_ago`` (flushed, not committed), after the
+    demo's history; returns the number of runs added. The others are timed steps (``steps``)."""
     folder = folder or SEED_DIR
-    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     added = 0
-    for number, entry in enumerate(manifest["runs"], start=1):
-        where = f"{folder.name}/manifest.json run {number}"
-        item = session.scalar(
-            select(DecisionItem).where(DecisionItem.title.startswith(entry["item"], autoescape=True))
-            .order_by(DecisionItem.id.desc()).limit(1)
-        )
-        if item is None:
-            raise EvidenceSeedError(f"{where}: no demo item titled {entry['item']!r}…")
-        user = accounts.get_user_by_email(session, entry["by"])
-        if user is None:
-            raise EvidenceSeedError(f"{where}: no user {entry['by']!r}")
-        path = folder / entry["file"]
-        attach_evidence(session, user, item, path.name, with_run_time(path.name, path.read_bytes(), clock.now()))
-        added += 1
+    for where, entry in _entries(folder):
+        if "days_ago" not in entry:
+            _attach(session, folder, where, entry)
+            added += 1
     return added
+
+
+def steps(session: Session, now: datetime, first_order: int = 0, folder: Path | None = None) -> list:
+    """The manifest's files with a ``days_ago``, as timed steps of the demo's history (so that
+    evidence a decision was taken on is attached before the decision)."""
+    from forum_seed.demo_agenda import Step
+
+    folder = folder or SEED_DIR
+    timed = [(where, entry) for where, entry in _entries(folder) if "days_ago" in entry]
+    return [Step(now - timedelta(days=entry["days_ago"]), first_order + n, f"{where}: {entry['file']}",
+                 lambda where=where, entry=entry: _attach(session, folder, where, entry))
+            for n, (where, entry) in enumerate(timed)]
+
+
+def _entries(folder: Path):
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    for number, entry in enumerate(manifest["runs"], start=1):
+        yield f"{folder.name}/manifest.json run {number}", entry
+
+
+def _attach(session: Session, folder: Path, where: str, entry: dict) -> None:
+    item = session.scalar(
+        select(DecisionItem).where(DecisionItem.title.startswith(entry["item"], autoescape=True))
+        .order_by(DecisionItem.id.desc()).limit(1)
+    )
+    if item is None:
+        raise EvidenceSeedError(f"{where}: no demo item titled {entry['item']!r}…")
+    user = accounts.get_user_by_email(session, entry["by"])
+    if user is None:
+        raise EvidenceSeedError(f"{where}: no user {entry['by']!r}")
+    path = folder / entry["file"]
+    attach_evidence(session, user, item, path.name, with_run_time(path.name, path.read_bytes(), clock.now()))
 
 
 def with_run_time(name: str, data: bytes, at: datetime) -> bytes:

@@ -13,7 +13,6 @@ from forum.home import service as home
 from forum.items import service as items
 from forum.items.models import DecisionItem
 from forum_seed.demo_evidence import with_run_time
-from tests.api.conftest import api_as, make_token  # noqa: F401
 from tests.health.conftest import CSV, CSV_VERSION
 
 DAY = timedelta(days=1)

@@ -16,8 +16,9 @@ def test_the_demo_has_reviewed_and_unreviewed_decisions_reviews_and_proposals(db
     snapshots = list(db_session.scalars(select(Decision.review_snapshot).where(Decision.revision == 1)))
     verdicts = [service.fully_reviewed(s) for s in snapshots]
     assert True in verdicts and False in verdicts and None in verdicts
-    partly = next(s for s, v in zip(snapshots, verdicts, strict=True) if v is False)
-    assert {bool(p["reviewed"]) for p in partly["deciders"]} == {True, False}
+    not_fully = [s for s, v in zip(snapshots, verdicts, strict=True) if v is False]
+    # one decision where one decider had reviewed and another had not
+    assert any({bool(p["reviewed"]) for p in s["deciders"]} == {True, False} for s in not_fully)
     assert db_session.scalar(select(func.count()).select_from(Review)) >= 4
     assert db_session.scalar(select(func.count()).select_from(ProposedCase)) >= 3
     assert trail.verify_database(db_session).ok
