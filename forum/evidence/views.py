@@ -22,6 +22,7 @@ from forum.evidence.forms import CompareForm, UploadForm
 from forum.evidence.parsers import FORMAT_LABELS, NO_TAG
 from forum.items import panels
 from forum.items import service as items
+from forum.items.views import render_detail
 
 bp = Blueprint("evidence", __name__)
 
@@ -115,7 +116,7 @@ def upload(item_id: int):
     except RequestEntityTooLarge:
         abort(413, description=_too_large_message())
     if not valid:
-        return _render_index(session, item, form, status=400)
+        return _refused(session, item, form, 400)
     files, left = [], limits.max_bytes
     for upload_file in [form.file.data, *(form.samples.data or [])]:
         # Werkzeug spooled the file (to disk above 500 KB): it is handed on as a file, which
@@ -125,21 +126,29 @@ def upload(item_id: int):
         stream.seek(0)
         if left < 0:
             form.file.errors = [_too_large_message()]
-            return _render_index(session, item, form, status=413)
+            return _refused(session, item, form, 413)
         files.append((upload_file.filename or "", stream))
     try:
         with db.attempt():
             run = service.attach_evidence_files(session, current_user, item, files, limits)
     except DomainError as error:
         form.file.errors = [*form.file.errors, error.reason]
-        return _render_index(session, _load_item(item_id), form, status=error.status)
+        return _refused(session, _load_item(item_id), form, error.status)
     gates_now = service.recheck(run, item, service.item_tier(session, item))
     flash(
         f"Evidence attached: {FORMAT_LABELS[run.format]}, suite {run.suite} — {wording.counts(run)}, "
         f"{wording.edge_cases(run)}. {wording.gate_summary(gates_now)}",
-        "success",
+        "success" if gate_rules.worst(gates_now) == "pass" else "warning",
     )
     return redirect(url_for("evidence.detail", run_id=run.id))
+
+
+def _refused(session, item, form, status: int):
+    """A refused upload, shown where it was made: on the item page when its panel's form sent it
+    (``back=item``), else on the item's evidence page — the form with its message either way."""
+    if request.form.get("back") == "item":
+        return render_detail(session, item, status=status, evidence_form=form)
+    return _render_index(session, item, form, status=status)
 
 
 # ------------------------------------------------------------------------------------ lists

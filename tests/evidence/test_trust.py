@@ -224,3 +224,33 @@ def test_refusing_samples_scored_by_a_list_valued_f1_does_not_echo_the_data():
         parse(data, "samples_squad_2024-01-01T00-00-00.jsonl")
     message = str(caught.value)
     assert len(message) < 200 and "secret answer" not in message and "f1" in message
+
+
+def test_a_picture_attached_on_the_item_page_is_refused_there_saying_what_it_is(client, login, staff, open_item,
+                                                                                  db_session):
+    login(staff)
+    before = db_session.scalar(select(func.count()).select_from(EvidenceRun))
+    png = b"\x89PNG\r\n\x1a\n" + bytes(range(256))
+    response = client.post(f"/items/{open_item.id}/evidence", data={"file": (io.BytesIO(png), "chart.png"),
+                                                                    "back": "item"},
+                           content_type="multipart/form-data")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "this is a PNG image, not a test result file" in page
+    assert f"<h1>{open_item.title}</h1>" in page  # the item page, its form open with the message
+    assert 'id="attach-evidence" open' in page
+    assert db_session.scalar(select(func.count()).select_from(EvidenceRun)) == before
+    # from the evidence page, the refusal stays on the evidence page
+    response = client.post(f"/items/{open_item.id}/evidence", data={"file": (io.BytesIO(png), "chart.png")},
+                           content_type="multipart/form-data")
+    assert response.status_code == 400 and "Upload and check" in response.get_data(as_text=True)
+
+
+def test_a_demo_only_run_is_not_announced_as_all_clear(client, login, staff, open_item):
+    login(staff)
+    data = csv_bytes(5, 0, version="1.0", run_at=clock.now().isoformat())  # no edge cases
+    response = client.post(f"/items/{open_item.id}/evidence", data={"file": (io.BytesIO(data), "r.csv")},
+                           content_type="multipart/form-data", follow_redirects=True)
+    page = response.get_data(as_text=True)
+    assert ('<div class="flash flash-warning" role="status">Evidence attached: CSV, suite nightly — 5 of 5 '
+            'passed, no edge cases. No gate fails. Warnings: Edge-case coverage (demo-only evidence).</div>') in page

@@ -60,9 +60,9 @@ def parse(data: bytes | BinaryIO, filename: str = "", limits: Limits | None = No
         # One pass over the file checks it is UTF-8 and not nested too deeply (refused in that order).
         bad: list[int] = []
         check_depth(source, start=start, utf8_errors=bad)
-        _refuse_not_utf8(bad[0] if bad else None, start)
+        _refuse_not_utf8(bad[0] if bad else None, start, source.read(0, 8))
         return _json(source, start, first, filename)
-    _refuse_not_utf8(utf8_error(source.pieces(start)), start)
+    _refuse_not_utf8(utf8_error(source.pieces(start)), start, source.read(0, 8))
     newline = source.find(b"\n", start)
     if csv_table.looks_like_csv(source.read(start, None if newline < 0 else newline - start).decode("utf-8")):
         # Read a line at a time from the file (the wrapper is detached after: the file is not ours).
@@ -78,9 +78,23 @@ def parse(data: bytes | BinaryIO, filename: str = "", limits: Limits | None = No
         "(a CSV needs a header line with a case id and a pass/fail column)", "line 1")
 
 
-def _refuse_not_utf8(bad: int | None, start: int) -> None:
-    if bad is not None:
-        raise UnknownFormat("the file is neither UTF-8 text nor a known binary format", f"byte {bad + start}")
+#: Files people attach by mistake, known by their first bytes: named in the refusal.
+_NOT_RESULTS = (
+    (b"\x89PNG", "a PNG image"), (b"\xff\xd8\xff", "a JPEG image"), (b"GIF8", "a GIF image"),
+    (b"%PDF", "a PDF document"), (b"\x1f\x8b", "a gzip archive (unpack it first)"),
+    (b"7z\xbc\xaf", "a 7-Zip archive"), (b"\xd0\xcf\x11\xe0", "an old Office document"),
+    (b"Rar!", "a RAR archive"),
+)
+
+
+def _refuse_not_utf8(bad: int | None, start: int, head: bytes = b"") -> None:
+    if bad is None:
+        return
+    for magic, what in _NOT_RESULTS:
+        if head.startswith(magic):
+            raise UnknownFormat(f"this is {what}, not a test result file: attach the results your eval tool "
+                                "wrote (JSON, JSON Lines, XML, CSV or an inspect .eval)")
+    raise UnknownFormat("the file is neither UTF-8 text nor a known binary format", f"byte {bad + start}")
 
 
 def _mb(size: int) -> str:
