@@ -28,6 +28,7 @@ from forum.auth.models import User
 from forum.core import bodies, db, pages, security
 from forum.core.config import instance_secret_key, load_settings
 from forum.core.extensions import csrf, limiter, login_manager
+from forum.core.inputs import IdConverter
 from forum.notify.queries import load_user
 
 #: Every area, lowest layer first (docs/architecture.md): each ``init_app`` registers the area's
@@ -57,6 +58,8 @@ def create_app(config: dict | None = None) -> Flask:
         instance_path=str(Path(settings["INSTANCE_PATH"]).resolve()),
         template_folder=str(files("forum.templates")),  # the checkout's templates/
     )
+    # Ids in paths are bounded (forum.core.inputs): a 20-digit id is a 404, not a driver error.
+    app.url_map.converters["int"] = IdConverter
     app.config.update(settings)
     app.config.update(
         SQLALCHEMY_ECHO=False,

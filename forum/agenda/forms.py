@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    DateField,
     DateTimeLocalField,
     FieldList,
     Form,
@@ -23,6 +22,7 @@ from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget
 from forum.agenda.common import MAX_ACTION_TEXT, MAX_DURATION, MAX_REASON, MAX_TEXT, MAX_TIME_BOX, MAX_TITLE
 from forum.agenda.models import OUTCOMES
 from forum.core.forms import choices
+from forum.core.inputs import DayField, VersionField
 
 #: Blank action rows offered by the decision form (no JavaScript needed to add rows).
 ACTION_ROWS = 3
@@ -31,14 +31,6 @@ ACTION_ROWS = 3
 class MultiCheckboxField(SelectMultipleField):
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
-
-
-def _digits(message: str):
-    def check(form, field):
-        if field.data and not str(field.data).isdigit():
-            raise ValueError(message)
-
-    return check
 
 
 class MeetingForm(FlaskForm):
@@ -54,7 +46,7 @@ class MeetingForm(FlaskForm):
         validators=[InputRequired("Give the meeting's duration."),
                     NumberRange(min=1, max=MAX_DURATION, message=f"Between 1 and {MAX_DURATION} minutes.")],
     )
-    version = HiddenField(validators=[_digits("The form's version marker is damaged; reload the page.")])
+    version = VersionField()
 
 
 class _EntryFields(FlaskForm):
@@ -104,7 +96,7 @@ class ConflictForm(FlaskForm):
 
 class MeetingStatusForm(FlaskForm):
     action = HiddenField(validators=[DataRequired()])
-    version = HiddenField(validators=[DataRequired(), _digits("The form's version marker is damaged.")])
+    version = VersionField(required=True)
     confirm = BooleanField("I have checked the minutes: close the meeting (its decisions can then "
                            "only be corrected by amendments)")
 
@@ -114,7 +106,7 @@ class ActionRowForm(Form):
 
     text = StringField("Action", validators=[Optional(), Length(max=MAX_ACTION_TEXT)])
     owner = SelectField("Owner", choices=[], validators=[Optional()])
-    due_on = DateField("Due on", validators=[Optional()])
+    due_on = DayField("Due on", validators=[Optional()])
 
 
 class _OutcomeFields(FlaskForm):
@@ -127,7 +119,7 @@ class _OutcomeFields(FlaskForm):
         "Conditions", validators=[Optional(), Length(max=MAX_TEXT)],
         description="Required for an approval with conditions: what must hold or be done.",
     )
-    expires_on = DateField(
+    expires_on = DayField(
         "Approval expires on", validators=[Optional()],
         description="Optional, for an approval with conditions or a policy exception: the item "
                     "returns to the escalation queue when it lapses.",
@@ -163,5 +155,5 @@ class RegisterFilterForm(FlaskForm):
     outcome = SelectField("Outcome", choices=choices([("", "Any outcome"), *OUTCOMES.items()]),
                           validators=[Optional()])
     function = SelectField("Function", choices=choices([("", "Any function")]), validators=[Optional()])
-    date_from = DateField("Meeting from", validators=[Optional()])
-    date_to = DateField("Meeting until", validators=[Optional()])
+    date_from = DayField("Meeting from", validators=[Optional()])
+    date_to = DayField("Meeting until", validators=[Optional()])

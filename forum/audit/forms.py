@@ -1,10 +1,11 @@
 """Forms of the audit pages: the trail filters (query string), verification and checkpoints."""
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, SelectField, StringField
-from wtforms.validators import Length, NumberRange, Optional, ValidationError
+from wtforms import SelectField, StringField
+from wtforms.validators import Length, Optional, ValidationError
 
 from forum.audit.verify import MAX_NOTE
+from forum.core.inputs import DayField, WholeNumberField
 
 
 class TrailFilterForm(FlaskForm):
@@ -14,16 +15,16 @@ class TrailFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    date_from = DateField("From", validators=[Optional()], description="First day (UTC), YYYY-MM-DD.")
-    date_to = DateField("To", validators=[Optional()], description="Last day (UTC), included.")
+    date_from = DayField("From", validators=[Optional()], description="First day (UTC), YYYY-MM-DD.")
+    date_to = DayField("To", validators=[Optional()], description="Last day (UTC), included.")
     actor = StringField("Actor", validators=[Optional(), Length(max=254)],
                         description="An email, or system.")
     kind = SelectField("Kind", choices=[], validators=[Optional()])
     subject = StringField("Subject", validators=[Optional(), Length(max=80)],
                           description="E.g. item:42.")
     text = StringField("Text in the data", validators=[Optional(), Length(max=200)])
-    before = IntegerField("Older than seq", validators=[Optional(), NumberRange(min=1)])
-    after = IntegerField("Newer than seq", validators=[Optional(), NumberRange(min=0)])
+    before = WholeNumberField("Older than seq", validators=[Optional()], lo=1)
+    after = WholeNumberField("Newer than seq", validators=[Optional()], lo=0)
 
     def validate_date_to(self, field):
         if field.data and self.date_from.data and field.data < self.date_from.data:

@@ -28,6 +28,8 @@ SELF_VALIDATING_PATHS = ("/api/v1/",)
 def _refuse_nul_characters() -> None:
     """NUL cannot be stored in PostgreSQL text and is never meaningful in a form or a query: refuse
     it up front, naming the field, instead of failing deep in the database."""
+    if "\x00" in request.path:
+        abort(400, description="The address contains a NUL character, which is not allowed.")
     if request.path.startswith(SELF_VALIDATING_PATHS):
         return
     for source, values in (("query", request.args), ("form", request.form)):

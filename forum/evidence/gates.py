@@ -171,8 +171,13 @@ def _regression(f: Facts, limits: dict, tier: str) -> Gate:
     return Gate("regression", "pass", f"Pass rate {change}.")
 
 
+def stale_by_version(run_version: str | None, item_version: str | None) -> bool:
+    """A run that tested another model version than the item's is stale, whatever its age."""
+    return bool(run_version and item_version and run_version != item_version)
+
+
 def _freshness(f: Facts, item_version: str, limits: dict, tier: str, now: datetime) -> Gate:
-    if item_version and f.model_version and f.model_version != item_version:
+    if stale_by_version(f.model_version, item_version):
         return Gate("freshness", "fail",
                     f"Stale: tested model version {f.model_version}, the item is now at {item_version}.")
     if f.tested_at is None:
@@ -213,7 +218,7 @@ def drifted_since_decision(gate: Gate, run, item, tier: str | None) -> bool:
         return True
     if gate.key == "regression":
         return False  # measured at upload, against a run before it: the decision saw it
-    if run.model_version and item.model_version and run.model_version != item.model_version:
+    if stale_by_version(run.model_version, item.model_version):
         return (item.model_version or "") != (item.decided_model_version or "")
     if run.run_at is None:
         return False

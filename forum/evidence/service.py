@@ -378,6 +378,17 @@ def failing_gates_for(session: Session, item_ids: Iterable[int]) -> dict[int, li
 
 def failing_gates_of(session: Session, items: Sequence[DecisionItem]) -> dict[int, list[str]]:
     """failing_gates_for, for items already loaded: two queries (latest runs, tiers)."""
+    return _gate_keys(session, items, lambda gate, _run, _item, _tier: gate.status == "fail")
+
+
+def drifted_gates_of(session: Session, items: Sequence[DecisionItem]) -> dict[int, list[str]]:
+    """For each item, the keys of the gates of its current runs that show drift now — on a
+    decided item, only drift its decision did not see (gates.drifted_since_decision). The
+    Python reading of the standing's ``evidence_drifted``. Two queries."""
+    return _gate_keys(session, items, gates.drifted_since_decision)
+
+
+def _gate_keys(session: Session, items: Sequence[DecisionItem], keep) -> dict[int, list[str]]:
     by_id = {item.id: item for item in items}
     if not by_id:
         return {}
@@ -392,8 +403,9 @@ def failing_gates_of(session: Session, items: Sequence[DecisionItem]) -> dict[in
     found: dict[int, list[str]] = {item_id: [] for item_id in by_id}
     for run in runs:
         item = by_id[run.item_id]
-        for gate in recheck(run, item, tiers.get(item.id), now):
-            if gate.status == "fail" and gate.key not in found[item.id]:
+        tier = tiers.get(item.id)
+        for gate in recheck(run, item, tier, now):
+            if keep(gate, run, item, tier) and gate.key not in found[item.id]:
                 found[item.id].append(gate.key)
     order = list(gates.GATE_LABELS)
     return {item_id: sorted(keys, key=order.index) for item_id, keys in found.items()}

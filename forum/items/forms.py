@@ -1,8 +1,9 @@
 from flask_wtf import FlaskForm
-from wtforms import DateField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from forum.core.forms import choices
+from forum.core.inputs import DayField, VersionField
 from forum.items.models import CATEGORIES
 from forum.items.service import MAX_EXPOSURE, MAX_SUMMARY, MAX_TITLE
 
@@ -34,12 +35,8 @@ class ItemForm(FlaskForm):
         validators=[Optional(), NumberRange(min=0, max=MAX_EXPOSURE, message="Give a whole amount of 0 or more.")],
         description="Whole currency units; leave empty when unknown.",
     )
-    needed_by = DateField("Needed by", validators=[Optional()], description="The date a decision is needed.")
-    version = HiddenField()
-
-    def validate_version(self, field):
-        if field.data and not str(field.data).isdigit():
-            raise ValueError("The form's version marker is damaged; reload the page.")
+    needed_by = DayField("Needed by", validators=[Optional()], description="The date a decision is needed.")
+    version = VersionField()
 
 
 class ModelUpdateForm(FlaskForm):
@@ -50,15 +47,11 @@ class ModelUpdateForm(FlaskForm):
         validators=[DataRequired("Give the model version now in use."), Length(max=80)],
         description="The version the vendor now ships. Evidence of other versions becomes stale.",
     )
-    version = HiddenField(validators=[DataRequired()])
-
-    def validate_version(self, field):
-        if not str(field.data).isdigit():
-            raise ValueError("The form's version marker is damaged; reload the page.")
+    version = VersionField(required=True)
 
 
 class TransitionForm(FlaskForm):
     action = HiddenField(validators=[DataRequired()])
-    version = HiddenField(validators=[DataRequired()])
+    version = VersionField(required=True)
 
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, SearchField, SelectField
+from wtforms import SearchField, SelectField
 from wtforms.validators import Length, Optional
 
 from forum.core.forms import choices
+from forum.core.inputs import DayField
 from forum.items.models import CATEGORIES, STATUSES
 from forum.search.query import MAX_QUERY_LENGTH
 from forum.search.service import KIND_LABELS
@@ -30,5 +31,5 @@ class SearchForm(FlaskForm):
     category = SelectField("Category", choices=choices([("", "Any category"), *CATEGORIES.items()]),
                            validators=[Optional()])
     function = SelectField("Function", choices=choices([("", "Any function")]), validators=[Optional()])
-    date_from = DateField("From", validators=[Optional()])
-    date_to = DateField("Until", validators=[Optional()])
+    date_from = DayField("From", validators=[Optional()])
+    date_to = DayField("Until", validators=[Optional()])

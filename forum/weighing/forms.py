@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, RadioField, SelectField, TextAreaField
+from wtforms import BooleanField, RadioField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from forum.core.forms import choices
+from forum.core.inputs import VersionField
 from forum.items.models import CATEGORIES, STATUSES
 from forum.items.rubric import RUBRIC, Rubric
 from forum.weighing.checks import MAX_COMMENT, MAX_REASON
@@ -69,11 +70,7 @@ class EscalationForm(FlaskForm):
         description="What the executives must decide, and why it cannot be settled here.",
         id="escalation-reason",  # the rating form on the same page has a "reason" field too
     )
-    version = HiddenField(validators=[DataRequired()])
-
-    def validate_version(self, field):
-        if not str(field.data).isdigit():
-            raise ValueError("The form's version marker is damaged; reload the page.")
+    version = VersionField(required=True)
 
 
 TIER_CHOICES = [("", "Any tier"), *((t.key, t.label) for t in RUBRIC.tiers), (UNRATED, "Not rated yet")]

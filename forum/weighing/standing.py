@@ -137,8 +137,9 @@ def _compute(connection: Connection, ids: list[int], rubric: Rubric) -> dict[int
         if row.run_at is None:
             continue
         stale_at = row.run_at + timedelta(days=gates.thresholds_for(tier)["max_age_days"])
-        if item.decided_at is not None and row.uploaded_at <= item.decided_at and stale_at <= item.decided_at:
-            continue  # already stale when the item was decided: the decision saw it
+        if item.decided_at is not None and row.uploaded_at <= item.decided_at and (
+                stale_at <= item.decided_at or gates.stale_by_version(row.model_version, item.decided_model_version)):
+            continue  # already stale when the item was decided (too old, or another version): it saw it
         if standing["evidence_stale_at"] is None or stale_at < standing["evidence_stale_at"]:
             standing["evidence_stale_at"] = stale_at
     return found
