@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from importlib.resources import files
 from pathlib import Path
 
@@ -24,11 +25,12 @@ from forum import (
     trail,
     weighing,
 )
+from forum.auth import sessions
 from forum.auth.models import User
 from forum.core import bodies, db, pages, security
 from forum.core.config import instance_secret_key, load_settings
 from forum.core.extensions import csrf, limiter, login_manager
-from forum.core.inputs import IdConverter
+from forum.core.inputs import IdConverter, refuse_out_of_range
 from forum.notify.queries import load_user
 
 #: Every area, lowest layer first (docs/architecture.md): each ``init_app`` registers the area's
@@ -60,6 +62,7 @@ def create_app(config: dict | None = None) -> Flask:
     )
     # Ids in paths are bounded (forum.core.inputs): a 20-digit id is a 404, not a driver error.
     app.url_map.converters["int"] = IdConverter
+    app.url_value_preprocessor(refuse_out_of_range)
     app.config.update(settings)
     app.config.update(
         SQLALCHEMY_ECHO=False,
@@ -68,6 +71,7 @@ def create_app(config: dict | None = None) -> Flask:
         REMEMBER_COOKIE_HTTPONLY=True,
         REMEMBER_COOKIE_SAMESITE="Lax",
         REMEMBER_COOKIE_SECURE=settings["SESSION_COOKIE_SECURE"],
+        REMEMBER_COOKIE_DURATION=timedelta(days=sessions.IDLE_DAYS),
         WTF_CSRF_TIME_LIMIT=None,  # tokens live as long as the login session
     )
     if not app.config["SECRET_KEY"]:
@@ -89,13 +93,16 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 def _load_user(session_id: str) -> User | None:
-    # The id is "<user id>:<session version>" (User.get_id): a password change raises the
-    # version, so every session made before it stops loading.
-    user_id, _, version = session_id.partition(":")
-    if not user_id.isdigit() or not version.isdigit():
+    """The user of the cookie's login ("<user id>:<key>", forum.auth.sessions) while that login is
+    open and the account active; None (not logged in) otherwise."""
+    parsed = sessions.parse_id(session_id)
+    if parsed is None:
         return None
-    user = load_user(db.session(), int(user_id))  # with the header's unread count
-    if user is None or user.session_version != int(version):
+    user_id, key = parsed
+    session = db.session()
+    user = load_user(session, user_id, sessions.key_hash(key), sessions.idle_since())
+    if user is None or not user.active:  # a deactivated account is logged out at its next request
         return None
-    # A deactivated account is logged out at its next request.
-    return user if user.active else None
+    user.login_key = key
+    sessions.touch(session, user.login_session_id, user.login_last_seen)
+    return user

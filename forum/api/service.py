@@ -15,7 +15,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from forum.api.models import ApiToken
@@ -298,3 +298,14 @@ def events_after(session: Session, viewer: User, after_seq: int, limit: int) -> 
     more = len(rows) > limit
     rows = rows[:limit]
     return rows, (rows[-1].seq if more else None)
+
+
+def on_event(session: Session, *, actor, event, data: dict) -> None:
+    """Deactivating an account revokes its API tokens for good: reactivation does not bring them
+    back (its owner makes new ones). The ``user.deactivated`` event stands for the revocation; a
+    trail receiver writes rows, never events (forum.trail.signals)."""
+    if event.kind != "user.deactivated" or not event.subject.startswith("user:"):
+        return
+    user_id = int(event.subject.split(":", 1)[1])
+    session.execute(update(ApiToken).where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
+                    .values(revoked_at=clock.now()))

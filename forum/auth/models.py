@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, true
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, String, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from forum.core import clock
@@ -61,8 +61,6 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # Part of the login session's id: raising it (a password change) ends every other session.
-    session_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     # Notification preferences, shown and stored on the settings page.
     email_notifications: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     digest_frequency: Mapped[str] = mapped_column(String(10), default="weekly", server_default="weekly")
@@ -82,9 +80,19 @@ class User(Base):
     def is_anonymous(self) -> bool:
         return False
 
+    #: The secret key of the login this user object was loaded through (forum.auth.sessions):
+    #: set when a login starts or a request's session is loaded, never stored.
+    login_key = None  # str
+    login_session_id = None  # int
+    login_last_seen = None  # datetime
+
     def get_id(self) -> str:
-        """"<id>:<session_version>": a session made before a password change no longer loads."""
-        return f"{self.id}:{self.session_version}"
+        """"<id>:<login key>": what the session and remember-me cookies hold. The key names a
+        server-side LoginSession, so logging out (here or everywhere), a password change and
+        deactivation end every copy of the cookies."""
+        if not self.login_key:
+            raise RuntimeError("a user is logged in through forum.auth.sessions.start, which gives the key")
+        return f"{self.id}:{self.login_key}"
 
     # Roles -------------------------------------------------------------------------------
     @property
@@ -131,3 +139,25 @@ class SetPasswordLink(Base):
 
     def __repr__(self) -> str:
         return f"<SetPasswordLink user={self.user_id} expires={self.expires_at:%Y-%m-%d %H:%M}>"
+
+
+class LoginSession(Base):
+    """One login: a browser that logged in, until it logs out (or is logged out). Its cookies
+    carry a random key whose hash is stored here; a request whose key names no open login is not
+    logged in. An open login unused for IDLE_DAYS is over too."""
+
+    __tablename__ = "login_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # logout, logout_everywhere, password_changed, deactivated
+    ended_reason: Mapped[str] = mapped_column(String(30), default="")
+    user_agent: Mapped[str] = mapped_column(String(200), default="")
+    address: Mapped[str] = mapped_column(String(64), default="")
+
+    def __repr__(self) -> str:
+        return f"<LoginSession {self.id} user={self.user_id}{' ended' if self.ended_at else ''}>"

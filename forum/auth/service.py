@@ -18,7 +18,7 @@ from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from forum.auth import passwords
+from forum.auth import passwords, sessions
 from forum.auth.models import (
     DIGEST_FREQUENCIES,
     ROLES,
@@ -296,6 +296,7 @@ def deactivate_user(session: Session, actor: User | None, email: str) -> User:
         )
     user.active = False
     session.flush()
+    sessions.end_all(session, user.id, "deactivated")
     record(
         session, actor, "user.deactivated", f"user:{user.id}",
         {"email": user.email, "active": _before_after(True, False)},
@@ -372,8 +373,8 @@ def update_notifications(session: Session, actor: User, email_notifications: boo
 def _set_password(session: Session, user: User, password: str, via: str) -> None:
     """Store a new password and end every session of the user (the caller may renew its own)."""
     user.password_hash = hash_password(password)
-    user.session_version = (user.session_version or 1) + 1
     session.flush()
+    sessions.end_all(session, user.id, "password_changed")
     record(session, user, "user.password_set", f"user:{user.id}", {"email": user.email, "via": via})
 
 

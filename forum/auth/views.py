@@ -9,7 +9,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask import session as flask_session
 from flask_login import current_user, login_required, login_user, logout_user
 
-from forum.auth import service
+from forum.auth import service, sessions
 from forum.auth.forms import (
     LoginForm,
     LogoutForm,
@@ -90,8 +90,10 @@ def login():
 
 def _start_session(user: User, remember: bool) -> None:
     """A fresh session for ``user``: whatever the old session cookie held (a fixated session, an
-    earlier user's data) is dropped before the login is written into it."""
+    earlier user's data) is dropped before the login is written into it; the login is recorded
+    on the server (forum.auth.sessions), and its cookies name it."""
     flask_session.clear()
+    sessions.start(db.session(), user, request.user_agent.string, request.remote_addr or "")
     login_user(user, remember=remember)
 
 
@@ -100,6 +102,8 @@ def logout():
     form = LogoutForm()
     if not form.validate_on_submit():
         return redirect(url_for("core.home"))
+    if current_user.is_authenticated:
+        sessions.end(db.session(), current_user.login_session_id, "logout")
     logout_user()
     flash("You have been logged out.", "info")
     return redirect(url_for("auth.login"))
@@ -144,6 +148,7 @@ def _render_settings(profile=None, password=None, notifications=None, status: in
             digest_frequency=user.digest_frequency,
         ),
         sections=collect(settings_sections, current_app._get_current_object(), session=db.session(), user=user),
+        logins=sessions.open_logins(db.session(), user), logout_form=LogoutForm(),
     ), status
 
 
@@ -182,12 +187,25 @@ def change_password():
     except DomainError as error:
         attach_error(form, error)
         return _render_settings(password=form, status=error.status)
-    # Every other session of this user ends (their session id carries the old version); this one
-    # goes on under a fresh session, and keeps "remember me" if it had it.
+    # Every login of this user has ended (the service ends them); this browser goes on under a
+    # fresh one, and keeps "remember me" if it had it.
     remember_cookie = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
     _start_session(user, remember=remember_cookie in request.cookies)
     flash("Password changed. You have been logged out everywhere else.", "success")
     return redirect(url_for("auth.settings"))
+
+
+@bp.post("/settings/sessions/end-others")
+@login_required
+def end_other_sessions():
+    """Log out everywhere else: every other open login of the user ends (this one goes on)."""
+    form = LogoutForm()
+    if not form.validate_on_submit():
+        abort(400, description="The form has expired; reload the settings page and try again.")
+    ended = sessions.end_all(db.session(), current_user.id, "logout_everywhere", keep=current_user.login_session_id)
+    flash(f"Logged out on {ended} other device{'' if ended == 1 else 's'}." if ended
+          else "You were not logged in anywhere else.", "success" if ended else "info")
+    return redirect(url_for("auth.settings") + "#sessions-heading")
 
 
 @bp.post("/settings/notifications")

@@ -31,10 +31,18 @@ _DIGITS = re.compile(r"[0-9]{1,12}")
 
 
 class IdConverter(IntegerConverter):
-    """``<int:…>`` in a rule: a whole number from 1 to MAX_ID, else the route does not match."""
+    """``<int:…>`` in a rule: digits, as Flask's own; ``refuse_out_of_range`` (a URL value
+    preprocessor) answers 404 for a value outside 1..MAX_ID. Not a min/max on the converter:
+    Werkzeug's matcher then reports 405 for other methods of the same rule instead of 404."""
 
-    def __init__(self, map, fixed_digits=0, min=1, max=MAX_ID, signed=False):  # noqa: A002
-        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+def refuse_out_of_range(_endpoint, values) -> None:
+    """404 for an id in a path beyond what the tables hold (before any query sees it)."""
+    from flask import abort
+
+    for value in (values or {}).values():
+        if isinstance(value, int) and not isinstance(value, bool) and not 1 <= value <= MAX_ID:
+            abort(404, description="There is no such record (the number in the address is out of range).")
 
 
 def parse_whole_number(text: str | None, lo: int = 0, hi: int = MAX_ID) -> int | None:

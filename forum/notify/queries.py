@@ -3,24 +3,35 @@ page plumbing in forum.core.pages uses it)."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from forum.auth.models import User
+from forum.auth.models import LoginSession, User
 from forum.notify.models import Notification
 
 
-def load_user(session: Session, user_id: int) -> User | None:
-    """The user with their unread count (``user.unread_count``) in ONE statement: the header
-    shows the count on every page without adding a statement to any page's budget."""
+def load_user(session: Session, user_id: int, key_hash: str, idle_since: datetime) -> User | None:
+    """The user of an open login (forum.auth.sessions: the login whose key hashes to
+    ``key_hash``, not ended, used since ``idle_since``) with their unread count
+    (``user.unread_count``), in ONE statement: the header shows the count on every page, and the
+    login is checked on every request, without adding a statement to any page's budget. Sets
+    ``user.login_session_id`` and ``user.login_last_seen``; None when there is no such login."""
     unread = (
         select(func.count(Notification.id))
         .where(Notification.user_id == User.id, Notification.read_at.is_(None))
         .correlate(User).scalar_subquery()
     )
-    row = session.execute(select(User, unread.label("unread")).where(User.id == user_id)).first()
+    row = session.execute(
+        select(User, unread.label("unread"), LoginSession.id, LoginSession.last_seen_at)
+        .join(LoginSession, LoginSession.user_id == User.id)
+        .where(User.id == user_id, LoginSession.key_hash == key_hash, LoginSession.ended_at.is_(None),
+               LoginSession.last_seen_at >= idle_since)
+    ).first()
     if row is None:
         return None
-    user, count = row
+    user, count, login_id, last_seen = row
     user.unread_count = count
+    user.login_session_id, user.login_last_seen = login_id, last_seen
     return user

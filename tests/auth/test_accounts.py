@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 from werkzeug.security import check_password_hash
 
-from forum.auth import passwords
+from forum.auth import passwords, sessions
 from forum.auth import service as accounts
 from forum.auth.models import OrgFunction, SetPasswordLink, User
 from forum.auth.service import LinkGone, LoginRefused, NewUser
@@ -198,9 +198,9 @@ def test_update_profile_and_notifications_record_their_changes(db_session, make_
     assert count(db_session, Event) == before
 
 
-def test_change_password_needs_the_current_one_and_raises_the_session_version(db_session, make_user):
+def test_change_password_needs_the_current_one_and_ends_every_login(db_session, make_user):
     user = make_user()
-    version = user.session_version
+    sessions.start(db_session, user)
     before = count(db_session, Event)
 
     with pytest.raises(ValidationError, match="current password is wrong") as refused:
@@ -214,7 +214,7 @@ def test_change_password_needs_the_current_one_and_raises_the_session_version(db
     accounts.change_password(db_session, user, PASSWORD, NEW_PASSWORD)
     db_session.commit()
 
-    assert user.session_version == version + 1
+    assert sessions.open_logins(db_session, user) == []
     assert accounts.authenticate(db_session, user.email, NEW_PASSWORD).id == user.id
     event = last_event(db_session)
     assert (event.kind, event.actor) == ("user.password_set", user.email)

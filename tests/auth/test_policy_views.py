@@ -21,6 +21,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_can_in_templates_answers_from_the_table(app, make_user, role):
     user = make_user(role)
     with app.test_request_context("/"):
+        user.login_key = "k" * 43  # login_user needs the key of a login (forum.auth.sessions)
         login_user(user)
         assert {a for a in policy.Action if can(a.value)} == {
             a for a in policy.Action if role in policy.POLICY[a]}
@@ -30,6 +31,7 @@ def test_can_is_false_for_nobody_and_for_a_deactivated_account(app, make_user):
     gone = make_user("executive", active=False)
     with app.test_request_context("/"):
         assert not any(can(a) for a in policy.Action)
+        gone.login_key = "k" * 43
         login_user(gone, force=True)
         assert not any(can(a) for a in policy.Action)
 

@@ -6,9 +6,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from forum.auth import service as accounts
-from forum.auth.models import SetPasswordLink, User
+from forum.auth import sessions
+from forum.auth.models import LoginSession, SetPasswordLink, User
+from forum.core import db
 from forum.trail.models import Event
 from tests.auth.helpers import clock_moved, count, last_event
 from tests.conftest import PASSWORD
@@ -124,7 +127,7 @@ def test_a_remembered_login_on_another_device_ends_too(app, client, staff):
     assert other.get("/settings").status_code == 302
 
 
-def test_login_starts_a_new_session_and_keeps_next(client, make_user):
+def test_login_starts_a_new_session_and_keeps_next(app, client, make_user):
     user = make_user()
     with client.session_transaction() as fixated:
         fixated["planted"] = "by an attacker"
@@ -133,13 +136,18 @@ def test_login_starts_a_new_session_and_keeps_next(client, make_user):
     assert response.headers["Location"] == "/settings"
     with client.session_transaction() as session:
         assert "planted" not in session
-        assert session["_user_id"] == f"{user.id}:{user.session_version}"
+        user_id, key = session["_user_id"].split(":")
+    assert user_id == str(user.id)
+    with app.app_context():
+        login = db.session().scalar(select(LoginSession).where(LoginSession.key_hash == sessions.key_hash(key)))
+        assert login.user_id == user.id and login.ended_at is None
 
 
-def test_a_session_id_without_the_version_no_longer_loads(client, make_user):
+@pytest.mark.parametrize("form", ["{id}", "{id}:1", "{id}:" + "A" * 43])
+def test_a_session_id_that_names_no_login_does_not_load(client, make_user, form):
     user = make_user()
     with client.session_transaction() as session:
-        session["_user_id"] = str(user.id)  # the form of the id before session versions
+        session["_user_id"] = form.format(id=user.id)  # older forms, and a key never issued
         session["_fresh"] = True
     assert client.get("/settings").status_code == 302
 

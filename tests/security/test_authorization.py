@@ -69,6 +69,7 @@ EXPLICIT: dict[str, set[str]] = {
     "auth.update_profile": LOGGED_IN,
     "auth.change_password": LOGGED_IN,
     "auth.update_notifications": LOGGED_IN,
+    "auth.end_other_sessions": LOGGED_IN,
     # API area: pages, and the token-only JSON API (TOKEN_ONLY: no session role gets in).
     "api_docs.index": PUBLIC,
     "tokens.index": LOGGED_IN,

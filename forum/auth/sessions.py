@@ -1,0 +1,102 @@
+"""Login sessions kept on the server: what makes a logout end the session.
+
+The session cookie and the remember-me cookie hold ``"<user id>:<key>"``; the key is random and
+only its SHA-256 is stored (LoginSession.key_hash), so neither the database nor its backups hold
+a usable cookie. A request is logged in only while its key names an open login of an active
+account, checked in the same statement that loads the user (forum.notify.queries.load_user). So
+logging out ends that login, "log out everywhere" and a password change end the others,
+deactivation ends all of them — and a copy of an old cookie, session or remember-me, opens
+nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from forum.auth.models import LoginSession, User
+from forum.core import clock
+
+IDLE_DAYS = 30  # an open login unused this long is over (the remember-me cookie lasts as long)
+TOUCH_EVERY = timedelta(minutes=5)  # how stale "last seen" may get before a request refreshes it
+MAX_LISTED = 20
+_KEY = re.compile(r"[A-Za-z0-9_-]{32,64}")
+
+
+def key_hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def parse_id(session_id: str) -> tuple[int, str] | None:
+    """``"<user id>:<key>"`` from a cookie, or None when it is not that shape."""
+    user_id, _, key = (session_id or "").partition(":")
+    if not user_id.isdigit() or len(user_id) > 10 or not _KEY.fullmatch(key):
+        return None
+    return int(user_id), key
+
+
+def start(session: Session, user: User, user_agent: str = "", address: str = "") -> str:
+    """Open a login for ``user``; returns its key (set on the user for its cookies)."""
+    key = secrets.token_urlsafe(32)
+    now = clock.now()
+    login = LoginSession(user_id=user.id, key_hash=key_hash(key), created_at=now, last_seen_at=now,
+                         user_agent=(user_agent or "")[:200], address=(address or "")[:64])
+    session.add(login)
+    session.flush()
+    user.login_key, user.login_session_id = key, login.id
+    return key
+
+
+def idle_since(now: datetime | None = None) -> datetime:
+    return (now or clock.now()) - timedelta(days=IDLE_DAYS)
+
+
+def touch(session: Session, login_session_id: int, last_seen_at: datetime | None) -> None:
+    """Note that the login was used now, at most every TOUCH_EVERY (not a write per request)."""
+    now = clock.now()
+    if last_seen_at is None or now - last_seen_at >= TOUCH_EVERY:
+        session.execute(update(LoginSession).where(LoginSession.id == login_session_id)
+                        .values(last_seen_at=now))
+
+
+def end(session: Session, login_session_id: int | None, reason: str = "logout") -> None:
+    if login_session_id is None:
+        return
+    session.execute(update(LoginSession).where(LoginSession.id == login_session_id,
+                                               LoginSession.ended_at.is_(None))
+                    .values(ended_at=clock.now(), ended_reason=reason))
+
+
+def end_all(session: Session, user_id: int, reason: str, keep: int | None = None) -> int:
+    """End every open login of the user but ``keep``; returns how many ended."""
+    query = update(LoginSession).where(LoginSession.user_id == user_id, LoginSession.ended_at.is_(None))
+    if keep is not None:
+        query = query.where(LoginSession.id != keep)
+    return session.execute(query.values(ended_at=clock.now(), ended_reason=reason)).rowcount or 0
+
+
+def open_logins(session: Session, user: User) -> list[LoginSession]:
+    """The user's open logins, most recently used first (at most MAX_LISTED)."""
+    return list(session.scalars(
+        select(LoginSession).where(LoginSession.user_id == user.id, LoginSession.ended_at.is_(None),
+                                   LoginSession.last_seen_at >= idle_since())
+        .order_by(LoginSession.last_seen_at.desc(), LoginSession.id.desc()).limit(MAX_LISTED)))
+
+
+_BROWSERS = (("Edg/", "Edge"), ("Firefox/", "Firefox"), ("Chrome/", "Chrome"), ("Chromium/", "Chromium"),
+             ("Safari/", "Safari"), ("curl/", "curl"))
+_SYSTEMS = (("iPhone", "iPhone"), ("iPad", "iPad"), ("Android", "Android"), ("Windows", "Windows"),
+            ("Mac OS X", "macOS"), ("Linux", "Linux"))
+
+
+def browser_name(user_agent: str | None) -> str:
+    """"Firefox on Windows" from a User-Agent header: a label for the list of logins, no more."""
+    text = user_agent or ""
+    browser = next((name for marker, name in _BROWSERS if marker in text), "A browser")
+    system = next((name for marker, name in _SYSTEMS if marker in text), "")
+    return f"{browser} on {system}" if system else browser
