@@ -75,3 +75,9 @@ def test_days_inside_the_range_are_dates(app):
 def test_ids_beyond_the_tables_are_not_found_not_errors(client, login, make_user, path):
     login(make_user())
     assert client.get(path).status_code in (400, 404)
+
+
+def test_an_agenda_entry_for_a_30_digit_item_is_refused_not_an_error():
+    from forum.agenda.views._common import int_or_none
+
+    assert int_or_none("1" * 30) is None and int_or_none("12") == 12 and int_or_none("") is None

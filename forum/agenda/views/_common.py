@@ -10,6 +10,7 @@ from forum.agenda import queries
 from forum.core import db, paging
 from forum.core.errors import DomainError, NotFound
 from forum.core.forms import choices
+from forum.core.inputs import parse_whole_number
 
 
 def or_404(fn, *args):
@@ -54,7 +55,9 @@ def people_choices(session, blank: str) -> list:
 
 
 def int_or_none(value) -> int | None:
-    return int(value) if value not in (None, "") and str(value).isdigit() else None
+    """A form's id or version as an int; None when it is missing, not plain digits or beyond what
+    the database holds (the service then refuses it with its own message)."""
+    return parse_whole_number(str(value), 0) if value not in (None, "") else None
 
 
 def entry_or_404(meeting_id: int, entry_id: int):
