@@ -38,6 +38,7 @@ TABLE = [
     ("POST", "/settings/profile", "auth.update_profile", EVERY_USER),
     ("POST", "/settings/password", "auth.change_password", EVERY_USER),
     ("POST", "/settings/notifications", "auth.update_notifications", EVERY_USER),
+    ("POST", "/settings/sessions/end-others", "auth.end_other_sessions", EVERY_USER),
 ]
 POST_DATA = {"role": "executive", "function": "risk", "email": "x@example.com", "display_name": "X",
              "key": "legal", "label": "Legal", "digest_frequency": "daily"}
