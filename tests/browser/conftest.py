@@ -90,7 +90,10 @@ def log_in(page, email: str, password: str = "forum-demo") -> None:
 
 
 def open_menu(page) -> None:
-    """On a phone the links sit in the header's folded menu: open it (nothing on wide screens)."""
+    """On a phone the links sit in the header's folded menu: open it (nothing on wide screens).
+    First the page a click just led to must have loaded: a menu seen on the page being left is
+    gone before it can be clicked."""
+    page.wait_for_load_state()
     menu = page.locator("summary", has_text="Menu")
     if menu.is_visible() and menu.locator("xpath=..").get_attribute("open") is None:
         menu.click()
