@@ -81,6 +81,7 @@ def create_app(config: dict | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_prefix=hops)
 
     db.init_app(app)
+    sessions.init_app(app)  # after db: its pending write goes before the request's commit
     login_manager.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)

@@ -4,6 +4,7 @@ change made under ``db.attempt`` is undone by its savepoint while the rest of th
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, select
 
 from forum.core import db
@@ -23,7 +24,7 @@ def _subjects(app) -> list[str]:
 
 def test_a_view_that_returns_an_error_status_normally_keeps_what_it_wrote(app, client):
     def noted_then_400():
-        trail.record(db.session(), None, "test.noted", "test:kept", {})
+        trail.record(db.lock_for_change(), None, "test.noted", "test:kept", {})
         return "refused in words only", 400
 
     _route(app, "/test/noted-then-400", noted_then_400)
@@ -33,7 +34,7 @@ def test_a_view_that_returns_an_error_status_normally_keeps_what_it_wrote(app, c
 
 def test_a_view_that_raises_keeps_nothing_even_when_the_error_becomes_a_page(app, client):
     def noted_then_conflict():
-        trail.record(db.session(), None, "test.noted", "test:lost", {})
+        trail.record(db.lock_for_change(), None, "test.noted", "test:lost", {})
         raise Conflict("Someone else changed it first.")
 
     _route(app, "/test/noted-then-conflict", noted_then_conflict)
@@ -45,7 +46,7 @@ def test_a_view_that_raises_keeps_nothing_even_when_the_error_becomes_a_page(app
 
 def test_a_refused_attempt_is_undone_and_the_rest_of_the_request_is_committed(app, client):
     def noted_then_refused():
-        session = db.session()
+        session = db.lock_for_change()
         trail.record(session, None, "test.noted", "test:before", {})
         try:
             with db.attempt():
@@ -77,3 +78,30 @@ def test_an_attempt_that_succeeded_is_still_undone_when_the_request_then_fails(a
     assert _subjects(app) == []
     with app.extensions["forum.sessionmaker"]() as fresh:
         assert fresh.scalar(select(func.count()).select_from(Event)) == 0
+
+
+def test_a_request_that_records_a_change_without_the_write_lock_fails_in_the_tests(app, client):
+    """Every change of a request is checked and made under the write lock (forum.core.db): a
+    write path that skips it (a view marked to lock itself that then forgets) fails the suite."""
+
+    @db.locks_itself
+    def forgot_the_lock():
+        trail.record(db.session(), None, "test.noted", "test:unlocked", {})
+        return "written"
+
+    _route(app, "/test/forgot-the-lock", forgot_the_lock)
+    with pytest.raises(AssertionError, match="without the write lock"):
+        client.post("/test/forgot-the-lock")
+    assert _subjects(app) == []
+
+
+def test_a_changing_request_holds_the_write_lock_before_its_view_runs(app, client):
+    seen = {}
+
+    def look():
+        seen["post"] = db.holds_write_lock(db.session())
+        return "ok"
+
+    _route(app, "/test/look", look)
+    client.post("/test/look")
+    assert seen["post"] is True

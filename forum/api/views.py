@@ -182,6 +182,7 @@ def update_item(item_id: int, user, body: schemas.ItemPatch):
                response=schemas.EvidenceRun, status=201, errors=(404, 409, 413, 415),
                response_headers={"Location": "The evidence run's API URL."})
 @body_limit(evidence_service.body_limit)
+@db.locks_itself  # the body is read first (it may be large and arrive slowly), then the lock
 def attach_evidence(item_id: int, user, query: schemas.EvidenceQuery):
     """The body is the raw result file (promptfoo, inspect_ai, lm-evaluation-harness JSON,
     JUnit XML or CSV; any media type), or a multipart form with the field `file`. The format
@@ -201,6 +202,7 @@ def attach_evidence(item_id: int, user, query: schemas.EvidenceQuery):
         body.seek(0)
         if "\x00" in (filename or "") + (media_type or ""):
             raise problems.invalid("file", "The file name or media type contains a NUL character.")
+        db.lock_for_change()
         run = hooks.ingest_evidence(session, user, item, hooks.Upload(body, filename, media_type, query.format))
     model = schemas.EvidenceRun.model_validate(run)
     return respond(model, 201, {"Location": url_for("api.get_evidence", evidence_id=model.id)})

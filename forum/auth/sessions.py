@@ -16,11 +16,12 @@ import re
 import secrets
 from datetime import datetime, timedelta
 
+from flask import Flask, g
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from forum.auth.models import LoginSession, User
-from forum.core import clock
+from forum.core import clock, db
 
 IDLE_DAYS = 30  # an open login unused this long is over (the remember-me cookie lasts as long)
 TOUCH_EVERY = timedelta(minutes=5)  # how stale "last seen" may get before a request refreshes it
@@ -57,11 +58,29 @@ def idle_since(now: datetime | None = None) -> datetime:
 
 
 def touch(session: Session, login_session_id: int, last_seen_at: datetime | None) -> None:
-    """Note that the login was used now, at most every TOUCH_EVERY (not a write per request)."""
+    """Note that the login was used now, at most every TOUCH_EVERY (not a write per request).
+
+    The write waits for the end of the request (``init_app``: just before its commit), so a
+    request never holds its login's row while it queues for the write lock of a change
+    (forum.core.db.lock_for_change) — a password change holding that lock ends every login of
+    the account, and would otherwise wait for the very request that waits for it."""
     now = clock.now()
     if last_seen_at is None or now - last_seen_at >= TOUCH_EVERY:
-        session.execute(update(LoginSession).where(LoginSession.id == login_session_id)
-                        .values(last_seen_at=now))
+        g._forum_login_touch = (login_session_id, now)
+
+
+def init_app(app: Flask) -> None:
+    """Write the pending ``touch`` at the end of each request (registered after the commit hook
+    of forum.core.db, so it runs before it: Flask calls after-request functions last first)."""
+
+    @app.after_request
+    def _write_touch(response):
+        pending = g.pop("_forum_login_touch", None)
+        if pending is not None:
+            login_session_id, now = pending
+            db.session().execute(update(LoginSession).where(LoginSession.id == login_session_id)
+                                 .values(last_seen_at=now))
+        return response
 
 
 def end(session: Session, login_session_id: int | None, reason: str = "logout") -> None:

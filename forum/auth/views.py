@@ -63,6 +63,7 @@ def _login_limit() -> str:
     error_message="Too many failed log-ins from your address. Wait a minute, then try again "
                   "(an administrator can reset a forgotten password).",
 )
+@db.locks_itself  # checking a password takes a while: not under the write lock
 def login():
     form = LoginForm()
     if request.method == "GET":
@@ -78,9 +79,10 @@ def login():
             form.password.errors.append(refused.message)
             status = 401
         else:
-            service.note_login(session, user)
+            with db.attempt():  # the password is checked; now the writes, under the lock
+                service.note_login(session, user)
+                _start_session(user, remember=form.remember.data)
             target = safe_next(form.next.data) or url_for("core.home")
-            _start_session(user, remember=form.remember.data)
             flash(f"Welcome, {user.display_name}.", "success")
             return redirect(target)
     elif request.method == "POST":

@@ -6,8 +6,8 @@ import contextlib
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
-from flask import Flask, current_app, g
-from sqlalchemy import DateTime, MetaData, create_engine, event
+from flask import Flask, current_app, g, request
+from sqlalchemy import DateTime, MetaData, create_engine, event, inspect
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -73,7 +73,9 @@ def init_app(app: Flask) -> None:
     """Bind an engine and a session factory to ``app`` and close the request session at teardown."""
     engine = make_engine(app.config["DATABASE_URL"])
     app.extensions["forum.engine"] = engine
-    app.extensions["forum.sessionmaker"] = sessionmaker(bind=engine, expire_on_commit=False)
+    factory = sessionmaker(bind=engine, expire_on_commit=False)
+    event.listen(factory, "after_transaction_end", _lock_released)
+    app.extensions["forum.sessionmaker"] = factory
 
     @app.after_request
     def _commit(response):
@@ -84,6 +86,8 @@ def init_app(app: Flask) -> None:
         if session is not None:
             session.commit()
         return response
+
+    app.before_request(_lock_before_changes)
 
     @app.teardown_appcontext
     def _close(exc):
@@ -114,19 +118,83 @@ def discard() -> None:
         current.rollback()
 
 
+#: ``session.info`` key: this transaction holds the write lock (``lock_for_change``).
+WRITE_LOCK = "forum.write_lock"
+#: PostgreSQL: the advisory lock every change of a request takes (any constant; one lock).
+PG_WRITE_LOCK_KEY = 4_242_424_242
+
+
+def lock_for_change(current: Session | None = None) -> Session:
+    """Take the database's write lock for the rest of the transaction, once: changes made by
+    requests run one at a time, so the checks a change makes before it writes (is there a rating
+    already? is the item still at version 3? does this person follow it?) see the newest
+    committed state and nothing can slip in between the check and the write.
+
+    SQLite allows one writer anyway: its lock is taken now (BEGIN IMMEDIATE) instead of at the
+    first write, after the checks. PostgreSQL takes a transaction-scoped advisory lock: the
+    changes of requests queue on it (reads never wait). Every change appends to the trail,
+    which already serialises changes from their first event to their commit, so the lock costs
+    little concurrency. What the session loaded before the lock may be stale, so it is expired
+    (read again on next use)."""
+    current = current if current is not None else session()
+    if current.info.get(WRITE_LOCK):
+        return current
+    current.flush()
+    connection = current.connection()
+    if connection.dialect.name == "sqlite":
+        # The driver opens a transaction only before a write; one open already holds the lock.
+        if not connection.connection.dbapi_connection.in_transaction:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+    elif connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({PG_WRITE_LOCK_KEY})")
+    current.info[WRITE_LOCK] = True
+    for loaded in list(current.identity_map.values()):
+        # Columns only: relationships loaded on purpose (some refuse lazy loads) stay as they
+        # are, and the objects they hold are expired here in their turn.
+        current.expire(loaded, [column.key for column in inspect(loaded).mapper.column_attrs])
+    return current
+
+
+#: The methods of requests that may change something: they take the write lock before their view.
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def locks_itself(view):
+    """Mark a view that takes the write lock itself (``attempt``) once its slow part is done —
+    checking a password, reading a large upload from the client — instead of before it runs.
+    The mark survives decorators that use functools.wraps."""
+    view.locks_itself = True
+    return view
+
+
+def _lock_before_changes() -> None:
+    """A request that may change something takes the write lock before its view runs, so every
+    check a view or service makes is made under it (``lock_for_change``). Its body is read first
+    (within the route's size limit): a client sending slowly never holds the lock."""
+    if request.method not in WRITE_METHODS or request.endpoint is None:
+        return
+    if getattr(current_app.view_functions.get(request.endpoint), "locks_itself", False):
+        return
+    request.get_data(cache=True, parse_form_data=True)
+    lock_for_change()
+
+
+def holds_write_lock(current: Session) -> bool:
+    return bool(current.info.get(WRITE_LOCK))
+
+
+def _lock_released(current: Session, transaction) -> None:
+    if transaction.parent is None:  # the outermost transaction ended: its locks are gone
+        current.info.pop(WRITE_LOCK, None)
+
+
 @contextlib.contextmanager
 def attempt(current: Session | None = None) -> Iterator[Session]:
-    """A change that may be refused: what the block writes is undone if it raises (a savepoint),
-    and the exception goes on to the caller, which shows the refusal; the transaction stays
-    usable and the request commits what it did before.
-
-    On SQLite the driver opens a transaction only at the first write, and a savepoint made
-    outside one would commit when released: the transaction is begun first (BEGIN IMMEDIATE, the
-    write lock the block's first write would take anyway)."""
-    current = current if current is not None else session()
-    connection = current.connection()
-    if connection.dialect.name == "sqlite" and not connection.connection.dbapi_connection.in_transaction:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    """A change that may be refused: the write lock is taken first (``lock_for_change``), what
+    the block writes is undone if it raises (a savepoint), and the exception goes on to the
+    caller, which shows the refusal; the transaction stays usable and the request commits what
+    it did before."""
+    current = lock_for_change(current)
     with current.begin_nested():
         yield current
 

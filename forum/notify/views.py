@@ -97,11 +97,12 @@ def _change_follow(item_id: int, following: bool):
         abort_for(DomainError("The form's security token is missing; reload the item."))
     session = db.session()
     try:
-        item = items.get_item(session, current_user, item_id)
-        if following:
-            changed = service.follow(session, current_user, item)
-        else:
-            changed = service.unfollow(session, current_user, item)
+        with db.attempt():
+            item = items.get_item(session, current_user, item_id)
+            if following:
+                changed = service.follow(session, current_user, item)
+            else:
+                changed = service.unfollow(session, current_user, item)
     except DomainError as error:
         abort_for(error)
     if following:

@@ -12,11 +12,12 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import IO, Protocol
 
+from flask import current_app, has_request_context, request
 from sqlalchemy import DateTime, String, bindparam, select, type_coerce, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from forum.core import clock
+from forum.core import clock, db
 from forum.core.errors import DomainError
 from forum.trail.chain import (
     CheckpointCheck,
@@ -83,12 +84,22 @@ def _lock_head(session: Session) -> tuple[int, str]:
     return seq, head
 
 
+def _check_write_lock(session: Session) -> None:
+    """A change made by a request must have taken the write lock before its checks
+    (forum.core.db.attempt); the test suite's app (TESTING) refuses one that did not, so a write
+    path that forgot it fails its tests instead of racing in production."""
+    if has_request_context() and current_app.testing and not db.holds_write_lock(session):
+        raise AssertionError(f"{request.method} {request.path} recorded a change without the write lock: "
+                             "make the change inside forum.core.db.attempt()")
+
+
 def record(session: Session, actor: Actor | str | None, kind: str, subject: str, data: dict) -> Event:
     """Append one event to the chain, inside the caller's transaction, and tell the receivers of
     ``event_recorded``."""
     if not isinstance(data, dict):
         raise TypeError("event data must be a JSON object")
     canonical_json(data)  # fails early, before the change is flushed, on values JSON cannot carry
+    _check_write_lock(session)
     session.flush()  # the change this event describes goes first
     seq, prev_hash = _lock_head(session)
     event = Event(**_link(seq + 1, prev_hash, clock.now(), actor_name(actor), kind, subject, data))
