@@ -28,7 +28,7 @@ from forum import (
 from forum.auth import sessions
 from forum.auth.models import User
 from forum.core import bodies, db, pages, security
-from forum.core.config import instance_secret_key, load_settings
+from forum.core.config import instance_secret_key, load_settings, trusted_hosts
 from forum.core.extensions import csrf, limiter, login_manager
 from forum.core.inputs import IdConverter, refuse_out_of_range
 from forum.notify.queries import load_user
@@ -64,6 +64,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.url_map.converters["int"] = IdConverter
     app.url_value_preprocessor(refuse_out_of_range)
     app.config.update(settings)
+    app.config["TRUSTED_HOSTS"] = trusted_hosts(settings)  # Werkzeug refuses other Host headers
     app.config.update(
         SQLALCHEMY_ECHO=False,
         SESSION_COOKIE_HTTPONLY=True,

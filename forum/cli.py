@@ -22,7 +22,7 @@ from forum.auth import passwords
 from forum.auth import service as accounts
 from forum.auth.models import ROLES, User
 from forum.core import db
-from forum.core.config import SettingsError
+from forum.core.config import SettingsError, trusted_hosts
 from forum.core.errors import DomainError
 from forum.migrate import alembic_config
 from forum.notify.cli import notify_group, reminders_group
@@ -215,13 +215,21 @@ def demo(host: str, port: int) -> None:
             summary = seed.load_demo(session)
         click.echo(f"New database: demo data loaded ({summary}).")
     click.echo("")
-    click.echo(f"Decision Forum (demo) on http://{host}:{port}/  — database: {_safe_url(_url())}")
+    app = current_app._get_current_object()
+    if not os.environ.get("FORUM_BASE_URL"):  # links name the address the demo is served at
+        shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+        app.config["BASE_URL"] = f"http://{shown}:{port}"
+        if not os.environ.get("FORUM_TRUSTED_HOSTS"):
+            # Listening on every interface: people may use any of the machine's names.
+            app.config["TRUSTED_HOSTS"] = (None if shown != host
+                                           else trusted_hosts(app.config | {"TRUSTED_HOSTS": ""}))
+    click.echo(f"Decision Forum (demo) on {app.config['BASE_URL']}/  — database: {_safe_url(_url())}")
     click.echo(f"Demo logins (password for all: {seed.DEMO_PASSWORD}):")
     for email, role in seed.DEMO_LOGINS:
         click.echo(f"  {email:<28} {role}")
     click.echo("The demo password is for this demo only; never use it on a real install.\n")
     # Flask ignores app.run() inside its CLI, so serve with Werkzeug directly (threaded, no debugger).
-    run_simple(host, port, current_app._get_current_object(), threaded=True, use_reloader=False,
+    run_simple(host, port, app, threaded=True, use_reloader=False,
                use_debugger=False)
 
 

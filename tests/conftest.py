@@ -130,6 +130,7 @@ def app_config(database_url, tmp_path):
         "INSTANCE_PATH": str(tmp_path / "instance"),
         "TESTING": True,
         "WTF_CSRF_ENABLED": False,
+        "BASE_URL": "http://localhost",  # the test client's host: links match its requests
     }
 
 

@@ -22,6 +22,7 @@ from forum.auth.models import User
 from forum.core import db, paging
 from forum.core.errors import DomainError, NotFound, ValidationError
 from forum.core.forms import attach_error, choices
+from forum.core.links import external_url
 from forum.core.policy import Action
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -46,7 +47,7 @@ def _ttl() -> timedelta:
 def _link_page(invitation: accounts.Invitation, created: bool, status: int):
     """The one time the link is shown. It is the answer to the POST itself, not a redirect, so
     the token never travels in a cookie or a URL of ours; the page is sent with no-store."""
-    link = url_for("auth.set_password", token=invitation.token, _external=True)
+    link = external_url("auth.set_password", token=invitation.token)
     return render_template("admin/link.html", user=invitation.user, link=link,
                            expires_at=invitation.expires_at, created=created), status
 

@@ -14,6 +14,7 @@ from forum.api.views import api
 from forum.core import db
 from forum.core.errors import DomainError, NotFound
 from forum.core.forms import choices
+from forum.core.links import base_url
 
 docs_bp = Blueprint("api_docs", __name__)
 tokens_bp = Blueprint("tokens", __name__, url_prefix="/settings/tokens")
@@ -52,7 +53,7 @@ def index():
     ]
     return render_template(
         "api/reference.html", operations=operations, problems=problems, schemas=schemas,
-        scopes=service.SCOPES, base_url=request.host_url.rstrip("/"),
+        scopes=service.SCOPES, base_url=base_url(),
     )
 
 

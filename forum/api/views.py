@@ -30,6 +30,7 @@ from forum.core import db
 from forum.core.bodies import body_limit
 from forum.core.errors import Conflict
 from forum.core.extensions import csrf, limiter
+from forum.core.links import base_url, external_url
 from forum.evidence import service as evidence_service
 from forum.items import service as items
 from forum.items.models import DecisionItem
@@ -73,7 +74,7 @@ def _item_models(session, viewer, rows: list[DecisionItem]) -> list[schemas.Item
     return [
         schemas.Item.model_validate({
             "id": item.id,
-            "url": url_for("items.detail", item_id=item.id, _external=True),
+            "url": external_url("items.detail", item_id=item.id),
             "title": item.title, "summary": item.summary, "status": item.status,
             "category": item.category, "function": item.function_key, "vendor": item.vendor,
             "model_name": item.model_name, "model_version": item.model_version,
@@ -289,4 +290,4 @@ def get_meeting(meeting_id: int, user):
 @bp.get("/openapi.json")
 def openapi():
     """The OpenAPI 3.1 document of this API (public: it describes, it discloses no data)."""
-    return current_app.response_class(api.document().as_json(request.host_url), mimetype="application/json")
+    return current_app.response_class(api.document().as_json(base_url() + "/"), mimetype="application/json")

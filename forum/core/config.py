@@ -10,6 +10,7 @@ import importlib.util
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 DEFAULTS: dict[str, object] = {
     # SQLAlchemy URL; empty means SQLite in the instance folder.
@@ -59,8 +60,14 @@ DEFAULTS: dict[str, object] = {
     # ?starttls=true to upgrade the connection, or smtps:// for TLS from the start.
     "SMTP_URL": "",
     "MAIL_FROM": "Decision Forum <forum@localhost>",
-    # Where the forum is reached, for the links in e-mails.
+    # Where people reach the forum (scheme, host, port and any path prefix): every absolute link
+    # it hands out — e-mails, the API's url fields, the OpenAPI servers entry, one-time
+    # set-password links — is built from this, never from the request's Host header.
     "BASE_URL": "http://127.0.0.1:5000",
+    # The host names the forum answers to (comma-separated; ".example.org" admits its
+    # subdomains); any other Host header gets 400. Empty: BASE_URL's host plus localhost and
+    # 127.0.0.1. "*": any host (only behind a proxy that checks it).
+    "TRUSTED_HOSTS": "",
     # Try to send new e-mail right after the change commits (in a background thread); the
     # `forum notify send` command (cron) sends what is due and retries failures either way.
     "MAIL_SEND_AFTER_COMMIT": True,
@@ -110,7 +117,32 @@ def load_settings(overrides: dict | None = None, environ: dict | None = None) ->
     if not settings["DATABASE_URL"]:
         settings["DATABASE_URL"] = f"sqlite:///{instance / 'forum.db'}"
     check_drivers(settings)
+    settings["BASE_URL"] = clean_base_url(str(settings["BASE_URL"]))
     return settings
+
+
+def clean_base_url(raw: str) -> str:
+    """BASE_URL without its trailing slash; SettingsError unless it is http(s)://host[:port][/path]."""
+    parts = urlsplit(raw.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        raise SettingsError(
+            f"FORUM_BASE_URL={raw!r} is not the forum's address: give scheme, host and any path "
+            "prefix, e.g. https://forum.example.org or https://intranet.example.org/forum.")
+    try:
+        _ = parts.port  # a port that is not a number raises here
+    except ValueError as exc:
+        raise SettingsError(f"FORUM_BASE_URL={raw!r} has a port that is not a number.") from exc
+    return raw.strip().rstrip("/")
+
+
+def trusted_hosts(settings: dict) -> list[str] | None:
+    """Flask's TRUSTED_HOSTS from the settings: None (any host) for "*"."""
+    raw = str(settings["TRUSTED_HOSTS"]).strip()
+    if raw == "*":
+        return None
+    if raw:
+        return [host.strip().lower() for host in raw.split(",") if host.strip()]
+    return sorted({urlsplit(str(settings["BASE_URL"])).hostname or "", "localhost", "127.0.0.1"} - {""})
 
 
 def check_drivers(settings: dict) -> None:

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 from flask import Flask, abort, flash, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, SecurityError
 
 from forum.core import bodies, policy
 from forum.core.errors import DomainError
@@ -91,6 +91,21 @@ def init_app(app: Flask) -> None:
             "The form's security token is missing or no longer valid. Go back, reload the page "
             "and submit the form again.",
         )
+
+    @app.before_request
+    def _explain_untrusted_host():
+        # Werkzeug refused the Host header (TRUSTED_HOSTS): say which address to use, on the
+        # pages and in the API's problem documents alike.
+        if isinstance(request.routing_exception, SecurityError):
+            request.routing_exception.description = (
+                f"This forum does not answer to the host named in the request "
+                f"({request.environ.get('HTTP_HOST', '')[:100]!r}). Use {app.config['BASE_URL']} "
+                "(an administrator adds other names with FORUM_TRUSTED_HOSTS).")
+
+    @app.errorhandler(SecurityError)
+    def _untrusted_host(error: SecurityError):
+        # Plain text, not the page layout: no link can be built for a host the forum refuses.
+        return app.response_class(f"400 Bad request: {error.description}\n", status=400, mimetype="text/plain")
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException):
