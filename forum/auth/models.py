@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, String, true
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from forum.core import clock
@@ -161,3 +161,20 @@ class LoginSession(Base):
 
     def __repr__(self) -> str:
         return f"<LoginSession {self.id} user={self.user_id}{' ended' if self.ended_at else ''}>"
+
+
+class FailedLogin(Base):
+    """A log-in refused for a wrong password (or an unknown address), kept per e-mail address as
+    typed (lower case): the account's consecutive failures make its next attempt wait
+    (forum.auth.throttle), and the owner sees them on the settings page. Kept for
+    throttle.KEEP_DAYS. Keyed by the address, not the account, so an address with no account
+    waits the same way and the delay does not tell who has one."""
+
+    __tablename__ = "failed_logins"
+    __table_args__ = (Index("ix_failed_logins_email_at", "email", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    address: Mapped[str] = mapped_column(String(64), default="")
+    user_agent: Mapped[str] = mapped_column(String(200), default="")

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask import session as flask_session
 from flask_login import current_user, login_required, login_user, logout_user
 
-from forum.auth import service, sessions
+from forum.auth import service, sessions, throttle
 from forum.auth.forms import (
     LoginForm,
     LogoutForm,
@@ -73,13 +73,23 @@ def login():
     status = 200
     if form.validate_on_submit():
         session = db.session()
+        reservation = throttle.reserve(current_app._get_current_object(), service.normalise_email(form.email.data),
+                                       request.remote_addr or "", request.user_agent.string)
+        if reservation.wait_seconds:
+            form.password.errors.append(
+                f"Too many failed log-ins for this account. Wait {reservation.wait_seconds} seconds, then "
+                "try again (an administrator can reset a forgotten password).")
+            response = make_response(render_template("auth/login.html", form=form), 429)
+            response.headers["Retry-After"] = str(reservation.wait_seconds)
+            return response
         try:
             user = service.authenticate(session, form.email.data, form.password.data)
         except service.LoginRefused as refused:
-            form.password.errors.append(refused.message)
+            form.password.errors.append(refused.message)  # the attempt's record stays: a failure
             status = 401
         else:
             with db.attempt():  # the password is checked; now the writes, under the lock
+                throttle.succeeded(session, reservation)
                 service.note_login(session, user)
                 _start_session(user, remember=form.remember.data)
             target = safe_next(form.next.data) or url_for("core.home")
@@ -151,6 +161,7 @@ def _render_settings(profile=None, password=None, notifications=None, status: in
         ),
         sections=collect(settings_sections, current_app._get_current_object(), session=db.session(), user=user),
         logins=sessions.open_logins(db.session(), user), logout_form=LogoutForm(),
+        failed_logins=throttle.recent_failures(db.session(), user), failed_logins_days=throttle.KEEP_DAYS,
     ), status
 
 
