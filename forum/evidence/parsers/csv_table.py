@@ -10,7 +10,8 @@ Required:
 Optional: ``tags`` (separated by ``;`` or ``|``), ``category``, ``score`` (a number; its mean is
 a headline metric), ``model``, ``model_version`` (or ``version``), ``suite``, ``run_at`` (or
 ``timestamp``; ISO 8601), ``input``, ``expected``, ``output``, ``reason``. Other columns are
-ignored. A row is an edge case when a tag or its category is ``edge-case``. A file must name one
+ignored. A row is an edge case when a tag or its category carries an edge-case value
+(``edge_markers`` in forum/evidence/thresholds.json: edge, edge-case, corner-case …). A file must name one
 model (and one version) at most.
 """
 

@@ -31,7 +31,7 @@ from forum.evidence.parsers.fields import count, dig, entries_of, finite, items_
 from forum.evidence.parsers.result import ParsedRun, ParseError
 from forum.evidence.parsers.safe_json import check_depth, load_json
 from forum.evidence.parsers.source import Limits
-from forum.evidence.parsers.tally import Tally, clean_tags, is_edge_tag
+from forum.evidence.parsers.tally import Tally, clean_tags, is_edge_metadata
 
 FORMAT_JSON = "inspect-json"
 FORMAT_EVAL = "inspect-eval"
@@ -239,7 +239,7 @@ def _count(run: ParsedRun, doc: dict, samples: Iterable, where) -> None:
                 passed_by[name] += 1
         metadata = sample.get("metadata") if isinstance(sample.get("metadata"), dict) else {}
         tags = clean_tags(metadata.get("tags"))
-        edge = any(is_edge_tag(t) for t in tags)
+        edge = is_edge_metadata(metadata)
         tally.add(status, tags, edge, case=lambda s=sample, sc=scores: _case(s, sc, primary))
     tally.into(run)
     for name, passed in passed_by.items():

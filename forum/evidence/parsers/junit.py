@@ -7,8 +7,9 @@ failed, ``<error>`` errored, ``<skipped>`` skipped, otherwise passed (when a tes
 of these, the later in that order wins, as in the counting convention of the samples).
 
 Tags come from the testcase properties ``category`` (pytest's ``record_property``) and ``tags``
-/ ``tag`` (comma- or semicolon-separated). A testcase is an edge case when its category or one of
-its tags is ``edge-case``. The model is the ``model`` property of the testcases (or of the
+/ ``tag`` (comma- or semicolon-separated), and from ``@word``s in the test's name (Playwright's
+tag syntax). A testcase is an edge case when a tag or a property named in ``edge_markers``
+(forum/evidence/thresholds.json) carries an edge-case value. The model is the ``model`` property of the testcases (or of the
 suite); the model version is the ``model_version`` property.
 
 Parsed with defusedxml, streamed (iterparse), refusing any DTD: no entity expansion (billion
@@ -28,13 +29,14 @@ from defusedxml.ElementTree import iterparse
 
 from forum.evidence.parsers.fields import count, parse_time, text_of
 from forum.evidence.parsers.result import ParsedRun, ParseError
-from forum.evidence.parsers.tally import Tally, is_edge_tag
+from forum.evidence.parsers.tally import Tally, is_edge_metadata, is_edge_tag
 
 FORMAT = "junit"
 ROOTS = ("testsuites", "testsuite")
 _COUNT_ATTRS = ("tests", "failures", "errors", "skipped", "disabled")
 NEWLINE = b"\n"
 _OUTCOMES = (("failure", "failed"), ("error", "errored"), ("skipped", "skipped"))
+_TITLE_TAG = re.compile(r"(?<![\w@])@([A-Za-z][\w.-]{0,79})")  # Playwright's tags: "checkout @edge-case @slow"
 
 
 class NotJUnit(Exception):
@@ -129,7 +131,10 @@ def _testcase(elem, suites, tally: Tally, models: Counter, versions: Counter) ->
             tag = tag.strip()[:80]
             if tag and tag not in tags:
                 tags.append(tag)
-    edge = any(is_edge_tag(t) for t in tags)
+    for tag in _TITLE_TAG.findall(text_of(elem.get("name"))):  # Playwright's "@tag" in the title
+        if tag not in tags and len(tags) < 50:
+            tags.append(tag[:80])
+    edge = any(is_edge_tag(t) for t in tags) or is_edge_metadata(props)
     if props.get("model"):
         models[props["model"]] += 1
     if props.get("model_version"):

@@ -16,7 +16,8 @@ names the groups, then the tasks (``mmlu_stem: abstract_algebra, anatomy``).
 Per-sample JSONL: one line per document, ``{doc_id, doc, target, resps, filtered_resps,
 metrics: [names], <metric>: value}``. A row passes when its first listed 0/1 metric equals 1.0
 (samples scored only by other metrics are refused alone, and left uncounted in a bundle);
-tags come from ``doc.tags`` (or ``doc.tag``), and ``doc.category`` marks edge cases too. The
+tags come from ``doc.tags`` (or ``doc.tag``); a doc field named in ``edge_markers``
+(forum/evidence/thresholds.json: tags, category, type, difficulty …) marks edge cases. The
 lines carry neither task nor model: the suite is taken from the file name lm-eval gives
 (``samples_<task>_<date>.jsonl``) when there is one.
 
@@ -37,7 +38,7 @@ from forum.evidence.parsers.fields import count, dig, finite, parse_time, text_o
 from forum.evidence.parsers.result import ParsedRun, ParseError
 from forum.evidence.parsers.safe_json import check_depth, json_lines
 from forum.evidence.parsers.source import Limits
-from forum.evidence.parsers.tally import Tally, clean_tags, is_edge_tag
+from forum.evidence.parsers.tally import Tally, clean_tags, is_edge_metadata
 
 FORMAT_RESULTS = "lm-eval-results"
 FORMAT_SAMPLES = "lm-eval-samples"
@@ -210,7 +211,7 @@ def _add_samples(tally: Tally, rows: Iterable[tuple[int, dict]], where: str = ""
         status = "passed" if value is True or number == 1.0 else "failed"
         doc = row.get("doc") if isinstance(row.get("doc"), dict) else {}
         tags = clean_tags(doc.get("tags", doc.get("tag")))
-        edge = any(is_edge_tag(t) for t in tags) or is_edge_tag(str(doc.get("category", "")))
+        edge = is_edge_metadata(doc)
         tally.add(status, tags, edge, case=lambda row=row, doc=doc, metric=metric, line=line: {
             "id": text_of(doc.get("id")) or f"doc {row.get('doc_id')} ({where}line {line})",
             "input": dig(row, "arguments", "gen_args_0", "arg_0") or doc,

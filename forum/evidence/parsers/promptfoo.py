@@ -8,8 +8,9 @@ provider, with ``success``, ``failureReason`` (0 none, 1 assertion, 2 error — 
 
 Status: ``success`` → passed; ``failureReason == 2`` → errored; a result without
 ``failureReason`` (older versions) is errored when it has ``error`` text and no
-``gradingResult``; otherwise failed. Tags are ``metadata.tags``; a row is an edge case when a
-tag is ``edge-case`` or ``metadata.difficulty == "edge"``.
+``gradingResult``; otherwise failed. Tags are ``metadata.tags``; a row is an edge case when
+a key of its test's metadata named in ``edge_markers`` (tags, category, difficulty …; see
+forum/evidence/thresholds.json) holds an edge-case value.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from collections.abc import Callable, Iterable
 
 from forum.evidence.parsers.fields import count, dig, entries_of, finite, items_of, parse_time, text_of
 from forum.evidence.parsers.result import ParsedRun, ParseError
-from forum.evidence.parsers.tally import Tally, clean_tags, is_edge_tag
+from forum.evidence.parsers.tally import Tally, clean_tags, is_edge_metadata
 
 FORMAT_JSON = "promptfoo"
 FORMAT_JSONL = "promptfoo-jsonl"
@@ -94,7 +95,7 @@ def _walk(rows: Iterable[tuple[int, dict]], run: ParsedRun, where: Callable[[int
         if metadata is None:
             metadata = row.get("metadata") if isinstance(row.get("metadata"), dict) else {}
         tags = clean_tags(metadata.get("tags"))
-        edge = any(is_edge_tag(t) for t in tags) or str(metadata.get("difficulty", "")).lower() == "edge"
+        edge = is_edge_metadata(metadata)
         provider = _provider(row.get("provider"))
         providers[provider] = providers.get(provider, 0) + 1
         tally.add(status, tags, edge, case=lambda row=row, test=test, status=status, provider=provider:

@@ -7,20 +7,23 @@ Counting conventions (docs/evidence.md):
 - a row is counted once under each of its tags; a row without tags counts under ``(none)``;
 - pass rate = passed / (passed + failed + errored): skipped rows do not count either way.
 
-Edge-case markers (a row is an edge case when ANY of these holds; it counts once):
-- a tag equal to ``edge-case`` (also ``edge_case``, ``edgecase``; case-insensitive);
-- promptfoo ``metadata.difficulty == "edge"``;
-- a ``category`` of ``edge-case`` (JUnit testcase property, CSV column).
+Edge-case markers are configuration: ``edge_markers`` in forum/evidence/thresholds.json names the
+metadata keys looked at (tags, category, type, kind, difficulty …) and the values that mark an
+edge case (edge, edge-case, corner-case …). A row is an edge case when one of its tags, or the
+value of one of those keys in its metadata, is one of those values (``EdgeMarkers``); it counts
+once however many markers it carries.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
 
 from forum.evidence.parsers.result import NO_TAG, STATUSES, ParsedRun
 
-EDGE_TAGS = frozenset({"edge-case", "edge_case", "edgecase"})
+MARKERS_PATH = Path(__file__).resolve().parent.parent / "thresholds.json"
 MAX_FAILING_CASES = 20
 MAX_CASE_TEXT = 2000  # characters kept of each input / expected / output / reason
 MAX_TAGS = 200  # distinct tags kept in the breakdown; the rest are folded into "(other tags)"
@@ -81,8 +84,55 @@ def _fold_tags(tags: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
     return dict(sorted(kept.items()))
 
 
+def _normal(text: str) -> str:
+    return text.strip().lower().lstrip("@").replace("_", "-").replace(" ", "-")
+
+
+@dataclass(frozen=True)
+class EdgeMarkers:
+    """Which metadata keys are looked at, and which of their values (or tags) mark an edge case.
+    Values are compared without case, with ``_`` and spaces read as ``-`` and a leading ``@``
+    (Playwright's tag syntax) dropped."""
+
+    keys: frozenset[str]
+    values: frozenset[str]
+
+    @classmethod
+    def from_spec(cls, spec: Mapping, where: str = "edge_markers") -> EdgeMarkers:
+        keys, values = spec.get("keys"), spec.get("values")
+        for name, listed in (("keys", keys), ("values", values)):
+            if not isinstance(listed, list) or not listed or not all(isinstance(v, str) and v.strip() for v in listed):
+                raise ValueError(f"{where}.{name} must be a non-empty list of words, not {listed!r}")
+        return cls(frozenset(k.strip().lower() for k in keys), frozenset(_normal(v) for v in values))
+
+    def is_edge_value(self, value) -> bool:
+        """A tag or metadata value (a word, or a list of them) that marks an edge case."""
+        if isinstance(value, str):
+            return _normal(value[:200]) in self.values
+        if isinstance(value, list | tuple):
+            return any(isinstance(v, str) and _normal(v[:200]) in self.values for v in value[:200])
+        return False
+
+    def in_metadata(self, metadata: Mapping) -> bool:
+        """Whether one of the looked-at keys (any case) holds an edge-case value."""
+        return any(isinstance(key, str) and key.lower() in self.keys and self.is_edge_value(value)
+                   for key, value in metadata.items())
+
+
+def load_markers(path: Path = MARKERS_PATH) -> EdgeMarkers:
+    spec = json.loads(path.read_text(encoding="utf-8"))
+    return EdgeMarkers.from_spec(spec.get("edge_markers") or {}, f"{path.name}: edge_markers")
+
+
+MARKERS = load_markers()
+
+
 def is_edge_tag(tag: str) -> bool:
-    return tag.strip().lower() in EDGE_TAGS
+    return MARKERS.is_edge_value(tag)
+
+
+def is_edge_metadata(metadata: Mapping) -> bool:
+    return MARKERS.in_metadata(metadata)
 
 
 def clean_tags(raw) -> list[str]:
