@@ -38,6 +38,8 @@ CONTENT_TYPES = {
     "inspect-eval": "application/zip",
     "lm-eval-run": "application/zip",
     "junit": "application/xml",
+    "nunit": "application/xml",
+    "trx": "application/xml",
     "csv": "text/csv",
 }
 EXTENSIONS = {

@@ -83,7 +83,7 @@ def test_failing_case_text_is_escaped(client, logged_in, open_item):
     (b"just some words\n", "unknown format"),
     (b'{"results": [1,', "malformed JSON"),
     (b"<!DOCTYPE x [<!ENTITY a 'b'>]><testsuite/>", "document type declaration"),
-    (b"case_id,score\na,1\n", "missing the required column(s) passed"),
+    (b"case_id,score\na,1\n", "the CSV has no pass/fail column"),
     (b'<testsuite name="s" tests="-4"/>', "negative"),
 ])
 def test_bad_files_are_refused_with_400_a_message_and_nothing_stored(client, logged_in, open_item, db_session, data, message):

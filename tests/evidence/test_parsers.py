@@ -201,12 +201,12 @@ BAD_INPUTS = {
     "malformed XML": (b"<testsuites><testsuite name='x'><testcase></testsuite>", "malformed XML", "line 1"),
     "XML bomb": (BOMB, "document type declaration", "line 2"),
     "external entity": (EXTERNAL, "document type declaration", "line 2"),
-    "promptfoo native XML": (fixture_bytes("promptfoo-support-2providers.native.xml"), "root element is <promptfoo>", None),
+    "promptfoo native XML": (fixture_bytes("promptfoo-support-2providers.native.xml"), "XML with root <promptfoo>", None),
     "deep JSON": (b'{"results": ' + b"[" * 5000 + b"]" * 5000 + b"}", f"nested more than {MAX_JSON_DEPTH} levels", "line 1"),
     "deep JSON lines": (b'{"doc_id": 0, "doc": {}}\n{"doc_id": 1, "doc": ' + b"[" * 100 + b"]" * 100 + b"}\n",
                         "nested more than", "line 2"),
-    "CSV without pass column": (b"case_id,score\na,1\n", "missing the required column(s) passed", "line 1"),
-    "CSV without id column": (b"passed,score\ntrue,1\n", "missing the required column(s) case_id", "line 1"),
+    "CSV without pass column": (b"case_id,score\na,1\n", "the CSV has no pass/fail column", "line 1"),
+    "CSV of aggregate scores": (b"metric,score\nexact_match,0.5\n", "aggregate scores (one row per metric), not cases", "line 1"),
     "CSV bad pass value": (b"case_id,passed\na,true\nb,maybe\n", "'maybe' is not a pass/fail value", "line 3"),
     "CSV header only": (b"case_id,passed\n", "no result rows", None),
     "CSV of two models": (b"case_id,passed,model\na,true,m1\nb,true,m2\n", "several values of model", "column model"),
@@ -237,6 +237,7 @@ def test_bad_input_is_refused_saying_what_and_where(name):
     if where:
         assert caught.value.where and where in caught.value.where, caught.value.where
     assert caught.value.status == 400
+    assert len(str(caught.value)) <= 200, f"{len(str(caught.value))} characters: {caught.value}"
 
 
 def test_a_file_over_the_size_limit_is_refused_before_parsing():

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from forum.evidence import gates, wording
-from forum.evidence.parsers import parse
+from forum.evidence.parsers import ParseError, parse
 from forum.evidence.parsers.tally import EdgeMarkers, load_markers
 from tests.evidence.conftest import fixture_bytes
 
@@ -32,6 +32,10 @@ FACTS = {
     "vitest-5.1.2-triage.junit.xml": (5, 3, 1, 0, 1, 0, 0, at("2026-12-05T06:45:37.175+00:00")),
     "node-test-20.20.2-triage.junit.xml": (5, 3, 1, 0, 1, 0, 0, None),
     "surefire-3.2.5-triage.xml": (5, 2, 1, 1, 1, 0, 0, None),
+    "nunit-3.16.3-triage.xml": (6, 3, 1, 1, 1, 2, 1, at("2026-11-30T09:15:02+00:00")),
+    "mstest-net8.0-triage.trx": (6, 3, 2, 0, 1, 2, 1, at("2026-11-30T09:20:10.447011+01:00")),
+    "lm-eval-0.4.2-triage-mc.samples.triage_mc.jsonl": (10, 1, 9, 0, 0, 3, 0, None),
+    "handmade-qa-no-id.csv": (7, 4, 3, 0, 0, 0, 0, None),
 }
 
 
@@ -92,3 +96,37 @@ def test_the_markers_are_configuration_beside_the_thresholds(tmp_path: Path):
 def test_markers_that_say_nothing_are_refused_at_start(spec):
     with pytest.raises(ValueError, match="edge_markers"):
         EdgeMarkers.from_spec(spec)
+
+
+def test_nunit_and_trx_reports_are_their_own_formats_with_their_assembly_as_suite():
+    for name, fmt in (("nunit-3.16.3-triage.xml", "nunit"), ("mstest-net8.0-triage.trx", "trx")):
+        run = parse(fixture_bytes(name), name)
+        assert (run.format, run.suite) == (fmt, "Acme.Triage.Tests.dll")
+        assert run.tags["Edge"] == {"passed": 1, "failed": 1, "errored": 0, "skipped": 0}
+        failing = run.failing_cases[0]
+        assert failing["id"].endswith("FrenchRefundGoesToBilling") and "billing" in failing["reason"]
+
+
+def test_a_csv_without_an_id_column_names_its_cases_by_line():
+    run = parse(fixture_bytes("handmade-qa-no-id.csv"), "qa.csv")
+    assert [case["id"] for case in run.failing_cases] == ["line 6", "line 7", "line 8"]
+    assert any("line numbers" in note for note in run.notes)
+
+
+@pytest.mark.parametrize("name, says", [
+    ("ragas-0.4.3-scores.csv", "aggregate scores (one row per metric), not cases"),
+    ("ragas-0.4.3-rows.csv", "no pass/fail column"),
+])
+def test_tables_without_cases_are_refused_saying_so_briefly(name, says):
+    with pytest.raises(ParseError) as caught:
+        parse(fixture_bytes(name), name)
+    assert says in caught.value.message
+    assert len(str(caught.value)) <= 200
+
+
+def test_suites_that_share_a_name_are_listed_apart():
+    run = parse(fixture_bytes("playwright-1.65.2-two-projects.junit.xml"), "junit.xml")
+    assert run.suite == "triage.spec.ts [router-v1], triage.spec.ts [router-v2]"
+    xml = (b'<testsuites><testsuite name="api"><testcase name="a"/></testsuite>'
+           b'<testsuite name="api"><testcase name="b"/></testsuite></testsuites>')
+    assert parse(xml).notes == ["2 test suites: api, api (2)"]

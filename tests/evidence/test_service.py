@@ -81,7 +81,7 @@ def test_a_file_is_stored_in_pieces_and_read_back_whole_or_from_any_offset(db_se
 @pytest.mark.parametrize("data, status, message", [
     (b"", 400, "the file is empty"),
     (b"<testsuite><testcase></testsuite>", 400, "malformed XML"),
-    (b"case_id,score\na,1\n", 400, "missing the required column"),
+    (b"case_id,score\na,1\n", 400, "the CSV has no pass/fail column"),
     (b"case_id,passed\n" + b"a,true\n" * 200, 413, "limit for evidence files"),
 ])
 def test_refused_input_stores_nothing_and_writes_no_event(db_session, staff, open_item, data, status, message):

@@ -3,12 +3,14 @@
 Detection (the file name is never used to choose a format):
 1. ``PK\\x03\\x04`` → a zip: an inspect_ai ``.eval`` log when it holds ``header.json``;
    or an lm-evaluation-harness run when it holds a results JSON and samples JSONL (see lm_eval);
-2. ``<`` → XML: JUnit when the root is ``<testsuites>`` or ``<testsuite>`` (promptfoo's own
-   ``<promptfoo>`` XML and other roots are refused as unknown);
+2. ``<`` → XML: JUnit when the root is ``<testsuites>`` or ``<testsuite>``, NUnit 3 for
+   ``<test-run>``, a Visual Studio TRX for ``<TestRun>`` (see dotnet); promptfoo's own
+   ``<promptfoo>`` XML and other roots are refused as unknown;
 3. ``{`` or ``[`` → JSON: a promptfoo results file (``results.results[]``), an inspect_ai log
    (``eval`` with ``task``/``model``) or an lm-eval results file (``results`` with ``n-samples``,
-   ``configs`` …); when the text holds one JSON object per line instead, JSON Lines: promptfoo
-   rows (``success`` + ``testCase``) or lm-eval samples (``doc_id`` + ``doc``);
+   ``configs`` …) or lm-eval samples as one array (0.4.2 and earlier); when the text holds one
+   JSON object per line instead, JSON Lines: promptfoo rows (``success`` + ``testCase``) or
+   lm-eval samples (``doc_id`` + ``doc``);
 4. otherwise a CSV table with the columns described in ``csv_table``.
 """
 
@@ -18,7 +20,7 @@ import io
 import itertools
 from typing import BinaryIO
 
-from forum.evidence.parsers import csv_table, inspect_ai, junit, lm_eval, promptfoo, stream
+from forum.evidence.parsers import csv_table, dotnet, inspect_ai, junit, lm_eval, promptfoo, stream
 from forum.evidence.parsers.archive import zip_members
 from forum.evidence.parsers.result import NO_TAG, STATUSES, ParsedRun, ParseError, TooLarge, UnknownFormat
 from forum.evidence.parsers.safe_json import check_depth, json_lines, load_json, utf8_error
@@ -33,6 +35,8 @@ FORMAT_LABELS = {
     lm_eval.FORMAT_SAMPLES: "lm-evaluation-harness samples",
     lm_eval.FORMAT_BUNDLE: "lm-evaluation-harness results + samples",
     junit.FORMAT: "JUnit XML",
+    dotnet.FORMAT_NUNIT: "NUnit 3 XML",
+    dotnet.FORMAT_TRX: "Visual Studio TRX",
     csv_table.FORMAT: "CSV",
 }
 
@@ -116,9 +120,12 @@ def _xml(data: bytes) -> ParsedRun:
     try:
         return junit.parse(data)
     except junit.NotJUnit as exc:
+        if dotnet.is_dotnet_root(exc.root):
+            return dotnet.parse(data)
+        root = exc.root.rpartition("}")[2][:60]
         raise UnknownFormat(
-            f"unknown format: XML whose root element is <{exc.root}>, not JUnit's <testsuites> or "
-            "<testsuite> (promptfoo's own XML output is not supported: export JSON or JUnit)", "line 1",
+            f"unknown format: XML with root <{root}>, not JUnit (<testsuites>, <testsuite>), NUnit 3 "
+            "(<test-run>) or TRX (<TestRun>); for promptfoo, export JSON or JUnit", "line 1",
         ) from exc
 
 
@@ -191,6 +198,9 @@ def _json_document(doc) -> ParsedRun:
         return inspect_ai.parse_log(doc)
     if lm_eval.looks_like_results(doc):
         return lm_eval.parse_results(doc)
+    if isinstance(doc, list) and doc and lm_eval.looks_like_sample(doc[0]):
+        # lm-eval 0.4.2 and earlier wrote the samples as one JSON array, not JSON Lines.
+        return lm_eval.parse_samples(enumerate(doc, 1))
     if isinstance(doc, dict):
         keys = ", ".join(list(doc)[:8]) or "none"
         raise UnknownFormat(f"unknown format: a JSON object whose top-level keys ({keys}) are not those of "

@@ -1,9 +1,11 @@
 """A plain CSV table of results, one row per case (UTF-8, optional BOM, comma-separated, first
 line = header). Header names are matched case-insensitively; spaces and hyphens count as ``_``.
 
-Required:
-- a case id: ``case_id`` (or ``id``, ``case``, ``test``, ``test_id``, ``name``);
-- a pass/fail column: ``passed`` (or ``pass``, ``result``, ``status``, ``outcome``, ``success``)
+Required: a pass/fail column (without one, the table holds no cases and is refused, saying so when
+its rows are aggregate scores — a ``metric`` column). A case id — ``case_id`` (or ``id``,
+``case``, ``test``, ``test_id``, ``name``) — names each case; without that column the cases are
+named by their line numbers.
+- the pass/fail column: ``passed`` (or ``pass``, ``result``, ``status``, ``outcome``, ``success``)
   holding ``true/false``, ``yes/no``, ``1/0``, ``pass/fail``, ``passed/failed``, ``ok``, or
   ``error/errored``, ``skip/skipped`` for the other two statuses.
 
@@ -68,6 +70,28 @@ def header_columns(header: list[str]) -> dict[str, int]:
     return found
 
 
+_AGGREGATE_NAMES = {"metric", "metric_name", "measure"}
+
+
+def _refuse_without_cases(header: list[str], columns: dict[str, int]) -> None:
+    """A table without a pass/fail column holds no cases: say which kind of table it is (no
+    cell is ever quoted; the header is cut short)."""
+    if "passed" in columns:
+        return
+    normal = {_normal(h) for h in header}
+    if normal & _AGGREGATE_NAMES:
+        raise ParseError("the CSV holds aggregate scores (one row per metric), not cases: attach the "
+                         "per-case results, one row per case with a pass/fail column", "line 1")
+    names: list[str] = []
+    for name in (h.strip()[:30] for h in header):
+        if len(", ".join([*names, name])) > 60:
+            names.append("…")
+            break
+        names.append(name)
+    raise ParseError(f"the CSV has no pass/fail column (passed, result, status, outcome or success); "
+                     f"its columns: {', '.join(names)}", "line 1")
+
+
 def looks_like_csv(text: str) -> bool:
     first = text.split("\n", 1)[0]
     return "," in first or ";" in first or "\t" in first
@@ -83,12 +107,7 @@ def parse(text: str | TextIO) -> ParsedRun:
     except csv.Error as exc:
         raise ParseError(f"malformed CSV: {exc}", "line 1") from exc
     columns = header_columns(header)
-    missing = [key for key in ("case_id", "passed") if key not in columns]
-    if missing:
-        wanted = "; ".join(f"{key} (or {', '.join(ALIASES[key][1:])})" for key in missing)
-        shown = ", ".join(h.strip() for h in header)[:200] or "nothing"
-        raise ParseError(f"the CSV is missing the required column(s) {wanted}; its header has: {shown}",
-                         "line 1")
+    _refuse_without_cases(header, columns)
 
     tally = Tally()
     models, versions, suites = set(), set(), set()
@@ -107,9 +126,12 @@ def parse(text: str | TextIO) -> ParsedRun:
                 continue
             if len(row) > width:
                 raise ParseError(f"the row has {len(row)} fields but the header has {width}", f"line {line}")
-            case_id = cell(row, "case_id")
-            if not case_id:
-                raise ParseError("the case id is empty", f"line {line}, column {header[columns['case_id']].strip()}")
+            if "case_id" in columns:
+                case_id = cell(row, "case_id")
+                if not case_id:
+                    raise ParseError("the case id is empty", f"line {line}, column {header[columns['case_id']].strip()[:40]}")
+            else:
+                case_id = f"line {line}"  # no id column: a case is named by its line
             word = cell(row, "passed").lower()
             status = STATUS_WORDS.get(word)
             if status is None:
@@ -157,4 +179,6 @@ def parse(text: str | TextIO) -> ParsedRun:
     run.run_at = parse_time(last_run_at) if last_run_at else None
     if scores:
         run.metrics["mean score"] = sum(scores) / len(scores)
+    if "case_id" not in columns:
+        run.notes.append("The file has no case id column: its cases are named by their line numbers.")
     return run

@@ -51,7 +51,7 @@ def parse(data: bytes) -> ParsedRun:
     run = ParsedRun(format=FORMAT)
     tally = Tally()
     suites: list[dict] = []  # the stack of open <testsuite> elements
-    names: list[str] = []
+    names: list[tuple[str, str]] = []  # (name, hostname) of each <testsuite>, in order
     models: Counter = Counter()
     versions: Counter = Counter()
     suite_props: dict[str, str] = {}
@@ -68,7 +68,7 @@ def parse(data: bytes) -> ParsedRun:
                     _check_counts(elem)
                     if elem.tag == "testsuite":
                         suites.append({"name": text_of(elem.get("name")), "at": elem.get("timestamp")})
-                        names.append(suites[-1]["name"])
+                        names.append((suites[-1]["name"], text_of(elem.get("hostname"), 80)))
                         if run.run_at is None:
                             run.run_at = parse_time(elem.get("timestamp"))
                 path.append(elem)
@@ -99,11 +99,31 @@ def parse(data: bytes) -> ParsedRun:
     run.model_id = (models.most_common(1)[0][0] if models else "")[:200]
     run.model_version = (suite_props.get("model_version") or
                          (versions.most_common(1)[0][0] if versions else ""))[:80]
-    run.suite = (names[0] if len(names) == 1 else root_name or ", ".join(dict.fromkeys(names)))[:200]
+    labels = suite_labels(names)
+    run.suite = (labels[0] if len(labels) == 1 else root_name or ", ".join(labels))[:200]
     run.suite = run.suite or "JUnit"
     if len(names) > 1:
-        run.notes.append(f"{len(names)} test suites: {', '.join(dict.fromkeys(names))}"[:500])
+        run.notes.append(f"{len(names)} test suites: {', '.join(labels)}"[:500])
     return run
+
+
+def suite_labels(names: list[tuple[str, str]]) -> list[str]:
+    """One label per suite: suites that share a name are told apart by their ``hostname``
+    (where Playwright writes the project) when that differs, else numbered: ``x``, ``x (2)``."""
+    groups: dict[str, list[str]] = {}
+    for name, host in names:
+        groups.setdefault(name, []).append(host)
+    labels, seen = [], Counter()
+    for name, host in names:
+        hosts = groups[name]
+        seen[name] += 1
+        if len(hosts) == 1:
+            labels.append(name)
+        elif len(set(hosts)) == len(hosts) and all(hosts):
+            labels.append(f"{name} [{host}]")
+        else:
+            labels.append(name if seen[name] == 1 else f"{name} ({seen[name]})")
+    return labels
 
 
 def _check_counts(elem) -> None:
