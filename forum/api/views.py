@@ -186,8 +186,9 @@ def update_item(item_id: int, user, body: schemas.ItemPatch):
 @db.locks_itself  # the body is read first (it may be large and arrive slowly), then the lock
 def attach_evidence(item_id: int, user, query: schemas.EvidenceQuery):
     """The body is the raw result file (promptfoo, inspect_ai, lm-evaluation-harness JSON,
-    JUnit XML or CSV; any media type), or a multipart form with the field `file`. The format
-    is detected from the content unless ?format= names it. Answers with the run and its gates."""
+    JUnit, NUnit 3 or TRX XML, or CSV; any media type), or a multipart form with the field
+    `file`. The format is detected from the content unless ?format= names it. Answers with the
+    run and its gates."""
     session = db.session()
     item = items.get_item(session, user, item_id)
     if request.mimetype == "multipart/form-data":

@@ -61,7 +61,7 @@ def _load_run(run_id: int):
 def _upload_form() -> UploadForm:
     form = UploadForm()
     form.file.description = (f"promptfoo JSON/JSONL, inspect_ai .json or .eval, lm-evaluation-harness "
-                             f"results or samples (or a zip of both), JUnit XML or CSV — at most "
+                             f"results or samples (or a zip of both), JUnit, NUnit or TRX XML, or CSV — at most "
                              f"{size_label(service.upload_limits(current_app.config).max_bytes)}.")
     return form
 
@@ -69,15 +69,36 @@ def _upload_form() -> UploadForm:
 # ------------------------------------------------------------------------------------ panel
 def _panel(session, viewer, item) -> dict:
     listing = service.runs_for_item(session, item, limit=5)
+    current_gates = [gate for view in listing.runs if view.current for gate in view.gates]
+    revalidation = _revalidation(session, item, listing.runs)
     return {
         "runs": listing.runs, "total": listing.total,
         "can_attach": service.can_attach(viewer, item),
         "form": _upload_form() if service.can_attach(viewer, item) else None,
         "max_size": size_label(service.upload_limits(current_app.config).max_bytes),
-        "revalidation": _revalidation(session, item, listing.runs),
+        "revalidation": revalidation,
         # The gates of the current runs shown (the latest of each suite among the newest five).
-        "current_gates": [gate for view in listing.runs if view.current for gate in view.gates],
+        "current_gates": current_gates,
+        "flags": _flags(item, listing.total, current_gates, revalidation),
     }
+
+
+_EVIDENCE_FLAGS = {
+    "fail": ("Evidence failing", "gate-fail"), "unknown": ("Evidence incomplete", "gate-unknown"),
+    "warn": ("Evidence with warnings", "gate-warn"), "pass": ("Evidence OK", "gate-pass"),
+}
+
+
+def _flags(item, total: int, current_gates, revalidation: list[str]) -> list[panels.Flag]:
+    """The state of the item's current evidence, for the top of its page."""
+    if item.status == "draft":
+        return []
+    if revalidation:
+        return [panels.Flag("Revalidation required", "gate-fail", "#evidence", "; ".join(revalidation))]
+    if not total:
+        return [panels.Flag("No evidence", "tier-none", "#evidence", "No model-test results attached yet")]
+    label, tone = _EVIDENCE_FLAGS[gate_rules.worst(current_gates)]
+    return [panels.Flag(label, tone, "#evidence", wording.gate_summary(current_gates))]
 
 
 def _revalidation(session, item, runs) -> list[str]:

@@ -34,13 +34,27 @@ class Ask:
 
 
 @dataclass(frozen=True)
+class Flag:
+    """A state another area knows about the item — its tier, a divergence, its evidence — shown
+    as a badge at the top of the page, linking to the section that explains it. ``tone`` is the
+    badge's style (``tier-strategic``, ``gate-fail`` …); ``title`` says more on hover and to
+    screen readers."""
+
+    label: str
+    tone: str
+    href: str
+    title: str = ""
+
+
+@dataclass(frozen=True)
 class Panel:
     key: str
     template: str
     build: Callable[[Session, User, DecisionItem], dict]
     order: int = 100
     # "main": the wide column under the summary; "side": the narrow column under the facts.
-    # A panel's data may hold "asks": a list of Ask, shown together at the top of the page.
+    # A panel's data may hold "asks": a list of Ask, shown together at the top of the page, and
+    # "flags": a list of Flag, shown beside the item's status.
     column: str = "main"
 
     def __call__(self, _app, *, session: Session, viewer: User, item: DecisionItem) -> tuple[Panel, dict]:

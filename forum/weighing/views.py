@@ -92,7 +92,23 @@ def build_panel(session, viewer, item) -> dict:
     return {
         "forum": forum, "w": forum.weighing, "forms": forms, "rubric": RUBRIC, "stances": STANCES,
         "editable": editable, "rated": rated, "asks": _asks(viewer, forum, forms, rated),
+        "flags": _flags(forum.weighing),
     }
+
+
+def _flags(w) -> list[panels.Flag]:
+    """The tier, a divergence and a recommended escalation, for the top of the item page."""
+    if w is None or w.status == "draft":
+        return []
+    flags = [panels.Flag(w.tier.label, f"tier-{w.tier.key}", "#weight", "The strategic weight's tier")
+             if w.tier else panels.Flag("Not rated", "tier-none", "#weight", "No function has rated the weight")]
+    if w.divergent:
+        flags.append(panels.Flag("Weight divergence", "flag-divergent", "#weight",
+                                 "The functions' ratings differ by a tier or more"))
+    if w.recommended:
+        flags.append(panels.Flag("Escalation recommended", "flag-escalate", "#escalation",
+                                 " ".join(r.text for r in w.reasons)))
+    return flags
 
 
 def _asks(viewer, forum: weigh.ItemForum, forms: dict, rated: dict) -> list[panels.Ask]:

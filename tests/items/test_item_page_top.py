@@ -60,3 +60,38 @@ def test_the_whole_history_of_someone_elses_draft_is_not_disclosed(client, login
     draft = make_item(make_user("staff", function="procurement"), status="draft")
     login(make_user("staff", function="risk"))
     assert client.get(f"/items/{draft.id}/history").status_code == 404
+
+
+def _flags(html: str) -> list[tuple[str, str]]:
+    """(label, link) of the badges beside the status at the top of the page."""
+    block = html[html.index('class="item-flags"'):html.index("</p>", html.index('class="item-flags"'))]
+    return re.findall(r'<a class="badge [\w-]+" href="(#[\w-]+)"[^>]*>([^<]+)', block)
+
+
+def test_the_top_shows_the_tier_flags_and_evidence_state_linking_to_their_sections(
+        client, login, make_user, make_item, db_session):
+    from forum.evidence import service as evidence
+    from tests.evidence.conftest import csv_bytes
+
+    procurement, product = make_user("staff", function="procurement"), make_user("staff", function="product")
+    item = make_item(procurement, status="open")
+    login(procurement)
+    assert _flags(client.get(f"/items/{item.id}").get_data(as_text=True)) == [
+        ("#weight", "Not rated"), ("#evidence", "No evidence")]
+
+    ratings.rate(db_session, procurement, item, ratings.RatingData({c.key: 3 for c in RUBRIC.criteria}, "High."))
+    ratings.rate(db_session, product, item, ratings.RatingData({c.key: 0 for c in RUBRIC.criteria}, "Low."))
+    item.model_version = "1.0"
+    evidence.attach_evidence(db_session, procurement, item, "run.csv", csv_bytes(passed=2, failed=8, edge_failed=2))
+    db_session.commit()
+    page = client.get(f"/items/{item.id}").get_data(as_text=True)
+    assert _flags(page) == [("#weight", "Strategic"), ("#weight", "Weight divergence"),
+                            ("#escalation", "Escalation recommended"), ("#evidence", "Evidence failing")]
+    assert 'id="weight"' in page and 'id="escalation"' in page and 'id="evidence"' in page
+
+
+def test_a_draft_shows_its_status_only(client, login, make_user, make_item):
+    filer = make_user("staff", function="procurement")
+    item = make_item(filer, status="draft")
+    login(filer)
+    assert _flags(client.get(f"/items/{item.id}").get_data(as_text=True)) == []

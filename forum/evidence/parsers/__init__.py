@@ -78,7 +78,7 @@ def parse(data: bytes | BinaryIO, filename: str = "", limits: Limits | None = No
         finally:
             text.detach()
     raise UnknownFormat(
-        "unknown format: not promptfoo, inspect_ai, lm-evaluation-harness, JUnit XML or CSV "
+        "unknown format: not promptfoo, inspect_ai, lm-evaluation-harness, JUnit, NUnit, TRX or CSV "
         "(a CSV needs a header line with a case id and a pass/fail column)", "line 1")
 
 
