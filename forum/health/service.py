@@ -20,17 +20,15 @@ does not grow with the data.
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session, load_only
+from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy.orm import Session
 
 from forum.agenda.models import SETTLING_OUTCOMES, AgendaEntry, Decision
 from forum.evidence import gates
 from forum.evidence.models import EvidenceRun
-from forum.evidence.service import item_tiers, recheck
 from forum.health import proximity, stats
 from forum.health.charts import Row, Series, bar_chart
 from forum.health.sections import HealthSection
@@ -121,13 +119,17 @@ def _cycle_section(session: Session, now: datetime) -> dict:
 
 # ----------------------------------------------------------------------------- escalations
 def escalations_per_month(session: Session, now: datetime, months: int = MONTHS):
-    """[(first day of month, escalations)] for the last ``months`` calendar months. One query."""
-    first = stats.month_starts(now.date(), months)[0]
-    since = datetime(first.year, first.month, 1, tzinfo=now.tzinfo)
-    moments = session.scalars(
-        select(Escalation.escalated_at).where(Escalation.escalated_at >= since, Escalation.escalated_at <= now)
-    )
-    return stats.per_month(moments, now.date(), months)
+    """[(first day of month, escalations)] for the last ``months`` calendar months. One
+    aggregate query: a count per month range, one row back whatever the number of escalations."""
+    starts = stats.month_starts(now.date(), months)
+    # The current month's range ends at ``now`` itself (an escalation at this very moment counts).
+    bounds = [datetime(m.year, m.month, 1, tzinfo=now.tzinfo) for m in starts] + [now + timedelta(microseconds=1)]
+    counts = session.execute(select(*(
+        func.coalesce(func.sum(case((and_(Escalation.escalated_at >= low, Escalation.escalated_at < high), 1),
+                                    else_=0)), 0)
+        for low, high in zip(bounds, bounds[1:], strict=False)
+    )).where(Escalation.escalated_at >= bounds[0], Escalation.escalated_at <= now)).one()
+    return list(zip(starts, (int(n) for n in counts), strict=True))
 
 
 def _escalation_section(session: Session, now: datetime) -> dict:
@@ -154,18 +156,33 @@ GATE_COLUMNS = (
 )
 
 
-def _current_runs(session: Session, statuses):
-    """The latest run of each suite on items in ``statuses``, with their items. One query."""
-    latest = (
+def _current_run_ids(statuses):
+    """The latest run of each suite on items in ``statuses`` (a subquery of run ids)."""
+    return (
         select(func.max(EvidenceRun.id))
         .join(DecisionItem, DecisionItem.id == EvidenceRun.item_id)
         .where(DecisionItem.status.in_(statuses))
         .group_by(EvidenceRun.item_id, EvidenceRun.suite)
     )
-    return session.execute(
-        select(EvidenceRun, DecisionItem).join(DecisionItem, DecisionItem.id == EvidenceRun.item_id)
-        .where(EvidenceRun.id.in_(latest)).options(load_only(*GATE_COLUMNS, raiseload=True))
-    ).all()
+
+
+def _stale_by_version():
+    """SQL: the run tested another model version than its item's (forum.evidence.gates
+    .stale_by_version): both stated, and different."""
+    run_version, item_version = func.coalesce(EvidenceRun.model_version, ""), func.coalesce(DecisionItem.model_version, "")
+    return and_(run_version != "", item_version != "", run_version != item_version)
+
+
+def _oldest_fresh(now: datetime, rubric: Rubric = RUBRIC):
+    """SQL: the earliest run time that is still fresh for the item's tier (its tier from the
+    standing's highest total, forum.evidence.service.item_tiers; the default tier before any
+    rating) — the freshness gate's age rule, read in the database."""
+    def cut(tier_key: str | None) -> datetime:
+        return now - timedelta(days=gates.thresholds_for(tier_key)["max_age_days"])
+
+    by_total = [(DecisionItem.weight_max >= tier.min_total, cut(tier.key)) for tier in reversed(rubric.tiers)
+                if tier.min_total > rubric.tiers[0].min_total]
+    return case((DecisionItem.weight_max.is_(None), cut(None)), *by_total, else_=cut(rubric.tiers[0].key))
 
 
 @dataclass(frozen=True)
@@ -182,25 +199,32 @@ class Freshness:
 
 
 def decided_freshness(session: Session, now: datetime) -> Freshness:
-    """Decided (or closed) items by the freshness of their current evidence now. Three queries."""
+    """Decided (or closed) items by the freshness of their current evidence now, as the
+    freshness gate judges it (forum.evidence.gates): stale when some current run tested another
+    model version or is older than the tier allows; unknown when none is stale but some states
+    no run time (or one in the future). Two aggregate queries: the work is the database's, and
+    no row comes back per item."""
     decided = session.scalar(
         select(func.count()).select_from(DecisionItem).where(DecisionItem.status.in_(DECIDED_STATUSES))
     ) or 0
-    rows = _current_runs(session, DECIDED_STATUSES)
-    items = {item.id: item for _run, item in rows}
-    tiers = item_tiers(session, items.values())
-    stale_ids: set[int] = set()
-    unknown_ids: set[int] = set()
-    for run, item in rows:
-        freshness = next(g for g in recheck(run, item, tiers.get(item.id), now) if g.key == "freshness")
-        if freshness.status == "fail":
-            stale_ids.add(item.id)
-        elif freshness.status == "unknown":
-            unknown_ids.add(item.id)
-    unknown_ids -= stale_ids
-    with_evidence = len(items)
-    return Freshness(decided, with_evidence - len(stale_ids) - len(unknown_ids), len(stale_ids),
-                     decided - with_evidence, len(unknown_ids))
+    by_version = _stale_by_version()
+    no_time = or_(EvidenceRun.run_at.is_(None), EvidenceRun.run_at > now + gates.CLOCK_SKEW)
+    stale = case((by_version, 1), (no_time, 0), (EvidenceRun.run_at < _oldest_fresh(now), 1), else_=0)
+    unknown = case((by_version, 0), (no_time, 1), else_=0)
+    per_item = (
+        select(EvidenceRun.item_id, func.max(stale).label("stale"), func.max(unknown).label("unknown"))
+        .join(DecisionItem, DecisionItem.id == EvidenceRun.item_id)
+        .where(EvidenceRun.id.in_(_current_run_ids(DECIDED_STATUSES)))
+        .group_by(EvidenceRun.item_id)
+        .subquery()
+    )
+    with_evidence, stale_items, unknown_items = session.execute(select(
+        func.count(),
+        func.coalesce(func.sum(per_item.c.stale), 0),
+        func.coalesce(func.sum(case((and_(per_item.c.stale == 0, per_item.c.unknown == 1), 1), else_=0)), 0),
+    ).select_from(per_item)).one()
+    return Freshness(decided, with_evidence - stale_items - unknown_items, stale_items,
+                     decided - with_evidence, unknown_items)
 
 
 def _freshness_section(session: Session, now: datetime) -> dict:
@@ -239,12 +263,24 @@ def version_match(run_version: str, item_version: str) -> str:
 
 
 def evidence_ages(session: Session, now: datetime) -> dict[tuple[int, str], int]:
-    """{(age bucket, version match): current runs} over every item past draft. One query."""
-    counts: Counter = Counter()
-    for run, item in _current_runs(session, ("open", "escalated", "scheduled", "decided", "closed")):
-        bucket = len(AGE_BUCKETS) if run.tested_at is None else age_bucket(stats.days_between(run.tested_at, now))
-        counts[(bucket, version_match(run.model_version, item.model_version))] += 1
-    return dict(counts)
+    """{(age bucket, version match): current runs} over every item past draft. One aggregate
+    query (at most 18 rows back): the buckets and the version match are worked out in SQL."""
+    bucket = case(
+        (EvidenceRun.run_at.is_(None), len(AGE_BUCKETS)),
+        *((EvidenceRun.run_at >= now - timedelta(days=limit), index)
+          for index, (limit, _label) in enumerate(AGE_BUCKETS) if limit is not None),
+        else_=len(AGE_BUCKETS) - 1,
+    ).label("bucket")
+    run_version, item_version = func.coalesce(EvidenceRun.model_version, ""), func.coalesce(DecisionItem.model_version, "")
+    match = case((or_(run_version == "", item_version == ""), "unknown"), (run_version == item_version, "current"),
+                 else_="older").label("match")
+    rows = session.execute(
+        select(bucket, match, func.count())
+        .join(DecisionItem, DecisionItem.id == EvidenceRun.item_id)
+        .where(EvidenceRun.id.in_(_current_run_ids(("open", "escalated", "scheduled", "decided", "closed"))))
+        .group_by(bucket, match)
+    ).all()
+    return {(index, key): count for index, key, count in rows}
 
 
 def _age_section(session: Session, now: datetime) -> dict:
