@@ -1,9 +1,10 @@
-"""The load benchmark: the app under gunicorn against a large data set, driven by
-locust from a second process, one page at a time, compared with a baseline page.
+"""The load benchmark: the app under gunicorn against a large data set, driven by wrk (a C load
+generator, Debian's package `wrk`) one page at a time while another person writes, compared with a
+baseline page measured in the same run.
 
-    pip install -e '.[bench]'
-    python bench/load.py --db sqlite --items 100000 --duration 30
-    python bench/load.py --db postgresql --items 100000 --duration 30
+    apt-get install -y wrk; pip install -e '.[bench]'
+    python bench/load.py --db sqlite --items 100000 --duration 10
+    python bench/load.py --db postgresql --items 100000 --duration 10
 
 What it does:
 1. Builds the data set once (`forum db upgrade` + `forum seed --scale N`) into
@@ -12,15 +13,19 @@ What it does:
    reuse it (--reseed builds it again).
 2. Picks the sample URLs from the data (a decided item, the open meeting, the deepest pages),
    creates an API token for the evidence upload and logs the benchmark's people in through the
-   real login form (GET for the CSRF token, then POST); the session cookies are what the
-   simulated users send.
+   real login form (GET for the CSRF token, then POST); the session cookies are what the load
+   sends.
 3. Starts `gunicorn -w 2 "forum.app:create_app()"` on 127.0.0.1 with FORUM_BENCH_BASELINE=1 (the
    baseline page) and the API rate limit lifted, and waits for /healthz.
-4. For the baseline and then every page: `locust --headless` with --users concurrent users for
-   --duration seconds, in its own process. Each user repeats its request without think time.
-5. Prints requests/s, p50, p95, p99, errors and the ratio to the baseline's requests/s per page,
-   and writes the table into BENCHMARKS.md (the section of this database), with the machine,
-   the versions and the command.
+4. Measures the baseline, then every page, then the baseline again: `wrk -t2 -c<connections>
+   -d<duration>` with bench/wrk_page.lua (the session cookie or the API token, the paths, the
+   expected status). wrk takes a few per cent of a core where a Python load generator took most
+   of one. Meanwhile a writer thread posts a comment on an open item as another person at
+   --write-rate per second (0: none), as people keep working while others read: every change
+   moves the trail head, which empties the derived-result cache.
+5. Prints requests/s, p50, p95, p99, errors and the ratio to the mean of the two baseline runs
+   per page, and the writer's own answers, and writes the table into BENCHMARKS.md (the section
+   of this database), with the machine, the versions and the command.
 
 Not part of the test run. Everything it starts is stopped at the end (also on Ctrl-C).
 """
@@ -28,7 +33,6 @@ Not part of the test run. Everything it starts is stopped at the end (also on Ct
 from __future__ import annotations
 
 import argparse
-import csv
 import http.cookiejar
 import json
 import math
@@ -42,6 +46,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -55,6 +60,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = ROOT / "bench" / ".data"
 BENCHMARKS = ROOT / "BENCHMARKS.md"
 BIN = Path(sys.executable).parent
+WRK = os.environ.get("FORUM_BENCH_WRK", "wrk")
 DEMO_PASSWORD = "forum-demo"  # the demo accounts that `forum seed --scale` creates
 EXECUTIVE, STAFF = "exec@example.com", "procurement@example.com"
 EVIDENCE_FILE = ROOT / "seed" / "evidence" / "support-bot-2026.07.2-week1.csv"
@@ -191,10 +197,14 @@ def pick_pages(url: str, env: dict, has_search: bool) -> tuple[list[Page], dict]
         Page("home, staff", ["/"], who=STAFF),
         Page("search", ["/search?q=support"],
              note="" if has_search else "slot: no /search route on this branch yet"),
+        Page("decision register", ["/decisions"]),
+        Page("forum health", ["/health"]),
+        Page("meeting page", [f"/meetings/{meeting}"], target=DETAIL),
+        Page("OpenAPI document", ["/api/v1/openapi.json"], target=DETAIL),
         Page("POST /api/v1/items/{id}/evidence", [f"/api/v1/items/{i}/evidence" for i in open_ids],
              who=None, method="POST", expect=201, target=DETAIL),
     ]
-    facts = {"items": items, "events": events, "token": secret}
+    facts = {"items": items, "events": events, "token": secret, "write_item": open_ids[0]}
     return pages, facts
 
 
@@ -243,36 +253,70 @@ def has_route(base: str, cookie: str, path: str) -> bool:
 
 
 def run_page(page: Page, args, base: str, cookies: dict, token: str, workdir: Path) -> Result:
-    plan = {"name": page.name, "method": page.method, "paths": page.paths, "expect": page.expect,
-            "user_agent": USER_AGENT}
+    """One page under wrk for --duration seconds; the result from the script's JSON line."""
+    headers = [f"User-Agent: {USER_AGENT}"]
+    body = ""
     if page.who:
-        plan["cookie"] = cookies[page.who]
+        headers.append(f"Cookie: {cookies[page.who]}")
     else:
-        plan.update(token=token, body_file=str(EVIDENCE_FILE), content_type="text/csv")
-    prefix = workdir / re.sub(r"\W+", "_", page.name)
-    env = {**os.environ, "BENCH_PLAN": json.dumps(plan)}
+        headers += [f"Authorization: Bearer {token}", "Content-Type: text/csv"]
+        body = str(EVIDENCE_FILE)
+    env = {**os.environ, "BENCH_METHOD": page.method, "BENCH_PATHS": "\n".join(page.paths),
+           "BENCH_EXPECT": str(page.expect), "BENCH_HEADERS": "\n".join(headers), "BENCH_BODY": body}
     run = subprocess.run(
-        [str(BIN / "locust"), "-f", str(ROOT / "bench" / "locustfile.py"), "--headless",
-         "--users", str(args.users), "--spawn-rate", str(args.users), "--run-time", f"{args.duration}s",
-         "--host", base, "--csv", str(prefix), "--only-summary", "--loglevel", "WARNING",
-         "--exit-code-on-error", "0", "--stop-timeout", "10"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        [WRK, "-t", "2", "-c", str(args.users), "-d", f"{args.duration}s", "--timeout", "10s",
+         "-s", str(ROOT / "bench" / "wrk_page.lua"), base],
+        env=env, capture_output=True, text=True,
     )
-    if run.returncode != 0:
-        raise SystemExit(f"locust failed on {page.name}:\n{run.stderr}")
+    line = next((ln for ln in run.stdout.splitlines() if ln.startswith("{")), None)
+    if run.returncode != 0 or line is None:
+        raise SystemExit(f"wrk failed on {page.name}:\n{run.stdout}\n{run.stderr}")
+    figures = json.loads(line)
     result = Result(page)
-    with open(f"{prefix}_stats.csv", newline="") as handle:
-        for row in csv.DictReader(handle):
-            if row["Name"] == page.name:
-                result.requests = int(row["Request Count"])
-                result.failures = int(row["Failure Count"])
-                result.rps = float(row["Requests/s"])
-                result.p50, result.p95, result.p99 = (float(row[k]) for k in ("50%", "95%", "99%"))
-    failures = Path(f"{prefix}_failures.csv")
-    if failures.exists():
-        with open(failures, newline="") as handle:
-            result.errors = [f"{r['Occurrences']}× {r['Error']}" for r in csv.DictReader(handle)]
+    result.requests = figures["requests"]
+    result.failures = figures["bad_status"] + figures["socket_errors"]
+    result.rps = figures["requests"] / figures["seconds"] if figures["seconds"] else 0.0
+    result.p50, result.p95, result.p99 = figures["p50"], figures["p95"], figures["p99"]
+    if figures["statuses"]:
+        result.errors.append("statuses " + ", ".join(f"{n}× {s}" for s, n in figures["statuses"].items()))
+    if figures["socket_errors"]:
+        result.errors.append(f"{figures['socket_errors']} socket errors ({figures['timeouts']} timeouts)")
     return result
+
+
+class Writer(threading.Thread):
+    """Another person at work: a comment on an open item every 1/rate seconds (a real form post
+    with its CSRF token), counting its answers."""
+
+    def __init__(self, base: str, cookie: str, item_id: int, rate: float):
+        super().__init__(daemon=True)
+        self.base, self.cookie, self.item_id, self.rate = base, cookie, item_id, rate
+        self.stop = threading.Event()
+        self.answers: dict[int | str, int] = {}
+        self.seconds: list[float] = []
+
+    def _open(self, path: str, data: bytes | None = None):
+        request = urllib.request.Request(self.base + path, data=data, headers={
+            "Cookie": self.cookie, "User-Agent": USER_AGENT})
+        return urllib.request.urlopen(request, timeout=30)
+
+    def run(self) -> None:
+        page = self._open(f"/items/{self.item_id}").read().decode()
+        token = CSRF.search(page).group(1)
+        number = 0
+        while not self.stop.wait(1 / self.rate):
+            number += 1
+            body = urllib.parse.urlencode({"body": f"Benchmark note {number}", "csrf_token": token}).encode()
+            started = time.perf_counter()
+            try:
+                with self._open(f"/items/{self.item_id}/comments", body) as answer:
+                    status = answer.status  # urllib follows the redirect to the item page
+            except urllib.error.HTTPError as error:
+                status = error.code
+            except OSError as error:
+                status = type(error).__name__
+            self.seconds.append(time.perf_counter() - started)
+            self.answers[status] = self.answers.get(status, 0) + 1
 
 
 # ----------------------------------------------------------------------------------- report
@@ -296,7 +340,12 @@ def machine() -> str:
 
 def versions(args, url: str) -> str:
     parts = [f"Python {platform.python_version()}"]
-    for name in ("Flask", "SQLAlchemy", "gunicorn", "locust", "psycopg"):
+    try:
+        parts.append(subprocess.run([WRK, "--version"], capture_output=True, text=True).stdout.split(" [")[0]
+                     .replace("debian/", ""))
+    except OSError:
+        pass
+    for name in ("Flask", "SQLAlchemy", "gunicorn", "psycopg"):
         try:
             parts.append(f"{name} {metadata.version(name)}")
         except metadata.PackageNotFoundError:
@@ -329,7 +378,8 @@ def verdict(result: Result, baseline_rps: float) -> str:
 
 
 def table(results: list[Result]) -> str:
-    baseline = next((r.rps for r in results if r.page.target is None and not r.skipped), 0.0)
+    runs = [r.rps for r in results if r.page.target is None and not r.skipped and r.requests]
+    baseline = sum(runs) / len(runs) if runs else 0.0  # the mean of the runs before and after
     lines = ["| page | requests/s | p50 ms | p95 ms | p99 ms | errors | ratio to baseline | target |",
              "|---|---:|---:|---:|---:|---:|---:|---|"]
     for r in results:
@@ -361,8 +411,10 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--items", type=int, default=100_000, help="items in the data set")
-    parser.add_argument("--duration", type=int, default=30, help="seconds of load per page")
-    parser.add_argument("--users", type=int, default=20, help="concurrent simulated users")
+    parser.add_argument("--duration", type=int, default=10, help="seconds of load per page")
+    parser.add_argument("--users", type=int, default=20, help="concurrent connections (wrk -c)")
+    parser.add_argument("--write-rate", type=float, default=1.0,
+                        help="comments per second posted by another person during every run (0: none)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
     parser.add_argument("--port", type=int, default=0, help="default: a free port")
     parser.add_argument("--postgres-url", default=os.environ.get(
@@ -412,9 +464,12 @@ def main(argv: list[str] | None = None) -> None:
         pages, facts = pick_pages(url, env, has_search=has_route(base, cookies[EXECUTIVE], "/search?q=x"))
         if args.only:
             pages = [p for p in pages if p.target is None or args.only.lower() in p.name.lower()]
+        pages.append(Page("baseline again, after the pages", pages[0].paths, target=None))
+        writes: dict = {}
+        write_seconds: list[float] = []
         print(f"{facts['items']:,} items, {facts['events']:,} events; {args.users} users, "
               f"{args.duration} s per page, {args.workers} gunicorn workers on {args.db}", flush=True)
-        with tempfile.TemporaryDirectory(prefix="forum-locust-") as workdir:
+        with tempfile.TemporaryDirectory(prefix="forum-bench-") as workdir:
             for page in pages:
                 if page.note:
                     results.append(Result(page, skipped=page.note))
@@ -426,22 +481,42 @@ def main(argv: list[str] | None = None) -> None:
                 stop_server(server)
                 server = start_server()
                 wait_until_up(base, server)
-                result = run_page(page, args, base, cookies, facts["token"], Path(workdir))
+                writer = None
+                if args.write_rate > 0:
+                    writer = Writer(base, cookies[STAFF], facts["write_item"], args.write_rate)
+                    writer.start()
+                try:
+                    result = run_page(page, args, base, cookies, facts["token"], Path(workdir))
+                finally:
+                    if writer is not None:
+                        writer.stop.set()
+                        writer.join(timeout=60)
+                        for status, n in writer.answers.items():
+                            writes[status] = writes.get(status, 0) + n
+                        write_seconds += writer.seconds
                 print(f"{result.rps:.1f} req/s, p95 {result.p95:.0f} ms, {result.failures} errors", flush=True)
                 results.append(result)
     finally:
         stop_server(server)
 
     command = (f"python bench/load.py --db {args.db} --items {args.items} --duration {args.duration}"
-               + (f" --users {args.users}" if args.users != 20 else ""))
+               + (f" --users {args.users}" if args.users != 20 else "")
+               + (f" --write-rate {args.write_rate:g}" if args.write_rate != 1.0 else ""))
+    ordered = sorted(write_seconds)
+    write_line = ("no writer" if not args.write_rate else
+                  f"the writer posted {sum(writes.values())} comments ("
+                  + ", ".join(f"{n}× {s}" for s, n in writes.items())
+                  + (f"; median {ordered[len(ordered) // 2] * 1000:.0f} ms, slowest {ordered[-1] * 1000:.0f} ms"
+                     if ordered else "") + ")")
     errors = [f"- {r.page.name}: " + "; ".join(r.errors) for r in results if r.errors]
     section = "\n".join([
         f"### {'SQLite' if args.db == 'sqlite' else 'PostgreSQL'}, {facts['items']:,} items, "
         f"{facts['events']:,} events",
         "",
-        f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC: {args.users} concurrent users, "
-        f"{args.duration} s per page, gunicorn with {args.workers} sync workers, locust in a "
-        "second process on the same machine.",
+        f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC: {args.users} connections, "
+        f"{args.duration} s per page, gunicorn with {args.workers} sync workers, wrk (2 threads) on "
+        f"the same machine; meanwhile {write_line}. The ratio is to the mean of the baseline "
+        "before and after the pages.",
         f"Machine: {machine()}.",
         f"Versions: {versions(args, url)}.",
         f"Reproduce: `{command}`"

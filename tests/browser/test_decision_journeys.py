@@ -118,7 +118,7 @@ def test_3_escalated_item_goes_through_a_meeting_to_an_approval_with_conditions(
     escalation.get_by_text("Escalate to the executives").click()
     escalation.get_by_label("Reason for escalating").fill("Edge cases fail under the threshold; the desk wants it anyway.")
     escalation.get_by_role("button", name="Escalate").click()
-    expect(page.locator(".item-meta").get_by_text("Escalated", exact=True)).to_be_visible()
+    expect(page.locator(".item-flags").get_by_text("Escalated", exact=True)).to_be_visible()
     log_out(page)
 
     # an executive plans a meeting and puts the item on its agenda
@@ -175,7 +175,7 @@ def test_3_escalated_item_goes_through_a_meeting_to_an_approval_with_conditions(
     expect(page.get_by_role("region", name="Decisions")).to_contain_text(ACTION)
 
     page.goto(JOURNEY["item"])
-    expect(page.locator(".item-meta").get_by_text("Decided", exact=True)).to_be_visible()
+    expect(page.locator(".item-flags").get_by_text("Decided", exact=True)).to_be_visible()
     JOURNEY["decided"] = "yes"
     log_out(page)
 
@@ -194,7 +194,7 @@ def test_4_the_action_owner_marks_the_action_done_and_the_item_closes(page):
     expect(page.get_by_role("region", name="My open actions").get_by_text(ACTION)).to_have_count(0)
 
     page.goto(JOURNEY["item"])
-    expect(page.locator(".item-meta").get_by_text("Closed", exact=True)).to_be_visible()
+    expect(page.locator(".item-flags").get_by_text("Closed", exact=True)).to_be_visible()
     history = page.get_by_role("region", name="History")
     expect(history).to_contain_text("Re-ran the suite on 40 partial-refund tickets")
     JOURNEY["closed"] = "yes"
