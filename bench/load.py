@@ -467,7 +467,7 @@ def main(argv: list[str] | None = None) -> None:
         pages.append(Page("baseline again, after the pages", pages[0].paths, target=None))
         writes: dict = {}
         write_seconds: list[float] = []
-        print(f"{facts['items']:,} items, {facts['events']:,} events; {args.users} users, "
+        print(f"{facts['items']:,} items, {facts['events']:,} events; {args.users} connections, "
               f"{args.duration} s per page, {args.workers} gunicorn workers on {args.db}", flush=True)
         with tempfile.TemporaryDirectory(prefix="forum-bench-") as workdir:
             for page in pages:
