@@ -178,7 +178,7 @@ SERVER_URL_SLOT = "\x00server-url\x00"
 
 class ServedDocument:
     """A built document as ``document`` (without its servers entry) and as the JSON served,
-    whose one part that differs per request — the URL of the host asked — is put in by
+    whose one variable part — the forum's address (BASE_URL, forum.core.links) — is put in by
     ``as_json``."""
 
     def __init__(self, built: dict):
