@@ -42,9 +42,20 @@ class Quarter:
         return self.fully_reviewed / self.with_evidence if self.with_evidence else None
 
 
-@dataclass
+@dataclass(frozen=True)
+class Person:
+    """Who an executive's figures belong to: plain values, so the figures can be kept between
+    requests (the health page's cache) without holding a database row."""
+
+    id: int
+    display_name: str
+    email: str
+    active: bool
+
+
+@dataclass(frozen=True)
 class ExecutiveFigures:
-    user: User
+    user: Person
     reviews: int = 0
     runs_reviewed: int = 0
     cases_proposed: int = 0
@@ -101,7 +112,7 @@ def habit_figures(session: Session) -> Figures:
         n, runs = reviews.get(user.id, (0, 0))
         decided = as_decider.get(user.id, [])
         figures.executives.append(ExecutiveFigures(
-            user=user, reviews=n, runs_reviewed=runs, cases_proposed=proposed.get(user.id, 0),
+            user=Person(user.id, user.display_name, user.email, user.active), reviews=n, runs_reviewed=runs, cases_proposed=proposed.get(user.id, 0),
             decided_with_evidence=len(decided), decided_after_review=sum(decided),
         ))
     return figures

@@ -3,10 +3,10 @@ executives' habit figures of technical proximity."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, current_app, render_template
 from flask_login import login_required
 
-from forum.core import clock, db
+from forum.core import clock, db, derived
 from forum.health import proximity, service
 from forum.health.sections import build_sections
 
@@ -16,9 +16,13 @@ bp = Blueprint("health", __name__)
 @bp.get("/health")
 @login_required
 def index():
-    now = clock.now()
-    sections = build_sections(service.SECTIONS, db.session(), now)
-    return render_template("health/index.html", sections=sections, now=now)
+    def compute():
+        now = clock.now()
+        return now, build_sections(service.SECTIONS, db.session(), now)
+
+    now, sections = derived.cached_for("health", current_app.config["HEALTH_REFRESH_SECONDS"], compute)
+    return render_template("health/index.html", sections=sections, now=now,
+                           refresh_minutes=current_app.config["HEALTH_REFRESH_SECONDS"] // 60)
 
 
 @bp.get("/proximity")

@@ -107,3 +107,22 @@ def test_health_page_keeps_its_query_budget_whatever_the_data_size(app, client, 
     large = count_statements(app, lambda: _get(client))
     assert small == large
     assert large <= BUDGETS["health.index"], large
+
+
+def test_the_figures_are_computed_once_per_period_and_say_as_of_when(app, client, login, cast, history):
+    """With HEALTH_REFRESH_SECONDS the figures are kept per worker for that long: a change every
+    second (people at work) does not recompute a year of history on every read. The page says
+    when they were computed, and the next period computes them again."""
+    app.config["HEALTH_REFRESH_SECONDS"] = 300
+    _decided(history, 10, STRATEGIC)
+    login(cast["filer"])
+    first = _get(client).get_data(as_text=True)
+    assert "1 decided" in first and "computed again every 5 minutes" in first
+    _decided(history, 20, STRATEGIC)  # a change within the same period
+
+    cached = count_statements(app, lambda: _get(client))
+    assert "1 decided" in _get(client).get_data(as_text=True)
+    assert cached < BUDGETS["health.index"]  # the sections ran no query
+    with clock.override(lambda: NOW + timedelta(minutes=5)):
+        later = client.get("/health").get_data(as_text=True)
+    assert "2 decided" in later
