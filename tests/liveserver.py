@@ -47,11 +47,13 @@ class LiveServer:
 
 
 @contextlib.contextmanager
-def demo_server(workdir: Path) -> Iterator[LiveServer]:
-    """`forum demo` on a fresh SQLite database in ``workdir``: migrated, seeded, serving."""
-    port = free_port()
+def demo_server(workdir: Path, settings: dict[str, str] | None = None, port: int | None = None) -> Iterator[LiveServer]:
+    """`forum demo` on a fresh SQLite database in ``workdir``: migrated, seeded, serving.
+    ``settings``: further FORUM_* environment variables (single sign-on, say)."""
+    port = port or free_port()
     database_url = f"sqlite:///{workdir / 'demo.db'}"
-    env = dict(os.environ, FORUM_DATABASE_URL=database_url, FORUM_INSTANCE_PATH=str(workdir / "instance"))
+    env = dict(os.environ, FORUM_DATABASE_URL=database_url, FORUM_INSTANCE_PATH=str(workdir / "instance"),
+               **(settings or {}))
     log = workdir / "server.log"
     with log.open("w") as out:
         process = subprocess.Popen(

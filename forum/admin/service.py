@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from forum.auth.models import DIGEST_FREQUENCIES, ROLE_LABELS, User
+from forum.auth.provisioning import REASONS as REFUSALS
 from forum.items.history import Change, Names
 from forum.trail.models import Event
 
@@ -27,6 +28,8 @@ KIND_LABELS = {
     "user.password_link_issued": "Set-password link issued",
     "user.followed_item": "Followed an item",
     "user.unfollowed_item": "Stopped following an item",
+    "user.signed_in": "Signed in through single sign-on",
+    "user.sign_in_refused": "Sign-in refused",
 }
 FIELD_LABELS = {
     "role": "Role",
@@ -36,6 +39,8 @@ FIELD_LABELS = {
     "digest_frequency": "Digest",
     "email_kinds": "E-mail by kind",
     "active": "Active",
+    "email": "E-mail address",
+    "identity": "Single sign-on identity",
 }
 
 
@@ -82,6 +87,10 @@ def _describe(kind: str, data: dict, names: Names) -> tuple[list[Change], str]:
         return [], f"valid until {data.get('expires_at', '?')}"
     if kind in ("user.followed_item", "user.unfollowed_item"):
         return [], f"item #{data.get('item', '?')}"
+    if kind == "user.signed_in":
+        return [], f"at {data.get('issuer', '?')}"
+    if kind == "user.sign_in_refused":
+        return [], REFUSALS.get(data.get("reason", ""), data.get("reason", ""))
     changes = [
         Change(FIELD_LABELS.get(key, key), _show(key, value.get("before"), names),
                _show(key, value.get("after"), names))

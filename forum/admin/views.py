@@ -16,6 +16,7 @@ from forum.admin.forms import (
     NewUserForm,
     UserFilterForm,
 )
+from forum.auth import provisioning
 from forum.auth import service as accounts
 from forum.auth.decorators import requires
 from forum.auth.models import User
@@ -236,3 +237,63 @@ def function(key: str):
     elif request.method == "POST":
         status = 400
     return render_template("admin/function.html", org_function=org_function, form=form), status
+
+
+# -------------------------------------------------------------------------------- access requests
+@bp.get("/access-requests")
+@requires(Action.ADMINISTER)
+def access_requests():
+    """People the identity provider signed in whom the forum did not let in (forum.auth.provisioning)."""
+    session = db.session()
+    page = provisioning.open_requests(session, paging.page_number(request.args.get("page")),
+                                      current_app.config["USERS_PER_PAGE"])
+    linkable = {r.id: provisioning.account_to_link(session, r) for r in page.items if r.reason == "email_taken"}
+    return render_template("admin/access_requests.html", page=page, linkable=linkable,
+                           reasons=provisioning.REASONS, form=ConfirmForm(formdata=None))
+
+
+def _access_request(request_id: int):
+    try:
+        return provisioning.get_request(db.session(), request_id)
+    except NotFound as error:
+        abort(404, description=error.reason)
+
+
+@bp.route("/access-requests/<int:request_id>/link", methods=["GET", "POST"])
+@requires(Action.ADMINISTER)
+def link_access_request(request_id: int):
+    """Link the existing account with the request's e-mail address to the person at the
+    provider: a confirmation page (GET), then the change (POST)."""
+    session = db.session()
+    access = _access_request(request_id)
+    account = provisioning.account_to_link(session, access)
+    form = ConfirmForm()
+    if request.method == "GET" or not form.validate_on_submit():
+        return render_template("admin/link_identity.html", access=access, account=account, form=form), (
+            200 if request.method == "GET" else 400)
+    try:
+        with db.attempt():
+            linked = provisioning.link(session, current_user, access)
+    except DomainError as error:
+        flash(error.reason, "error")
+        return redirect(url_for("admin.access_requests"))
+    flash(f"{linked.display_name} ({linked.email}) now signs in through the identity provider.", "success")
+    return redirect(url_for("admin.user", user_id=linked.id))
+
+
+@bp.post("/access-requests/<int:request_id>/dismiss")
+@requires(Action.ADMINISTER)
+def dismiss_access_request(request_id: int):
+    access = _access_request(request_id)
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400, description="The form has expired; reload the page and try again.")
+    try:
+        with db.attempt():
+            provisioning.dismiss(db.session(), current_user, access)
+    except DomainError as error:
+        flash(error.reason, "error")
+    else:
+        flash(f"Access request of {access.email or access.subject} dismissed. It opens again if they sign in again.",
+              "info")
+    return redirect(url_for("admin.access_requests"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String, true
+from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from forum.core import clock
@@ -50,6 +50,8 @@ class User(Base):
         CheckConstraint(
             "role IN ('staff', 'executive', 'auditor', 'admin')", name="role_known"
         ),
+        # One account per person at the identity provider (forum.auth.oidc).
+        Index("uq_users_identity", "identity_issuer", "identity_subject", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -64,6 +66,10 @@ class User(Base):
     # Notification preferences, shown and stored on the settings page.
     email_notifications: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     digest_frequency: Mapped[str] = mapped_column(String(10), default="weekly", server_default="weekly")
+    # The person at the organisation's identity provider (single sign-on): its issuer and the
+    # subject it names them by. Both empty: the account logs in with a password only.
+    identity_issuer: Mapped[str | None] = mapped_column(String(255))
+    identity_subject: Mapped[str | None] = mapped_column(String(255))
 
     function: Mapped[OrgFunction | None] = relationship(lazy="joined")
 
@@ -115,6 +121,10 @@ class User(Base):
         return not self.password_hash.startswith(UNUSABLE_PASSWORD_PREFIX)
 
     @property
+    def signs_in_with_provider(self) -> bool:
+        return bool(self.identity_subject)
+
+    @property
     def digest_label(self) -> str:
         return DIGEST_FREQUENCIES.get(self.digest_frequency, self.digest_frequency)
 
@@ -158,6 +168,12 @@ class LoginSession(Base):
     ended_reason: Mapped[str] = mapped_column(String(30), default="")
     user_agent: Mapped[str] = mapped_column(String(200), default="")
     address: Mapped[str] = mapped_column(String(64), default="")
+    # "password" or "oidc". A login through the identity provider ends at expires_at (the person
+    # signs in again and their groups are read again) and keeps the provider's ID token, which
+    # logging out hands back to the provider to end its session too.
+    method: Mapped[str] = mapped_column(String(20), default="password", server_default="password")
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    id_token: Mapped[str | None] = mapped_column(Text)
 
     def __repr__(self) -> str:
         return f"<LoginSession {self.id} user={self.user_id}{' ended' if self.ended_at else ''}>"
@@ -178,3 +194,41 @@ class FailedLogin(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     address: Mapped[str] = mapped_column(String(64), default="")
     user_agent: Mapped[str] = mapped_column(String(200), default="")
+
+
+class AccessRequest(Base):
+    """Someone the identity provider vouched for whom the forum did not let in: their groups map
+    to no role (or no function), or their e-mail address belongs to an existing account that an
+    administrator has not linked to them. Administrators see the open ones; a later successful
+    sign-in, a link or a dismissal closes it."""
+
+    __tablename__ = "access_requests"
+    __table_args__ = (UniqueConstraint("issuer", "subject", name="uq_access_requests_identity"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    issuer: Mapped[str] = mapped_column(String(255))
+    subject: Mapped[str] = mapped_column(String(255))
+    email: Mapped[str] = mapped_column(String(254), default="")
+    display_name: Mapped[str] = mapped_column(String(120), default="")
+    groups: Mapped[list] = mapped_column(JSON, default=list)
+    # no_role, no_function, email_taken
+    reason: Mapped[str] = mapped_column(String(20))
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+    first_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    last_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    # signed_in (their groups were fixed), linked, dismissed
+    closed_how: Mapped[str] = mapped_column(String(20), default="")
+
+    def __repr__(self) -> str:
+        return f"<AccessRequest {self.email or self.subject} {self.reason}>"
+
+
+class UsedSignInState(Base):
+    """The ``state`` of each sign-in the provider has sent back (its SHA-256): a second answer
+    with the same state — a replayed redirect — is refused. Kept for a day."""
+
+    __tablename__ = "used_sign_in_states"
+
+    state_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    used_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, index=True)

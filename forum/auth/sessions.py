@@ -17,7 +17,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from flask import Flask, g
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from forum.auth.models import LoginSession, User
@@ -41,12 +41,15 @@ def parse_id(session_id: str) -> tuple[int, str] | None:
     return int(user_id), key
 
 
-def start(session: Session, user: User, user_agent: str = "", address: str = "") -> str:
-    """Open a login for ``user``; returns its key (set on the user for its cookies)."""
+def start(session: Session, user: User, user_agent: str = "", address: str = "", *, method: str = "password",
+          lasts: timedelta | None = None, id_token: str | None = None) -> str:
+    """Open a login for ``user``; returns its key (set on the user for its cookies). ``lasts``:
+    the login ends that long after it started, however much it is used (single sign-on)."""
     key = secrets.token_urlsafe(32)
     now = clock.now()
     login = LoginSession(user_id=user.id, key_hash=key_hash(key), created_at=now, last_seen_at=now,
-                         user_agent=(user_agent or "")[:200], address=(address or "")[:64])
+                         user_agent=(user_agent or "")[:200], address=(address or "")[:64], method=method,
+                         expires_at=now + lasts if lasts else None, id_token=id_token)
     session.add(login)
     session.flush()
     user.login_key, user.login_session_id = key, login.id
@@ -83,12 +86,15 @@ def init_app(app: Flask) -> None:
         return response
 
 
-def end(session: Session, login_session_id: int | None, reason: str = "logout") -> None:
+def end(session: Session, login_session_id: int | None, reason: str = "logout") -> LoginSession | None:
+    """End the login; returns it (its method and ID token tell whether the identity provider's
+    session should end too), or None when there was none."""
     if login_session_id is None:
-        return
+        return None
     session.execute(update(LoginSession).where(LoginSession.id == login_session_id,
                                                LoginSession.ended_at.is_(None))
                     .values(ended_at=clock.now(), ended_reason=reason))
+    return session.get(LoginSession, login_session_id)
 
 
 def end_all(session: Session, user_id: int, reason: str, keep: int | None = None) -> int:
@@ -103,7 +109,8 @@ def open_logins(session: Session, user: User) -> list[LoginSession]:
     """The user's open logins, most recently used first (at most MAX_LISTED)."""
     return list(session.scalars(
         select(LoginSession).where(LoginSession.user_id == user.id, LoginSession.ended_at.is_(None),
-                                   LoginSession.last_seen_at >= idle_since())
+                                   LoginSession.last_seen_at >= idle_since(),
+                                   or_(LoginSession.expires_at.is_(None), LoginSession.expires_at > clock.now()))
         .order_by(LoginSession.last_seen_at.desc(), LoginSession.id.desc()).limit(MAX_LISTED)))
 
 

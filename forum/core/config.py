@@ -85,6 +85,36 @@ DEFAULTS: dict[str, object] = {
     # only `forum trail checkpoint` reads it, from FORUM_TRAIL_SIGNING_KEY(_FILE).
     "TRAIL_PUBLIC_KEY": "",
     "TRAIL_PUBLIC_KEY_FILE": "",
+    # Single sign-on with the organisation's OpenID Connect provider (docs/operations.md): set the
+    # issuer, client id and secret (or a file holding the secret) and the login page offers
+    # "Sign in with <OIDC_NAME>". Empty issuer: local passwords only.
+    "OIDC_ISSUER": "",
+    "OIDC_CLIENT_ID": "",
+    "OIDC_CLIENT_SECRET": "",
+    "OIDC_CLIENT_SECRET_FILE": "",
+    "OIDC_NAME": "your organisation's account",
+    "OIDC_SCOPES": "openid email profile",
+    # The claim that lists a person's groups (or app roles), and the claims of their e-mail
+    # address and name (Entra ID without an e-mail claim: preferred_username).
+    "OIDC_GROUPS_CLAIM": "groups",
+    "OIDC_EMAIL_CLAIM": "email",
+    "OIDC_NAME_CLAIM": "name",
+    # Group -> forum role and group -> function: "group=role, group=role" (or a JSON object for
+    # group names with commas); the first listed group a person is in decides. Re-applied at
+    # every sign-in.
+    "OIDC_ROLES": "",
+    "OIDC_FUNCTIONS": "",
+    # Clock difference allowed when checking an ID token's exp and iat, and how long a call to
+    # the provider may take.
+    "OIDC_LEEWAY_SECONDS": 60,
+    "OIDC_TIMEOUT_SECONDS": 10,
+    # A login through the provider lasts at most this long; then the person signs in again, and
+    # their groups are read again (someone who left is out within this time).
+    "OIDC_SESSION_HOURS": 12,
+    # Local passwords: off (false) leaves them only to the administrators named in
+    # BREAK_GLASS_ADMINS (comma-separated e-mail addresses), for when the provider is down.
+    "LOCAL_LOGIN": True,
+    "BREAK_GLASS_ADMINS": "",
 }
 
 _BOOL_TRUE = {"1", "true", "yes", "on"}
@@ -121,6 +151,7 @@ def load_settings(overrides: dict | None = None, environ: dict | None = None) ->
         settings["DATABASE_URL"] = f"sqlite:///{instance / 'forum.db'}"
     check_drivers(settings)
     settings["BASE_URL"] = clean_base_url(str(settings["BASE_URL"]))
+    check_sign_in(settings)
     return settings
 
 
@@ -136,6 +167,32 @@ def clean_base_url(raw: str) -> str:
     except ValueError as exc:
         raise SettingsError(f"FORUM_BASE_URL={raw!r} has a port that is not a number.") from exc
     return raw.strip().rstrip("/")
+
+
+def check_sign_in(settings: dict) -> None:
+    """SettingsError unless the single sign-on settings make sense together (the group mappings
+    are read by forum.auth.oidc, which reports their own mistakes)."""
+    issuer = str(settings["OIDC_ISSUER"]).strip()
+    secret_file = str(settings["OIDC_CLIENT_SECRET_FILE"]).strip()
+    if secret_file and not settings["OIDC_CLIENT_SECRET"]:
+        try:
+            settings["OIDC_CLIENT_SECRET"] = Path(secret_file).read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise SettingsError(f"FORUM_OIDC_CLIENT_SECRET_FILE={secret_file!r} cannot be read: {exc.strerror}.") from exc
+    if issuer:
+        parts = urlsplit(issuer)
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+            raise SettingsError(f"FORUM_OIDC_ISSUER={issuer!r} is not an issuer URL, e.g. "
+                                "https://login.microsoftonline.com/<tenant id>/v2.0.")
+        missing = [f"FORUM_{name}" for name in ("OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET") if not settings[name]]
+        if missing:
+            raise SettingsError(f"FORUM_OIDC_ISSUER is set but {' and '.join(missing)} is not: the provider "
+                                "gives both when the forum is registered as a client.")
+        if "openid" not in str(settings["OIDC_SCOPES"]).split():
+            raise SettingsError(f"FORUM_OIDC_SCOPES={settings['OIDC_SCOPES']!r} must include openid.")
+    elif not settings["LOCAL_LOGIN"]:
+        raise SettingsError("FORUM_LOCAL_LOGIN=false needs single sign-on (FORUM_OIDC_ISSUER): "
+                            "nobody could log in otherwise.")
 
 
 def trusted_hosts(settings: dict) -> list[str] | None:

@@ -2,21 +2,36 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import Flask, abort, request
 
-CSP = "; ".join(
-    [
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self' data:",
-        "font-src 'self'",
-        "object-src 'none'",
-        "base-uri 'self'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    ]
-)
+
+def content_security_policy(form_targets: tuple[str, ...] = ()) -> str:
+    """The policy: everything from the forum's own origin, no inline script. ``form_targets``:
+    further origins a form may lead to — the identity provider's, where logging out (a form)
+    redirects to end its session too; browsers apply form-action to that redirect."""
+    return "; ".join(
+        [
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "img-src 'self' data:",
+            "font-src 'self'",
+            "object-src 'none'",
+            "base-uri 'self'",
+            " ".join(("form-action", "'self'", *form_targets)),
+            "frame-ancestors 'none'",
+        ]
+    )
+
+
+CSP = content_security_policy()
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 # The JSON API validates its own query strings and bodies (refusing NUL with a problem document),
@@ -41,10 +56,12 @@ def _refuse_nul_characters() -> None:
 
 def init_app(app: Flask) -> None:
     app.before_request(_refuse_nul_characters)
+    issuer = str(app.config.get("OIDC_ISSUER") or "").strip()
+    policy = content_security_policy((_origin(issuer),)) if issuer else CSP
 
     @app.after_request
     def _headers(response):
-        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("Content-Security-Policy", policy)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from forum.auth.models import LoginSession, User
+from forum.core import clock
 from forum.notify.models import Notification
 
 
@@ -27,7 +28,8 @@ def load_user(session: Session, user_id: int, key_hash: str, idle_since: datetim
         select(User, unread.label("unread"), LoginSession.id, LoginSession.last_seen_at)
         .join(LoginSession, LoginSession.user_id == User.id)
         .where(User.id == user_id, LoginSession.key_hash == key_hash, LoginSession.ended_at.is_(None),
-               LoginSession.last_seen_at >= idle_since)
+               LoginSession.last_seen_at >= idle_since,
+               or_(LoginSession.expires_at.is_(None), LoginSession.expires_at > clock.now()))
     ).first()
     if row is None:
         return None

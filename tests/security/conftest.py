@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from forum.auth import service as accounts
+from forum.auth.models import AccessRequest
 from forum.evidence import service as evidence
 from forum.notify.models import Notification
 from forum.weighing import comments
@@ -52,6 +53,9 @@ def samples(cast, make_item, make_user, db_session):
     token, _secret = api_tokens.create_token(
         db_session, cast["procurement"], cast["procurement"], api_tokens.NewToken("sample", ["items:read"])
     )
+    access = AccessRequest(issuer="https://login.example.org", subject="someone", email="someone@example.org",
+                           display_name="Someone", groups=["marketing"], reason="no_role")
+    db_session.add(access)
     db_session.commit()
     agenda = agenda_samples(db_session, cast, make_item)
     # The risk user owns the sample action: the decision that made them its owner notified them.
@@ -63,5 +67,5 @@ def samples(cast, make_item, make_user, db_session):
         "item_id": item.id, "run_id": run.id, "comment_id": comment.id,
         "user_id": cast["product"].id, "key": "risk", "token": invitation.token,
         "token_id": token.id, "evidence_id": run.id, "seq": 1, "fmt": "jsonl",
-        "subject": f"item:{item.id}",
+        "subject": f"item:{item.id}", "request_id": access.id,
     }

@@ -70,6 +70,10 @@ EXPLICIT: dict[str, set[str]] = {
     "auth.change_password": LOGGED_IN,
     "auth.update_notifications": LOGGED_IN,
     "auth.end_other_sessions": LOGGED_IN,
+    # Single sign-on: a 404 unless an identity provider is configured (it is not here);
+    # tests/auth/test_oidc.py checks them against a real provider, for visitors and users.
+    "auth.oidc_start": set(),
+    "auth.oidc_callback": set(),
     # API area: pages, and the token-only JSON API (TOKEN_ONLY: no session role gets in).
     "api_docs.index": PUBLIC,
     "tokens.index": LOGGED_IN,
@@ -131,6 +135,8 @@ def access_table(app) -> dict[str, set[str]]:
 
 # Routes whose anonymous use is harmless although they are not public pages.
 ANONYMOUS_REDIRECT_OK = {"auth.logout"}
+#: Routes served only when a setting turns them on (off here): a 404 for everyone, visitors too.
+UNSERVED = {"auth.oidc_start", "auth.oidc_callback"}
 
 
 def url_for_rule(app, rule, samples) -> str:
@@ -233,7 +239,7 @@ def test_each_role_gets_exactly_what_the_table_allows(app, cast, samples, role):
                 if role == "anonymous" and rule.endpoint in ANONYMOUS_REDIRECT_OK:
                     continue
                 failures.append(f"{method} {url} as {role}: expected denial, got {status} {location}")
-            if not allowed and role == "anonymous" and status in (403, 404):
+            if not allowed and role == "anonymous" and status in (403, 404) and rule.endpoint not in UNSERVED:
                 failures.append(f"{method} {url} as anonymous: expected a login redirect, got {status}")
             if access[rule.endpoint] is TOKEN_ONLY and not api_refused:
                 failures.append(f"{method} {url} as {role}: the API must answer 401 without a token, got {status}")
