@@ -79,4 +79,29 @@ def test_someone_without_a_mapped_group_sees_they_have_no_access_yet(sso_page, s
     page = sso_page
     sign_in_at_the_provider(page, sso_server, "nora")
     page.get_by_role("heading", name="No access yet").wait_for()
-    assert page.get_by_text("marketing").is_visible()
+    assert page.get_by_text("Your groups there: marketing.").is_visible()
+
+
+def serious_problems(page) -> list[str]:
+    from axe_playwright_python.sync_playwright import Axe
+
+    return [f"{page.url}: {v['id']} {v['help']}" for v in Axe().run(page).response["violations"]
+            if v["impact"] in ("serious", "critical")]
+
+
+@pytest.mark.parametrize("size", [(1280, 900), (390, 844)], ids=["wide", "phone"])
+def test_the_sign_in_pages_are_accessible_and_fit_the_screen(browser, sso_server, size):
+    context = browser.new_context(base_url=sso_server.url, viewport={"width": size[0], "height": size[1]})
+    page = context.new_page()
+    try:
+        problems = []
+        page.goto("/login")
+        problems += serious_problems(page)
+        sign_in_at_the_provider(page, sso_server, "nora")
+        page.get_by_role("heading", name="No access yet").wait_for()
+        problems += serious_problems(page)
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 1, f"the page scrolls sideways by {overflow} px"
+        assert not problems, "\n".join(problems)
+    finally:
+        context.close()
