@@ -47,8 +47,8 @@ BUDGETS = {
     "core.home.auditor": 8,
     # user, accounts by role and state (1), functions (1), accounts waiting for their password
     # and their count (2), the latest account changes and the people they name (2), deactivated
-    # accounts' open actions, open items and the accounts (3)
-    "core.home.admin": 10,
+    # accounts' open actions, open items and the accounts (3), open access requests (1)
+    "core.home.admin": 11,
     # user, functions for the filter, the trail head for the derived cache, the queue selected in
     # SQL on the items' standing (the page's ids with the count, their rows), the page's weighing
     # (ratings, positions, latest runs), their latest escalations. From the cache: 1 fewer.

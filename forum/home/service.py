@@ -23,6 +23,7 @@ from forum.agenda.models import AgendaEntry, Decision, Meeting
 from forum.audit import verify as audit
 from forum.audit.access import head as trail_head
 from forum.audit.models import Checkpoint
+from forum.auth import provisioning
 from forum.auth.models import ROLE_LABELS, UNUSABLE_PASSWORD_PREFIX, OrgFunction, User
 from forum.core.derived import cached
 from forum.core.paging import Page, paginate_rows
@@ -296,6 +297,7 @@ class AdminHome:
     awaiting_total: int = 0
     changes: list[AccountChange] = field(default_factory=list)
     deactivated_with_work: list[OpenWork] = field(default_factory=list)
+    access_requests: int = 0  # people the identity provider signed in whom the forum did not let in
 
 
 #: Statuses in which an item still waits on the person who filed it.
@@ -303,14 +305,17 @@ OPEN_ITEM_STATUSES = ("draft", "open", "escalated", "scheduled")
 
 
 def admin_home(session: Session, viewer: User) -> AdminHome:
-    """What an administrator acts on: accounts waiting for their password, the latest account
-    changes, and deactivated accounts that still own open work (nine queries)."""
+    """What an administrator acts on: open access requests from single sign-on, accounts waiting
+    for their password, the latest account changes, and deactivated accounts that still own open
+    work (ten queries)."""
     counts = {(role, active): n for role, active, n in session.execute(
         select(User.role, User.active, func.count()).group_by(User.role, User.active)
     )}
     roles = [(role, label, counts.get((role, True), 0), counts.get((role, False), 0))
              for role, label in ROLE_LABELS.items()]
-    waiting = (User.active.is_(True), User.password_hash.startswith(UNUSABLE_PASSWORD_PREFIX))
+    # Accounts of single sign-on have no password and wait for none.
+    waiting = (User.active.is_(True), User.password_hash.startswith(UNUSABLE_PASSWORD_PREFIX),
+               User.identity_subject.is_(None))
     return AdminHome(
         roles=roles, functions=session.scalar(select(func.count()).select_from(OrgFunction)) or 0,
         active=sum(r[2] for r in roles), inactive=sum(r[3] for r in roles),
@@ -319,6 +324,7 @@ def admin_home(session: Session, viewer: User) -> AdminHome:
         awaiting_total=session.scalar(select(func.count()).select_from(User).where(*waiting)) or 0,
         changes=_account_changes(session),
         deactivated_with_work=_deactivated_with_work(session),
+        access_requests=provisioning.count_open(session),
     )
 
 

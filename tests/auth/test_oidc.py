@@ -213,6 +213,17 @@ def test_someone_without_a_mapped_group_gets_no_account_but_an_access_request(
     client.post("/login", data={"email": admin.email, "password": PASSWORD})
     page = client.get("/admin/access-requests").get_data(as_text=True)
     assert f"{login}@example.com" in page and "2 attempts" in page
+    assert "1 access request</a> from single sign-on" in client.get("/").get_data(as_text=True)
+
+
+def test_accounts_of_single_sign_on_do_not_wait_for_a_password(browser, sso_app, make_user):
+    sign_in_as(browser, "erin")
+    admin = make_user("admin", function=None)
+    client = sso_app.test_client()
+    client.post("/login", data={"email": admin.email, "password": PASSWORD})
+    home = client.get("/").get_data(as_text=True)
+    assert "Erin Exec" not in home.split("awaiting-heading")[1].split("</section>")[0]
+    assert "Every active account has set its password." in home
 
 
 def test_an_access_request_closes_when_the_person_is_given_a_group(sso_app, db_session, provider):
