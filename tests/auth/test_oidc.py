@@ -150,6 +150,8 @@ def test_a_first_sign_in_creates_the_account_from_the_groups(browser, db_session
     signed = events(db_session, "user.signed_in")[-1]
     assert signed.subject == f"user:{user.id}" and signed.data["method"] == "oidc"
     assert logged_in(browser[0])
+    settings = browser[0].get("/settings").get_data(as_text=True)
+    assert "have no password here" in settings and "Change the password" not in settings
     login = db_session.scalar(select(LoginSession).where(LoginSession.user_id == user.id))
     assert login.method == "oidc" and login.id_token
     assert timedelta(hours=11, minutes=59) < login.expires_at - login.created_at <= timedelta(hours=12)
