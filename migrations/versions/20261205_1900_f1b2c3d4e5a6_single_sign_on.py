@@ -58,11 +58,11 @@ def downgrade() -> None:
     op.drop_table("used_sign_in_states")
     op.drop_index(op.f("ix_access_requests_closed_at"), table_name="access_requests")
     op.drop_table("access_requests")
-    with op.batch_alter_table("login_sessions") as batch:
-        batch.drop_column("id_token")
-        batch.drop_column("expires_at")
-        batch.drop_column("method")
+    # ALTER TABLE … DROP COLUMN (SQLite 3.35+), not a batch copy: recreating users would break
+    # the foreign keys that point at it.
+    op.drop_column("login_sessions", "id_token")
+    op.drop_column("login_sessions", "expires_at")
+    op.drop_column("login_sessions", "method")
     op.drop_index("uq_users_identity", table_name="users")
-    with op.batch_alter_table("users") as batch:
-        batch.drop_column("identity_subject")
-        batch.drop_column("identity_issuer")
+    op.drop_column("users", "identity_subject")
+    op.drop_column("users", "identity_issuer")
