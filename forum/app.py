@@ -21,7 +21,9 @@ from forum import (
     items,
     notify,
     proximity,
+    register,
     search,
+    systems,
     trail,
     weighing,
 )
@@ -35,7 +37,8 @@ from forum.notify.queries import load_user
 
 #: Every area, lowest layer first (docs/architecture.md): each ``init_app`` registers the area's
 #: pages and connects its receivers to the signals of the areas below it.
-AREAS = (trail, auth, items, evidence, weighing, proximity, agenda, notify, search, home, audit, health, admin, api)
+AREAS = (trail, auth, systems, items, evidence, weighing, proximity, agenda, register, notify, search, home, audit,
+         health, admin, api)
 
 
 class ForumApp(Flask):

@@ -9,12 +9,13 @@ from forum.evidence.models import EvidenceChunk, EvidenceRun
 from forum.items.models import DecisionItem
 from forum.notify.models import EmailOptOut, Follow, Notification, OutboxMessage, ReminderSent
 from forum.proximity.models import ProposedCase, Review
+from forum.systems.models import AISystem, SystemVersion
 from forum.trail.models import Event, TrailHead
 from forum.weighing.models import Comment, Escalation, Position, WeightRating
 
 __all__ = [
-    "Action", "AgendaEntry", "ApiToken", "Base", "Checkpoint", "Comment", "Decision",
+    "AISystem", "Action", "AgendaEntry", "ApiToken", "Base", "Checkpoint", "Comment", "Decision",
     "DecisionItem", "EmailOptOut", "Escalation", "Event", "EvidenceChunk", "EvidenceRun", "Follow", "Meeting",
     "Notification", "OrgFunction", "OutboxMessage", "Position", "ProposedCase", "Recusal",
-    "ReminderSent", "Review", "SetPasswordLink", "TrailHead", "User", "WeightRating",
+    "ReminderSent", "Review", "SetPasswordLink", "SystemVersion", "TrailHead", "User", "WeightRating",
 ]

@@ -245,8 +245,7 @@ def _edit(session, state, users, email, changes, label) -> Callable[[], None]:
 
     def run() -> None:
         item: DecisionItem = state["item"]
-        current = {name: getattr(item, "function_key" if name == "function" else name)
-                   for name in _ITEM_FIELDS}
+        current = items.current_values(item)
         data = items.ItemData(**(current | changes))
         items.update_item(session, _user(users, email, label), item, data,
                           expected_version=item.version)

@@ -34,8 +34,7 @@ def load(session: Session, path: Path | None = None) -> None:
         user = accounts.get_user_by_email(session, step["by"])
         if item is None or user is None:
             raise ValueError(f"{where}: no item {step['item']!r} or no user {step['by']!r}")
-        current = {name: getattr(item, "function_key" if name == "function" else name)
-                   for name in _ITEM_FIELDS}
+        current = items.current_values(item)
         items.update_item(session, user, item, items.ItemData(**(current | step["edit"])),
                           expected_version=item.version)
     auditor = accounts.get_user_by_email(session, spec["auditor"])

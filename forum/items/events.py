@@ -13,8 +13,10 @@ def json_value(value):
 
 
 def created(values: Mapping) -> dict:
-    """``item.created``: the item's filed values; every item starts as a draft."""
-    return {"status": "draft", **{key: json_value(value) for key, value in values.items()}}
+    """``item.created``: the item's filed values; every item starts as a draft. An item about no
+    AI system of the register says nothing of one."""
+    return {"status": "draft", **{key: json_value(value) for key, value in values.items()
+                                  if not (key == "system_id" and value is None)}}
 
 
 def status_changed(action: str, before: str, after: str, note: str = "") -> dict:

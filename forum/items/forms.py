@@ -27,6 +27,12 @@ class ItemForm(FlaskForm):
         validators=[Length(max=MAX_SUMMARY)],
         description="Markdown: the decision, the options, what is at stake.",
     )
+    system = SelectField(
+        "System in the register", choices=[], validators=[Optional()],
+        description="Pick the system the item is about: its vendor, model and version in use are then the "
+                    "item's, and a new version recorded on the system reaches the item. Or leave it and "
+                    "describe the model below.",
+    )
     vendor = StringField("Vendor", validators=[Optional(), Length(max=120)])
     model_name = StringField("Model name", validators=[Optional(), Length(max=120)])
     model_version = StringField("Model version", validators=[Optional(), Length(max=80)])

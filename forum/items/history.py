@@ -22,6 +22,7 @@ FIELD_LABELS = {
     "vendor": "Vendor",
     "model_name": "Model name",
     "model_version": "Model version",
+    "system_id": "AI system (register number)",
     "exposure": "Financial exposure",
     "needed_by": "Needed by",
     "status": "Status",

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from forum.auth.models import OrgFunction, User
 from forum.core import clock
 from forum.core.db import Base, UTCDateTime
+from forum.systems.models import AISystem
 
 CATEGORIES = {
     "vendor_selection": "Vendor selection",
@@ -54,6 +55,9 @@ class DecisionItem(Base):
     vendor: Mapped[str] = mapped_column(String(120), default="")
     model_name: Mapped[str] = mapped_column(String(120), default="")
     model_version: Mapped[str] = mapped_column(String(80), default="")
+    # The AI system of the register the item is about (forum.systems): its vendor, model and
+    # version are the item's, and a new version recorded on the system reaches the item.
+    system_id: Mapped[int | None] = mapped_column(ForeignKey("ai_systems.id"), index=True)
     # Financial exposure in whole currency units (the organisation's reporting currency).
     exposure: Mapped[int | None] = mapped_column(BigInteger)
     needed_by: Mapped[date | None] = mapped_column(Date)
@@ -82,6 +86,7 @@ class DecisionItem(Base):
 
     filer: Mapped[User] = relationship(lazy="raise")
     function: Mapped[OrgFunction] = relationship(lazy="raise")
+    system: Mapped[AISystem | None] = relationship(lazy="raise")
 
     # The version counter doubles as SQLAlchemy's optimistic lock: an UPDATE that finds the row
     # at another version raises StaleDataError instead of overwriting a concurrent change.

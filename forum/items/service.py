@@ -22,6 +22,7 @@ from forum.core.paging import Page, paginate_rows
 from forum.core.policy import Action, allows
 from forum.items import events
 from forum.items.models import CATEGORIES, STATUSES, DecisionItem
+from forum.systems.models import AISystem
 from forum.trail.service import record
 
 MAX_TITLE = 200
@@ -136,13 +137,19 @@ class ItemData:
     vendor: str = ""
     model_name: str = ""
     model_version: str = ""
+    system: int | None = None  # an AI system of the register: its vendor, model and version win
     exposure: int | None = None
     needed_by: date | None = None
 
 
 _FIELD_NAMES = [f.name for f in fields(ItemData)]
 # ItemData field -> DecisionItem attribute
-_ATTRIBUTE = {name: name for name in _FIELD_NAMES} | {"function": "function_key"}
+_ATTRIBUTE = {name: name for name in _FIELD_NAMES} | {"function": "function_key", "system": "system_id"}
+
+
+def current_values(item: DecisionItem) -> dict:
+    """The item's values as ItemData fields: what an edit starts from."""
+    return {name: getattr(item, _ATTRIBUTE[name]) for name in _FIELD_NAMES}
 
 
 def _clean(session: Session, data: ItemData, current: DecisionItem | None = None) -> dict:
@@ -169,6 +176,13 @@ def _clean(session: Session, data: ItemData, current: DecisionItem | None = None
         if len(value) > limit:
             raise ValidationError(f"At most {limit} characters.", name)
         texts[name] = value
+    system_id = data.system
+    if system_id is not None:
+        system = session.get(AISystem, system_id) if isinstance(system_id, int) else None
+        unchanged = current is not None and current.system_id == system_id
+        if system is None or (system.status == "retired" and not unchanged):
+            raise ValidationError("Choose an AI system of the register (retired ones cannot be chosen).", "system")
+        texts = {"vendor": system.vendor, "model_name": system.model_name, "model_version": system.version_in_use}
     exposure = data.exposure
     if exposure is not None:
         if isinstance(exposure, bool) or not isinstance(exposure, int):
@@ -184,7 +198,7 @@ def _clean(session: Session, data: ItemData, current: DecisionItem | None = None
             raise ValidationError("The needed-by date is in the past.", "needed_by")
     return {
         "title": title, "summary": summary, "category": data.category, "function_key": data.function,
-        **texts, "exposure": exposure, "needed_by": needed_by,
+        **texts, "system_id": system_id, "exposure": exposure, "needed_by": needed_by,
     }
 
 
@@ -242,6 +256,9 @@ def update_model_version(
     """Record that the model under decision is now at ``model_version`` (docs/evidence.md:
     evidence of another version becomes stale, a decided item then needs revalidation). One
     ``item.updated`` event, as an edit of that one field; returns the changes, empty when none."""
+    if allows(actor, Action.FILE) and item.system_id is not None:
+        raise Conflict("This item follows an AI system of the register: record the new version on the "
+                       "system's page, and it reaches every item about the system.", "model_version")
     if not can_update_model(actor, item):
         if not allows(actor, Action.FILE):
             raise PermissionDenied("Only staff and executives record a model update.")
@@ -263,6 +280,25 @@ def update_model_version(
     _flush_versioned(session)
     record(session, actor, "item.updated", item.subject, {"changes": changes, "version": item.version})
     return changes
+
+
+def apply_system_version(session: Session, actor: User, system: AISystem) -> list[DecisionItem]:
+    """A new version was recorded on ``system`` (forum.systems.service.record_version): every
+    item about it, but closed ones, now names that version — the same change as a model update
+    on the item (evidence of other versions becomes stale, a decided item needs revalidation),
+    one ``item.updated`` event each, naming the system as the cause. Returns the items changed."""
+    items = list(session.scalars(
+        select(DecisionItem).where(DecisionItem.system_id == system.id, DecisionItem.status != "closed",
+                                   DecisionItem.model_version != system.version_in_use)
+        .order_by(DecisionItem.id)))
+    now = clock.now()
+    for item in items:
+        changes = {"model_version": {"before": item.model_version, "after": system.version_in_use}}
+        item.model_version, item.updated_at = system.version_in_use, now
+        _flush_versioned(session)
+        record(session, actor, "item.updated", item.subject,
+               {"changes": changes, "version": item.version, "cause": system.subject})
+    return items
 
 
 def transition(

@@ -10,10 +10,13 @@ from forum.auth.service import list_functions
 from forum.core import db
 from forum.core.errors import Conflict, DomainError, NotFound
 from forum.core.forms import choices
+from forum.core.inputs import parse_whole_number
 from forum.core.policy import Action
 from forum.items import history, panels, service
 from forum.items.forms import ItemForm, ModelUpdateForm, TransitionForm
 from forum.items.service import ItemData
+from forum.systems.models import AISystem
+from forum.systems.service import all_systems
 
 bp = Blueprint("items", __name__, url_prefix="/items")
 
@@ -29,6 +32,21 @@ def _function_choices(session) -> list[tuple[str, str]]:
 
 
 
+def _system_choices(session, current_id: int | None = None) -> list:
+    """The register's systems in use (and the item's own, even retired) for the item form."""
+    found = all_systems(session)
+    if current_id is not None and all(system.id != current_id for system in found):
+        kept = session.get(AISystem, current_id)
+        found = [*found, kept] if kept is not None else found
+    return choices([("", "None: describe the model below"),
+                    *((str(system.id), f"{system.name} ({system.model_label})") for system in found)])
+
+
+def _system_of(form: ItemForm) -> int | None:
+    raw = (form.system.data or "").strip()
+    return parse_whole_number(raw, 1) if raw else None  # one of the choices: the form checked it
+
+
 def _data_from(form: ItemForm) -> ItemData:
     return ItemData(
         title=form.title.data or "",
@@ -38,6 +56,7 @@ def _data_from(form: ItemForm) -> ItemData:
         vendor=form.vendor.data or "",
         model_name=form.model_name.data or "",
         model_version=form.model_version.data or "",
+        system=_system_of(form),
         exposure=form.exposure.data,
         needed_by=form.needed_by.data,
     )
@@ -64,8 +83,11 @@ def new():
     session = db.session()
     form = ItemForm()
     form.function.choices = choices(_function_choices(session))
+    form.system.choices = _system_choices(session)
     if request.method == "GET" and current_user.function_key:
         form.function.data = current_user.function_key
+    if request.method == "GET" and request.args.get("system", "").isdigit():
+        form.system.data = request.args["system"]  # "File an item about this system"
     status = 200
     if form.validate_on_submit():
         try:
@@ -102,10 +124,11 @@ def render_detail(session, item, status: int = 200, **context):
     forms = {}
     for spec in transitions:
         forms[spec.action] = TransitionForm(formdata=None, action=spec.action, version=item.version)
-    if service.can_update_model(current_user, item):
+    system = session.get(AISystem, item.system_id) if item.system_id else None
+    if service.can_update_model(current_user, item) and system is None:
         context.setdefault("model_form", ModelUpdateForm(formdata=None, prefix="model", version=item.version))
     return render_template(
-        "items/detail.html", item=item, events=events, more_events=more, transitions=transitions,
+        "items/detail.html", item=item, system=system, events=events, more_events=more, transitions=transitions,
         forms=forms,
         can_edit=service.can_edit(current_user, item),
         panels=panels.build_all(session, current_user, item), **context,
@@ -133,6 +156,7 @@ def edit(item_id: int):
         return redirect(url_for("items.detail", item_id=item.id))
     form = ItemForm(obj=None if request.method == "POST" else _form_values(item))
     form.function.choices = choices(_function_choices(session))
+    form.system.choices = _system_choices(session, item.system_id)
     status, conflict = 200, False
     if form.validate_on_submit():
         try:
@@ -170,7 +194,7 @@ def _form_values(item) -> _Values:
     return _Values(
         title=item.title, category=item.category, function=item.function_key, summary=item.summary,
         vendor=item.vendor, model_name=item.model_name, model_version=item.model_version,
-        exposure=item.exposure, needed_by=item.needed_by, version=str(item.version),
+        system=str(item.system_id or ""), exposure=item.exposure, needed_by=item.needed_by, version=str(item.version),
     )
 
 

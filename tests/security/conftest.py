@@ -13,6 +13,7 @@ from forum.auth import service as accounts
 from forum.auth.models import AccessRequest
 from forum.evidence import service as evidence
 from forum.notify.models import Notification
+from forum.systems import service as systems
 from forum.weighing import comments
 from tests.agenda.samples import agenda_samples
 
@@ -56,6 +57,8 @@ def samples(cast, make_item, make_user, db_session):
     access = AccessRequest(issuer="https://login.example.org", subject="someone", email="someone@example.org",
                            display_name="Someone", groups=["marketing"], reason="no_role")
     db_session.add(access)
+    system = systems.create_system(db_session, cast["procurement"], systems.SystemData(
+        name="Sample assistant", owner_function="procurement", vendor="Acme AI", model_name="acme-chat"), "1.0")
     db_session.commit()
     agenda = agenda_samples(db_session, cast, make_item)
     # The risk user owns the sample action: the decision that made them its owner notified them.
@@ -67,5 +70,5 @@ def samples(cast, make_item, make_user, db_session):
         "item_id": item.id, "run_id": run.id, "comment_id": comment.id,
         "user_id": cast["product"].id, "key": "risk", "token": invitation.token,
         "token_id": token.id, "evidence_id": run.id, "seq": 1, "fmt": "jsonl",
-        "subject": f"item:{item.id}", "request_id": access.id,
+        "subject": f"item:{item.id}", "request_id": access.id, "system_id": system.id,
     }

@@ -1,0 +1,157 @@
+"""The register of AI systems: list, new, a system's page, edit, and a new version."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from forum.auth.decorators import requires
+from forum.auth.service import list_functions
+from forum.core import clock, db, paging
+from forum.core.errors import DomainError, NotFound, ValidationError
+from forum.core.forms import attach_error, choices
+from forum.core.policy import Action
+from forum.items import service as items
+from forum.register import queries
+from forum.register.forms import SystemFilterForm, SystemForm, VersionForm
+from forum.systems import service as systems
+from forum.systems.models import AISystem
+
+bp = Blueprint("register", __name__, url_prefix="/systems")
+
+
+def _owner_choices(empty: str | None = None) -> list:
+    pairs = [(f.key, f.label) for f in list_functions(db.session())]
+    return choices([("", empty), *pairs] if empty is not None else [("", "Choose a function…"), *pairs])
+
+
+def _system(system_id: int) -> AISystem:
+    try:
+        return systems.get_system(db.session(), system_id)
+    except NotFound as error:
+        abort(404, description=error.reason)
+
+
+def _data(form: SystemForm) -> systems.SystemData:
+    return systems.SystemData(
+        name=form.name.data or "", owner_function=form.owner_function.data or "", vendor=form.vendor.data or "",
+        model_name=form.model_name.data or "", status=form.status.data or "", intended_use=form.intended_use.data or "",
+        personal_data=bool(form.personal_data.data), special_categories=bool(form.special_categories.data))
+
+
+@bp.get("")
+@requires(Action.READ)
+def index():
+    form = SystemFilterForm(request.args)
+    form.owner.choices = _owner_choices("Any function")
+    status = 200
+    filters = systems.SystemFilters()
+    if request.args and not form.validate():
+        status = 400
+        problems = "; ".join(f"{form[name].label.text}: {errs[0]}" for name, errs in form.errors.items())
+        flash(f"Filter ignored — {problems}", "error")
+    else:
+        filters = systems.SystemFilters(status=form.status.data or "", owner=form.owner.data or "",
+                                        text=(form.q.data or "").strip())
+    try:
+        page = systems.list_systems(db.session(), filters, paging.page_number(request.args.get("page")),
+                                    current_app.config["ITEMS_PER_PAGE"])
+    except ValidationError as error:
+        abort(400, description=error.reason)
+    query = {k: v for k, v in (("status", filters.status), ("owner", filters.owner), ("q", filters.text)) if v}
+    return render_template("systems/index.html", page=page, form=form, query=query,
+                           may_change=systems.may_change(current_user)), status
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@requires(Action.FILE)
+def new():
+    form = SystemForm()
+    form.owner_function.choices = _owner_choices()
+    if request.method == "GET" and current_user.function_key:
+        form.owner_function.data = current_user.function_key
+    status = 200
+    if form.validate_on_submit():
+        try:
+            with db.attempt():
+                system = systems.create_system(db.session(), current_user, _data(form), form.version_in_use.data or "")
+        except DomainError as error:
+            attach_error(form, error)
+            status = error.status
+        else:
+            flash(f"{system.name} is in the register.", "success")
+            return redirect(url_for("register.detail", system_id=system.id))
+    elif request.method == "POST":
+        status = 400
+    return render_template("systems/form.html", form=form, system=None), status
+
+
+@bp.get("/<int:system_id>")
+@requires(Action.READ)
+def detail(system_id: int):
+    return _render_detail(_system(system_id))
+
+
+def _render_detail(system: AISystem, version_form: VersionForm | None = None, status: int = 200):
+    session = db.session()
+    shown, total = queries.system_items(session, system, clock.now())
+    if version_form is None:
+        version_form = VersionForm(formdata=None, version=system.version)
+    return render_template(
+        "systems/detail.html", system=system, items=shown, items_total=total,
+        runs=queries.latest_runs(session, system), versions=systems.versions(session, system),
+        version_form=version_form, may_change=systems.may_change(current_user),
+        items_shown=queries.ITEMS_SHOWN,
+    ), status
+
+
+@bp.route("/<int:system_id>/edit", methods=["GET", "POST"])
+@requires(Action.FILE)
+def edit(system_id: int):
+    system = _system(system_id)
+    if request.method == "GET":
+        form = SystemForm(formdata=None, obj=system, owner_function=system.owner_function_key, version=system.version)
+    else:
+        form = SystemForm()
+    form.owner_function.choices = _owner_choices()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            with db.attempt():
+                changes = systems.update_system(db.session(), current_user, system, _data(form), form.version.number)
+        except DomainError as error:
+            attach_error(form, error)
+            status = error.status
+        else:
+            flash("Saved." if changes else "Nothing changed.", "success" if changes else "info")
+            return redirect(url_for("register.detail", system_id=system.id))
+    elif request.method == "POST":
+        status = 400
+    return render_template("systems/form.html", form=form, system=system), status
+
+
+@bp.post("/<int:system_id>/version")
+@requires(Action.FILE)
+def record_version(system_id: int):
+    """A new version of the system, and with it every item about it (one transaction)."""
+    system = _system(system_id)
+    form = VersionForm()
+    if not form.validate_on_submit():
+        return _render_detail(system, form, 400)
+    session = db.session()
+    try:
+        with db.attempt():
+            before = systems.record_version(session, current_user, system, form.version_in_use.data,
+                                            form.note.data or "", form.version.number)
+            changed = items.apply_system_version(session, current_user, system) if before is not None else []
+    except DomainError as error:
+        attach_error(form, error)
+        return _render_detail(_system(system_id), form, error.status)
+    if before is None:
+        flash(f"Nothing changed: {system.name} already runs {system.version_in_use}.", "info")
+    else:
+        moved = f"{len(changed)} item{'' if len(changed) == 1 else 's'} about it moved to that version"
+        flash(f"{system.name} now runs {system.version_in_use}: {moved}. Evidence of other versions is stale "
+              "now, and decided items that rested on it need revalidation.",
+              "success")
+    return redirect(url_for("register.detail", system_id=system.id))

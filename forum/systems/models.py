@@ -1,0 +1,77 @@
+"""AI systems and the versions they ran."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, Text, false
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from forum.auth.models import OrgFunction
+from forum.core import clock
+from forum.core.db import Base, UTCDateTime
+
+DEPLOYMENT_STATUSES = {
+    "evaluating": "Evaluating",
+    "pilot": "Pilot",
+    "production": "In production",
+    "retired": "Retired",
+}
+
+
+class AISystem(Base):
+    """An AI system: a vendor's (or the organisation's own) model put to a use."""
+
+    __tablename__ = "ai_systems"
+    __table_args__ = (
+        CheckConstraint("status IN ('evaluating', 'pilot', 'production', 'retired')", name="status_known"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    vendor: Mapped[str] = mapped_column(String(120), default="")
+    model_name: Mapped[str] = mapped_column(String(120), default="")
+    version_in_use: Mapped[str] = mapped_column(String(80), default="")
+    owner_function_key: Mapped[str] = mapped_column(ForeignKey("org_functions.key"), index=True)
+    status: Mapped[str] = mapped_column(String(20), default="evaluating")
+    intended_use: Mapped[str] = mapped_column(Text, default="")
+    personal_data: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    special_categories: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    # Optimistic lock, as on items: a change made from an older copy is refused.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    owner_function: Mapped[OrgFunction] = relationship(lazy="joined")
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def status_label(self) -> str:
+        return DEPLOYMENT_STATUSES.get(self.status, self.status)
+
+    @property
+    def subject(self) -> str:
+        return f"system:{self.id}"
+
+    @property
+    def model_label(self) -> str:
+        parts = [p for p in (self.vendor, self.model_name) if p]
+        text = " ".join(parts) or "—"
+        return f"{text} {self.version_in_use}".strip() if self.version_in_use else text
+
+    def __repr__(self) -> str:
+        return f"<AISystem {self.name}>"
+
+
+class SystemVersion(Base):
+    """A version the system ran from ``recorded_at`` on (the newest is the one in use)."""
+
+    __tablename__ = "system_versions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    system_id: Mapped[int] = mapped_column(ForeignKey("ai_systems.id"), index=True)
+    version: Mapped[str] = mapped_column(String(80))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    recorded_by: Mapped[str] = mapped_column(String(254), default="")
+    note: Mapped[str] = mapped_column(String(500), default="")

@@ -1,0 +1,206 @@
+"""The register of AI systems: keeping it, filing items about a system, and the one model update
+that reaches every item about a system — three decided items flagged for revalidation at once."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from forum.core import clock
+from forum.core.errors import Conflict
+from forum.items import service as items
+from forum.items.models import DecisionItem
+from forum.systems import service as systems
+from forum.systems.models import AISystem, SystemVersion
+from forum.trail.models import Event
+from tests.auth.helpers import count
+
+DAY = timedelta(days=1)
+NEW = {"name": "Support assistant", "vendor": "Acme AI", "model_name": "acme-chat", "version_in_use": "2026.11",
+       "owner_function": "procurement", "status": "pilot", "intended_use": "Drafts answers to customer e-mails.",
+       "personal_data": "y"}
+
+
+def make_system(db_session, actor, name="Support assistant", version="2026.11", **values) -> AISystem:
+    data = systems.SystemData(name=name, owner_function=values.pop("owner_function", "procurement"),
+                              vendor=values.pop("vendor", "Acme AI"), model_name=values.pop("model_name", "acme-chat"),
+                              **values)
+    system = systems.create_system(db_session, actor, data, version)
+    db_session.commit()
+    return system
+
+
+def events(db_session, kind: str) -> list[Event]:
+    db_session.expire_all()
+    return list(db_session.scalars(select(Event).where(Event.kind == kind).order_by(Event.seq)))
+
+
+# ------------------------------------------------------------------------------- keeping it
+def test_staff_add_a_system_to_the_register(client, login, make_user, db_session):
+    staff = make_user(function="procurement")
+    login(staff)
+    form = client.get("/systems/new").get_data(as_text=True)
+    assert "Add to the register" in form
+    response = client.post("/systems/new", data=NEW)
+    assert response.status_code == 302
+    system = db_session.scalar(select(AISystem))
+    assert (system.name, system.version_in_use, system.status, system.personal_data) == (
+        "Support assistant", "2026.11", "pilot", True)
+    created = events(db_session, "system.created")[-1]
+    assert created.actor == staff.email and created.data["version_in_use"] == "2026.11"
+    assert [v.version for v in db_session.scalars(select(SystemVersion))] == ["2026.11"]
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Support assistant" in page and "No items name this system yet." in page
+    listing = client.get("/systems").get_data(as_text=True)
+    assert "Support assistant" in listing and "Pilot" in listing
+
+
+@pytest.mark.parametrize(("change", "status", "message"), [
+    ({"name": ""}, 400, "Give the system a name."),
+    ({"name": "x" * 121}, 400, "120"),
+    ({"owner_function": "legal"}, 400, "Not a valid choice"),
+    ({"status": "shipped"}, 400, "Not a valid choice"),
+    ({"intended_use": "x" * 2001}, 400, "2000"),
+])
+def test_a_system_with_bad_input_is_refused_with_a_message(client, login, make_user, db_session, change, status,
+                                                           message):
+    login(make_user(function="procurement"))
+    response = client.post("/systems/new", data={**NEW, **change})
+    assert response.status_code == status
+    assert message in response.get_data(as_text=True)
+    assert count(db_session, AISystem) == 0 and events(db_session, "system.created") == []
+
+
+def test_a_name_already_in_the_register_is_refused(client, login, make_user, db_session):
+    staff = make_user(function="procurement")
+    make_system(db_session, staff)
+    login(staff)
+    response = client.post("/systems/new", data={**NEW, "name": "support ASSISTANT"})
+    assert response.status_code == 409 and "already has a system named" in response.get_data(as_text=True)
+    assert count(db_session, AISystem) == 1
+
+
+def test_an_edit_from_an_older_copy_is_refused(client, login, make_user, db_session):
+    staff = make_user(function="procurement")
+    system = make_system(db_session, staff)
+    login(staff)
+    first = client.post(f"/systems/{system.id}/edit", data={**NEW, "status": "production", "version": "1"})
+    assert first.status_code == 302
+    assert events(db_session, "system.updated")[-1].data["changes"]["status"] == {"before": "evaluating",
+                                                                                 "after": "production"}
+    stale = client.post(f"/systems/{system.id}/edit", data={**NEW, "status": "retired", "version": "1"})
+    assert stale.status_code == 409 and "Someone else changed this system" in stale.get_data(as_text=True)
+    db_session.expire_all()
+    assert db_session.get(AISystem, system.id).status == "production"
+
+
+def test_the_list_filters_and_says_when_nothing_matches(client, login, make_user, db_session):
+    staff = make_user(function="procurement")
+    make_system(db_session, staff, "Support assistant", status="production")
+    make_system(db_session, staff, "Contract reviewer", vendor="Lexa", model_name="lexa-1", status="pilot")
+    login(staff)
+    page = client.get("/systems?status=pilot").get_data(as_text=True)
+    assert "Contract reviewer" in page and "Support assistant" not in page
+    assert "Contract reviewer" in client.get("/systems?q=lexa").get_data(as_text=True)
+    assert "No systems match these filters" in client.get("/systems?q=nothing-like-it").get_data(as_text=True)
+    refused = client.get("/systems?status=shipped")
+    assert refused.status_code == 400 and "Filter ignored" in refused.get_data(as_text=True)
+
+
+def test_auditors_read_the_register_but_do_not_keep_it(client, login, make_user, db_session):
+    system = make_system(db_session, make_user(function="procurement"))
+    login(make_user("auditor", function=None))
+    page = client.get(f"/systems/{system.id}").get_data(as_text=True)
+    assert "Support assistant" in page and "Record the new version" not in page
+    assert client.get("/systems/new").status_code == 403
+    assert client.post(f"/systems/{system.id}/version", data={"version_in_use": "9", "version": "1"}).status_code == 403
+
+
+# -------------------------------------------------------------------------------- items
+def test_an_item_filed_about_a_system_takes_its_model(client, login, make_user, db_session):
+    staff = make_user(function="procurement")
+    system = make_system(db_session, staff)
+    login(staff)
+    form = client.get(f"/items/new?system={system.id}").get_data(as_text=True)
+    assert f'<option selected value="{system.id}">' in form
+    response = client.post("/items/new", data={
+        "title": "Roll the assistant out to billing", "category": "model_deployment", "function": "procurement",
+        "system": str(system.id), "vendor": "typed over", "model_version": "0.1"})
+    assert response.status_code == 302
+    item = db_session.scalar(select(DecisionItem))
+    assert (item.system_id, item.vendor, item.model_name, item.model_version) == (
+        system.id, "Acme AI", "acme-chat", "2026.11")
+    page = client.get(f"/items/{item.id}").get_data(as_text=True)
+    assert f'href="/systems/{system.id}"' in page and "new versions are recorded there" in page
+    assert "Roll the assistant out to billing" in client.get(f"/systems/{system.id}").get_data(as_text=True)
+    with pytest.raises(Conflict, match="record the new version on the system"):
+        items.update_model_version(db_session, staff, item, "2027.1", item.version)
+
+
+def test_an_unknown_system_on_the_item_form_is_refused(client, login, make_user, db_session):
+    login(make_user(function="procurement"))
+    response = client.post("/items/new", data={"title": "T", "category": "model_deployment",
+                                               "function": "procurement", "system": "999"})
+    assert response.status_code == 400 and count(db_session, DecisionItem) == 0
+
+
+# ---------------------------------------------------------------------- one model update
+def test_one_new_version_flags_every_decided_item_about_the_system(db_session, history, cast, client, login):
+    now = clock.now()
+    system = make_system(db_session, cast["filer"])
+    other = make_system(db_session, cast["filer"], "Contract reviewer", version="5.0")
+    decided = []
+    for n in range(3):
+        item = history.item(now - 30 * DAY, title=f"Decided {n}", system=system.id)
+        history.attach(item, now - 29 * DAY)
+        history.decide(item, now - 20 * DAY)
+        decided.append(item)
+    still_open = history.item(now - 5 * DAY, status="open", title="Still open", system=system.id)
+    elsewhere = history.item(now - 5 * DAY, status="open", title="Elsewhere", system=other.id)
+    for item in decided:
+        db_session.refresh(item)
+        assert item.evidence_drift is False and item.model_version == "2026.11"
+    updates_before = len(events(db_session, "item.updated"))
+
+    login(cast["chair"])
+    response = client.post(f"/systems/{system.id}/version",
+                           data={"version_in_use": "2026.12", "note": "Vendor release 2026.12", "version": "1"})
+    assert response.status_code == 302
+    db_session.expire_all()
+    for item in decided:
+        item = db_session.get(DecisionItem, item.id)
+        assert item.model_version == "2026.12" and item.evidence_drift is True
+    assert db_session.get(DecisionItem, still_open.id).model_version == "2026.12"
+    assert db_session.get(DecisionItem, elsewhere.id).model_version == "5.0"
+    caused = events(db_session, "item.updated")[updates_before:]
+    assert len(caused) == 4 and {e.data["cause"] for e in caused} == {f"system:{system.id}"}
+    recorded = events(db_session, "system.version_recorded")[-1]
+    assert recorded.data["version_in_use"] == {"before": "2026.11", "after": "2026.12"}
+    page = client.get(f"/systems/{system.id}").get_data(as_text=True)
+    assert "3 decided items about this system need revalidation" in page
+    assert page.count("Revalidation required") == 3 and "Vendor release 2026.12" in page
+    for item in decided:
+        assert "Revalidation required" in client.get(f"/items/{item.id}").get_data(as_text=True)
+
+    # The same version again changes nothing and writes nothing.
+    seq = events(db_session, "system.version_recorded")[-1].seq
+    again = client.post(f"/systems/{system.id}/version", data={"version_in_use": "2026.12", "version": "2"})
+    assert again.status_code == 302
+    assert events(db_session, "system.version_recorded")[-1].seq == seq
+    assert "already runs 2026.12" in client.get(f"/systems/{system.id}").get_data(as_text=True)
+
+
+def test_a_version_from_an_older_page_is_refused_and_nothing_moves(db_session, history, cast, client, login):
+    system = make_system(db_session, cast["filer"])
+    item = history.item(clock.now() - DAY, status="open", system=system.id)
+    login(cast["chair"])
+    assert client.post(f"/systems/{system.id}/version", data={"version_in_use": "2026.12", "version": "1"}).status_code == 302
+    stale = client.post(f"/systems/{system.id}/version", data={"version_in_use": "2027.01", "version": "1"})
+    assert stale.status_code == 409
+    db_session.expire_all()
+    assert db_session.get(DecisionItem, item.id).model_version == "2026.12"
+    assert db_session.get(AISystem, system.id).version_in_use == "2026.12"
+    empty = client.post(f"/systems/{system.id}/version", data={"version_in_use": "", "version": "2"})
+    assert empty.status_code == 400 and "Give the version now in use." in empty.get_data(as_text=True)
