@@ -49,6 +49,11 @@ BUDGETS = {
     # and their count (2), the latest account changes and the people they name (2), deactivated
     # accounts' open actions, open items and the accounts (3), open access requests (1)
     "core.home.admin": 11,
+    # user, the system, its items with their standing and count (1), the latest run of each suite
+    # (1), its versions (1)
+    "register.detail": 5,
+    # user, the owner filter's functions, the page of systems and its count (2)
+    "register.index": 4,
     # user, functions for the filter, the trail head for the derived cache, the queue selected in
     # SQL on the items' standing (the page's ids with the count, their rows), the page's weighing
     # (ratings, positions, latest runs), their latest escalations. From the cache: 1 fewer.

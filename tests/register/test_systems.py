@@ -16,6 +16,7 @@ from forum.systems import service as systems
 from forum.systems.models import AISystem, SystemVersion
 from forum.trail.models import Event
 from tests.auth.helpers import count
+from tests.budgets import BUDGETS, count_statements
 
 DAY = timedelta(days=1)
 NEW = {"name": "Support assistant", "vendor": "Acme AI", "model_name": "acme-chat", "version_in_use": "2026.11",
@@ -204,3 +205,29 @@ def test_a_version_from_an_older_page_is_refused_and_nothing_moves(db_session, h
     assert db_session.get(AISystem, system.id).version_in_use == "2026.12"
     empty = client.post(f"/systems/{system.id}/version", data={"version_in_use": "", "version": "2"})
     assert empty.status_code == 400 and "Give the version now in use." in empty.get_data(as_text=True)
+
+
+def test_the_register_pages_keep_their_query_budget_whatever_the_data_size(app, db_session, history, cast, client,
+                                                                           login):
+    now = clock.now()
+    system = make_system(db_session, cast["filer"])
+
+    def add(n):
+        make_system(db_session, cast["filer"], f"System {n}")
+        item = history.item(now - (30 + n) * DAY, title=f"Decided {n}", system=system.id)
+        history.attach(item, now - (29 + n) * DAY)
+        history.decide(item, now - (20 + n) * DAY)
+        systems.record_version(db_session, cast["filer"], system, f"2027.{n}")
+        items.apply_system_version(db_session, cast["filer"], system)
+        db_session.commit()
+
+    add(0)
+    login(cast["chair"])
+    small = {path: count_statements(app, lambda path=path: client.get(path)) for path in ("/systems", f"/systems/{system.id}")}
+    for n in range(1, 6):
+        add(n)
+    large = {path: count_statements(app, lambda path=path: client.get(path)) for path in ("/systems", f"/systems/{system.id}")}
+    assert small == large
+    assert all(client.get(path).status_code == 200 for path in large)
+    assert large["/systems"] <= BUDGETS["register.index"], large
+    assert large[f"/systems/{system.id}"] <= BUDGETS["register.detail"], large
