@@ -31,7 +31,7 @@ from forum.items import service as items
 from forum.items.models import DecisionItem
 from forum.trail.models import Event
 from forum.weighing import queue, rules
-from forum_seed import DATA, demo_evidence
+from forum_seed import DATA, demo_evidence, demo_systems
 from forum_seed import demo_agenda as agenda_demo
 from forum_seed import demo_audit as audit_demo
 from forum_seed import demo_proximity as proximity_demo
@@ -140,6 +140,7 @@ def load_demo(session: Session, path: Path | None = None) -> str:
         load_accounts(session, now, ACCOUNTS_PATH if path == DEMO_PATH else None, tail)
         load_demo_tokens(session)
         audit_demo.load(session)  # seed/audit.json: an edit, a verification, a checkpoint
+        demo_systems.load(session)  # seed/systems.json: the register of AI systems
 
     events = (session.scalar(select(func.count()).select_from(Event)) or 0) - events_before
     return (f"{counts['functions']} functions, {counts['users']} users, "

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
@@ -103,3 +105,23 @@ def test_cli_seed_refuses_a_second_run_without_force(tmp_path, monkeypatch):
     result = runner.invoke(main, ["trail", "verify"])
     assert result.exit_code == 0, result.output
     assert result.output.startswith("OK:")
+
+
+def test_the_demo_register_names_its_systems_and_their_items(db_session, seeded):
+    from forum.items.models import DecisionItem
+    from forum.systems.models import AISystem
+    from forum_seed import demo_systems
+
+    spec = json.loads(demo_systems.PATH.read_text(encoding="utf-8"))["systems"]
+    found = {s.name: s for s in db_session.scalars(select(AISystem))}
+    assert set(found) == {entry["name"] for entry in spec}
+    for entry in spec:
+        system = found[entry["name"]]
+        linked = {item.title: item for item in db_session.scalars(
+            select(DecisionItem).where(DecisionItem.system_id == system.id))}
+        assert set(linked) == set(entry["items"])
+        # Linked items were already about that version: linking moved none of them.
+        assert {item.model_version for item in linked.values()} == {system.version_in_use}
+    link_events = [e for e in _events(db_session) if e.kind == "item.updated" and "system_id" in e.data["changes"]]
+    assert len(link_events) == sum(len(entry["items"]) for entry in spec)
+    assert all(set(e.data["changes"]) == {"system_id"} for e in link_events)

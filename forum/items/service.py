@@ -282,6 +282,30 @@ def update_model_version(
     return changes
 
 
+def link_system(session: Session, actor: User, item: DecisionItem, system: AISystem) -> dict:
+    """Name ``system`` as what ``item`` is about, whatever the item's status but closed: the item
+    takes the system's vendor, model and version (one ``item.updated`` event with the changes).
+    Returns the changes, empty when the item already named it."""
+    if not allows(actor, Action.FILE):
+        raise PermissionDenied("Only staff and executives link items to the register.")
+    if item.status == "closed":
+        raise Conflict("The item is closed; it keeps the model it was decided on.", "status")
+    if system.status == "retired":
+        raise Conflict(f"{system.name} is retired: link items to a system in use.", "system")
+    values = {"system_id": system.id, "vendor": system.vendor, "model_name": system.model_name,
+              "model_version": system.version_in_use}
+    changes = {key: {"before": getattr(item, key), "after": value} for key, value in values.items()
+               if getattr(item, key) != value}
+    if not changes:
+        return {}
+    for key, value in values.items():
+        setattr(item, key, value)
+    item.updated_at = clock.now()
+    _flush_versioned(session)
+    record(session, actor, "item.updated", item.subject, {"changes": changes, "version": item.version})
+    return changes
+
+
 def apply_system_version(session: Session, actor: User, system: AISystem) -> list[DecisionItem]:
     """A new version was recorded on ``system`` (forum.systems.service.record_version): every
     item about it, but closed ones, now names that version — the same change as a model update

@@ -231,3 +231,18 @@ def test_the_register_pages_keep_their_query_budget_whatever_the_data_size(app, 
     assert all(client.get(path).status_code == 200 for path in large)
     assert large["/systems"] <= BUDGETS["register.index"], large
     assert large[f"/systems/{system.id}"] <= BUDGETS["register.detail"], large
+
+
+def test_linking_an_item_to_a_system_moves_it_to_the_systems_model(db_session, history, cast):
+    system = make_system(db_session, cast["filer"])
+    item = history.item(clock.now() - DAY, status="escalated", vendor="Other", model_name="m", model_version="0.9")
+    changes = items.link_system(db_session, cast["chair"], item, system)
+    db_session.commit()
+    assert changes == {"system_id": {"before": None, "after": system.id},
+                       "vendor": {"before": "Other", "after": "Acme AI"},
+                       "model_name": {"before": "m", "after": "acme-chat"},
+                       "model_version": {"before": "0.9", "after": "2026.11"}}
+    assert items.link_system(db_session, cast["chair"], item, system) == {}  # already linked: nothing
+    retired = make_system(db_session, cast["filer"], "Old bot", status="retired")
+    with pytest.raises(Conflict, match="retired"):
+        items.link_system(db_session, cast["chair"], item, retired)
