@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
+from forum.evidence.gates import stale_by_version
 from forum.evidence.models import EvidenceRun
 from forum.items.models import DecisionItem
 from forum.systems.models import AISystem
@@ -55,5 +56,4 @@ def latest_runs(session: Session, system: AISystem) -> list[SuiteRun]:
         .where(EvidenceRun.id.in_(select(newest.c.id)))
         .order_by(EvidenceRun.suite).limit(SUITES_SHOWN)
     ).all()
-    in_use = system.version_in_use or ""
-    return [SuiteRun(run, title, bool(in_use) and (run.model_version or "") != in_use) for run, title in rows]
+    return [SuiteRun(run, title, stale_by_version(run.model_version, system.version_in_use)) for run, title in rows]
