@@ -19,6 +19,9 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from forum.items.models import CATEGORIES, STATUSES
 from forum.items.service import MAX_EXPOSURE, MAX_SUMMARY, MAX_TITLE
+from forum.systems.models import DEPLOYMENT_STATUSES
+from forum.systems.service import MAX_NAME as MAX_SYSTEM_NAME
+from forum.systems.service import MAX_NOTE, MAX_USE
 
 # PostgreSQL text cannot hold NUL, and no field ever needs it: every string refuses it.
 NO_NUL = r"^[^\x00]*$"
@@ -35,7 +38,9 @@ Tier = Literal["tactical", "operational", "strategic"]
 Stance = Literal["support", "support_with_conditions", "concerns", "object"]
 GateStatus = Literal["pass", "warn", "fail", "not_applicable", "unknown"]
 Counting = Literal["cases", "stated", "none"]
-Scope = Literal["items:read", "items:write", "evidence:write", "trail:read"]
+Scope = Literal["items:read", "items:write", "evidence:write", "trail:read", "systems:read", "systems:write"]
+DeploymentStatus = Literal[tuple(DEPLOYMENT_STATUSES)]  # type: ignore[valid-type]
+SystemId = Annotated[int, Field(ge=1, le=MAX_ID, description="An AI system of the register (GET /systems).")]
 
 
 class RequestModel(BaseModel):
@@ -67,6 +72,8 @@ class ItemCreate(RequestModel):
         None, description="Financial exposure in whole currency units."
     )
     needed_by: date | None = Field(None, description="The date a decision is needed (not in the past).")
+    system: SystemId | None = Field(None, description="The AI system the item is about: its vendor, model and "
+                                    "version then replace the three fields above.")
 
 
 class ItemPatch(RequestModel):
@@ -82,6 +89,46 @@ class ItemPatch(RequestModel):
     model_version: Text(80) = None  # type: ignore[assignment]
     exposure: Annotated[int, Field(ge=0, le=MAX_EXPOSURE)] | None = None
     needed_by: date | None = None
+    system: SystemId | None = None
+
+
+class SystemCreate(RequestModel):
+    """A new AI system in the register."""
+
+    name: Text(MAX_SYSTEM_NAME, 1)
+    owner_function: Text(40, 1) = Field(description="The owning function's key, e.g. product.")
+    vendor: Text(120) = ""
+    model_name: Text(120) = ""
+    version_in_use: Text(80) = ""
+    status: DeploymentStatus = "evaluating"
+    intended_use: Text(MAX_USE) = ""
+    personal_data: bool = False
+    special_categories: bool = Field(False, description="Special categories of personal data (implies personal_data).")
+
+
+class SystemPatch(RequestModel):
+    """The fields to change; absent fields keep their value. A new ``version_in_use`` moves every
+    item about the system to it in the same transaction (evidence of other versions turns stale,
+    decided items that rested on it need revalidation); ``note`` goes with it."""
+
+    name: Text(MAX_SYSTEM_NAME, 1) = None  # type: ignore[assignment]
+    owner_function: Text(40, 1) = None  # type: ignore[assignment]
+    vendor: Text(120) = None  # type: ignore[assignment]
+    model_name: Text(120) = None  # type: ignore[assignment]
+    version_in_use: Text(80, 1) = None  # type: ignore[assignment]
+    note: Text(MAX_NOTE) = None  # type: ignore[assignment]
+    status: DeploymentStatus = None  # type: ignore[assignment]
+    intended_use: Text(MAX_USE) = None  # type: ignore[assignment]
+    personal_data: bool = None  # type: ignore[assignment]
+    special_categories: bool = None  # type: ignore[assignment]
+
+
+class SystemListQuery(QueryModel):
+    status: DeploymentStatus | None = None
+    owner: Text(40) | None = Field(None, description="The owning function's key.")
+    q: Text(120) | None = Field(None, description="Text the name, vendor or model contains (any case).")
+    cursor: Text(500) | None = Field(None, description="next_cursor of the previous page.")
+    limit: int = Field(50, ge=1, le=200)
 
 
 class ItemListQuery(QueryModel):
@@ -185,6 +232,7 @@ class Item(ResponseModel):
     created_at: datetime
     updated_at: datetime
     version: int = Field(description="Send it back in If-Match to change the item.")
+    system: int | None = Field(None, description="The AI system of the register the item is about.")
     tier: Tier | None = Field(None, description="The highest tier any current rating gives; null before any rating.")
     divergence: bool = Field(False, description="Functions' tiers differ by a full tier or more.")
     flags: list[str] = Field([], description=(
@@ -198,6 +246,28 @@ class Item(ResponseModel):
 
 class ItemPage(ResponseModel):
     items: list[Item]
+    next_cursor: str | None = Field(description="Pass as cursor for the next page; null at the end.")
+
+
+class System(ResponseModel):
+    id: int
+    url: str = Field(description="The system's page.")
+    name: str
+    vendor: str
+    model_name: str
+    version_in_use: str
+    owner_function: str
+    status: DeploymentStatus
+    intended_use: str
+    personal_data: bool
+    special_categories: bool
+    created_at: datetime
+    updated_at: datetime
+    version: int = Field(description="Send it back in If-Match to change the system.")
+
+
+class SystemPage(ResponseModel):
+    systems: list[System]
     next_cursor: str | None = Field(description="Pass as cursor for the next page; null at the end.")
 
 

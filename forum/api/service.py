@@ -25,6 +25,8 @@ from forum.core.errors import Conflict, NotFound, PermissionDenied, ValidationEr
 from forum.core.policy import Action, allows
 from forum.items.models import DecisionItem
 from forum.items.service import hidden_subjects, visible_to
+from forum.systems.models import AISystem
+from forum.systems.service import SystemFilters
 from forum.trail.models import Event
 from forum.trail.service import record
 
@@ -42,6 +44,8 @@ SCOPES: dict[str, str] = {
     "items:write": "File and edit decision items",
     "evidence:write": "Attach model-test result files to items",
     "trail:read": "Read the decision trail (executives and auditors only)",
+    "systems:read": "Read the register of AI systems",
+    "systems:write": "Add AI systems to the register, change them and record new versions",
 }
 #: What each scope lets a token do, as an action of the permission table (forum.core.policy).
 SCOPE_ACTIONS: dict[str, Action] = {
@@ -49,6 +53,8 @@ SCOPE_ACTIONS: dict[str, Action] = {
     "items:write": Action.FILE,
     "evidence:write": Action.TAKE_PART,
     "trail:read": Action.READ_TRAIL,
+    "systems:read": Action.READ,
+    "systems:write": Action.FILE,
 }
 
 
@@ -309,3 +315,27 @@ def on_event(session: Session, *, actor, event, data: dict) -> None:
     user_id = int(event.subject.split(":", 1)[1])
     session.execute(update(ApiToken).where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
                     .values(revoked_at=clock.now()))
+
+
+def list_systems_after(session: Session, filters: SystemFilters, cursor: str | None,
+                       limit: int) -> tuple[list[AISystem], str | None]:
+    """One page of the register, newest first, after ``cursor`` (the same keyset as items)."""
+    if filters.owner and session.get(OrgFunction, filters.owner) is None:
+        raise ValidationError(f"Unknown function {filters.owner!r}.", "owner")
+    conditions = []
+    if filters.status:
+        conditions.append(AISystem.status == filters.status)
+    if filters.owner:
+        conditions.append(AISystem.owner_function_key == filters.owner)
+    if filters.text:
+        conditions.append(or_(AISystem.name.icontains(filters.text, autoescape=True),
+                              AISystem.vendor.icontains(filters.text, autoescape=True),
+                              AISystem.model_name.icontains(filters.text, autoescape=True)))
+    if cursor:
+        at, last_id = decode_cursor(cursor)
+        conditions.append(or_(AISystem.created_at < at, and_(AISystem.created_at == at, AISystem.id < last_id)))
+    rows = list(session.scalars(select(AISystem).where(*conditions)
+                                .order_by(AISystem.created_at.desc(), AISystem.id.desc()).limit(limit + 1)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, (encode_cursor(rows[-1].created_at, rows[-1].id) if more else None)

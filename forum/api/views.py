@@ -35,6 +35,9 @@ from forum.evidence import service as evidence_service
 from forum.items import service as items
 from forum.items.models import DecisionItem
 from forum.items.service import ItemData
+from forum.systems import service as systems
+from forum.systems.models import AISystem
+from forum.systems.service import SystemData, SystemFilters
 from forum.trail.service import as_link
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -81,7 +84,7 @@ def _item_models(session, viewer, rows: list[DecisionItem]) -> list[schemas.Item
             "exposure": item.exposure, "needed_by": item.needed_by,
             "filer": {"email": item.filer.email, "name": item.filer.display_name},
             "created_at": item.created_at, "updated_at": item.updated_at, "version": item.version,
-            **extras.get(item.id, {}),
+            "system": item.system_id, **extras.get(item.id, {}),
         })
         for item in rows
     ]
@@ -130,17 +133,17 @@ def get_item(item_id: int, user):
     return _item_response(db.session(), user, item_id)
 
 
-def _expected_version(current: int) -> int:
+def _expected_version(current: int, what: str = "item", path: str = "items") -> int:
     """The version the client saw, from If-Match: 428 when missing, 412 when stale."""
     header = request.headers.get("If-Match")
     if header is None or not header.strip() or header.strip() == "*":
-        raise ApiProblem(428, "Send If-Match with the item's version (the ETag of GET "
-                         f"/api/v1/items/{{id}}, e.g. If-Match: \"{current}\") so that a change "
-                         "made since you read the item is not overwritten.")
+        raise ApiProblem(428, f"Send If-Match with the {what}'s version (the ETag of GET "
+                         f"/api/v1/{path}/{{id}}, e.g. If-Match: \"{current}\") so that a change "
+                         f"made since you read the {what} is not overwritten.")
     tags = [t.strip() for t in header.split(",")]
     versions = {t.strip('"') for t in tags if not t.startswith("W/")}
     if str(current) not in versions:
-        raise ApiProblem(412, f"The item has changed: it is at version {current}, not {header.strip()}. "
+        raise ApiProblem(412, f"The {what} has changed: it is at version {current}, not {header.strip()}. "
                          "Read it again and reapply your change.")
     return current
 
@@ -158,11 +161,7 @@ def update_item(item_id: int, user, body: schemas.ItemPatch):
     session = db.session()
     item = items.get_item(session, user, item_id)
     expected = _expected_version(item.version)
-    current = {
-        "title": item.title, "category": item.category, "function": item.function_key,
-        "summary": item.summary, "vendor": item.vendor, "model_name": item.model_name,
-        "model_version": item.model_version, "exposure": item.exposure, "needed_by": item.needed_by,
-    }
+    current = items.current_values(item)  # the item's system too: a change of its title keeps it
     changes = {name: getattr(body, name) for name in body.model_fields_set}
     try:
         if set(changes) == {"model_version"} and items.can_update_model(user, item):
@@ -175,6 +174,90 @@ def update_item(item_id: int, user, body: schemas.ItemPatch):
             raise ApiProblem(412, error.reason) from None
         raise
     return _item_response(session, user, item_id)
+
+
+# -------------------------------------------------------------------------------------- systems
+def _system_model(system: AISystem) -> schemas.System:
+    return schemas.System.model_validate({
+        "id": system.id, "url": external_url("register.detail", system_id=system.id), "name": system.name,
+        "vendor": system.vendor, "model_name": system.model_name, "version_in_use": system.version_in_use,
+        "owner_function": system.owner_function_key, "status": system.status, "intended_use": system.intended_use,
+        "personal_data": system.personal_data, "special_categories": system.special_categories,
+        "created_at": system.created_at, "updated_at": system.updated_at, "version": system.version,
+    })
+
+
+def _system_response(session, system_id: int, status: int = 200, headers: dict | None = None):
+    session.expire_all()  # read back what the services wrote
+    system = systems.get_system(session, system_id)
+    return respond(_system_model(system), status, {"ETag": f'"{system.version}"', **(headers or {})})
+
+
+def _system_data(values: dict) -> SystemData:
+    return SystemData(**{key: values[key] for key in (
+        "name", "owner_function", "vendor", "model_name", "status", "intended_use", "personal_data",
+        "special_categories")})
+
+
+@api.operation("GET", "/systems", summary="List the AI systems of the register", tag="systems",
+               scope="systems:read", query=schemas.SystemListQuery, response=schemas.SystemPage)
+def list_systems(user, query: schemas.SystemListQuery):
+    """Newest first, in pages: pass next_cursor back as cursor until it is null."""
+    rows, next_cursor = service.list_systems_after(
+        db.session(), SystemFilters(status=query.status or "", owner=query.owner or "", text=query.q or ""),
+        query.cursor, query.limit)
+    return respond(schemas.SystemPage(systems=[_system_model(s) for s in rows], next_cursor=next_cursor))
+
+
+@api.operation("POST", "/systems", summary="Add an AI system to the register", tag="systems",
+               scope="systems:write", body=schemas.SystemCreate, response=schemas.System, status=201,
+               errors=(409, 413, 415),
+               response_headers={"Location": "The system's API URL.", "ETag": "The system's version."})
+def create_system(user, body: schemas.SystemCreate):
+    session = db.session()
+    values = body.model_dump()
+    system = systems.create_system(session, user, _system_data(values), values["version_in_use"])
+    return _system_response(session, system.id, 201, {"Location": url_for("api.get_system", system_id=system.id)})
+
+
+@api.operation("GET", "/systems/<int:system_id>", summary="One AI system", tag="systems",
+               scope="systems:read", response=schemas.System, errors=(404,),
+               response_headers={"ETag": "The system's version, for If-Match."})
+def get_system(system_id: int, user):
+    return _system_response(db.session(), system_id)
+
+
+@api.operation("PATCH", "/systems/<int:system_id>", summary="Change an AI system or record its new version",
+               tag="systems", scope="systems:write", body=schemas.SystemPatch, response=schemas.System,
+               errors=(404, 409, 412, 413, 415, 428),
+               request_headers={"If-Match": "The system's version (its ETag), e.g. \"3\"."},
+               response_headers={"ETag": "The system's new version."})
+def update_system(system_id: int, user, body: schemas.SystemPatch):
+    """Change the given fields (absent ones are kept); requires If-Match with the system's
+    version. A new version_in_use — what a vendor-update pipeline sends — moves every item about
+    the system to it in the same transaction: evidence of other versions turns stale, and decided
+    items that rested on it need revalidation, each item's timeline naming the system."""
+    session = db.session()
+    system = systems.get_system(session, system_id)
+    expected = _expected_version(system.version, "system", "systems")
+    changes = {name: getattr(body, name) for name in body.model_fields_set}
+    current = {"name": system.name, "owner_function": system.owner_function_key, "vendor": system.vendor,
+               "model_name": system.model_name, "status": system.status, "intended_use": system.intended_use,
+               "personal_data": system.personal_data, "special_categories": system.special_categories}
+    try:
+        described = {key: value for key, value in changes.items() if key in current and value is not None}
+        if described:
+            systems.update_system(session, user, system, _system_data(current | described), expected)
+            expected = system.version
+        if changes.get("version_in_use"):
+            if systems.record_version(session, user, system, changes["version_in_use"], changes.get("note") or "",
+                                      expected) is not None:
+                items.apply_system_version(session, user, system)
+    except Conflict as error:
+        if error.field == "version":
+            raise ApiProblem(412, error.reason) from None
+        raise
+    return _system_response(session, system_id)
 
 
 # ------------------------------------------------------------------------------------- evidence

@@ -76,7 +76,8 @@ def _clean(session: Session, data: SystemData, system: AISystem | None = None) -
     values["status"] = data.status
     owner = (data.owner_function or "").strip()
     if not owner or session.get(OrgFunction, owner) is None:
-        raise ValidationError("Choose the function that owns the system.", "owner_function")
+        raise ValidationError("Choose the function that owns the system"
+                              + (f" ({owner[:40]!r} is not one of the functions)." if owner else "."), "owner_function")
     values["owner_function_key"] = owner
     use = (data.intended_use or "").strip()
     if len(use) > MAX_USE:

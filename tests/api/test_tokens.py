@@ -41,10 +41,11 @@ def test_two_tokens_never_share_a_secret(db_session, staff):
 
 
 @pytest.mark.parametrize("role, function, allowed", [
-    ("staff", "procurement", ["items:read", "items:write", "evidence:write"]),
-    ("executive", "product", ["items:read", "items:write", "evidence:write", "trail:read"]),
-    ("auditor", None, ["items:read", "trail:read"]),
-    ("admin", None, ["items:read"]),
+    ("staff", "procurement", ["items:read", "items:write", "evidence:write", "systems:read", "systems:write"]),
+    ("executive", "product", ["items:read", "items:write", "evidence:write", "trail:read", "systems:read",
+                              "systems:write"]),
+    ("auditor", None, ["items:read", "trail:read", "systems:read"]),
+    ("admin", None, ["items:read", "systems:read"]),
 ])
 def test_scopes_are_granted_only_within_the_users_role(db_session, make_user, role, function, allowed):
     user = make_user(role=role, function=function)

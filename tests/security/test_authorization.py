@@ -89,6 +89,10 @@ EXPLICIT: dict[str, set[str]] = {
     "api.get_evidence_file": TOKEN_ONLY,
     "api.list_events": TOKEN_ONLY,
     "api.list_meetings": TOKEN_ONLY,
+    "api.list_systems": TOKEN_ONLY,
+    "api.create_system": TOKEN_ONLY,
+    "api.get_system": TOKEN_ONLY,
+    "api.update_system": TOKEN_ONLY,
     "api.get_meeting": TOKEN_ONLY,
     # The agenda: everyone logged in reads meetings, packs, minutes, the register and actions.
     # The sample action is owned by the risk user: its owner or an executive marks it done.
