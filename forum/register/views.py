@@ -68,6 +68,8 @@ def index():
 def new():
     form = SystemForm()
     form.owner_function.choices = _owner_choices()
+    # "for=item": added from the item form, which the new system then fills in.
+    for_item = request.args.get("for") == "item"
     if request.method == "GET" and current_user.function_key:
         form.owner_function.data = current_user.function_key
     status = 200
@@ -80,10 +82,12 @@ def new():
             status = error.status
         else:
             flash(f"{system.name} is in the register.", "success")
+            if for_item:
+                return redirect(url_for("items.new", system=system.id))
             return redirect(url_for("register.detail", system_id=system.id))
     elif request.method == "POST":
         status = 400
-    return render_template("systems/form.html", form=form, system=None), status
+    return render_template("systems/form.html", form=form, system=None, for_item=for_item), status
 
 
 @bp.get("/<int:system_id>")
@@ -110,7 +114,11 @@ def _render_detail(system: AISystem, version_form: VersionForm | None = None, st
 def edit(system_id: int):
     system = _system(system_id)
     if request.method == "GET":
-        form = SystemForm(formdata=None, obj=system, owner_function=system.owner_function_key, version=system.version)
+        form = SystemForm(formdata=None, data={
+            "name": system.name, "vendor": system.vendor, "model_name": system.model_name,
+            "owner_function": system.owner_function_key, "status": system.status,
+            "intended_use": system.intended_use, "personal_data": system.personal_data,
+            "special_categories": system.special_categories, "version": str(system.version)})
     else:
         form = SystemForm()
     form.owner_function.choices = _owner_choices()

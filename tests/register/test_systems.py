@@ -87,6 +87,8 @@ def test_an_edit_from_an_older_copy_is_refused(client, login, make_user, db_sess
     staff = make_user(function="procurement")
     system = make_system(db_session, staff)
     login(staff)
+    form = client.get(f"/systems/{system.id}/edit").get_data(as_text=True)
+    assert '<option selected value="procurement">' in form and 'name="version" type="hidden" value="1"' in form
     first = client.post(f"/systems/{system.id}/edit", data={**NEW, "status": "production", "version": "1"})
     assert first.status_code == 302
     assert events(db_session, "system.updated")[-1].data["changes"]["status"] == {"before": "evaluating",
