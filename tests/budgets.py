@@ -40,8 +40,9 @@ BUDGETS = {
     # user, the trail head for the derived cache (1), weight-divergence items (ids with count,
     # rows), the escalation queue counted by tier in SQL (1), the weighing of the divergence items
     # (3), the next meeting (1), overdue actions (count + page), revalidation required (ids with
-    # count, those items, their current runs), my open actions (2). From the cache: 3 fewer.
-    "core.home.executive": 16,
+    # count, those items, their current runs), my open actions (2), the AI systems of the items
+    # needing revalidation (1, only when there are any). From the cache: 4 fewer.
+    "core.home.executive": 17,
     # user, trail head (1), last verification + its actor's name (2), last checkpoint (1),
     # recent decisions (1), latest amendments + their count (2)
     "core.home.auditor": 8,

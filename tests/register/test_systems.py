@@ -151,6 +151,7 @@ def test_an_unknown_system_on_the_item_form_is_refused(client, login, make_user,
 
 # ---------------------------------------------------------------------- one model update
 def test_one_new_version_flags_every_decided_item_about_the_system(db_session, history, cast, client, login):
+    """Through the system's page; the executives' home then names the system."""
     now = clock.now()
     system = make_system(db_session, cast["filer"])
     other = make_system(db_session, cast["filer"], "Contract reviewer", version="5.0")
@@ -186,6 +187,9 @@ def test_one_new_version_flags_every_decided_item_about_the_system(db_session, h
     assert page.count("Revalidation required") == 3 and "Vendor release 2026.12" in page
     for item in decided:
         assert "Revalidation required" in client.get(f"/items/{item.id}").get_data(as_text=True)
+    home = client.get("/").get_data(as_text=True)
+    assert f'By system: <a href="/systems/{system.id}">Support assistant</a> (3)' in home
+    assert count_statements(client.application, lambda: client.get("/")) <= BUDGETS["core.home.executive"]
 
     # The same version again changes nothing and writes nothing.
     seq = events(db_session, "system.version_recorded")[-1].seq
