@@ -9,6 +9,7 @@ from forum.evidence.models import EvidenceChunk, EvidenceRun
 from forum.items.models import DecisionItem
 from forum.notify.models import EmailOptOut, Follow, Notification, OutboxMessage, ReminderSent
 from forum.proximity.models import ProposedCase, Review
+from forum.register.models import ObligationRecord
 from forum.systems.models import AISystem, SystemVersion
 from forum.trail.models import Event, TrailHead
 from forum.weighing.models import Comment, Escalation, Position, WeightRating
@@ -16,6 +17,6 @@ from forum.weighing.models import Comment, Escalation, Position, WeightRating
 __all__ = [
     "AISystem", "Action", "AgendaEntry", "ApiToken", "Base", "Checkpoint", "Comment", "Decision",
     "DecisionItem", "EmailOptOut", "Escalation", "Event", "EvidenceChunk", "EvidenceRun", "Follow", "Meeting",
-    "Notification", "OrgFunction", "OutboxMessage", "Position", "ProposedCase", "Recusal",
+    "Notification", "ObligationRecord", "OrgFunction", "OutboxMessage", "Position", "ProposedCase", "Recusal",
     "ReminderSent", "Review", "SetPasswordLink", "SystemVersion", "TrailHead", "User", "WeightRating",
 ]

@@ -51,8 +51,9 @@ BUDGETS = {
     # accounts' open actions, open items and the accounts (3), open access requests (1)
     "core.home.admin": 11,
     # user, the system, its items with their standing and count (1), the latest run of each suite
-    # (1), its versions (1)
-    "register.detail": 5,
+    # (1), its versions (1), its confirmed obligations (1), and for those who confirm them the
+    # evidence runs and decisions to choose from (2)
+    "register.detail": 8,
     # user, the owner filter's functions, the page of systems and its count (2)
     "register.index": 4,
     # user, functions for the filter, the trail head for the derived cache, the queue selected in

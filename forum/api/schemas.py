@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from forum.items.models import CATEGORIES, STATUSES
 from forum.items.service import MAX_EXPOSURE, MAX_SUMMARY, MAX_TITLE
-from forum.systems.models import DEPLOYMENT_STATUSES
+from forum.systems.models import DEPLOYMENT_STATUSES, EU_AI_ACT, GPAI_ROLES, HIGH_RISK_AREAS, RISK_TIERS
 from forum.systems.service import MAX_NAME as MAX_SYSTEM_NAME
 from forum.systems.service import MAX_NOTE, MAX_USE
 
@@ -40,6 +40,10 @@ GateStatus = Literal["pass", "warn", "fail", "not_applicable", "unknown"]
 Counting = Literal["cases", "stated", "none"]
 Scope = Literal["items:read", "items:write", "evidence:write", "trail:read", "systems:read", "systems:write"]
 DeploymentStatus = Literal[tuple(DEPLOYMENT_STATUSES)]  # type: ignore[valid-type]
+EuAiAct = Literal[tuple(EU_AI_ACT)]  # type: ignore[valid-type]
+HighRiskArea = Literal[tuple(HIGH_RISK_AREAS)]  # type: ignore[valid-type]
+GpaiRole = Literal[tuple(GPAI_ROLES)]  # type: ignore[valid-type]
+RiskTier = Literal[tuple(RISK_TIERS)]  # type: ignore[valid-type]
 SystemId = Annotated[int, Field(ge=1, le=MAX_ID, description="An AI system of the register (GET /systems).")]
 
 
@@ -104,6 +108,10 @@ class SystemCreate(RequestModel):
     intended_use: Text(MAX_USE) = ""
     personal_data: bool = False
     special_categories: bool = Field(False, description="Special categories of personal data (implies personal_data).")
+    eu_ai_act: EuAiAct = Field("", description="The EU AI Act category; empty while not classified.")
+    high_risk_area: HighRiskArea = Field("", description="Where a high-risk system is high-risk (required then).")
+    gpai_role: GpaiRole = ""
+    risk_tier: RiskTier = ""
 
 
 class SystemPatch(RequestModel):
@@ -121,6 +129,10 @@ class SystemPatch(RequestModel):
     intended_use: Text(MAX_USE) = None  # type: ignore[assignment]
     personal_data: bool = None  # type: ignore[assignment]
     special_categories: bool = None  # type: ignore[assignment]
+    eu_ai_act: EuAiAct = None  # type: ignore[assignment]
+    high_risk_area: HighRiskArea = None  # type: ignore[assignment]
+    gpai_role: GpaiRole = None  # type: ignore[assignment]
+    risk_tier: RiskTier = None  # type: ignore[assignment]
 
 
 class SystemListQuery(QueryModel):
@@ -261,6 +273,10 @@ class System(ResponseModel):
     intended_use: str
     personal_data: bool
     special_categories: bool
+    eu_ai_act: EuAiAct
+    high_risk_area: HighRiskArea
+    gpai_role: GpaiRole
+    risk_tier: RiskTier
     created_at: datetime
     updated_at: datetime
     version: int = Field(description="Send it back in If-Match to change the system.")

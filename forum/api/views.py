@@ -183,7 +183,8 @@ def _system_model(system: AISystem) -> schemas.System:
         "vendor": system.vendor, "model_name": system.model_name, "version_in_use": system.version_in_use,
         "owner_function": system.owner_function_key, "status": system.status, "intended_use": system.intended_use,
         "personal_data": system.personal_data, "special_categories": system.special_categories,
-        "created_at": system.created_at, "updated_at": system.updated_at, "version": system.version,
+        "eu_ai_act": system.eu_ai_act, "high_risk_area": system.high_risk_area, "gpai_role": system.gpai_role,
+        "risk_tier": system.risk_tier, "created_at": system.created_at, "updated_at": system.updated_at, "version": system.version,
     })
 
 
@@ -196,7 +197,7 @@ def _system_response(session, system_id: int, status: int = 200, headers: dict |
 def _system_data(values: dict) -> SystemData:
     return SystemData(**{key: values[key] for key in (
         "name", "owner_function", "vendor", "model_name", "status", "intended_use", "personal_data",
-        "special_categories")})
+        "special_categories", "eu_ai_act", "high_risk_area", "gpai_role", "risk_tier")})
 
 
 @api.operation("GET", "/systems", summary="List the AI systems of the register", tag="systems",
@@ -243,7 +244,9 @@ def update_system(system_id: int, user, body: schemas.SystemPatch):
     changes = {name: getattr(body, name) for name in body.model_fields_set}
     current = {"name": system.name, "owner_function": system.owner_function_key, "vendor": system.vendor,
                "model_name": system.model_name, "status": system.status, "intended_use": system.intended_use,
-               "personal_data": system.personal_data, "special_categories": system.special_categories}
+               "personal_data": system.personal_data, "special_categories": system.special_categories,
+               "eu_ai_act": system.eu_ai_act, "high_risk_area": system.high_risk_area, "gpai_role": system.gpai_role,
+               "risk_tier": system.risk_tier}
     try:
         described = {key: value for key, value in changes.items() if key in current and value is not None}
         if described:

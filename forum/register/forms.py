@@ -4,7 +4,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from forum.core.forms import choices
 from forum.core.inputs import VersionField
-from forum.systems.models import DEPLOYMENT_STATUSES
+from forum.systems.models import DEPLOYMENT_STATUSES, EU_AI_ACT, GPAI_ROLES, HIGH_RISK_AREAS, RISK_TIERS
 from forum.systems.service import MAX_NAME, MAX_NOTE, MAX_USE
 
 
@@ -24,6 +24,12 @@ class SystemForm(FlaskForm):
                                  description="What it is for, who uses it, what it decides or drafts.")
     personal_data = BooleanField("It processes personal data")
     special_categories = BooleanField("… including special categories (health, biometrics, beliefs …)")
+    eu_ai_act = SelectField("EU AI Act category", choices=choices(EU_AI_ACT.items()), validators=[Optional()],
+                            description="Decides which of the Act's obligations the system carries.")
+    high_risk_area = SelectField("Where it is high-risk", choices=choices(HIGH_RISK_AREAS.items()),
+                                 validators=[Optional()], description="Only for high-risk systems.")
+    gpai_role = SelectField("General-purpose AI model", choices=choices(GPAI_ROLES.items()), validators=[Optional()])
+    risk_tier = SelectField("Internal risk tier", choices=choices(RISK_TIERS.items()), validators=[Optional()])
     version = VersionField()
 
 
@@ -45,3 +51,13 @@ class SystemFilterForm(FlaskForm):
                          validators=[Optional()])
     owner = SelectField("Owner", choices=[], validators=[Optional()])
     q = StringField("Name, vendor or model", validators=[Optional(), Length(max=120)])
+
+
+class ObligationForm(FlaskForm):
+    """Confirm an obligation met, naming what shows it (at least one of the three)."""
+
+    run = SelectField("Evidence run", choices=[], validators=[Optional()])
+    decision = SelectField("Decision", choices=[], validators=[Optional()])
+    document_url = StringField("Document", validators=[Optional(), Length(max=500)],
+                               description="An http(s) address: a policy, an assessment, a contract clause.")
+    note = TextAreaField("Note", validators=[Optional(), Length(max=MAX_NOTE)])

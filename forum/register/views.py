@@ -10,12 +10,13 @@ from forum.auth.service import list_functions
 from forum.core import clock, db, paging
 from forum.core.errors import DomainError, NotFound, ValidationError
 from forum.core.forms import attach_error, choices
+from forum.core.inputs import parse_whole_number
 from forum.core.policy import Action
 from forum.items import service as items
-from forum.register import queries
-from forum.register.forms import SystemFilterForm, SystemForm, VersionForm
+from forum.register import obligations, queries
+from forum.register.forms import ObligationForm, SystemFilterForm, SystemForm, VersionForm
 from forum.systems import service as systems
-from forum.systems.models import AISystem
+from forum.systems.models import GPAI_ROLES, RISK_TIERS, AISystem
 
 bp = Blueprint("register", __name__, url_prefix="/systems")
 
@@ -36,7 +37,9 @@ def _data(form: SystemForm) -> systems.SystemData:
     return systems.SystemData(
         name=form.name.data or "", owner_function=form.owner_function.data or "", vendor=form.vendor.data or "",
         model_name=form.model_name.data or "", status=form.status.data or "", intended_use=form.intended_use.data or "",
-        personal_data=bool(form.personal_data.data), special_categories=bool(form.special_categories.data))
+        personal_data=bool(form.personal_data.data), special_categories=bool(form.special_categories.data),
+        eu_ai_act=form.eu_ai_act.data or "", high_risk_area=form.high_risk_area.data or "",
+        gpai_role=form.gpai_role.data or "", risk_tier=form.risk_tier.data or "")
 
 
 @bp.get("")
@@ -96,16 +99,28 @@ def detail(system_id: int):
     return _render_detail(_system(system_id))
 
 
-def _render_detail(system: AISystem, version_form: VersionForm | None = None, status: int = 200):
+def _obligation_form(session, system: AISystem, formdata=None) -> ObligationForm:
+    form = ObligationForm(formdata=formdata)
+    form.run.choices = choices([("", "None"), *((str(i), label) for i, label in obligations.run_choices(session, system))])
+    form.decision.choices = choices([("", "None"), *((str(i), label)
+                                                     for i, label in obligations.decision_choices(session, system))])
+    return form
+
+
+def _render_detail(system: AISystem, version_form: VersionForm | None = None, status: int = 200,
+                   obligation_form: ObligationForm | None = None, failed: tuple[str, str] | None = None):
     session = db.session()
     shown, total = queries.system_items(session, system, clock.now())
     if version_form is None:
         version_form = VersionForm(formdata=None, version=system.version)
+    may_change = systems.may_change(current_user)
     return render_template(
         "systems/detail.html", system=system, items=shown, items_total=total,
         runs=queries.latest_runs(session, system), versions=systems.versions(session, system),
-        version_form=version_form, may_change=systems.may_change(current_user),
-        items_shown=queries.ITEMS_SHOWN,
+        version_form=version_form, may_change=may_change, items_shown=queries.ITEMS_SHOWN,
+        checklists=obligations.checklists(session, system), gpai_roles=GPAI_ROLES, risk_tiers=RISK_TIERS,
+        obligation_form=obligation_form or (_obligation_form(session, system) if may_change else None),
+        failed=failed,
     ), status
 
 
@@ -118,7 +133,9 @@ def edit(system_id: int):
             "name": system.name, "vendor": system.vendor, "model_name": system.model_name,
             "owner_function": system.owner_function_key, "status": system.status,
             "intended_use": system.intended_use, "personal_data": system.personal_data,
-            "special_categories": system.special_categories, "version": str(system.version)})
+            "special_categories": system.special_categories, "eu_ai_act": system.eu_ai_act,
+            "high_risk_area": system.high_risk_area, "gpai_role": system.gpai_role, "risk_tier": system.risk_tier,
+            "version": str(system.version)})
     else:
         form = SystemForm()
     form.owner_function.choices = _owner_choices()
@@ -163,3 +180,50 @@ def record_version(system_id: int):
               "now, and decided items that rested on it need revalidation.",
               "success")
     return redirect(url_for("register.detail", system_id=system.id))
+
+
+def _choice(raw: str | None) -> int | None:
+    return parse_whole_number(raw, 1) if raw else None  # one of the choices: the form checked it
+
+
+@bp.post("/<int:system_id>/obligations/<framework>/<obligation>")
+@requires(Action.FILE)
+def confirm_obligation(system_id: int, framework: str, obligation: str):
+    """Confirm an obligation met, with what shows it."""
+    system = _system(system_id)
+    session = db.session()
+    form = _obligation_form(session, system, request.form)
+    if not form.validate_on_submit():
+        return _render_detail(system, status=400, obligation_form=form, failed=(framework, obligation))
+    try:
+        with db.attempt():
+            obligations.confirm(session, current_user, system, framework, obligation, run_id=_choice(form.run.data),
+                                decision_id=_choice(form.decision.data), document_url=form.document_url.data or "",
+                                note=form.note.data or "")
+    except NotFound as error:
+        abort(404, description=error.reason)
+    except DomainError as error:
+        attach_error(form, error)
+        return _render_detail(_system(system_id), status=error.status, obligation_form=form,
+                              failed=(framework, obligation))
+    flash("Obligation confirmed.", "success")
+    return redirect(url_for("register.detail", system_id=system.id) + "#obligations-heading")
+
+
+@bp.post("/<int:system_id>/obligations/<framework>/<obligation>/reopen")
+@requires(Action.FILE)
+def reopen_obligation(system_id: int, framework: str, obligation: str):
+    system = _system(system_id)
+    form = ObligationForm()
+    if not form.validate_on_submit():
+        abort(400, description="The form has expired; reload the page and try again.")
+    try:
+        with db.attempt():
+            obligations.reopen(db.session(), current_user, system, framework, obligation)
+    except NotFound as error:
+        abort(404, description=error.reason)
+    except DomainError as error:
+        flash(error.reason, "error")
+    else:
+        flash("Obligation reopened.", "info")
+    return redirect(url_for("register.detail", system_id=system.id) + "#obligations-heading")

@@ -11,6 +11,34 @@ from forum.auth.models import OrgFunction
 from forum.core import clock
 from forum.core.db import Base, UTCDateTime
 
+#: The EU AI Act's categories ("" while not classified).
+EU_AI_ACT = {
+    "": "Not classified yet",
+    "prohibited": "Prohibited practice (Art. 5)",
+    "high_risk": "High-risk (Art. 6)",
+    "transparency": "Transparency obligations (Art. 50)",
+    "minimal": "Minimal risk",
+}
+#: Where a high-risk system is high-risk: an area of Annex III, or a product's safety component.
+HIGH_RISK_AREAS = {
+    "": "—",
+    "biometrics": "Annex III 1: biometrics",
+    "critical_infrastructure": "Annex III 2: critical infrastructure",
+    "education": "Annex III 3: education and vocational training",
+    "employment": "Annex III 4: employment and workers' management",
+    "essential_services": "Annex III 5: access to essential services and benefits",
+    "law_enforcement": "Annex III 6: law enforcement",
+    "migration": "Annex III 7: migration, asylum and border control",
+    "justice": "Annex III 8: administration of justice and democratic processes",
+    "product_safety": "Annex I: safety component of a regulated product",
+}
+GPAI_ROLES = {
+    "": "No general-purpose AI model of ours",
+    "provider": "We provide the general-purpose AI model",
+    "deployer": "We build on a general-purpose AI model",
+}
+RISK_TIERS = {"": "Not set", "low": "Low", "medium": "Medium", "high": "High"}
+
 DEPLOYMENT_STATUSES = {
     "evaluating": "Evaluating",
     "pilot": "Pilot",
@@ -37,6 +65,11 @@ class AISystem(Base):
     intended_use: Mapped[str] = mapped_column(Text, default="")
     personal_data: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     special_categories: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Risk classification (forum.systems.frameworks turns it into obligations).
+    eu_ai_act: Mapped[str] = mapped_column(String(20), default="", server_default="")
+    high_risk_area: Mapped[str] = mapped_column(String(40), default="", server_default="")
+    gpai_role: Mapped[str] = mapped_column(String(20), default="", server_default="")
+    risk_tier: Mapped[str] = mapped_column(String(10), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     # Optimistic lock, as on items: a change made from an older copy is refused.
@@ -53,6 +86,13 @@ class AISystem(Base):
     @property
     def subject(self) -> str:
         return f"system:{self.id}"
+
+    @property
+    def classification_label(self) -> str:
+        label = EU_AI_ACT.get(self.eu_ai_act, self.eu_ai_act)
+        if self.eu_ai_act == "high_risk" and self.high_risk_area:
+            label += f" — {HIGH_RISK_AREAS.get(self.high_risk_area, self.high_risk_area)}"
+        return label
 
     @property
     def model_label(self) -> str:

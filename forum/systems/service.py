@@ -19,14 +19,22 @@ from forum.core import clock
 from forum.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from forum.core.paging import Page, paginate
 from forum.core.policy import Action, allows
-from forum.systems.models import DEPLOYMENT_STATUSES, AISystem, SystemVersion
+from forum.systems.models import (
+    DEPLOYMENT_STATUSES,
+    EU_AI_ACT,
+    GPAI_ROLES,
+    HIGH_RISK_AREAS,
+    RISK_TIERS,
+    AISystem,
+    SystemVersion,
+)
 from forum.trail.service import record
 
 MAX_NAME = 120
 MAX_USE = 2000
 MAX_NOTE = 500
 FIELDS = ("name", "vendor", "model_name", "owner_function", "status", "intended_use", "personal_data",
-          "special_categories")
+          "special_categories", "eu_ai_act", "high_risk_area", "gpai_role", "risk_tier")
 
 
 @dataclass
@@ -39,6 +47,10 @@ class SystemData:
     intended_use: str = ""
     personal_data: bool = False
     special_categories: bool = False
+    eu_ai_act: str = ""
+    high_risk_area: str = ""
+    gpai_role: str = ""
+    risk_tier: str = ""
 
 
 @dataclass
@@ -85,6 +97,19 @@ def _clean(session: Session, data: SystemData, system: AISystem | None = None) -
     values["intended_use"] = use
     values["personal_data"] = bool(data.personal_data or data.special_categories)
     values["special_categories"] = bool(data.special_categories)
+    for field, known, what in (("eu_ai_act", EU_AI_ACT, "EU AI Act category"), ("gpai_role", GPAI_ROLES, "role"),
+                               ("risk_tier", RISK_TIERS, "internal risk tier"),
+                               ("high_risk_area", HIGH_RISK_AREAS, "high-risk area")):
+        value = (getattr(data, field) or "").strip()
+        if value not in known:
+            raise ValidationError(f"Unknown {what} {value[:40]!r}; choose one of: "
+                                  f"{', '.join(k for k in known if k)}.", field)
+        values[field] = value
+    if values["eu_ai_act"] == "high_risk" and not values["high_risk_area"]:
+        raise ValidationError("Say where the system is high-risk: an area of Annex III, or a product's "
+                              "safety component.", "high_risk_area")
+    if values["eu_ai_act"] != "high_risk":
+        values["high_risk_area"] = ""  # only high-risk systems have one
     return values
 
 
@@ -116,7 +141,9 @@ def _data_of(system: AISystem) -> dict:
     return {"name": system.name, "vendor": system.vendor, "model_name": system.model_name,
             "version_in_use": system.version_in_use, "owner_function": system.owner_function_key,
             "status": system.status, "intended_use": system.intended_use,
-            "personal_data": system.personal_data, "special_categories": system.special_categories}
+            "personal_data": system.personal_data, "special_categories": system.special_categories,
+            "eu_ai_act": system.eu_ai_act, "high_risk_area": system.high_risk_area, "gpai_role": system.gpai_role,
+            "risk_tier": system.risk_tier}
 
 
 def create_system(session: Session, actor: User, data: SystemData, version: str = "") -> AISystem:

@@ -70,5 +70,5 @@ def samples(cast, make_item, make_user, db_session):
         "item_id": item.id, "run_id": run.id, "comment_id": comment.id,
         "user_id": cast["product"].id, "key": "risk", "token": invitation.token,
         "token_id": token.id, "evidence_id": run.id, "seq": 1, "fmt": "jsonl",
-        "subject": f"item:{item.id}", "request_id": access.id, "system_id": system.id,
+        "subject": f"item:{item.id}", "request_id": access.id, "system_id": system.id, "framework": "nist_ai_rmf", "obligation": "govern",
     }

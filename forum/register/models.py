@@ -1,0 +1,30 @@
+"""What the register keeps beyond the systems themselves: obligations confirmed as met."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from forum.core import clock
+from forum.core.db import Base, UTCDateTime
+
+
+class ObligationRecord(Base):
+    """An obligation of a framework (forum.systems.frameworks) confirmed as met for a system, by
+    whom and when, with what shows it: an evidence run, a decision, a document — at least one."""
+
+    __tablename__ = "obligation_records"
+    __table_args__ = (UniqueConstraint("system_id", "framework", "obligation", name="uq_obligation_records_once"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    system_id: Mapped[int] = mapped_column(ForeignKey("ai_systems.id"), index=True)
+    framework: Mapped[str] = mapped_column(String(40))
+    obligation: Mapped[str] = mapped_column(String(60))
+    confirmed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    confirmed_by: Mapped[str] = mapped_column(String(254))
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("evidence_runs.id"))
+    decision_id: Mapped[int | None] = mapped_column(ForeignKey("decisions.id"))
+    document_url: Mapped[str] = mapped_column(String(500), default="")
+    note: Mapped[str] = mapped_column(String(500), default="")
