@@ -33,7 +33,9 @@ def load(session: Session, path: Path = PATH) -> int:
             name=entry["name"], owner_function=entry["owner"], vendor=entry.get("vendor", ""),
             model_name=entry.get("model_name", ""), status=entry.get("status", "evaluating"),
             intended_use=entry.get("intended_use", ""), personal_data=entry.get("personal_data", False),
-            special_categories=entry.get("special_categories", False)), entry.get("version", ""))
+            special_categories=entry.get("special_categories", False), eu_ai_act=entry.get("eu_ai_act", ""),
+            high_risk_area=entry.get("high_risk_area", ""), gpai_role=entry.get("gpai_role", ""),
+            risk_tier=entry.get("risk_tier", "")), entry.get("version", ""))
         for title in entry.get("items", []):
             item = session.scalar(select(DecisionItem).where(DecisionItem.title == title)
                                   .order_by(DecisionItem.id.desc()).limit(1))

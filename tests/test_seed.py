@@ -120,6 +120,8 @@ def test_the_demo_register_names_its_systems_and_their_items(db_session, seeded)
         linked = {item.title: item for item in db_session.scalars(
             select(DecisionItem).where(DecisionItem.system_id == system.id))}
         assert set(linked) == set(entry["items"])
+        assert (system.eu_ai_act, system.high_risk_area, system.risk_tier) == (
+            entry["eu_ai_act"], entry.get("high_risk_area", ""), entry["risk_tier"])
         # Linked items were already about that version: linking moved none of them.
         assert {item.model_version for item in linked.values()} == {system.version_in_use}
     link_events = [e for e in _events(db_session) if e.kind == "item.updated" and "system_id" in e.data["changes"]]
