@@ -58,8 +58,8 @@ def test_staff_add_a_system_while_filing_and_an_executive_records_its_new_versio
     log_in(page, "exec@example.com")
     page.goto("/systems")
     page.get_by_role("link", name="Enterprise chat").click()
-    page.get_by_label("New version").fill("2026-11")
-    page.get_by_label("Note").fill("Northwind's November release")
+    page.get_by_label("New version", exact=True).fill("2026-11")
+    page.get_by_label("Note", exact=True).fill("Northwind's November release")
     page.get_by_role("button", name="Record the new version").click()
     page.get_by_text("Enterprise chat now runs 2026-11: 2 items about it moved to that version").wait_for()
     items = page.locator("section", has=page.get_by_role("heading", name="Items about it"))
@@ -76,7 +76,7 @@ def test_the_register_pages_are_accessible_and_fit_the_screen(browser, register_
     problems = []
     try:
         log_in(page, "risk@example.com")
-        for path in ("/systems", "/systems/2", "/systems/new", "/systems/2/edit"):
+        for path in ("/systems", "/systems/2", "/systems/6", "/systems/new", "/systems/2/edit"):
             assert page.goto(path).status == 200, path
             name = re.sub(r"[^a-z0-9]+", "-", f"{size} risk {path}").strip("-")
             page.screenshot(path=str(artifacts_root() / f"page-{name}.png"), full_page=True)
