@@ -50,6 +50,11 @@ class SystemFilterForm(FlaskForm):
     status = SelectField("Status", choices=choices([("", "Any status"), *DEPLOYMENT_STATUSES.items()]),
                          validators=[Optional()])
     owner = SelectField("Owner", choices=[], validators=[Optional()])
+    classification = SelectField(
+        "EU AI Act", validators=[Optional()],
+        choices=choices([("", "Any classification"), ("unclassified", "Not classified yet"),
+                         *((key, label) for key, label in EU_AI_ACT.items() if key)]))
+    drifted = BooleanField("Only systems with decisions to revalidate")
     q = StringField("Name, vendor or model", validators=[Optional(), Length(max=120)])
 
 

@@ -57,3 +57,9 @@ def latest_runs(session: Session, system: AISystem) -> list[SuiteRun]:
         .order_by(EvidenceRun.suite).limit(SUITES_SHOWN)
     ).all()
     return [SuiteRun(run, title, stale_by_version(run.model_version, system.version_in_use)) for run, title in rows]
+
+
+def with_decisions_to_revalidate(now: datetime):
+    """SQL condition on AISystem: some decided or closed item about it needs revalidation."""
+    return AISystem.id.in_(select(DecisionItem.system_id).where(
+        DecisionItem.system_id.is_not(None), DecisionItem.status.in_(("decided", "closed")), evidence_drifted(now)))

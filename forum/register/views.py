@@ -55,13 +55,16 @@ def index():
         flash(f"Filter ignored — {problems}", "error")
     else:
         filters = systems.SystemFilters(status=form.status.data or "", owner=form.owner.data or "",
-                                        text=(form.q.data or "").strip())
+                                        text=(form.q.data or "").strip(), classification=form.classification.data or "")
+    drifted = bool(form.drifted.data) and status == 200
+    conditions = (queries.with_decisions_to_revalidate(clock.now()),) if drifted else ()
     try:
         page = systems.list_systems(db.session(), filters, paging.page_number(request.args.get("page")),
-                                    current_app.config["ITEMS_PER_PAGE"])
+                                    current_app.config["ITEMS_PER_PAGE"], conditions)
     except ValidationError as error:
         abort(400, description=error.reason)
-    query = {k: v for k, v in (("status", filters.status), ("owner", filters.owner), ("q", filters.text)) if v}
+    query = {k: v for k, v in (("status", filters.status), ("owner", filters.owner), ("q", filters.text),
+                               ("classification", filters.classification), ("drifted", "y" if drifted else "")) if v}
     return render_template("systems/index.html", page=page, form=form, query=query,
                            may_change=systems.may_change(current_user)), status
 

@@ -58,6 +58,7 @@ class SystemFilters:
     status: str = ""
     owner: str = ""
     text: str = ""
+    classification: str = ""  # an EU AI Act category, or "unclassified"
 
 
 def may_change(actor: User | None) -> bool:
@@ -214,8 +215,16 @@ def get_system(session: Session, system_id: int) -> AISystem:
     return system
 
 
-def list_systems(session: Session, filters: SystemFilters, page: int = 1, per_page: int = 25) -> Page:
-    query = select(AISystem)
+def list_systems(session: Session, filters: SystemFilters, page: int = 1, per_page: int = 25,
+                 conditions: tuple = ()) -> Page:
+    """A page of the register by name. ``conditions``: further SQL conditions on AISystem from the
+    areas above (the register's "decisions to revalidate")."""
+    query = select(AISystem).where(*conditions)
+    if filters.classification:
+        category = "" if filters.classification == "unclassified" else filters.classification
+        if category not in EU_AI_ACT:
+            raise ValidationError(f"Unknown classification {filters.classification!r}.", "classification")
+        query = query.where(AISystem.eu_ai_act == category)
     if filters.status:
         if filters.status not in DEPLOYMENT_STATUSES:
             raise ValidationError(f"Unknown status {filters.status!r}.", "status")
@@ -223,9 +232,10 @@ def list_systems(session: Session, filters: SystemFilters, page: int = 1, per_pa
     if filters.owner:
         query = query.where(AISystem.owner_function_key == filters.owner)
     if filters.text:
-        pattern = f"%{filters.text.strip().lower()}%"
-        query = query.where(func.lower(AISystem.name).like(pattern) | func.lower(AISystem.vendor).like(pattern)
-                            | func.lower(AISystem.model_name).like(pattern))
+        text = filters.text.strip()
+        query = query.where(AISystem.name.icontains(text, autoescape=True)
+                            | AISystem.vendor.icontains(text, autoescape=True)
+                            | AISystem.model_name.icontains(text, autoescape=True))
     return paginate(session, query.order_by(func.lower(AISystem.name), AISystem.id), page, per_page)
 
 

@@ -114,3 +114,17 @@ def test_a_framework_file_with_a_fault_is_refused_with_its_name():
     with pytest.raises(frameworks.FrameworkError, match="unknown classification fields"):
         frameworks._parse("policy.json", '{"key": "p", "name": "P", "obligations": '
                                          '[{"key": "a", "title": "A", "when": {"colour": ["red"]}}]}')
+
+
+def test_the_register_filters_by_classification(db_session, cast, client, login):
+    screening(db_session, cast["filer"], eu_ai_act="high_risk", high_risk_area="employment")
+    systems.create_system(db_session, cast["filer"], systems.SystemData(name="Chat", owner_function="risk"))
+    db_session.commit()
+    login(cast["chair"])
+    high = client.get("/systems?classification=high_risk").get_data(as_text=True)
+    assert "Applicant screening" in high and ">Chat<" not in high
+    open_ = client.get("/systems?classification=unclassified").get_data(as_text=True)
+    assert ">Chat<" in open_ and "Applicant screening" not in open_
+    assert client.get("/systems?classification=wild%25").status_code == 400
+    assert "Applicant screening" in client.get("/systems?q=hire").get_data(as_text=True)
+    assert "No systems match" in client.get("/systems?q=%25").get_data(as_text=True)  # % is a character, not a wildcard

@@ -189,6 +189,8 @@ def test_one_new_version_flags_every_decided_item_about_the_system(db_session, h
         assert "Revalidation required" in client.get(f"/items/{item.id}").get_data(as_text=True)
     home = client.get("/").get_data(as_text=True)
     assert f'By system: <a href="/systems/{system.id}">Support assistant</a> (3)' in home
+    drifting = client.get("/systems?drifted=y").get_data(as_text=True)
+    assert "Support assistant" in drifting and "Contract reviewer" not in drifting
     assert count_statements(client.application, lambda: client.get("/")) <= BUDGETS["core.home.executive"]
 
     # The same version again changes nothing and writes nothing.
