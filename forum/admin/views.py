@@ -22,7 +22,7 @@ from forum.auth.decorators import requires
 from forum.auth.models import User
 from forum.core import db, paging
 from forum.core.errors import DomainError, NotFound, ValidationError
-from forum.core.forms import attach_error, choices
+from forum.core.forms import attach_error, check_filters, choices
 from forum.core.links import external_url
 from forum.core.policy import Action
 
@@ -68,10 +68,8 @@ def users():
     form.function.choices = _function_choices(session, "Any function")
     status = 200
     filters = accounts.UserFilters()
-    if request.args and not form.validate():
+    if not check_filters(form, request.args):
         status = 400
-        problems = "; ".join(f"{form[name].label.text}: {errs[0]}" for name, errs in form.errors.items())
-        flash(f"Filter ignored — {problems}", "error")
     else:
         filters = accounts.UserFilters(role=form.role.data or "", function=form.function.data or "",
                                        active=form.active.data or "", text=form.q.data or "")

@@ -18,3 +18,13 @@ def attach_error(form, error) -> None:
         target.errors = [*target.errors, error.reason]
     else:
         flash(error.reason, "error")
+
+
+def check_filters(form, args) -> bool:
+    """Validate a list page's filter form (GET); on a fault flash "Filter ignored — …" naming each
+    field and return False, so the page shows everything with status 400."""
+    if not args or form.validate():
+        return True
+    problems = "; ".join(f"{form[name].label.text}: {errs[0]}" for name, errs in form.errors.items())
+    flash(f"Filter ignored — {problems}", "error")
+    return False

@@ -228,19 +228,22 @@ def update_item(
             f"The item is {item.status}; it can only be edited while draft or open.", "status"
         )
     _check_version(item, expected_version)
-    values = _clean(session, data, current=item)
-    changes = {
-        key: {"before": events.json_value(getattr(item, key)), "after": events.json_value(value)}
-        for key, value in values.items()
-        if getattr(item, key) != value
-    }
+    return _change(session, actor, item, _clean(session, data, current=item))
+
+
+def _change(session: Session, actor: User, item: DecisionItem, values: dict, **data) -> dict:
+    """Set ``values`` on the item and record one ``item.updated`` event with the changes (and
+    ``data``); returns the changes, {} when nothing changed (and nothing is written). The one
+    writer of edits, model updates, links to a system and a system's new version."""
+    changes = {key: {"before": events.json_value(getattr(item, key)), "after": events.json_value(value)}
+               for key, value in values.items() if getattr(item, key) != value}
     if not changes:
         return {}
     for key, value in values.items():
         setattr(item, key, value)
     item.updated_at = clock.now()
     _flush_versioned(session)
-    record(session, actor, "item.updated", item.subject, {"changes": changes, "version": item.version})
+    record(session, actor, "item.updated", item.subject, {"changes": changes, "version": item.version, **data})
     return changes
 
 
@@ -272,14 +275,7 @@ def update_model_version(
         raise ValidationError("Give the model version now in use.", "model_version")
     if len(version) > 80:
         raise ValidationError("At most 80 characters.", "model_version")
-    if version == item.model_version:
-        return {}
-    changes = {"model_version": {"before": item.model_version, "after": version}}
-    item.model_version = version
-    item.updated_at = clock.now()
-    _flush_versioned(session)
-    record(session, actor, "item.updated", item.subject, {"changes": changes, "version": item.version})
-    return changes
+    return _change(session, actor, item, {"model_version": version})
 
 
 def link_system(session: Session, actor: User, item: DecisionItem, system: AISystem) -> dict:
@@ -292,18 +288,8 @@ def link_system(session: Session, actor: User, item: DecisionItem, system: AISys
         raise Conflict("The item is closed; it keeps the model it was decided on.", "status")
     if system.status == "retired":
         raise Conflict(f"{system.name} is retired: link items to a system in use.", "system")
-    values = {"system_id": system.id, "vendor": system.vendor, "model_name": system.model_name,
-              "model_version": system.version_in_use}
-    changes = {key: {"before": getattr(item, key), "after": value} for key, value in values.items()
-               if getattr(item, key) != value}
-    if not changes:
-        return {}
-    for key, value in values.items():
-        setattr(item, key, value)
-    item.updated_at = clock.now()
-    _flush_versioned(session)
-    record(session, actor, "item.updated", item.subject, {"changes": changes, "version": item.version})
-    return changes
+    return _change(session, actor, item, {"system_id": system.id, "vendor": system.vendor,
+                                          "model_name": system.model_name, "model_version": system.version_in_use})
 
 
 def apply_system_version(session: Session, actor: User, system: AISystem) -> list[DecisionItem]:
@@ -315,13 +301,8 @@ def apply_system_version(session: Session, actor: User, system: AISystem) -> lis
         select(DecisionItem).where(DecisionItem.system_id == system.id, DecisionItem.status != "closed",
                                    DecisionItem.model_version != system.version_in_use)
         .order_by(DecisionItem.id)))
-    now = clock.now()
     for item in items:
-        changes = {"model_version": {"before": item.model_version, "after": system.version_in_use}}
-        item.model_version, item.updated_at = system.version_in_use, now
-        _flush_versioned(session)
-        record(session, actor, "item.updated", item.subject,
-               {"changes": changes, "version": item.version, "cause": system.subject})
+        _change(session, actor, item, {"model_version": system.version_in_use}, cause=system.subject)
     return items
 
 

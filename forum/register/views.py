@@ -9,7 +9,7 @@ from forum.auth.decorators import requires
 from forum.auth.service import list_functions
 from forum.core import clock, db, paging
 from forum.core.errors import DomainError, NotFound, ValidationError
-from forum.core.forms import attach_error, choices
+from forum.core.forms import attach_error, check_filters, choices
 from forum.core.inputs import parse_whole_number
 from forum.core.policy import Action
 from forum.items import service as items
@@ -49,10 +49,8 @@ def index():
     form.owner.choices = _owner_choices("Any function")
     status = 200
     filters = systems.SystemFilters()
-    if request.args and not form.validate():
+    if not check_filters(form, request.args):
         status = 400
-        problems = "; ".join(f"{form[name].label.text}: {errs[0]}" for name, errs in form.errors.items())
-        flash(f"Filter ignored — {problems}", "error")
     else:
         filters = systems.SystemFilters(status=form.status.data or "", owner=form.owner.data or "",
                                         text=(form.q.data or "").strip(), classification=form.classification.data or "")

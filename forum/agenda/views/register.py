@@ -13,7 +13,7 @@ from forum.agenda.views._common import page_number
 from forum.auth.service import list_functions
 from forum.core import db
 from forum.core.errors import ValidationError
-from forum.core.forms import choices
+from forum.core.forms import check_filters, choices
 
 
 @login_required
@@ -25,10 +25,8 @@ def decisions():
     extra = {spec.key: request.args.get(spec.key, "") for spec in hooks}
     status = 200
     filters = queries.RegisterFilters()
-    if request.args and not form.validate():
+    if not check_filters(form, request.args):
         status = 400
-        problems = "; ".join(f"{form[name].label.text}: {errs[0]}" for name, errs in form.errors.items())
-        flash(f"Filter ignored — {problems}", "error")
     else:
         filters = queries.RegisterFilters(
             outcome=form.outcome.data or "", function=form.function.data or "",
