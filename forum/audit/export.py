@@ -3,8 +3,6 @@ the head as it was when the export began."""
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -14,6 +12,7 @@ from sqlalchemy.orm import Session
 from forum.audit.access import head, require_reader, visibility_conditions
 from forum.audit.browse import TrailFilters, filter_conditions
 from forum.auth.models import User
+from forum.core import spreadsheet
 from forum.trail import chain
 from forum.trail.models import Event
 from forum.trail.service import as_link, jsonl_line
@@ -107,29 +106,14 @@ def jsonl_chunks(batches: Iterator[list], span: ExportRange | None = None) -> It
         yield "".join(map(jsonl_line, rows))
 
 
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _csv_cell(value) -> str | int:
-    """Spreadsheets run a cell that starts with = + - @ as a formula: quote it to keep it text."""
-    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
-        return "'" + value
-    return value
-
-
 def csv_chunks(batches: Iterator[list]) -> Iterator[str]:
     """CSV with a header; ``data`` is the canonical JSON text in one column. For reading in a
     spreadsheet: cells that look like formulas are quoted, so check the JSON Lines export."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(EXPORT_FIELDS)
-    for rows in batches:
-        for row in rows:
+
+    def rows(batch):
+        for row in batch:
             link = as_link(row)
             link["data"] = chain.canonical_json(link["data"])
-            writer.writerow([_csv_cell(link[name]) for name in EXPORT_FIELDS])
-        yield buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-    if buffer.tell():
-        yield buffer.getvalue()
+            yield [link[name] for name in EXPORT_FIELDS]
+
+    return spreadsheet.chunks(EXPORT_FIELDS, (rows(batch) for batch in batches))

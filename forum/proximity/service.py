@@ -8,8 +8,6 @@ one trail event. Bulk readers take many items at once and issue one query per ta
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
 from forum.auth.models import User
-from forum.core import clock
+from forum.core import clock, spreadsheet
 from forum.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from forum.core.policy import Action, allows
 from forum.evidence.models import EvidenceRun
@@ -254,29 +252,15 @@ def count_proposed(session: Session, item_ids: Iterable[int]) -> dict[int, int]:
     return counts
 
 
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(value: str) -> str:
-    """Spreadsheets run a cell that starts with = + - @ as a formula: quote it to keep it text
-    (the same rule as the trail's CSV export)."""
-    return "'" + value if value.startswith(_FORMULA_STARTS) else value
-
-
 def export_csv(cases: Sequence[ProposedCase]) -> str:
     """The proposed cases as a CSV in the forum's own evidence format: every case is an edge
     case (category ``edge-case``) not run yet (``passed`` = ``skipped``), so the file uploads
     as evidence as it is, and the test team fills in ``passed`` (and ``expected``) once
     their suite runs the cases. Oldest first; header only when there are none."""
-    out = io.StringIO(newline="")
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CSV_HEADER)
-    for case in sorted(cases, key=lambda c: c.id):
-        writer.writerow([_cell(v) for v in (
-            case.case_id, "skipped", "edge-case", "edge-case;proposed", PROPOSED_SUITE, case.example_input, "",
-            case.description, case.proposed_by.email, iso(case.proposed_at),
-        )])
-    return out.getvalue()
+    return spreadsheet.rows_text(CSV_HEADER, ([
+        case.case_id, "skipped", "edge-case", "edge-case;proposed", PROPOSED_SUITE, case.example_input, "",
+        case.description, case.proposed_by.email, iso(case.proposed_at),
+    ] for case in sorted(cases, key=lambda c: c.id)))
 
 
 def iso(value: datetime) -> str:
