@@ -54,8 +54,12 @@ BUDGETS = {
     # (1), its versions (1), its confirmed obligations (1), and for those who confirm them the
     # evidence runs and decisions to choose from (2)
     "register.detail": 8,
-    # user, the owner filter's functions, the page of systems and its count (2)
-    "register.index": 4,
+    # user, the owner filter's functions, the page of systems and its count (2), the confirmed
+    # obligations of the page's systems (1)
+    "register.index": 5,
+    # user, the system, its confirmed obligations (1), the evidence runs and the decisions they
+    # name (2)
+    "register.obligations_report": 5,
     # user, functions for the filter, the trail head for the derived cache, the queue selected in
     # SQL on the items' standing (the page's ids with the count, their rows), the page's weighing
     # (ratings, positions, latest runs), their latest escalations. From the cache: 1 fewer.

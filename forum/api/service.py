@@ -27,6 +27,7 @@ from forum.items.models import DecisionItem
 from forum.items.service import hidden_subjects, visible_to
 from forum.systems.models import AISystem
 from forum.systems.service import SystemFilters
+from forum.systems.service import conditions as system_conditions
 from forum.trail.models import Event
 from forum.trail.service import record
 
@@ -322,15 +323,7 @@ def list_systems_after(session: Session, filters: SystemFilters, cursor: str | N
     """One page of the register, newest first, after ``cursor`` (the same keyset as items)."""
     if filters.owner and session.get(OrgFunction, filters.owner) is None:
         raise ValidationError(f"Unknown function {filters.owner!r}.", "owner")
-    conditions = []
-    if filters.status:
-        conditions.append(AISystem.status == filters.status)
-    if filters.owner:
-        conditions.append(AISystem.owner_function_key == filters.owner)
-    if filters.text:
-        conditions.append(or_(AISystem.name.icontains(filters.text, autoescape=True),
-                              AISystem.vendor.icontains(filters.text, autoescape=True),
-                              AISystem.model_name.icontains(filters.text, autoescape=True)))
+    conditions = system_conditions(filters)
     if cursor:
         at, last_id = decode_cursor(cursor)
         conditions.append(or_(AISystem.created_at < at, and_(AISystem.created_at == at, AISystem.id < last_id)))

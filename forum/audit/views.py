@@ -25,7 +25,7 @@ from forum.audit.forms import CheckpointForm, TrailFilterForm, VerifyForm
 from forum.auth.decorators import requires
 from forum.core import db
 from forum.core.errors import DomainError, NotFound
-from forum.core.forms import choices
+from forum.core.forms import choices, problems
 from forum.core.policy import Action, allows
 from forum.items import panels
 from forum.items import service as items
@@ -70,10 +70,6 @@ def _filter_form(session) -> TrailFilterForm:
     return form
 
 
-def _problems(form: TrailFilterForm) -> str:
-    return "; ".join(f"{form[name].label.text}: {errors[0]}" for name, errors in form.errors.items())
-
-
 def _filters(form: TrailFilterForm) -> TrailFilters:
     return TrailFilters(
         date_from=form.date_from.data, date_to=form.date_to.data, actor=form.actor.data or "",
@@ -93,7 +89,7 @@ def trail():
     form = _filter_form(session)
     query = _filter_query(form)
     if not form.validate():
-        flash(f"Fix the filters — {_problems(form)}", "error")
+        flash(f"Fix the filters — {problems(form)}", "error")
         return render_template("audit/trail.html", form=form, page=None, query=query), 400
     page = browse.browse(
         session, current_user, _filters(form), before=form.before.data, after=form.after.data,
@@ -121,7 +117,7 @@ def export(fmt: str):
     session = db.session()
     form = _filter_form(session)
     if not form.validate():
-        abort(400, description=f"The export's filters are not valid — {_problems(form)}")
+        abort(400, description=f"The export's filters are not valid — {problems(form)}")
     filters = _filters(form)
     viewer = current_user._get_current_object()
     span = trail_export.export_range(session, viewer, filters)

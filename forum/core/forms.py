@@ -20,11 +20,17 @@ def attach_error(form, error) -> None:
         flash(error.reason, "error")
 
 
-def check_filters(form, args) -> bool:
+def problems(form) -> str:
+    """The form's faults in one line, each named by its field's label."""
+    return "; ".join(f"{form[name].label.text}: {errs[0]}" for name, errs in form.errors.items())
+
+
+def check_filters(form, args, announce: bool = True) -> bool:
     """Validate a list page's filter form (GET); on a fault flash "Filter ignored — …" naming each
-    field and return False, so the page shows everything with status 400."""
+    field (unless ``announce`` is off: an export answers 400 itself) and return False, so the page
+    shows everything with status 400."""
     if not args or form.validate():
         return True
-    problems = "; ".join(f"{form[name].label.text}: {errs[0]}" for name, errs in form.errors.items())
-    flash(f"Filter ignored — {problems}", "error")
+    if announce:
+        flash(f"Filter ignored — {problems(form)}", "error")
     return False

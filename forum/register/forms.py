@@ -55,6 +55,7 @@ class SystemFilterForm(FlaskForm):
         choices=choices([("", "Any classification"), ("unclassified", "Not classified yet"),
                          *((key, label) for key, label in EU_AI_ACT.items() if key)]))
     drifted = BooleanField("Only systems with decisions to revalidate")
+    unmet = BooleanField("Only systems with obligations not yet met")
     q = StringField("Name, vendor or model", validators=[Optional(), Length(max=120)])
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from sqlalchemy import delete, select
+from sqlalchemy import and_, delete, exists, false, or_, select, true
 from sqlalchemy.orm import Session
 
 from forum.agenda.models import AgendaEntry, Decision
@@ -54,6 +54,48 @@ def checklists(session: Session, system: AISystem) -> list[Checklist]:
         if states:
             lists.append(Checklist(framework, states))
     return lists
+
+
+@dataclass
+class Standing:
+    """How far a system is with its obligations: what applies and what is still open."""
+
+    applicable: int
+    open: list[tuple[str, str]]  # (framework key, obligation key) not confirmed yet
+
+    @property
+    def met(self) -> int:
+        return self.applicable - len(self.open)
+
+
+def standings(session: Session, systems: list[AISystem]) -> dict[int, Standing]:
+    """Each system's Standing (one statement for all of them)."""
+    confirmed: set[tuple[int, str, str]] = set()
+    if systems:
+        confirmed = {tuple(row) for row in session.execute(
+            select(ObligationRecord.system_id, ObligationRecord.framework, ObligationRecord.obligation)
+            .where(ObligationRecord.system_id.in_([s.id for s in systems])))}
+    found = {}
+    for system in systems:
+        pairs = [(f.key, o.key) for f in frameworks.all_frameworks() for o in f.applicable(system)]
+        found[system.id] = Standing(len(pairs), [p for p in pairs if (system.id, *p) not in confirmed])
+    return found
+
+
+def _applies(obligation: frameworks.Obligation):
+    """SQL for Obligation.applies_to."""
+    if not obligation.when:
+        return true()
+    return or_(*(getattr(AISystem, field).in_(values) for field, values in obligation.when))
+
+
+def with_obligations_unmet():
+    """SQL condition on AISystem: an obligation that applies to it is not confirmed (one term per
+    obligation of the frameworks, whatever the register's size)."""
+    terms = [and_(_applies(o), ~exists().where(
+        ObligationRecord.system_id == AISystem.id, ObligationRecord.framework == f.key,
+        ObligationRecord.obligation == o.key)) for f in frameworks.all_frameworks() for o in f.obligations]
+    return or_(*terms) if terms else false()
 
 
 def run_choices(session: Session, system: AISystem) -> list[tuple[int, str]]:

@@ -2,23 +2,35 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from flask_login import current_user
 
 from forum.auth.decorators import requires
 from forum.auth.service import list_functions
-from forum.core import clock, db, paging
+from forum.core import clock, db, links, paging, spreadsheet
 from forum.core.errors import DomainError, NotFound, ValidationError
-from forum.core.forms import attach_error, check_filters, choices
+from forum.core.forms import attach_error, check_filters, choices, problems
 from forum.core.inputs import parse_whole_number
 from forum.core.policy import Action
 from forum.items import service as items
-from forum.register import obligations, queries
+from forum.register import obligations, queries, report
 from forum.register.forms import ObligationForm, SystemFilterForm, SystemForm, VersionForm
 from forum.systems import service as systems
 from forum.systems.models import GPAI_ROLES, RISK_TIERS, AISystem
 
 bp = Blueprint("register", __name__, url_prefix="/systems")
+EXPORT_TYPES = {"csv": "text/csv; charset=utf-8", "json": "application/json"}
 
 
 def _owner_choices(empty: str | None = None) -> list:
@@ -42,29 +54,63 @@ def _data(form: SystemForm) -> systems.SystemData:
         gpai_role=form.gpai_role.data or "", risk_tier=form.risk_tier.data or "")
 
 
+def _register_filters(announce: bool = True):
+    """The register's filters from the query: (form, filters, extra SQL conditions, query to keep,
+    status) — status 400 with the form's messages when a filter is not valid."""
+    form = SystemFilterForm(request.args)
+    form.owner.choices = _owner_choices("Any function")
+    if not check_filters(form, request.args, announce):
+        return form, systems.SystemFilters(), (), {}, 400
+    filters = systems.SystemFilters(status=form.status.data or "", owner=form.owner.data or "",
+                                    text=(form.q.data or "").strip(), classification=form.classification.data or "")
+    drifted, unmet = bool(form.drifted.data), bool(form.unmet.data)
+    extra = ((queries.with_decisions_to_revalidate(clock.now()),) if drifted else ()) + (
+        (obligations.with_obligations_unmet(),) if unmet else ())
+    query = {k: v for k, v in (("status", filters.status), ("owner", filters.owner), ("q", filters.text),
+                               ("classification", filters.classification), ("drifted", "y" if drifted else ""),
+                               ("unmet", "y" if unmet else "")) if v}
+    return form, filters, extra, query, 200
+
+
 @bp.get("")
 @requires(Action.READ)
 def index():
-    form = SystemFilterForm(request.args)
-    form.owner.choices = _owner_choices("Any function")
-    status = 200
-    filters = systems.SystemFilters()
-    if not check_filters(form, request.args):
-        status = 400
-    else:
-        filters = systems.SystemFilters(status=form.status.data or "", owner=form.owner.data or "",
-                                        text=(form.q.data or "").strip(), classification=form.classification.data or "")
-    drifted = bool(form.drifted.data) and status == 200
-    conditions = (queries.with_decisions_to_revalidate(clock.now()),) if drifted else ()
+    form, filters, extra, query, status = _register_filters()
+    session = db.session()
     try:
-        page = systems.list_systems(db.session(), filters, paging.page_number(request.args.get("page")),
-                                    current_app.config["ITEMS_PER_PAGE"], conditions)
+        page = systems.list_systems(session, filters, paging.page_number(request.args.get("page")),
+                                    current_app.config["ITEMS_PER_PAGE"], extra)
     except ValidationError as error:
         abort(400, description=error.reason)
-    query = {k: v for k, v in (("status", filters.status), ("owner", filters.owner), ("q", filters.text),
-                               ("classification", filters.classification), ("drifted", "y" if drifted else "")) if v}
     return render_template("systems/index.html", page=page, form=form, query=query,
+                           standings=obligations.standings(session, page.items),
                            may_change=systems.may_change(current_user)), status
+
+
+@bp.get("/export.<any(csv, json):fmt>")
+@requires(Action.READ)
+def export(fmt: str):
+    """The register (or the filtered part of it) with each system's standing, streamed."""
+    form, filters, extra, query, status = _register_filters(announce=False)
+    if status != 200:
+        abort(400, description=f"The export's filters are not valid — {problems(form)}")
+    try:
+        conditions = [*systems.conditions(filters), *extra]
+    except ValidationError as error:
+        abort(400, description=error.reason)
+    now = clock.now()
+
+    def url_of(system):
+        return links.external_url("register.detail", system_id=system.id)
+
+    def body():
+        # The request's session is closed once the view returns; the stream takes its own.
+        batches = report.export_batches(db.session(), conditions, now, url_of)
+        yield from (report.csv_chunks(batches) if fmt == "csv" else report.json_chunks(batches, now, query))
+
+    response = Response(stream_with_context(body()), content_type=EXPORT_TYPES[fmt])
+    response.headers["Content-Disposition"] = f'attachment; filename="ai-systems-{now:%Y-%m-%d}.{fmt}"'
+    return response
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -123,6 +169,26 @@ def _render_detail(system: AISystem, version_form: VersionForm | None = None, st
         obligation_form=obligation_form or (_obligation_form(session, system) if may_change else None),
         failed=failed,
     ), status
+
+
+@bp.get("/<int:system_id>/obligations")
+@requires(Action.READ)
+def obligations_report(system_id: int):
+    """For auditors: every obligation that applies, met or open, with what shows it."""
+    system = _system(system_id)
+    sections = report.obligations_report(db.session(), system)
+    return render_template("systems/obligations.html", system=system, sections=sections, now=clock.now())
+
+
+@bp.get("/<int:system_id>/obligations.csv")
+@requires(Action.READ)
+def obligations_report_csv(system_id: int):
+    system = _system(system_id)
+    text = spreadsheet.rows_text(report.REPORT_HEADER,
+                                 report.report_rows(report.obligations_report(db.session(), system)))
+    response = Response(text, content_type="text/csv; charset=utf-8")
+    response.headers["Content-Disposition"] = f'attachment; filename="ai-system-{system.id}-obligations.csv"'
+    return response
 
 
 @bp.route("/<int:system_id>/edit", methods=["GET", "POST"])

@@ -215,27 +215,33 @@ def get_system(session: Session, system_id: int) -> AISystem:
     return system
 
 
-def list_systems(session: Session, filters: SystemFilters, page: int = 1, per_page: int = 25,
-                 conditions: tuple = ()) -> Page:
-    """A page of the register by name. ``conditions``: further SQL conditions on AISystem from the
-    areas above (the register's "decisions to revalidate")."""
-    query = select(AISystem).where(*conditions)
+def conditions(filters: SystemFilters) -> list:
+    """The SQL conditions on AISystem of the register's filters (the list and its export)."""
+    found = []
     if filters.classification:
         category = "" if filters.classification == "unclassified" else filters.classification
         if category not in EU_AI_ACT:
             raise ValidationError(f"Unknown classification {filters.classification!r}.", "classification")
-        query = query.where(AISystem.eu_ai_act == category)
+        found.append(AISystem.eu_ai_act == category)
     if filters.status:
         if filters.status not in DEPLOYMENT_STATUSES:
             raise ValidationError(f"Unknown status {filters.status!r}.", "status")
-        query = query.where(AISystem.status == filters.status)
+        found.append(AISystem.status == filters.status)
     if filters.owner:
-        query = query.where(AISystem.owner_function_key == filters.owner)
+        found.append(AISystem.owner_function_key == filters.owner)
     if filters.text:
         text = filters.text.strip()
-        query = query.where(AISystem.name.icontains(text, autoescape=True)
-                            | AISystem.vendor.icontains(text, autoescape=True)
-                            | AISystem.model_name.icontains(text, autoescape=True))
+        found.append(AISystem.name.icontains(text, autoescape=True)
+                     | AISystem.vendor.icontains(text, autoescape=True)
+                     | AISystem.model_name.icontains(text, autoescape=True))
+    return found
+
+
+def list_systems(session: Session, filters: SystemFilters, page: int = 1, per_page: int = 25,
+                 extra: tuple = ()) -> Page:
+    """A page of the register by name. ``extra``: further SQL conditions on AISystem from the
+    areas above (the register's "decisions to revalidate", "obligations unmet")."""
+    query = select(AISystem).where(*conditions(filters), *extra)
     return paginate(session, query.order_by(func.lower(AISystem.name), AISystem.id), page, per_page)
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from werkzeug.routing import AnyConverter
 
 from forum.api import service as api_service
 from forum.core.policy import POLICY, Action, allows
@@ -145,6 +146,9 @@ UNSERVED = {"auth.oidc_start", "auth.oidc_callback"}
 
 def url_for_rule(app, rule, samples) -> str:
     values = {arg: samples[arg] for arg in rule.arguments if arg in samples}
+    for arg, converter in rule._converters.items():  # a <any(a, b):fmt> takes one of its own values
+        if isinstance(converter, AnyConverter) and values.get(arg) not in converter.items:
+            values[arg] = sorted(converter.items)[0]
     if rule.endpoint == "static":
         values["filename"] = "forum.css"
     missing = set(rule.arguments) - set(values)
