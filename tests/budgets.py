@@ -48,8 +48,9 @@ BUDGETS = {
     "core.home.auditor": 8,
     # user, accounts by role and state (1), functions (1), accounts waiting for their password
     # and their count (2), the latest account changes and the people they name (2), deactivated
-    # accounts' open actions, open items and the accounts (3), open access requests (1)
-    "core.home.admin": 11,
+    # accounts' open actions, open items and the accounts (3), open access requests (1), whether
+    # items wait to be grouped into the register (1)
+    "core.home.admin": 12,
     # user, the system, its items with their standing and count (1), the latest run of each suite
     # (1), its versions (1), its confirmed obligations (1), and for those who confirm them the
     # evidence runs and decisions to choose from (2)
@@ -60,6 +61,9 @@ BUDGETS = {
     # user, the system, its confirmed obligations (1), the evidence runs and the decisions they
     # name (2)
     "register.obligations_report": 5,
+    # user, functions (1), the page of groups with their count (1), their newest items (1), the
+    # systems with their models (1)
+    "register.grouping_page": 5,
     # user, functions for the filter, the trail head for the derived cache, the queue selected in
     # SQL on the items' standing (the page's ids with the count, their rows), the page's weighing
     # (ratings, positions, latest runs), their latest escalations. From the cache: 1 fewer.

@@ -34,6 +34,7 @@ from forum.health.service import GATE_COLUMNS
 from forum.items.models import STATUSES, DecisionItem
 from forum.items.rubric import RUBRIC
 from forum.notify.service import followed_items_query
+from forum.register import grouping
 from forum.systems.models import AISystem
 from forum.trail.models import Event
 from forum.weighing import checks, rules, standing, weigh
@@ -326,6 +327,7 @@ class AdminHome:
     changes: list[AccountChange] = field(default_factory=list)
     deactivated_with_work: list[OpenWork] = field(default_factory=list)
     access_requests: int = 0  # people the identity provider signed in whom the forum did not let in
+    grouping_waits: bool = False  # items filed before the register wait to be grouped into it
 
 
 #: Statuses in which an item still waits on the person who filed it.
@@ -334,8 +336,8 @@ OPEN_ITEM_STATUSES = ("draft", "open", "escalated", "scheduled")
 
 def admin_home(session: Session, viewer: User) -> AdminHome:
     """What an administrator acts on: open access requests from single sign-on, accounts waiting
-    for their password, the latest account changes, and deactivated accounts that still own open
-    work (ten queries)."""
+    for their password, the latest account changes, deactivated accounts that still own open
+    work, and items to group into the register (eleven queries)."""
     counts = {(role, active): n for role, active, n in session.execute(
         select(User.role, User.active, func.count()).group_by(User.role, User.active)
     )}
@@ -353,6 +355,7 @@ def admin_home(session: Session, viewer: User) -> AdminHome:
         changes=_account_changes(session),
         deactivated_with_work=_deactivated_with_work(session),
         access_requests=provisioning.count_open(session),
+        grouping_waits=grouping.waiting(session),
     )
 
 

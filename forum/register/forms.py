@@ -1,5 +1,5 @@
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from forum.core.forms import choices
@@ -67,3 +67,15 @@ class ObligationForm(FlaskForm):
     document_url = StringField("Document", validators=[Optional(), Length(max=500)],
                                description="An http(s) address: a policy, an assessment, a contract clause.")
     note = TextAreaField("Note", validators=[Optional(), Length(max=MAX_NOTE)])
+
+
+class GroupForm(FlaskForm):
+    """An administrator confirms one group of existing items: to a system of the register with
+    the same model (``target`` = its id) or to a new one (``target`` = "new", named here)."""
+
+    vendor = HiddenField()
+    model = HiddenField(validators=[DataRequired("The group names no model.")])
+    target = StringField(validators=[DataRequired("Choose where the items go.")])
+    name = StringField("Name of the new system", validators=[Optional(), Length(max=MAX_NAME)])
+    owner_function = SelectField("Owning function", choices=[], validators=[Optional()])
+    status = SelectField("Deployment status", choices=choices(DEPLOYMENT_STATUSES.items()), validators=[Optional()])

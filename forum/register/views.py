@@ -24,10 +24,10 @@ from forum.core.forms import attach_error, check_filters, choices, problems
 from forum.core.inputs import parse_whole_number
 from forum.core.policy import Action
 from forum.items import service as items
-from forum.register import obligations, queries, report
-from forum.register.forms import ObligationForm, SystemFilterForm, SystemForm, VersionForm
+from forum.register import grouping, obligations, queries, report
+from forum.register.forms import GroupForm, ObligationForm, SystemFilterForm, SystemForm, VersionForm
 from forum.systems import service as systems
-from forum.systems.models import GPAI_ROLES, RISK_TIERS, AISystem
+from forum.systems.models import DEPLOYMENT_STATUSES, GPAI_ROLES, RISK_TIERS, AISystem
 
 bp = Blueprint("register", __name__, url_prefix="/systems")
 EXPORT_TYPES = {"csv": "text/csv; charset=utf-8", "json": "application/json"}
@@ -111,6 +111,57 @@ def export(fmt: str):
     response = Response(stream_with_context(body()), content_type=EXPORT_TYPES[fmt])
     response.headers["Content-Disposition"] = f'attachment; filename="ai-systems-{now:%Y-%m-%d}.{fmt}"'
     return response
+
+
+@bp.get("/grouping")
+@requires(Action.ADMINISTER)
+def grouping_page():
+    return _render_grouping()
+
+
+def _render_grouping(form: GroupForm | None = None, status: int = 200):
+    session = db.session()
+    page_number = paging.page_number(request.args.get("page"))
+    found, total = grouping.proposals(session, page_number)
+    page = paging.Page(items=found, total=total, page=page_number, per_page=grouping.GROUPS_SHOWN)
+    owners = [(f.key, f.label) for f in list_functions(session)]
+    return render_template("systems/grouping.html", page=page, owners=owners, form=form,
+                           failed=(form.vendor.data, form.model.data) if form is not None else None,
+                           statuses=DEPLOYMENT_STATUSES, link_batch=grouping.LINK_BATCH), status
+
+
+@bp.post("/grouping")
+@requires(Action.ADMINISTER)
+def confirm_grouping():
+    """Link one group of existing items to a system (new or of the register)."""
+    form = GroupForm()
+    form.owner_function.choices = _owner_choices()
+    if not form.validate_on_submit():
+        return _render_grouping(form, 400)
+    target = form.target.data
+    system_id = None if target == "new" else parse_whole_number(target, 1)
+    if target != "new" and system_id is None:
+        form.target.errors = ["Choose a system of the register with this model, or a new one."]
+        return _render_grouping(form, 400)
+    try:
+        with db.attempt():
+            outcome = grouping.confirm(
+                db.session(), current_user, form.vendor.data or "", form.model.data or "",
+                system_id, name=form.name.data or "",
+                owner_function=form.owner_function.data or "", status=form.status.data or "evaluating")
+    except DomainError as error:
+        if error.field in ("name", "owner_function", "status"):
+            attach_error(form, error)
+        else:
+            form.target.errors = [error.reason]
+        return _render_grouping(form, error.status)
+    linked = f"{outcome.linked} item{'' if outcome.linked == 1 else 's'}"
+    message = (f"{outcome.system.name} is in the register with {linked}." if outcome.created
+               else f"{linked} now follow{'s' if outcome.linked == 1 else ''} {outcome.system.name}.")
+    if outcome.left:
+        message += f" {outcome.left} more of this group are left: confirm it again to link them."
+    flash(message, "success")
+    return redirect(url_for("register.grouping_page"))
 
 
 @bp.route("/new", methods=["GET", "POST"])
