@@ -1,5 +1,6 @@
 """The demo's register of AI systems (seed/systems.json): each system added by its owner after
-the demo's history, and the items already about its model and version linked to it."""
+the demo's history, the items already about its model and version linked to it, and the
+obligations already confirmed as met."""
 
 from __future__ import annotations
 
@@ -10,8 +11,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from forum.auth import service as accounts
+from forum.evidence.models import EvidenceRun
 from forum.items import service as items
 from forum.items.models import DecisionItem
+from forum.register import obligations
+from forum.register.models import ObligationRecord
 from forum.systems import service as systems
 from forum.systems.models import AISystem
 from forum_seed import DATA
@@ -42,4 +46,27 @@ def load(session: Session, path: Path = PATH) -> int:
             if item is None:
                 raise ValueError(f"{where}: no item {title!r}")
             items.link_system(session, actor, item, system)
+        for confirmed in entry.get("obligations", []):
+            _confirm(session, system, confirmed, where)
     return len(spec["systems"])
+
+
+def _confirm(session: Session, system: AISystem, entry: dict, where: str) -> None:
+    """An obligation confirmed as met (once: a system loaded before keeps its confirmation)."""
+    done = session.scalar(select(ObligationRecord.id).where(
+        ObligationRecord.system_id == system.id, ObligationRecord.framework == entry["framework"],
+        ObligationRecord.obligation == entry["key"]))
+    if done is not None:
+        return
+    actor = accounts.get_user_by_email(session, entry["by"])
+    if actor is None:
+        raise ValueError(f"{where}: no user {entry['by']!r}")
+    run_id = None
+    if "run_of" in entry:
+        run_id = session.scalar(select(EvidenceRun.id).join(DecisionItem, DecisionItem.id == EvidenceRun.item_id)
+                                .where(DecisionItem.title == entry["run_of"], DecisionItem.system_id == system.id)
+                                .order_by(EvidenceRun.id.desc()).limit(1))
+        if run_id is None:
+            raise ValueError(f"{where}: no evidence run on a linked item {entry['run_of']!r}")
+    obligations.confirm(session, actor, system, entry["framework"], entry["key"], run_id=run_id,
+                        document_url=entry.get("document_url", ""), note=entry.get("note", ""))

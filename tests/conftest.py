@@ -8,6 +8,7 @@ reached they are skipped with the reason — unless CI=true, where that is a fai
 
 from __future__ import annotations
 
+import functools
 import itertools
 import os
 import re
@@ -210,23 +211,26 @@ def make_user(db_session, functions):
     return factory
 
 
+def new_item(session, filer: User, status: str = "draft", **values):
+    """An item filed by ``filer`` through the services, taken to ``status`` (draft, open or
+    escalated), committed."""
+    data = items.ItemData(
+        title=values.pop("title", f"Item {next(_counter)}"),
+        category=values.pop("category", "vendor_selection"),
+        function=values.pop("function", filer.function_key or "procurement"),
+        **values,
+    )
+    item = items.create_item(session, filer, data)
+    path = {"draft": [], "open": ["submit"], "escalated": ["submit", "escalate"]}[status]
+    for action in path:
+        items.transition(session, filer, item, action)
+    session.commit()
+    return item
+
+
 @pytest.fixture
 def make_item(db_session):
-    def factory(filer: User, status: str = "draft", **values):
-        data = items.ItemData(
-            title=values.pop("title", f"Item {next(_counter)}"),
-            category=values.pop("category", "vendor_selection"),
-            function=values.pop("function", filer.function_key or "procurement"),
-            **values,
-        )
-        item = items.create_item(db_session, filer, data)
-        path = {"draft": [], "open": ["submit"], "escalated": ["submit", "escalate"]}[status]
-        for action in path:
-            items.transition(db_session, filer, item, action)
-        db_session.commit()
-        return item
-
-    return factory
+    return functools.partial(new_item, db_session)
 
 
 @pytest.fixture

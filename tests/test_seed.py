@@ -109,6 +109,7 @@ def test_cli_seed_refuses_a_second_run_without_force(tmp_path, monkeypatch):
 
 def test_the_demo_register_names_its_systems_and_their_items(db_session, seeded):
     from forum.items.models import DecisionItem
+    from forum.register.models import ObligationRecord
     from forum.systems.models import AISystem
     from forum_seed import demo_systems
 
@@ -124,6 +125,10 @@ def test_the_demo_register_names_its_systems_and_their_items(db_session, seeded)
             entry["eu_ai_act"], entry.get("high_risk_area", ""), entry["risk_tier"])
         # Linked items were already about that version: linking moved none of them.
         assert {item.model_version for item in linked.values()} == {system.version_in_use}
+        confirmed = {(r.framework, r.obligation): r for r in db_session.scalars(
+            select(ObligationRecord).where(ObligationRecord.system_id == system.id))}
+        assert set(confirmed) == {(o["framework"], o["key"]) for o in entry.get("obligations", [])}
+        assert all(r.run_id or r.document_url for r in confirmed.values())
     link_events = [e for e in _events(db_session) if e.kind == "item.updated" and "system_id" in e.data["changes"]]
     assert len(link_events) == sum(len(entry["items"]) for entry in spec)
     assert all(set(e.data["changes"]) == {"system_id"} for e in link_events)

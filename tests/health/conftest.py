@@ -20,6 +20,7 @@ from forum.core import clock
 from forum.evidence import service as evidence
 from forum.weighing import queue, ratings, rules
 from forum_seed.demo_evidence import with_run_time
+from tests.conftest import new_item
 from tests.weighing.conftest import scores_for
 
 CSV = (Path(__file__).resolve().parent.parent / "evidence" / "fixtures" / "handwritten-support-bot.csv").read_bytes()
@@ -47,54 +48,60 @@ def cast(make_user):
     }
 
 
+class History:
+    """Builders of a history on ``session``: ``item(filed_at, ...)``, ``rate(item, total, at)``,
+    ``attach(item, at)``, ``escalate(item, at)`` and ``decide(item, at, outcome)``; ``cast``
+    names the filer, the rater and the chair (an executive). Also used on a live server's
+    database (tests/browser/test_register_journey.py)."""
+
+    def __init__(self, session, cast: dict):
+        self.session, self.cast = session, cast
+
+    def item(self, filed_at, status="escalated", **values):
+        with clock.override(lambda: filed_at):
+            return new_item(self.session, self.cast["filer"], status=status, **values)
+
+    def rate(self, item, total, at):
+        with clock.override(lambda: at):
+            ratings.rate(self.session, self.cast["rater"], item, ratings.RatingData(scores_for(total), "Weighed."))
+        self.session.commit()
+
+    def attach(self, item, at):
+        with clock.override(lambda: at):
+            # the file states the time it ran: the moment of the upload
+            run = evidence.attach_evidence(self.session, self.cast["filer"], item, "run.csv",
+                                           with_run_time("run.csv", CSV, at))
+        self.session.commit()
+        return run
+
+    def escalate(self, item, at):
+        with clock.override(lambda: at):
+            queue.escalate(self.session, self.cast["filer"], item, "Needs the executives.", rules.ForumSettings())
+        self.session.commit()
+
+    def decide(self, item, at, outcome="approved", actions=()):
+        """``actions``: (text, owner, due date) of follow-up actions."""
+        session, chair = self.session, self.cast["chair"]
+        with clock.override(lambda: at - timedelta(hours=1)):
+            meeting = create_meeting(session, chair, MeetingData(
+                f"Meeting on {at:%Y-%m-%d %H:%M}", at - timedelta(minutes=30), 60))
+            add_entry(session, chair, meeting, item.id, 10)
+            change_meeting_status(session, chair, meeting, "publish")
+            change_meeting_status(session, chair, meeting, "start")
+        entry = get_entry(session, meeting.id, _entry_id(session, meeting, item))
+        with clock.override(lambda: at):
+            decision = record_decision(session, chair, entry, DecisionData(
+                outcome, "Decided on the evidence.",
+                "Monthly drift report." if outcome == "approved_with_conditions" else "",
+                decider_ids=[chair.id],
+                actions=[ActionData(text, who.id, due) for text, who, due in actions]))
+        session.commit()
+        return decision
+
+
 @pytest.fixture
-def history(db_session, make_item, cast):
-    """Builders of a history: ``item(filed_at, ...)``, ``rate(item, total, at)``,
-    ``attach(item, at)``, ``escalate(item, at)`` and ``decide(item, at, outcome)``."""
-
-    class History:
-        def item(self, filed_at, status="escalated", **values):
-            with clock.override(lambda: filed_at):
-                return make_item(cast["filer"], status=status, **values)
-
-        def rate(self, item, total, at):
-            with clock.override(lambda: at):
-                ratings.rate(db_session, cast["rater"], item, ratings.RatingData(scores_for(total), "Weighed."))
-            db_session.commit()
-
-        def attach(self, item, at):
-            with clock.override(lambda: at):
-                # the file states the time it ran: the moment of the upload
-                run = evidence.attach_evidence(db_session, cast["filer"], item, "run.csv",
-                                               with_run_time("run.csv", CSV, at))
-            db_session.commit()
-            return run
-
-        def escalate(self, item, at):
-            with clock.override(lambda: at):
-                queue.escalate(db_session, cast["filer"], item, "Needs the executives.", rules.ForumSettings())
-            db_session.commit()
-
-        def decide(self, item, at, outcome="approved", actions=()):
-            """``actions``: (text, owner, due date) of follow-up actions."""
-            chair = cast["chair"]
-            with clock.override(lambda: at - timedelta(hours=1)):
-                meeting = create_meeting(db_session, chair, MeetingData(
-                    f"Meeting on {at:%Y-%m-%d %H:%M}", at - timedelta(minutes=30), 60))
-                add_entry(db_session, chair, meeting, item.id, 10)
-                change_meeting_status(db_session, chair, meeting, "publish")
-                change_meeting_status(db_session, chair, meeting, "start")
-            entry = get_entry(db_session, meeting.id, _entry_id(db_session, meeting, item))
-            with clock.override(lambda: at):
-                decision = record_decision(db_session, chair, entry, DecisionData(
-                    outcome, "Decided on the evidence.",
-                    "Monthly drift report." if outcome == "approved_with_conditions" else "",
-                    decider_ids=[chair.id],
-                    actions=[ActionData(text, who.id, due) for text, who, due in actions]))
-            db_session.commit()
-            return decision
-
-    return History()
+def history(db_session, cast):
+    return History(db_session, cast)
 
 
 def _entry_id(session, meeting, item) -> int:
