@@ -66,8 +66,9 @@ BUDGETS = {
     "register.grouping_page": 5,
     # user, functions for the filter, the trail head for the derived cache, the queue selected in
     # SQL on the items' standing (the page's ids with the count, their rows), the page's weighing
-    # (ratings, positions, latest runs), their latest escalations. From the cache: 1 fewer.
-    "forum.queue": 9,
+    # (ratings, positions, latest runs), their latest escalations, the systems with decisions to
+    # revalidate (1; forum.weighing.drift). From the cache: 2 fewer.
+    "forum.queue": 10,
     # user (1); cycle time (1: first settling decisions with filing times and top ratings);
     # escalations per month (1); freshness of decided items (3: count, current runs with their
     # items, tiers); evidence age (1: current runs with their items). The charts add none.

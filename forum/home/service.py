@@ -35,9 +35,8 @@ from forum.items.models import STATUSES, DecisionItem
 from forum.items.rubric import RUBRIC
 from forum.notify.service import followed_items_query
 from forum.register import grouping
-from forum.systems.models import AISystem
 from forum.trail.models import Event
-from forum.weighing import checks, rules, standing, weigh
+from forum.weighing import checks, drift, rules, standing, weigh
 from forum.weighing.models import Comment, Position, WeightRating
 from forum.weighing.queries import awaiting_condition, divergence_condition
 from forum.weighing.queue import queue_by_tier
@@ -191,32 +190,7 @@ class ExecutiveHome:
     actions: Page  # my own open follow-up actions
     weighings: dict[int, weigh.Weighing]
     today: date
-    drifted_systems: list[DriftedSystem] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class DriftedSystem:
-    """An AI system of the register with decided items whose evidence drifted since."""
-
-    id: int
-    name: str
-    items: int
-
-
-def drifted_systems(session: Session, now: datetime, limit: int = LIST_SIZE) -> list[DriftedSystem]:
-    """The systems with the most decided or closed items needing revalidation (one statement,
-    reused until the trail moves, like the items' own list)."""
-
-    def locate() -> list[DriftedSystem]:
-        count = func.count(DecisionItem.id)
-        rows = session.execute(
-            select(AISystem.id, AISystem.name, count)
-            .join(DecisionItem, DecisionItem.system_id == AISystem.id)
-            .where(DecisionItem.status.in_(("decided", "closed")), standing.evidence_drifted(now))
-            .group_by(AISystem.id, AISystem.name).order_by(count.desc(), AISystem.name).limit(limit))
-        return [DriftedSystem(*row) for row in rows]
-
-    return cached(session, ("drifted-systems", limit), locate)
+    drifted_systems: list[drift.DriftedSystem] = field(default_factory=list)
 
 
 def next_meeting(session: Session, now: datetime) -> NextMeeting | None:
@@ -253,7 +227,7 @@ def executive_home(session: Session, viewer: User, settings: rules.ForumSettings
         revalidation=revalidation, revalidation_total=revalidation_total, divergent=divergent,
         actions=agenda.open_actions(session, owner=viewer, per_page=LIST_SIZE),
         weighings=weigh.weigh(session, divergent.items, settings), today=now.date(),
-        drifted_systems=drifted_systems(session, now) if revalidation_total else [],
+        drifted_systems=drift.drifted_systems(session, now, LIST_SIZE) if revalidation_total else [],
     )
 
 

@@ -6,14 +6,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from forum.evidence.gates import stale_by_version
 from forum.evidence.models import EvidenceRun
 from forum.items.models import DecisionItem
 from forum.systems.models import AISystem
-from forum.weighing.standing import evidence_drifted
+from forum.weighing.drift import needs_revalidation
 
 ITEMS_SHOWN = 50
 SUITES_SHOWN = 20
@@ -22,7 +22,7 @@ SUITES_SHOWN = 20
 @dataclass
 class SystemItem:
     item: DecisionItem
-    needs_revalidation: bool  # decided, and its evidence drifted since
+    needs_revalidation: bool  # decided (or closed), and its evidence drifted since
 
 
 @dataclass
@@ -34,7 +34,7 @@ class SuiteRun:
 
 def system_items(session: Session, system: AISystem, now: datetime) -> tuple[list[SystemItem], int]:
     """The newest ITEMS_SHOWN items about the system and how many there are (one statement)."""
-    drifted = and_(DecisionItem.status == "decided", evidence_drifted(now))
+    drifted = needs_revalidation(now)
     rows = session.execute(
         select(DecisionItem, drifted.label("drifted"), func.count().over())
         .where(DecisionItem.system_id == system.id)
@@ -57,9 +57,3 @@ def latest_runs(session: Session, system: AISystem) -> list[SuiteRun]:
         .order_by(EvidenceRun.suite).limit(SUITES_SHOWN)
     ).all()
     return [SuiteRun(run, title, stale_by_version(run.model_version, system.version_in_use)) for run, title in rows]
-
-
-def with_decisions_to_revalidate(now: datetime):
-    """SQL condition on AISystem: some decided or closed item about it needs revalidation."""
-    return AISystem.id.in_(select(DecisionItem.system_id).where(
-        DecisionItem.system_id.is_not(None), DecisionItem.status.in_(("decided", "closed")), evidence_drifted(now)))

@@ -17,8 +17,9 @@ from forum.core import spreadsheet
 from forum.evidence.gates import stale_by_version
 from forum.evidence.models import EvidenceRun
 from forum.items.models import DecisionItem
-from forum.register import obligations, queries
+from forum.register import obligations
 from forum.systems.models import AISystem
+from forum.weighing import drift
 
 
 @dataclass
@@ -127,7 +128,7 @@ def export_batches(session: Session, conditions: list, now: datetime, url_of) ->
         counts = dict(session.execute(select(DecisionItem.system_id, func.count()).where(
             DecisionItem.system_id.in_(ids)).group_by(DecisionItem.system_id)).all())
         drifted = set(session.scalars(select(AISystem.id).where(
-            AISystem.id.in_(ids), queries.with_decisions_to_revalidate(now))))
+            AISystem.id.in_(ids), drift.with_decisions_to_revalidate(now))))
         standing = obligations.standings(session, batch)
         yield [{
             "id": s.id, "name": s.name, "vendor": s.vendor, "model": s.model_name,

@@ -28,6 +28,7 @@ from forum.register import grouping, obligations, queries, report
 from forum.register.forms import GroupForm, ObligationForm, SystemFilterForm, SystemForm, VersionForm
 from forum.systems import service as systems
 from forum.systems.models import DEPLOYMENT_STATUSES, GPAI_ROLES, RISK_TIERS, AISystem
+from forum.weighing import drift
 
 bp = Blueprint("register", __name__, url_prefix="/systems")
 EXPORT_TYPES = {"csv": "text/csv; charset=utf-8", "json": "application/json"}
@@ -64,7 +65,7 @@ def _register_filters(announce: bool = True):
     filters = systems.SystemFilters(status=form.status.data or "", owner=form.owner.data or "",
                                     text=(form.q.data or "").strip(), classification=form.classification.data or "")
     drifted, unmet = bool(form.drifted.data), bool(form.unmet.data)
-    extra = ((queries.with_decisions_to_revalidate(clock.now()),) if drifted else ()) + (
+    extra = ((drift.with_decisions_to_revalidate(clock.now()),) if drifted else ()) + (
         (obligations.with_obligations_unmet(),) if unmet else ())
     query = {k: v for k, v in (("status", filters.status), ("owner", filters.owner), ("q", filters.text),
                                ("classification", filters.classification), ("drifted", "y" if drifted else ""),

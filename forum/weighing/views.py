@@ -13,15 +13,15 @@ from flask_login import current_user, login_required
 
 from forum.auth.decorators import requires
 from forum.auth.service import list_functions
-from forum.core import db, paging
+from forum.core import clock, db, paging
 from forum.core.errors import DomainError, NotFound, ValidationError
-from forum.core.forms import choices
+from forum.core.forms import check_filters, choices
 from forum.core.policy import Action
 from forum.items import panels
 from forum.items import service as items
 from forum.items.rubric import RUBRIC
 from forum.items.views import render_detail
-from forum.weighing import checks, comments, positions, queries, ratings, rules, weigh
+from forum.weighing import checks, comments, drift, positions, queries, ratings, rules, weigh
 from forum.weighing import queue as escalations
 from forum.weighing.forms import (
     CommentForm,
@@ -36,6 +36,7 @@ from forum.weighing.models import STANCES
 bp = Blueprint("forum", __name__)
 
 PANEL_TEMPLATE = "forum/panel.html"
+DRIFTED_SHOWN = 8  # systems with decisions to revalidate, above the queue
 
 
 def _settings() -> rules.ForumSettings:
@@ -261,10 +262,8 @@ def queue():
     form = QueueFilterForm(request.args)
     form.awaiting.choices = choices([("", "Any function"), *((f.key, f.label) for f in list_functions(session))])
     status, filters = 200, escalations.QueueFilters()
-    if request.args and not form.validate():
+    if not check_filters(form, request.args):
         status = 400
-        problems = "; ".join(f"{form[name].label.text}: {errs[0]}" for name, errs in form.errors.items())
-        flash(f"Filter ignored — {problems}", "error")
     else:
         filters = escalations.QueueFilters(
             tier=form.tier.data or "", divergent=bool(form.divergent.data),
@@ -278,7 +277,8 @@ def queue():
     except ValidationError as error:
         abort(400, description=error.reason)
     query = {k: v for k, v in request.args.items() if k != "page" and v}
-    return render_template("forum/queue.html", page=page, form=form, query=query), status
+    systems = drift.drifted_systems(session, clock.now(), DRIFTED_SHOWN)
+    return render_template("forum/queue.html", page=page, form=form, query=query, drifted_systems=systems), status
 
 
 # --------------------------------------------------------------------------------- the item list
@@ -292,10 +292,8 @@ def item_list():
     form.function.choices = choices(functions)
     form.awaiting.choices = choices(functions)
     status = 200
-    if request.args and not form.validate():
+    if not check_filters(form, request.args):
         status = 400
-        problems = "; ".join(f"{form[name].label.text}: {errs[0]}" for name, errs in form.errors.items())
-        flash(f"Filter ignored — {problems}", "error")
         filters = queries.ItemListFilters()
     else:
         filters = queries.ItemListFilters(

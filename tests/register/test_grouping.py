@@ -11,10 +11,10 @@ from sqlalchemy import select
 from forum.core import clock
 from forum.items.models import DecisionItem
 from forum.register import grouping
-from forum.register.queries import with_decisions_to_revalidate
 from forum.systems import service as systems
 from forum.systems.models import AISystem
 from forum.trail.models import Event
+from forum.weighing.drift import with_decisions_to_revalidate
 from tests.budgets import BUDGETS, count_statements
 from tests.health.conftest import CSV_VERSION
 

@@ -254,3 +254,19 @@ def test_linking_an_item_to_a_system_moves_it_to_the_systems_model(db_session, h
     retired = make_system(db_session, cast["filer"], "Old bot", status="retired")
     with pytest.raises(Conflict, match="retired"):
         items.link_system(db_session, cast["chair"], item, retired)
+
+
+def test_the_queue_lists_the_systems_whose_decisions_drifted(db_session, history, cast, client, login):
+    system = make_system(db_session, cast["filer"])
+    item = history.item(clock.now() - 30 * DAY, title="Decided on the old version", system=system.id)
+    history.attach(item, clock.now() - 29 * DAY)
+    history.decide(item, clock.now() - 20 * DAY)
+    login(cast["chair"])
+    assert "Decisions to revalidate" not in client.get("/escalations").get_data(as_text=True)
+
+    systems.record_version(db_session, cast["filer"], system, "2027.01")
+    items.apply_system_version(db_session, cast["filer"], system)
+    db_session.commit()
+    page = client.get("/escalations").get_data(as_text=True)
+    assert "Decisions to revalidate" in page
+    assert f'<a href="/systems/{system.id}">{system.name}</a>: 1 decided item' in page

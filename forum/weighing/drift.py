@@ -1,0 +1,53 @@
+"""AI systems whose decisions drifted: decided or closed items about a system of the register
+whose evidence drifted since the decision (forum.weighing.standing.evidence_drifted) — a new
+version of the system, a regression, evidence grown old. The executives' home page and the
+escalation queue list them; the register filters on them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from forum.core.derived import cached
+from forum.items.models import DecisionItem
+from forum.systems.models import AISystem
+from forum.weighing.standing import evidence_drifted
+
+SETTLED = ("decided", "closed")
+
+
+@dataclass(frozen=True)
+class DriftedSystem:
+    id: int
+    name: str
+    items: int  # its decided or closed items that need revalidation
+
+
+def needs_revalidation(now: datetime):
+    """SQL condition on DecisionItem: decided or closed, and its evidence drifted since."""
+    return DecisionItem.status.in_(SETTLED) & evidence_drifted(now)
+
+
+def with_decisions_to_revalidate(now: datetime):
+    """SQL condition on AISystem: some decided or closed item about it needs revalidation."""
+    return AISystem.id.in_(select(DecisionItem.system_id).where(
+        DecisionItem.system_id.is_not(None), needs_revalidation(now)))
+
+
+def drifted_systems(session: Session, now: datetime, limit: int) -> list[DriftedSystem]:
+    """The systems with the most items needing revalidation (one statement, reused until the
+    trail moves)."""
+
+    def locate() -> list[DriftedSystem]:
+        count = func.count(DecisionItem.id)
+        rows = session.execute(
+            select(AISystem.id, AISystem.name, count)
+            .join(DecisionItem, DecisionItem.system_id == AISystem.id)
+            .where(needs_revalidation(now))
+            .group_by(AISystem.id, AISystem.name).order_by(count.desc(), AISystem.name).limit(limit))
+        return [DriftedSystem(*row) for row in rows]
+
+    return cached(session, ("drifted-systems", limit), locate)
