@@ -52,9 +52,10 @@ BUDGETS = {
     # items wait to be grouped into the register (1)
     "core.home.admin": 12,
     # user, the system, its items with their standing and count (1), the latest run of each suite
-    # (1), its versions (1), its confirmed obligations (1), and for those who confirm them the
-    # evidence runs and decisions to choose from (2)
-    "register.detail": 8,
+    # (1), its versions with when each was tested and decided on (1), its decisions with their
+    # open actions and count (1), its confirmed obligations (1), and for those who confirm them
+    # the evidence runs and decisions to choose from (2)
+    "register.detail": 9,
     # user, the owner filter's functions, the page of systems and its count (2), the confirmed
     # obligations of the page's systems (1)
     "register.index": 5,

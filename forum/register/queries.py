@@ -4,19 +4,22 @@ across them, and its versions — a bounded number of statements whatever the re
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import exists, func, or_, select
+from sqlalchemy.orm import Session, aliased
 
+from forum.agenda.models import Action, AgendaEntry, Decision
 from forum.evidence.gates import stale_by_version
 from forum.evidence.models import EvidenceRun
 from forum.items.models import DecisionItem
-from forum.systems.models import AISystem
+from forum.systems.models import AISystem, SystemVersion
 from forum.weighing.drift import needs_revalidation
 
 ITEMS_SHOWN = 50
 SUITES_SHOWN = 20
+DECISIONS_SHOWN = 20
+VERSIONS_SHOWN = 20
 
 
 @dataclass
@@ -57,3 +60,67 @@ def latest_runs(session: Session, system: AISystem) -> list[SuiteRun]:
         .order_by(EvidenceRun.suite).limit(SUITES_SHOWN)
     ).all()
     return [SuiteRun(run, title, stale_by_version(run.model_version, system.version_in_use)) for run, title in rows]
+
+
+@dataclass
+class SystemDecision:
+    decision: Decision  # the current revision
+    item_id: int
+    item_title: str
+    open_actions: int  # follow-up actions of the decision (any revision) not done yet
+    overdue_actions: int
+
+
+def system_decisions(session: Session, system: AISystem, today: date) -> tuple[list[SystemDecision], int]:
+    """The newest DECISIONS_SHOWN decisions about the system's items (their current revisions)
+    with their open and overdue actions, and how many there are (one statement)."""
+    later = aliased(Decision)
+    sibling = aliased(Decision)
+    open_ = (Action.done.is_(False), Action.decision_id.in_(
+        select(sibling.id).where(sibling.entry_id == Decision.entry_id)))
+    open_actions = select(func.count(Action.id)).where(*open_).scalar_subquery()
+    overdue = select(func.count(Action.id)).where(*open_, Action.due_on < today).scalar_subquery()
+    rows = session.execute(
+        select(Decision, DecisionItem.id, DecisionItem.title, open_actions, overdue, func.count().over())
+        .join(AgendaEntry, AgendaEntry.id == Decision.entry_id)
+        .join(DecisionItem, DecisionItem.id == AgendaEntry.item_id)
+        .where(DecisionItem.system_id == system.id, ~exists().where(later.amends_id == Decision.id))
+        .order_by(Decision.recorded_at.desc(), Decision.id.desc()).limit(DECISIONS_SHOWN)
+    ).all()
+    total = rows[0][5] if rows else 0
+    return [SystemDecision(d, item_id, title, n_open or 0, n_overdue or 0)
+            for d, item_id, title, n_open, n_overdue, _ in rows], total
+
+
+@dataclass
+class VersionHistory:
+    version: SystemVersion
+    runs: int  # evidence runs of the system's items that tested this version
+    last_tested: datetime | None
+    last_decided: datetime | None  # the latest decision about its items while this version was in use
+
+
+def version_history(session: Session, system: AISystem) -> list[VersionHistory]:
+    """The newest VERSIONS_SHOWN versions, each with when it was tested and decided on (one
+    statement)."""
+    version, following = SystemVersion, aliased(SystemVersion)
+    until = (select(func.min(following.recorded_at))
+             .where(following.system_id == version.system_id, following.recorded_at > version.recorded_at)
+             .scalar_subquery())
+    tested = (select(EvidenceRun.model_version.label("v"), func.count().label("runs"),
+                     func.max(func.coalesce(EvidenceRun.run_at, EvidenceRun.uploaded_at)).label("last"))
+              .join(DecisionItem, DecisionItem.id == EvidenceRun.item_id)
+              .where(DecisionItem.system_id == system.id).group_by(EvidenceRun.model_version).subquery())
+    decided = (select(func.max(Decision.recorded_at))
+               .join(AgendaEntry, AgendaEntry.id == Decision.entry_id)
+               .join(DecisionItem, DecisionItem.id == AgendaEntry.item_id)
+               .where(DecisionItem.system_id == version.system_id, Decision.recorded_at >= version.recorded_at,
+                      or_(until.is_(None), Decision.recorded_at < until))
+               .scalar_subquery())
+    rows = session.execute(
+        select(version, tested.c.runs, tested.c.last, decided)
+        .outerjoin(tested, tested.c.v == version.version)
+        .where(version.system_id == system.id)
+        .order_by(version.recorded_at.desc(), version.id.desc()).limit(VERSIONS_SHOWN)
+    ).all()
+    return [VersionHistory(v, runs or 0, last, last_decided) for v, runs, last, last_decided in rows]

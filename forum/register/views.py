@@ -213,9 +213,11 @@ def _render_detail(system: AISystem, version_form: VersionForm | None = None, st
     if version_form is None:
         version_form = VersionForm(formdata=None, version=system.version)
     may_change = systems.may_change(current_user)
+    decisions, decisions_total = queries.system_decisions(session, system, clock.now().date())
     return render_template(
         "systems/detail.html", system=system, items=shown, items_total=total,
-        runs=queries.latest_runs(session, system), versions=systems.versions(session, system),
+        runs=queries.latest_runs(session, system), versions=queries.version_history(session, system),
+        decisions=decisions, decisions_total=decisions_total,
         version_form=version_form, may_change=may_change, items_shown=queries.ITEMS_SHOWN,
         checklists=obligations.checklists(session, system), gpai_roles=GPAI_ROLES, risk_tiers=RISK_TIERS,
         obligation_form=obligation_form or (_obligation_form(session, system) if may_change else None),

@@ -250,8 +250,3 @@ def all_systems(session: Session) -> list[AISystem]:
     """Every system not retired, by name: the choices of the item form."""
     return list(session.scalars(select(AISystem).where(AISystem.status != "retired")
                                 .order_by(func.lower(AISystem.name))))
-
-
-def versions(session: Session, system: AISystem, limit: int = 20) -> list[SystemVersion]:
-    return list(session.scalars(select(SystemVersion).where(SystemVersion.system_id == system.id)
-                                .order_by(SystemVersion.recorded_at.desc(), SystemVersion.id.desc()).limit(limit)))

@@ -17,6 +17,7 @@ from forum.systems.models import AISystem, SystemVersion
 from forum.trail.models import Event
 from tests.auth.helpers import count
 from tests.budgets import BUDGETS, count_statements
+from tests.health.conftest import CSV_VERSION
 
 DAY = timedelta(days=1)
 NEW = {"name": "Support assistant", "vendor": "Acme AI", "model_name": "acme-chat", "version_in_use": "2026.11",
@@ -270,3 +271,29 @@ def test_the_queue_lists_the_systems_whose_decisions_drifted(db_session, history
     page = client.get("/escalations").get_data(as_text=True)
     assert "Decisions to revalidate" in page
     assert f'<a href="/systems/{system.id}">{system.name}</a>: 1 decided item' in page
+
+
+def test_the_system_page_shows_its_decisions_and_when_each_version_was_tested_and_decided(
+        db_session, history, cast, client, login):
+    now = clock.now()
+    with clock.override(lambda: now - 60 * DAY):
+        system = make_system(db_session, cast["filer"], version=CSV_VERSION)  # what the sample run tested
+    item = history.item(now - 30 * DAY, title="Chat for the legal team", system=system.id)
+    history.attach(item, now - 29 * DAY)
+    owner = cast["filer"]
+    history.decide(item, now - 20 * DAY, outcome="approved_with_conditions",
+                   actions=[("Monthly drift report", owner, (now - 5 * DAY).date()),
+                            ("Red-team the new prompts", owner, (now + 30 * DAY).date())])
+    login(cast["chair"])
+    page = client.get(f"/systems/{system.id}").get_data(as_text=True)
+    assert "Decisions about it" in page and "Chat for the legal team" in page
+    assert "Approved with conditions" in page and "Conditions: Monthly drift report." in page
+    assert "2 open actions, <strong>1 overdue</strong>" in page
+
+    systems.record_version(db_session, cast["filer"], system, "2027.01", "January release")
+    db_session.commit()
+    page = client.get(f"/systems/{system.id}").get_data(as_text=True)
+    newest = page.split("<strong>2027.01</strong>")[1].split("</li>")[0]
+    oldest = page.split(f"<strong>{CSV_VERSION}</strong>")[1].split("</li>")[0]
+    assert "not tested yet;" in newest and "no decision while in use" in newest
+    assert "tested 1 time, last on" in oldest and "last decided on" in oldest
