@@ -31,6 +31,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
@@ -48,6 +49,9 @@ from forum.evidence.service import gate_record, run_columns
 from forum.items import events as item_events
 from forum.items.models import CATEGORIES, DecisionItem
 from forum.items.rubric import RUBRIC
+from forum.register.models import ObligationRecord
+from forum.systems import service as systems_service
+from forum.systems.models import DEPLOYMENT_STATUSES, AISystem, SystemVersion
 from forum.trail import service as trail
 from forum.weighing import events as weighing_events
 from forum.weighing import standing
@@ -75,6 +79,18 @@ _VENDORS = ("Northwind Models", "Contoso AI", "Fabrikam Labs", "Tailspin Intelli
             "Adatum Cognitive", "Litware ML", "Proseware", "Wingtip Analytics")
 _MODELS = ("support-llm", "intent-router", "fs-gbm", "doc-summariser", "fraud-scorer",
            "code-assist", "claims-triage", "voice-agent")
+#: Systems of the register at scale: one per vendor and model the items name, and more that no
+#: item is about yet (an inventory of a large organisation).
+_INVENTORY = ("ocr-extract", "translate", "speech-to-text", "image-tagger", "recommender", "churn-model",
+              "pricing-model", "forecaster", "anomaly-detect", "chat-assistant", "search-ranker", "kyc-check",
+              "sentiment", "email-classifier", "agent-router", "resume-screen", "credit-scorer", "moderation",
+              "code-review", "meeting-notes", "knowledge-bot", "demand-planner", "route-optimizer",
+              "quality-inspect", "face-match")
+#: Items filed about a system of the register; the rest name their model as text (filed before
+#: the register, waiting to be grouped into it).
+SYSTEM_SHARE = 0.7
+_CLASSIFICATIONS = (("minimal", ""), ("minimal", ""), ("transparency", ""), ("high_risk", "employment"),
+                    ("high_risk", "essential_services"), ("", ""))
 _USES = ("tier-1 support replies", "claims intake", "fraud screening", "contract review",
          "sales call notes", "HR policy questions", "IT helpdesk routing", "invoice matching",
          "marketing copy review", "supplier risk scoring")
@@ -160,13 +176,15 @@ def load_scale(factory: sessionmaker, n_items: int, *, batch: int = 500, seed: i
     step = (end - start - timedelta(hours=2)) / max(1, int(n_items * EVENTS_PER_ITEM * 1.25))
     ticks = _Clock(start + timedelta(hours=1), step, rng)
     samples = _samples()
+    with factory() as session, session.begin():
+        register = _register(session, users, ticks, rng)
     events = 0
     done = 0
     while done < n_items:
         size = min(batch, n_items - done)
         last = done + size >= n_items
         with factory() as session, session.begin():
-            events += _batch(session, size, users, samples, ticks, rng, now, last)
+            events += _batch(session, size, users, samples, ticks, rng, now, last, register)
         done += size
         if progress:
             elapsed = time.perf_counter() - started
@@ -245,8 +263,55 @@ class _Ids:
         return value
 
 
+def _register(session: Session, people: _People, ticks: _Clock, rng: random.Random) -> dict[tuple[str, str], int]:
+    """The register of AI systems, created at the start of the history (one ``system.created``
+    event each, and for about a third an obligation confirmed): returns the system's id of each
+    (vendor, model) the items name."""
+    chain = trail.begin_batch(session)
+    first = (session.scalar(select(func.max(AISystem.id))) or 0) + 1
+    functions = sorted(people.by_function)
+    systems, versions, confirmed, found = [], [], [], {}
+    for vendor in _VENDORS:
+        for model in (*_MODELS, *_INVENTORY):
+            system_id = first + len(systems)
+            at = ticks.tick()
+            owner = rng.choice(people.by_function[rng.choice(functions)])
+            category, area = rng.choice(_CLASSIFICATIONS)
+            row = {"id": system_id, "name": f"{model} ({vendor})", "vendor": vendor, "model_name": model,
+                   "version_in_use": "2026.12.0", "owner_function_key": owner.function_key,
+                   "status": rng.choice(tuple(DEPLOYMENT_STATUSES)), "intended_use": f"{model} for {rng.choice(_USES)}.",
+                   "personal_data": rng.random() < 0.5, "special_categories": False, "eu_ai_act": category,
+                   "high_risk_area": area, "gpai_role": rng.choice(("", "deployer")),
+                   "risk_tier": rng.choice(("low", "medium", "high")), "created_at": at, "updated_at": at,
+                   "version": 1}
+            systems.append(row)
+            found[vendor, model] = system_id
+            versions.append({"system_id": system_id, "version": "2026.12.0", "recorded_at": at,
+                             "recorded_by": owner.email, "note": ""})
+            chain.add(at, owner.email, "system.created", f"system:{system_id}",
+                      systems_service.event_data(SimpleNamespace(**row)))
+            if rng.random() < 1 / 3:
+                at = ticks.tick()
+                document = f"https://intranet.example.com/ai-literacy/{model}"
+                confirmed.append({"system_id": system_id, "framework": "eu_ai_act", "obligation": "ai_literacy",
+                                  "confirmed_at": at, "confirmed_by": owner.email, "run_id": None,
+                                  "decision_id": None, "document_url": document, "note": ""})
+                chain.add(at, owner.email, "system.obligation_confirmed", f"system:{system_id}", {
+                    "name": row["name"], "framework": "eu_ai_act", "obligation": "ai_literacy", "run": None,
+                    "decision": None, "document_url": document, "note": ""})
+    session.execute(AISystem.__table__.insert(), systems)
+    session.execute(SystemVersion.__table__.insert(), versions)
+    session.execute(ObligationRecord.__table__.insert(), confirmed)
+    trail.write_batch(session, chain)
+    if session.get_bind().dialect.name == "postgresql":
+        for table in ("ai_systems", "system_versions", "obligation_records"):
+            session.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                                 f"COALESCE((SELECT max(id) FROM {table}), 1))"))
+    return found
+
+
 def _batch(session: Session, size: int, people: _People, samples: list[_Sample],
-           ticks: _Clock, rng: random.Random, now: datetime, last: bool) -> int:
+           ticks: _Clock, rng: random.Random, now: datetime, last: bool, register: dict[tuple[str, str], int]) -> int:
     """Generate and insert ``size`` items with their history, in the caller's transaction."""
     chain = trail.begin_batch(session)  # the chain lock, from the head
     ids = _Ids(_next_ids(session))
@@ -257,7 +322,7 @@ def _batch(session: Session, size: int, people: _People, samples: list[_Sample],
     functions = sorted(people.by_function)
 
     for _ in range(size):
-        item = _item(chain, ids, rows, people, functions, samples, ticks, rng, now)
+        item = _item(chain, ids, rows, people, functions, samples, ticks, rng, now, register)
         if item is not None:
             to_meeting.append(item)
 
@@ -303,7 +368,8 @@ def _status(chain: trail.Batch, item: dict, actor: str, action: str, to: str, at
 
 
 def _item(chain: trail.Batch, ids: _Ids, rows: dict, people: _People, functions: list[str],
-          samples: list[_Sample], ticks: _Clock, rng: random.Random, now: datetime) -> dict | None:
+          samples: list[_Sample], ticks: _Clock, rng: random.Random, now: datetime,
+          register: dict[tuple[str, str], int]) -> dict | None:
     """One item's history up to its escalation; returns the item when it goes to a meeting."""
     item_id = ids("item")
     subject = f"item:{item_id}"
@@ -321,7 +387,7 @@ def _item(chain: trail.Batch, ids: _Ids, rows: dict, people: _People, functions:
         "summary": (f"{vendor}'s **{model}** for {rng.choice(_USES)}.\n\n"
                     f"- exposure reviewed by {function}\n- pilot with {rng.randint(5, 80)} users"),
         "category": category, "function_key": function, "vendor": vendor, "model_name": model,
-        "model_version": version,
+        "model_version": version, "system_id": register[vendor, model] if rng.random() < SYSTEM_SHARE else None,
         "exposure": rng.choice((None, rng.randrange(5_000, 2_000_000, 1_000))),
         "needed_by": (at + timedelta(days=rng.randint(20, 200))).date(),
     }

@@ -124,7 +124,7 @@ def render_detail(session, item, status: int = 200, **context):
     forms = {}
     for spec in transitions:
         forms[spec.action] = TransitionForm(formdata=None, action=spec.action, version=item.version)
-    system = session.get(AISystem, item.system_id) if item.system_id else None
+    system = item.system
     if service.can_update_model(current_user, item) and system is None:
         context.setdefault("model_form", ModelUpdateForm(formdata=None, prefix="model", version=item.version))
     return render_template(

@@ -138,7 +138,8 @@ def _check_version(system: AISystem, expected_version: int | None) -> None:
                        "version")
 
 
-def _data_of(system: AISystem) -> dict:
+def event_data(system) -> dict:
+    """What ``system.created`` records of a system (an AISystem, or a row of the scale seed)."""
     return {"name": system.name, "vendor": system.vendor, "model_name": system.model_name,
             "version_in_use": system.version_in_use, "owner_function": system.owner_function_key,
             "status": system.status, "intended_use": system.intended_use,
@@ -159,7 +160,7 @@ def create_system(session: Session, actor: User, data: SystemData, version: str 
     if version:
         session.add(SystemVersion(system_id=system.id, version=version, recorded_at=now, recorded_by=actor.email))
         session.flush()
-    record(session, actor, "system.created", system.subject, _data_of(system))
+    record(session, actor, "system.created", system.subject, event_data(system))
     return system
 
 

@@ -17,6 +17,8 @@ from forum.core import db, derived
 from forum.evidence.models import EvidenceRun
 from forum.items import service as items
 from forum.items.models import DecisionItem
+from forum.register.models import ObligationRecord
+from forum.systems.models import AISystem
 from forum.trail import service as trail
 from forum.trail.models import Event, TrailHead
 from forum.weighing.models import Comment, Escalation, Position, WeightRating
@@ -57,6 +59,16 @@ def test_scale_seed_writes_every_kind_of_row_with_its_event_and_a_valid_chain(ba
                 e.data["action"] for e in session.scalars(
                     select(Event).where(Event.kind == "item.status_changed")))["escalate"]
             assert _count(session, Action) > 0
+            # The register: a system per vendor and model (and more no item is about yet), most
+            # items about one of them, the rest naming their model as text.
+            assert _count(session, AISystem) == kinds["system.created"] == len(scale._VENDORS) * (
+                len(scale._MODELS) + len(scale._INVENTORY))
+            assert _count(session, ObligationRecord) == kinds["system.obligation_confirmed"] > 0
+            linked = session.scalar(select(func.count()).where(DecisionItem.system_id.is_not(None)))
+            assert 0 < linked < N
+            for item in session.scalars(select(DecisionItem).where(DecisionItem.system_id.is_not(None))):
+                system = session.get(AISystem, item.system_id)
+                assert (system.vendor, system.model_name) == (item.vendor, item.model_name)
             # Each item's status is where its last status event left it.
             last_to = {}
             for subject, data in session.execute(
@@ -95,6 +107,7 @@ def test_pages_render_on_the_scale_data_set(backend_url, tmp_path):
             item_id = session.scalar(select(DecisionItem.id).where(DecisionItem.status == "decided").limit(1))
             meeting_id = session.scalar(select(Meeting.id).order_by(Meeting.id.desc()).limit(1))
             run_id = session.scalar(select(EvidenceRun.id).limit(1))
+            system_id = session.scalar(select(DecisionItem.system_id).where(DecisionItem.system_id.is_not(None)).limit(1))
             open_meeting = session.get(Meeting, meeting_id)
             assert open_meeting.status == "published"  # the last agenda waits for its meeting
         client = app.test_client()
@@ -103,7 +116,8 @@ def test_pages_render_on_the_scale_data_set(backend_url, tmp_path):
         for url in ("/", "/items", "/items?status=open&page=2", f"/items/{item_id}",
                     f"/items/{item_id}/timeline", f"/items/{item_id}/evidence", f"/evidence/{run_id}",
                     "/escalations", "/meetings", f"/meetings/{meeting_id}", f"/meetings/{meeting_id}/pack",
-                    "/decisions", "/actions", "/trail", "/trail?before=100"):
+                    "/decisions", "/actions", "/trail", "/trail?before=100", "/systems", "/systems?unmet=y&drifted=y",
+                    f"/systems/{system_id}", f"/systems/{system_id}/obligations", "/systems/export.csv"):
             response = client.get(url)
             assert response.status_code == 200, url
         assert "Approved" in client.get("/decisions").get_data(as_text=True)
@@ -272,6 +286,12 @@ def test_the_bulk_load_writes_events_of_the_shapes_the_services_write(tmp_path):
     try:
         with db.session_scope(written) as session:
             demo.load_demo(session)
+        with db.session_scope(written) as session:  # the demo files no item about a system: one more
+            system = session.scalar(select(AISystem).limit(1))
+            filer = session.scalar(select(User).where(User.email == "procurement@example.com"))
+            items.create_item(session, filer, items.ItemData(
+                title="About a system", category="vendor_selection", function="procurement", system=system.id,
+                model_version="1"))
         scale.load_scale(bulk.extensions["forum.sessionmaker"], 60, batch=30, demo=False)
         shapes: dict[str, set[frozenset]] = {}
         with db.session_scope(written) as session:
@@ -283,8 +303,8 @@ def test_the_bulk_load_writes_events_of_the_shapes_the_services_write(tmp_path):
         kinds = {kind for kind, _ in bulk_shapes}
         assert {"item.created", "item.status_changed", "weight.rated", "position.taken", "comment.added",
                 "evidence.attached", "meeting.created", "agenda.entry_added", "decision.recorded"} <= kinds
-        unknown = sorted((kind, sorted(shape, key=str)) for kind, shape in bulk_shapes
-                         if not _fits(shape, shapes.get(kind, set())))
+        unknown = sorted(((kind, sorted(shape, key=str)) for kind, shape in bulk_shapes
+                          if not _fits(shape, shapes.get(kind, set()))), key=str)
         assert unknown == []
     finally:
         db.get_engine(written).dispose()
