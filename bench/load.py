@@ -62,7 +62,7 @@ BENCHMARKS = ROOT / "BENCHMARKS.md"
 BIN = Path(sys.executable).parent
 WRK = os.environ.get("FORUM_BENCH_WRK", "wrk")
 DEMO_PASSWORD = "forum-demo"  # the demo accounts that `forum seed --scale` creates
-EXECUTIVE, STAFF = "exec@example.com", "procurement@example.com"
+EXECUTIVE, STAFF, ADMIN = "exec@example.com", "procurement@example.com", "admin@example.com"
 EVIDENCE_FILE = ROOT / "seed" / "evidence" / "support-bot-2026.07.2-week1.csv"
 TRAIL_PAGE = 50  # forum/audit/views.py PER_PAGE
 ITEMS_PAGE = 20  # FORUM_ITEMS_PER_PAGE's default
@@ -176,6 +176,8 @@ def pick_pages(url: str, env: dict, has_search: bool) -> tuple[list[Page], dict]
                 DecisionItem.status == "open").order_by(DecisionItem.id.desc()).limit(200)))
             open_count = session.scalar(select(func.count()).select_from(DecisionItem).where(
                 DecisionItem.status == "open"))
+            busiest = session.scalar(select(DecisionItem.system_id).where(DecisionItem.system_id.is_not(None))
+                                     .group_by(DecisionItem.system_id).order_by(func.count().desc()).limit(1))
             owner = session.scalar(select(User).where(User.email == STAFF))
             _token, secret = tokens.create_token(session, owner, owner, tokens.NewToken(
                 f"load benchmark {datetime.now(UTC):%Y-%m-%d %H:%M:%S}", ["items:read", "evidence:write"]))
@@ -200,6 +202,11 @@ def pick_pages(url: str, env: dict, has_search: bool) -> tuple[list[Page], dict]
         Page("decision register", ["/decisions"]),
         Page("forum health", ["/health"]),
         Page("meeting page", [f"/meetings/{meeting}"], target=DETAIL),
+        Page("register of AI systems", ["/systems"]),
+        Page("register, open obligations and drift", ["/systems?unmet=y&drifted=y"]),
+        Page("register: busiest system's page", [f"/systems/{busiest}"], target=DETAIL),
+        Page("register: obligations report", [f"/systems/{busiest}/obligations"], target=DETAIL),
+        Page("register: grouping proposals", ["/systems/grouping"], who=ADMIN),
         Page("OpenAPI document", ["/api/v1/openapi.json"], target=DETAIL),
         Page("POST /api/v1/items/{id}/evidence", [f"/api/v1/items/{i}/evidence" for i in open_ids],
              who=None, method="POST", expect=201, target=DETAIL),
@@ -458,7 +465,7 @@ def main(argv: list[str] | None = None) -> None:
     results: list[Result] = []
     try:
         wait_until_up(base, server)
-        cookies = {who: login(base, who) for who in (EXECUTIVE, STAFF)}
+        cookies = {who: login(base, who) for who in (EXECUTIVE, STAFF, ADMIN)}
         if server.poll() is not None or not has_route(base, cookies[EXECUTIVE], "/bench/baseline"):
             raise SystemExit(f"{base} is not the gunicorn started here (is the port taken?)")
         pages, facts = pick_pages(url, env, has_search=has_route(base, cookies[EXECUTIVE], "/search?q=x"))
