@@ -115,12 +115,17 @@ def decision_choices(session: Session, system: AISystem) -> list[tuple[int, str]
             for decision_id, outcome, at, title in rows]
 
 
-def _obligation(system: AISystem, framework_key: str, obligation_key: str) -> frameworks.Obligation:
+def state_of(session: Session, system: AISystem, framework_key: str, obligation_key: str) -> ObligationState:
+    """One obligation the system carries, with its confirmation if any; NotFound when the system
+    carries no such obligation."""
     framework = frameworks.framework(framework_key)
     found = next((o for o in framework.applicable(system) if o.key == obligation_key), None) if framework else None
     if found is None:
         raise NotFound(f"{system.name} carries no obligation {framework_key}/{obligation_key}.")
-    return found
+    confirmed = session.scalar(select(ObligationRecord).where(
+        ObligationRecord.system_id == system.id, ObligationRecord.framework == framework_key,
+        ObligationRecord.obligation == obligation_key))
+    return ObligationState(framework, found, confirmed)
 
 
 def confirm(session: Session, actor: User, system: AISystem, framework_key: str, obligation_key: str, *,
@@ -128,7 +133,8 @@ def confirm(session: Session, actor: User, system: AISystem, framework_key: str,
             note: str = "") -> ObligationRecord:
     if not may_change(actor):
         raise PermissionDenied("Only staff and executives confirm obligations.")
-    obligation = _obligation(system, framework_key, obligation_key)
+    state = state_of(session, system, framework_key, obligation_key)
+    obligation = state.obligation
     document_url, note = (document_url or "").strip(), (note or "").strip()
     if run_id is not None and run_id not in dict(run_choices(session, system)):
         raise ValidationError("Choose an evidence run of an item about this system.", "run")
@@ -142,10 +148,7 @@ def confirm(session: Session, actor: User, system: AISystem, framework_key: str,
         raise ValidationError("Say what shows it is met: an evidence run, a decision or a document.", "run")
     if len(note) > MAX_NOTE:
         raise ValidationError(f"Keep the note to {MAX_NOTE} characters.", "note")
-    existing = session.scalar(select(ObligationRecord).where(
-        ObligationRecord.system_id == system.id, ObligationRecord.framework == framework_key,
-        ObligationRecord.obligation == obligation_key))
-    if existing is not None:
+    if state.record is not None:
         raise Conflict(f"“{obligation.title}” is already confirmed; reopen it first to confirm it anew.", "run")
     entry = ObligationRecord(system_id=system.id, framework=framework_key, obligation=obligation_key,
                              confirmed_at=clock.now(), confirmed_by=actor.email, run_id=run_id,
@@ -161,7 +164,7 @@ def confirm(session: Session, actor: User, system: AISystem, framework_key: str,
 def reopen(session: Session, actor: User, system: AISystem, framework_key: str, obligation_key: str) -> None:
     if not may_change(actor):
         raise PermissionDenied("Only staff and executives reopen obligations.")
-    obligation = _obligation(system, framework_key, obligation_key)
+    obligation = state_of(session, system, framework_key, obligation_key).obligation
     removed = session.execute(delete(ObligationRecord).where(
         ObligationRecord.system_id == system.id, ObligationRecord.framework == framework_key,
         ObligationRecord.obligation == obligation_key)).rowcount

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import and_, case, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from forum.agenda.models import Action, AgendaEntry, Decision
@@ -73,23 +73,40 @@ class SystemDecision:
 
 def system_decisions(session: Session, system: AISystem, today: date) -> tuple[list[SystemDecision], int]:
     """The newest DECISIONS_SHOWN decisions about the system's items (their current revisions)
-    with their open and overdue actions, and how many there are (one statement)."""
+    with their open and overdue actions, and how many there are (two statements: the page's ids
+    with the count, then those decisions with their actions counted — counting the actions in the
+    first statement counted them for every decision before the limit, 36 ms for the busiest
+    system of the 100,000-item data set against 2 ms now)."""
     later = aliased(Decision)
-    sibling = aliased(Decision)
-    open_ = (Action.done.is_(False), Action.decision_id.in_(
-        select(sibling.id).where(sibling.entry_id == Decision.entry_id)))
-    open_actions = select(func.count(Action.id)).where(*open_).scalar_subquery()
-    overdue = select(func.count(Action.id)).where(*open_, Action.due_on < today).scalar_subquery()
-    rows = session.execute(
-        select(Decision, DecisionItem.id, DecisionItem.title, open_actions, overdue, func.count().over())
+    page = session.execute(
+        select(Decision.id, func.count().over())
         .join(AgendaEntry, AgendaEntry.id == Decision.entry_id)
         .join(DecisionItem, DecisionItem.id == AgendaEntry.item_id)
         .where(DecisionItem.system_id == system.id, ~exists().where(later.amends_id == Decision.id))
         .order_by(Decision.recorded_at.desc(), Decision.id.desc()).limit(DECISIONS_SHOWN)
     ).all()
-    total = rows[0][5] if rows else 0
+    if not page:
+        return [], 0
+    # The actions of every revision of the decision (they stay on the one that set them), counted
+    # with CASE rather than filtered on ``done``: SQLite would take the (done, due_on) index and
+    # read every open action of the organisation (80 ms) instead of this decision's (0.04 ms).
+    sibling = aliased(Decision)
+
+    def counted(condition):
+        return (select(func.sum(case((condition, 1), else_=0)))
+                .select_from(sibling).join(Action, Action.decision_id == sibling.id)
+                .where(sibling.entry_id == Decision.entry_id).scalar_subquery())
+
+    rows = session.execute(
+        select(Decision, DecisionItem.id, DecisionItem.title, counted(Action.done.is_(False)),
+               counted(and_(Action.done.is_(False), Action.due_on < today)))
+        .join(AgendaEntry, AgendaEntry.id == Decision.entry_id)
+        .join(DecisionItem, DecisionItem.id == AgendaEntry.item_id)
+        .where(Decision.id.in_([decision_id for decision_id, _ in page]))
+        .order_by(Decision.recorded_at.desc(), Decision.id.desc())
+    ).all()
     return [SystemDecision(d, item_id, title, n_open or 0, n_overdue or 0)
-            for d, item_id, title, n_open, n_overdue, _ in rows], total
+            for d, item_id, title, n_open, n_overdue in rows], page[0][1]
 
 
 @dataclass

@@ -206,8 +206,7 @@ def _obligation_form(session, system: AISystem, formdata=None) -> ObligationForm
     return form
 
 
-def _render_detail(system: AISystem, version_form: VersionForm | None = None, status: int = 200,
-                   obligation_form: ObligationForm | None = None, failed: tuple[str, str] | None = None):
+def _render_detail(system: AISystem, version_form: VersionForm | None = None, status: int = 200):
     session = db.session()
     shown, total = queries.system_items(session, system, clock.now())
     if version_form is None:
@@ -220,8 +219,6 @@ def _render_detail(system: AISystem, version_form: VersionForm | None = None, st
         decisions=decisions, decisions_total=decisions_total,
         version_form=version_form, may_change=may_change, items_shown=queries.ITEMS_SHOWN,
         checklists=obligations.checklists(session, system), gpai_roles=GPAI_ROLES, risk_tiers=RISK_TIERS,
-        obligation_form=obligation_form or (_obligation_form(session, system) if may_change else None),
-        failed=failed,
     ), status
 
 
@@ -307,28 +304,35 @@ def _choice(raw: str | None) -> int | None:
     return parse_whole_number(raw, 1) if raw else None  # one of the choices: the form checked it
 
 
-@bp.post("/<int:system_id>/obligations/<framework>/<obligation>")
+@bp.route("/<int:system_id>/obligations/<framework>/<obligation>", methods=["GET", "POST"])
 @requires(Action.FILE)
 def confirm_obligation(system_id: int, framework: str, obligation: str):
-    """Confirm an obligation met, with what shows it."""
+    """Confirm an obligation met, with what shows it: an evidence run of the system's items, a
+    decision about them, a document."""
     system = _system(system_id)
     session = db.session()
-    form = _obligation_form(session, system, request.form)
-    if not form.validate_on_submit():
-        return _render_detail(system, status=400, obligation_form=form, failed=(framework, obligation))
     try:
-        with db.attempt():
-            obligations.confirm(session, current_user, system, framework, obligation, run_id=_choice(form.run.data),
-                                decision_id=_choice(form.decision.data), document_url=form.document_url.data or "",
-                                note=form.note.data or "")
+        state = obligations.state_of(session, system, framework, obligation)
     except NotFound as error:
         abort(404, description=error.reason)
-    except DomainError as error:
-        attach_error(form, error)
-        return _render_detail(_system(system_id), status=error.status, obligation_form=form,
-                              failed=(framework, obligation))
-    flash("Obligation confirmed.", "success")
-    return redirect(url_for("register.detail", system_id=system.id) + "#obligations-heading")
+    form = _obligation_form(session, system, request.form if request.method == "POST" else None)
+    status = 200
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            status = 400
+        else:
+            try:
+                with db.attempt():
+                    obligations.confirm(session, current_user, system, framework, obligation,
+                                        run_id=_choice(form.run.data), decision_id=_choice(form.decision.data),
+                                        document_url=form.document_url.data or "", note=form.note.data or "")
+            except DomainError as error:
+                attach_error(form, error)
+                status = error.status
+            else:
+                flash(f"“{state.obligation.title}” confirmed.", "success")
+                return redirect(url_for("register.detail", system_id=system.id) + "#obligations-heading")
+    return render_template("systems/confirm_obligation.html", system=system, state=state, form=form), status
 
 
 @bp.post("/<int:system_id>/obligations/<framework>/<obligation>/reopen")

@@ -186,7 +186,8 @@ def test_the_register_pages_are_accessible_and_fit_the_screen(browser, register_
     problems = []
     try:
         for user, paths in (("risk@example.com", ("/systems", "/systems/2", "/systems/6", "/systems/new",
-                                                  "/systems/2/edit", "/systems/4/obligations", "/escalations")),
+                                                  "/systems/2/edit", "/systems/4/obligations", "/escalations",
+                                                  "/systems/6/obligations/eu_ai_act/human_oversight")),
                             ("admin@example.com", ("/systems/grouping",))):
             log_in(page, user)
             for path in paths:

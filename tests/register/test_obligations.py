@@ -71,6 +71,9 @@ def test_an_obligation_is_confirmed_with_what_shows_it_and_reopened(db_session, 
     run = history.attach(item, clock.now() - 2 * DAY)
     login(cast["chair"])
     url = f"/systems/{system.id}/obligations/eu_ai_act/accuracy_robustness"
+    assert f'href="{url}"' in client.get(f"/systems/{system.id}").get_data(as_text=True)
+    form = client.get(url).get_data(as_text=True)
+    assert "Accuracy, robustness and cybersecurity (Art. 15)" in form and f'<option value="{run.id}">' in form
     nothing = client.post(url, data={"note": "Looks fine"})
     assert nothing.status_code == 400 and "Say what shows it is met" in nothing.get_data(as_text=True)
     bad_doc = client.post(url, data={"document_url": "javascript:alert(1)"})
@@ -85,6 +88,7 @@ def test_an_obligation_is_confirmed_with_what_shows_it_and_reopened(db_session, 
     event = db_session.scalars(select(Event).where(Event.kind == "system.obligation_confirmed")).one()
     assert event.actor == cast["chair"].email and event.data["run"] == run.id
     assert client.post(url, data={"run": str(run.id)}).status_code == 409
+    assert "Already confirmed by" in client.get(url).get_data(as_text=True)
 
     assert client.post(url + "/reopen").status_code == 302
     assert count(db_session, ObligationRecord) == 0
@@ -103,8 +107,10 @@ def test_only_the_systems_own_runs_and_applicable_obligations_can_be_confirmed(d
     assert client.post(f"{base}/nist_ai_rmf/measure", data={"run": str(foreign.id)}).status_code == 400
     assert client.post(f"{base}/eu_ai_act/human_oversight", data={"document_url": "https://x.example"}).status_code == 404
     assert client.post(f"{base}/nonsense/govern", data={"document_url": "https://x.example"}).status_code == 404
+    assert client.get(f"{base}/eu_ai_act/human_oversight").status_code == 404
     login(make_user("auditor", function=None))
     assert client.post(f"{base}/nist_ai_rmf/govern", data={"document_url": "https://x.example"}).status_code == 403
+    assert client.get(f"{base}/nist_ai_rmf/govern").status_code == 403
     assert count(db_session, ObligationRecord) == 0
 
 
