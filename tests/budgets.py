@@ -62,9 +62,10 @@ BUDGETS = {
     # user, the system, its confirmed obligations (1), the evidence runs and the decisions they
     # name (2)
     "register.obligations_report": 5,
-    # user, functions (1), the page of groups with their count (1), their newest items (1), the
-    # systems with their models (1)
-    "register.grouping_page": 5,
+    # user, functions (1), the trail head for the derived cache (1), the page of groups with
+    # their count (1; from the cache: 0), their newest and oldest items (1), the systems with
+    # their models (1)
+    "register.grouping_page": 6,
     # user, functions for the filter, the trail head for the derived cache, the queue selected in
     # SQL on the items' standing (the page's ids with the count, their rows), the page's weighing
     # (ratings, positions, latest runs), their latest escalations, the systems with decisions to

@@ -56,7 +56,7 @@ def test_the_proposals_group_items_of_one_model_and_leave_out_drafts_closed_and_
     assert total == 2
     first = found[0]
     assert (first.vendor, first.model, first.items, first.decided) == ("acme ai", "support-llm", 3, 1)
-    assert [i.title for i in first.examples] == ["Support bot tone", "Support bot in French", "Support bot go-live"]
+    assert [i.title for i in first.examples] == ["Support bot tone", "Support bot go-live"]  # newest, oldest
     assert (first.vendor_label, first.model_label, first.newest_version) == ("ACME AI", "support-llm", "2026.10")
     assert [s.id for s in first.matches] == [match.id]  # not Globex's model of the same name
     assert found[1].model == "nw-chat" and found[1].matches == []
