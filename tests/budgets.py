@@ -51,11 +51,12 @@ BUDGETS = {
     # accounts' open actions, open items and the accounts (3), open access requests (1), whether
     # items wait to be grouped into the register (1)
     "core.home.admin": 12,
-    # user, the system, its items with their standing and count (1), the latest run of each suite
+    # user, the system, its items with their standing (the page's ids with the count, then those
+    # items: 2), the latest run of each suite
     # (1), its versions with when each was tested and decided on (1), its decisions (the page's
     # ids with the count, then those with their open actions: 2), its confirmed obligations (1).
     # Confirming an obligation is a page of its own, with the runs and decisions to choose from.
-    "register.detail": 8,
+    "register.detail": 9,
     # user, the owner filter's functions, the page of systems and its count (2), the confirmed
     # obligations of the page's systems (1)
     "register.index": 5,
