@@ -1,5 +1,7 @@
 """What a system's page reads: its items with their standing, the latest evidence of each suite
-across them, and its versions — a bounded number of statements whatever the register's size."""
+across them, its decisions and its versions — a bounded number of statements whatever the
+register's size, read as plain facts (not ORM rows) so that ``system_page`` can keep them in the
+derived cache until the trail moves: under a write a second, most requests read none of it."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from sqlalchemy import and_, case, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from forum.agenda.models import Action, AgendaEntry, Decision
+from forum.core.derived import cached
 from forum.evidence.gates import stale_by_version
 from forum.evidence.models import EvidenceRun
 from forum.items.models import DecisionItem
@@ -22,15 +25,38 @@ DECISIONS_SHOWN = 20
 VERSIONS_SHOWN = 20
 
 
-@dataclass
+@dataclass(frozen=True)
+class ItemFacts:
+    id: int
+    title: str
+    category_label: str
+    model_version: str
+    created_at: datetime
+    status: str
+    status_label: str
+
+
+@dataclass(frozen=True)
 class SystemItem:
-    item: DecisionItem
+    item: ItemFacts
     needs_revalidation: bool  # decided (or closed), and its evidence drifted since
 
 
-@dataclass
+@dataclass(frozen=True)
+class RunFacts:
+    id: int
+    suite: str
+    model_version: str
+    counting: str
+    passed: int
+    failed: int
+    errored: int
+    run_at: datetime | None
+
+
+@dataclass(frozen=True)
 class SuiteRun:
-    run: EvidenceRun
+    run: RunFacts
     item_title: str
     stale: bool  # tested on another version than the one in use
 
@@ -48,7 +74,8 @@ def system_items(session: Session, system: AISystem, now: datetime) -> tuple[lis
         select(DecisionItem, needs_revalidation(now).label("drifted"))
         .where(DecisionItem.id.in_([item_id for item_id, _ in page]))
         .order_by(DecisionItem.created_at.desc(), DecisionItem.id.desc())).all()
-    return [SystemItem(item, bool(drift)) for item, drift in rows], page[0][1]
+    return [SystemItem(ItemFacts(i.id, i.title, i.category_label, i.model_version, i.created_at, i.status,
+                                 i.status_label), bool(drift)) for i, drift in rows], page[0][1]
 
 
 def latest_runs(session: Session, system: AISystem) -> list[SuiteRun]:
@@ -63,12 +90,24 @@ def latest_runs(session: Session, system: AISystem) -> list[SuiteRun]:
         .where(EvidenceRun.id.in_(select(newest.c.id)))
         .order_by(EvidenceRun.suite).limit(SUITES_SHOWN)
     ).all()
-    return [SuiteRun(run, title, stale_by_version(run.model_version, system.version_in_use)) for run, title in rows]
+    return [SuiteRun(RunFacts(r.id, r.suite, r.model_version, r.counting, r.passed, r.failed, r.errored, r.run_at),
+                     title, stale_by_version(r.model_version, system.version_in_use)) for r, title in rows]
 
 
-@dataclass
+@dataclass(frozen=True)
+class DecisionFacts:
+    id: int
+    recorded_at: datetime
+    revision: int
+    expires_on: date | None
+    conditions: str
+    outcome: str
+    outcome_label: str
+
+
+@dataclass(frozen=True)
 class SystemDecision:
-    decision: Decision  # the current revision
+    decision: DecisionFacts  # the current revision
     item_id: int
     item_title: str
     open_actions: int  # follow-up actions of the decision (any revision) not done yet
@@ -109,13 +148,21 @@ def system_decisions(session: Session, system: AISystem, today: date) -> tuple[l
         .where(Decision.id.in_([decision_id for decision_id, _ in page]))
         .order_by(Decision.recorded_at.desc(), Decision.id.desc())
     ).all()
-    return [SystemDecision(d, item_id, title, n_open or 0, n_overdue or 0)
+    return [SystemDecision(DecisionFacts(d.id, d.recorded_at, d.revision, d.expires_on, d.conditions, d.outcome,
+                                         d.outcome_label), item_id, title, n_open or 0, n_overdue or 0)
             for d, item_id, title, n_open, n_overdue in rows], page[0][1]
 
 
-@dataclass
+@dataclass(frozen=True)
+class VersionFacts:
+    version: str
+    recorded_at: datetime
+    note: str
+
+
+@dataclass(frozen=True)
 class VersionHistory:
-    version: SystemVersion
+    version: VersionFacts
     runs: int  # evidence runs of the system's items that tested this version
     last_tested: datetime | None
     last_decided: datetime | None  # the latest decision about its items while this version was in use
@@ -144,4 +191,29 @@ def version_history(session: Session, system: AISystem) -> list[VersionHistory]:
         .where(version.system_id == system.id)
         .order_by(version.recorded_at.desc(), version.id.desc()).limit(VERSIONS_SHOWN)
     ).all()
-    return [VersionHistory(v, runs or 0, last, last_decided) for v, runs, last, last_decided in rows]
+    return [VersionHistory(VersionFacts(v.version, v.recorded_at, v.note), runs or 0, last, last_decided)
+            for v, runs, last, last_decided in rows]
+
+
+@dataclass(frozen=True)
+class SystemPage:
+    items: list[SystemItem]
+    items_total: int
+    runs: list[SuiteRun]
+    decisions: list[SystemDecision]
+    decisions_total: int
+    versions: list[VersionHistory]
+
+
+def system_page(session: Session, system: AISystem, now: datetime) -> SystemPage:
+    """Everything the system's page shows but its obligations, from the derived cache while the
+    trail stays where it was (forum.core.derived: a change anywhere, a new minute, recomputes it);
+    six statements when it is not there."""
+
+    def compute() -> SystemPage:
+        shown, total = system_items(session, system, now)
+        decisions, decisions_total = system_decisions(session, system, now.date())
+        return SystemPage(shown, total, latest_runs(session, system), decisions, decisions_total,
+                          version_history(session, system))
+
+    return cached(session, ("system-page", system.id), compute)

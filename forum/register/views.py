@@ -208,16 +208,13 @@ def _obligation_form(session, system: AISystem, formdata=None) -> ObligationForm
 
 def _render_detail(system: AISystem, version_form: VersionForm | None = None, status: int = 200):
     session = db.session()
-    shown, total = queries.system_items(session, system, clock.now())
     if version_form is None:
         version_form = VersionForm(formdata=None, version=system.version)
-    may_change = systems.may_change(current_user)
-    decisions, decisions_total = queries.system_decisions(session, system, clock.now().date())
+    facts = queries.system_page(session, system, clock.now())
     return render_template(
-        "systems/detail.html", system=system, items=shown, items_total=total,
-        runs=queries.latest_runs(session, system), versions=queries.version_history(session, system),
-        decisions=decisions, decisions_total=decisions_total,
-        version_form=version_form, may_change=may_change, items_shown=queries.ITEMS_SHOWN,
+        "systems/detail.html", system=system, items=facts.items, items_total=facts.items_total, runs=facts.runs,
+        versions=facts.versions, decisions=facts.decisions, decisions_total=facts.decisions_total,
+        version_form=version_form, may_change=systems.may_change(current_user), items_shown=queries.ITEMS_SHOWN,
         checklists=obligations.checklists(session, system), gpai_roles=GPAI_ROLES, risk_tiers=RISK_TIERS,
     ), status
 

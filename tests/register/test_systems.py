@@ -240,6 +240,9 @@ def test_the_register_pages_keep_their_query_budget_whatever_the_data_size(app, 
     assert all(client.get(path).status_code == 200 for path in large)
     assert large["/systems"] <= BUDGETS["register.index"], large
     assert large[f"/systems/{system.id}"] <= BUDGETS["register.detail"], large
+    # Asked again with nothing changed, the system page reads its facts from the derived cache.
+    warm = count_statements(app, lambda: client.get(f"/systems/{system.id}"))
+    assert warm == large[f"/systems/{system.id}"] - 6
 
 
 def test_linking_an_item_to_a_system_moves_it_to_the_systems_model(db_session, history, cast):
