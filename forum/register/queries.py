@@ -13,8 +13,10 @@ from sqlalchemy.orm import Session, aliased
 
 from forum.agenda.models import Action, AgendaEntry, Decision
 from forum.core.derived import cached
+from forum.evidence import gates
 from forum.evidence.gates import stale_by_version
 from forum.evidence.models import EvidenceRun
+from forum.evidence.service import item_tiers, recheck
 from forum.items.models import DecisionItem
 from forum.systems.models import AISystem, SystemVersion
 from forum.weighing.drift import needs_revalidation
@@ -52,6 +54,8 @@ class RunFacts:
     failed: int
     errored: int
     run_at: datetime | None
+    gate_status: str  # the worst of its gates checked now (forum.evidence.gates.worst)
+    gate_problems: tuple[str, ...]  # the labels of the gates that do not pass
 
 
 @dataclass(frozen=True)
@@ -78,20 +82,28 @@ def system_items(session: Session, system: AISystem, now: datetime) -> tuple[lis
                                  i.status_label), bool(drift)) for i, drift in rows], page[0][1]
 
 
-def latest_runs(session: Session, system: AISystem) -> list[SuiteRun]:
-    """The latest run of each suite across the system's items (one statement)."""
+def latest_runs(session: Session, system: AISystem, now: datetime) -> list[SuiteRun]:
+    """The latest run of each suite across the system's items, with its gates checked now for its
+    item (one statement)."""
     newest = (select(func.max(EvidenceRun.id).label("id"))
               .join(DecisionItem, DecisionItem.id == EvidenceRun.item_id)
               .where(DecisionItem.system_id == system.id)
               .group_by(EvidenceRun.suite).subquery())
     rows = session.execute(
-        select(EvidenceRun, DecisionItem.title)
+        select(EvidenceRun, DecisionItem)
         .join(DecisionItem, DecisionItem.id == EvidenceRun.item_id)
         .where(EvidenceRun.id.in_(select(newest.c.id)))
         .order_by(EvidenceRun.suite).limit(SUITES_SHOWN)
     ).all()
-    return [SuiteRun(RunFacts(r.id, r.suite, r.model_version, r.counting, r.passed, r.failed, r.errored, r.run_at),
-                     title, stale_by_version(r.model_version, system.version_in_use)) for r, title in rows]
+    tiers = item_tiers(session, [item for _, item in rows])
+    found = []
+    for r, item in rows:
+        checked = recheck(r, item, tiers[item.id], now)
+        found.append(SuiteRun(
+            RunFacts(r.id, r.suite, r.model_version, r.counting, r.passed, r.failed, r.errored, r.run_at,
+                     gates.worst(checked), tuple(g.label for g in checked if g.status not in ("pass", "not_applicable"))),
+            item.title, stale_by_version(r.model_version, system.version_in_use)))
+    return found
 
 
 @dataclass(frozen=True)
@@ -213,7 +225,7 @@ def system_page(session: Session, system: AISystem, now: datetime) -> SystemPage
     def compute() -> SystemPage:
         shown, total = system_items(session, system, now)
         decisions, decisions_total = system_decisions(session, system, now.date())
-        return SystemPage(shown, total, latest_runs(session, system), decisions, decisions_total,
+        return SystemPage(shown, total, latest_runs(session, system, now), decisions, decisions_total,
                           version_history(session, system))
 
     return cached(session, ("system-page", system.id), compute)

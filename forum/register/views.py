@@ -23,6 +23,7 @@ from forum.core.errors import DomainError, NotFound, ValidationError
 from forum.core.forms import attach_error, check_filters, choices, problems
 from forum.core.inputs import parse_whole_number
 from forum.core.policy import Action
+from forum.evidence.gates import STATUS_LABELS
 from forum.items import service as items
 from forum.register import grouping, obligations, queries, report
 from forum.register.forms import GroupForm, ObligationForm, SystemFilterForm, SystemForm, VersionForm
@@ -216,6 +217,7 @@ def _render_detail(system: AISystem, version_form: VersionForm | None = None, st
         versions=facts.versions, decisions=facts.decisions, decisions_total=facts.decisions_total,
         version_form=version_form, may_change=systems.may_change(current_user), items_shown=queries.ITEMS_SHOWN,
         checklists=obligations.checklists(session, system), gpai_roles=GPAI_ROLES, risk_tiers=RISK_TIERS,
+        gate_labels=STATUS_LABELS,
     ), status
 
 

@@ -294,9 +294,12 @@ def test_the_system_page_shows_its_decisions_and_when_each_version_was_tested_an
     assert "2 open actions, <strong>1 overdue</strong>" in page
 
     systems.record_version(db_session, cast["filer"], system, "2027.01", "January release")
+    items.apply_system_version(db_session, cast["filer"], system)
     db_session.commit()
     page = client.get(f"/systems/{system.id}").get_data(as_text=True)
     newest = page.split("<strong>2027.01</strong>")[1].split("</li>")[0]
     oldest = page.split(f"<strong>{CSV_VERSION}</strong>")[1].split("</li>")[0]
     assert "not tested yet;" in newest and "no decision while in use" in newest
+    evidence = page.split('id="evidence-heading"')[1].split("</section>")[0]
+    assert '<span class="badge gate-fail">Failing</span>' in evidence and "Freshness" in evidence  # another version
     assert "tested 1 time, last on" in oldest and "last decided on" in oldest
