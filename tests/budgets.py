@@ -103,7 +103,9 @@ BUDGETS = {
     # + 4 (proximity): latest runs, their reviewers, proposed cases with proposers, their counts
     # (the evidence rule's and sections' tiers come from the items' standing columns: 2 fewer)
     "agenda.pack": 15,
-    "agenda.decisions": 6,  # with the tier column the forum registers (1)
+    # with the tier column the forum registers (1), and the trail head for the derived cache (1)
+    # that keeps the page's ids with their count (from the cache: 1 fewer)
+    "agenda.decisions": 7,
     "agenda.actions": 5,
     # technical proximity: user, run (+ item, uploader), earlier reviews with their reviewers
     "proximity.review": 3,

@@ -268,6 +268,11 @@ def decision_register(session: Session, filters: RegisterFilters, page: int = 1,
             conditions.append(hooks[key].condition(value))
     # The page's ids are sorted over narrow rows; only its 25 decisions are loaded with their
     # meeting, item and actions (a sort over the joined rows took 100 ms at 38,000 decisions).
+    # The ids with the count stay in the derived cache until the trail moves: the sort still
+    # reads every decision (53 ms at 32,000), now about once a second under a steady stream of
+    # writes instead of on every request.
+    key = ("decision-register", filters.outcome, filters.function, filters.date_from, filters.date_to,
+           tuple(sorted((k, v) for k, v in filters.extra.items() if v and k in hooks)))
     result = paginate_rows(
         session, Decision, conditions,
         (Meeting.starts_at.desc(), AgendaEntry.position, Decision.id.desc()), page, per_page,
@@ -276,6 +281,7 @@ def decision_register(session: Session, filters: RegisterFilters, page: int = 1,
                  selectinload(Decision.actions)),
         joins=((AgendaEntry, Decision.entry_id == AgendaEntry.id), (Meeting, AgendaEntry.meeting_id == Meeting.id),
                (DecisionItem, AgendaEntry.item_id == DecisionItem.id)),
+        cache_key=key,
     )
     item_ids = [d.entry.item_id for d in result.items]
     columns = {spec.key: spec.column(session, item_ids) for spec in hooks.values()

@@ -521,3 +521,20 @@ def test_only_executives_schedule_from_the_queue(client, login, filer, make_item
     login(filer)
     assert "Escalate and schedule" not in client.get("/escalations?status=open").get_data(as_text=True)
     assert client.get(f"/escalations/{item.id}/schedule").status_code == 403
+
+
+def test_the_decision_register_shows_a_new_decision_at_once_although_its_page_was_cached(
+        app, client, db_session, as_chair, filer, make_item, make_meeting, decide):
+    from forum.core import derived
+    from tests.budgets import count_statements
+
+    first = make_item(filer, status="escalated", title="Cached register, first")
+    second = make_item(filer, status="escalated", title="Cached register, second")
+    meeting = make_meeting(as_chair, "in_session", items=[first, second])
+    decide(as_chair, meeting, first)
+    cold = count_statements(app, lambda: client.get("/decisions"))
+    warm = count_statements(app, lambda: client.get("/decisions"))
+    assert warm == cold - 1 and app.extensions[derived.EXTENSION].hits >= 1  # the ids came from the cache
+    decide(as_chair, meeting, second, outcome="rejected")
+    page = client.get("/decisions").get_data(as_text=True)
+    assert "Cached register, second" in page and "Cached register, first" in page
