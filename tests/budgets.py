@@ -95,8 +95,9 @@ BUDGETS = {
     "agenda.meetings": 4,
     # + 2 in session (proximity): the latest runs of the entries' items and the reviews of them,
     # for the review board on each decision form; the "add an item" picker is one page of the
-    # queue (count, page, the page's latest earlier entries and their decisions: 4)
-    "agenda.meeting": 18,
+    # queue (the trail head for the derived cache, the page's ids with the count — from the cache:
+    # 1 fewer — its rows, their latest earlier entries and their decisions: 5)
+    "agenda.meeting": 19,
     "agenda.minutes": 10,
     # user, meeting, entries, escalation reasons with who escalated by name (5); the forum's section (6: weighing with the
     # evidence rule, ratings and positions with their people); the evidence section (2)

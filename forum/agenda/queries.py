@@ -169,8 +169,9 @@ PICKER_PAGE = 15
 def queue_page(session: Session, find: str = "", page: int = 1, per_page: int = PICKER_PAGE) -> Page:
     """One page of the escalation queue for a meeting's "add an item" picker, optionally only
     the items whose title or number matches ``find``: those carried forward from a deferral or a
-    call for more evidence first, then the longest waiting. Four queries whatever the queue's size
-    (count, page, and the latest earlier entries of the page's items)."""
+    call for more evidence first, then the longest waiting. Three queries whatever the queue's
+    size (the page's ids with the count, the rows, the latest earlier entries of the page's
+    items), the first from the derived cache while the trail stays put."""
     latest_entry = (select(func.max(AgendaEntry.id)).where(AgendaEntry.item_id == DecisionItem.id)
                     .correlate(DecisionItem).scalar_subquery())
     carried = (select(Decision.id).where(Decision.entry_id == latest_entry,
@@ -183,9 +184,12 @@ def queue_page(session: Session, find: str = "", page: int = 1, per_page: int = 
                                         + "%", escape="\\")
         conditions.append(title | (DecisionItem.id == int(number)) if number.isdigit() and len(number) < 10
                           else title)
-    query = (select(DecisionItem).where(*conditions)
-             .order_by(carried.desc(), DecisionItem.updated_at, DecisionItem.id))
-    result = paginate(session, query, page, per_page)
+    # Ordering by "carried forward" asks every escalated item for its latest entry's decision
+    # (59 ms for 25,000 of them at 100,000 items): the page's ids with the count stay in the
+    # derived cache until the trail moves.
+    result = paginate_rows(session, DecisionItem, conditions,
+                           (carried.desc(), DecisionItem.updated_at, DecisionItem.id), page, per_page,
+                           cache_key=("meeting-picker", find))
     latest = {}
     if result.items:
         newest = (select(func.max(AgendaEntry.id)).where(AgendaEntry.item_id.in_([i.id for i in result.items]))
