@@ -59,9 +59,10 @@ BUDGETS = {
     # All but the obligations come from the derived cache while the trail stays put (the trail
     # head, 1, is what it reads for that): warm, 6 fewer.
     "register.detail": 10,
-    # user, the owner filter's functions, the page of systems and its count (2), the confirmed
-    # obligations of the page's systems (1)
-    "register.index": 5,
+    # user, the owner filter's functions, the trail head for the derived cache (1), the page's ids
+    # with the count (1; from the cache: 0), its systems (1), the confirmed obligations of the
+    # page's systems (1)
+    "register.index": 6,
     # user, the system, its confirmed obligations (1), the evidence runs and the decisions they
     # name (2)
     "register.obligations_report": 5,

@@ -25,7 +25,7 @@ from forum.items.models import DecisionItem
 from forum.systems import service as systems
 from forum.systems.models import AISystem
 
-GROUPS_SHOWN = 25
+GROUPS_SHOWN = 10  # each group is a form of its own
 LINK_BATCH = 500
 LEFT_OUT = ("draft", "closed")
 

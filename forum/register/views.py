@@ -81,7 +81,8 @@ def index():
     session = db.session()
     try:
         page = systems.list_systems(session, filters, paging.page_number(request.args.get("page")),
-                                    current_app.config["ITEMS_PER_PAGE"], extra)
+                                    current_app.config["ITEMS_PER_PAGE"], extra,
+                                    cache_key=("register", *sorted(query.items())))
     except ValidationError as error:
         abort(400, description=error.reason)
     return render_template("systems/index.html", page=page, form=form, query=query,

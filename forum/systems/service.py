@@ -8,6 +8,7 @@ business (the register's pages and the API call both in one transaction).
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -17,7 +18,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from forum.auth.models import OrgFunction, User
 from forum.core import clock
 from forum.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
-from forum.core.paging import Page, paginate
+from forum.core.paging import Page, paginate_rows
 from forum.core.policy import Action, allows
 from forum.systems.models import (
     DEPLOYMENT_STATUSES,
@@ -240,11 +241,13 @@ def conditions(filters: SystemFilters) -> list:
 
 
 def list_systems(session: Session, filters: SystemFilters, page: int = 1, per_page: int = 25,
-                 extra: tuple = ()) -> Page:
+                 extra: tuple = (), cache_key: Hashable | None = None) -> Page:
     """A page of the register by name. ``extra``: further SQL conditions on AISystem from the
-    areas above (the register's "decisions to revalidate", "obligations unmet")."""
-    query = select(AISystem).where(*conditions(filters), *extra)
-    return paginate(session, query.order_by(func.lower(AISystem.name), AISystem.id), page, per_page)
+    areas above (the register's "decisions to revalidate", "obligations unmet"); ``cache_key``,
+    naming the filters and ``extra``, keeps the page's ids in the derived cache until the trail
+    moves (forum.core.paging.paginate_rows)."""
+    return paginate_rows(session, AISystem, [*conditions(filters), *extra], (func.lower(AISystem.name), AISystem.id),
+                         page, per_page, cache_key=cache_key)
 
 
 def all_systems(session: Session) -> list[AISystem]:
