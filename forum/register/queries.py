@@ -21,9 +21,9 @@ from forum.items.models import DecisionItem
 from forum.systems.models import AISystem, SystemVersion
 from forum.weighing.drift import needs_revalidation
 
-ITEMS_SHOWN = 50
+ITEMS_SHOWN = 20
 SUITES_SHOWN = 20
-DECISIONS_SHOWN = 20
+DECISIONS_SHOWN = 10
 VERSIONS_SHOWN = 20
 
 
