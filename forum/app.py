@@ -20,6 +20,7 @@ from forum import (
     home,
     items,
     notify,
+    probes,
     proximity,
     register,
     search,
@@ -37,7 +38,7 @@ from forum.notify.queries import load_user
 
 #: Every area, lowest layer first (docs/architecture.md): each ``init_app`` registers the area's
 #: pages and connects its receivers to the signals of the areas below it.
-AREAS = (trail, auth, systems, items, evidence, weighing, proximity, agenda, register, notify, search, home, audit,
+AREAS = (trail, auth, systems, items, evidence, weighing, proximity, probes, agenda, register, notify, search, home, audit,
          health, admin, api)
 
 

@@ -8,6 +8,7 @@ from forum.core.db import Base
 from forum.evidence.models import EvidenceChunk, EvidenceRun
 from forum.items.models import DecisionItem
 from forum.notify.models import EmailOptOut, Follow, Notification, OutboxMessage, ReminderSent
+from forum.probes.models import ModelEndpoint, Probe, ProbeAnswer
 from forum.proximity.models import ProposedCase, Review
 from forum.register.models import ObligationRecord
 from forum.systems.models import AISystem, SystemVersion
@@ -17,6 +18,7 @@ from forum.weighing.models import Comment, Escalation, Position, WeightRating
 __all__ = [
     "AISystem", "Action", "AgendaEntry", "ApiToken", "Base", "Checkpoint", "Comment", "Decision",
     "DecisionItem", "EmailOptOut", "Escalation", "Event", "EvidenceChunk", "EvidenceRun", "Follow", "Meeting",
-    "Notification", "ObligationRecord", "OrgFunction", "OutboxMessage", "Position", "ProposedCase", "Recusal",
+    "ModelEndpoint", "Notification", "ObligationRecord", "OrgFunction", "OutboxMessage", "Position", "Probe",
+    "ProbeAnswer", "ProposedCase", "Recusal",
     "ReminderSent", "Review", "SetPasswordLink", "SystemVersion", "TrailHead", "User", "WeightRating",
 ]

@@ -46,10 +46,6 @@ class AccessForm(FlaskForm):
     function = _function_field()
 
 
-class ConfirmForm(FlaskForm):
-    """The button of a confirmation page (deactivate, reactivate) or of a one-click action."""
-
-
 class NewFunctionForm(FlaskForm):
     key = StringField(
         "Key", validators=[DataRequired("Enter a key."), Length(max=40)],

@@ -10,7 +10,6 @@ from flask_login import current_user
 from forum.admin import service as admin
 from forum.admin.forms import (
     AccessForm,
-    ConfirmForm,
     FunctionLabelForm,
     NewFunctionForm,
     NewUserForm,
@@ -22,7 +21,7 @@ from forum.auth.decorators import requires
 from forum.auth.models import User
 from forum.core import db, paging
 from forum.core.errors import DomainError, NotFound, ValidationError
-from forum.core.forms import attach_error, check_filters, choices
+from forum.core.forms import ConfirmForm, attach_error, check_filters, choices
 from forum.core.links import external_url
 from forum.core.policy import Action
 

@@ -32,6 +32,11 @@ DEFAULTS: dict[str, object] = {
     # How long a one-time set-password link (made for a new account, or on request) stays valid.
     "SET_PASSWORD_TTL_HOURS": 72,
     "SESSION_COOKIE_SECURE": False,
+    # Hands-on probes (forum/probes): the hosts model endpoints may live on, comma-separated
+    # host names or host:port (empty: no endpoint can be added or called), and how much of an
+    # answer is read before it is refused.
+    "PROBE_HOSTS": "",
+    "PROBE_MAX_ANSWER_BYTES": 256 * 1024,
     # Markdown summaries and comments longer than this are refused.
     "MAX_MARKDOWN_LENGTH": 20_000,
     # Request bodies larger than this are refused with 413 (the evidence upload route allows

@@ -30,3 +30,9 @@ class Conflict(DomainError):
     """Someone else changed the record first, or the record is not in a state that allows this."""
 
     status = 409
+
+
+class TooManyRequests(DomainError):
+    """A limit on how often someone may do this was reached."""
+
+    status = 429

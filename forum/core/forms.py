@@ -3,6 +3,7 @@
 from collections.abc import Iterable
 
 from flask import flash
+from flask_wtf import FlaskForm
 from wtforms.fields.choices import SelectChoice
 
 
@@ -34,3 +35,7 @@ def check_filters(form, args, announce: bool = True) -> bool:
     if announce:
         flash(f"Filter ignored — {problems(form)}", "error")
     return False
+
+
+class ConfirmForm(FlaskForm):
+    """The button of a confirmation page or of a one-click action: nothing but its CSRF token."""

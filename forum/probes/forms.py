@@ -1,0 +1,33 @@
+from flask_wtf import FlaskForm
+from wtforms import SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
+
+from forum.core.inputs import WholeNumberField
+from forum.probes.service import MAX_PROMPT
+
+
+class EndpointForm(FlaskForm):
+    """An OpenAI-compatible endpoint that serves one version of the system (administrators)."""
+
+    version = StringField("System version it serves", validators=[DataRequired("Give the version."), Length(max=80)])
+    base_url = StringField("API base address", validators=[DataRequired("Give the API's base address."),
+                                                           Length(max=500)],
+                           description="Up to /v1, e.g. https://gateway.example.com/v1; its host must be on the "
+                                       "forum's list of model hosts.")
+    model = StringField("Model name", validators=[DataRequired("Give the model name."), Length(max=200)],
+                        description="As the API expects it in the request, e.g. gpt-4o-2024-08-06.")
+    key_variable = StringField("Environment variable with the API key", validators=[Optional(), Length(max=100)],
+                               description="Its name only, e.g. SUPPORT_LLM_KEY; the key itself stays in the "
+                                           "server's environment. Empty: the endpoint needs no key.")
+    timeout_seconds = WholeNumberField("Timeout", lo=1, hi=60, unit="seconds",
+                                       validators=[InputRequired("Give the timeout.")], default=20)
+    per_user_per_hour = WholeNumberField("Probes per person and hour", lo=1, hi=1000,
+                                         validators=[InputRequired("Give the limit.")], default=30)
+
+
+class TryForm(FlaskForm):
+    """A prompt for one version, or two side by side."""
+
+    prompt = TextAreaField("Prompt", validators=[DataRequired("Write a prompt."), Length(max=MAX_PROMPT)])
+    first = SelectField("Version", choices=[], validators=[InputRequired("Choose a version.")])
+    second = SelectField("Side by side with", choices=[], validators=[Optional()])
