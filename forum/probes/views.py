@@ -124,35 +124,44 @@ def try_it(system_id: int):
                            recent=service.saved_probes(session, system)), status
 
 
-@bp.route("/probes/<int:probe_id>", methods=["GET", "POST"])
-@requires(Action.READ)
-def probe(probe_id: int):
-    session = db.session()
+def _load_probe(probe_id: int):
     try:
-        found = service.get_probe(session, current_user, probe_id)
+        return service.get_probe(db.session(), current_user, probe_id)
     except NotFound as error:
         abort(404, description=error.reason)
-    system = _system(found.system_id)
-    errors: dict[str, str] = {}
-    status = 200
-    if request.method == "POST":
-        if not ConfirmForm().validate_on_submit():
-            abort(400, description="The form has expired; reload the page and try again.")
-        verdicts = {a.id: (request.form.get(f"verdict-{a.id}", ""), request.form.get(f"note-{a.id}", ""))
-                    for a in found.answers}
-        try:
-            with db.attempt():
-                service.save_probe(session, current_user, system, found, verdicts)
-        except DomainError as error:
-            if error.status == 403:
-                abort(403)
-            errors[error.field or "verdict"] = error.reason
-            status = error.status
-            session.expire_all()
-            found = service.get_probe(session, current_user, probe_id)
-        else:
-            flash("Probe saved: it is on the decision trail.", "success")
-            return redirect(url_for("probes.probe", probe_id=found.id))
-    return render_template("probes/probe.html", system=system, probe=found, verdicts=VERDICTS, errors=errors,
-                           submitted=request.form if request.method == "POST" else {},
+
+
+def _render_probe(found, errors: dict[str, str] | None = None, submitted=None, status: int = 200):
+    return render_template("probes/probe.html", system=_system(found.system_id), probe=found, verdicts=VERDICTS,
+                           errors=errors or {}, submitted=submitted or {},
                            may_save=found.saved_at is None and found.run_by_id == current_user.id), status
+
+
+@bp.get("/probes/<int:probe_id>")
+@requires(Action.READ)
+def probe(probe_id: int):
+    """A saved probe, for everyone who reads the forum; an unsaved one, for its runner to judge."""
+    return _render_probe(_load_probe(probe_id))
+
+
+@bp.post("/probes/<int:probe_id>/save")
+@requires(Action.TAKE_PART)
+def save_probe(probe_id: int):
+    """The runner's verdicts on each answer; the probe goes on the trail."""
+    session = db.session()
+    found = _load_probe(probe_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400, description="The form has expired; reload the page and try again.")
+    verdicts = {a.id: (request.form.get(f"verdict-{a.id}", ""), request.form.get(f"note-{a.id}", ""))
+                for a in found.answers}
+    try:
+        with db.attempt():
+            service.save_probe(session, current_user, _system(found.system_id), found, verdicts)
+    except DomainError as error:
+        if error.status == 403:
+            abort(403, description=error.reason)
+        session.expire_all()
+        return _render_probe(_load_probe(probe_id), {error.field or "verdict": error.reason}, request.form,
+                             error.status)
+    flash("Probe saved: it is on the decision trail.", "success")
+    return redirect(url_for("probes.probe", probe_id=found.id))

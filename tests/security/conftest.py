@@ -11,8 +11,10 @@ from sqlalchemy import select
 
 from forum.auth import service as accounts
 from forum.auth.models import AccessRequest
+from forum.core import clock
 from forum.evidence import service as evidence
 from forum.notify.models import Notification
+from forum.probes.models import ModelEndpoint, Probe, ProbeAnswer
 from forum.systems import service as systems
 from forum.weighing import comments
 from tests.agenda.samples import agenda_samples
@@ -59,6 +61,15 @@ def samples(cast, make_item, make_user, db_session):
     db_session.add(access)
     system = systems.create_system(db_session, cast["procurement"], systems.SystemData(
         name="Sample assistant", owner_function="procurement", vendor="Acme AI", model_name="acme-chat"), "1.0")
+    endpoint = ModelEndpoint(system_id=system.id, version="1.0", base_url="http://127.0.0.1:9/v1", model="acme-chat",
+                             created_by=cast["procurement"].email)
+    db_session.add(endpoint)
+    db_session.flush()
+    probe = Probe(system_id=system.id, prompt="A sample prompt", run_by_id=cast["procurement"].id,
+                  saved_at=clock.now())
+    probe.answers.append(ProbeAnswer(position=0, endpoint_id=endpoint.id, version="1.0", model="acme-chat",
+                                     base_url=endpoint.base_url, text="A sample answer.", verdict="acceptable"))
+    db_session.add(probe)
     db_session.commit()
     agenda = agenda_samples(db_session, cast, make_item)
     # The risk user owns the sample action: the decision that made them its owner notified them.
@@ -71,4 +82,5 @@ def samples(cast, make_item, make_user, db_session):
         "user_id": cast["product"].id, "key": "risk", "token": invitation.token,
         "token_id": token.id, "evidence_id": run.id, "seq": 1, "fmt": "jsonl",
         "subject": f"item:{item.id}", "request_id": access.id, "system_id": system.id, "framework": "nist_ai_rmf", "obligation": "govern",
+        "endpoint_id": endpoint.id, "probe_id": probe.id,
     }

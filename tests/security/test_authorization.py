@@ -120,6 +120,7 @@ EXPLICIT: dict[str, set[str]] = {
 RECORD_RULES: dict[str, set[str]] = {
     "items.edit": {"procurement"},  # the sample item's filer
     "forum.edit_comment": {"procurement"},  # the sample comment's author
+    "probes.save_probe": {"procurement"},  # the sample probe's runner
 }
 
 
