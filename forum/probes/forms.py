@@ -1,5 +1,5 @@
 from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField, TextAreaField
+from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from forum.core.inputs import WholeNumberField
@@ -31,3 +31,4 @@ class TryForm(FlaskForm):
     prompt = TextAreaField("Prompt", validators=[DataRequired("Write a prompt."), Length(max=MAX_PROMPT)])
     first = SelectField("Version", choices=[], validators=[InputRequired("Choose a version.")])
     second = SelectField("Side by side with", choices=[], validators=[Optional()])
+    item = HiddenField()  # the item the probe is run from, if any

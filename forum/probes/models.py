@@ -77,6 +77,8 @@ class ProbeAnswer(Base):
     completion_tokens: Mapped[int | None] = mapped_column(Integer)
     verdict: Mapped[str] = mapped_column(String(20), default="")
     note: Mapped[str] = mapped_column(String(500), default="")
+    # The edge case an unacceptable answer was turned into (forum.proximity), if it was.
+    proposed_case_id: Mapped[int | None] = mapped_column(ForeignKey("proposed_cases.id"))
 
     @property
     def verdict_label(self) -> str:

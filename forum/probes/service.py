@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from limits import RateLimitItemPerHour
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from forum.auth.models import User
@@ -24,8 +24,12 @@ from forum.core import clock
 from forum.core.errors import Conflict, NotFound, PermissionDenied, TooManyRequests, ValidationError
 from forum.core.extensions import limiter
 from forum.core.policy import Action, allows
+from forum.items import service as items
+from forum.items.models import DecisionItem
 from forum.probes import client
 from forum.probes.models import VERDICTS, ModelEndpoint, Probe, ProbeAnswer
+from forum.proximity import service as proximity
+from forum.proximity.models import ProposedCase
 from forum.systems.models import AISystem
 from forum.trail.service import record
 
@@ -145,7 +149,7 @@ def _ask(endpoint: ModelEndpoint, prompt: str, settings: Settings):
 
 
 def run_probe(session: Session, actor: User, system: AISystem, prompt: str, chosen: list[int],
-              settings: Settings, item_id: int | None = None) -> Probe:
+              settings: Settings, item: DecisionItem | None = None) -> Probe:
     """Ask each chosen endpoint of the system (one or two) at once; the request waits no longer
     than the longest of their timeouts. Every answer, or the error in its place, is kept on an
     unsaved probe."""
@@ -170,7 +174,7 @@ def run_probe(session: Session, actor: User, system: AISystem, prompt: str, chos
         limiter.limiter.hit(limit, *keys)
     futures = [_POOL.submit(_ask, by_id[i], prompt, settings) for i in picked]
     wait(futures, timeout=max(by_id[i].timeout_seconds for i in picked) + 1)
-    probe = Probe(system_id=system.id, item_id=item_id, prompt=prompt, run_by_id=actor.id, run_at=clock.now())
+    probe = Probe(system_id=system.id, item_id=item.id if item else None, prompt=prompt, run_by_id=actor.id, run_at=clock.now())
     for position, (endpoint_id, future) in enumerate(zip(picked, futures, strict=True)):
         endpoint = by_id[endpoint_id]
         answer = ProbeAnswer(position=position, endpoint_id=endpoint.id, version=endpoint.version,
@@ -234,3 +238,52 @@ def save_probe(session: Session, actor: User, system: AISystem, probe: Probe,
 def saved_probes(session: Session, system: AISystem, limit: int = 10) -> list[Probe]:
     return list(session.scalars(select(Probe).where(Probe.system_id == system.id, Probe.saved_at.is_not(None))
                                 .order_by(Probe.saved_at.desc(), Probe.id.desc()).limit(limit)))
+
+
+# ------------------------------------------------------------------ items and edge cases
+def item_of(session: Session, actor: User, system: AISystem, item_id: int | None) -> DecisionItem | None:
+    """The item a probe is run from (its page, a failing case, a proposed case): one the actor
+    sees, about this system."""
+    if item_id is None:
+        return None
+    try:
+        item = items.get_item(session, actor, item_id)
+    except NotFound as error:
+        raise ValidationError(error.reason, "item") from error
+    if item.system_id != system.id:
+        raise ValidationError(f"Item {item_id} is not about {system.name}.", "item")
+    return item
+
+
+def items_to_propose_on(session: Session, actor: User, probe: Probe, limit: int = 50) -> list[DecisionItem]:
+    """Where an edge case from this probe can go: the item it was run from, else the newest
+    items about the system the actor may propose on."""
+    if probe.item_id is not None:
+        item = session.get(DecisionItem, probe.item_id)
+        return [item] if item is not None and proximity.can_propose(actor, item) else []
+    found = session.scalars(select(DecisionItem).where(
+        DecisionItem.system_id == probe.system_id, DecisionItem.status.not_in(proximity.CLOSED_STATUSES),
+        or_(DecisionItem.status != "draft", DecisionItem.filer_id == actor.id))
+        .order_by(DecisionItem.created_at.desc(), DecisionItem.id.desc()).limit(limit))
+    return [item for item in found if proximity.can_propose(actor, item)]
+
+
+def propose_from_answer(session: Session, actor: User, probe: Probe, answer_id: int, item_id: int | None,
+                        description: str) -> ProposedCase:
+    """Turn an answer judged unacceptable into a proposed edge case on an item about the system:
+    the probe's prompt as its input, the answer as what was observed (``case.proposed``)."""
+    answer = next((a for a in probe.answers if a.id == answer_id), None)
+    if answer is None:
+        raise NotFound(f"Probe {probe.id} has no answer {answer_id}.")
+    if probe.saved_at is None or answer.verdict != "unacceptable":
+        raise Conflict("Only an answer judged not acceptable, in a saved probe, becomes an edge case.", "verdict")
+    if answer.proposed_case_id is not None:
+        raise Conflict(f"This answer is edge case proposed-{answer.proposed_case_id} already.", "item")
+    allowed = {item.id: item for item in items_to_propose_on(session, actor, probe)}
+    if item_id not in allowed:
+        raise ValidationError("Choose an item about this system to propose the edge case on.", "item")
+    case = proximity.propose_case(session, actor, allowed[item_id], proximity.ProposalData(
+        description=description, example_input=probe.prompt, observed_output=answer.text))
+    answer.proposed_case_id = case.id
+    session.flush()
+    return case

@@ -10,7 +10,8 @@ from forum.core import db
 from forum.core.errors import DomainError, NotFound
 from forum.core.forms import ConfirmForm, attach_error, choices
 from forum.core.inputs import parse_whole_number
-from forum.core.policy import Action
+from forum.core.policy import Action, allows
+from forum.items.models import DecisionItem
 from forum.probes import service
 from forum.probes.forms import EndpointForm, TryForm
 from forum.probes.models import VERDICTS, ModelEndpoint
@@ -100,9 +101,16 @@ def try_it(system_id: int):
     session = db.session()
     known = service.endpoints(session, system)
     form = _try_form(system, known, request.form if request.method == "POST" else None)
-    if request.method == "GET" and request.args.get("prompt"):
-        form.prompt.data = request.args["prompt"][:service.MAX_PROMPT]
+    if request.method == "GET":
+        form.prompt.data = (request.args.get("prompt") or "")[:service.MAX_PROMPT] or None
+        form.item.data = request.args.get("item", "")
     status = 200
+    item = None
+    try:
+        item = service.item_of(session, current_user, system, parse_whole_number(form.item.data or "", 1)
+                               if form.item.data else None)
+    except DomainError as error:
+        abort(400, description=error.reason)
     if request.method == "POST":
         if not form.validate_on_submit():
             status = 400
@@ -111,7 +119,7 @@ def try_it(system_id: int):
             try:
                 with db.attempt():
                     probe = service.run_probe(session, current_user, system, form.prompt.data,
-                                              [c for c in chosen if c], _settings())
+                                              [c for c in chosen if c], _settings(), item)
             except DomainError as error:
                 if error.field == "versions":
                     form.first.errors = [*form.first.errors, error.reason]
@@ -120,7 +128,7 @@ def try_it(system_id: int):
                 status = error.status
             else:
                 return redirect(url_for("probes.probe", probe_id=probe.id))
-    return render_template("probes/try.html", system=system, form=form, endpoints=known,
+    return render_template("probes/try.html", system=system, form=form, endpoints=known, item=item,
                            recent=service.saved_probes(session, system)), status
 
 
@@ -132,9 +140,18 @@ def _load_probe(probe_id: int):
 
 
 def _render_probe(found, errors: dict[str, str] | None = None, submitted=None, status: int = 200):
+    session = db.session()
+    unacceptable = [a for a in found.answers if a.verdict == "unacceptable" and a.proposed_case_id is None]
+    targets = service.items_to_propose_on(session, current_user, found) if unacceptable and found.saved_at \
+        and can_take_part() else []
+    item = session.get(DecisionItem, found.item_id) if found.item_id else None
     return render_template("probes/probe.html", system=_system(found.system_id), probe=found, verdicts=VERDICTS,
-                           errors=errors or {}, submitted=submitted or {},
+                           errors=errors or {}, submitted=submitted or {}, targets=targets, item=item,
                            may_save=found.saved_at is None and found.run_by_id == current_user.id), status
+
+
+def can_take_part() -> bool:
+    return allows(current_user, Action.TAKE_PART)
 
 
 @bp.get("/probes/<int:probe_id>")
@@ -164,4 +181,28 @@ def save_probe(probe_id: int):
         return _render_probe(_load_probe(probe_id), {error.field or "verdict": error.reason}, request.form,
                              error.status)
     flash("Probe saved: it is on the decision trail.", "success")
+    return redirect(url_for("probes.probe", probe_id=found.id))
+
+
+@bp.post("/probes/<int:probe_id>/answers/<int:answer_id>/propose")
+@requires(Action.TAKE_PART)
+def propose(probe_id: int, answer_id: int):
+    """An answer judged not acceptable becomes a proposed edge case, with what the model said."""
+    session = db.session()
+    found = _load_probe(probe_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400, description="The form has expired; reload the page and try again.")
+    try:
+        with db.attempt():
+            case = service.propose_from_answer(session, current_user, found, answer_id,
+                                               parse_whole_number(request.form.get("item", ""), 1),
+                                               request.form.get("description", ""))
+    except NotFound as error:
+        abort(404, description=error.reason)
+    except DomainError as error:
+        session.expire_all()
+        return _render_probe(_load_probe(probe_id), {f"propose-{answer_id}": error.reason}, request.form,
+                             error.status)
+    flash(f"Proposed as edge case {case.case_id} on the item: it is in the item's edge-case CSV for the test team.",
+          "success")
     return redirect(url_for("probes.probe", probe_id=found.id))

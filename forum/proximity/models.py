@@ -50,6 +50,8 @@ class ProposedCase(Base):
     item_id: Mapped[int] = mapped_column(ForeignKey("decision_items.id"), index=True)
     description: Mapped[str] = mapped_column(String(300))
     example_input: Mapped[str] = mapped_column(Text)
+    # What the model answered when someone tried the input (a hands-on probe); empty otherwise.
+    observed_output: Mapped[str] = mapped_column(Text, default="", server_default="")
     proposed_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     proposed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 

@@ -28,10 +28,11 @@ from forum.trail.service import record
 MAX_NOTE = 2000
 MAX_DESCRIPTION = 300
 MAX_EXAMPLE = 2000
+MAX_OBSERVED = 20_000  # characters of an observed answer kept with a case
 CLOSED_STATUSES = ("closed",)
 #: The suite name a proposed-case file carries, so an upload of it never mixes with a real suite.
 PROPOSED_SUITE = "Proposed edge cases"
-CSV_HEADER = ("case_id", "passed", "category", "tags", "suite", "input", "expected", "description",
+CSV_HEADER = ("case_id", "passed", "category", "tags", "suite", "input", "expected", "output", "description",
               "proposed_by", "proposed_at")
 
 
@@ -187,6 +188,7 @@ def review_boards(session: Session, item_ids: Iterable[int], people: Sequence[Us
 class ProposalData:
     description: str
     example_input: str
+    observed_output: str = ""  # what the model answered when someone tried it (a probe)
 
 
 def can_propose(actor: User, item: DecisionItem) -> bool:
@@ -214,13 +216,15 @@ def propose_case(session: Session, actor: User, item: DecisionItem, data: Propos
     if len(example) > MAX_EXAMPLE:
         raise ValidationError(f"The example input has {len(example)} characters; at most {MAX_EXAMPLE}.",
                               "example_input")
+    observed = (data.observed_output or "")[:MAX_OBSERVED]
     case = ProposedCase(item_id=item.id, description=description, example_input=example,
-                        proposed_by_id=actor.id, proposed_at=clock.now())
+                        observed_output=observed, proposed_by_id=actor.id, proposed_at=clock.now())
     session.add(case)
     session.flush()
-    record(session, actor, "case.proposed", item.subject, {
-        "case": case.id, "description": description, "example_input": example,
-    })
+    payload = {"case": case.id, "description": description, "example_input": example}
+    if observed:
+        payload["observed_output"] = observed
+    record(session, actor, "case.proposed", item.subject, payload)
     return case
 
 
@@ -256,10 +260,11 @@ def export_csv(cases: Sequence[ProposedCase]) -> str:
     """The proposed cases as a CSV in the forum's own evidence format: every case is an edge
     case (category ``edge-case``) not run yet (``passed`` = ``skipped``), so the file uploads
     as evidence as it is, and the test team fills in ``passed`` (and ``expected``) once
-    their suite runs the cases. Oldest first; header only when there are none."""
+    their suite runs the cases; ``output`` is what the model answered when someone tried it
+    hands-on (empty otherwise). Oldest first; header only when there are none."""
     return spreadsheet.rows_text(CSV_HEADER, ([
         case.case_id, "skipped", "edge-case", "edge-case;proposed", PROPOSED_SUITE, case.example_input, "",
-        case.description, case.proposed_by.email, iso(case.proposed_at),
+        case.observed_output, case.description, case.proposed_by.email, iso(case.proposed_at),
     ] for case in sorted(cases, key=lambda c: c.id)))
 
 

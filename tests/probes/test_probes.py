@@ -209,3 +209,61 @@ def test_a_prompt_is_required_and_bounded(client, login, people, support, two_ve
     foreign = client.post(f"/systems/{support.id}/try", data={"prompt": "Hi", "first": "999999"})
     assert foreign.status_code == 400
     assert count(db_session, Probe) == 0
+
+
+def test_a_probe_from_an_item_and_an_unacceptable_answer_becomes_an_edge_case(
+        client, login, people, support, two_versions, db_session, make_item):
+    from forum.proximity.models import ProposedCase
+
+    item = make_item(people["staff"], status="open", title="Refund answers by the assistant", system=support.id)
+    other = make_item(people["staff"], status="open", title="Not about it")
+    login(people["exec"])
+    assert f'href="/systems/{support.id}/try?item={item.id}"' in client.get(f"/items/{item.id}").get_data(as_text=True)
+    form = client.get(f"/systems/{support.id}/try?item={item.id}&prompt=Refund+after+40+days%3F").get_data(
+        as_text=True)
+    assert "Refund answers by the assistant" in form and "Refund after 40 days?</textarea>" in form
+    assert client.get(f"/systems/{support.id}/try?item={other.id}").status_code == 400
+
+    answer = client.post(f"/systems/{support.id}/try", data={
+        "prompt": "Refund after 40 days?", "first": str(two_versions["2026.10"].id),
+        "second": str(two_versions["2026.11"].id), "item": str(item.id)})
+    probe = db_session.scalar(select(Probe))
+    assert probe.item_id == item.id
+    first, second = probe.answers
+    client.post(f"/probes/{probe.id}/save", data={f"verdict-{first.id}": "acceptable",
+                                                 f"verdict-{second.id}": "unacceptable",
+                                                 f"note-{second.id}": "Invents a 60-day window."})
+    page = client.get(answer.headers["Location"]).get_data(as_text=True)
+    assert "Propose it as an edge case" in page and "Version 2026.11: Invents a 60-day window." in page
+
+    url = f"/probes/{probe.id}/answers/{second.id}/propose"
+    assert client.post(f"/probes/{probe.id}/answers/{first.id}/propose",
+                       data={"item": str(item.id), "description": "x"}).status_code == 409  # acceptable
+    assert client.post(url, data={"item": str(other.id), "description": "x"}).status_code == 400
+    done = client.post(url, data={"item": str(item.id), "description": "Refund window past 30 days"})
+    assert done.status_code == 302
+    case = db_session.scalar(select(ProposedCase))
+    assert (case.item_id, case.example_input, case.observed_output) == (
+        item.id, "Refund after 40 days?", "support-2026.11 answers: Refund after 40 days?")
+    event = db_session.scalar(select(Event).where(Event.kind == "case.proposed"))
+    assert event.data["observed_output"] == case.observed_output
+    assert client.post(url, data={"item": str(item.id), "description": "again"}).status_code == 409
+    exported = client.get(f"/items/{item.id}/proposed-cases.csv").get_data(as_text=True)
+    header, row = exported.splitlines()[:2]
+    assert ",output," in header and "support-2026.11 answers: Refund after 40 days?" in row
+    shown = client.get(f"/items/{item.id}").get_data(as_text=True)
+    assert "Observed when tried:" in shown and "Try this input" in shown
+
+
+def test_a_failing_case_offers_its_input_to_try(client, login, people, support, db_session, make_item):
+    from pathlib import Path
+
+    from forum.evidence import service as evidence
+
+    data = (Path(__file__).resolve().parents[2] / "seed" / "evidence" / "support-bot-2026.07.2-week2.csv").read_bytes()
+    item = make_item(people["staff"], status="open", title="Support evidence", system=support.id)
+    run = evidence.attach_evidence(db_session, people["staff"], item, "week2.csv", data)
+    db_session.commit()
+    login(people["staff"])
+    page = client.get(f"/evidence/{run.id}").get_data(as_text=True)
+    assert f"/systems/{support.id}/try?item={item.id}&amp;prompt=" in page and "Try this input on the model" in page

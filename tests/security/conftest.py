@@ -82,5 +82,5 @@ def samples(cast, make_item, make_user, db_session):
         "user_id": cast["product"].id, "key": "risk", "token": invitation.token,
         "token_id": token.id, "evidence_id": run.id, "seq": 1, "fmt": "jsonl",
         "subject": f"item:{item.id}", "request_id": access.id, "system_id": system.id, "framework": "nist_ai_rmf", "obligation": "govern",
-        "endpoint_id": endpoint.id, "probe_id": probe.id,
+        "endpoint_id": endpoint.id, "probe_id": probe.id, "answer_id": probe.answers[0].id,
     }
