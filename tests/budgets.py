@@ -78,9 +78,9 @@ BUDGETS = {
     # user (1); cycle time (1: first settling decisions with filing times and top ratings);
     # escalations per month (1); freshness of decided items (3: count, current runs with their
     # items, tiers); evidence age (1: current runs with their items). The charts add none.
-    # The proximity area's habit figures section (4: decisions with snapshots, latest runs,
-    # reviews, proposed cases).
-    "health.index": 11,
+    # The proximity area's habit figures section (6: decisions with snapshots, latest runs,
+    # reviews, proposed cases, hands-on probes per quarter and per person).
+    "health.index": 13,
     # user, item, runs page (count + rows), tier (1), the compare picker's runs (1; measured 6),
     # and 1 spare for the run's uploader
     "evidence.index": 8,
@@ -111,8 +111,9 @@ BUDGETS = {
     "agenda.actions": 5,
     # technical proximity: user, run (+ item, uploader), earlier reviews with their reviewers
     "proximity.review": 3,
-    # user, decisions' snapshots, reviews per reviewer, proposals per proposer, executives
-    "health.proximity_figures": 5,
+    # user, decisions' snapshots, hands-on probes per quarter, reviews per reviewer, proposals
+    # per proposer, probes per person, executives
+    "health.proximity_figures": 7,
     # user, item, proposed cases with their proposers
     "proximity.export": 3,
     # the load benchmark's baseline (tests/scale/test_baseline.py): the user, one item by its key

@@ -29,6 +29,7 @@ from forum.core.errors import Conflict, NotFound, ValidationError
 from forum.evidence.pack import basis as evidence_basis
 from forum.items import service as items
 from forum.items.models import DecisionItem
+from forum.probes.service import probes_before
 from forum.proximity.service import decision_snapshot, snapshot_summary
 from forum.trail.service import record
 
@@ -185,6 +186,10 @@ def record_decision(session: Session, actor: User, entry: AgendaEntry, data: Dec
     now = clock.now()
     # Which evidence each decider had reviewed, as it stands now (later reviews do not change it).
     snapshot = decision_snapshot(session, item, deciders, now)
+    # … and which of them had tried the system themselves (hands-on probes saved before now).
+    probed = probes_before(session, item.system_id, [d.id for d in deciders], now)
+    for person in snapshot["deciders"]:
+        person["probes"] = probed.get(person["id"], [])
     decision = Decision(
         entry=entry, revision=1, **values, recorded_by_id=actor.id, recorded_at=now,
         deciders=deciders, review_snapshot=snapshot, evidence_snapshot=evidence_basis(session, item),

@@ -6,10 +6,11 @@ of the item (the snapshot the decision kept). Decisions on items without evidenc
 apart and left out of the share, and so are decisions recorded before reviews existed (no
 snapshot); amendments are not decisions of their own.
 
-Per executive: reviews recorded, distinct runs reviewed, edge cases proposed, decisions taken
-as a decider on items with evidence, and how many of those after reviewing all the latest runs.
+Per executive: reviews recorded, distinct runs reviewed, edge cases proposed, hands-on probes
+saved (forum.probes), decisions taken as a decider on items with evidence, and how many of those
+after reviewing all the latest runs. Per quarter too: the hands-on probes saved in it.
 
-Four queries whatever the number of decisions, reviews and people.
+Six queries whatever the number of decisions, reviews, probes and people.
 """
 
 from __future__ import annotations
@@ -17,12 +18,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import extract, func, select
 from sqlalchemy.orm import Session
 
 from forum.agenda.models import Decision
 from forum.auth.models import User
 from forum.core.policy import Action
+from forum.probes.models import Probe
 from forum.proximity.models import ProposedCase, Review
 
 
@@ -32,6 +34,7 @@ class Quarter:
     decisions: int = 0  # with a snapshot
     with_evidence: int = 0
     fully_reviewed: int = 0
+    probes: int = 0  # hands-on probes saved in the quarter, by anyone
 
     @property
     def without_evidence(self) -> int:
@@ -59,6 +62,7 @@ class ExecutiveFigures:
     reviews: int = 0
     runs_reviewed: int = 0
     cases_proposed: int = 0
+    probes: int = 0  # hands-on probes saved
     decided_with_evidence: int = 0
     decided_after_review: int = 0
 
@@ -96,6 +100,11 @@ def habit_figures(session: Session) -> Figures:
             quarter.fully_reviewed += 1
         for person, done in zip(snapshot["deciders"], complete, strict=True):
             as_decider.setdefault(person["id"], []).append(done)
+    year, month = extract("year", Probe.saved_at), extract("month", Probe.saved_at)
+    for y, m, n in session.execute(select(year, month, func.count()).where(Probe.saved_at.is_not(None))
+                                   .group_by(year, month)):
+        label = f"{int(y)} Q{(int(m) - 1) // 3 + 1}"
+        quarters.setdefault(label, Quarter(label)).probes += n
     figures.quarters = sorted(quarters.values(), key=lambda q: q.label)
 
     reviews = {user_id: (n, runs) for user_id, n, runs in session.execute(
@@ -103,7 +112,9 @@ def habit_figures(session: Session) -> Figures:
         .group_by(Review.reviewer_id))}
     proposed = dict(session.execute(
         select(ProposedCase.proposed_by_id, func.count()).group_by(ProposedCase.proposed_by_id)).all())
-    wanted = set(reviews) | set(proposed) | set(as_decider)
+    probed = dict(session.execute(
+        select(Probe.run_by_id, func.count()).where(Probe.saved_at.is_not(None)).group_by(Probe.run_by_id)).all())
+    wanted = set(reviews) | set(proposed) | set(as_decider) | set(probed)
     people = session.scalars(
         select(User).where(User.holding(Action.MANAGE_AGENDA) & (User.active.is_(True) | User.id.in_(wanted or [0])))
         .order_by(User.display_name, User.id)
@@ -113,6 +124,7 @@ def habit_figures(session: Session) -> Figures:
         decided = as_decider.get(user.id, [])
         figures.executives.append(ExecutiveFigures(
             user=Person(user.id, user.display_name, user.email, user.active), reviews=n, runs_reviewed=runs, cases_proposed=proposed.get(user.id, 0),
+            probes=probed.get(user.id, 0),
             decided_with_evidence=len(decided), decided_after_review=sum(decided),
         ))
     return figures

@@ -287,3 +287,21 @@ def propose_from_answer(session: Session, actor: User, probe: Probe, answer_id: 
     answer.proposed_case_id = case.id
     session.flush()
     return case
+
+
+# ---------------------------------------------------------------------------- for decisions
+def probes_before(session: Session, system_id: int | None, user_ids: list[int], at) -> dict[int, list[dict]]:
+    """Per person, the probes of the system they saved by ``at`` (one statement; newest 20 each):
+    what a decision keeps of who tried the model before deciding."""
+    if system_id is None or not user_ids:
+        return {}
+    found: dict[int, list[dict]] = {}
+    for probe_id, user_id, saved_at in session.execute(
+            select(Probe.id, Probe.run_by_id, Probe.saved_at)
+            .where(Probe.system_id == system_id, Probe.run_by_id.in_(user_ids), Probe.saved_at.is_not(None),
+                   Probe.saved_at <= at)
+            .order_by(Probe.saved_at.desc(), Probe.id.desc())):
+        mine = found.setdefault(user_id, [])
+        if len(mine) < 20:
+            mine.append({"probe": probe_id, "at": saved_at.isoformat().replace("+00:00", "Z")})
+    return found

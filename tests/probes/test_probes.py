@@ -267,3 +267,36 @@ def test_a_failing_case_offers_its_input_to_try(client, login, people, support, 
     login(people["staff"])
     page = client.get(f"/evidence/{run.id}").get_data(as_text=True)
     assert f"/systems/{support.id}/try?item={item.id}&amp;prompt=" in page and "Try this input on the model" in page
+
+
+def test_a_decision_keeps_who_probed_and_the_figures_count_the_probes(
+        client, login, people, support, two_versions, db_session):
+    from datetime import timedelta
+
+    from forum.agenda.models import Decision
+    from forum.core import clock
+    from tests.health.conftest import History
+
+    def probe_and_save(who):
+        login(people[who])
+        answer = ask(client, support, two_versions, "Is the refund policy right?", versions=("2026.10",))
+        probe = db_session.scalar(select(Probe).order_by(Probe.id.desc()))
+        assert client.post(f"/probes/{probe.id}/save",
+                           data={f"verdict-{probe.answers[0].id}": "acceptable"}).status_code == 302
+        return int(answer.headers["Location"].rsplit("/", 1)[1])
+
+    mine = probe_and_save("exec")
+    probe_and_save("staff")
+    history = History(db_session, {"filer": people["staff"], "rater": people["staff"], "chair": people["exec"]})
+    item = history.item(clock.now(), title="Keep the support assistant", system=support.id)
+    history.decide(item, clock.now() + timedelta(minutes=5))
+    decision = db_session.scalar(select(Decision))
+    assert [p["probe"] for p in decision.review_snapshot["deciders"][0]["probes"]] == [mine]
+    login(people["exec"])
+    assert f'<a href="/probes/{mine}">probe #{mine}</a>' in client.get(f"/items/{item.id}").get_data(as_text=True)
+
+    figures = client.get("/proximity").get_data(as_text=True)
+    row = figures.split("Erin Exec</th>")[1].split("</tr>")[0]
+    assert "<td>1</td>" in row  # one probe saved
+    quarter = figures.split("<caption>Decisions by quarter</caption>")[1].split("</tbody>")[0]
+    assert "<td>2</td></tr>" in quarter  # two probes this quarter
