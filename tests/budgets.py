@@ -70,6 +70,12 @@ BUDGETS = {
     # their count (1; from the cache: 0), their newest and oldest items (1), the systems with
     # their models (1)
     "register.grouping_page": 6,
+    # user, the system, its endpoints (1), the newest saved probes with their runners (1) and
+    # answers (1)
+    "probes.try_it": 5,
+    # user, the probe with its runner (1) and answers (1), the system, the items an unacceptable
+    # answer can be proposed on (1)
+    "probes.probe": 6,
     # user, functions for the filter, the trail head for the derived cache, the queue selected in
     # SQL on the items' standing (the page's ids with the count, their rows), the page's weighing
     # (ratings, positions, latest runs), their latest escalations, the systems with decisions to

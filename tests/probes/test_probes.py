@@ -300,3 +300,29 @@ def test_a_decision_keeps_who_probed_and_the_figures_count_the_probes(
     assert "<td>1</td>" in row  # one probe saved
     quarter = figures.split("<caption>Decisions by quarter</caption>")[1].split("</tbody>")[0]
     assert "<td>2</td></tr>" in quarter  # two probes this quarter
+
+
+def test_the_probe_pages_keep_their_query_budget_whatever_the_number_of_probes(
+        app, client, login, people, support, two_versions, db_session):
+    from tests.budgets import BUDGETS, count_statements
+
+    login(people["exec"])
+
+    def probe_and_save():
+        answer = ask(client, support, two_versions, "Hello")
+        probe = db_session.scalar(select(Probe).order_by(Probe.id.desc()))
+        first, second = probe.answers
+        client.post(f"/probes/{probe.id}/save", data={f"verdict-{first.id}": "acceptable",
+                                                     f"verdict-{second.id}": "unacceptable"})
+        return answer.headers["Location"]
+
+    url = probe_and_save()
+    small = {path: count_statements(app, lambda path=path: client.get(path))
+             for path in (f"/systems/{support.id}/try", url)}
+    for _ in range(4):
+        probe_and_save()
+    large = {path: count_statements(app, lambda path=path: client.get(path))
+             for path in (f"/systems/{support.id}/try", url)}
+    assert small == large
+    assert large[f"/systems/{support.id}/try"] <= BUDGETS["probes.try_it"], large
+    assert large[url] <= BUDGETS["probes.probe"], large
