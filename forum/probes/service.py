@@ -13,10 +13,11 @@ import os
 import re
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 from limits import RateLimitItemPerHour
-from sqlalchemy import or_, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
 from forum.auth.models import User
@@ -172,6 +173,7 @@ def run_probe(session: Session, actor: User, system: AISystem, prompt: str, chos
                                   "this hour, its limit; try again later.", "versions")
     for limit, keys in limits:
         limiter.limiter.hit(limit, *keys)
+    _forget_unsaved(session, actor)
     futures = [_POOL.submit(_ask, by_id[i], prompt, settings) for i in picked]
     wait(futures, timeout=max(by_id[i].timeout_seconds for i in picked) + 1)
     probe = Probe(system_id=system.id, item_id=item.id if item else None, prompt=prompt, run_by_id=actor.id, run_at=clock.now())
@@ -196,6 +198,18 @@ def run_probe(session: Session, actor: User, system: AISystem, prompt: str, chos
     session.add(probe)
     session.flush()
     return probe
+
+
+UNSAVED_KEPT = timedelta(days=1)
+
+
+def _forget_unsaved(session: Session, actor: User) -> None:
+    """The actor's runs left unsaved for more than a day go when they run a new one (they were
+    never on the trail, and nobody else could see them)."""
+    stale = select(Probe.id).where(Probe.run_by_id == actor.id, Probe.saved_at.is_(None),
+                                   Probe.run_at < clock.now() - UNSAVED_KEPT)
+    session.execute(delete(ProbeAnswer).where(ProbeAnswer.probe_id.in_(stale)))
+    session.execute(delete(Probe).where(Probe.id.in_(stale)))
 
 
 def get_probe(session: Session, viewer: User, probe_id: int) -> Probe:

@@ -326,3 +326,22 @@ def test_the_probe_pages_keep_their_query_budget_whatever_the_number_of_probes(
     assert small == large
     assert large[f"/systems/{support.id}/try"] <= BUDGETS["probes.try_it"], large
     assert large[url] <= BUDGETS["probes.probe"], large
+
+
+def test_runs_left_unsaved_for_a_day_go_when_their_runner_runs_another(
+        client, login, people, support, two_versions, db_session):
+    from datetime import timedelta
+
+    from forum.core import clock
+
+    then = clock.now() - timedelta(days=2)
+    login(people["staff"])
+    with clock.override(lambda: then):
+        ask(client, support, two_versions, "Old and unsaved", versions=("2026.10",))
+    login(people["exec"])
+    with clock.override(lambda: then):
+        ask(client, support, two_versions, "Someone else's", versions=("2026.10",))
+    login(people["staff"])
+    ask(client, support, two_versions, "Fresh", versions=("2026.10",))
+    assert sorted(p.prompt for p in db_session.scalars(select(Probe))) == ["Fresh", "Someone else's"]
+    assert count(db_session, ProbeAnswer) == 2
