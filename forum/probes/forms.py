@@ -1,8 +1,10 @@
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, SelectField, StringField, TextAreaField
+from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
+from forum.core.forms import choices
 from forum.core.inputs import WholeNumberField
+from forum.probes.models import VERDICTS
 from forum.probes.service import MAX_PROMPT
 
 
@@ -32,3 +34,25 @@ class TryForm(FlaskForm):
     first = SelectField("Version", choices=[], validators=[InputRequired("Choose a version.")])
     second = SelectField("Side by side with", choices=[], validators=[Optional()])
     item = HiddenField()  # the item the probe is run from, if any
+
+
+class ProposeForm(FlaskForm):
+    """An answer judged not acceptable, proposed as an edge case on an item about the system (the
+    service checks that the item is one the person may propose on)."""
+
+    item = WholeNumberField("Item", lo=1, validators=[InputRequired("Choose the item.")])
+    description = StringField("What the test team should cover", validators=[Optional(), Length(max=300)])
+
+
+def verdict_form(answers, formdata=None) -> FlaskForm:
+    """The verdicts on a probe's answers: ``verdict-<answer id>`` (acceptable or not) and
+    ``note-<answer id>`` for each; which answers need a verdict is the service's rule."""
+
+    class VerdictForm(FlaskForm):
+        pass
+
+    for answer in answers:
+        setattr(VerdictForm, f"verdict-{answer.id}", RadioField(
+            choices=choices(VERDICTS.items()), validators=[Optional()], validate_choice=False))
+        setattr(VerdictForm, f"note-{answer.id}", TextAreaField(validators=[Optional()]))
+    return VerdictForm(formdata=formdata)

@@ -13,7 +13,7 @@ from forum.core.inputs import parse_whole_number
 from forum.core.policy import Action, allows
 from forum.items.models import DecisionItem
 from forum.probes import service
-from forum.probes.forms import EndpointForm, TryForm
+from forum.probes.forms import EndpointForm, ProposeForm, TryForm, verdict_form
 from forum.probes.models import VERDICTS, ModelEndpoint
 from forum.systems import service as systems
 from forum.systems.models import AISystem
@@ -167,10 +167,10 @@ def save_probe(probe_id: int):
     """The runner's verdicts on each answer; the probe goes on the trail."""
     session = db.session()
     found = _load_probe(probe_id)
-    if not ConfirmForm().validate_on_submit():
+    form = verdict_form(found.answers, request.form)
+    if not form.validate_on_submit():
         abort(400, description="The form has expired; reload the page and try again.")
-    verdicts = {a.id: (request.form.get(f"verdict-{a.id}", ""), request.form.get(f"note-{a.id}", ""))
-                for a in found.answers}
+    verdicts = {a.id: (form[f"verdict-{a.id}"].data or "", form[f"note-{a.id}"].data or "") for a in found.answers}
     try:
         with db.attempt():
             service.save_probe(session, current_user, _system(found.system_id), found, verdicts)
@@ -190,13 +190,16 @@ def propose(probe_id: int, answer_id: int):
     """An answer judged not acceptable becomes a proposed edge case, with what the model said."""
     session = db.session()
     found = _load_probe(probe_id)
-    if not ConfirmForm().validate_on_submit():
-        abort(400, description="The form has expired; reload the page and try again.")
+    form = ProposeForm()
+    if not form.validate_on_submit():
+        if "csrf_token" in form.errors:
+            abort(400, description="The form has expired; reload the page and try again.")
+        problem = "; ".join(errors[0] for name, errors in form.errors.items())
+        return _render_probe(found, {f"propose-{answer_id}": problem}, request.form, 400)
     try:
         with db.attempt():
-            case = service.propose_from_answer(session, current_user, found, answer_id,
-                                               parse_whole_number(request.form.get("item", ""), 1),
-                                               request.form.get("description", ""))
+            case = service.propose_from_answer(session, current_user, found, answer_id, form.item.data,
+                                               form.description.data or "")
     except NotFound as error:
         abort(404, description=error.reason)
     except DomainError as error:

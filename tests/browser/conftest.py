@@ -103,3 +103,18 @@ def log_out(page) -> None:
     open_menu(page)
     page.get_by_role("button", name="Log out").click()
     page.get_by_role("heading", name="Log in").wait_for()
+
+
+def page_problems(page, path: str, label: str) -> list[str]:
+    """Photograph the page ``page`` shows (``path``) into the artefacts as ``page-<label>.png``
+    and list what is wrong with it: axe's serious and critical findings, and sideways scrolling."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    name = re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-")
+    page.screenshot(path=str(artifacts_root() / f"page-{name}.png"), full_page=True)
+    problems = [f"{path} ({label}): {v['id']} {v['help']}" for v in Axe().run(page).response["violations"]
+                if v["impact"] in ("serious", "critical")]
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    if overflow > 1:
+        problems.append(f"{path} ({label}) scrolls sideways by {overflow} px")
+    return problems

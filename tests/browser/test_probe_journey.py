@@ -12,7 +12,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import artifacts_root, log_in, log_out
+from tests.browser.conftest import log_in, log_out, page_problems
 from tests.liveserver import demo_server
 from tests.modelserver import ModelServer
 
@@ -118,8 +118,6 @@ def test_the_executive_probes_two_versions_proposes_an_edge_case_and_decides(pro
 
 @pytest.mark.parametrize("size", sorted(SIZES))
 def test_the_probe_pages_are_accessible_and_fit_the_screen(browser, probe_server, size):
-    from axe_playwright_python.sync_playwright import Axe
-
     context = browser.new_context(base_url=probe_server.url, viewport=SIZES[size])
     page = context.new_page()
     problems = []
@@ -132,13 +130,7 @@ def test_the_probe_pages_are_accessible_and_fit_the_screen(browser, probe_server
                 if response.status == 404:  # the journey above made them; alone, this test has none
                     continue
                 assert response.status == 200, path
-                name = re.sub(r"[^a-z0-9]+", "-", f"{size} {user.split('@')[0]} {path}").strip("-")
-                page.screenshot(path=str(artifacts_root() / f"page-{name}.png"), full_page=True)
-                problems += [f"{path} ({size}): {v['id']} {v['help']}"
-                             for v in Axe().run(page).response["violations"] if v["impact"] in ("serious", "critical")]
-                overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-                if overflow > 1:
-                    problems.append(f"{path} ({size}) scrolls sideways by {overflow} px")
+                problems += page_problems(page, path, f"{size} {user.split('@')[0]} {path}")
             log_out(page)
     finally:
         context.close()

@@ -21,7 +21,7 @@ from forum.app import create_app
 from forum.auth.models import User
 from forum.core import clock
 from forum.systems import service as systems
-from tests.browser.conftest import artifacts_root, log_in, log_out
+from tests.browser.conftest import log_in, log_out, page_problems
 from tests.health.conftest import CSV_VERSION, History
 from tests.liveserver import demo_server
 
@@ -179,8 +179,6 @@ def test_an_auditor_reads_a_systems_obligations_report_and_exports_the_register(
 
 @pytest.mark.parametrize("size", sorted(SIZES))
 def test_the_register_pages_are_accessible_and_fit_the_screen(browser, register_server, size):
-    from axe_playwright_python.sync_playwright import Axe
-
     context = browser.new_context(base_url=register_server.url, viewport=SIZES[size])
     page = context.new_page()
     problems = []
@@ -192,13 +190,7 @@ def test_the_register_pages_are_accessible_and_fit_the_screen(browser, register_
             log_in(page, user)
             for path in paths:
                 assert page.goto(path).status == 200, path
-                name = re.sub(r"[^a-z0-9]+", "-", f"{size} {user.split('@')[0]} {path}").strip("-")
-                page.screenshot(path=str(artifacts_root() / f"page-{name}.png"), full_page=True)
-                problems += [f"{path} ({size}): {v['id']} {v['help']}"
-                             for v in Axe().run(page).response["violations"] if v["impact"] in ("serious", "critical")]
-                overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-                if overflow > 1:
-                    problems.append(f"{path} ({size}) scrolls sideways by {overflow} px")
+                problems += page_problems(page, path, f"{size} {user.split('@')[0]} {path}")
             log_out(page)
     finally:
         context.close()
