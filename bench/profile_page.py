@@ -3,7 +3,7 @@ as one of the demo people, in-process through Flask's test client. Prints the ca
 time per request and the SQL statement count.
 
     python bench/profile_page.py --url /escalations [--db-url sqlite:///bench/.data/forum-5000.db]
-        [--email exec@example.com] [--repeat 5] [--html profile.html]
+        [--email exec@example.com] [--repeat 5] [--html profile.html] [--cold] [--statements]
 """
 
 from __future__ import annotations
@@ -29,12 +29,15 @@ def main() -> None:
     parser.add_argument("--password", default="forum-demo")
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--html", default="", help="also write pyinstrument's HTML report here")
+    parser.add_argument("--cold", action="store_true",
+                        help="turn the derived-result cache off: every request computes as after a change")
     parser.add_argument("--statements", action="store_true",
                         help="print each SQL statement of the last request with its time, slowest first")
     args = parser.parse_args()
 
     app = create_app({"DATABASE_URL": args.db_url, "SECRET_KEY": "profile", "WTF_CSRF_ENABLED": False,
-                      "INSTANCE_PATH": str(ROOT / "bench" / ".data" / "instance")})
+                      "INSTANCE_PATH": str(ROOT / "bench" / ".data" / "instance"),
+                      **({"DERIVED_CACHE_SIZE": 0} if args.cold else {})})
     client = app.test_client()
     login = client.post("/login", data={"email": args.email, "password": args.password})
     if login.status_code != 302:

@@ -72,6 +72,9 @@ EVIDENCE_SAMPLES = (
 DEMO_PATH = DATA / "demo.json"
 #: Items per meeting agenda.
 AGENDA_SIZE = 8
+#: Items on the agenda of the last meeting, published and still to be held: a full board
+#: (the pre-read pack and the meeting page are measured with this many entries).
+OPEN_AGENDA_SIZE = 30
 #: Events per item, roughly (used to spread the bulk history over its time span).
 EVENTS_PER_ITEM = 11.2
 
@@ -326,10 +329,14 @@ def _batch(session: Session, size: int, people: _People, samples: list[_Sample],
         if item is not None:
             to_meeting.append(item)
 
-    for start in range(0, len(to_meeting), AGENDA_SIZE):
-        agenda = to_meeting[start:start + AGENDA_SIZE]
-        keep_open = last and start + AGENDA_SIZE >= len(to_meeting)
-        _meeting(chain, ids, rows, people, agenda, ticks, rng, now, keep_open)
+    # The last batch keeps its newest escalated items for the meeting still to come.
+    # (at most half of them, so that a small data set still has meetings held and decided).
+    held = len(to_meeting) - (min(OPEN_AGENDA_SIZE, len(to_meeting) // 2) if last else 0)
+    for start in range(0, held, AGENDA_SIZE):
+        _meeting(chain, ids, rows, people, to_meeting[start:min(start + AGENDA_SIZE, held)],
+                 ticks, rng, now, keep_open=False)
+    if last and held < len(to_meeting):
+        _meeting(chain, ids, rows, people, to_meeting[held:], ticks, rng, now, keep_open=True)
 
     _insert(session, rows)
     trail.write_batch(session, chain)

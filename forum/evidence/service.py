@@ -18,7 +18,7 @@ from sqlalchemy import Engine, func, insert, select
 from sqlalchemy.orm import Session, joinedload
 
 from forum.auth.models import User
-from forum.core import clock
+from forum.core import clock, derived
 from forum.core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from forum.core.policy import Action, allows
 from forum.evidence import events, gates
@@ -379,8 +379,12 @@ def failing_gates_for(session: Session, item_ids: Iterable[int]) -> dict[int, li
 
 
 def failing_gates_of(session: Session, items: Sequence[DecisionItem]) -> dict[int, list[str]]:
-    """failing_gates_for, for items already loaded: two queries (latest runs, tiers)."""
-    return _gate_keys(session, items, lambda gate, _run, _item, _tier: gate.status == "fail")
+    """failing_gates_for, for items already loaded: two queries (latest runs, tiers), or none
+    while the data and the minute have not changed since they were last asked for these items
+    (the derived cache: re-checking the gates of every run is most of a list page's work)."""
+    return derived.cached(
+        session, ("failing-gates", tuple(sorted(item.id for item in items))),
+        lambda: _gate_keys(session, items, lambda gate, _run, _item, _tier: gate.status == "fail"))
 
 
 def drifted_gates_of(session: Session, items: Sequence[DecisionItem]) -> dict[int, list[str]]:

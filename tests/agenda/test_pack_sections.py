@@ -8,7 +8,7 @@ from pathlib import Path
 from forum.evidence import service as evidence
 from forum.items.rubric import RUBRIC
 from forum.weighing import positions, ratings
-from tests.budgets import BUDGETS, count_statements
+from tests.budgets import BUDGETS, cold_statements
 
 CSV = Path(__file__).resolve().parent.parent / "evidence" / "fixtures" / "handwritten-support-bot.csv"
 
@@ -29,7 +29,7 @@ def test_the_pack_shows_tier_positions_and_gates_for_every_entry(
         db_session.refresh(item)
     meeting = make_meeting(chair, items=[first, second])
     login(chair)
-    small = count_statements(app, lambda: client.get(f"/meetings/{meeting.id}/pack"))
+    small = cold_statements(app, lambda: client.get(f"/meetings/{meeting.id}/pack"))
 
     weigh_in(db_session, first, filer, owner, 3)  # 18 points: strategic
     weigh_in(db_session, second, filer, owner, 1)
@@ -40,7 +40,7 @@ def test_the_pack_shows_tier_positions_and_gates_for_every_entry(
     assert "Strategic" in text and "Object" in text and "Edge cases fail." in text
     assert text.count("<h3>Evidence: latest run per suite</h3>") == 2
     assert "Edge-case pass rate" in text and "8/12 passed" in text
-    large = count_statements(app, lambda: client.get(f"/meetings/{meeting.id}/pack"))
+    large = cold_statements(app, lambda: client.get(f"/meetings/{meeting.id}/pack"))
     assert small == large <= BUDGETS["agenda.pack"], (small, large)
 
 

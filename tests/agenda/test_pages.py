@@ -18,7 +18,7 @@ from forum.agenda.models import Action, AgendaEntry, Meeting
 from forum.core import clock
 from tests import budgets as shared
 from tests.agenda.conftest import counts
-from tests.items.test_pages import count_statements
+from tests.budgets import cold_statements, count_statements
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -391,7 +391,7 @@ BUDGETS = {
 
 
 def _measure(app, client, urls):
-    return {name: count_statements(app, lambda url=url: client.get(url)) for name, url in urls.items()}
+    return {name: cold_statements(app, lambda url=url: client.get(url)) for name, url in urls.items()}
 
 
 def test_agenda_pages_keep_their_query_budget_whatever_the_data_size(

@@ -209,7 +209,7 @@ def test_cli_scale_refuses_a_database_with_users_and_loads_a_new_one(tmp_path, m
 
 def _statements_per_page(tmp_path, name: str, n_items: int) -> dict[str, int]:
     from forum.migrate import upgrade
-    from tests.budgets import count_statements
+    from tests.budgets import cold_statements
 
     url = f"sqlite:///{tmp_path / f'{name}.db'}"
     upgrade(url)
@@ -238,7 +238,7 @@ def _statements_per_page(tmp_path, name: str, n_items: int) -> dict[str, int]:
             # cache (forum.core.derived), as the first request after a change sees it.
             app.extensions.pop(derived.EXTENSION, None)
             responses = []
-            counts[endpoint] = count_statements(app, lambda: responses.append(client.get(url)))
+            counts[endpoint] = cold_statements(app, lambda: responses.append(client.get(url)))
             assert responses[0].status_code == 200, url
         return counts
     finally:

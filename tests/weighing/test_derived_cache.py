@@ -26,7 +26,9 @@ def test_a_repeated_queue_page_is_served_from_the_cache_with_fewer_statements(
     cold = count_statements(app, lambda: client.get("/escalations"))
     warm_html = []
     warm = count_statements(app, lambda: warm_html.append(_queue_titles(client)))
-    assert warm == cold - 2  # the page's ids with their count, and the drifted systems, came from the cache
+    # The page's ids with their count, the drifted systems and the shown items' failing gates
+    # came from the cache.
+    assert warm == cold - 3
     assert "Objected chatbot" in warm_html[0]
     assert app.extensions[derived.EXTENSION].hits >= 1
 
@@ -42,6 +44,24 @@ def test_a_change_shows_at_once_although_the_page_was_cached(
     second = make_item(people["procurement"], status="open", title="Second objected")
     position(people["risk"], second, "object")  # a trail event: the head moves
     assert "Second objected" in _queue_titles(client)
+
+
+def test_a_failing_run_shows_on_the_list_at_once_although_its_gates_were_cached(
+    app, client, login, people, make_item, db_session
+):
+    from forum.evidence import service as evidence
+
+    owner = people["procurement"]
+    item = make_item(owner, status="open", title="Gated bot", model_name="bot", model_version="1.0")
+    evidence.attach_evidence(db_session, owner, item, "good.csv", csv_bytes(10, 0, edge_passed=5))
+    db_session.commit()
+    login(people["exec"])
+    assert "Evidence gate failing" not in client.get("/items").get_data(as_text=True)
+    assert "Evidence gate failing" not in client.get("/items").get_data(as_text=True)  # from the cache
+    assert app.extensions[derived.EXTENSION].hits >= 1
+    evidence.attach_evidence(db_session, owner, item, "bad.csv", csv_bytes(2, 8, edge_passed=1, edge_failed=4))
+    db_session.commit()
+    assert "Evidence gate failing" in client.get("/items").get_data(as_text=True)
 
 
 def test_ageing_evidence_enters_the_queue_when_the_minute_turns(

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from forum.items.models import DecisionItem
 from forum.weighing import comments, queue, rules
 from forum.weighing.models import Comment, Escalation, Position, WeightRating
-from tests.budgets import BUDGETS, count_statements
+from tests.budgets import BUDGETS, cold_statements, count_statements
 from tests.weighing.conftest import event_count, form_scores
 
 
@@ -351,7 +351,7 @@ def test_item_page_list_and_queue_keep_their_query_budget_whatever_the_data_size
     db_session.commit()
     login(people["product"])
     pages = {"item": f"/items/{item.id}", "list": "/items", "queue": "/escalations"}
-    small = {name: count_statements(app, lambda url=url: client.get(url)) for name, url in pages.items()}
+    small = {name: cold_statements(app, lambda url=url: client.get(url)) for name, url in pages.items()}
 
     for n in range(1, 30):
         more = make_item(people["procurement"], status="open", exposure=300_000 + n)
@@ -361,7 +361,7 @@ def test_item_page_list_and_queue_keep_their_query_budget_whatever_the_data_size
     for n in range(30):
         comments.add_comment(db_session, people[("risk", "product")[n % 2]], item, f"Reply {n}")
     db_session.commit()
-    large = {name: count_statements(app, lambda url=url: client.get(url)) for name, url in pages.items()}
+    large = {name: cold_statements(app, lambda url=url: client.get(url)) for name, url in pages.items()}
     assert small == large
     assert large["item"] <= ITEM_BUDGET, large
     assert large["list"] <= LIST_BUDGET
