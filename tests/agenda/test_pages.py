@@ -526,7 +526,6 @@ def test_only_executives_schedule_from_the_queue(client, login, filer, make_item
 def test_the_decision_register_shows_a_new_decision_at_once_although_its_page_was_cached(
         app, client, db_session, as_chair, filer, make_item, make_meeting, decide):
     from forum.core import derived
-    from tests.budgets import count_statements
 
     first = make_item(filer, status="escalated", title="Cached register, first")
     second = make_item(filer, status="escalated", title="Cached register, second")

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from forum.core import db
 from forum.items.models import DecisionItem
 from forum.trail.models import Event
-from tests.budgets import BUDGETS, cold_statements, count_statements
+from tests.budgets import BUDGETS, cold_statements
 
 VALID = {
     "title": "Choose a support chatbot vendor",

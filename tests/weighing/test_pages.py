@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from forum.items.models import DecisionItem
 from forum.weighing import comments, queue, rules
 from forum.weighing.models import Comment, Escalation, Position, WeightRating
-from tests.budgets import BUDGETS, cold_statements, count_statements
+from tests.budgets import BUDGETS, cold_statements
 from tests.weighing.conftest import event_count, form_scores
 
 
