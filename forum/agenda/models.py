@@ -101,11 +101,14 @@ class AgendaEntry(Base):
         UniqueConstraint("meeting_id", "item_id"),
         CheckConstraint("time_box_minutes > 0", name="time_box_positive"),
         CheckConstraint("position > 0", name="position_positive"),
+        # An item's latest entry (max(id) per item: the queue, the meeting's picker) is one
+        # index lookup whatever the planner's statistics say.
+        Index("ix_agenda_entries_item_id_id", "item_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id"), index=True)
-    item_id: Mapped[int] = mapped_column(ForeignKey("decision_items.id"), index=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("decision_items.id"))
     position: Mapped[int] = mapped_column(Integer)
     time_box_minutes: Mapped[int] = mapped_column(Integer)
     presenter_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

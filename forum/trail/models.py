@@ -19,13 +19,17 @@ class Event(Base):
     __tablename__ = "events"
     # An item's events of one kind (the pre-read pack's escalation and status history): without
     # it SQLite chose the kind index and read every event of the kind (158 ms at 1.1 M events).
-    __table_args__ = (Index("ix_events_subject_kind", "subject", "kind"),)
+    # One subject's events newest first (an item's page, its history): (subject, seq) lets the
+    # database read just those, where an index on the subject alone left PostgreSQL walking the
+    # whole trail backwards by seq to find the newest ten of one subject (170 ms at 1.1 M events).
+    __table_args__ = (Index("ix_events_subject_kind", "subject", "kind"),
+                      Index("ix_events_subject_seq", "subject", "seq"))
 
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)  # the trail browser's date filter
     actor: Mapped[str] = mapped_column(String(254), index=True)
     kind: Mapped[str] = mapped_column(String(60), index=True)
-    subject: Mapped[str] = mapped_column(String(80), index=True)
+    subject: Mapped[str] = mapped_column(String(80))
     # The change as canonical JSON text (sorted keys, compact separators, no ASCII escaping).
     data_json: Mapped[str] = mapped_column("data", Text)
     prev_hash: Mapped[str] = mapped_column(String(64))
