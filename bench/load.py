@@ -153,7 +153,7 @@ def pick_pages(url: str, env: dict, has_search: bool) -> tuple[list[Page], dict]
     """The pages to measure, with sample URLs read from the data set; and facts for the report."""
     from sqlalchemy import func, select
 
-    from forum.agenda.models import Meeting
+    from forum.agenda.models import AgendaEntry, Meeting
     from forum.api import service as tokens
     from forum.app import create_app
     from forum.auth.models import User
@@ -170,8 +170,14 @@ def pick_pages(url: str, env: dict, has_search: bool) -> tuple[list[Page], dict]
             decided = list(session.scalars(select(DecisionItem.id).where(
                 DecisionItem.status == "decided").order_by(DecisionItem.id)))
             detail = decided[len(decided) // 2]
-            meeting = session.scalar(select(Meeting.id).where(Meeting.status == "published")
-                                     .order_by(Meeting.id.desc()).limit(1))
+            # The published meeting with the longest agenda (the scale seed's 30 entries, not
+            # the demo's three).
+            meeting = session.scalar(
+                select(Meeting.id).join(AgendaEntry, AgendaEntry.meeting_id == Meeting.id)
+                .where(Meeting.status == "published").group_by(Meeting.id)
+                .order_by(func.count().desc(), Meeting.id.desc()).limit(1))
+            entries = session.scalar(select(func.count()).select_from(AgendaEntry)
+                                     .where(AgendaEntry.meeting_id == meeting))
             open_ids = list(session.scalars(select(DecisionItem.id).where(
                 DecisionItem.status == "open").order_by(DecisionItem.id.desc()).limit(200)))
             open_count = session.scalar(select(func.count()).select_from(DecisionItem).where(
@@ -192,7 +198,7 @@ def pick_pages(url: str, env: dict, has_search: bool) -> tuple[list[Page], dict]
         Page(f"item list, open, page {deep} (last)", [f"/items?status=open&page={deep}"]),
         Page("item detail", [f"/items/{detail}"], target=DETAIL),
         Page("escalation queue", ["/escalations"]),
-        Page("meeting pre-read pack", [f"/meetings/{meeting}/pack"], target=DETAIL),
+        Page(f"meeting pre-read pack, {entries} entries", [f"/meetings/{meeting}/pack"], target=DETAIL),
         Page("trail browser, page 1", ["/trail"]),
         Page(f"trail browser, page {trail_page:,}", [f"/trail?before={before}"]),
         Page("home, executive", ["/"]),
@@ -201,7 +207,7 @@ def pick_pages(url: str, env: dict, has_search: bool) -> tuple[list[Page], dict]
              note="" if has_search else "slot: no /search route on this branch yet"),
         Page("decision register", ["/decisions"]),
         Page("forum health", ["/health"]),
-        Page("meeting page", [f"/meetings/{meeting}"], target=DETAIL),
+        Page(f"meeting page, {entries} entries", [f"/meetings/{meeting}"], target=DETAIL),
         Page("register of AI systems", ["/systems"]),
         Page("register, open obligations and drift", ["/systems?unmet=y&drifted=y"]),
         Page("register: busiest system's page", [f"/systems/{busiest}"], target=DETAIL),

@@ -62,3 +62,37 @@ def test_the_decision_register_filters_by_tier_and_shows_it(
     assert "Light decision" in tactical and "Heavy decision" not in tactical
     everything = client.get("/decisions").get_data(as_text=True)
     assert "Strategic" in everything and "Tactical" in everything
+
+
+def test_the_pack_is_kept_rendered_per_permission_and_follows_every_change(
+    app, client, login, chair, filer, owner, make_item, make_meeting, db_session
+):
+    from tests.budgets import count_statements
+
+    item = make_item(filer, status="escalated", title="Cached pack item")
+    db_session.refresh(item)
+    meeting = make_meeting(chair, items=[item])
+    weigh_in(db_session, item, filer, owner, 3)  # a run with failing cases
+    url = f"/meetings/{meeting.id}/pack"
+    login(chair)
+    first = client.get(url).get_data(as_text=True)
+    assert "review its failing cases" in first  # executives review failing cases hands-on
+    again = []
+    warm = count_statements(app, lambda: again.append(client.get(url).get_data(as_text=True)))
+    def article(html: str) -> str:
+        return html[html.index('<article class="pack">'):html.index("</article>")]
+
+    # The user and the trail head; the article from the cache, as it was.
+    assert article(again[0]) == article(first) and warm <= 3
+
+    login(filer)  # staff: the same data, another permission, another article
+    staff = client.get(url).get_data(as_text=True)
+    assert "Cached pack item" in staff and "review its failing cases" not in staff
+
+    positions.take_position(db_session, filer, item, positions.PositionData("support", "Works for us."))
+    db_session.commit()
+    assert "Works for us." in client.get(url).get_data(as_text=True)
+    login(chair)
+    assert "Works for us." in client.get(url).get_data(as_text=True)
+    assert client.get("/meetings/999999/pack").status_code == 404
+    assert client.get("/meetings/999999/pack").status_code == 404

@@ -7,6 +7,7 @@ from datetime import UTC
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from markupsafe import Markup
 
 from forum.agenda import meetings as agenda_meetings
 from forum.agenda import queries
@@ -16,9 +17,9 @@ from forum.agenda.pack import build_sections
 from forum.agenda.views._common import attach, int_or_none, or_404, page_number
 from forum.agenda.views._meeting_page import kept_or_redirect, render_meeting
 from forum.auth.decorators import requires
-from forum.core import db
+from forum.core import db, derived
 from forum.core.errors import DomainError
-from forum.core.policy import Action
+from forum.core.policy import Action, allows
 
 
 @login_required
@@ -113,10 +114,20 @@ def change_status(meeting_id: int):
 
 @login_required
 def pack(meeting_id: int):
+    """The pre-read pack. Its article is kept rendered in the derived cache until the trail
+    moves (or the minute turns): it reads the same for every reader with the same permission to
+    review failing cases, and with 30 entries building it took 40 ms (BENCHMARKS.md)."""
     session = db.session()
-    meeting, entries = or_404(queries.pack_entries, meeting_id)
-    sections = build_sections(session, [entry.item for entry in entries])
-    return render_template("agenda/pack.html", meeting=meeting, entries=entries, sections=sections)
+    may_review = allows(current_user, Action.REVIEW_CASES)
+
+    def article() -> tuple[str, str]:
+        meeting, entries = or_404(queries.pack_entries, meeting_id)
+        sections = build_sections(session, [entry.item for entry in entries])
+        return meeting.title, render_template("agenda/_pack_article.html", meeting=meeting, entries=entries,
+                                              sections=sections)
+
+    title, html = derived.cached(session, ("pack", meeting_id, may_review), article)
+    return render_template("agenda/pack.html", meeting_id=meeting_id, title=title, article=Markup(html))
 
 
 #: (rule, endpoint, view, methods): added to the blueprint by forum/agenda/views/__init__.py.
