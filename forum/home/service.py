@@ -26,7 +26,7 @@ from forum.audit.models import Checkpoint
 from forum.auth import provisioning
 from forum.auth.models import ROLE_LABELS, UNUSABLE_PASSWORD_PREFIX, OrgFunction, User
 from forum.core.derived import cached
-from forum.core.paging import Page, paginate_rows
+from forum.core.paging import Page, first_ids, paginate_rows
 from forum.evidence import gates
 from forum.evidence.models import EvidenceRun
 from forum.evidence.service import item_tiers, recheck
@@ -76,12 +76,8 @@ def drifted_items(session: Session, conditions: list, now: datetime, key: Hashab
     shown say why. At most four queries, whatever the number of items."""
     drifted = [*conditions, standing.evidence_drifted(now)]
 
-    def locate() -> tuple[int, list[int]]:
-        found = session.execute(select(DecisionItem.id, func.count().over()).where(*drifted)
-                                .order_by(DecisionItem.id.desc()).limit(limit)).all()
-        return (found[0][1] if found else 0), [row[0] for row in found]
-
-    total, ids = cached(session, ("drifted", key, limit), locate)
+    total, ids = cached(session, ("drifted", key, limit),
+                        lambda: first_ids(session, DecisionItem, drifted, (DecisionItem.id.desc(),), limit))
     if not ids:
         return [], total
     shown = list(session.scalars(
