@@ -9,9 +9,11 @@ re-running its scan. The minute is there because some results depend on the cloc
 goes stale when its age passes the tier's limit): a cached result is at most a minute behind the
 clock, never behind a change.
 
-What is cached are small values — counts and lists of ids — never ORM rows: the page still reads
-its rows by id (one cheap statement). The store is per app (per worker process), bounded (least
-recently used out first), and costs one primary-key read of the trail head per transaction.
+What is cached are plain values — counts, lists of ids, the failing gates of a page's items,
+one rendered document (a meeting's pre-read pack, about 150 KB at 30 entries) — never ORM rows:
+the page still reads its rows by id (one cheap statement). The store is per app (per worker
+process), bounded (least recently used out first), and costs one primary-key read of the trail
+head per transaction.
 
 Reading the head before computing matters: the result then reflects the data at that head or
 later, so a concurrent change can only make it newer than its key, and the next request, seeing
