@@ -106,6 +106,9 @@ BUDGETS = {
     # 1 fewer — its rows, their latest earlier entries and their decisions: 5)
     "agenda.meeting": 19,
     "agenda.minutes": 10,
+    # user, the entry, its item with the filer, its meeting, recusals with their people, its
+    # decisions (6), the people to choose a presenter from (1)
+    "agenda.entry": 7,
     # user, meeting, entries, escalation reasons with who escalated by name (5); the forum's section (6: weighing with the
     # evidence rule, ratings and positions with their people); the evidence section (2)
     # + 4 (proximity): latest runs, their reviewers, proposed cases with proposers, their counts

@@ -386,7 +386,7 @@ BUDGETS = {
     "meetings": shared.BUDGETS["agenda.meetings"], "meeting": shared.BUDGETS["agenda.meeting"],
     "minutes": shared.BUDGETS["agenda.minutes"], "pack": shared.BUDGETS["agenda.pack"],
     "decisions": shared.BUDGETS["agenda.decisions"], "actions": shared.BUDGETS["agenda.actions"],
-    "item": shared.BUDGETS["items.detail"],
+    "item": shared.BUDGETS["items.detail"], "entry": shared.BUDGETS["agenda.entry"],
 }
 
 
@@ -397,8 +397,9 @@ def _measure(app, client, urls):
 def test_agenda_pages_keep_their_query_budget_whatever_the_data_size(
         app, client, db_session, as_chair, cfo, filer, owner, make_item, make_meeting, decide):
     def build(n: int):
-        """One open meeting (in session, n entries, half decided with actions), one closed."""
-        its = [make_item(filer, status="escalated", title=f"Item {n}-{k}") for k in range(n)]
+        """One open meeting (in session, n entries, half decided with actions, one more waiting),
+        one closed."""
+        its = [make_item(filer, status="escalated", title=f"Item {n}-{k}") for k in range(n + 1)]
         open_meeting = make_meeting(as_chair, status="in_session", items=its)
         for k, item in enumerate(its[: max(1, n // 2)]):
             declare_conflict(db_session, cfo, get_entry(
@@ -413,10 +414,11 @@ def test_agenda_pages_keep_their_query_budget_whatever_the_data_size(
         change_meeting_status(db_session, as_chair, get_meeting(db_session, closed.id), "close")
         db_session.commit()
         make_item(filer, status="escalated")  # one waits in the queue
-        return open_meeting, closed, its[0]
+        return open_meeting, closed, its[0], entry_id(db_session, open_meeting, its[-1])
 
-    def urls(open_meeting, closed, item):
+    def urls(open_meeting, closed, item, waiting):
         return {"meetings": "/meetings", "meeting": f"/meetings/{open_meeting.id}",
+                "entry": f"/meetings/{open_meeting.id}/entries/{waiting}",
                 "minutes": f"/meetings/{closed.id}", "pack": f"/meetings/{open_meeting.id}/pack",
                 "decisions": "/decisions", "actions": "/actions", "item": f"/items/{item.id}"}
 
@@ -537,3 +539,52 @@ def test_the_decision_register_shows_a_new_decision_at_once_although_its_page_wa
     decide(as_chair, meeting, second, outcome="rejected")
     page = client.get("/decisions").get_data(as_text=True)
     assert "Cached register, second" in page and "Cached register, first" in page
+
+
+def test_an_entry_has_its_own_page_for_its_time_box_presenter_and_a_conflict(
+        client, db_session, login, chair, cfo, owner, filer, make_item, make_meeting, decide):
+    item = make_item(filer, status="escalated", title="Entry page item")
+    meeting = make_meeting(chair, items=[item])
+    eid = entry_id(db_session, meeting, item)
+    url = f"/meetings/{meeting.id}/entries/{eid}"
+    login(chair)
+    agenda = client.get(f"/meetings/{meeting.id}").get_data(as_text=True)
+    assert f'href="{url}"' in agenda  # the meeting page links to it ...
+    assert f'name="e{eid}-time_box_minutes"' not in agenda and f'name="c{eid}-reason"' not in agenda  # ... not the forms
+    page = client.get(url)
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "Entry page item" in html
+    assert f'name="e{eid}-time_box_minutes"' in html and f'name="c{eid}-reason"' in html
+    assert '<option selected value="">No presenter</option>' in html
+
+    before = counts(db_session)
+    refused = client.post(url, data={f"e{eid}-time_box_minutes": "500", f"e{eid}-presenter": str(owner.id)})
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 400 and "Between 1 and 240 minutes." in html
+    assert 'value="500"' in html and "<h1>1. Entry page item</h1>" in html  # the entry page, input kept
+    assert counts(db_session) == before
+    saved = client.post(url, data={f"e{eid}-time_box_minutes": "25", f"e{eid}-presenter": str(owner.id)})
+    assert saved.status_code == 302 and saved.headers["Location"].endswith(f"/meetings/{meeting.id}#entry-{eid}")
+    assert "25 minutes" in client.get(f"/meetings/{meeting.id}").get_data(as_text=True)
+    empty = client.post(f"{url}/conflict", data={f"c{eid}-reason": " "})
+    assert empty.status_code == 400 and "Say what the conflict of interest is." in empty.get_data(as_text=True)
+    assert "<h1>1. Entry page item</h1>" in empty.get_data(as_text=True)
+
+    login(cfo)  # once recused, the page says so instead of offering the form again
+    assert client.post(f"{url}/conflict", data={f"c{eid}-reason": "Former vendor employee"}).status_code == 302
+    html = client.get(url).get_data(as_text=True)
+    assert "You are recused from this item (declared a conflict: Former vendor employee)" in html
+    assert f'name="c{eid}-reason"' not in html
+
+    login(filer)  # staff do not manage the agenda
+    assert client.get(url).status_code == 403
+    login(chair)
+    assert client.get(f"/meetings/{meeting.id}/entries/{eid + 99}").status_code == 404
+    other = make_item(filer, status="escalated", title="Decided entry item")
+    held = make_meeting(chair, status="in_session", items=[other])
+    decide(chair, held, other)
+    held_entry = entry_id(db_session, held, other)
+    decided = client.get(f"/meetings/{held.id}/entries/{held_entry}")
+    assert decided.status_code == 302
+    assert decided.headers["Location"].endswith(f"/meetings/{held.id}#entry-{held_entry}")
+    assert "its decision is recorded" in client.get(f"/meetings/{held.id}").get_data(as_text=True)

@@ -20,6 +20,7 @@ PAGES = [  # (who, path) in the demo data
     ("exec@example.com", "/escalations"),
     ("exec@example.com", "/meetings/2"),
     ("exec@example.com", "/meetings/2/pack"),
+    ("exec@example.com", "/meetings/2/entries/7"),
     ("product@example.com", "/inbox"),
     ("exec@example.com", "/decisions"),
     ("auditor@example.com", "/trail/verify"),

@@ -138,7 +138,7 @@ def test_3_escalated_item_goes_through_a_meeting_to_an_approval_with_conditions(
     page.get_by_role("button", name="Add to the agenda").click()
     expect(page.get_by_text("Added to the agenda at position")).to_be_visible()
     agenda = page.get_by_role("region", name="Agenda")
-    expect(agenda.get_by_role("link", name=TITLE)).to_be_visible()
+    expect(agenda.get_by_role("link", name=TITLE, exact=True)).to_be_visible()
 
     page.get_by_role("button", name="Publish the agenda").click()
     expect(page.get_by_text("The meeting is now published.")).to_be_visible()

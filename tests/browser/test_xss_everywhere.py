@@ -159,7 +159,7 @@ def test_executive_fields_render_inert(page):
     # another executive declares a conflict of interest, with a reason
     log_in(page, OTHER_EXECUTIVE)
     page.goto(SWEEP["meeting"])
-    page.get_by_text("Declare a conflict of interest").click()
+    page.get_by_role("link", name=re.compile(r"^Time box, presenter, conflict of interest")).first.click()
     page.get_by_label("Your conflict of interest").fill(payload("XSS-conflict", 500))
     page.get_by_role("button", name="Declare and recuse myself").click()
     visit(page, SWEEP["meeting"], "XSS-conflict")

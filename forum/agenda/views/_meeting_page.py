@@ -4,14 +4,15 @@ answer with it."""
 
 from __future__ import annotations
 
-from flask import flash, render_template, request
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from forum.agenda import common as agenda_common
 from forum.agenda import meetings as agenda_meetings
 from forum.agenda import queries
+from forum.agenda.entries import recusals_of
 from forum.agenda.forms import AddEntryForm, CloseItemForm, ConflictForm, DecisionForm, EntryForm, MeetingStatusForm
-from forum.agenda.views._common import attach, or_404, people_choices
+from forum.agenda.views._common import attach, entry_or_404, or_404, people_choices
 from forum.core import clock, db
 from forum.core.errors import DomainError
 from forum.core.forms import choices
@@ -28,7 +29,7 @@ def render_meeting(meeting_id: int, status: int = 200, kept: dict | None = None)
     kept = kept or {}
     meeting = view.meeting
     manage = agenda_common.is_executive(current_user) and meeting.is_open
-    forms: dict = {"status": {}, "entry": {}, "conflict": {}, "decide": {}}
+    forms: dict = {"status": {}, "entry": {}, "decide": {}}
     people = executives = queue = None
     if manage:
         people = people_choices(session, "No presenter")
@@ -43,14 +44,10 @@ def render_meeting(meeting_id: int, status: int = 200, kept: dict | None = None)
             decided = bool(entry.decisions)
             recused = any(n.user_id == current_user.id for n in view.recused[entry.id])
             if not decided:
-                form = kept.get(("entry", entry.id)) or EntryForm(
-                    formdata=None, prefix=f"e{entry.id}", time_box_minutes=entry.time_box_minutes,
-                    presenter=str(entry.presenter_id or ""))
-                form.presenter.choices = people
-                forms["entry"][entry.id] = form
-                if not recused:
-                    forms["conflict"][entry.id] = kept.get(("conflict", entry.id)) or ConflictForm(
-                        formdata=None, prefix=f"c{entry.id}")
+                # Moving and removing are buttons here; the time box, the presenter and a conflict
+                # of interest are changed on the entry's own page (render_entry): thirty entries'
+                # forms made this page take 40 ms of rendering (BENCHMARKS.md).
+                forms["entry"][entry.id] = True
             if in_session and not recused and (not decided or ("decide", entry.id) in kept):
                 form = kept.get(("decide", entry.id)) or DecisionForm(formdata=None, prefix=f"d{entry.id}")
                 _decision_choices(form, executives, view.recused[entry.id], owners)
@@ -74,6 +71,36 @@ def render_meeting(meeting_id: int, status: int = 200, kept: dict | None = None)
         close_forms=close_forms, kept=kept, today=clock.now().date(), boards=boards,
         events=history.for_item(session, meeting),  # any object with a .subject reads the same
     ), status
+
+
+def render_entry(meeting_id: int, entry_id: int, status: int = 200, kept: dict | None = None):
+    """An undecided agenda entry's page, for those who manage the agenda while the meeting is
+    open: its time box and presenter, and declaring a conflict of interest (unless recused).
+    ``kept`` holds a refused form with its input and errors, keyed by its kind ("entry",
+    "conflict"). A decided entry, or one of a closed meeting, sends back to the meeting page."""
+    session = db.session()
+    entry = entry_or_404(meeting_id, entry_id)
+    kept = kept or {}
+    meeting = entry.meeting
+    if not meeting.is_open or entry.decisions:
+        flash("This agenda entry can no longer be changed: "
+              + ("its decision is recorded." if entry.decisions else f"the meeting is {meeting.status_label.lower()}."),
+              "info")
+        return redirect(url_for("agenda.meeting", meeting_id=meeting_id, _anchor=f"entry-{entry_id}"))
+    recusals = recusals_of(entry)
+    my_recusal = next((n for n in recusals if n.user_id == current_user.id), None)
+    form = kept.get("entry") or EntryForm(formdata=None, prefix=f"e{entry.id}", time_box_minutes=entry.time_box_minutes,
+                                          presenter=str(entry.presenter_id or ""))
+    form.presenter.choices = people_choices(session, "No presenter")
+    conflict = None if my_recusal else kept.get("conflict") or ConflictForm(formdata=None, prefix=f"c{entry.id}")
+    return render_template("agenda/entry.html", meeting=meeting, entry=entry, form=form, conflict=conflict,
+                           recusals=recusals, my_recusal=my_recusal), status
+
+
+def entry_refused(meeting_id: int, entry_id: int, kind: str, form, error: DomainError):
+    """After a refused change of an entry (undone by its savepoint): its page with the form kept."""
+    attach(form, error)
+    return render_entry(meeting_id, entry_id, error.status, {kind: form})
 
 
 def _decision_choices(form: DecisionForm, executives, recused, owners) -> None:
