@@ -429,6 +429,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--write-rate", type=float, default=1.0,
                         help="comments per second posted by another person during every run (0: none)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="threads per gunicorn worker (1: sync workers; more: gthread workers)")
     parser.add_argument("--port", type=int, default=0, help="default: a free port")
     parser.add_argument("--postgres-url", default=os.environ.get(
         "FORUM_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"))
@@ -454,7 +456,8 @@ def main(argv: list[str] | None = None) -> None:
 
     def start_server() -> subprocess.Popen:
         return subprocess.Popen(
-            [str(BIN / "gunicorn"), "--workers", str(args.workers), "--bind", f"127.0.0.1:{port}",
+            [str(BIN / "gunicorn"), "--workers", str(args.workers), "--threads", str(args.threads),
+             "--bind", f"127.0.0.1:{port}",
              "--log-level", "warning", "--timeout", "120", "forum.app:create_app()"],
             env=env, cwd=ROOT, start_new_session=True,
         )
@@ -514,6 +517,7 @@ def main(argv: list[str] | None = None) -> None:
 
     command = (f"python bench/load.py --db {args.db} --items {args.items} --duration {args.duration}"
                + (f" --users {args.users}" if args.users != 20 else "")
+               + (f" --threads {args.threads}" if args.threads != 1 else "")
                + (f" --write-rate {args.write_rate:g}" if args.write_rate != 1.0 else ""))
     ordered = sorted(write_seconds)
     write_line = ("no writer" if not args.write_rate else
@@ -527,7 +531,9 @@ def main(argv: list[str] | None = None) -> None:
         f"{facts['events']:,} events",
         "",
         f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC: {args.users} connections, "
-        f"{args.duration} s per page, gunicorn with {args.workers} sync workers, wrk (2 threads) on "
+        f"{args.duration} s per page, gunicorn with {args.workers} "
+        + ("sync workers" if args.threads == 1 else f"workers of {args.threads} threads")
+        + ", wrk (2 threads) on "
         f"the same machine; meanwhile {write_line}. The ratio is to the mean of the baseline "
         "before and after the pages.",
         f"Machine: {machine()}.",
