@@ -86,15 +86,18 @@ def test_the_standing_migration_fills_the_columns_of_existing_items(backend_url,
     # Back to the schema before the revision, with the items still there …
     with engine.begin() as conn:
         conn.execute(text("DROP INDEX ix_decision_items_weight_max"))
+        conn.execute(text("DROP INDEX ix_decision_items_standing"))  # a later revision's, on these columns
         for column in ("weight_max", "weight_min", "objection", "evidence_fail", "evidence_drift",
                        "evidence_stale_at"):  # the columns this revision adds
             conn.execute(text(f"ALTER TABLE decision_items DROP COLUMN {column}"))
         conn.execute(text("UPDATE alembic_version SET version_num = '15811decc013'"))
     engine.dispose()
-    # … and forward again through that revision (the later ones are already applied).
+    # … and forward again through that revision (the later ones are already applied but the one
+    # that indexes the standing columns).
     cfg = alembic_config(backend_url)
     command.upgrade(cfg, "9d2c4e7a1b05")
-    command.stamp(cfg, "head")
+    command.stamp(cfg, "c7d8e9f0a1b2")  # every later revision is applied but the standing index
+    command.upgrade(cfg, "head")
     engine.dispose()
     with engine.connect() as conn:
         assert standing.stored(conn, expected) == expected
