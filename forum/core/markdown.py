@@ -51,4 +51,4 @@ def _to_html(text: str) -> str:
 def render(text: str | None) -> Markup:
     """Render user Markdown to safe HTML. Raw HTML in the input is escaped by the sanitiser's
     allow-list; links get rel="noopener noreferrer nofollow"."""
-    return Markup(_to_html(text or ""))
+    return Markup(_to_html(text or ""))  # sanitised by nh3 with the allow-lists above

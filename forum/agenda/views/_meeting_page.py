@@ -29,7 +29,7 @@ def render_meeting(meeting_id: int, status: int = 200, kept: dict | None = None)
     kept = kept or {}
     meeting = view.meeting
     manage = agenda_common.is_executive(current_user) and meeting.is_open
-    forms: dict = {"status": {}, "entry": {}, "decide": {}}
+    forms: dict = {"status": {}, "entry": set(), "decide": {}}  # "entry": the ids with buttons
     people = executives = queue = None
     if manage:
         people = people_choices(session, "No presenter")
@@ -47,7 +47,7 @@ def render_meeting(meeting_id: int, status: int = 200, kept: dict | None = None)
                 # Moving and removing are buttons here; the time box, the presenter and a conflict
                 # of interest are changed on the entry's own page (render_entry): thirty entries'
                 # forms made this page take 40 ms of rendering (BENCHMARKS.md).
-                forms["entry"][entry.id] = True
+                forms["entry"].add(entry.id)
             if in_session and not recused and (not decided or ("decide", entry.id) in kept):
                 form = kept.get(("decide", entry.id)) or DecisionForm(formdata=None, prefix=f"d{entry.id}")
                 _decision_choices(form, executives, view.recused[entry.id], owners)

@@ -127,6 +127,9 @@ def pack(meeting_id: int):
                                               sections=sections)
 
     title, html = derived.cached(session, ("pack", meeting_id, may_review), article)
+    # ``html`` is the output of a Jinja template with autoescaping (user text in it is escaped,
+    # user Markdown sanitised by forum.core.markdown): marking it safe only keeps it from being
+    # escaped a second time inside the page's layout.
     return render_template("agenda/pack.html", meeting_id=meeting_id, title=title, article=Markup(html))
 
 
