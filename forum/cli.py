@@ -24,6 +24,8 @@ from forum.auth.models import ROLES, User
 from forum.core import db
 from forum.core.config import SettingsError, trusted_hosts
 from forum.core.errors import DomainError
+from forum.health import tallies
+from forum.health.cli import health_group
 from forum.migrate import alembic_config
 from forum.notify.cli import notify_group, reminders_group
 from forum.search.cli import search_group
@@ -50,6 +52,7 @@ def main() -> None:
 
 main.add_command(tokens_group)
 main.add_command(agenda_group)
+main.add_command(health_group)
 main.add_command(search_group)
 main.add_command(standing_group)
 main.add_command(notify_group)
@@ -75,9 +78,14 @@ def db_group() -> None:
 @click.argument("revision", default="head")
 @with_appcontext
 def db_upgrade(revision: str) -> None:
-    """Apply migrations up to REVISION (default: head)."""
+    """Apply migrations up to REVISION (default: head); at head, count the health tallies from
+    the history if they never were."""
     alembic_command.upgrade(alembic_config(_url()), revision)
     click.echo(f"Database at {revision}.")
+    if revision == "head":
+        with db.session_scope(current_app) as session:
+            if tallies.ensure_counted(session):
+                click.echo("Health tallies counted from the history.")
 
 
 @db_group.command("downgrade")

@@ -4,6 +4,8 @@ fast their models change (decision cycle time, escalations per month, evidence f
 
 def init_app(app) -> None:
     """Wire the area into ``app`` (called by the application factory)."""
+    from forum.health import tallies
     from forum.health.views import bp
 
+    tallies.listen()  # the tallies move in the change's own transaction
     app.register_blueprint(bp)

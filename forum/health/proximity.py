@@ -10,22 +10,21 @@ Per executive: reviews recorded, distinct runs reviewed, edge cases proposed, ha
 saved (forum.probes), decisions taken as a decider on items with evidence, and how many of those
 after reviewing all the latest runs. Per quarter too: the hands-on probes saved in it.
 
-Six queries whatever the number of decisions, reviews, probes and people.
+Read from the tallies kept current as changes happen (forum.health.tallies, which says what
+each one counts): two queries whatever the number of decisions, reviews, probes and people.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
 
-from sqlalchemy import extract, func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from forum.agenda.models import Decision
 from forum.auth.models import User
 from forum.core.policy import Action
-from forum.probes.models import Probe
-from forum.proximity.models import ProposedCase, Review
+from forum.health import tallies
 
 
 @dataclass
@@ -74,57 +73,40 @@ class Figures:
     without_snapshot: int = 0  # decisions recorded before reviews existed
 
 
-def quarter_of(at: datetime) -> str:
-    return f"{at.year} Q{(at.month - 1) // 3 + 1}"
-
-
 def habit_figures(session: Session) -> Figures:
+    """The figures from the tallies (forum.health.tallies): a row per quarter and per person
+    with something on the record, whatever the number of decisions, reviews and probes."""
     figures = Figures()
+    counts = tallies.read(session, PERSON_METRICS + (tallies.DECISIONS, tallies.PROBES, tallies.WITHOUT_SNAPSHOT))
     quarters: dict[str, Quarter] = {}
-    as_decider: dict[int, list[bool]] = {}
-    for recorded_at, snapshot in session.execute(
-        select(Decision.recorded_at, Decision.review_snapshot).where(Decision.revision == 1)
-        .order_by(Decision.recorded_at)
-    ):
-        if snapshot is None:
-            figures.without_snapshot += 1
-            continue
-        label = quarter_of(recorded_at)
-        quarter = quarters.setdefault(label, Quarter(label))
-        quarter.decisions += 1
-        if not snapshot.get("latest_runs"):
-            continue
-        quarter.with_evidence += 1
-        complete = [not person["missing"] for person in snapshot["deciders"]]
-        if all(complete):
-            quarter.fully_reviewed += 1
-        for person, done in zip(snapshot["deciders"], complete, strict=True):
-            as_decider.setdefault(person["id"], []).append(done)
-    year, month = extract("year", Probe.saved_at), extract("month", Probe.saved_at)
-    for y, m, n in session.execute(select(year, month, func.count()).where(Probe.saved_at.is_not(None))
-                                   .group_by(year, month)):
-        label = f"{int(y)} Q{(int(m) - 1) // 3 + 1}"
-        quarters.setdefault(label, Quarter(label)).probes += n
+    per_person: dict[int, Counter] = {}
+    for (metric, period, key), n in counts.items():
+        if metric == tallies.WITHOUT_SNAPSHOT:
+            figures.without_snapshot += n
+        elif metric in (tallies.DECISIONS, tallies.PROBES):
+            quarter = quarters.setdefault(period, Quarter(period))
+            field_name = "probes" if metric == tallies.PROBES else QUARTER_FIELDS[key]
+            setattr(quarter, field_name, getattr(quarter, field_name) + n)
+        else:
+            user_id, _, detail = key.partition(":")
+            per_person.setdefault(int(user_id), Counter())[(metric, detail)] += n
     figures.quarters = sorted(quarters.values(), key=lambda q: q.label)
-
-    reviews = {user_id: (n, runs) for user_id, n, runs in session.execute(
-        select(Review.reviewer_id, func.count(), func.count(func.distinct(Review.run_id)))
-        .group_by(Review.reviewer_id))}
-    proposed = dict(session.execute(
-        select(ProposedCase.proposed_by_id, func.count()).group_by(ProposedCase.proposed_by_id)).all())
-    probed = dict(session.execute(
-        select(Probe.run_by_id, func.count()).where(Probe.saved_at.is_not(None)).group_by(Probe.run_by_id)).all())
-    wanted = set(reviews) | set(proposed) | set(as_decider) | set(probed)
     people = session.scalars(
-        select(User).where(User.holding(Action.MANAGE_AGENDA) & (User.active.is_(True) | User.id.in_(wanted or [0])))
+        select(User).where(User.holding(Action.MANAGE_AGENDA) & (User.active.is_(True) | User.id.in_(list(per_person) or [0])))
         .order_by(User.display_name, User.id)
     )
     for user in people:
-        n, runs = reviews.get(user.id, (0, 0))
-        decided = as_decider.get(user.id, [])
+        mine = per_person.get(user.id, Counter())
         figures.executives.append(ExecutiveFigures(
-            user=Person(user.id, user.display_name, user.email, user.active), reviews=n, runs_reviewed=runs, cases_proposed=proposed.get(user.id, 0),
-            probes=probed.get(user.id, 0),
-            decided_with_evidence=len(decided), decided_after_review=sum(decided),
+            user=Person(user.id, user.display_name, user.email, user.active),
+            reviews=mine[(tallies.REVIEWS, "")], runs_reviewed=mine[(tallies.RUNS_REVIEWED, "")],
+            cases_proposed=mine[(tallies.CASES, "")], probes=mine[(tallies.PROBES_BY, "")],
+            decided_with_evidence=mine[(tallies.AS_DECIDER, "with_evidence")],
+            decided_after_review=mine[(tallies.AS_DECIDER, "after_review")],
         ))
     return figures
+
+
+#: The tallies kept per person, and the Quarter field each decision tally adds to.
+PERSON_METRICS = (tallies.REVIEWS, tallies.RUNS_REVIEWED, tallies.CASES, tallies.PROBES_BY, tallies.AS_DECIDER)
+QUARTER_FIELDS = {"all": "decisions", "with_evidence": "with_evidence", "fully_reviewed": "fully_reviewed"}

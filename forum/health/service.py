@@ -2,9 +2,10 @@
 
 - decision cycle time per tier: days from filing an item (its ``created_at``) to its first
   settling decision (approved, approved with conditions, rejected: the decision that moved it to
-  decided), for items whose first settling decision lies in the last 365 days; median and
-  nearest-rank 90th percentile (forum.health.stats). The tier is the item's tier now, from its
-  current weight ratings (items nobody rated are "Not rated").
+  decided), for items whose first settling decision lies in the last 12 calendar months (UTC,
+  the current one included); median and nearest-rank 90th percentile (forum.health.stats), at
+  a tenth of a day under ten days and to the day beyond. The tier is the item's tier now, from
+  its current weight ratings (items nobody rated are "Not rated").
 - escalations per month: escalations recorded (forum escalations, with who and why) in each of
   the last 12 calendar months (UTC), the current month included.
 - evidence freshness of decided items: of the items that are decided or closed, how many have
@@ -14,29 +15,30 @@
   by age (from the time the test ran) and by whether they tested the model version the item is
   at now.
 
-Every figure is computed in SQL aggregates or one query per table, so the page's query count
-does not grow with the data.
+Cycle times, escalations and the executives' habit figures are read from tallies kept current
+as changes happen (forum.health.tallies): a read costs the same whatever the history. The two
+evidence figures depend on the clock as well (evidence ages by the hour) and are computed in SQL
+aggregates, so the page's query count does not grow with the data, but their work does: the
+page keeps them for FORUM_HEALTH_REFRESH_SECONDS.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
-from forum.agenda.models import SETTLING_OUTCOMES, AgendaEntry, Decision
 from forum.evidence import gates
 from forum.evidence.models import EvidenceRun
-from forum.health import proximity, stats
+from forum.health import proximity, stats, tallies
 from forum.health.charts import Row, Series, bar_chart
 from forum.health.sections import HealthSection
 from forum.items.models import DecisionItem
 from forum.items.rubric import RUBRIC, Rubric
-from forum.weighing.models import Escalation, WeightRating
 
-CYCLE_WINDOW = timedelta(days=365)
 MONTHS = 12
 UNRATED = ("unrated", "Not rated")
 DECIDED_STATUSES = ("decided", "closed")
@@ -53,48 +55,28 @@ class TierCycle:
     summary: stats.Summary
 
 
-def decided_cycles(session: Session, now: datetime, rubric: Rubric = RUBRIC) -> list[tuple[str, float]]:
-    """(tier key, days from filing to the first settling decision) for every item whose first
-    settling decision lies in the window ending ``now``. One query."""
-    first = (
-        select(AgendaEntry.item_id.label("item_id"), func.min(Decision.recorded_at).label("decided_at"))
-        .join(Decision, Decision.entry_id == AgendaEntry.id)
-        .where(Decision.outcome.in_(SETTLING_OUTCOMES))
-        .group_by(AgendaEntry.item_id)
-        .subquery()
-    )
-    top = (
-        select(func.max(WeightRating.total)).where(WeightRating.item_id == DecisionItem.id)
-        .correlate(DecisionItem).scalar_subquery()
-    )
-    rows = session.execute(
-        select(DecisionItem.created_at, first.c.decided_at, top)
-        .join(first, first.c.item_id == DecisionItem.id)
-        .where(first.c.decided_at > now - CYCLE_WINDOW, first.c.decided_at <= now)
-    ).all()
-    cycles = []
-    for filed_at, decided_at, highest in rows:
-        decided_at = _aware(decided_at)
-        tier = rubric.tier_for(highest).key if highest is not None else UNRATED[0]
-        cycles.append((tier, max(0.0, stats.days_between(filed_at, decided_at))))
-    return cycles
+def window(now: datetime, months: int = MONTHS) -> list[date]:
+    """The first days of the last ``months`` calendar months (UTC), the current one included."""
+    return stats.month_starts(now.date(), months)
 
 
-def _aware(value: datetime) -> datetime:
-    """An aggregate of a UTC column should come back typed; keep it aware in any case."""
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
-def cycle_by_tier(cycles: list[tuple[str, float]], rubric: Rubric = RUBRIC) -> list[TierCycle]:
-    """Summaries per tier, every tier listed (highest first), "Not rated" last when it has items."""
-    by_tier: dict[str, list[float]] = {}
-    for tier, days in cycles:
-        by_tier.setdefault(tier, []).append(days)
-    result = [TierCycle(t.key, t.label, stats.summarise(by_tier.get(t.key, [])))
+def cycle_by_tier(session: Session, now: datetime, rubric: Rubric = RUBRIC) -> tuple[list[TierCycle], stats.Summary]:
+    """Cycle-time summaries per tier (highest first, "Not rated" last when it has items) and over
+    all tiers, for the items first settled in the last 12 calendar months: read from the tallies
+    (forum.health.tallies), at most a few thousand small rows whatever the number of items."""
+    periods = [tallies.month_of(m) for m in window(now)]
+    by_tier: dict[str, Counter] = {}
+    overall: Counter = Counter()
+    for (_metric, _period, key), n in tallies.read(session, [tallies.CYCLE], periods).items():
+        tier, _, bucket = key.rpartition(":")
+        days = int(bucket) / 10
+        by_tier.setdefault(tier, Counter())[days] += n
+        overall[days] += n
+    result = [TierCycle(t.key, t.label, stats.summarise_counts(by_tier.get(t.key, {}).items()))
               for t in reversed(rubric.tiers)]
     if by_tier.get(UNRATED[0]):
-        result.append(TierCycle(*UNRATED, stats.summarise(by_tier[UNRATED[0]])))
-    return result
+        result.append(TierCycle(*UNRATED, stats.summarise_counts(by_tier[UNRATED[0]].items())))
+    return result, stats.summarise_counts(overall.items())
 
 
 def _days(value: float | None) -> str:
@@ -102,9 +84,7 @@ def _days(value: float | None) -> str:
 
 
 def _cycle_section(session: Session, now: datetime) -> dict:
-    cycles = decided_cycles(session, now)
-    tiers = cycle_by_tier(cycles)
-    overall = stats.summarise([days for _tier, days in cycles])
+    tiers, overall = cycle_by_tier(session, now)
     chart = bar_chart(
         "cycle-chart", "Decision cycle time per tier, last 12 months",
         "Median and 90th percentile of the days from filing to decision, per strategic-weight tier: "
@@ -114,22 +94,18 @@ def _cycle_section(session: Session, now: datetime) -> dict:
              (_days(t.summary.median) + " d", _days(t.summary.p90) + " d")) for t in tiers],
         [Series("median", "Median"), Series("p90", "90th percentile")],
     )
-    return {"tiers": tiers, "overall": overall, "chart": chart, "since": now - CYCLE_WINDOW}
+    first = window(now)[0]
+    return {"tiers": tiers, "overall": overall, "chart": chart,
+            "since": datetime(first.year, first.month, 1, tzinfo=UTC)}
 
 
 # ----------------------------------------------------------------------------- escalations
-def escalations_per_month(session: Session, now: datetime, months: int = MONTHS):
-    """[(first day of month, escalations)] for the last ``months`` calendar months. One
-    aggregate query: a count per month range, one row back whatever the number of escalations."""
-    starts = stats.month_starts(now.date(), months)
-    # The current month's range ends at ``now`` itself (an escalation at this very moment counts).
-    bounds = [datetime(m.year, m.month, 1, tzinfo=now.tzinfo) for m in starts] + [now + timedelta(microseconds=1)]
-    counts = session.execute(select(*(
-        func.coalesce(func.sum(case((and_(Escalation.escalated_at >= low, Escalation.escalated_at < high), 1),
-                                    else_=0)), 0)
-        for low, high in zip(bounds, bounds[1:], strict=False)
-    )).where(Escalation.escalated_at >= bounds[0], Escalation.escalated_at <= now)).one()
-    return list(zip(starts, (int(n) for n in counts), strict=True))
+def escalations_per_month(session: Session, now: datetime, months: int = MONTHS) -> list[tuple[date, int]]:
+    """[(first day of month, escalations)] for the last ``months`` calendar months, from the
+    tallies: one row per month."""
+    starts = window(now, months)
+    counts = tallies.read(session, [tallies.ESCALATIONS], [tallies.month_of(m) for m in starts])
+    return [(m, counts.get((tallies.ESCALATIONS, tallies.month_of(m), ""), 0)) for m in starts]
 
 
 def _escalation_section(session: Session, now: datetime) -> dict:
@@ -306,10 +282,10 @@ def _proximity_section(session: Session, now: datetime) -> dict:
 
 #: The health page's sections, in order.
 SECTIONS = (
-    HealthSection("cycle_time", "health/_cycle_time.html", _cycle_section),
-    HealthSection("escalations", "health/_escalations.html", _escalation_section),
+    HealthSection("cycle_time", "health/_cycle_time.html", _cycle_section, current=True),
+    HealthSection("escalations", "health/_escalations.html", _escalation_section, current=True),
     HealthSection("freshness", "health/_freshness.html", _freshness_section),
     HealthSection("evidence_age", "health/_evidence_age.html", _age_section),
     # The executives' habit figures of technical proximity, after the built-in figures.
-    HealthSection("proximity", "proximity/_figures.html", _proximity_section),
+    HealthSection("proximity", "proximity/_figures.html", _proximity_section, current=True),
 )

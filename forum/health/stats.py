@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 
 def median(values: Iterable[float]) -> float | None:
@@ -49,6 +49,31 @@ class Summary:
 
 def summarise(values: Sequence[float]) -> Summary:
     return Summary(len(values), median(values), percentile(values, 90))
+
+
+def summarise_counts(counts: Iterable[tuple[float, int]]) -> Summary:
+    """The same summary of values given as (value, how many times): a histogram, never expanded."""
+    ordered = sorted((value, n) for value, n in counts if n > 0)
+    total = sum(n for _value, n in ordered)
+    if not total:
+        return Summary(0, None, None)
+
+    def at(rank: int) -> float:  # the value at 1-based ``rank`` of the sorted values
+        seen = 0
+        for value, n in ordered:
+            seen += n
+            if seen >= rank:
+                return value
+        raise AssertionError("rank beyond the count")
+
+    middle = total // 2
+    mid = at(middle + 1) if total % 2 else (at(middle) + at(middle + 1)) / 2
+    return Summary(total, mid, at(max(math.ceil(90 / 100 * total), 1)))
+
+
+def aware(value: datetime) -> datetime:
+    """An aggregate of a UTC column should come back typed; keep it aware in any case."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def days_between(start: datetime, end: datetime) -> float:

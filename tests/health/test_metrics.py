@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from forum.health import service
+from forum.health import service, tallies
 from forum.health.stats import Summary
 from tests.health.conftest import CSV_VERSION
 
@@ -36,18 +36,45 @@ def test_cycle_time_per_tier_has_the_known_medians_and_90th_percentiles(db_sessi
     _decided(history, 3, STRATEGIC, decided_at=NOW - 400 * DAY)  # outside the 12 months
     history.item(NOW - 50 * DAY)  # escalated, never decided: no cycle yet
 
-    tiers = {t.key: t.summary for t in service.cycle_by_tier(service.decided_cycles(db_session, NOW))}
+    rows, overall = service.cycle_by_tier(db_session, NOW)
+    tiers = {t.key: t.summary for t in rows}
 
     assert tiers["strategic"] == Summary(count=4, median=25.0, p90=40.0)  # 10 20 30 40: rank 4
     assert tiers["operational"] == Summary(count=3, median=12.0, p90=15.0)  # 5 12 15: rank 3
     assert tiers["tactical"] == Summary(count=0, median=None, p90=None)
     assert tiers["unrated"] == Summary(count=1, median=7.0, p90=7.0)
     assert list(tiers) == ["strategic", "operational", "tactical", "unrated"]
+    assert overall == Summary(count=8, median=13.5, p90=40.0)  # 5 7 10 12 | 15 20 30 40
+    # The same figures counted again from the history (forum health recount).
+    tallies.recount(db_session)
+    assert service.cycle_by_tier(db_session, NOW) == (rows, overall)
 
 
-def test_the_unrated_row_is_left_out_when_every_decided_item_was_rated():
-    rows = service.cycle_by_tier([("strategic", 4.0)])
+def test_the_unrated_row_is_left_out_when_every_decided_item_was_rated(db_session, history):
+    _decided(history, 4, STRATEGIC)
+    rows, _overall = service.cycle_by_tier(db_session, NOW)
     assert [row.key for row in rows] == ["strategic", "operational", "tactical"]
+
+
+def test_a_rating_after_the_decision_moves_the_item_to_its_tier_now(db_session, history):
+    """An item sent back after its decision (its model changed) and rated again counts in its
+    new tier; its cycle time stays the one to its first settling decision."""
+    item = _decided(history, 6, OPERATIONAL)
+    item.status = "open"  # sent back (forum.evidence's drift check moves it so)
+    db_session.commit()
+    history.rate(item, STRATEGIC, NOW - 20 * DAY)
+    rows, _overall = service.cycle_by_tier(db_session, NOW)
+    tiers = {t.key: t.summary for t in rows}
+    assert tiers["strategic"] == Summary(count=1, median=6.0, p90=6.0)
+    assert tiers["operational"].count == 0
+    kept = tallies.stored(db_session)
+    tallies.recount(db_session)
+    assert tallies.stored(db_session) == kept
+
+
+def test_cycle_times_are_kept_at_a_tenth_of_a_day_under_ten_days_then_to_the_day():
+    assert [tallies.cycle_bucket(d) for d in (0.0, 0.26, 9.99, 10.0, 12.7, 999.9, 1234.5, -1)] == \
+        [0, 2, 99, 100, 120, 9990, 12300, 0]
 
 
 def test_escalations_are_counted_per_calendar_month_over_the_last_twelve(db_session, history):

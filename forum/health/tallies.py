@@ -1,0 +1,320 @@
+"""The health figures that are counts of moments — escalations per month, decision cycle times
+per tier, the executives' habit figures — kept current as changes happen, so that the health page
+reads a few hundred small rows (``health_tallies``) whatever the size of the history.
+
+Two writers keep the same counts:
+
+- **as changes happen**: ``on_event`` receives every trail event (``event_recorded``, inside the
+  change's transaction, after the trail's lock: changes tally one at a time) and adds to the
+  counts the change moves — a decision, a rating that moves a decided item to another tier, a
+  review, a proposed edge case, a saved probe; and every escalation row counts as it is inserted
+  (an ORM event: the escalation is written after its move's trail event);
+- **from the history**: ``recount`` counts everything again from the tables (a new database
+  after a bulk load, `forum health recount` after an import or a change of the rubric's tiers).
+
+The tests hold the two to the same counts, so either is a check of the other. The row
+("counted", "", "") marks tallies counted from the whole history; a database migrated with a
+history, before its first count, has none, and ``ensure_counted`` counts it then.
+
+Cycle times are kept in buckets: tenths of a day under ten days, whole days under a thousand,
+ten days beyond (the median and 90th percentile come out at that precision).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from datetime import date, datetime
+
+from sqlalchemy import Connection, delete, event, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from forum.agenda.models import SETTLING_OUTCOMES, AgendaEntry, Decision
+from forum.core import db
+from forum.health import stats
+from forum.health.models import HealthCycle, HealthTally
+from forum.items.models import DecisionItem
+from forum.items.rubric import RUBRIC, Rubric
+from forum.probes.models import Probe
+from forum.proximity.models import ProposedCase, Review
+from forum.trail.signals import event_recorded
+from forum.weighing.models import Escalation, WeightRating
+
+COUNTED = ("counted", "", "")
+# metric: period, key
+ESCALATIONS = "escalations"  # month, ""
+CYCLE = "cycle"  # month of the first settling decision, "tier:bucket"
+DECISIONS = "decisions"  # quarter, "all" | "with_evidence" | "fully_reviewed" (first revisions with a snapshot)
+WITHOUT_SNAPSHOT = "decisions_without_snapshot"  # "", "": recorded before reviews were kept
+AS_DECIDER = "as_decider"  # "", "<user id>:with_evidence" | "<user id>:after_review"
+REVIEWS = "reviews"  # "", user id
+RUNS_REVIEWED = "runs_reviewed"  # "", user id: distinct runs
+CASES = "cases_proposed"  # "", user id
+PROBES = "probes"  # quarter, "": saved probes
+PROBES_BY = "probes_by"  # "", user id
+UNRATED = "unrated"
+
+
+def month_of(at: datetime | date) -> str:
+    return f"{at.year:04d}-{at.month:02d}"
+
+
+def quarter_of(at: datetime) -> str:
+    return f"{at.year} Q{(at.month - 1) // 3 + 1}"
+
+
+def cycle_bucket(days: float) -> int:
+    """The bucket of a cycle time, in tenths of a day (its lower bound)."""
+    days = max(0.0, days)
+    if days < 10:
+        return int(days * 10)
+    if days < 1000:
+        return int(days) * 10
+    return int(days / 10) * 100
+
+
+def tier_key(highest: int | None, rubric: Rubric = RUBRIC) -> str:
+    """The item's tier from its highest current rating ("unrated" before any)."""
+    return rubric.tier_for(highest).key if highest is not None else UNRATED
+
+
+# ------------------------------------------------------------------------------------ writing
+def add(session: Session | Connection, metric: str, period: str, key: str, delta: int = 1) -> None:
+    """Add ``delta`` to one count. Called under the write lock (changes come one at a time), so
+    the update-else-insert cannot race another change."""
+    table = HealthTally.__table__
+    moved = session.execute(update(table).where(
+        table.c.metric == metric, table.c.period == period, table.c.key == key,
+    ).values(n=table.c.n + delta)).rowcount
+    if not moved:
+        session.execute(insert(table).values(metric=metric, period=period, key=key, n=delta))
+
+
+def _highest_rating(session: Session, item_id: int) -> int | None:
+    return session.scalar(select(func.max(WeightRating.total)).where(WeightRating.item_id == item_id))
+
+
+def _row(session: Session, model, ident):
+    """The row an event names, or None (an event written by hand names none)."""
+    return session.get(model, ident) if isinstance(ident, int) else None
+
+
+def _item_id(subject: str) -> int | None:
+    kind, _, ident = subject.partition(":")
+    return int(ident) if kind == "item" and ident.isdigit() else None
+
+
+def _decision_counts(recorded_at: datetime, snapshot: dict | None) -> Counter:
+    """What one first-revision decision adds to the habit figures."""
+    counts: Counter = Counter()
+    if snapshot is None:
+        counts[(WITHOUT_SNAPSHOT, "", "")] += 1
+        return counts
+    quarter = quarter_of(recorded_at)
+    counts[(DECISIONS, quarter, "all")] += 1
+    if not snapshot.get("latest_runs"):
+        return counts
+    counts[(DECISIONS, quarter, "with_evidence")] += 1
+    complete = [not person["missing"] for person in snapshot["deciders"]]
+    if all(complete):
+        counts[(DECISIONS, quarter, "fully_reviewed")] += 1
+    for person, done in zip(snapshot["deciders"], complete, strict=True):
+        counts[(AS_DECIDER, "", f"{person['id']}:with_evidence")] += 1
+        if done:
+            counts[(AS_DECIDER, "", f"{person['id']}:after_review")] += 1
+    return counts
+
+
+def _add_all(session: Session, counts: Counter) -> None:
+    for (metric, period, key), n in counts.items():
+        add(session, metric, period, key, n)
+
+
+def _on_decision(session: Session, event, data: dict) -> None:
+    decision = _row(session, Decision, data.get("decision"))
+    if decision is None or decision.revision != 1:
+        return
+    _add_all(session, _decision_counts(decision.recorded_at, decision.review_snapshot))
+    item_id = _item_id(event.subject)
+    if decision.outcome not in SETTLING_OUTCOMES or item_id is None or session.get(HealthCycle, item_id):
+        return  # not settling, or not the item's first settling decision
+    filed_at = session.scalar(select(DecisionItem.created_at).where(DecisionItem.id == item_id))
+    cycle = HealthCycle(item_id=item_id, period=month_of(decision.recorded_at),
+                        tier=tier_key(_highest_rating(session, item_id)),
+                        bucket=cycle_bucket(stats.days_between(filed_at, decision.recorded_at)))
+    session.add(cycle)
+    add(session, CYCLE, cycle.period, f"{cycle.tier}:{cycle.bucket}")
+
+
+def _on_rating(session: Session, event, data: dict) -> None:
+    """A decided item's tier is its tier now: a rating that moves it moves its cycle time."""
+    item_id = _item_id(event.subject)
+    cycle = session.get(HealthCycle, item_id) if item_id is not None else None
+    if cycle is None:
+        return
+    tier = tier_key(_highest_rating(session, item_id))
+    if tier != cycle.tier:
+        add(session, CYCLE, cycle.period, f"{cycle.tier}:{cycle.bucket}", -1)
+        add(session, CYCLE, cycle.period, f"{tier}:{cycle.bucket}")
+        cycle.tier = tier
+
+
+def _escalation_inserted(_mapper, connection: Connection, escalation: Escalation) -> None:
+    """Every escalation row counts, in its month (forum.weighing.queue writes it after the move's
+    event, inside the same change)."""
+    add(connection, ESCALATIONS, month_of(escalation.escalated_at), "")
+
+
+def _on_review(session: Session, event, data: dict) -> None:
+    review = _row(session, Review, data.get("review"))
+    if review is None:
+        return
+    add(session, REVIEWS, "", str(review.reviewer_id))
+    again = session.scalar(select(Review.id).where(
+        Review.reviewer_id == review.reviewer_id, Review.run_id == review.run_id, Review.id != review.id,
+    ).limit(1))
+    if again is None:
+        add(session, RUNS_REVIEWED, "", str(review.reviewer_id))
+
+
+def _on_case(session: Session, event, data: dict) -> None:
+    case = _row(session, ProposedCase, data.get("case"))
+    if case is not None:
+        add(session, CASES, "", str(case.proposed_by_id))
+
+
+def _on_probe(session: Session, event, data: dict) -> None:
+    probe = _row(session, Probe, data.get("probe"))
+    if probe is None or probe.saved_at is None:
+        return
+    add(session, PROBES, quarter_of(probe.saved_at), "")
+    add(session, PROBES_BY, "", str(probe.run_by_id))
+
+
+HANDLERS = {
+    "decision.recorded": _on_decision,
+    "weight.rated": _on_rating,
+    "evidence.reviewed": _on_review,
+    "case.proposed": _on_case,
+    "probe.saved": _on_probe,
+}
+
+
+def on_event(session: Session, *, actor, event, data: dict) -> None:
+    """The receiver of ``event_recorded``: the counts this change moves."""
+    handler = HANDLERS.get(event.kind)
+    if handler is not None:
+        handler(session, event, data)
+
+
+def listen() -> None:
+    """Keep the tallies as changes happen (called once by the area's ``init_app``)."""
+    event_recorded.connect(on_event)
+    if not event.contains(Escalation, "after_insert", _escalation_inserted):
+        event.listen(Escalation, "after_insert", _escalation_inserted)
+
+
+# ------------------------------------------------------------------------- counting it again
+def first_settling(session: Session):
+    """(item id, filed at, first settling decision at, highest rating) of every decided item."""
+    first = (
+        select(AgendaEntry.item_id.label("item_id"), func.min(Decision.recorded_at).label("decided_at"))
+        .join(Decision, Decision.entry_id == AgendaEntry.id)
+        .where(Decision.outcome.in_(SETTLING_OUTCOMES))
+        .group_by(AgendaEntry.item_id)
+        .subquery()
+    )
+    top = (
+        select(func.max(WeightRating.total)).where(WeightRating.item_id == DecisionItem.id)
+        .correlate(DecisionItem).scalar_subquery()
+    )
+    return session.execute(
+        select(DecisionItem.id, DecisionItem.created_at, first.c.decided_at, top)
+        .join(first, first.c.item_id == DecisionItem.id)
+    ).yield_per(5000)
+
+
+def count_history(session: Session) -> tuple[Counter, list[dict]]:
+    """Every count from the tables, and every decided item's cycle row."""
+    counts: Counter = Counter()
+    for (at,) in session.execute(select(Escalation.escalated_at)).yield_per(5000):
+        counts[(ESCALATIONS, month_of(at), "")] += 1
+    cycles = []
+    for item_id, filed_at, decided_at, highest in first_settling(session):
+        decided_at = stats.aware(decided_at)
+        cycle = {"item_id": item_id, "period": month_of(decided_at), "tier": tier_key(highest),
+                 "bucket": cycle_bucket(stats.days_between(filed_at, decided_at))}
+        cycles.append(cycle)
+        counts[(CYCLE, cycle["period"], f"{cycle['tier']}:{cycle['bucket']}")] += 1
+    for recorded_at, snapshot in session.execute(
+        select(Decision.recorded_at, Decision.review_snapshot).where(Decision.revision == 1)
+    ).yield_per(2000):
+        counts.update(_decision_counts(recorded_at, snapshot))
+    for reviewer, n, runs in session.execute(
+        select(Review.reviewer_id, func.count(), func.count(func.distinct(Review.run_id))).group_by(Review.reviewer_id)
+    ):
+        counts[(REVIEWS, "", str(reviewer))] += n
+        counts[(RUNS_REVIEWED, "", str(reviewer))] += runs
+    for proposer, n in session.execute(
+        select(ProposedCase.proposed_by_id, func.count()).group_by(ProposedCase.proposed_by_id)
+    ):
+        counts[(CASES, "", str(proposer))] += n
+    for saved_at, runner in session.execute(
+        select(Probe.saved_at, Probe.run_by_id).where(Probe.saved_at.is_not(None))
+    ).yield_per(5000):
+        counts[(PROBES, quarter_of(saved_at), "")] += 1
+        counts[(PROBES_BY, "", str(runner))] += 1
+    return counts, cycles
+
+
+def recount(session: Session) -> int:
+    """Count every tally again from the history, under the write lock (no change tallies in
+    between), and mark them counted. Returns how many counts were written. The caller commits."""
+    db.lock_for_change(session)
+    counts, cycles = count_history(session)
+    session.execute(delete(HealthCycle))
+    session.execute(delete(HealthTally))
+    rows = [{"metric": m, "period": p, "key": k, "n": n} for (m, p, k), n in counts.items() if n]
+    rows.append(dict(zip(("metric", "period", "key"), COUNTED, strict=True)) | {"n": 1})
+    for start in range(0, len(rows), 5000):
+        session.execute(insert(HealthTally), rows[start:start + 5000])
+    for start in range(0, len(cycles), 5000):
+        session.execute(insert(HealthCycle), cycles[start:start + 5000])
+    session.expire_all()
+    return len(rows) - 1
+
+
+def is_counted(session: Session) -> bool:
+    return session.get(HealthTally, COUNTED) is not None
+
+
+def ensure_counted(session: Session) -> bool:
+    """Count the tallies from the history if they never were (a database migrated with a
+    history); True when it counted (the caller commits)."""
+    if is_counted(session):
+        return False
+    db.lock_for_change(session)
+    if is_counted(session):  # another worker counted them while this one waited for the lock
+        return False
+    recount(session)
+    return True
+
+
+# ------------------------------------------------------------------------------------ reading
+def read(session: Session, metrics: Iterable[str], periods: Iterable[str] | None = None) -> dict[tuple[str, str, str], int]:
+    """{(metric, period, key): n} of ``metrics`` (in ``periods`` when given)."""
+    query = select(HealthTally.metric, HealthTally.period, HealthTally.key, HealthTally.n).where(
+        HealthTally.metric.in_(list(metrics)))
+    if periods is not None:
+        query = query.where(HealthTally.period.in_(list(periods)))
+    return {(m, p, k): n for m, p, k, n in session.execute(query) if n}
+
+
+def stored(session: Session) -> tuple[dict[tuple[str, str, str], int], list[dict]]:
+    """Every count as stored and every cycle row (to compare with ``count_history``)."""
+    counts = {(m, p, k): n for m, p, k, n in session.execute(
+        select(HealthTally.metric, HealthTally.period, HealthTally.key, HealthTally.n)) if n and (m, p, k) != COUNTED}
+    cycles = [{"item_id": i, "period": p, "tier": t, "bucket": b} for i, p, t, b in session.execute(
+        select(HealthCycle.item_id, HealthCycle.period, HealthCycle.tier, HealthCycle.bucket)
+        .order_by(HealthCycle.item_id))]
+    return counts, cycles
