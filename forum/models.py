@@ -6,7 +6,7 @@ from forum.audit.models import Checkpoint
 from forum.auth.models import OrgFunction, SetPasswordLink, User
 from forum.core.db import Base
 from forum.evidence.models import EvidenceChunk, EvidenceRun
-from forum.health.models import HealthCycle, HealthTally
+from forum.health.models import HealthCycle, HealthItemPart, HealthTally
 from forum.items.models import DecisionItem
 from forum.notify.models import EmailOptOut, Follow, Notification, OutboxMessage, ReminderSent
 from forum.probes.models import ModelEndpoint, Probe, ProbeAnswer
@@ -18,7 +18,7 @@ from forum.weighing.models import Comment, Escalation, Position, WeightRating
 
 __all__ = [
     "AISystem", "Action", "AgendaEntry", "ApiToken", "Base", "Checkpoint", "Comment", "Decision",
-    "DecisionItem", "EmailOptOut", "Escalation", "Event", "EvidenceChunk", "EvidenceRun", "Follow", "HealthCycle", "HealthTally", "Meeting",
+    "DecisionItem", "EmailOptOut", "Escalation", "Event", "EvidenceChunk", "EvidenceRun", "Follow", "HealthCycle", "HealthItemPart", "HealthTally", "Meeting",
     "ModelEndpoint", "Notification", "ObligationRecord", "OrgFunction", "OutboxMessage", "Position", "Probe",
     "ProbeAnswer", "ProposedCase", "Recusal",
     "ReminderSent", "Review", "SetPasswordLink", "SystemVersion", "TrailHead", "User", "WeightRating",

@@ -135,7 +135,6 @@ def app_config(database_url, tmp_path):
         "TESTING": True,
         "WTF_CSRF_ENABLED": False,
         "BASE_URL": "http://localhost",  # the test client's host: links match its requests
-        "HEALTH_REFRESH_SECONDS": 0,  # each request sees the data it just made (the cache: tests/health)
     }
 
 

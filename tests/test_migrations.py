@@ -87,7 +87,8 @@ def test_the_standing_migration_fills_the_columns_of_existing_items(backend_url,
     with engine.begin() as conn:
         conn.execute(text("DROP INDEX ix_decision_items_weight_max"))
         conn.execute(text("DROP INDEX ix_decision_items_standing"))  # a later revision's, on these columns
-        conn.execute(text("DROP TABLE health_cycles"))  # a later revision's tables (made again below)
+        conn.execute(text("DROP TABLE health_item_parts"))  # later revisions' tables (made again below)
+        conn.execute(text("DROP TABLE health_cycles"))
         conn.execute(text("DROP TABLE health_tallies"))
         for column in ("weight_max", "weight_min", "objection", "evidence_fail", "evidence_drift",
                        "evidence_stale_at"):  # the columns this revision adds

@@ -26,7 +26,6 @@ DEFAULTS: dict[str, object] = {
     "DERIVED_CACHE_SIZE": 256,
     # The health page's figures summarise a year of history: each worker computes them at most
     # once per this many seconds (the page says as of when); 0 computes them on every request.
-    "HEALTH_REFRESH_SECONDS": 300,
     # Page size of the administrators' user list.
     "USERS_PER_PAGE": 25,
     # How long a one-time set-password link (made for a new account, or on request) stays valid.

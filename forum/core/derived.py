@@ -128,21 +128,3 @@ def cached(session: Session, key: Hashable, compute: Callable[[], T]) -> T:
     value = compute()
     store.put(full, value)
     return value
-
-
-def cached_for(key: Hashable, seconds: int, compute: Callable[[], T]) -> T:
-    """``compute()``, or what it returned for ``key`` in the same ``seconds``-long period of the
-    clock — for figures that summarise long stretches of history (the health page), where being
-    a few minutes behind is fine and following every change is not: a change every second would
-    recompute them every second. The value must be plain (no ORM rows); ``seconds`` <= 0 turns
-    the cache off for it."""
-    store = _store()
-    if store is None or seconds <= 0:
-        return compute()
-    full = (key, "period", int(clock.now().timestamp() // seconds))
-    found, value = store.get(full)
-    if found:
-        return value  # type: ignore[return-value]
-    value = compute()
-    store.put(full, value)
-    return value

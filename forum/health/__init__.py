@@ -7,5 +7,5 @@ def init_app(app) -> None:
     from forum.health import tallies
     from forum.health.views import bp
 
-    tallies.listen()  # the tallies move in the change's own transaction
+    tallies.listen(app.extensions["forum.sessionmaker"])  # the tallies move in the change's own transaction
     app.register_blueprint(bp)

@@ -32,3 +32,16 @@ class HealthCycle(Base):
     period: Mapped[str] = mapped_column(String(10))
     tier: Mapped[str] = mapped_column(String(40))
     bucket: Mapped[int] = mapped_column(Integer)
+
+
+class HealthItemPart(Base):
+    """What one item adds to the evidence tallies now (its current runs by day and version match;
+    when decided, its freshness), so that a change to the item takes exactly that back out."""
+
+    __tablename__ = "health_item_parts"
+
+    item_id: Mapped[int] = mapped_column(ForeignKey("decision_items.id", ondelete="CASCADE"), primary_key=True)
+    metric: Mapped[str] = mapped_column(String(40), primary_key=True)
+    period: Mapped[str] = mapped_column(String(10), primary_key=True)
+    key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer, default=0)

@@ -3,9 +3,8 @@
 
 ``build(session, now)`` returns the section's context (a dict), or None to leave the section out;
 it must cost a bounded number of queries whatever the data size (aggregate in SQL, or one query
-per table, never one per row). A ``current`` section reads figures kept current as changes happen
-(forum.health.tallies) and is built on every request; the others summarise the history afresh
-and the page keeps them for FORUM_HEALTH_REFRESH_SECONDS. The page includes ``template`` once per section, with the context
+per table, never one per row), and bounded work: the built-in sections read tallies kept
+current as changes happen (forum.health.tallies). Every request builds every section. The page includes ``template`` once per section, with the context
 available as ``s`` and ``now`` as the page's moment.
 """
 
@@ -25,7 +24,6 @@ class HealthSection:
     key: str
     template: str
     build: HealthBuild
-    current: bool = False
 
 
 def build_sections(sections: Iterable[HealthSection], session: Session, now: datetime) -> list[tuple[HealthSection, dict]]:

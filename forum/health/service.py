@@ -15,20 +15,17 @@
   by age (from the time the test ran) and by whether they tested the model version the item is
   at now.
 
-Cycle times, escalations and the executives' habit figures are read from tallies kept current
-as changes happen (forum.health.tallies): a read costs the same whatever the history. The two
-evidence figures depend on the clock as well (evidence ages by the hour) and are computed in SQL
-aggregates, so the page's query count does not grow with the data, but their work does: the
-page keeps them for FORUM_HEALTH_REFRESH_SECONDS.
+Every figure is read from tallies kept current as changes happen (forum.health.tallies): a
+read costs the same whatever the size of the history. The evidence figures are kept by day and
+read against the page's moment (evidence ages and turns stale as days pass).
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 
-from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from forum.evidence import gates
@@ -36,7 +33,6 @@ from forum.evidence.models import EvidenceRun
 from forum.health import proximity, stats, tallies
 from forum.health.charts import Row, Series, bar_chart
 from forum.health.sections import HealthSection
-from forum.items.models import DecisionItem
 from forum.items.rubric import RUBRIC, Rubric
 
 MONTHS = 12
@@ -132,35 +128,6 @@ GATE_COLUMNS = (
 )
 
 
-def _current_run_ids(statuses):
-    """The latest run of each suite on items in ``statuses`` (a subquery of run ids)."""
-    return (
-        select(func.max(EvidenceRun.id))
-        .join(DecisionItem, DecisionItem.id == EvidenceRun.item_id)
-        .where(DecisionItem.status.in_(statuses))
-        .group_by(EvidenceRun.item_id, EvidenceRun.suite)
-    )
-
-
-def _stale_by_version():
-    """SQL: the run tested another model version than its item's (forum.evidence.gates
-    .stale_by_version): both stated, and different."""
-    run_version, item_version = func.coalesce(EvidenceRun.model_version, ""), func.coalesce(DecisionItem.model_version, "")
-    return and_(run_version != "", item_version != "", run_version != item_version)
-
-
-def _oldest_fresh(now: datetime, rubric: Rubric = RUBRIC):
-    """SQL: the earliest run time that is still fresh for the item's tier (its tier from the
-    standing's highest total, forum.evidence.service.item_tiers; the default tier before any
-    rating) — the freshness gate's age rule, read in the database."""
-    def cut(tier_key: str | None) -> datetime:
-        return now - timedelta(days=gates.thresholds_for(tier_key)["max_age_days"])
-
-    by_total = [(DecisionItem.weight_max >= tier.min_total, cut(tier.key)) for tier in reversed(rubric.tiers)
-                if tier.min_total > rubric.tiers[0].min_total]
-    return case((DecisionItem.weight_max.is_(None), cut(None)), *by_total, else_=cut(rubric.tiers[0].key))
-
-
 @dataclass(frozen=True)
 class Freshness:
     decided: int
@@ -177,30 +144,23 @@ class Freshness:
 def decided_freshness(session: Session, now: datetime) -> Freshness:
     """Decided (or closed) items by the freshness of their current evidence now, as the
     freshness gate judges it (forum.evidence.gates): stale when some current run tested another
-    model version or is older than the tier allows; unknown when none is stale but some states
-    no run time (or one in the future). Two aggregate queries: the work is the database's, and
-    no row comes back per item."""
-    decided = session.scalar(
-        select(func.count()).select_from(DecisionItem).where(DecisionItem.status.in_(DECIDED_STATUSES))
-    ) or 0
-    by_version = _stale_by_version()
-    no_time = or_(EvidenceRun.run_at.is_(None), EvidenceRun.run_at > now + gates.CLOCK_SKEW)
-    stale = case((by_version, 1), (no_time, 0), (EvidenceRun.run_at < _oldest_fresh(now), 1), else_=0)
-    unknown = case((by_version, 0), (no_time, 1), else_=0)
-    per_item = (
-        select(EvidenceRun.item_id, func.max(stale).label("stale"), func.max(unknown).label("unknown"))
-        .join(DecisionItem, DecisionItem.id == EvidenceRun.item_id)
-        .where(EvidenceRun.id.in_(_current_run_ids(DECIDED_STATUSES)))
-        .group_by(EvidenceRun.item_id)
-        .subquery()
-    )
-    with_evidence, stale_items, unknown_items = session.execute(select(
-        func.count(),
-        func.coalesce(func.sum(per_item.c.stale), 0),
-        func.coalesce(func.sum(case((and_(per_item.c.stale == 0, per_item.c.unknown == 1), 1), else_=0)), 0),
-    ).select_from(per_item)).one()
-    return Freshness(decided, with_evidence - stale_items - unknown_items, stale_items,
-                     decided - with_evidence, unknown_items)
+    model version or its oldest run has passed the tier's maximum age (from the day it does);
+    unknown when none is stale but some run states no run time (or one more than a day ahead).
+    Read from the tallies (forum.health.tallies): a row per day on which some decided item's
+    evidence turns stale, whatever the number of items."""
+    today = now.date().isoformat()
+    decided = fresh = stale = without = unknown = 0
+    for (_metric, until, kind), n in tallies.read(session, [tallies.FRESHNESS]).items():
+        decided += n
+        if kind == "without":
+            without += n
+        elif kind == "version" or (until and until <= today):
+            stale += n
+        elif kind == "no_time":
+            unknown += n
+        else:
+            fresh += n
+    return Freshness(decided, fresh, stale, without, unknown)
 
 
 def _freshness_section(session: Session, now: datetime) -> dict:
@@ -232,31 +192,16 @@ def age_bucket(days: float) -> int:
     return len(AGE_BUCKETS) - 1
 
 
-def version_match(run_version: str, item_version: str) -> str:
-    if not run_version or not item_version:
-        return "unknown"
-    return "current" if run_version == item_version else "older"
-
-
 def evidence_ages(session: Session, now: datetime) -> dict[tuple[int, str], int]:
-    """{(age bucket, version match): current runs} over every item past draft. One aggregate
-    query (at most 18 rows back): the buckets and the version match are worked out in SQL."""
-    bucket = case(
-        (EvidenceRun.run_at.is_(None), len(AGE_BUCKETS)),
-        *((EvidenceRun.run_at >= now - timedelta(days=limit), index)
-          for index, (limit, _label) in enumerate(AGE_BUCKETS) if limit is not None),
-        else_=len(AGE_BUCKETS) - 1,
-    ).label("bucket")
-    run_version, item_version = func.coalesce(EvidenceRun.model_version, ""), func.coalesce(DecisionItem.model_version, "")
-    match = case((or_(run_version == "", item_version == ""), "unknown"), (run_version == item_version, "current"),
-                 else_="older").label("match")
-    rows = session.execute(
-        select(bucket, match, func.count())
-        .join(DecisionItem, DecisionItem.id == EvidenceRun.item_id)
-        .where(EvidenceRun.id.in_(_current_run_ids(("open", "escalated", "scheduled", "decided", "closed"))))
-        .group_by(bucket, match)
-    ).all()
-    return {(index, key): count for index, key, count in rows}
+    """{(age bucket, version match): current runs} over every item past draft, from the tallies
+    (forum.health.tallies): a row per day some current run ran, whatever the number of runs.
+    The age is in whole days (UTC) from the day the test ran."""
+    today = now.date()
+    counts: Counter = Counter()
+    for (_metric, day, match), n in tallies.read(session, [tallies.AGE]).items():
+        bucket = len(AGE_BUCKETS) if not day else age_bucket((today - date.fromisoformat(day)).days)
+        counts[(bucket, match)] += n
+    return dict(counts)
 
 
 def _age_section(session: Session, now: datetime) -> dict:
@@ -282,10 +227,10 @@ def _proximity_section(session: Session, now: datetime) -> dict:
 
 #: The health page's sections, in order.
 SECTIONS = (
-    HealthSection("cycle_time", "health/_cycle_time.html", _cycle_section, current=True),
-    HealthSection("escalations", "health/_escalations.html", _escalation_section, current=True),
+    HealthSection("cycle_time", "health/_cycle_time.html", _cycle_section),
+    HealthSection("escalations", "health/_escalations.html", _escalation_section),
     HealthSection("freshness", "health/_freshness.html", _freshness_section),
     HealthSection("evidence_age", "health/_evidence_age.html", _age_section),
     # The executives' habit figures of technical proximity, after the built-in figures.
-    HealthSection("proximity", "proximity/_figures.html", _proximity_section, current=True),
+    HealthSection("proximity", "proximity/_figures.html", _proximity_section),
 )

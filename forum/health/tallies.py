@@ -1,14 +1,18 @@
-"""The health figures that are counts of moments — escalations per month, decision cycle times
-per tier, the executives' habit figures — kept current as changes happen, so that the health page
-reads a few hundred small rows (``health_tallies``) whatever the size of the history.
+"""The health page's figures as counts kept current as changes happen — escalations per month,
+decision cycle times per tier, the executives' habit figures, the age and freshness of the
+current evidence — so that the page reads a few hundred small rows (``health_tallies``) whatever
+the size of the history.
 
 Two writers keep the same counts:
 
 - **as changes happen**: ``on_event`` receives every trail event (``event_recorded``, inside the
   change's transaction, after the trail's lock: changes tally one at a time) and adds to the
   counts the change moves — a decision, a rating that moves a decided item to another tier, a
-  review, a proposed edge case, a saved probe; and every escalation row counts as it is inserted
-  (an ORM event: the escalation is written after its move's trail event);
+  review, a proposed edge case, a saved probe; every escalation row counts as it is inserted
+  (an ORM event: the escalation is written after its move's trail event); and before a
+  transaction commits, the items it changed (or added evidence to) have what they add to the
+  evidence tallies worked out again from their rows (``evidence_parts``), the old parts taken
+  out (``health_item_parts``) and the new ones put in;
 - **from the history**: ``recount`` counts everything again from the tables (a new database
   after a bulk load, `forum health recount` after an import or a change of the rubric's tiers).
 
@@ -17,22 +21,25 @@ The tests hold the two to the same counts, so either is a check of the other. Th
 history, before its first count, has none, and ``ensure_counted`` counts it then.
 
 Cycle times are kept in buckets: tenths of a day under ten days, whole days under a thousand,
-ten days beyond (the median and 90th percentile come out at that precision).
+ten days beyond (the median and 90th percentile come out at that precision). Evidence is kept by
+day (UTC): its age in whole days, and the day it turns stale (it counts as stale from that day).
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import Connection, delete, event, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from forum.agenda.models import SETTLING_OUTCOMES, AgendaEntry, Decision
-from forum.core import db
+from forum.core import clock, db
+from forum.evidence import gates
+from forum.evidence.models import EvidenceRun
 from forum.health import stats
-from forum.health.models import HealthCycle, HealthTally
+from forum.health.models import HealthCycle, HealthItemPart, HealthTally
 from forum.items.models import DecisionItem
 from forum.items.rubric import RUBRIC, Rubric
 from forum.probes.models import Probe
@@ -53,6 +60,12 @@ CASES = "cases_proposed"  # "", user id
 PROBES = "probes"  # quarter, "": saved probes
 PROBES_BY = "probes_by"  # "", user id
 UNRATED = "unrated"
+AGE = "evidence_age"  # run day "YYYY-MM-DD" ("": no stated time), "current" | "older" | "unknown"
+FRESHNESS = "freshness"  # decided items: "", "without" | "version"; or the day their evidence turns stale
+#                          ("": never by age), "timed" | "no_time" (some current run states no time)
+DECIDED_STATUSES = ("decided", "closed")
+#: ``session.info``: the items a transaction changed (or added evidence to), settled before it commits.
+TOUCHED = "forum.health.touched"
 
 
 def month_of(at: datetime | date) -> str:
@@ -207,11 +220,130 @@ def on_event(session: Session, *, actor, event, data: dict) -> None:
         handler(session, event, data)
 
 
-def listen() -> None:
-    """Keep the tallies as changes happen (called once by the area's ``init_app``)."""
+def listen(factory) -> None:
+    """Keep the tallies as changes happen in the sessions of ``factory`` (called by the area's
+    ``init_app``)."""
     event_recorded.connect(on_event)
     if not event.contains(Escalation, "after_insert", _escalation_inserted):
         event.listen(Escalation, "after_insert", _escalation_inserted)
+    event.listen(factory, "after_flush", _collect)
+    event.listen(factory, "before_commit", _settle)
+    event.listen(factory, "after_transaction_end", _forget)
+
+
+# ---------------------------------------------------------------------------- evidence parts
+def version_match(run_version: str | None, item_version: str | None) -> str:
+    if not run_version or not item_version:
+        return "unknown"
+    return "current" if run_version == item_version else "older"
+
+
+def evidence_parts(status: str, item_version: str | None, weight_max: int | None,
+                   runs: list[tuple[datetime | None, str | None]], now: datetime, rubric: Rubric = RUBRIC) -> Counter:
+    """What an item adds to the evidence tallies, from its status, model version, highest rating
+    and current runs ((run time, model version) of the latest run of each suite):
+
+    - past draft, each current run under (AGE, its day, its version match);
+    - decided or closed, the item once under FRESHNESS: without evidence; stale by version (a
+      current run tested another version than the item's); otherwise the day its oldest timed
+      run passes the tier's maximum age (forum.evidence.gates), and whether some run states no
+      time (or one more than a day ahead of ``now``: unknown freshness, as the gate says).
+
+    Nothing here depends on the clock but that last judgement: the page reads the days against
+    its own ``now``."""
+    parts: Counter = Counter()
+    if status == "draft":
+        return parts
+    for run_at, run_version in runs:
+        parts[(AGE, "" if run_at is None else run_at.date().isoformat(), version_match(run_version, item_version))] += 1
+    if status not in DECIDED_STATUSES:
+        return parts
+    if not runs:
+        parts[(FRESHNESS, "", "without")] += 1
+    elif any(gates.stale_by_version(run_version, item_version) for _at, run_version in runs):
+        parts[(FRESHNESS, "", "version")] += 1
+    else:
+        timed = [run_at for run_at, _v in runs if run_at is not None and run_at <= now + gates.CLOCK_SKEW]
+        tier = rubric.tier_for(weight_max).key if weight_max is not None else None
+        limit = timedelta(days=gates.thresholds_for(tier)["max_age_days"])
+        until = (min(timed) + limit).date().isoformat() if timed else ""
+        parts[(FRESHNESS, until, "timed" if len(timed) == len(runs) else "no_time")] += 1
+    return parts
+
+
+def _items_parts(session: Session, item_ids: list[int] | None = None) -> dict[int, Counter]:
+    """``evidence_parts`` of the given items (of every item with None): two queries."""
+    items = select(DecisionItem.id, DecisionItem.status, DecisionItem.model_version, DecisionItem.weight_max)
+    latest = select(func.max(EvidenceRun.id)).group_by(EvidenceRun.item_id, EvidenceRun.suite)
+    if item_ids is not None:
+        items = items.where(DecisionItem.id.in_(item_ids))
+        latest = latest.where(EvidenceRun.item_id.in_(item_ids))
+    runs: dict[int, list] = {}
+    for item_id, run_at, version in session.execute(
+        select(EvidenceRun.item_id, EvidenceRun.run_at, EvidenceRun.model_version).where(EvidenceRun.id.in_(latest))
+    ).yield_per(5000):
+        runs.setdefault(item_id, []).append((run_at, version))
+    now = clock.now()
+    return {item_id: evidence_parts(status, version, weight_max, runs.get(item_id, []), now)
+            for item_id, status, version, weight_max in session.execute(items).yield_per(5000)}
+
+
+def refresh_items(session: Session, item_ids: Iterable[int]) -> None:
+    """Take the items' old parts out of the evidence tallies and put their parts now in."""
+    ids = sorted({i for i in item_ids if i is not None})
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        new = _items_parts(session, chunk)
+        old: dict[int, Counter] = {}
+        for item_id, metric, period, key, n in session.execute(
+            select(HealthItemPart.item_id, HealthItemPart.metric, HealthItemPart.period, HealthItemPart.key,
+                   HealthItemPart.n).where(HealthItemPart.item_id.in_(chunk))
+        ):
+            old.setdefault(item_id, Counter())[(metric, period, key)] += n
+        delta: Counter = Counter()
+        changed = [i for i in chunk if new.get(i, Counter()) != old.get(i, Counter())]
+        for item_id in changed:
+            delta.update(new.get(item_id, Counter()))
+            delta.subtract(old.get(item_id, Counter()))
+        for (metric, period, key), n in delta.items():
+            if n:
+                add(session, metric, period, key, n)
+        if changed:
+            session.execute(delete(HealthItemPart).where(HealthItemPart.item_id.in_(changed)))
+            rows = _part_rows({i: new[i] for i in changed if i in new})
+            if rows:
+                session.execute(insert(HealthItemPart), rows)
+
+
+def _part_rows(parts: dict[int, Counter]) -> list[dict]:
+    return [{"item_id": item_id, "metric": m, "period": p, "key": k, "n": n}
+            for item_id, counts in parts.items() for (m, p, k), n in counts.items() if n]
+
+
+def _collect(session: Session, _flush_context) -> None:
+    """After each flush: the items it changed, added evidence to or rated (a rating moves the
+    item's tier, and with it how old its evidence may be: forum.weighing.standing writes that)."""
+    touched = session.info.setdefault(TOUCHED, set())
+    for obj in (*session.new, *session.dirty):
+        if isinstance(obj, DecisionItem):
+            touched.add(obj.id)
+        elif isinstance(obj, EvidenceRun | WeightRating):
+            touched.add(obj.item_id)
+
+
+def _settle(session: Session) -> None:
+    """Before a transaction commits: the evidence tallies of the items it touched. The change holds
+    the write lock (a request's) or the trail's (every change records an event) until it commits,
+    so changes settle one at a time."""
+    session.flush()
+    touched = session.info.pop(TOUCHED, None)
+    if touched:
+        refresh_items(session, touched)
+
+
+def _forget(session: Session, transaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(TOUCHED, None)
 
 
 # ------------------------------------------------------------------------- counting it again
@@ -236,6 +368,11 @@ def first_settling(session: Session):
 
 def count_history(session: Session) -> tuple[Counter, list[dict]]:
     """Every count from the tables, and every decided item's cycle row."""
+    counts, cycles, _parts = _history(session)
+    return counts, cycles
+
+
+def _history(session: Session) -> tuple[Counter, list[dict], dict[int, Counter]]:
     counts: Counter = Counter()
     for (at,) in session.execute(select(Escalation.escalated_at)).yield_per(5000):
         counts[(ESCALATIONS, month_of(at), "")] += 1
@@ -264,14 +401,18 @@ def count_history(session: Session) -> tuple[Counter, list[dict]]:
     ).yield_per(5000):
         counts[(PROBES, quarter_of(saved_at), "")] += 1
         counts[(PROBES_BY, "", str(runner))] += 1
-    return counts, cycles
+    parts = _items_parts(session)
+    for item_counts in parts.values():
+        counts.update(item_counts)
+    return counts, cycles, parts
 
 
 def recount(session: Session) -> int:
     """Count every tally again from the history, under the write lock (no change tallies in
     between), and mark them counted. Returns how many counts were written. The caller commits."""
     db.lock_for_change(session)
-    counts, cycles = count_history(session)
+    counts, cycles, parts = _history(session)
+    session.execute(delete(HealthItemPart))
     session.execute(delete(HealthCycle))
     session.execute(delete(HealthTally))
     rows = [{"metric": m, "period": p, "key": k, "n": n} for (m, p, k), n in counts.items() if n]
@@ -280,6 +421,10 @@ def recount(session: Session) -> int:
         session.execute(insert(HealthTally), rows[start:start + 5000])
     for start in range(0, len(cycles), 5000):
         session.execute(insert(HealthCycle), cycles[start:start + 5000])
+    part_rows = _part_rows(parts)
+    for start in range(0, len(part_rows), 5000):
+        session.execute(insert(HealthItemPart), part_rows[start:start + 5000])
+    session.info.pop(TOUCHED, None)  # counted as they are now
     session.expire_all()
     return len(rows) - 1
 

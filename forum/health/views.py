@@ -3,10 +3,10 @@ executives' habit figures of technical proximity."""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template
+from flask import Blueprint, render_template
 from flask_login import login_required
 
-from forum.core import clock, db, derived
+from forum.core import clock, db
 from forum.health import proximity, service, tallies
 from forum.health.sections import build_sections
 
@@ -25,20 +25,7 @@ def index():
     session = db.session()
     _counted(session)
     now = clock.now()
-
-    def summarised():
-        at = clock.now()
-        return at, build_sections([s for s in service.SECTIONS if not s.current], session, at)
-
-    seconds = current_app.config["HEALTH_REFRESH_SECONDS"]
-    as_of, kept = derived.cached_for("health", seconds, summarised)
-    built = dict((section.key, (section, context)) for section, context in kept)
-    built.update((section.key, (section, context)) for section, context in
-                 build_sections([s for s in service.SECTIONS if s.current], session, now))
-    sections = [built[s.key] for s in service.SECTIONS if s.key in built]
-    return render_template("health/index.html", sections=sections, now=now, as_of=as_of,
-                           summarised=[section for section, _context in kept],
-                           refresh_minutes=seconds // 60)
+    return render_template("health/index.html", sections=build_sections(service.SECTIONS, session, now), now=now)
 
 
 @bp.get("/proximity")

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+from sqlalchemy import select
+
 from forum.health import service, tallies
 from forum.health.stats import Summary
+from forum.items import service as items
+from forum.items.models import DecisionItem
 from tests.health.conftest import CSV_VERSION
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -117,6 +121,34 @@ def test_share_of_decided_items_with_fresh_evidence(db_session, history):
 
     assert (f.decided, f.fresh, f.stale, f.without) == (4, 1, 2, 1)
     assert f.share_fresh == 0.25
+    # as days pass, the fresh item's evidence (5 days old, 90 allowed) turns stale on its 90th day
+    assert service.decided_freshness(db_session, NOW + 84 * DAY).fresh == 1
+    assert service.decided_freshness(db_session, NOW + 85 * DAY).fresh == 0
+    kept = tallies.stored(db_session)
+    tallies.recount(db_session)
+    assert tallies.stored(db_session) == kept
+
+
+def test_evidence_figures_follow_status_version_and_new_runs(db_session, history):
+    """The evidence tallies move with each change to an item: a new run replaces its suite's
+    current run, a new model version makes its runs stale, a draft submitted adds its runs."""
+    _evidence_world(history)
+    fresh = db_session.scalar(select(DecisionItem).where(DecisionItem.model_version == CSV_VERSION,
+                                                          DecisionItem.status == "decided").order_by(DecisionItem.id))
+    history.attach(fresh, NOW - 1 * DAY)  # the same suite again: still one current run
+    assert service.evidence_ages(db_session, NOW)[(0, "current")] == 1
+    fresh.model_version = "2026.12.0"  # the model moved on (decided items record it as a model update)
+    db_session.commit()
+    f = service.decided_freshness(db_session, NOW)
+    assert (f.fresh, f.stale) == (0, 3)
+    assert service.evidence_ages(db_session, NOW)[(0, "older")] == 2
+    draft = db_session.scalar(select(DecisionItem).where(DecisionItem.status == "draft"))
+    items.transition(db_session, history.cast["filer"], draft, "submit")
+    db_session.commit()
+    assert service.evidence_ages(db_session, NOW)[(0, "current")] == 1  # its run of yesterday
+    kept = tallies.stored(db_session)
+    tallies.recount(db_session)
+    assert tallies.stored(db_session) == kept
 
 
 def test_evidence_age_against_the_model_version_in_use(db_session, history):
@@ -134,6 +166,6 @@ def test_evidence_age_against_the_model_version_in_use(db_session, history):
 
 def test_age_buckets_and_version_match():
     assert [service.age_bucket(d) for d in (0, 30, 30.01, 90, 91, 180, 365, 366)] == [0, 0, 1, 1, 2, 2, 3, 4]
-    assert service.version_match("1.0", "1.0") == "current"
-    assert service.version_match("1.0", "1.1") == "older"
-    assert service.version_match("", "1.1") == service.version_match("1.0", "") == "unknown"
+    assert tallies.version_match("1.0", "1.0") == "current"
+    assert tallies.version_match("1.0", "1.1") == "older"
+    assert tallies.version_match("", "1.1") == tallies.version_match("1.0", "") == "unknown"
