@@ -31,7 +31,7 @@ from collections import Counter
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Connection, delete, event, func, insert, select, update
+from sqlalchemy import Connection, delete, event, func, insert, inspect, select, update
 from sqlalchemy.orm import Session
 
 from forum.agenda.models import SETTLING_OUTCOMES, AgendaEntry, Decision
@@ -324,11 +324,18 @@ def _collect(session: Session, _flush_context) -> None:
     """After each flush: the items it changed, added evidence to or rated (a rating moves the
     item's tier, and with it how old its evidence may be: forum.weighing.standing writes that)."""
     touched = session.info.setdefault(TOUCHED, set())
-    for obj in (*session.new, *session.dirty):
+    for obj in session.new:
         if isinstance(obj, DecisionItem):
             touched.add(obj.id)
         elif isinstance(obj, EvidenceRun | WeightRating):
             touched.add(obj.item_id)
+    for obj in session.dirty:
+        if isinstance(obj, WeightRating):
+            touched.add(obj.item_id)
+        elif isinstance(obj, DecisionItem):
+            attrs = inspect(obj).attrs  # the flush's changes are still there to see
+            if attrs.status.history.has_changes() or attrs.model_version.history.has_changes():
+                touched.add(obj.id)
 
 
 def _settle(session: Session) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 from flask_login import login_required
 
-from forum.core import clock, db
+from forum.core import clock, db, derived
 from forum.health import proximity, service, tallies
 from forum.health.sections import build_sections
 
@@ -24,8 +24,14 @@ def _counted(session) -> None:
 def index():
     session = db.session()
     _counted(session)
-    now = clock.now()
-    return render_template("health/index.html", sections=build_sections(service.SECTIONS, session, now), now=now)
+
+    def build():
+        now = clock.now()
+        return now, build_sections(service.SECTIONS, session, now)
+
+    # Kept until the next change (or the next minute: evidence ages with the clock).
+    now, sections = derived.cached(session, ("health",), build)
+    return render_template("health/index.html", sections=sections, now=now)
 
 
 @bp.get("/proximity")
