@@ -3,8 +3,9 @@
 Every function takes the session and the viewer, reads a bounded number of queries whatever the
 data size, and returns plain values for templates/home/. The view picks the builder by role.
 
-"Items I take part in" is one definition, ``involved_item_ids`` (filed, rated, took a position
-on, commented on, or followed): extend it there and every list that uses it follows.
+"Items I take part in" is one definition, ``involved_newest`` with ``INVOLVEMENT`` (filed, rated,
+took a position on, commented on, or followed): extend it there and every list that uses it
+follows.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from forum.evidence.service import item_tiers, recheck
 from forum.health.service import GATE_COLUMNS
 from forum.items.models import STATUSES, DecisionItem
 from forum.items.rubric import RUBRIC
-from forum.notify.service import followed_items_query
+from forum.notify.models import Follow
 from forum.register import grouping
 from forum.trail.models import Event
 from forum.weighing import checks, drift, rules, standing, weigh
@@ -44,17 +45,50 @@ from forum.weighing.queue import queue_by_tier
 LIST_SIZE = 8
 
 
-def involved_item_ids(user: User) -> Select:
-    """The ids of the items ``user`` takes part in: filed, rated (their function's current
-    rating is theirs), took a position on (likewise), commented on, or follows. A SQL union to use
-    inside ``DecisionItem.id.in_(…)``: it costs no statement of its own."""
-    return union(
-        followed_items_query(user),
-        select(DecisionItem.id).where(DecisionItem.filer_id == user.id),
-        select(WeightRating.item_id).where(WeightRating.rater_id == user.id),
-        select(Position.item_id).where(Position.author_id == user.id),
-        select(Comment.item_id).where(Comment.author_id == user.id),
-    )
+#: Where taking part is written down: (the table's item column, its person column).
+INVOLVEMENT = (
+    (Follow.item_id, Follow.user_id),
+    (WeightRating.item_id, WeightRating.rater_id),
+    (Position.item_id, Position.author_id),
+    (Comment.item_id, Comment.author_id),
+)
+#: The drifted items a person takes part in are counted up to this many ("at least" beyond).
+INVOLVED_COUNT_CAP = 1000
+
+
+def involved_newest(user: User, conditions: list, limit: int) -> Select:
+    """The ids of the newest ``limit`` items ``user`` takes part in — filed, rated (their
+    function's current rating is theirs), took a position on (likewise), commented on, or follows
+    — that meet ``conditions``. A union of one arm per kind of taking part, each walking that
+    person's own rows newest item first (an index on (person, item) each) and stopping at
+    ``limit``: the work is bounded by ``limit`` where matches are many, and by the person's own
+    rows where they are few, never by the size of the forum."""
+    arms = [select(DecisionItem.id.label("id")).where(DecisionItem.filer_id == user.id, *conditions)
+            .order_by(DecisionItem.id.desc()).limit(limit)]
+    for item_column, person_column in INVOLVEMENT:
+        arms.append(select(item_column.label("id")).distinct()
+                    .join(DecisionItem, DecisionItem.id == item_column)
+                    .where(person_column == user.id, *conditions)
+                    .order_by(item_column.desc()).limit(limit))
+    return union(*(select(arm.subquery().c.id) for arm in arms))
+
+
+def involved_drifted(session: Session, user: User, now: datetime, limit: int = LIST_SIZE,
+                     cap: int | None = None) -> tuple[list[Drift], int, bool]:
+    """The newest ``limit`` items ``user`` takes part in (past draft) whose current evidence went
+    stale or regressed, how many there are, and whether that count is only a floor (``cap`` or
+    more: counting further would read every one). Two statements, reused until the trail moves."""
+    cap = cap or INVOLVED_COUNT_CAP
+    conditions = [DecisionItem.status != "draft", standing.evidence_drifted(now)]
+
+    def find() -> tuple[list[int], int]:
+        newest = involved_newest(user, conditions, limit).subquery()
+        ids = list(session.scalars(select(newest.c.id).order_by(newest.c.id.desc()).limit(limit)))
+        total = session.scalar(select(func.count()).select_from(involved_newest(user, conditions, cap).subquery()))
+        return ids, total or 0
+
+    ids, total = cached(session, ("involved-drifted", user.id, limit, cap), find)
+    return _drift_details(session, ids, now), min(total, cap), total >= cap
 
 
 # ------------------------------------------------------------------------ drifted evidence
@@ -78,12 +112,17 @@ def drifted_items(session: Session, conditions: list, now: datetime, key: Hashab
 
     total, ids = cached(session, ("drifted", key, limit),
                         lambda: first_ids(session, DecisionItem, drifted, (DecisionItem.id.desc(),), limit))
+    return _drift_details(session, ids, now), total
+
+
+def _drift_details(session: Session, ids: list[int], now: datetime) -> list[Drift]:
+    """The items ``ids`` (newest first) with what drifted in their current runs: three queries."""
     if not ids:
-        return [], total
+        return []
     shown = list(session.scalars(
         select(DecisionItem).where(DecisionItem.id.in_(ids)).order_by(DecisionItem.id.desc())))
     if not shown:
-        return [], total
+        return []
     by_id = {item.id: item for item in shown}
     latest = (select(func.max(EvidenceRun.id)).where(EvidenceRun.item_id.in_(list(by_id)))
               .group_by(EvidenceRun.item_id, EvidenceRun.suite))
@@ -98,7 +137,7 @@ def drifted_items(session: Session, conditions: list, now: datetime, key: Hashab
         for gate in recheck(run, item, tiers.get(item.id), now):
             if gates.drifted_since_decision(gate, run, item, tiers.get(item.id)):
                 found[item.id].problems.append(f"{run.suite}: {gate.detail}")
-    return [found[item.id] for item in shown], total
+    return [found[item.id] for item in shown]
 
 
 # ------------------------------------------------------------------------------------ staff
@@ -111,6 +150,7 @@ class StaffHome:
     actions: Page  # my open follow-up actions
     drifted: list[Drift]  # items I take part in whose evidence went stale or regressed
     drifted_total: int
+    drifted_more: bool  # drifted_total is a floor: at least that many
     weighings: dict[int, weigh.Weighing]
     today: date
 
@@ -140,13 +180,11 @@ def staff_home(session: Session, viewer: User, settings: rules.ForumSettings, no
             DecisionItem.status.in_(checks.WEIGHING_STATUSES), awaiting_condition(viewer.function_key),
         ], ("awaiting", viewer.function_key))
     actions = agenda.open_actions(session, owner=viewer, per_page=LIST_SIZE)
-    drifted, drifted_total = drifted_items(session, [
-        DecisionItem.id.in_(involved_item_ids(viewer)), DecisionItem.status != "draft",
-    ], now, ("involved", viewer.id))
+    drifted, drifted_total, drifted_more = involved_drifted(session, viewer, now)
     shown = mine.items + (awaiting.items if awaiting else [])
     return StaffHome(
         my_counts=my_counts, mine=mine, function=function, awaiting=awaiting, actions=actions,
-        drifted=drifted, drifted_total=drifted_total, weighings=weigh.weigh(session, shown, settings),
+        drifted=drifted, drifted_total=drifted_total, drifted_more=drifted_more, weighings=weigh.weigh(session, shown, settings),
         today=now.date(),
     )
 

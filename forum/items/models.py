@@ -45,6 +45,8 @@ class DecisionItem(Base):
         # A filer's items, and their counts by status (the staff home page) from the index alone:
         # 10.6 ms → 0.9 ms for a filer of 11,000 items on SQLite.
         Index("ix_decision_items_filer_status", "filer_id", "status"),
+        # … and newest first (the items a person takes part in, forum.home).
+        Index("ix_decision_items_filer_id", "filer_id", "id"),
         # The standing (forum/weighing/standing.py) with the status, read from the index alone by
         # the counts and orders over all open and escalated items (the escalation queue, its
         # counts by tier, the home pages' divergent and drifted items, drifted systems): a row

@@ -42,7 +42,7 @@ def is_following(session: Session, user: User, item_id: int) -> bool:
 
 def followed_items_query(user: User) -> Select:
     """The ids of the items the user follows as a SQL select, to use inside ``IN (…)`` or a
-    union (e.g. the home page's ``involved_item_ids``): it costs no statement of its own."""
+    union: it costs no statement of its own."""
     return select(Follow.item_id).where(Follow.user_id == user.id)
 
 

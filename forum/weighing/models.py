@@ -31,6 +31,8 @@ class WeightRating(Base):
     __table_args__ = (
         UniqueConstraint("item_id", "function_key", name="uq_weight_ratings_item_function"),
         CheckConstraint("total >= 0", name="total_not_negative"),
+        # A person's ratings, newest item first: the items they take part in (forum.home).
+        Index("ix_weight_ratings_rater_item", "rater_id", "item_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -57,6 +59,7 @@ class Position(Base):
         CheckConstraint(
             "stance IN ({})".format(", ".join(repr(s) for s in STANCES)), name="stance_known"
         ),
+        Index("ix_positions_author_item", "author_id", "item_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -79,7 +82,8 @@ class Comment(Base):
     """A Markdown comment in an item's discussion."""
 
     __tablename__ = "comments"
-    __table_args__ = (Index("ix_comments_item_created", "item_id", "created_at"),)
+    __table_args__ = (Index("ix_comments_item_created", "item_id", "created_at"),
+                      Index("ix_comments_author_item", "author_id", "item_id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("decision_items.id"))

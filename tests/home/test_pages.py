@@ -14,7 +14,8 @@ from forum.agenda.entries import add_entry
 from forum.agenda.meetings import MeetingData, change_meeting_status, create_meeting
 from forum.audit import verify as audit
 from forum.core import clock
-from forum.home.service import involved_item_ids
+from forum.home import service as home
+from forum.home.service import involved_newest
 from forum.trail.models import Event
 from forum.weighing import comments, positions, ratings
 from tests.budgets import BUDGETS, count_statements
@@ -70,11 +71,58 @@ def test_the_items_i_take_part_in_are_those_i_filed_rated_took_a_position_on_com
     comments.add_comment(db_session, other, untouched, "Someone else's thought.")
     db_session.commit()
 
-    ids = set(db_session.scalars(involved_item_ids(me)))
+    ids = set(db_session.scalars(involved_newest(me, [], 10)))
 
     assert ids == {filed.id, rated.id, positioned.id, commented.id, followed.id}
-    assert set(db_session.scalars(involved_item_ids(other))) == {
+    assert set(db_session.scalars(involved_newest(other, [], 10))) == {
         rated.id, positioned.id, commented.id, untouched.id, followed.id}
+
+
+def test_the_newest_items_i_take_part_in_come_from_each_kind_of_taking_part_newest_first(
+    db_session, make_user, make_item
+):
+    """Each kind of taking part is walked newest first and stops at the limit: the newest items
+    overall are among them, a person commenting twice on one item counts it once."""
+    me, other = make_user(function="procurement"), make_user(function="risk")
+    rated, old_filed, commented, filed = (
+        make_item(other, status="open"), make_item(me, status="open"), make_item(other, status="open"),
+        make_item(me, status="open"))
+    _rate(db_session, me, rated, 4)
+    for text in ("A thought.", "Another thought."):
+        comments.add_comment(db_session, me, commented, text)
+    db_session.commit()
+    newest = involved_newest(me, [], 2).subquery()
+
+    ids = list(db_session.scalars(select(newest.c.id).order_by(newest.c.id.desc()).limit(2)))
+
+    assert ids == [filed.id, commented.id]
+    assert sorted(db_session.scalars(involved_newest(me, [], 1))) == sorted({filed.id, commented.id, rated.id})
+    assert old_filed.id in set(db_session.scalars(involved_newest(me, [], 2)))
+
+
+def test_drifted_items_i_take_part_in_are_counted_up_to_a_cap(
+    client, login, db_session, make_user, history, monkeypatch
+):
+    me = make_user(function="procurement", name="Pat Procurement")
+    now = clock.now()
+    for n in range(3):
+        item = history.item(now - 10 * DAY, status="open", title=f"Drifted {n}", model_version="2026.10")
+        history.attach(item, now - 2 * DAY)
+        comments.add_comment(db_session, me, item, "Watching this.")
+    db_session.commit()
+
+    shown, total, more = home.involved_drifted(db_session, me, now, limit=2, cap=10)
+    assert [d.item.title for d in shown] == ["Drifted 2", "Drifted 1"] and (total, more) == (3, False)
+    assert home.involved_drifted(db_session, me, now, limit=2, cap=3)[1:] == (3, True)
+    login(me)
+    drift = _section(_html(client), "Evidence that drifted")
+    assert all(f"Drifted {n}" in drift for n in range(3)) and "more." not in drift and "At least" not in drift
+    monkeypatch.setattr(home, "INVOLVED_COUNT_CAP", 2)
+    db_session.expire_all()
+    comments.add_comment(db_session, me, shown[0].item, "Still watching.")  # a change: the cache moves on
+    db_session.commit()
+    drift = _section(_html(client), "Evidence that drifted")
+    assert "At least 2 in all." in drift and "more." not in drift
 
 
 # ----------------------------------------------------------------------------------- staff
