@@ -20,9 +20,10 @@ def health_group() -> None:
                                             "exit 1 when they differ.")
 @with_appcontext
 def recount_command(check: bool) -> None:
-    """Count the health tallies (cycle times, escalations, habit figures) again from the history.
-    The forum keeps them current as changes happen; run this after loading data in bulk outside
-    the forum's services, or after changing the rubric's tiers."""
+    """Count the health tallies (cycle times, escalations, habit figures, the age and freshness
+    of current evidence) again from the history, under the write lock. The forum keeps them
+    current as changes happen; run this after restoring a backup, after loading data in bulk
+    outside the forum's services, or after changing the rubric or the evidence thresholds."""
     with db.session_scope(current_app) as session:
         if check:
             counted, cycles = tallies.count_history(session)
