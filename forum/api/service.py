@@ -24,7 +24,7 @@ from forum.core import clock
 from forum.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from forum.core.policy import Action, allows
 from forum.items.models import DecisionItem
-from forum.items.service import hidden_subjects, visible_to
+from forum.items.service import hidden_subject, visible_to
 from forum.systems.models import AISystem
 from forum.systems.service import SystemFilters
 from forum.systems.service import conditions as system_conditions
@@ -297,8 +297,8 @@ def events_after(session: Session, viewer: User, after_seq: int, limit: int) -> 
     the end. Only executives and auditors read the trail."""
     if not allows(viewer, Action.READ_TRAIL):
         raise PermissionDenied("Only executives and auditors read the decision trail.")
-    hidden = hidden_subjects(viewer)  # other people's drafts, for all but auditors
-    visible = [] if hidden is None else [Event.subject.not_in(hidden)]
+    hidden = hidden_subject(viewer, Event.subject)  # other people's drafts, for all but auditors
+    visible = [] if hidden is None else [~hidden]
     rows = list(session.scalars(
         select(Event).where(Event.seq > after_seq, *visible).order_by(Event.seq).limit(limit + 1)
     ))

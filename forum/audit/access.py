@@ -33,8 +33,8 @@ def visibility_conditions(viewer: User | None) -> list:
     (other people's drafts; forum.items.service.visible_to): none for auditors and the system."""
     if viewer is None:
         return []
-    hidden = items.hidden_subjects(viewer)
-    return [] if hidden is None else [Event.subject.not_in(hidden)]
+    hidden = items.hidden_subject(viewer, Event.subject)
+    return [] if hidden is None else [~hidden]
 
 
 def head(session: Session) -> tuple[int, str]:

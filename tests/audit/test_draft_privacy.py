@@ -86,6 +86,25 @@ def test_an_executive_sees_none_of_another_persons_draft_in_the_trail(
     assert f'href="/trail/{hidden[-1].seq}"' not in neighbour
 
 
+def test_only_item_subjects_name_a_draft(app, client, login, executive, draft, db_session):
+    """A draft is found from the id in an ``item:N`` subject: events of other kinds of subject
+    that carry the same number (a meeting, a person, an AI system) stay in view."""
+    from forum.trail.service import record
+
+    others = [f"{kind}:{draft.id}" for kind in ("meeting", "user", "system")]
+    for subject in others:
+        record(db_session, executive, "test.noted", subject, {"note": "same number"})
+    db_session.commit()
+    login(executive)
+
+    api = json.dumps(Api(app, db_session, executive).get("/api/v1/events?limit=1000").get_json())
+    page = client.get("/trail").get_data(as_text=True)
+
+    for subject in others:
+        assert subject in page and subject in api
+    assert draft.subject not in page and draft.subject not in api
+
+
 def test_an_auditor_sees_every_event_of_every_draft(app, client, login, auditor, draft, db_session):
     hidden = draft_events(db_session, draft)
     login(auditor)
