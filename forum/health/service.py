@@ -36,8 +36,7 @@ from forum.health.sections import HealthSection
 from forum.items.rubric import RUBRIC, Rubric
 
 MONTHS = 12
-UNRATED = ("unrated", "Not rated")
-DECIDED_STATUSES = ("decided", "closed")
+UNRATED = (tallies.UNRATED, "Not rated")
 AGE_BUCKETS = ((30, "0–30 days"), (90, "31–90 days"), (180, "91–180 days"), (365, "181–365 days"),
                (None, "over a year"))
 NO_TIME = "run time not stated"  # the row of runs whose file states no run time
