@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -23,7 +24,7 @@ from sqlalchemy.engine import make_url
 from forum.app import create_app
 from forum.auth import service as accounts
 from forum.auth.models import User
-from forum.core import db
+from forum.core import clock, db
 from forum.items import service as items
 from forum.migrate import upgrade
 
@@ -143,6 +144,19 @@ def app(app_config):
     application = create_app(app_config)
     yield application
     db.get_engine(application).dispose()
+
+
+@pytest.fixture
+def steady_minute():
+    """The derived cache keys a result by the trail head and the minute (forum.core.derived). A
+    test that asserts a result came from the cache runs on this clock: it starts at the top of
+    the current minute and moves with real time, so the minute cannot turn while the test runs
+    (a test takes seconds). Modules use it with ``pytestmark = pytest.mark.usefixtures(...)``,
+    which sets it before the test's other fixtures create data."""
+    real_start = datetime.now(UTC)
+    start = real_start.replace(second=0, microsecond=0)
+    with clock.override(lambda: start + (datetime.now(UTC) - real_start)):
+        yield
 
 
 @pytest.fixture

@@ -2,15 +2,24 @@
 
 from pathlib import Path
 
+import pytest
+
 from forum.app import create_app
 from forum.core import db
-from forum.core.config import load_settings
+from forum.core.config import SettingsError, load_settings
 
 
 def test_settings_come_from_forum_environment_variables():
     settings = load_settings(environ={"FORUM_DATABASE_URL": "postgresql://db/forum", "FORUM_ITEMS_PER_PAGE": "50"})
     assert settings["DATABASE_URL"] == "postgresql://db/forum"
     assert settings["ITEMS_PER_PAGE"] == 50
+
+
+@pytest.mark.parametrize("raw", ["0", "-5"])
+def test_a_search_cap_below_one_is_refused_naming_the_setting(raw, tmp_path):
+    with pytest.raises(SettingsError, match="FORUM_SEARCH_HITS_PER_KIND.*positive number"):
+        load_settings(environ={"FORUM_INSTANCE_PATH": str(tmp_path), "FORUM_SEARCH_HITS_PER_KIND": raw})
+    assert load_settings(environ={"FORUM_INSTANCE_PATH": str(tmp_path)})["SEARCH_HITS_PER_KIND"] == 1000
 
 
 def test_default_database_is_sqlite_in_the_instance_folder(tmp_path):

@@ -24,8 +24,9 @@ DEFAULTS: dict[str, object] = {
     # Counts and id lists of the escalation queue, the item list and the home pages kept per worker
     # until the decision trail moves (forum.core.derived); 0 turns that off.
     "DERIVED_CACHE_SIZE": 256,
-    # The health page's figures summarise a year of history: each worker computes them at most
-    # once per this many seconds (the page says as of when); 0 computes them on every request.
+    # Search ranks at most this many hits of each kind (item, comment, decision, evidence run):
+    # the newest; a word found more often is counted as "more than" this (forum/search).
+    "SEARCH_HITS_PER_KIND": 1000,
     # Page size of the administrators' user list.
     "USERS_PER_PAGE": 25,
     # How long a one-time set-password link (made for a new account, or on request) stays valid.
@@ -154,6 +155,9 @@ def load_settings(overrides: dict | None = None, environ: dict | None = None) ->
     if not settings["DATABASE_URL"]:
         settings["DATABASE_URL"] = f"sqlite:///{instance / 'forum.db'}"
     check_drivers(settings)
+    if int(settings["SEARCH_HITS_PER_KIND"]) < 1:
+        raise SettingsError(f"FORUM_SEARCH_HITS_PER_KIND={settings['SEARCH_HITS_PER_KIND']!r}: a search needs to "
+                            "rank at least one hit of each kind; give a positive number (the default is 1000).")
     settings["BASE_URL"] = clean_base_url(str(settings["BASE_URL"]))
     check_sign_in(settings)
     return settings

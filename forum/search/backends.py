@@ -237,13 +237,10 @@ class Backend:
         return {kind: int(counts.get(kind, 0)) for kind in KINDS}
 
     # ------------------------------------------------------------------ searching
-    def _conditions(self, filters: Filters, with_kind: bool, index: str) -> tuple[list[str], dict]:
+    def _conditions(self, filters: Filters, index: str) -> tuple[list[str], dict]:
         """The filters as SQL conditions on ``i`` (the item) and ``index`` (the index table's
         name or alias), with their parameters."""
         conditions, params = _visibility(filters)
-        if with_kind and filters.kind:
-            conditions.append(f"{index}.kind = :kind")
-            params["kind"] = filters.kind
         for name, column in (("status", "i.status"), ("category", "i.category"), ("function", "i.function_key")):
             value = getattr(filters, name)
             if value:
@@ -260,13 +257,15 @@ class Backend:
     def _moment(self, day: date):
         return datetime.combine(day, time(), tzinfo=UTC)
 
-    def counts(self, connection: Connection, query: ParsedQuery, filters: Filters) -> dict[str, int]:
-        """How many hits of each kind (the kind filter left out, so the page can offer them)."""
+    def counts(self, connection: Connection, query: ParsedQuery, filters: Filters, cap: int) -> dict[str, int]:
+        """How many hits of each kind, up to ``cap + 1`` (more than ``cap`` says "more than"),
+        the kind filter left out so that the page can offer them: one statement."""
         raise NotImplementedError
 
     def page(self, connection: Connection, query: ParsedQuery, filters: Filters,
-             limit: int, offset: int) -> list[Row]:
-        """One page of hits, best first, with their details: one statement."""
+             limit: int, offset: int, cap: int) -> list[Row]:
+        """One page of hits, best first among the newest ``cap`` of each kind (the kind filter's
+        only), with their details: one statement."""
         raise NotImplementedError
 
     @staticmethod
@@ -302,33 +301,42 @@ class SqliteBackend(Backend):
         return f"{day.isoformat()} 00:00:00"
 
     # The FTS5 table is named, never aliased: MATCH and its auxiliary functions need its name.
-    def _from(self, filters: Filters, with_kind: bool) -> tuple[str, dict]:
-        conditions, params = self._conditions(filters, with_kind, TABLE)
-        where = " AND ".join([f"{TABLE} MATCH :match", *conditions])
-        return (f"FROM {TABLE} JOIN decision_items AS i ON i.id = {TABLE}.item_id WHERE {where}", params)
+    def _newest(self, filters: Filters, kind: str, columns: str) -> tuple[str, dict]:
+        """The newest hits of one kind, up to :cap: FTS5 walks the word's postings by rowid
+        (``ref_id * 4 + kind code``) from the top and stops at the cap, the kind read from the
+        rowid itself; the items' conditions are a primary-key probe per hit walked."""
+        conditions, params = self._conditions(filters, TABLE)
+        where = " AND ".join([f"{TABLE} MATCH :match", f"{TABLE}.rowid % {len(KINDS)} = {KIND_CODES[kind]}",
+                              *conditions])
+        return (f"SELECT * FROM (SELECT {columns} FROM {TABLE} JOIN decision_items AS i ON i.id = {TABLE}.item_id "
+                f"WHERE {where} ORDER BY {TABLE}.rowid DESC LIMIT :cap)", params)
 
-    def counts(self, connection, query, filters):
-        sql, params = self._from(filters, with_kind=False)
+    def counts(self, connection, query, filters, cap):
+        arms, params = [], {}
+        for kind in KINDS:
+            arm, params = self._newest(filters, kind, f"'{kind}' AS kind")
+            arms.append(arm)
         rows = connection.execute(
-            text(f"SELECT {TABLE}.kind, count(*) {sql} GROUP BY {TABLE}.kind"), {**params, "match": query.fts5()}
+            text(f"SELECT kind, count(*) FROM ({' UNION ALL '.join(arms)}) GROUP BY kind"),
+            {**params, "match": query.fts5(), "cap": cap + 1},
         ).all()
         return {kind: int(n) for kind, n in rows}
 
-    def page(self, connection, query, filters, limit, offset):
-        sql, params = self._from(filters, with_kind=True)
+    def page(self, connection, query, filters, limit, offset, cap):
         # Ranked first, marked after: highlight() and snippet() cost most of the statement, and
-        # in the ranking query SQLite would compute them for every hit before sorting (78,000
-        # hits of a common word); here they run on the page's rows only, found again by rowid
-        # under the same MATCH (the auxiliary functions need it).
-        ranked = (
-            f"SELECT {TABLE}.rowid AS hit, {TABLE}.kind AS kind, {TABLE}.ref_id AS ref_id, "
-            f"{TABLE}.item_id AS item_id, {TABLE}.at AS at, "
-            # Columns: kind, ref_id, item_id, at (unindexed), title, body. A title hit weighs
-            # ten body hits; bm25 is lower for better matches.
-            f"bm25({TABLE}, 0, 0, 0, 0, 10.0, 1.0) AS rank "
-            f"{sql} ORDER BY rank, {TABLE}.at DESC, {TABLE}.kind, {TABLE}.ref_id DESC "
-            "LIMIT :limit OFFSET :offset"
-        )
+        # in the ranking query SQLite would compute them for every candidate before sorting;
+        # here they run on the page's rows only, found again by rowid under the same MATCH (the
+        # auxiliary functions need it).
+        # Columns: kind, ref_id, item_id, at (unindexed), title, body. A title hit weighs ten
+        # body hits; bm25 is lower for better matches.
+        columns = (f"{TABLE}.rowid AS hit, {TABLE}.kind AS kind, {TABLE}.ref_id AS ref_id, "
+                   f"{TABLE}.item_id AS item_id, {TABLE}.at AS at, bm25({TABLE}, 0, 0, 0, 0, 10.0, 1.0) AS rank")
+        arms, params = [], {}
+        for kind in (filters.kind,) if filters.kind else KINDS:
+            arm, params = self._newest(filters, kind, columns)
+            arms.append(arm)
+        ranked = (f"SELECT * FROM ({' UNION ALL '.join(arms)}) "
+                  "ORDER BY rank, at DESC, kind, ref_id DESC LIMIT :limit OFFSET :offset")
         marked = (
             "SELECT r.kind AS kind, r.ref_id AS ref_id, r.item_id AS item_id, r.at AS at, r.rank AS rank, "
             f"highlight({TABLE}, 4, :open_marker, :close_marker) AS title_marked, "
@@ -338,7 +346,7 @@ class SqliteBackend(Backend):
         statement = f"WITH r AS ({ranked}), h AS ({marked})" + _DETAILS.format(
             title_marked="h.title_marked", snippet_marked="h.snippet_marked", extra_from="")
         result = connection.execute(text(statement), {
-            **params, **_MARKERS, "match": query.fts5(), "limit": limit, "offset": offset,
+            **params, **_MARKERS, "match": query.fts5(), "cap": cap, "limit": limit, "offset": offset,
         })
         return self._rows(result)
 
@@ -382,25 +390,37 @@ class PostgresBackend(Backend):
             parts.append(f"!!{phrase(term)}")
         return " && ".join(parts), params
 
-    def _with(self, query: ParsedQuery, filters: Filters, with_kind: bool) -> tuple[str, str, dict]:
+    def _newest(self, query: ParsedQuery, filters: Filters, kinds) -> tuple[str, str, dict]:
+        """The newest hits of each of ``kinds``, up to :cap each, as the CTE ``c`` (kind,
+        ref_id), after the CTE ``q`` (the query, for ranking and marking): each arm walks its
+        kind's partition newest first by the primary key and tests the words on each row (a
+        common word), or finds the words' rows by the GIN index and keeps the newest (a rare
+        one). The planner judges which from the partition's word statistics: the query is
+        written out in the condition, where it can see the words, not read from ``q``."""
         tsquery, params = self._tsquery(query)
-        conditions, filter_params = self._conditions(filters, with_kind, "k")
-        where = " AND ".join(["k.document @@ q.query", *conditions])
-        cte = f"WITH q AS (SELECT {tsquery} AS query)"
-        body = f"FROM {TABLE} AS k CROSS JOIN q JOIN decision_items AS i ON i.id = k.item_id WHERE {where}"
-        return cte, body, {**params, **filter_params}
+        conditions, filter_params = self._conditions(filters, "k")
+        arms = []
+        for kind in kinds:
+            where = " AND ".join([f"k.kind = '{kind}'", f"k.document @@ ({tsquery})", *conditions])
+            arms.append(f"(SELECT k.kind, k.ref_id FROM {TABLE} AS k "
+                        f"JOIN decision_items AS i ON i.id = k.item_id WHERE {where} ORDER BY k.ref_id DESC LIMIT :cap)")
+        cte = f"WITH q AS (SELECT {tsquery} AS query), c AS ({' UNION ALL '.join(arms)})"
+        return cte, "FROM c", {**params, **filter_params}
 
-    def counts(self, connection, query, filters):
-        cte, body, params = self._with(query, filters, with_kind=False)
-        rows = connection.execute(text(f"{cte} SELECT k.kind, count(*) {body} GROUP BY k.kind"), params).all()
+    def counts(self, connection, query, filters, cap):
+        cte, body, params = self._newest(query, filters, KINDS)
+        rows = connection.execute(text(f"{cte} SELECT c.kind, count(*) {body} GROUP BY c.kind"),
+                                  {**params, "cap": cap + 1}).all()
         return {kind: int(n) for kind, n in rows}
 
-    def page(self, connection, query, filters, limit, offset):
-        cte, body, params = self._with(query, filters, with_kind=True)
+    def page(self, connection, query, filters, limit, offset, cap):
+        cte, body, params = self._newest(query, filters, (filters.kind,) if filters.kind else KINDS)
+        # ts_rank reads each candidate's document: it runs on the candidates only.
         ranked = (
             "SELECT k.kind AS kind, k.ref_id AS ref_id, k.item_id AS item_id, k.at AS at, "
             f"k.title AS title, k.body AS body, -ts_rank({self._WEIGHTS}, k.document, q.query) AS rank "
-            f"{body} ORDER BY rank, k.at DESC, k.kind, k.ref_id DESC LIMIT :limit OFFSET :offset"
+            f"{body} JOIN {TABLE} AS k ON k.kind = c.kind AND k.ref_id = c.ref_id CROSS JOIN q "
+            "ORDER BY rank, k.at DESC, k.kind, k.ref_id DESC LIMIT :limit OFFSET :offset"
         )
         # ts_headline is costly: it runs on the page's rows only, after ranking and limiting.
         title_marked = "ts_headline('english', h.title, q.query, :title_options)"
@@ -409,7 +429,7 @@ class PostgresBackend(Backend):
             title_marked=title_marked, snippet_marked=snippet_marked, extra_from="CROSS JOIN q")
         markers = f"StartSel={OPEN}, StopSel={CLOSE}"
         result = connection.execute(text(statement), {
-            **params, "limit": limit, "offset": offset,
+            **params, "cap": cap, "limit": limit, "offset": offset,
             "title_options": f"{markers}, HighlightAll=true",
             "snippet_options": f"{markers}, {self._HEADLINE}",
         })

@@ -2,7 +2,11 @@
 database is underneath (forum.search.backends picks SQLite FTS5 or PostgreSQL by dialect).
 
 ``search`` checks the filters, reads the query (forum.search.query), counts the hits of each kind
-and reads one ranked page: two statements, whatever the data size. Results respect the same rule
+and reads one ranked page: two statements. A common word can match most of the forum (a vendor's
+name in 80,000 items and runs): each kind's hits are taken newest first up to a cap (the
+``SEARCH_HITS_PER_KIND`` setting, 1,000 by default), counted up to it ("more than 1,000") and
+ranked among themselves, so that a search does the same bounded work whatever the data size. More
+words or a filter narrow such a search to what the person is after. Results respect the same rule
 as the item pages: another person's draft item, and everything on it, is not found (auditors see
 drafts, as on the item pages).
 """
@@ -78,8 +82,12 @@ class Results(Paged):
     request: SearchRequest
     searchable: bool
     hits: list[Hit] = field(default_factory=list)
-    #: Hits per kind for this query and these filters, the kind filter aside.
+    #: Hits per kind for this query and these filters, the kind filter aside, up to the cap.
     counts: dict[str, int] = field(default_factory=dict)
+    #: The kinds with more hits than the cap: their count reads "more than".
+    more: frozenset[str] = frozenset()
+    #: The cap: how many hits of each kind are counted and ranked, the newest.
+    cap: int = 1000
     total: int = 0
     page: int = 1
     per_page: int = 20
@@ -105,13 +113,16 @@ def check(request: SearchRequest, functions: set[str]) -> None:
 
 
 def search(session: Session, viewer: User, request: SearchRequest, page: int = 1,
-           per_page: int = 20, functions: set[str] | None = None) -> Results:
-    """One page of ranked hits the viewer may see. ``functions`` are the known function keys
-    (the caller has them for its filter); None leaves the function unchecked."""
+           per_page: int = 20, functions: set[str] | None = None, cap: int = 1000) -> Results:
+    """One page of ranked hits the viewer may see, among the newest ``cap`` of each kind.
+    ``functions`` are the known function keys (the caller has them for its filter); None leaves
+    the function unchecked."""
     check(request, functions if functions is not None else {request.function})
+    if cap < 1:
+        raise ValueError(f"the search cap must be at least 1, not {cap}")
     parsed = parsing.parse(request.q)
     results = Results(request=request, searchable=parsed.searchable, per_page=per_page,
-                      dropped_terms=parsed.dropped)
+                      dropped_terms=parsed.dropped, cap=cap)
     if not parsed.searchable:
         return results
     backend = backend_of(session)
@@ -122,19 +133,19 @@ def search(session: Session, viewer: User, request: SearchRequest, page: int = 1
         function=request.function, date_from=request.date_from, date_to=request.date_to,
     )
 
-    def run() -> tuple[dict[str, int], int, int, list]:
-        counts = backend.counts(connection, parsed, filters)
-        counts = {kind: counts.get(kind, 0) for kind in KINDS}
+    def run() -> tuple[dict[str, int], frozenset[str], int, int, list]:
+        found = backend.counts(connection, parsed, filters, cap)
+        counts = {kind: min(found.get(kind, 0), cap) for kind in KINDS}
+        more = frozenset(kind for kind in KINDS if found.get(kind, 0) > cap)
         total = counts[request.kind] if request.kind else sum(counts.values())
         shown = min(max(1, page), max(1, math.ceil(total / per_page)))
-        rows = backend.page(connection, parsed, filters, per_page, (shown - 1) * per_page) if total else []
-        return counts, total, shown, rows
+        rows = backend.page(connection, parsed, filters, per_page, (shown - 1) * per_page, cap) if total else []
+        return counts, more, total, shown, rows
 
-    # Ranking every hit of a common word is the cost (FTS5's bm25 / ts_rank over tens of
-    # thousands of rows): the same search at the same trail head is answered again from the
-    # derived cache (forum.core.derived) — the rows are plain values, the viewer is in the key.
-    results.counts, results.total, results.page, rows = cached(
-        session, ("search", astuple(request), astuple(filters), page, per_page), run)
+    # The same search at the same trail head is answered again from the derived cache
+    # (forum.core.derived): the rows are plain values, the viewer is in the key.
+    results.counts, results.more, results.total, results.page, rows = cached(
+        session, ("search", astuple(request), astuple(filters), page, per_page, cap), run)
     results.hits = [_hit(row) for row in rows]
     return results
 

@@ -36,6 +36,7 @@ def index():
             results = service.search(
                 session, current_user, wanted, paging.page_number(request.args.get("page")),
                 current_app.config["ITEMS_PER_PAGE"], {f.key for f in functions},
+                current_app.config["SEARCH_HITS_PER_KIND"],
             )
         except ValidationError as error:
             attach_error(form, error)

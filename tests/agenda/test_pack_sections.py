@@ -5,10 +5,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from forum.evidence import service as evidence
 from forum.items.rubric import RUBRIC
 from forum.weighing import positions, ratings
 from tests.budgets import BUDGETS, cold_statements
+
+# Results from the derived cache are asserted here: the minute must not turn mid-test.
+pytestmark = pytest.mark.usefixtures("steady_minute")
 
 CSV = Path(__file__).resolve().parent.parent / "evidence" / "fixtures" / "handwritten-support-bot.csv"
 

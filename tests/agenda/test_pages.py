@@ -20,6 +20,9 @@ from tests import budgets as shared
 from tests.agenda.conftest import counts
 from tests.budgets import cold_statements, count_statements
 
+# Results from the derived cache are asserted here: the minute must not turn mid-test.
+pytestmark = pytest.mark.usefixtures("steady_minute")
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 

@@ -14,6 +14,9 @@ from forum.health import sections, service
 from tests.budgets import BUDGETS, cold_statements, count_statements
 from tests.health.test_metrics import DAY, NOW, OPERATIONAL, STRATEGIC, _decided, _evidence_world
 
+# Results from the derived cache are asserted here: the minute must not turn mid-test.
+pytestmark = pytest.mark.usefixtures("steady_minute")
+
 
 def _get(client, url="/health"):
     with clock.override(lambda: NOW):

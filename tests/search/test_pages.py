@@ -8,6 +8,9 @@ import pytest
 
 from tests import budgets
 
+# Results from the derived cache are asserted here: the minute must not turn mid-test.
+pytestmark = pytest.mark.usefixtures("steady_minute")
+
 
 @pytest.fixture
 def reader(people, login):
@@ -152,3 +155,23 @@ def test_the_same_search_again_is_answered_from_the_derived_cache_until_somethin
     assert "vendor one" in pages[0] and "vendor two" not in pages[0]  # "Turbine" is marked
     make_item(people["filer"], status="open", title="Turbine vendor two")
     assert "vendor two" in client.get("/search?q=turbine").get_data(as_text=True)
+
+
+def test_a_word_found_more_often_than_the_cap_says_more_than_and_how_to_narrow(
+        app, client, reader, people, make_item, comment):
+    app.config["SEARCH_HITS_PER_KIND"] = 2
+    item = make_item(people["filer"], status="open", title="Egret pilot")
+    for n in range(2):
+        make_item(people["filer"], status="open", title=f"Egret rollout {n}")
+    for n in range(2):
+        comment(people["other"], item, f"Egret note {n}.")
+    html = client.get("/search", query_string={"q": "egret"}).get_data(as_text=True)
+    assert "More than 4 results for “egret”." in html
+    assert ("is found more than 2 times in 1 of the kinds below: these are the best matches among the "
+            "newest 2 of each kind. Add a word or a filter to narrow the search.") in html
+    # Items: 2 or more (screen readers hear the words, the eye sees "2+"); comments: exactly 2.
+    assert re.search(r'Items <span class="count">2<span class="visually-hidden"> or more</span>'
+                     r'<span aria-hidden="true">\+</span></span>', html)
+    assert 'Comments <span class="count">2</span>' in html
+    comments_only = client.get("/search", query_string={"q": "egret", "kind": "comment"}).get_data(as_text=True)
+    assert "2 results for “egret”" in comments_only and "is found more than" not in comments_only

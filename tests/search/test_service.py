@@ -66,6 +66,35 @@ def test_stemming_finds_other_forms_of_a_word(people, make_item, find):
     assert find(people["other"], "classifier") == [("item", item.id)]
 
 
+def test_a_common_word_is_counted_and_ranked_among_the_newest_hits_of_each_kind(
+        people, make_item, comment, db_session):
+    """Past the cap, a kind's count says "more than" and only its newest hits are ranked: the
+    oldest item, the best match, is left out at a cap of two and ranks first at three."""
+    best = make_item(people["filer"], status="open", title="Heron heron heron", summary="Heron.")
+    older = make_item(people["filer"], status="open", title="Heron survey", summary="Wetlands.")
+    newer = make_item(people["filer"], status="open", title="Heron census", summary="Coast.")
+    # Another person's draft is not found, and takes no place among the newest.
+    make_item(people["filer"], status="draft", title="Heron draft")
+    said = [comment(people["other"], newer, f"Heron count {n}.") for n in range(3)]
+
+    def search(cap, **request):
+        return service.search(db_session, people["other"], service.SearchRequest(q="heron", **request), cap=cap)
+
+    capped = search(2)
+    assert capped.counts == {"item": 2, "comment": 2, "decision": 0, "evidence": 0}
+    assert capped.more == {"item", "comment"} and capped.total == 4
+    assert {(hit.kind, hit.ref_id) for hit in capped.hits} == {
+        ("item", newer.id), ("item", older.id), ("comment", said[2].id), ("comment", said[1].id)}
+    items = search(2, kind="item")
+    assert items.total == 2 and {hit.ref_id for hit in items.hits} == {newer.id, older.id}
+
+    whole = search(3)
+    assert whole.counts == {"item": 3, "comment": 3, "decision": 0, "evidence": 0} and not whole.more
+    assert (whole.hits[0].kind, whole.hits[0].ref_id) == ("item", best.id)
+    with pytest.raises(ValueError, match="at least 1"):
+        search(0)
+
+
 # ------------------------------------------------------------------------------- what is found
 def test_comments_decisions_and_evidence_are_found_with_their_details(
         people, make_item, comment, attach, decide, find, db_session):

@@ -5,10 +5,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from forum.core import clock, derived
 from forum.weighing import comments
 from tests.budgets import count_statements
 from tests.evidence.conftest import csv_bytes
+
+# Results from the derived cache are asserted here: the minute must not turn mid-test.
+pytestmark = pytest.mark.usefixtures("steady_minute")
 
 
 def _queue_titles(client) -> str:
