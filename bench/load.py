@@ -21,8 +21,10 @@ What it does:
    -d<duration>` with bench/wrk_page.lua (the session cookie or the API token, the paths, the
    expected status). wrk takes a few per cent of a core where a Python load generator took most
    of one. Meanwhile a writer thread posts a comment on an open item as another person at
-   --write-rate per second (0: none), as people keep working while others read: every change
-   moves the trail head, which empties the derived-result cache.
+   --write-rate per second (0: none), as people keep working while others read; with
+   --write-kind evidence it uploads a result file to that item through the API instead. A change
+   moves the version of each table it wrote, and the derived results that read one of them are
+   computed again: a comment touches few pages' results, an upload (the item's standing) most.
 5. Prints requests/s, p50, p95, p99, errors and the ratio to the mean of the two baseline runs
    per page, and the writer's own answers, and writes the table into BENCHMARKS.md (the section
    of this database), with the machine, the versions and the command.
@@ -298,31 +300,41 @@ def run_page(page: Page, args, base: str, cookies: dict, token: str, workdir: Pa
 
 
 class Writer(threading.Thread):
-    """Another person at work: a comment on an open item every 1/rate seconds (a real form post
-    with its CSRF token), counting its answers."""
+    """Another person at work every 1/rate seconds, counting the answers: ``comment`` posts a
+    comment on an open item (a real form post with its CSRF token); ``evidence`` uploads a test
+    result file to it through the API, as a CI pipeline does — a change to the item's standing,
+    which most pages read, where a comment is not."""
 
-    def __init__(self, base: str, cookie: str, item_id: int, rate: float):
+    def __init__(self, base: str, cookie: str, item_id: int, rate: float, kind: str = "comment", token: str = ""):
         super().__init__(daemon=True)
         self.base, self.cookie, self.item_id, self.rate = base, cookie, item_id, rate
+        self.kind, self.token = kind, token
         self.stop = threading.Event()
         self.answers: dict[int | str, int] = {}
         self.seconds: list[float] = []
 
-    def _open(self, path: str, data: bytes | None = None):
-        request = urllib.request.Request(self.base + path, data=data, headers={
+    def _open(self, path: str, data: bytes | None = None, headers: dict | None = None):
+        request = urllib.request.Request(self.base + path, data=data, headers=headers or {
             "Cookie": self.cookie, "User-Agent": USER_AGENT})
         return urllib.request.urlopen(request, timeout=30)
 
+    def _post(self, number: int, token: str):
+        if self.kind == "evidence":
+            return self._open(f"/api/v1/items/{self.item_id}/evidence", EVIDENCE_FILE.read_bytes(), {
+                "Authorization": f"Bearer {self.token}", "Content-Type": "text/csv", "User-Agent": USER_AGENT})
+        body = urllib.parse.urlencode({"body": f"Benchmark note {number}", "csrf_token": token}).encode()
+        return self._open(f"/items/{self.item_id}/comments", body)
+
     def run(self) -> None:
-        page = self._open(f"/items/{self.item_id}").read().decode()
-        token = CSRF.search(page).group(1)
+        token = ""
+        if self.kind == "comment":
+            token = CSRF.search(self._open(f"/items/{self.item_id}").read().decode()).group(1)
         number = 0
         while not self.stop.wait(1 / self.rate):
             number += 1
-            body = urllib.parse.urlencode({"body": f"Benchmark note {number}", "csrf_token": token}).encode()
             started = time.perf_counter()
             try:
-                with self._open(f"/items/{self.item_id}/comments", body) as answer:
+                with self._post(number, token) as answer:
                     status = answer.status  # urllib follows the redirect to the item page
             except urllib.error.HTTPError as error:
                 status = error.code
@@ -437,6 +449,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--reseed", action="store_true", help="build the data set again")
     parser.add_argument("--only", default="", help="measure only pages whose name contains this")
     parser.add_argument("--note", default="", help="a remark for BENCHMARKS.md (e.g. a busy machine)")
+    parser.add_argument("--write-kind", choices=("comment", "evidence"), default="comment",
+                        help="what the writer does: a comment (read by few pages) or an evidence upload "
+                             "through the API (changes the item's standing, read by most)")
     parser.add_argument("--no-write", action="store_true", help="print only; leave BENCHMARKS.md")
     args = parser.parse_args(argv)
 
@@ -499,7 +514,8 @@ def main(argv: list[str] | None = None) -> None:
                 wait_until_up(base, server)
                 writer = None
                 if args.write_rate > 0:
-                    writer = Writer(base, cookies[STAFF], facts["write_item"], args.write_rate)
+                    writer = Writer(base, cookies[STAFF], facts["write_item"], args.write_rate,
+                                    args.write_kind, facts["token"])
                     writer.start()
                 try:
                     result = run_page(page, args, base, cookies, facts["token"], Path(workdir))
@@ -518,10 +534,12 @@ def main(argv: list[str] | None = None) -> None:
     command = (f"python bench/load.py --db {args.db} --items {args.items} --duration {args.duration}"
                + (f" --users {args.users}" if args.users != 20 else "")
                + (f" --threads {args.threads}" if args.threads != 1 else "")
-               + (f" --write-rate {args.write_rate:g}" if args.write_rate != 1.0 else ""))
+               + (f" --write-rate {args.write_rate:g}" if args.write_rate != 1.0 else "")
+               + (f" --write-kind {args.write_kind}" if args.write_kind != "comment" else ""))
     ordered = sorted(write_seconds)
     write_line = ("no writer" if not args.write_rate else
-                  f"the writer posted {sum(writes.values())} comments ("
+                  f"the writer posted {sum(writes.values())} "
+                  f"{'comments' if args.write_kind == 'comment' else 'evidence files through the API'} ("
                   + ", ".join(f"{n}× {s}" for s, n in writes.items())
                   + (f"; median {ordered[len(ordered) // 2] * 1000:.0f} ms, slowest {ordered[-1] * 1000:.0f} ms"
                      if ordered else "") + ")")
