@@ -22,9 +22,8 @@ What it does:
    expected status). wrk takes a few per cent of a core where a Python load generator took most
    of one. Meanwhile a writer thread posts a comment on an open item as another person at
    --write-rate per second (0: none), as people keep working while others read; with
-   --write-kind evidence it uploads a result file to that item through the API instead. A change
-   moves the version of each table it wrote, and the derived results that read one of them are
-   computed again: a comment touches few pages' results, an upload (the item's standing) most.
+   --write-kind evidence it uploads a result file to that item through the API instead. Every
+   change moves the trail head, which empties the derived-result cache.
 5. Prints requests/s, p50, p95, p99, errors and the ratio to the mean of the two baseline runs
    per page, and the writer's own answers, and writes the table into BENCHMARKS.md (the section
    of this database), with the machine, the versions and the command.

@@ -19,7 +19,6 @@ from forum import (
     health,
     home,
     items,
-    models,
     notify,
     probes,
     proximity,
@@ -31,7 +30,7 @@ from forum import (
 )
 from forum.auth import sessions
 from forum.auth.models import User
-from forum.core import bodies, db, derived, pages, security
+from forum.core import bodies, db, pages, security
 from forum.core.config import instance_secret_key, load_settings, trusted_hosts
 from forum.core.extensions import csrf, limiter, login_manager
 from forum.core.inputs import IdConverter, refuse_out_of_range
@@ -96,9 +95,6 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.user_loader(_load_user)
     for area in AREAS:
         area.init_app(app)
-    # The derived cache watches which tables each result reads and each change writes: all of
-    # them, as forum.models gathers them.
-    derived.init_app(app, models.Base.metadata)
     return app
 
 

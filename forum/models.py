@@ -5,7 +5,6 @@ from forum.api.models import ApiToken
 from forum.audit.models import Checkpoint
 from forum.auth.models import OrgFunction, SetPasswordLink, User
 from forum.core.db import Base
-from forum.core.derived import DerivedVersion
 from forum.evidence.models import EvidenceChunk, EvidenceRun
 from forum.health.models import HealthCycle, HealthItemPart, HealthTally
 from forum.items.models import DecisionItem
@@ -19,7 +18,7 @@ from forum.weighing.models import Comment, Escalation, Position, WeightRating
 
 __all__ = [
     "AISystem", "Action", "AgendaEntry", "ApiToken", "Base", "Checkpoint", "Comment", "Decision",
-    "DecisionItem", "DerivedVersion", "EmailOptOut", "Escalation", "Event", "EvidenceChunk", "EvidenceRun", "Follow", "HealthCycle", "HealthItemPart", "HealthTally", "Meeting",
+    "DecisionItem", "EmailOptOut", "Escalation", "Event", "EvidenceChunk", "EvidenceRun", "Follow", "HealthCycle", "HealthItemPart", "HealthTally", "Meeting",
     "ModelEndpoint", "Notification", "ObligationRecord", "OrgFunction", "OutboxMessage", "Position", "Probe",
     "ProbeAnswer", "ProposedCase", "Recusal",
     "ReminderSent", "Review", "SetPasswordLink", "SystemVersion", "TrailHead", "User", "WeightRating",

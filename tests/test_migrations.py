@@ -93,7 +93,6 @@ def test_the_standing_migration_fills_the_columns_of_existing_items(backend_url,
             conn.execute(text(f"DROP INDEX {index}"))
         conn.execute(text("DROP TABLE health_cycles"))
         conn.execute(text("DROP TABLE health_tallies"))
-        conn.execute(text("DROP TABLE derived_versions"))
         for column in ("weight_max", "weight_min", "objection", "evidence_fail", "evidence_drift",
                        "evidence_stale_at"):  # the columns this revision adds
             conn.execute(text(f"ALTER TABLE decision_items DROP COLUMN {column}"))

@@ -171,7 +171,7 @@ def queue_page(session: Session, find: str = "", page: int = 1, per_page: int = 
     the items whose title or number matches ``find``: those carried forward from a deferral or a
     call for more evidence first, then the longest waiting. Three queries whatever the queue's
     size (the page's ids with the count, the rows, the latest earlier entries of the page's
-    items), the first from the derived cache while the tables it reads stay unchanged."""
+    items), the first from the derived cache while the trail stays put."""
     latest_entry = (select(func.max(AgendaEntry.id)).where(AgendaEntry.item_id == DecisionItem.id)
                     .correlate(DecisionItem).scalar_subquery())
     carried = (select(Decision.id).where(Decision.entry_id == latest_entry,
@@ -186,7 +186,7 @@ def queue_page(session: Session, find: str = "", page: int = 1, per_page: int = 
                           else title)
     # Ordering by "carried forward" asks every escalated item for its latest entry's decision
     # (59 ms for 25,000 of them at 100,000 items): the page's ids with the count stay in the
-    # derived cache until a table it reads changes.
+    # derived cache until the trail moves.
     result = paginate_rows(session, DecisionItem, conditions,
                            (carried.desc(), DecisionItem.updated_at, DecisionItem.id), page, per_page,
                            cache_key=("meeting-picker", find))
@@ -272,7 +272,7 @@ def decision_register(session: Session, filters: RegisterFilters, page: int = 1,
             conditions.append(hooks[key].condition(value))
     # The page's ids are sorted over narrow rows; only its 25 decisions are loaded with their
     # meeting, item and actions (a sort over the joined rows took 100 ms at 38,000 decisions).
-    # The ids with the count stay in the derived cache until a table it reads changes: the sort still
+    # The ids with the count stay in the derived cache until the trail moves: the sort still
     # reads every decision (53 ms at 32,000), now about once a second under a steady stream of
     # writes instead of on every request.
     key = ("decision-register", filters.outcome, filters.function, filters.date_from, filters.date_to,

@@ -22,7 +22,7 @@ DEFAULTS: dict[str, object] = {
     "INSTANCE_PATH": "",
     "ITEMS_PER_PAGE": 20,
     # Counts and id lists of the escalation queue, the item list and the home pages kept per worker
-    # until a table they read changes (forum.core.derived); 0 turns that off.
+    # until the decision trail moves (forum.core.derived); 0 turns that off.
     "DERIVED_CACHE_SIZE": 256,
     # Search ranks at most this many hits of each kind (item, comment, decision, evidence run):
     # the newest; a word found more often is counted as "more than" this (forum/search).

@@ -83,9 +83,8 @@ def paginate_rows(session: Session, model, conditions: Sequence, order: Sequence
     the join under the OFFSET and 2 ms like this, SQLite).
 
     With ``cache_key`` — which must name everything ``conditions`` depend on but the data and the
-    clock — the count and the ids are reused until a table they come from changes
-    (forum.core.derived): the page then costs one statement for its rows (and one for the
-    tables' versions).
+    clock — the count and the ids are reused until the trail moves (forum.core.derived): the page
+    then costs one statement for its rows (and one for the trail head).
 
     ``joins``: ``(target, onclause)`` pairs the conditions and the order need (the register sorts
     decisions by their meeting's date): joined for the ids only, never for the rows."""

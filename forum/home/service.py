@@ -77,7 +77,7 @@ def involved_drifted(session: Session, user: User, now: datetime, limit: int = L
                      cap: int | None = None) -> tuple[list[Drift], int, bool]:
     """The newest ``limit`` items ``user`` takes part in (past draft) whose current evidence went
     stale or regressed, how many there are, and whether that count is only a floor (``cap`` or
-    more: counting further would read every one). Two statements, reused until a table they read changes."""
+    more: counting further would read every one). Two statements, reused until the trail moves."""
     cap = cap or INVOLVED_COUNT_CAP
     conditions = [DecisionItem.status != "draft", standing.evidence_drifted(now)]
 
@@ -105,7 +105,7 @@ def drifted_items(session: Session, conditions: list, now: datetime, key: Hashab
                   limit: int = LIST_SIZE) -> tuple[list[Drift], int]:
     """Items meeting ``conditions`` whose current evidence went stale or regressed, newest item
     first: up to ``limit`` of them and how many there are. The items are found and counted in SQL
-    on their standing (forum.weighing.standing), reused until a table they read changes, under ``key`` (which
+    on their standing (forum.weighing.standing), reused until the trail moves under ``key`` (which
     must name what ``conditions`` depend on; forum.core.derived); the current runs of the ``limit``
     shown say why. At most four queries, whatever the number of items."""
     drifted = [*conditions, standing.evidence_drifted(now)]

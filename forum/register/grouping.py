@@ -69,7 +69,7 @@ def waiting(session: Session) -> bool:
 def proposals(session: Session, page: int = 1) -> tuple[list[Proposal], int]:
     """A page of groups, the largest first, and how many groups there are: the groups (one
     statement that reads every item still to group — 50 ms for 30,000 of them — kept in the
-    derived cache until a table it reads changes), then the newest and oldest item of each and the
+    derived cache until the trail moves), then the newest and oldest item of each and the
     systems with their models (two more)."""
 
     def locate() -> list[tuple]:

@@ -1,7 +1,7 @@
 """What a system's page reads: its items with their standing, the latest evidence of each suite
 across them, its decisions and its versions — a bounded number of statements whatever the
 register's size, read as plain facts (not ORM rows) so that ``system_page`` can keep them in the
-derived cache until a table it reads changes: under a write a second, most requests read none of it."""
+derived cache until the trail moves: under a write a second, most requests read none of it."""
 
 from __future__ import annotations
 
@@ -216,7 +216,7 @@ class SystemPage:
 
 def system_page(session: Session, system: AISystem, now: datetime) -> SystemPage:
     """Everything the system's page shows but its obligations, from the derived cache while the
-    tables it reads stay unchanged (forum.core.derived: a change to one, a new minute, recomputes it);
+    trail stays where it was (forum.core.derived: a change anywhere, a new minute, recomputes it);
     six statements when it is not there."""
 
     def compute() -> SystemPage:

@@ -142,7 +142,7 @@ def search(session: Session, viewer: User, request: SearchRequest, page: int = 1
         rows = backend.page(connection, parsed, filters, per_page, (shown - 1) * per_page, cap) if total else []
         return counts, more, total, shown, rows
 
-    # The same search is answered again from the derived cache while the index and the items are unchanged
+    # The same search at the same trail head is answered again from the derived cache
     # (forum.core.derived): the rows are plain values, the viewer is in the key.
     results.counts, results.more, results.total, results.page, rows = cached(
         session, ("search", astuple(request), astuple(filters), page, per_page, cap), run)

@@ -244,8 +244,8 @@ def list_systems(session: Session, filters: SystemFilters, page: int = 1, per_pa
                  extra: tuple = (), cache_key: Hashable | None = None) -> Page:
     """A page of the register by name. ``extra``: further SQL conditions on AISystem from the
     areas above (the register's "decisions to revalidate", "obligations unmet"); ``cache_key``,
-    naming the filters and ``extra``, keeps the page's ids in the derived cache until a
-    table they come from changes (forum.core.paging.paginate_rows)."""
+    naming the filters and ``extra``, keeps the page's ids in the derived cache until the trail
+    moves (forum.core.paging.paginate_rows)."""
     return paginate_rows(session, AISystem, [*conditions(filters), *extra], (func.lower(AISystem.name), AISystem.id),
                          page, per_page, cache_key=cache_key)
 

@@ -2,5 +2,11 @@
 
 
 def init_app(app) -> None:
-    """Wire the area into ``app`` (called by the application factory). The trail has no pages of
-    its own (the audit area shows it) and no hooks: every other area appends to it."""
+    """Wire the area into ``app`` (called by the application factory)."""
+    from sqlalchemy import select
+
+    from forum.core import derived
+    from forum.trail.models import TrailHead
+
+    # Every change writes one event, so the head's seq names the state of the data.
+    derived.init_app(app, lambda session: session.scalar(select(TrailHead.seq).where(TrailHead.id == 1)) or 0)

@@ -40,8 +40,8 @@ def with_decisions_to_revalidate(now: datetime):
 
 
 def drifted_systems(session: Session, now: datetime, limit: int) -> list[DriftedSystem]:
-    """The systems with the most items needing revalidation (one statement, reused until a
-    table it reads changes)."""
+    """The systems with the most items needing revalidation (one statement, reused until the
+    trail moves)."""
 
     def locate() -> list[DriftedSystem]:
         count = func.count(DecisionItem.id)

@@ -93,7 +93,7 @@ def queue_condition(status: str, settings: ForumSettings, now: datetime, rubric:
 def queue_by_tier(session: Session, settings: ForumSettings, now: datetime,
                   rubric: Rubric = RUBRIC) -> dict[int, int]:
     """How many items the escalation queue holds per tier (tier index -> count, -1 unrated): one
-    query, reused until a table it reads changes (forum.core.derived)."""
+    query, reused until the trail moves (forum.core.derived)."""
     rank = Scale(rubric).rank()
     return cached(session, ("queue by tier", settings, rules.RULES), lambda: dict(session.execute(
         select(rank, func.count()).where(queue_condition("", settings, now, rubric)).group_by(rank)

@@ -1,12 +1,11 @@
 """The derived cache (forum.core.derived): the escalation queue's and the lists' counts and ids are
-reused until a table they read changes or the minute turns, and never outlive a change."""
+reused until the trail moves or the minute turns, and never outlive a change."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select, text
 
 from forum.core import clock, derived
 from forum.weighing import comments
@@ -127,76 +126,3 @@ def test_the_store_keeps_the_most_recently_used_and_size_zero_turns_it_off(app, 
             derived.cached(db_session, "k", lambda: calls.append(1))
     assert len(calls) == 2
     assert derived.EXTENSION not in app.extensions
-
-
-# ------------------------------------------------------- a result lasts until a table it read changes
-def _versions(db_session) -> dict[str, int]:
-    db_session.rollback()  # a new transaction: the committed versions
-    return dict(db_session.execute(select(derived.DerivedVersion.name, derived.DerivedVersion.version)).all())
-
-
-def test_a_committed_change_moves_the_version_of_each_table_it_wrote_once_and_a_rollback_none(
-    db_session, people, make_item
-):
-    item = make_item(people["procurement"], status="open")
-    before = _versions(db_session)
-    comments.add_comment(db_session, people["risk"], item, "Counted once.")
-    comments.add_comment(db_session, people["risk"], item, "Same transaction.")
-    db_session.commit()
-    after = _versions(db_session)
-    assert after["comments"] == before.get("comments", 0) + 1  # two rows, one transaction
-    assert after["events"] == before.get("events", 0) + 1
-    assert after.get("weight_ratings", 0) == before.get("weight_ratings", 0)  # not written
-    comments.add_comment(db_session, people["risk"], item, "Rolled back.")
-    db_session.rollback()
-    assert _versions(db_session) == after
-
-
-def test_a_write_outside_the_orm_moves_its_table_and_a_schema_change_moves_everything(app, db_session):
-    before = _versions(db_session)
-    db_session.execute(text("UPDATE users SET display_name = display_name WHERE id = -1"))
-    db_session.commit()
-    after = _versions(db_session)
-    assert after["users"] == before.get("users", 0) + 1
-    assert after.get(derived.EVERYTHING, 0) == before.get(derived.EVERYTHING, 0)
-    db_session.execute(text("CREATE INDEX ix_scratch ON users (display_name)"))
-    db_session.execute(text("DROP INDEX ix_scratch"))
-    db_session.commit()
-    assert _versions(db_session)[derived.EVERYTHING] == after.get(derived.EVERYTHING, 0) + 1
-
-
-def test_a_comment_leaves_the_queue_cached_and_a_position_recomputes_it(
-    app, client, login, people, make_item, position, db_session
-):
-    first = make_item(people["procurement"], status="open", title="First objected")
-    position(people["risk"], first, "object")
-    login(people["exec"])
-    cold = count_statements(app, lambda: _queue_titles(client))
-    comments.add_comment(db_session, people["risk"], first, "The queue does not read comments.")
-    db_session.commit()
-    after_comment = count_statements(app, lambda: _queue_titles(client))
-    assert after_comment == cold - 3  # the ids, drifted systems and failing gates from the cache
-    second = make_item(people["procurement"], status="open", title="Second objected")
-    position(people["risk"], second, "object")
-    html = []
-    after_position = count_statements(app, lambda: html.append(_queue_titles(client)))
-    assert after_position == cold and "Second objected" in html[0]
-
-
-def test_a_result_that_used_an_object_the_session_held_follows_a_change_of_its_table(
-    app, db_session, people, make_user
-):
-    from forum.auth.models import User
-
-    viewer = people["risk"]
-    with app.app_context():
-        assert derived.cached(db_session, "name", lambda: viewer.display_name) == viewer.display_name
-        db_session.commit()
-        # Renamed by another session (another request, another worker): no statement of the
-        # computation named the users table, but the object it read was one of its rows.
-        other = app.extensions["forum.sessionmaker"]()
-        other.get(User, viewer.id).display_name = "Renamed"
-        other.commit()
-        other.close()
-        db_session.expire_all()
-        assert derived.cached(db_session, "name", lambda: viewer.display_name) == "Renamed"

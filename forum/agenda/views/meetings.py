@@ -114,8 +114,8 @@ def change_status(meeting_id: int):
 
 @login_required
 def pack(meeting_id: int):
-    """The pre-read pack. Its article is kept rendered in the derived cache until a table it
-    reads changes (or the minute turns): it reads the same for every reader with the same permission to
+    """The pre-read pack. Its article is kept rendered in the derived cache until the trail
+    moves (or the minute turns): it reads the same for every reader with the same permission to
     review failing cases, and with 30 entries building it took 40 ms (BENCHMARKS.md)."""
     session = db.session()
     may_review = allows(current_user, Action.REVIEW_CASES)
