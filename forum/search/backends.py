@@ -47,6 +47,11 @@ KIND_CODES = {kind: code for code, kind in enumerate(KINDS)}
 OPEN, CLOSE = "\x02", "\x03"
 
 
+def _known(kind: str) -> None:
+    if kind not in KIND_CODES:
+        raise ValueError(f"unknown kind of search result {kind!r}")
+
+
 def is_index_table(name: str) -> bool:
     """True for the search index and, on SQLite, FTS5's shadow tables (search_index_data …):
     tables the migrations build that are deliberately not ORM models, so the models-versus-
@@ -305,6 +310,7 @@ class SqliteBackend(Backend):
         """The newest hits of one kind, up to :cap: FTS5 walks the word's postings by rowid
         (``ref_id * 4 + kind code``) from the top and stops at the cap, the kind read from the
         rowid itself; the items' conditions are a primary-key probe per hit walked."""
+        _known(kind)  # written into the statement: one of the fixed kinds, never what was asked
         conditions, params = self._conditions(filters, TABLE)
         where = " AND ".join([f"{TABLE} MATCH :match", f"{TABLE}.rowid % {len(KINDS)} = {KIND_CODES[kind]}",
                               *conditions])
@@ -401,6 +407,7 @@ class PostgresBackend(Backend):
         conditions, filter_params = self._conditions(filters, "k")
         arms = []
         for kind in kinds:
+            _known(kind)  # written into the statement: one of the fixed kinds, never what was asked
             where = " AND ".join([f"k.kind = '{kind}'", f"k.document @@ ({tsquery})", *conditions])
             arms.append(f"(SELECT k.kind, k.ref_id FROM {TABLE} AS k "
                         f"JOIN decision_items AS i ON i.id = k.item_id WHERE {where} ORDER BY k.ref_id DESC LIMIT :cap)")

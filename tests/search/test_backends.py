@@ -134,3 +134,13 @@ def test_forum_search_reindex_rebuilds_the_index(backend_app, world):
     assert result.exit_code == 0, result.output
     assert "Search index rebuilt: 3 item, 1 comment, 0 decision, 1 evidence." in result.output
     assert len(_found(backend_app, world["reader"], "chatbot")) == 4
+
+
+@pytest.mark.parametrize("kind", ["meeting", "item' OR '1'='1"])
+def test_a_kind_the_index_does_not_hold_is_refused_before_any_sql(kind, db_session):
+    from forum.search.backends import BACKENDS, Filters
+    from forum.search.query import parse
+
+    for backend in BACKENDS.values():
+        with pytest.raises(ValueError, match="unknown kind"):
+            backend.page(db_session.connection(), parse("vendor"), Filters(1, "staff", kind=kind), 20, 0, 10)
