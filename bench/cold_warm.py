@@ -82,7 +82,8 @@ def main() -> None:
 
     instance = tempfile.mkdtemp(prefix="forum-bench-")
     env = {**os.environ, "FORUM_INSTANCE_PATH": instance, "FORUM_SECRET_KEY": "cold-warm"}
-    pages, _facts = load.pick_pages(args.db_url, env, has_search=True)
+    pages, facts = load.pick_pages(args.db_url, env, has_search=True)
+    load.revoke_token(args.db_url, env, facts["token_id"])  # only the API page needs it: not measured here
     pages = [p for p in pages if p.who and p.method == "GET" and args.only.lower() in p.name.lower()]
     config = {"DATABASE_URL": args.db_url, "SECRET_KEY": "cold-warm", "WTF_CSRF_ENABLED": False,
               "INSTANCE_PATH": instance, "BENCH_BASELINE": True, "RATELIMIT_ENABLED": False}

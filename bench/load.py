@@ -186,7 +186,7 @@ def pick_pages(url: str, env: dict, has_search: bool) -> tuple[list[Page], dict]
             busiest = session.scalar(select(DecisionItem.system_id).where(DecisionItem.system_id.is_not(None))
                                      .group_by(DecisionItem.system_id).order_by(func.count().desc()).limit(1))
             owner = session.scalar(select(User).where(User.email == STAFF))
-            _token, secret = tokens.create_token(session, owner, owner, tokens.NewToken(
+            token, secret = tokens.create_token(session, owner, owner, tokens.NewToken(
                 f"load benchmark {datetime.now(UTC):%Y-%m-%d %H:%M:%S}", ["items:read", "evidence:write"]))
     finally:
         db.get_engine(app).dispose()
@@ -218,11 +218,27 @@ def pick_pages(url: str, env: dict, has_search: bool) -> tuple[list[Page], dict]
         Page("POST /api/v1/items/{id}/evidence", [f"/api/v1/items/{i}/evidence" for i in open_ids],
              who=None, method="POST", expect=201, target=DETAIL),
     ]
-    facts = {"items": items, "events": events, "token": secret, "write_item": open_ids[0]}
+    facts = {"items": items, "events": events, "token": secret, "token_id": token.id, "write_item": open_ids[0]}
     return pages, facts
 
 
 # ---------------------------------------------------------------------------------- serving
+def revoke_token(url: str, env: dict, token_id: int) -> None:
+    """Revoke the run's API token: the benchmark's person may hold 20 at a time."""
+    from forum.api import service as tokens
+    from forum.api.models import ApiToken
+    from forum.app import create_app
+    from forum.core import db
+
+    app = create_app({"DATABASE_URL": url, "INSTANCE_PATH": env["FORUM_INSTANCE_PATH"],
+                      "SECRET_KEY": env["FORUM_SECRET_KEY"]})
+    try:
+        with db.session_scope(app) as session:
+            tokens.revoke_token(session, None, session.get(ApiToken, token_id))
+    finally:
+        db.get_engine(app).dispose()
+
+
 def login(base: str, email: str) -> str:
     """A real login: GET the form for its CSRF token, POST it; returns the Cookie header."""
     jar = http.cookiejar.CookieJar()
@@ -486,6 +502,7 @@ def main(argv: list[str] | None = None) -> None:
 
     server = start_server()
     results: list[Result] = []
+    facts: dict = {}
     try:
         wait_until_up(base, server)
         cookies = {who: login(base, who) for who in (EXECUTIVE, STAFF, ADMIN)}
@@ -529,6 +546,8 @@ def main(argv: list[str] | None = None) -> None:
                 results.append(result)
     finally:
         stop_server(server)
+        if "token_id" in facts:
+            revoke_token(url, env, facts["token_id"])
 
     command = (f"python bench/load.py --db {args.db} --items {args.items} --duration {args.duration}"
                + (f" --users {args.users}" if args.users != 20 else "")
