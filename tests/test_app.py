@@ -19,7 +19,10 @@ def test_settings_come_from_forum_environment_variables():
 def test_a_search_cap_below_one_is_refused_naming_the_setting(raw, tmp_path):
     with pytest.raises(SettingsError, match="FORUM_SEARCH_HITS_PER_KIND.*positive number"):
         load_settings(environ={"FORUM_INSTANCE_PATH": str(tmp_path), "FORUM_SEARCH_HITS_PER_KIND": raw})
-    assert load_settings(environ={"FORUM_INSTANCE_PATH": str(tmp_path)})["SEARCH_HITS_PER_KIND"] == 1000
+    from forum.search.service import HITS_PER_KIND
+
+    # The setting's default is the search service's (the kernel's settings cannot import an area).
+    assert load_settings(environ={"FORUM_INSTANCE_PATH": str(tmp_path)})["SEARCH_HITS_PER_KIND"] == HITS_PER_KIND
 
 
 def test_default_database_is_sqlite_in_the_instance_folder(tmp_path):

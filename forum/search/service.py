@@ -32,6 +32,10 @@ from forum.search.backends import CLOSE, KINDS, OPEN, Filters, Row
 from forum.search.index import backend_of
 from forum.weighing.comments import COMMENTS_PER_PAGE  # a comment hit links to its page of the discussion
 
+#: How many hits of each kind a search counts and ranks by default (the newest): the
+#: SEARCH_HITS_PER_KIND setting's default, which the search page passes.
+HITS_PER_KIND = 1000
+
 KIND_LABELS = {
     "item": "Items",
     "comment": "Comments",
@@ -87,7 +91,7 @@ class Results(Paged):
     #: The kinds with more hits than the cap: their count reads "more than".
     more: frozenset[str] = frozenset()
     #: The cap: how many hits of each kind are counted and ranked, the newest.
-    cap: int = 1000
+    cap: int = HITS_PER_KIND
     total: int = 0
     page: int = 1
     per_page: int = 20
@@ -113,7 +117,7 @@ def check(request: SearchRequest, functions: set[str]) -> None:
 
 
 def search(session: Session, viewer: User, request: SearchRequest, page: int = 1,
-           per_page: int = 20, functions: set[str] | None = None, cap: int = 1000) -> Results:
+           per_page: int = 20, functions: set[str] | None = None, cap: int = HITS_PER_KIND) -> Results:
     """One page of ranked hits the viewer may see, among the newest ``cap`` of each kind.
     ``functions`` are the known function keys (the caller has them for its filter); None leaves
     the function unchecked."""
