@@ -49,6 +49,7 @@ from forum.evidence.service import gate_record, run_columns
 from forum.items import events as item_events
 from forum.items.models import CATEGORIES, DecisionItem
 from forum.items.rubric import RUBRIC
+from forum.items.service import CARRIES
 from forum.register.models import ObligationRecord
 from forum.systems import service as systems_service
 from forum.systems.models import DEPLOYMENT_STATUSES, AISystem, SystemVersion
@@ -383,6 +384,7 @@ def _status(chain: trail.Batch, item: dict, actor: str, action: str, to: str, at
             note: str = "") -> None:
     payload = item_events.status_changed(action, item["status"], to, note)
     item["status"], item["updated_at"] = to, at
+    item["carried_forward"] = CARRIES.get(action, item["carried_forward"])
     item["version"] += 1
     chain.add(at, actor, "item.status_changed", f"item:{item['id']}", payload)
 
@@ -412,7 +414,7 @@ def _item(chain: trail.Batch, ids: _Ids, rows: dict, people: _People, functions:
         "needed_by": (at + timedelta(days=rng.randint(20, 200))).date(),
     }
     item = {"id": item_id, **values, "status": "draft", "version": 1, "filer_id": filer.id,
-            "created_at": at, "updated_at": at}
+            "created_at": at, "updated_at": at, "carried_forward": False}
     rows["item"].append(item)
     chain.add(at, filer.email, "item.created", subject, item_events.created(values))
     if rng.random() < 0.04:

@@ -93,6 +93,8 @@ def test_the_standing_migration_fills_the_columns_of_existing_items(backend_url,
             conn.execute(text(f"DROP INDEX {index}"))
         conn.execute(text("DROP TABLE health_cycles"))
         conn.execute(text("DROP TABLE health_tallies"))
+        conn.execute(text("DROP INDEX ix_decision_items_queue"))
+        conn.execute(text("ALTER TABLE decision_items DROP COLUMN carried_forward"))
         for column in ("weight_max", "weight_min", "objection", "evidence_fail", "evidence_drift",
                        "evidence_stale_at"):  # the columns this revision adds
             conn.execute(text(f"ALTER TABLE decision_items DROP COLUMN {column}"))
@@ -108,3 +110,30 @@ def test_the_standing_migration_fills_the_columns_of_existing_items(backend_url,
     with engine.connect() as conn:
         assert standing.stored(conn, expected) == expected
     assert schema_diff(engine) == []
+
+
+def test_the_carried_forward_migration_marks_items_from_their_history(backend_url, engine, tmp_path):
+    """Revision d4e5f6a7b8c9 marks the items whose last decision sent them back, from the agenda's
+    history: the same items the lifecycle marks as it goes (forum.items.service.CARRIES)."""
+    from forum.app import create_app
+    from forum.core import db
+    from forum_seed import demo as seed
+
+    app = create_app({"DATABASE_URL": backend_url, "SECRET_KEY": "test", "INSTANCE_PATH": str(tmp_path)})
+    with app.app_context(), db.session_scope(app) as session:
+        seed.load_demo(session)
+    db.get_engine(app).dispose()
+    query = text("SELECT id FROM decision_items WHERE carried_forward ORDER BY id")
+    with engine.connect() as conn:
+        marked = conn.execute(query).scalars().all()
+        deferred = conn.execute(text(
+            "SELECT DISTINCT e.item_id FROM agenda_entries e JOIN decisions d ON d.entry_id = e.id "
+            "WHERE d.outcome IN ('deferred', 'more_evidence_needed')")).scalars().all()
+    assert marked and set(marked) <= set(deferred)  # the demo sends an item back
+
+    cfg = alembic_config(backend_url)
+    command.downgrade(cfg, "c3d4e5f6a7b8")
+    command.upgrade(cfg, "head")
+    engine.dispose()
+    with engine.connect() as conn:
+        assert conn.execute(query).scalars().all() == marked

@@ -97,6 +97,10 @@ class DecisionItem(Base):
     # before the basis was kept.
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decided_model_version: Mapped[str | None] = mapped_column(String(80))
+    # The last meeting that took the item up sent it back (deferred, more evidence needed) rather
+    # than settling it: an escalated item so marked is carried forward to the next meeting and
+    # comes first in the agenda's picker. Kept by the lifecycle (CARRIES below).
+    carried_forward: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     filer: Mapped[User] = relationship(lazy="raise")
     function: Mapped[OrgFunction] = relationship(lazy="raise")
@@ -120,3 +124,10 @@ class DecisionItem(Base):
 
     def __repr__(self) -> str:
         return f"<DecisionItem {self.id} {self.status} {self.title!r}>"
+
+
+# The meeting page's "add an item" picker: escalated items carried forward first, then the longest
+# waiting, read in index order a page at a time. Before, ordering by "carried forward" asked each
+# of 25,000 escalated items for its latest entry's decision.
+Index("ix_decision_items_queue", DecisionItem.status, DecisionItem.carried_forward.desc(),
+      DecisionItem.updated_at, DecisionItem.id)

@@ -67,6 +67,12 @@ TRANSITIONS: dict[str, Transition] = {
 }
 
 
+#: What a move does to ``DecisionItem.carried_forward``: a meeting that sends the item back marks
+#: it carried forward to the next; one that settles it clears the mark. No other move changes what
+#: the last meeting did (taken off an agenda, withdrawn and escalated again: still carried).
+CARRIES = {"defer": True, "decide": False}
+
+
 def allowed_actions(status: str) -> list[str]:
     return [t.action for t in TRANSITIONS.values() if status in t.moves]
 
@@ -335,6 +341,7 @@ def transition(
     before, after = item.status, spec.moves[item.status]
     item.status = after
     item.updated_at = clock.now()
+    item.carried_forward = CARRIES.get(action, item.carried_forward)
     if after == "decided":
         item.decided_at, item.decided_model_version = item.updated_at, item.model_version or ""
     elif after != "closed":

@@ -240,12 +240,33 @@ def test_deferral_returns_the_item_and_it_is_carried_forward_first(
     db_session.refresh(item)
     assert item.status == "escalated"
     assert trail.events_for(db_session, item.subject)[-1].data["action"] == "defer"
-    queue = queries.escalation_queue(db_session)
+    queue = queries.queue_page(db_session).items
     assert [q.item.id for q in queue] == [item.id, waiting.id]
     assert queue[0].carry_forward and not queue[1].carry_forward
     earlier = entry_of(meeting, item)
     nxt = make_meeting(chair, items=[item])
     assert entry_of(nxt, item).carried_from_id == earlier.id
+
+
+def test_an_item_stays_carried_forward_until_a_meeting_settles_it(
+        db_session, chair, filer, make_item, make_meeting, decide, entry_of):
+    """The lifecycle's mark (DecisionItem.carried_forward), which the picker orders by: set when a
+    meeting sends the item back, kept while it is put on an agenda and taken off again, cleared
+    when a meeting settles it."""
+    waiting = make_item(filer, status="escalated", title="Waiting since long")
+    item = make_item(filer, status="escalated", title="Deferred one")
+    assert not item.carried_forward
+    decide(chair, make_meeting(chair, status="in_session", items=[item]), item, "deferred")
+    assert item.carried_forward
+    draft = make_meeting(chair, items=[item])
+    assert item.status == "scheduled" and item.carried_forward
+    remove_entry(db_session, chair, entry_of(draft, item))
+    db_session.commit()
+    assert item.status == "escalated"
+    assert [(q.item.id, q.carry_forward) for q in queries.queue_page(db_session).items] == [
+        (item.id, True), (waiting.id, False)]
+    decide(chair, make_meeting(chair, status="in_session", items=[item]), item, "rejected")
+    assert item.status == "decided" and not item.carried_forward
 
 
 def test_decisions_only_in_session(db_session, chair, filer, make_item, make_meeting, entry_of):
@@ -494,8 +515,9 @@ def test_lapsed_approvals_return_to_the_queue_with_the_reason(
     # running again changes nothing (the item is no longer decided)
     assert expire_approvals(db_session, clock.now() + timedelta(days=11)) == []
     # and the returned item is proposed again, linked to the approval that lapsed
-    queue = queries.escalation_queue(db_session)
+    queue = queries.queue_page(db_session).items
     assert queue[0].item.id == lapsing.id and queue[0].carried_from is not None
+    assert not queue[0].carry_forward  # the approval settled it: it waits as a new escalation
 
 
 def test_expiry_follows_amendments(db_session, chair, filer, make_item, make_meeting, decide):

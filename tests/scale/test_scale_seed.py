@@ -70,14 +70,19 @@ def test_scale_seed_writes_every_kind_of_row_with_its_event_and_a_valid_chain(ba
                 system = session.get(AISystem, item.system_id)
                 assert (system.vendor, system.model_name) == (item.vendor, item.model_name)
             # Each item's status is where its last status event left it.
-            last_to = {}
+            # … and it is carried forward when the last meeting that took it up sent it back.
+            last_to, last_meeting = {}, {}
             for subject, data in session.execute(
                     select(Event.subject, Event.data_json).where(Event.kind == "item.status_changed")
                     .order_by(Event.seq)):
                 last_to[subject] = data
+                if json.loads(data)["action"] in ("defer", "decide"):
+                    last_meeting[subject] = json.loads(data)["action"]
+            assert "defer" in last_meeting.values()
             for item in session.scalars(select(DecisionItem)):
                 expected = json.loads(last_to[item.subject])["to"] if item.subject in last_to else "draft"
                 assert item.status == expected, item
+                assert item.carried_forward == (last_meeting.get(item.subject) == "defer"), item
             # The chain verifies, and the head row names its last link.
             result = trail.verify_database(session)
             assert result.ok, result.problem
