@@ -23,7 +23,7 @@ from forum.agenda.pack import decision_filters
 from forum.auth.models import User
 from forum.core import policy
 from forum.core.errors import NotFound, ValidationError
-from forum.core.paging import paginate, paginate_rows
+from forum.core.paging import paginate_rows
 from forum.items.models import DecisionItem
 from forum.items.service import Page
 
@@ -280,14 +280,16 @@ def _action_loading():
 def open_actions(session: Session, owner: User | None = None, overdue_on: date | None = None,
                  page: int = 1, per_page: int = 50) -> Page:
     """Open actions, earliest due first: one owner's, or everyone's; only overdue ones when
-    ``overdue_on`` is given (due before that day). Two queries."""
+    ``overdue_on`` is given (due before that day). The page's ids with the count come from the
+    derived cache while the trail stays put (the home pages show two such lists on every visit),
+    then one statement for the page's actions with their decision, entry, item and meeting."""
     conditions = [Action.done.is_(False)]
     if owner is not None:
         conditions.append(Action.owner_id == owner.id)
     if overdue_on is not None:
         conditions.append(Action.due_on < overdue_on)
-    return paginate(session, select(Action).where(*conditions).options(*_action_loading())
-                    .order_by(Action.due_on, Action.id), page, per_page)
+    return paginate_rows(session, Action, conditions, (Action.due_on, Action.id), page, per_page,
+                         _action_loading(), cache_key=("open actions", owner.id if owner else None, overdue_on))
 
 
 # ------------------------------------------------------------------------------ the item panel

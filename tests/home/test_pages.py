@@ -12,6 +12,7 @@ from sqlalchemy import select
 from forum.agenda.decisions import AmendmentData, amend_decision, get_decision
 from forum.agenda.entries import add_entry
 from forum.agenda.meetings import MeetingData, change_meeting_status, create_meeting
+from forum.agenda.models import Action
 from forum.audit import verify as audit
 from forum.core import clock
 from forum.home import service as home
@@ -173,6 +174,14 @@ def test_staff_home_lists_my_items_what_waits_for_my_function_my_actions_and_dri
     assert "Drifted and mine" in drift and "Drifted, not mine" not in drift
     assert f"tested model version {CSV_VERSION}, the item is now at 2026.10" in drift
     assert 'href="/health"' in html
+
+    # The list of my actions is derived once per trail head: completing one shows at once.
+    action = db_session.scalar(select(Action).where(Action.text == "Renegotiate the notice period"))
+    done = client.post(f"/actions/{action.id}/completion", data={f"a{action.id}-note": "Signed."})
+    assert done.status_code == 302
+    html = _html(client)
+    assert "Renegotiate the notice period" not in _section(html, "My open actions")
+    assert "No follow-up action is waiting for you." in html
 
 
 def test_staff_home_empty_states(client, login, make_user):
