@@ -60,3 +60,25 @@ def test_the_item_list_refuses_a_page_number_beyond_the_limit_with_a_400(client,
     response = client.get("/items", query_string={"page": raw})
     assert response.status_code == 400
     assert "The page number must be between 1 and 1,000,000,000." in response.get_data(as_text=True)
+
+
+def test_a_capped_count_stops_at_its_cap_and_the_pages_are_the_same(db_session, make_user, make_item):
+    """paginate_rows(count_cap=N): the total is min(matches, N); the page's rows do not change, and
+    a page past the end shows the last page the capped count allows."""
+    from forum.core.paging import paginate_rows
+    from forum.items.models import DecisionItem
+
+    staff = make_user(name="Pat Procurement")
+    made = [make_item(staff, status="open", title=f"Item {n}").id for n in range(7)]
+    conditions, order = [DecisionItem.status == "open"], (DecisionItem.id.desc(),)
+
+    def page(number, cap):
+        result = paginate_rows(db_session, DecisionItem, conditions, order, number, 3, count_cap=cap)
+        return result.total, result.page, [i.id for i in result.items]
+
+    newest = sorted(made, reverse=True)
+    assert page(1, None) == (7, 1, newest[:3])
+    assert page(1, 5) == (5, 1, newest[:3])
+    assert page(1, 7) == page(1, 100) == (7, 1, newest[:3])
+    assert page(3, 5) == (5, 3, newest[6:])  # the rows of page 3 are there …
+    assert page(99, 5) == (5, 2, newest[3:6])  # … past the end: the last page of 5 counted

@@ -52,8 +52,10 @@ INVOLVEMENT = (
     (Position.item_id, Position.author_id),
     (Comment.item_id, Comment.author_id),
 )
-#: The drifted items a person takes part in are counted up to this many ("at least" beyond).
-INVOLVED_COUNT_CAP = 1000
+#: Lists whose condition no index answers (the drifted items a person takes part in, the items
+#: waiting for a function) count their items up to this many ("at least" beyond): a full count
+#: would test every item (79 ms of the staff home page for 60,000 items in weighing, PostgreSQL).
+COUNT_CAP = 1000
 
 
 def involved_newest(user: User, conditions: list, limit: int) -> Select:
@@ -78,7 +80,7 @@ def involved_drifted(session: Session, user: User, now: datetime, limit: int = L
     """The newest ``limit`` items ``user`` takes part in (past draft) whose current evidence went
     stale or regressed, how many there are, and whether that count is only a floor (``cap`` or
     more: counting further would read every one). Two statements, reused until the trail moves."""
-    cap = cap or INVOLVED_COUNT_CAP
+    cap = cap or COUNT_CAP
     conditions = [DecisionItem.status != "draft", standing.evidence_drifted(now)]
 
     def find() -> tuple[list[int], int]:
@@ -147,6 +149,7 @@ class StaffHome:
     mine: Page  # items I filed, newest first
     function: OrgFunction | None
     awaiting: Page | None  # items my function has not yet rated or taken a position on
+    awaiting_more: bool  # awaiting.total is a floor (COUNT_CAP): at least that many
     actions: Page  # my open follow-up actions
     drifted: list[Drift]  # items I take part in whose evidence went stale or regressed
     drifted_total: int
@@ -155,12 +158,14 @@ class StaffHome:
     today: date
 
 
-def _item_page(session: Session, conditions: list, key: Hashable, per_page: int = LIST_SIZE) -> Page:
-    """The newest items meeting ``conditions``; ``key`` names what they depend on (for the cache)."""
+def _item_page(session: Session, conditions: list, key: Hashable, per_page: int = LIST_SIZE,
+               count_cap: int | None = None) -> Page:
+    """The newest items meeting ``conditions``; ``key`` names what they depend on (for the cache);
+    ``count_cap``: the total counts up to this many."""
     return paginate_rows(
         session, DecisionItem, conditions, (DecisionItem.created_at.desc(), DecisionItem.id.desc()),
         1, per_page, (joinedload(DecisionItem.filer), joinedload(DecisionItem.function)),
-        cache_key=("home", key),
+        cache_key=("home", key), count_cap=count_cap,
     )
 
 
@@ -178,12 +183,13 @@ def staff_home(session: Session, viewer: User, settings: rules.ForumSettings, no
         function = viewer.function  # joined with the user
         awaiting = _item_page(session, [
             DecisionItem.status.in_(checks.WEIGHING_STATUSES), awaiting_condition(viewer.function_key),
-        ], ("awaiting", viewer.function_key))
+        ], ("awaiting", viewer.function_key), count_cap=COUNT_CAP)
     actions = agenda.open_actions(session, owner=viewer, per_page=LIST_SIZE)
     drifted, drifted_total, drifted_more = involved_drifted(session, viewer, now)
     shown = mine.items + (awaiting.items if awaiting else [])
     return StaffHome(
-        my_counts=my_counts, mine=mine, function=function, awaiting=awaiting, actions=actions,
+        my_counts=my_counts, mine=mine, function=function, awaiting=awaiting,
+        awaiting_more=awaiting is not None and awaiting.total >= COUNT_CAP, actions=actions,
         drifted=drifted, drifted_total=drifted_total, drifted_more=drifted_more, weighings=weigh.weigh(session, shown, settings),
         today=now.date(),
     )

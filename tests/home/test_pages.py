@@ -118,7 +118,7 @@ def test_drifted_items_i_take_part_in_are_counted_up_to_a_cap(
     login(me)
     drift = _section(_html(client), "Evidence that drifted")
     assert all(f"Drifted {n}" in drift for n in range(3)) and "more." not in drift and "At least" not in drift
-    monkeypatch.setattr(home, "INVOLVED_COUNT_CAP", 2)
+    monkeypatch.setattr(home, "COUNT_CAP", 2)
     db_session.expire_all()
     comments.add_comment(db_session, me, shown[0].item, "Still watching.")  # a change: the cache moves on
     db_session.commit()
@@ -182,6 +182,22 @@ def test_staff_home_lists_my_items_what_waits_for_my_function_my_actions_and_dri
     html = _html(client)
     assert "Renegotiate the notice period" not in _section(html, "My open actions")
     assert "No follow-up action is waiting for you." in html
+
+
+def test_staff_home_counts_the_items_waiting_for_my_function_up_to_a_cap(
+        client, login, db_session, make_user, make_item, cast, monkeypatch):
+    me = make_user(function="procurement", name="Pat Procurement")
+    for n in range(home.LIST_SIZE + 2):
+        make_item(cast["rater"], status="open", title=f"Unweighed {n}")
+    login(me)
+    waits = _section(_html(client), "Waiting for Procurement")
+    assert waits.count('class="item-title"') == home.LIST_SIZE
+    assert f"All {home.LIST_SIZE + 2} items waiting for your function" in waits
+    monkeypatch.setattr(home, "COUNT_CAP", home.LIST_SIZE + 1)
+    make_item(cast["rater"], status="open", title="One more")  # a change: the cache moves on
+    waits = _section(_html(client), "Waiting for Procurement")
+    assert f"At least {home.LIST_SIZE + 1} items are waiting for your function" in waits
+    assert "All " not in waits and "One more" in waits
 
 
 def test_staff_home_empty_states(client, login, make_user):
