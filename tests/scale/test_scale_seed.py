@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from datetime import timedelta
 
 from click.testing import CliRunner
 from sqlalchemy import func, select
@@ -13,7 +14,7 @@ from forum.agenda.models import Action, AgendaEntry, Decision, Meeting
 from forum.app import create_app
 from forum.auth.models import User
 from forum.cli import main
-from forum.core import db, derived
+from forum.core import clock, db, derived
 from forum.evidence.models import EvidenceRun
 from forum.items import service as items
 from forum.items.models import DecisionItem
@@ -230,6 +231,10 @@ def _statements_per_page(tmp_path, name: str, n_items: int) -> dict[str, int]:
                 .where(Decision.outcome == "approved_with_conditions").order_by(DecisionItem.id).limit(1))
             meeting = session.scalar(select(Meeting.id).where(Meeting.status == "closed")
                                      .order_by(Meeting.id).limit(1))
+            # … and an overdue follow-up action on the executive home page (an empty list costs
+            # one statement less, and the small set's open actions all fall due later).
+            action = session.scalar(select(Action).where(Action.done.is_(False)).order_by(Action.id).limit(1))
+            action.due_on = clock.now().date() - timedelta(days=1)
         client = app.test_client()
         assert client.post("/login", data={"email": "exec@example.com", "password": DEMO_PASSWORD}).status_code == 302
         pages = {"core.home.executive": "/", "forum.item_list": "/items?status=open", "items.detail": f"/items/{decided}",
