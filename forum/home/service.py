@@ -176,8 +176,11 @@ def staff_home(session: Session, viewer: User, settings: rules.ForumSettings, no
         .group_by(DecisionItem.status)
     ).all())
     my_counts = {status: found.get(status, 0) for status in STATUSES}
+    # The list's total is the counts' (a count of a prolific filer's 11,000 items again took
+    # 11 ms cold on PostgreSQL): its own count stops past the list.
     mine = _item_page(session, [DecisionItem.filer_id == viewer.id, DecisionItem.status != "closed"],
-                      ("mine", viewer.id))
+                      ("mine", viewer.id), count_cap=LIST_SIZE + 1)
+    mine.total = sum(n for status, n in my_counts.items() if status != "closed")
     function = awaiting = None
     if checks.can_weigh(viewer):
         function = viewer.function  # joined with the user

@@ -184,6 +184,16 @@ def test_staff_home_lists_my_items_what_waits_for_my_function_my_actions_and_dri
     assert "No follow-up action is waiting for you." in html
 
 
+def test_staff_home_lists_my_newest_items_and_links_to_all_of_them(client, login, make_user, make_item):
+    me = make_user(function="procurement", name="Pat Procurement")
+    for n in range(home.LIST_SIZE + 3):
+        make_item(me, status="open", title=f"Mine {n}")
+    login(me)
+    mine = _section(_html(client), "Items I filed")
+    assert mine.count('class="item-title"') == home.LIST_SIZE and f"Mine {home.LIST_SIZE + 2}" in mine
+    assert f"All {home.LIST_SIZE + 3} items I filed that are not closed" in mine
+
+
 def test_staff_home_counts_the_items_waiting_for_my_function_up_to_a_cap(
         client, login, db_session, make_user, make_item, cast, monkeypatch):
     me = make_user(function="procurement", name="Pat Procurement")
