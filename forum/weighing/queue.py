@@ -87,7 +87,12 @@ def queue_condition(status: str, settings: ForumSettings, now: datetime, rubric:
     if status == "escalated":
         return escalated
     recommended = recommended_condition(settings, now, rubric)
-    return recommended if status == "open" else or_(escalated, recommended)
+    if status == "open":
+        return recommended
+    # The status list again, outside the OR: both databases then read the two statuses' ranges
+    # of an index instead of every item (the queue's counts by tier and its first page, cold at
+    # 100,000 items: 39 → 20 ms on PostgreSQL, 53 → 18 ms on SQLite).
+    return and_(DecisionItem.status.in_(QUEUE_STATUSES), or_(escalated, recommended))
 
 
 def queue_by_tier(session: Session, settings: ForumSettings, now: datetime,
