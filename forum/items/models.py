@@ -99,7 +99,7 @@ class DecisionItem(Base):
     decided_model_version: Mapped[str | None] = mapped_column(String(80))
     # The last meeting that took the item up sent it back (deferred, more evidence needed) rather
     # than settling it: an escalated item so marked is carried forward to the next meeting and
-    # comes first in the agenda's picker. Kept by the lifecycle (CARRIES below).
+    # comes first in the agenda's picker. Kept by the lifecycle (forum.items.service.CARRIES).
     carried_forward: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     filer: Mapped[User] = relationship(lazy="raise")
