@@ -60,7 +60,7 @@ def _matching(model, conditions: Sequence, joins: Sequence, *columns) -> Select:
     return query.where(*conditions)
 
 
-def _count(model, conditions: Sequence, joins: Sequence, count_cap: int | None) -> Select:
+def count_of(model, conditions: Sequence, joins: Sequence = (), count_cap: int | None = None) -> Select:
     """How many ``model`` rows meet ``conditions`` (up to ``count_cap``, when given)."""
     if count_cap is None:
         return _matching(model, conditions, joins, func.count(model.id))
@@ -68,7 +68,7 @@ def _count(model, conditions: Sequence, joins: Sequence, count_cap: int | None) 
 
 
 def first_ids(session: Session, model, conditions: Sequence, order: Sequence, limit: int, offset: int = 0,
-              joins: Sequence = (), count_cap: int | None = None) -> tuple[int, list[int]]:
+              joins: Sequence = (), count_cap: int | None = None, count: Select | None = None) -> tuple[int, list[int]]:
     """The ids of ``model`` rows meeting ``conditions`` in ``order`` (``limit`` of them after
     ``offset``) with the count of all matches: one statement. (0, []) when the page is empty:
     the count comes with the rows.
@@ -78,9 +78,10 @@ def first_ids(session: Session, model, conditions: Sequence, order: Sequence, li
     27 → 4 ms on SQLite, 53 → 8 ms on PostgreSQL). ``joins``: ``(target, onclause)`` pairs the
     conditions and the order need. ``count_cap``: count the matches only up to this many (the
     count is then ``min(matches, count_cap)``), for a condition that no index answers, where a
-    full count would test every row."""
+    full count would test every row. ``count``: a statement that counts the same rows more
+    cheaply than ``conditions`` with ``joins`` would (used as it is)."""
 
-    total = _count(model, conditions, joins, count_cap).scalar_subquery().correlate(None)
+    total = (count if count is not None else count_of(model, conditions, joins, count_cap)).scalar_subquery().correlate(None)
     found = session.execute(_matching(model, conditions, joins, model.id, total)
                             .order_by(*order).limit(limit).offset(offset)).all()
     return (found[0][1] if found else 0), [row[0] for row in found]
@@ -88,7 +89,7 @@ def first_ids(session: Session, model, conditions: Sequence, order: Sequence, li
 
 def paginate_rows(session: Session, model, conditions: Sequence, order: Sequence, page: int, per_page: int,
                   options: Sequence = (), cache_key: Hashable | None = None, joins: Sequence = (),
-                  count_cap: int | None = None) -> Page:
+                  count_cap: int | None = None, count: Select | None = None) -> Page:
     """One page of ``model`` rows meeting ``conditions`` in ``order``: the page's ids with the count
     of all matches (first_ids: one statement; two more only for a page past the end), then those rows with their eager loads (a deferred join: the OFFSET and the sort skip over ids,
     not over rows joined with what ``options`` loads; a deep page of 100,000 items took 42 ms with
@@ -100,10 +101,12 @@ def paginate_rows(session: Session, model, conditions: Sequence, order: Sequence
 
     ``joins``: ``(target, onclause)`` pairs the conditions and the order need (the register sorts
     decisions by their meeting's date): joined for the ids only, never for the rows.
-    ``count_cap``: the page's ``total`` counts up to this many matches (see first_ids)."""
+    ``count_cap``: the page's ``total`` counts up to this many matches; ``count``: a cheaper
+    statement for it (see first_ids)."""
 
     def ids_of(number: int) -> tuple[int, list[int]]:
-        return first_ids(session, model, conditions, order, per_page, (number - 1) * per_page, joins, count_cap)
+        return first_ids(session, model, conditions, order, per_page, (number - 1) * per_page, joins, count_cap,
+                         count)
 
     def locate() -> tuple[int, int, list[int]]:
         shown = max(1, page)
@@ -113,7 +116,7 @@ def paginate_rows(session: Session, model, conditions: Sequence, order: Sequence
         if shown == 1:
             return 0, 1, []  # an empty first page: nothing matches
         # Past the end (or nothing at all): count, and show the last page.
-        total = session.scalar(_count(model, conditions, joins, count_cap)) or 0
+        total = session.scalar(count if count is not None else count_of(model, conditions, joins, count_cap)) or 0
         last = max(1, math.ceil(total / per_page))
         return total, last, (ids_of(last)[1] if total else [])
 
