@@ -268,7 +268,7 @@ def decision_register(session: Session, filters: RegisterFilters, page: int = 1,
                  joinedload(Decision.entry).joinedload(AgendaEntry.item).joinedload(DecisionItem.function),
                  selectinload(Decision.actions)),
         joins=((AgendaEntry, Decision.entry_id == AgendaEntry.id + 0), (Meeting, AgendaEntry.meeting_id == Meeting.id + 0),
-               (DecisionItem, AgendaEntry.item_id == DecisionItem.id)),
+               joins[-1]),
         cache_key=key, count=count,
     )
     item_ids = [d.entry.item_id for d in result.items]
