@@ -12,6 +12,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import delete, func, or_, select
@@ -28,6 +29,7 @@ from forum.auth.models import (
     User,
 )
 from forum.core import clock
+from forum.core.derived import cached
 from forum.core.errors import Conflict, DomainError, NotFound, ValidationError
 from forum.core.paging import Page, paginate
 from forum.trail.service import record
@@ -118,6 +120,20 @@ def get_function(session: Session, key: str) -> OrgFunction | None:
 
 def list_functions(session: Session) -> list[OrgFunction]:
     return list(session.scalars(select(OrgFunction).order_by(OrgFunction.label)))
+
+
+class FunctionLabel(NamedTuple):
+    key: str
+    label: str
+
+
+def function_labels(session: Session) -> tuple[FunctionLabel, ...]:
+    """Every function's key and label, by label: what filters, forms and the item page show of
+    the functions. Kept in the derived cache until the trail moves (creating or renaming a
+    function writes an event), so the pages that show them spend no statement on them."""
+    return cached(session, "function labels", lambda: tuple(
+        FunctionLabel(key, label) for key, label in
+        session.execute(select(OrgFunction.key, OrgFunction.label).order_by(OrgFunction.label, OrgFunction.key))))
 
 
 def _clean_label(label: str | None) -> str:

@@ -9,7 +9,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from forum.auth.models import OrgFunction, User
+from forum.auth.models import User
+from forum.auth.service import function_labels
 from forum.core.signals import collect, signals
 from forum.items.models import CATEGORIES, STATUSES, DecisionItem
 from forum.trail.service import events_for
@@ -87,7 +88,7 @@ class Names:
         people = dict(session.execute(
             select(User.email, User.display_name).where(User.email.in_(emails))).all()) if emails else {}
         named = any(_names_a_function(event.data) for event in events)
-        functions = dict(session.execute(select(OrgFunction.key, OrgFunction.label)).all()) if named else {}
+        functions = dict(function_labels(session)) if named else {}
         return cls(people, functions)
 
 

@@ -6,7 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user, login_required
 
 from forum.auth.decorators import requires
-from forum.auth.service import list_functions
+from forum.auth.service import function_labels
 from forum.core import db
 from forum.core.errors import Conflict, DomainError, NotFound
 from forum.core.forms import choices
@@ -28,7 +28,7 @@ RECENT_EVENTS = 5
 
 
 def _function_choices(session) -> list[tuple[str, str]]:
-    return [(f.key, f.label) for f in list_functions(session)]
+    return [(f.key, f.label) for f in function_labels(session)]
 
 
 

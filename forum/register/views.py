@@ -17,7 +17,7 @@ from flask import (
 from flask_login import current_user
 
 from forum.auth.decorators import requires
-from forum.auth.service import list_functions
+from forum.auth.service import function_labels
 from forum.core import clock, db, links, paging, spreadsheet
 from forum.core.errors import DomainError, NotFound, ValidationError
 from forum.core.forms import attach_error, check_filters, choices, problems
@@ -36,7 +36,7 @@ EXPORT_TYPES = {"csv": "text/csv; charset=utf-8", "json": "application/json"}
 
 
 def _owner_choices(empty: str | None = None) -> list:
-    pairs = [(f.key, f.label) for f in list_functions(db.session())]
+    pairs = [(f.key, f.label) for f in function_labels(db.session())]
     return choices([("", empty), *pairs] if empty is not None else [("", "Choose a function…"), *pairs])
 
 
@@ -127,7 +127,7 @@ def _render_grouping(form: GroupForm | None = None, status: int = 200):
     page_number = paging.page_number(request.args.get("page"))
     found, total = grouping.proposals(session, page_number)
     page = paging.Page(items=found, total=total, page=page_number, per_page=grouping.GROUPS_SHOWN)
-    owners = [(f.key, f.label) for f in list_functions(session)]
+    owners = [(f.key, f.label) for f in function_labels(session)]
     return render_template("systems/grouping.html", page=page, owners=owners, form=form,
                            failed=(form.vendor.data, form.model.data) if form is not None else None,
                            statuses=DEPLOYMENT_STATUSES, link_batch=grouping.LINK_BATCH), status

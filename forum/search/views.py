@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, render_template, request
 from flask_login import current_user, login_required
 
-from forum.auth.service import list_functions
+from forum.auth.service import function_labels
 from forum.core import db, paging
 from forum.core.errors import ValidationError
 from forum.core.forms import attach_error, choices
@@ -21,7 +21,7 @@ bp = Blueprint("search", __name__)
 def index():
     session = db.session()
     form = SearchForm(request.args)
-    functions = list_functions(session)
+    functions = function_labels(session)
     form.function.choices = choices([("", "Any function"), *((f.key, f.label) for f in functions)])
     status, results = 200, None
     if request.args and not form.validate():

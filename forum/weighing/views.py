@@ -12,7 +12,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user, login_required
 
 from forum.auth.decorators import requires
-from forum.auth.service import list_functions
+from forum.auth.service import function_labels
 from forum.core import clock, db, paging
 from forum.core.errors import DomainError, NotFound, ValidationError
 from forum.core.forms import check_filters, choices
@@ -260,7 +260,7 @@ def escalate(item_id: int):
 def queue():
     session = db.session()
     form = QueueFilterForm(request.args)
-    form.awaiting.choices = choices([("", "Any function"), *((f.key, f.label) for f in list_functions(session))])
+    form.awaiting.choices = choices([("", "Any function"), *((f.key, f.label) for f in function_labels(session))])
     status, filters = 200, escalations.QueueFilters()
     if not check_filters(form, request.args):
         status = 400
@@ -288,7 +288,7 @@ def item_list():
     """Every item the viewer may see, with the weighing's filters and each item's tier."""
     session = db.session()
     form = ItemFilterForm(request.args)
-    functions = [("", "Any function"), *((f.key, f.label) for f in list_functions(session))]
+    functions = [("", "Any function"), *((f.key, f.label) for f in function_labels(session))]
     form.function.choices = choices(functions)
     form.awaiting.choices = choices(functions)
     status = 200

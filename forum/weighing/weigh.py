@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
 from forum.auth.models import OrgFunction
+from forum.auth.service import FunctionLabel, function_labels
 from forum.core.paging import Page
 from forum.items.models import DecisionItem
 from forum.items.rubric import RUBRIC, Rubric, Tier
@@ -100,8 +101,8 @@ class ItemForum:
     positions: list[Position]
     comments: Page
     escalations: list[Escalation]
-    functions: list[OrgFunction]  # the columns of the weight table: required, then others rated
-    missing_positions: list[OrgFunction]  # required functions without a position
+    functions: list[FunctionLabel]  # the columns of the weight table: required, then others rated
+    missing_positions: list[FunctionLabel]  # required functions without a position
     weighing: Weighing
 
 
@@ -130,7 +131,7 @@ def item_forum(session: Session, item: DecisionItem, settings: ForumSettings,
         select(Escalation).where(Escalation.item_id == item.id)
         .options(joinedload(Escalation.actor)).order_by(Escalation.escalated_at.desc(), Escalation.id.desc())
     ))
-    known = {f.key: f for f in session.scalars(select(OrgFunction).order_by(OrgFunction.label))}
+    known = {f.key: f for f in function_labels(session)}
 
     weighing = Weighing(item.id, item.status)
     for r in ratings:

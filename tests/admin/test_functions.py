@@ -57,6 +57,25 @@ def test_rename_a_function(client, admin, db_session):
         "label": {"before": "Risk", "after": "Risk & Compliance"}}}
 
 
+def test_filters_offer_a_new_or_renamed_function_at_once_though_the_labels_are_cached(app, client, admin):
+    from forum.core import derived
+
+    def item_filter():
+        return client.get("/items").get_data(as_text=True)
+
+    assert ">Risk</option>" in item_filter()
+    hits = app.extensions[derived.EXTENSION].hits
+    item_filter()
+    assert app.extensions[derived.EXTENSION].hits > hits  # the labels came from the cache
+
+    client.post("/admin/functions", data={"key": "legal", "label": "Legal"})
+    client.post("/admin/functions/risk", data={"label": "Risk & Compliance"})
+
+    page = item_filter()
+    assert 'value="legal">Legal</option>' in page
+    assert ">Risk &amp; Compliance</option>" in page and ">Risk</option>" not in page
+
+
 def test_renaming_refuses_an_empty_name_and_unknown_functions(client, admin, db_session):
     before = count(db_session, Event)
     response = client.post("/admin/functions/risk", data={"label": ""})

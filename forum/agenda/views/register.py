@@ -10,7 +10,7 @@ from forum.agenda import queries
 from forum.agenda.forms import RegisterFilterForm
 from forum.agenda.pack import decision_filters
 from forum.agenda.views._common import page_number
-from forum.auth.service import list_functions
+from forum.auth.service import function_labels
 from forum.core import db
 from forum.core.errors import ValidationError
 from forum.core.forms import check_filters, choices
@@ -20,7 +20,7 @@ from forum.core.forms import check_filters, choices
 def decisions():
     session = db.session()
     form = RegisterFilterForm(request.args)
-    form.function.choices = choices([("", "Any function"), *((f.key, f.label) for f in list_functions(session))])
+    form.function.choices = choices([("", "Any function"), *((f.key, f.label) for f in function_labels(session))])
     hooks = decision_filters()
     extra = {spec.key: request.args.get(spec.key, "") for spec in hooks}
     status = 200
