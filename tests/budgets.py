@@ -21,12 +21,12 @@ BUDGETS = {
     # comment count + page, escalations, functions), evidence escalation rule inside the forum
     # panel (1: latest runs), evidence panel (2: runs, suites); the tier is the item's own
     # standing column. The latest runs are read twice (forum rule and evidence panel).
-    # The agenda panel (4: entries, decisions, deciders, actions), plus its recusals (1) once the
-    # item has an agenda entry, and the count of the item's events for the timeline link that trail
+    # The agenda panel (1: entries with their meetings and recusals; 2 more once the item has an
+    # agenda entry: decisions with their actions, deciders), and the count of the item's events for the timeline link that trail
     # readers see (1) (tests/scale/test_scale_seed.py: an executive on a decided item).
     # + 2 (proximity panel): the newest proposed cases with their proposers, and their count
     # + 1 (notify panel): does the viewer follow the item, for the Follow / Unfollow button
-    "items.detail": 23,
+    "items.detail": 21,
     # user, items by status, my items (count + page), latest items (count + page) and the
     # weighing of both lists with the evidence rule
     # The role home pages (tests/home/test_pages.py). Staff (also the items tests' home): user,

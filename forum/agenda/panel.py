@@ -14,7 +14,7 @@ from forum.items.models import DecisionItem
 
 
 def build(session: Session, viewer: User, item: DecisionItem) -> dict:
-    """Five queries whatever the number of meetings, decisions and actions."""
+    """Three queries whatever the number of meetings, decisions and actions."""
     entries = queries.item_entries(session, item.id)
     latest = entries[-1] if entries else None
     close = None

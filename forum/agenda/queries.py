@@ -303,16 +303,20 @@ def open_actions(session: Session, owner: User | None = None, overdue_on: date |
 
 # ------------------------------------------------------------------------------ the item panel
 def item_entries(session: Session, item_id: int) -> list[AgendaEntry]:
-    """The item's agenda entries, earliest first, with their meetings, decisions and actions."""
+    """The item's agenda entries, earliest first, with their meetings, decisions and actions:
+    three statements whatever their number (entries with their meetings and recusals; decisions
+    with who recorded them and their actions; the deciders). The deciders stay a statement of
+    their own: joined in, SQLite builds the whole deciders table before it looks for an entry's
+    (140 ms at 100,000 items)."""
     return list(session.scalars(
         select(AgendaEntry).where(AgendaEntry.item_id == item_id)
         .options(
             joinedload(AgendaEntry.meeting),
-            selectinload(AgendaEntry.recusals).joinedload(Recusal.user),
+            joinedload(AgendaEntry.recusals).joinedload(Recusal.user),
             selectinload(AgendaEntry.decisions).options(
                 joinedload(Decision.recorded_by),
                 selectinload(Decision.deciders),
-                selectinload(Decision.actions).joinedload(Action.owner),
+                joinedload(Decision.actions).joinedload(Action.owner),
             ),
         )
         .order_by(AgendaEntry.id)

@@ -224,11 +224,14 @@ def _statements_per_page(tmp_path, name: str, n_items: int) -> dict[str, int]:
         scale.load_scale(app.extensions["forum.sessionmaker"], n_items, demo=False)
         with db.session_scope(app) as session:
             # Pages of the same shape in both data sets: an item approved with conditions (with
-            # its agenda entry, decision, deciders and action), a held meeting of full length.
+            # its agenda entry, decision, deciders and action) and no evidence runs (the small set
+            # has no such item with runs), a held meeting of full length.
             decided = session.scalar(
                 select(DecisionItem.id).join(AgendaEntry, AgendaEntry.item_id == DecisionItem.id)
                 .join(Decision, Decision.entry_id == AgendaEntry.id)
-                .where(Decision.outcome == "approved_with_conditions").order_by(DecisionItem.id).limit(1))
+                .where(Decision.outcome == "approved_with_conditions",
+                       ~select(EvidenceRun.id).where(EvidenceRun.item_id == DecisionItem.id).exists())
+                .order_by(DecisionItem.id).limit(1))
             meeting = session.scalar(select(Meeting.id).where(Meeting.status == "closed")
                                      .order_by(Meeting.id).limit(1))
             # … and an overdue follow-up action on the executive home page (an empty list costs
