@@ -24,9 +24,9 @@ BUDGETS = {
     # The agenda panel (1: entries with their meetings and recusals; 2 more once the item has an
     # agenda entry: decisions with their actions, deciders), and the count of the item's events for the timeline link that trail
     # readers see (1) (tests/scale/test_scale_seed.py: an executive on a decided item).
-    # + 2 (proximity panel): the newest proposed cases with their proposers, and their count
+    # + 1 (proximity panel): the newest proposed cases with their proposers and their count
     # + 1 (notify panel): does the viewer follow the item, for the Follow / Unfollow button
-    "items.detail": 21,
+    "items.detail": 20,
     # user, items by status, my items (count + page), latest items (count + page) and the
     # weighing of both lists with the evidence rule
     # The role home pages (tests/home/test_pages.py). Staff (also the items tests' home): user,
@@ -111,11 +111,11 @@ BUDGETS = {
     "agenda.entry": 7,
     # user, meeting, entries, escalation reasons with who escalated by name (5); the forum's section (6: weighing with the
     # evidence rule, ratings and positions with their people); the evidence section (2)
-    # + 4 (proximity): latest runs, their reviewers, proposed cases with proposers, their counts
+    # + 3 (proximity): latest runs, their reviewers, proposed cases with proposers and their counts
     # (the evidence rule's and sections' tiers come from the items' standing columns: 2 fewer);
     # the trail head for the derived cache that keeps the evidence rule's failing gates (from
     # the cache: 1 fewer)
-    "agenda.pack": 16,
+    "agenda.pack": 15,
     # with the tier column the forum registers (1), and the trail head for the derived cache (1)
     # that keeps the page's ids with their count (from the cache: 1 fewer)
     "agenda.decisions": 7,

@@ -14,7 +14,7 @@ PACK_CASES = 20
 
 def build(session, pack_items) -> dict[int, dict]:
     """Per item: the latest run of each suite with who has reviewed its failing cases, and the
-    proposed edge cases (four queries for all the pack's items)."""
+    proposed edge cases with their count (three queries for all the pack's items)."""
     ids = [item.id for item in pack_items]
     runs = service.latest_runs(session, ids)
     reviewers: dict[int, list[str]] = {run.id: [] for found in runs.values() for run in found}
@@ -25,8 +25,7 @@ def build(session, pack_items) -> dict[int, dict]:
     ):
         if run_id in reviewers:  # reviews of superseded runs do not count here
             reviewers[run_id].append(name)
-    cases = service.proposed_cases(session, ids, limit=PACK_CASES)
-    counts = service.count_proposed(session, ids)
+    cases, counts = service.newest_proposed(session, ids, PACK_CASES)
     return {
         item_id: {"runs": [(run, reviewers[run.id]) for run in runs[item_id]], "cases": cases[item_id],
                   "total": counts[item_id]}

@@ -228,32 +228,40 @@ def propose_case(session: Session, actor: User, item: DecisionItem, data: Propos
     return case
 
 
-def proposed_cases(session: Session, item_ids: Iterable[int], limit: int | None = None) -> dict[int, list[ProposedCase]]:
-    """Each item's proposed cases, newest first, with their proposers (one query). ``limit``
-    keeps that many per item (the rest is counted by ``count_proposed``)."""
+def proposed_cases(session: Session, item_ids: Iterable[int]) -> dict[int, list[ProposedCase]]:
+    """Each item's proposed cases, newest first, with their proposers (one query)."""
     ids = sorted(set(item_ids))
     found: dict[int, list[ProposedCase]] = {item_id: [] for item_id in ids}
-    if not ids:
-        return found
-    query = select(ProposedCase).where(ProposedCase.item_id.in_(ids)).options(joinedload(ProposedCase.proposed_by))
-    if limit is not None:
-        ranked = select(ProposedCase.id, func.row_number().over(
-            partition_by=ProposedCase.item_id, order_by=ProposedCase.id.desc()).label("n")
-        ).where(ProposedCase.item_id.in_(ids)).subquery()
-        query = query.where(ProposedCase.id.in_(select(ranked.c.id).where(ranked.c.n <= limit)))
-    for case in session.scalars(query.order_by(ProposedCase.id.desc())):
-        found[case.item_id].append(case)
+    if ids:
+        for case in session.scalars(
+            select(ProposedCase).where(ProposedCase.item_id.in_(ids))
+            .options(joinedload(ProposedCase.proposed_by)).order_by(ProposedCase.id.desc())
+        ):
+            found[case.item_id].append(case)
     return found
 
 
-def count_proposed(session: Session, item_ids: Iterable[int]) -> dict[int, int]:
+def newest_proposed(session: Session, item_ids: Iterable[int], limit: int) -> tuple[dict[int, list[ProposedCase]], dict[int, int]]:
+    """Each item's ``limit`` newest proposed cases with their proposers, and how many each item
+    has in all: one query (the count is a window over each item's cases)."""
     ids = sorted(set(item_ids))
+    found: dict[int, list[ProposedCase]] = {item_id: [] for item_id in ids}
     counts = dict.fromkeys(ids, 0)
-    if ids:
-        counts.update(session.execute(
-            select(ProposedCase.item_id, func.count()).where(ProposedCase.item_id.in_(ids))
-            .group_by(ProposedCase.item_id)).all())
-    return counts
+    if not ids:
+        return found, counts
+    ranked = select(
+        ProposedCase.id,
+        func.row_number().over(partition_by=ProposedCase.item_id, order_by=ProposedCase.id.desc()).label("n"),
+        func.count().over(partition_by=ProposedCase.item_id).label("total"),
+    ).where(ProposedCase.item_id.in_(ids)).subquery()
+    for case, total in session.execute(
+        select(ProposedCase, ranked.c.total).join(ranked, ranked.c.id == ProposedCase.id)
+        .where(ranked.c.n <= limit).options(joinedload(ProposedCase.proposed_by))
+        .order_by(ProposedCase.id.desc())
+    ):
+        found[case.item_id].append(case)
+        counts[case.item_id] = total
+    return found, counts
 
 
 def export_csv(cases: Sequence[ProposedCase]) -> str:

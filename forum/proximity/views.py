@@ -68,9 +68,9 @@ def review(run_id: int):
 
 # ---------------------------------------------------------------------------- proposed cases
 def _panel(session, viewer, item) -> dict:
-    """Two queries: the newest proposed cases with their proposers, and the count."""
-    cases = service.proposed_cases(session, [item.id], limit=PANEL_CASES)[item.id]
-    total = service.count_proposed(session, [item.id])[item.id]
+    """One query: the newest proposed cases with their proposers, and their count."""
+    cases, counts = service.newest_proposed(session, [item.id], PANEL_CASES)
+    cases, total = cases[item.id], counts[item.id]
     can = service.can_propose(viewer, item)
     return {"cases": cases, "total": total, "form": ProposeCaseForm(formdata=None) if can else None}
 

@@ -91,6 +91,19 @@ def test_staff_and_executives_propose_edge_cases_one_event_each(db_session, chai
     assert [(e.actor, e.data["case"]) for e in events] == [(filer.email, first.id), (chair.email, second.id)]
 
 
+def test_the_newest_proposed_cases_come_with_each_items_count(db_session, chair, filer, make_item):
+    busy, quiet, other = (make_item(filer, status="open", title=t) for t in ("Busy", "Quiet", "Other"))
+    proposed = [service.propose_case(db_session, filer, busy, service.ProposalData(f"Case {n}", f"input {n}"))
+                for n in range(3)]
+    lone = service.propose_case(db_session, chair, other, service.ProposalData("Lone case", "input"))
+    db_session.commit()
+    cases, counts = service.newest_proposed(db_session, [busy.id, quiet.id, other.id], 2)
+    assert [c.id for c in cases[busy.id]] == [proposed[2].id, proposed[1].id]
+    assert cases[busy.id][0].proposed_by.display_name == filer.display_name
+    assert (cases[quiet.id], [c.id for c in cases[other.id]]) == ([], [lone.id])
+    assert counts == {busy.id: 3, quiet.id: 0, other.id: 1}
+
+
 @pytest.mark.parametrize(("description", "example", "field"), [
     ("", "some input", "description"),
     ("   ", "some input", "description"),
