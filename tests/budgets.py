@@ -17,8 +17,8 @@ BUDGETS = {
     # the items' standing columns, forum.weighing.standing). From the cache: 2 fewer.
     "forum.item_list": 8,
     # user (1), item (1), the latest history events + the names of their people and functions (3),
-    # forum panel (6: ratings, positions,
-    # comment count + page, escalations, functions), evidence escalation rule inside the forum
+    # forum panel (5: ratings, positions,
+    # a page of comments with their count, escalations, functions), evidence escalation rule inside the forum
     # panel (1: latest runs), evidence panel (2: runs, suites); the tier is the item's own
     # standing column. The latest runs are read twice (forum rule and evidence panel).
     # The agenda panel (1: entries with their meetings and recusals; 2 more once the item has an
@@ -26,7 +26,7 @@ BUDGETS = {
     # readers see (1) (tests/scale/test_scale_seed.py: an executive on a decided item).
     # + 1 (proximity panel): the newest proposed cases with their proposers and their count
     # + 1 (notify panel): does the viewer follow the item, for the Follow / Unfollow button
-    "items.detail": 20,
+    "items.detail": 19,
     # user, items by status, my items (count + page), latest items (count + page) and the
     # weighing of both lists with the evidence rule
     # The role home pages (tests/home/test_pages.py). Staff (also the items tests' home): user,

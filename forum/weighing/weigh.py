@@ -106,9 +106,42 @@ class ItemForum:
     weighing: Weighing
 
 
+def _comment_page(session: Session, item_id: int, requested: int | None) -> Page:
+    """One page of the item's discussion, oldest first; ``requested`` None: the last page, where
+    the newest comments are. One statement, the count of all the item's comments riding along as
+    a subquery: the last page is read newest first (the newest ``COMMENTS_PER_PAGE``, cut to what
+    the last page holds), another page from its offset. A page past the end shows the last page
+    (a second statement)."""
+    per_page = COMMENTS_PER_PAGE
+    total = select(func.count()).select_from(Comment).where(Comment.item_id == item_id).scalar_subquery().correlate(None)
+
+    def read(newest_first: bool, offset: int = 0) -> tuple[list[Comment], int]:
+        order = (Comment.created_at.desc(), Comment.id.desc()) if newest_first else (Comment.created_at, Comment.id)
+        rows = session.execute(
+            select(Comment, total).where(Comment.item_id == item_id)
+            .options(joinedload(Comment.author), joinedload(Comment.function))
+            .order_by(*order).limit(per_page).offset(offset)
+        ).all()
+        return [row[0] for row in rows], (rows[0][1] if rows else 0)
+
+    def last_page() -> Page:
+        newest, count = read(newest_first=True)
+        pages = max(1, -(-count // per_page))
+        shown = count - (pages - 1) * per_page  # what the last page holds
+        return Page(items=newest[:shown][::-1], total=count, page=pages, per_page=per_page)
+
+    if requested is None:
+        return last_page()
+    page = max(1, requested)
+    comments, count = read(newest_first=False, offset=(page - 1) * per_page)
+    if comments or page == 1:
+        return Page(items=comments, total=count, page=page, per_page=per_page)
+    return last_page()  # past the end
+
+
 def item_forum(session: Session, item: DecisionItem, settings: ForumSettings,
                comment_page: int | None = None, rubric: Rubric = RUBRIC) -> ItemForum:
-    """Everything the item page shows of the forum: six queries plus the rules' (the evidence
+    """Everything the item page shows of the forum: five queries plus the rules' (the evidence
     rule's two)."""
     ratings = list(session.scalars(
         select(WeightRating).where(WeightRating.item_id == item.id)
@@ -118,15 +151,7 @@ def item_forum(session: Session, item: DecisionItem, settings: ForumSettings,
         select(Position).where(Position.item_id == item.id)
         .options(joinedload(Position.author), joinedload(Position.function))
     ))
-    total = session.scalar(select(func.count()).select_from(Comment).where(Comment.item_id == item.id)) or 0
-    pages = max(1, -(-total // COMMENTS_PER_PAGE))
-    page = pages if comment_page is None else min(max(1, comment_page), pages)
-    comments = list(session.scalars(
-        select(Comment).where(Comment.item_id == item.id)
-        .options(joinedload(Comment.author), joinedload(Comment.function))
-        .order_by(Comment.created_at, Comment.id)
-        .limit(COMMENTS_PER_PAGE).offset((page - 1) * COMMENTS_PER_PAGE)
-    ))
+    comments = _comment_page(session, item.id, comment_page)
     escalations = list(session.scalars(
         select(Escalation).where(Escalation.item_id == item.id)
         .options(joinedload(Escalation.actor)).order_by(Escalation.escalated_at.desc(), Escalation.id.desc())
@@ -147,7 +172,7 @@ def item_forum(session: Session, item: DecisionItem, settings: ForumSettings,
              if r.function_key not in settings.required_functions]
     return ItemForum(
         ratings=ratings, positions=sorted(positions, key=lambda p: p.function.label),
-        comments=Page(items=comments, total=total, page=page, per_page=COMMENTS_PER_PAGE),
+        comments=comments,
         escalations=escalations, functions=required + rated,
         missing_positions=[f for f in required if f.key not in weighing.stances],
         weighing=weighing,

@@ -222,8 +222,14 @@ def test_comments_are_paginated_newest_page_first(client, login, people, item, d
     page = _discussion(_text(client.get(f"/items/{item.id}")))
     assert "Comments page 2 of 2" in page
     assert f"Comment number {comments.COMMENTS_PER_PAGE + 2:02d}" in page and "Comment number 00" not in page
+    # The last page holds the three newest, oldest first; a page past the end shows it too.
+    per = comments.COMMENTS_PER_PAGE
+    shown = re.findall(r"Comment number (\d\d)", page)
+    assert shown == [f"{n:02d}" for n in range(per, per + 3)]
+    assert _discussion(_text(client.get(f"/items/{item.id}?comments=99"))) == page
     first = _discussion(_text(client.get(f"/items/{item.id}?comments=1")))
-    assert "Comment number 00" in first and f"Comment number {comments.COMMENTS_PER_PAGE:02d}" not in first
+    assert "Comments page 1 of 2" in first
+    assert re.findall(r"Comment number (\d\d)", first) == [f"{n:02d}" for n in range(per)]
 
 
 # --------------------------------------------------------------------------------- escalation
