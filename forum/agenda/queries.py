@@ -7,7 +7,8 @@ import math
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import ColumnElement, func, select
+from flask import current_app
+from sqlalchemy import ColumnElement, false, func, or_, select
 from sqlalchemy.orm import Session, aliased, joinedload, selectinload
 
 from forum.agenda.entries import RecusalNote, recusals_of
@@ -22,8 +23,10 @@ from forum.agenda.models import (
 from forum.agenda.pack import decision_filters
 from forum.auth.models import User
 from forum.core import policy
+from forum.core.derived import cached
 from forum.core.errors import NotFound, ValidationError
 from forum.core.paging import count_of, paginate_rows
+from forum.core.signals import collect, signals
 from forum.items.models import DecisionItem
 from forum.items.service import Page
 
@@ -144,27 +147,52 @@ class QueueItem:
 
 
 PICKER_PAGE = 15
+#: At most this many escalated items match a search of the picker (the newest that match).
+PICKER_MATCHES = 200
+
+#: Sent by the meeting picker's search with the app as sender and ``session``, ``viewer``,
+#: ``words`` and ``cap``; a receiver answers the ids of at most ``cap`` escalated items whose
+#: text matches ``words``, newest first (the search area does, from its full-text index: a
+#: bounded lookup, where matching every escalated title would read them all).
+picker_matches = signals.signal("agenda.picker-matches")
 
 
-def queue_page(session: Session, find: str = "", page: int = 1, per_page: int = PICKER_PAGE) -> Page:
+@dataclass
+class PickerPage(Page):
+    #: The search matched more escalated items than the picker takes (PICKER_MATCHES).
+    capped: bool = False
+
+
+def queue_page(session: Session, find: str = "", page: int = 1, per_page: int = PICKER_PAGE,
+               viewer: User | None = None) -> PickerPage:
     """One page of the escalation queue for a meeting's "add an item" picker, optionally only
-    the items whose title or number matches ``find``: those carried forward from a deferral or a
-    call for more evidence first, then the longest waiting. Three queries whatever the queue's
-    size (the page's ids with the count, the rows, the latest earlier entries of the page's
-    items), the first from the derived cache while the trail stays put."""
+    the items that ``find`` names (words of their text, or their #number; a search by words
+    needs the ``viewer``): those carried forward from a deferral or a call for more evidence
+    first, then the longest waiting. Three queries whatever the queue's size (the page's ids
+    with the count, the rows, the latest earlier entries of the page's items), and one more for
+    a search, all but the rows' from the derived cache while the trail stays put."""
     conditions = [DecisionItem.status == "escalated"]
     find = find.strip()[:200]
+    capped = False
     if find:
+        named = []
         number = find.lstrip("#")
-        title = DecisionItem.title.ilike("%" + find.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-                                        + "%", escape="\\")
-        conditions.append(title | (DecisionItem.id == int(number)) if number.isdigit() and len(number) < 10
-                          else title)
+        if number.isdigit() and len(number) < 10:
+            named.append(DecisionItem.id == int(number))
+        ids = cached(session, ("meeting-picker matches", find), lambda: tuple(next(iter(collect(
+            picker_matches, current_app._get_current_object(), session=session, viewer=viewer, words=find,
+            cap=PICKER_MATCHES)), ())))
+        if ids:
+            named.append(DecisionItem.id.in_(ids))
+            capped = len(ids) >= PICKER_MATCHES
+        conditions.append(or_(*named) if named else false())
     # In the order of ix_decision_items_queue: a page is read from the index (the lifecycle keeps
     # carried_forward), not sorted from every escalated item's latest decision.
-    result = paginate_rows(session, DecisionItem, conditions,
-                           (DecisionItem.carried_forward.desc(), DecisionItem.updated_at, DecisionItem.id),
-                           page, per_page, cache_key=("meeting-picker", find))
+    found = paginate_rows(session, DecisionItem, conditions,
+                          (DecisionItem.carried_forward.desc(), DecisionItem.updated_at, DecisionItem.id),
+                          page, per_page, cache_key=("meeting-picker", find))
+    result = PickerPage(items=found.items, total=found.total, page=found.page, per_page=found.per_page,
+                        capped=capped)
     latest = {}
     if result.items:
         newest = (select(func.max(AgendaEntry.id)).where(AgendaEntry.item_id.in_([i.id for i in result.items]))

@@ -273,6 +273,11 @@ class Backend:
         only), with their details: one statement."""
         raise NotImplementedError
 
+    def item_ids(self, connection: Connection, query: ParsedQuery, filters: Filters, cap: int) -> list[int]:
+        """The ids of the newest ``cap`` items whose own text (title, summary, vendor, model)
+        matches, under the filters: one statement, the same bounded walk as ``counts``."""
+        raise NotImplementedError
+
     @staticmethod
     def _rows(result) -> list[Row]:
         rows = []
@@ -327,6 +332,10 @@ class SqliteBackend(Backend):
             {**params, "match": query.fts5(), "cap": cap + 1},
         ).all()
         return {kind: int(n) for kind, n in rows}
+
+    def item_ids(self, connection, query, filters, cap):
+        statement, params = self._newest(filters, "item", f"{TABLE}.item_id AS item_id")
+        return list(connection.execute(text(statement), {**params, "match": query.fts5(), "cap": cap}).scalars())
 
     def page(self, connection, query, filters, limit, offset, cap):
         # Ranked first, marked after: highlight() and snippet() cost most of the statement, and
@@ -419,6 +428,10 @@ class PostgresBackend(Backend):
         rows = connection.execute(text(f"{cte} SELECT c.kind, count(*) {body} GROUP BY c.kind"),
                                   {**params, "cap": cap + 1}).all()
         return {kind: int(n) for kind, n in rows}
+
+    def item_ids(self, connection, query, filters, cap):
+        cte, body, params = self._newest(query, filters, ("item",))
+        return list(connection.execute(text(f"{cte} SELECT c.ref_id {body}"), {**params, "cap": cap}).scalars())
 
     def page(self, connection, query, filters, limit, offset, cap):
         cte, body, params = self._newest(query, filters, (filters.kind,) if filters.kind else KINDS)

@@ -154,6 +154,18 @@ def search(session: Session, viewer: User, request: SearchRequest, page: int = 1
     return results
 
 
+def matching_items(session: Session, viewer: User, words: str, status: str, cap: int = HITS_PER_KIND) -> list[int] | None:
+    """The ids of the newest ``cap`` items in ``status`` that the viewer may see and whose own
+    text (title, summary, vendor, model) matches ``words`` (the search box's syntax): one
+    statement, bounded by the cap whatever the data size. None when ``words`` holds nothing to
+    search for (punctuation, one letter)."""
+    parsed = parsing.parse(words)
+    if not parsed.searchable:
+        return None
+    filters = Filters(viewer_id=viewer.id, viewer_role=viewer.role, kind="item", status=status)
+    return backend_of(session).item_ids(session.connection(), parsed, filters, cap)
+
+
 # ------------------------------------------------------------------------------ presentation
 _MARKDOWN = [
     (re.compile(r"!?\[([^\]\n]*)\]\([^)\s]*\)"), r"\1"),   # [text](url), ![alt](src) -> text

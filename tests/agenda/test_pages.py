@@ -485,8 +485,59 @@ def test_the_add_an_item_picker_is_searchable_and_paged(client, db_session, as_c
     assert f"#{made[3].id} Queue item 03" in by_number
     none = client.get(f"/meetings/{meeting.id}?find=nothing-like-it").get_data(as_text=True)
     assert "No escalated item matches “nothing-like-it”." in none
-    literal = client.get(f"/meetings/{meeting.id}?find=%25").get_data(as_text=True)  # % is a letter here
+    literal = client.get(f"/meetings/{meeting.id}?find=%25").get_data(as_text=True)  # nothing to search for
     assert "No escalated item matches" in literal
+
+
+def test_the_picker_finds_words_of_an_items_text_among_escalated_items_only(
+        client, db_session, as_chair, filer, make_item, make_meeting, monkeypatch):
+    """The picker's search reads the full-text index (words, stemmed, in the title or the
+    summary) and takes at most PICKER_MATCHES of the newest matches, saying so."""
+    from forum.agenda import queries
+
+    summary = make_item(filer, status="escalated", title="Routing model", summary="Handles **refunds** in Dutch.")
+    make_item(filer, status="open", title="Refund assistant, not escalated")
+    make_item(filer, status="escalated", title="Unrelated")
+    meeting = make_meeting(as_chair)
+
+    def offered(find: str) -> list[str]:
+        page = client.get(f"/meetings/{meeting.id}", query_string={"find": find}).get_data(as_text=True)
+        if 'id="add-item"' not in page:
+            return []
+        start = page.index('id="add-item"')
+        return re.findall(r'<option value="(\d+)">', page[start:page.index("</select>", start)])
+
+    assert offered("refund") == [str(summary.id)]  # the summary's word, stemmed; the open item is not offered
+    assert offered("dutch refunds") == [str(summary.id)] and offered("refund -dutch") == []
+
+    more = [make_item(filer, status="escalated", title=f"Vendor {n}") for n in range(3)]
+    monkeypatch.setattr(queries, "PICKER_MATCHES", 2)
+    page = client.get(f"/meetings/{meeting.id}?find=vendor").get_data(as_text=True)
+    assert "More than 2 escalated items match “vendor”: the newest 2 are offered here" in page
+    assert sorted(offered("vendor")) == sorted(str(item.id) for item in more[1:])
+
+
+def test_the_meeting_page_lists_its_latest_history_and_the_whole_of_it_on_request(
+        client, as_chair, filer, make_item, make_meeting):
+    from forum.agenda.views._meeting_page import RECENT_EVENTS
+
+    items = [make_item(filer, status="escalated", title=f"History item {n:02d}") for n in range(RECENT_EVENTS + 2)]
+    meeting = make_meeting(as_chair, items=items)  # created, then one event per item added
+
+    def history(page: str) -> str:
+        return page[page.index('<details class="history'):page.index("</details>", page.index('<details class="history'))]
+
+    latest = history(client.get(f"/meetings/{meeting.id}").get_data(as_text=True))
+    assert f"Agenda history (the latest {RECENT_EVENTS} events)" in latest
+    assert latest.startswith('<details class="history no-print" id="history">')  # folded
+    assert latest.count('class="timeline-entry"') == RECENT_EVENTS
+    assert f'href="/meetings/{meeting.id}?history=all#history"' in latest
+    assert "Planned the meeting" not in latest  # the oldest event is not among the latest
+
+    whole = history(client.get(f"/meetings/{meeting.id}?history=all").get_data(as_text=True))
+    assert f"Agenda history ({RECENT_EVENTS + 3} events)" in whole and "?history=all" not in whole
+    assert whole.startswith('<details class="history no-print" id="history" open>') and "Planned the meeting" in whole
+    assert whole.count('class="timeline-entry"') == RECENT_EVENTS + 3
 
 
 def test_an_executive_escalates_and_schedules_from_the_queue_in_one_move(

@@ -20,6 +20,18 @@ from forum.core.paging import page_number
 from forum.items import history
 from forum.proximity import service as proximity
 
+#: How many of a meeting's latest events its page lists; ``?history=all`` lists them all.
+RECENT_EVENTS = 10
+
+
+def _history(session, meeting) -> tuple[list, bool]:
+    """The meeting's latest events (all of them with ``?history=all``), oldest first, and whether
+    there are more: one query, however long the meeting's history."""
+    if request.args.get("history") == "all":
+        return history.for_item(session, meeting), False  # any object with a .subject reads the same
+    events = history.for_item(session, meeting, newest=RECENT_EVENTS + 1)
+    return events[-RECENT_EVENTS:], len(events) > RECENT_EVENTS
+
 
 def render_meeting(meeting_id: int, status: int = 200, kept: dict | None = None):
     """The meeting page (the minutes once closed). ``kept`` holds forms to show with the input
@@ -52,7 +64,8 @@ def render_meeting(meeting_id: int, status: int = 200, kept: dict | None = None)
                 form = kept.get(("decide", entry.id)) or DecisionForm(formdata=None, prefix=f"d{entry.id}")
                 _decision_choices(form, executives, view.recused[entry.id], owners)
                 forms["decide"][entry.id] = form
-        queue = queries.queue_page(session, request.args.get("find", ""), page_number(request.args.get("page")))
+        queue = queries.queue_page(session, request.args.get("find", ""), page_number(request.args.get("page")),
+                                   viewer=current_user)
         add = kept.get(("add", 0)) or AddEntryForm(formdata=None, prefix="add")
         _add_choices(add, queue.items, people)
         forms["add"] = add
@@ -66,10 +79,11 @@ def render_meeting(meeting_id: int, status: int = 200, kept: dict | None = None)
             boards[entry.item_id].rows = [r for r in boards[entry.item_id].rows if r.user.id not in recused_ids]
     close_forms = {entry_id: CloseItemForm(formdata=None) for entry_id in view.closable} \
         if agenda_common.is_executive(current_user) else {}
+    events, more_events = _history(session, meeting)
     return render_template(
         "agenda/meeting.html", view=view, meeting=meeting, manage=manage, forms=forms, queue=queue,
         close_forms=close_forms, kept=kept, today=clock.now().date(), boards=boards,
-        events=history.for_item(session, meeting),  # any object with a .subject reads the same
+        events=events, more_events=more_events, whole_history=request.args.get("history") == "all",
     ), status
 
 
