@@ -1,0 +1,98 @@
+"""Paired A/B timing of one page: two versions of the forum side by side in two long-lived
+processes, answering the same request in alternating batches, so that both see the same moments
+of a noisy machine. Prints each side's median and fastest batch (milliseconds per request) and
+the median of the per-round ratios (after / before), which is what to read: on a machine whose
+speed drifts by 20 % from one minute to the next, it still separates a 5 % change.
+
+    git worktree add /tmp/before <commit>
+    python bench/pair.py --before /tmp/before --url /items/50198 \\
+        --db-url sqlite:///$PWD/bench/.data/forum-100000.db [--rounds 30] [--batch 10] \\
+        [--email exec@example.com] [--cold]
+
+``--after`` defaults to this checkout. ``--cold`` turns the derived-result cache off on both
+sides (every request computes as the first after a change does). Each side is the checkout put
+first on the path; the installed package's templates are the current checkout's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def child(url: str, db_url: str, email: str, password: str, cold: bool) -> None:
+    """One side: log in, warm up, then answer "<n>" lines with the mean ms of n requests."""
+    from forum.app import create_app
+
+    app = create_app({"DATABASE_URL": db_url, "SECRET_KEY": "pair", "WTF_CSRF_ENABLED": False,
+                      "INSTANCE_PATH": str(ROOT / "bench" / ".data" / "instance"),
+                      **({"DERIVED_CACHE_SIZE": 0} if cold else {})})
+    client = app.test_client()
+    if client.post("/login", data={"email": email, "password": password}).status_code != 302:
+        raise SystemExit(f"could not log in as {email}")
+    for _ in range(20):
+        if (status := client.get(url).status_code) != 200:
+            raise SystemExit(f"{url} answered {status}")
+    print("ready", flush=True)
+    for line in sys.stdin:
+        n = int(line)
+        started = time.perf_counter()
+        for _ in range(n):
+            client.get(url)
+        print((time.perf_counter() - started) / n * 1000, flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--before", required=True, help="the checkout to compare with (a git worktree)")
+    parser.add_argument("--after", default=str(ROOT))
+    parser.add_argument("--url", required=True)
+    parser.add_argument("--db-url", required=True)
+    parser.add_argument("--email", default="exec@example.com")
+    parser.add_argument("--password", default="forum-demo")
+    parser.add_argument("--rounds", type=int, default=30)
+    parser.add_argument("--batch", type=int, default=10, help="requests per side and round")
+    parser.add_argument("--cold", action="store_true")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args.url, args.db_url, args.email, args.password, args.cold)
+        return
+
+    def start(checkout: str) -> subprocess.Popen:
+        command = [sys.executable, __file__, "--child", "--before", "-", "--url", args.url, "--db-url", args.db_url,
+                   "--email", args.email, "--password", args.password, *(["--cold"] if args.cold else [])]
+        side = subprocess.Popen(command, cwd=checkout, env={**os.environ, "PYTHONPATH": checkout},
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        if side.stdout.readline().strip() != "ready":
+            raise SystemExit(f"{checkout}: the page did not answer")
+        return side
+
+    before, after = start(args.before), start(args.after)
+    times: dict[str, list[float]] = {"before": [], "after": []}
+    try:
+        for round_ in range(args.rounds):
+            order = [("before", before), ("after", after)]
+            for name, side in order if round_ % 2 == 0 else order[::-1]:
+                side.stdin.write(f"{args.batch}\n")
+                side.stdin.flush()
+                times[name].append(float(side.stdout.readline()))
+    finally:
+        for side in (before, after):
+            side.stdin.close()
+            side.wait()
+    ratio = statistics.median(a / b for a, b in zip(times["after"], times["before"]))
+    print(f"{args.url} [{'cold' if args.cold else 'warm'}]: "
+          + " | ".join(f"{name} median {statistics.median(t):.2f}, fastest {min(t):.2f} ms" for name, t in times.items())
+          + f" | after / before: {ratio:.3f} (median of {args.rounds} rounds)")
+
+
+if __name__ == "__main__":
+    main()
