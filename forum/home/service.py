@@ -118,13 +118,22 @@ def drifted_items(session: Session, conditions: list, now: datetime, key: Hashab
 
 
 def _drift_details(session: Session, ids: list[int], now: datetime) -> list[Drift]:
-    """The items ``ids`` (newest first) with what drifted in their current runs: three queries."""
+    """The items ``ids`` (newest first) with what drifted in their current runs: one query for
+    the items, and one for their current runs unless the derived cache holds what drifted
+    (forum.core.derived: the problems are plain text, reused until the trail moves)."""
     if not ids:
         return []
     shown = list(session.scalars(
         select(DecisionItem).where(DecisionItem.id.in_(ids)).order_by(DecisionItem.id.desc())))
     if not shown:
         return []
+    problems = cached(session, ("drift problems", tuple(item.id for item in shown)),
+                      lambda: _drift_problems(session, shown, now))
+    return [Drift(item, list(problems[item.id])) for item in shown]
+
+
+def _drift_problems(session: Session, shown: list[DecisionItem], now: datetime) -> dict[int, tuple[str, ...]]:
+    """Per item, which suite's current run drifted since the item's decision and why."""
     by_id = {item.id: item for item in shown}
     latest = (select(func.max(EvidenceRun.id)).where(EvidenceRun.item_id.in_(list(by_id)))
               .group_by(EvidenceRun.item_id, EvidenceRun.suite))
@@ -133,13 +142,13 @@ def _drift_details(session: Session, ids: list[int], now: datetime) -> list[Drif
         .options(load_only(*GATE_COLUMNS, raiseload=True))
     ).all()
     tiers = item_tiers(session, shown)
-    found = {item.id: Drift(item) for item in shown}
+    found: dict[int, list[str]] = {item.id: [] for item in shown}
     for run in runs:
         item = by_id[run.item_id]
         for gate in recheck(run, item, tiers.get(item.id), now):
             if gates.drifted_since_decision(gate, run, item, tiers.get(item.id)):
-                found[item.id].problems.append(f"{run.suite}: {gate.detail}")
-    return [found[item.id] for item in shown]
+                found[item.id].append(f"{run.suite}: {gate.detail}")
+    return {item_id: tuple(problems) for item_id, problems in found.items()}
 
 
 # ------------------------------------------------------------------------------------ staff

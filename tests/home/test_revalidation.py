@@ -92,3 +92,44 @@ def test_revalidation_clears_the_basis_and_a_new_decision_sets_it_again(db_sessi
     items.transition(db_session, None, item, "revalidate", note="test")
     db_session.commit()
     assert item.decided_at is None and item.decided_model_version is None
+
+
+def test_the_executive_home_keeps_what_drifted_until_the_trail_moves(db_session, history, cast, client, login):
+    """Why an item needs revalidation is computed from its current runs once per state of the
+    data (the derived cache): a second visit reads no run, and the next change is seen at once."""
+    from sqlalchemy import event
+
+    from forum.core import db
+
+    now = clock.now()
+    item = history.item(now - 30 * DAY, model_version="2026.11", title="Updated twice")
+    history.attach(item, now - 29 * DAY)
+    history.decide(item, now - 20 * DAY)
+    items.update_model_version(db_session, cast["chair"], item, "2026.12", item.version)
+    db_session.commit()
+    login(cast["chair"])
+
+    def visit() -> tuple[str, list[str]]:
+        statements: list[str] = []
+        engine = db.get_engine(client.application)
+
+        def seen(_conn, _cursor, statement, *_):
+            statements.append(statement)
+
+        event.listen(engine, "before_cursor_execute", seen)
+        try:
+            page = client.get("/").get_data(as_text=True)
+        finally:
+            event.remove(engine, "before_cursor_execute", seen)
+        return page, [s for s in statements if "FROM evidence_runs" in s]
+
+    first, runs_read = visit()
+    assert "Updated twice" in first and "2026.12" in first and runs_read
+    again, runs_read = visit()
+    assert again.count("2026.12") == first.count("2026.12") and runs_read == []
+
+    db_session.refresh(item)
+    items.update_model_version(db_session, cast["chair"], item, "2026.13", item.version)
+    db_session.commit()
+    moved, runs_read = visit()
+    assert "2026.13" in moved and runs_read
