@@ -24,6 +24,7 @@ from forum.audit.browse import TrailFilters
 from forum.audit.forms import CheckpointForm, TrailFilterForm, VerifyForm
 from forum.auth.decorators import requires
 from forum.core import db
+from forum.core.derived import cached
 from forum.core.errors import DomainError, NotFound
 from forum.core.forms import choices, problems
 from forum.core.policy import Action, allows
@@ -42,7 +43,9 @@ EXPORT_TYPES = {"jsonl": "application/x-ndjson; charset=utf-8", "csv": "text/csv
 def _item_panel(session, viewer, item) -> dict:
     if not allows(viewer, Action.READ_TRAIL):
         return {"visible": False}
-    return {"visible": True, "count": timeline.count_for_subject(session, item.subject)}
+    # From the derived cache while the trail stays put: every new event of the item moves it.
+    return {"visible": True, "count": cached(session, ("trail events of", item.subject),
+                                             lambda: timeline.count_for_subject(session, item.subject))}
 
 
 PANEL = panels.Panel(

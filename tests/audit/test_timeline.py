@@ -114,6 +114,11 @@ def test_item_page_links_the_timeline_for_trail_readers_only(client, login, audi
     login(staff)
     page = client.get(f"/items/{item.id}").get_data(as_text=True)
     assert "/timeline" not in page
+    assert client.post(f"/items/{item.id}/comments", data={"body": "One more event"}).status_code == 302
+
+    client.post("/logout")
+    login(auditor)  # the count was kept from the first visit; the comment moved the trail
+    assert "6 events in the trail" in client.get(f"/items/{item.id}").get_data(as_text=True)
 
 
 TIMELINE_BUDGET = 5
