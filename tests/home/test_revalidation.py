@@ -48,14 +48,20 @@ def test_a_decision_on_already_stale_evidence_is_recorded_as_such_not_as_drift(
     assert "revalidation_required" not in api_as(cast["chair"]).get(f"/api/v1/items/{item.id}").get_json()["flags"]
 
 
-def test_a_model_update_after_the_decision_calls_for_revalidation(db_session, history, cast, client, login, api_as):
+def decided_then_updated(db_session, history, cast, title: str) -> DecisionItem:
+    """An item tested, decided, and then moved to model version 2026.12."""
     now = clock.now()
-    item = history.item(now - 30 * DAY, model_version="2026.11", title="Updated after")
+    item = history.item(now - 30 * DAY, model_version="2026.11", title=title)
     history.attach(item, now - 29 * DAY)
     history.decide(item, now - 20 * DAY)
     items.update_model_version(db_session, cast["chair"], item, "2026.12", item.version)
     db_session.commit()
     db_session.refresh(item)
+    return item
+
+
+def test_a_model_update_after_the_decision_calls_for_revalidation(db_session, history, cast, client, login, api_as):
+    item = decided_then_updated(db_session, history, cast, "Updated after")
     assert item.evidence_drift is True
     assert revalidation_titles(db_session) == {"Updated after"}
     assert "Revalidation required" in item_page(client, login, cast["chair"], item)
@@ -101,12 +107,7 @@ def test_the_executive_home_keeps_what_drifted_until_the_trail_moves(db_session,
 
     from forum.core import db
 
-    now = clock.now()
-    item = history.item(now - 30 * DAY, model_version="2026.11", title="Updated twice")
-    history.attach(item, now - 29 * DAY)
-    history.decide(item, now - 20 * DAY)
-    items.update_model_version(db_session, cast["chair"], item, "2026.12", item.version)
-    db_session.commit()
+    item = decided_then_updated(db_session, history, cast, "Updated twice")
     login(cast["chair"])
 
     def visit() -> tuple[str, list[str]]:
@@ -128,7 +129,6 @@ def test_the_executive_home_keeps_what_drifted_until_the_trail_moves(db_session,
     again, runs_read = visit()
     assert again.count("2026.12") == first.count("2026.12") and runs_read == []
 
-    db_session.refresh(item)
     items.update_model_version(db_session, cast["chair"], item, "2026.13", item.version)
     db_session.commit()
     moved, runs_read = visit()
