@@ -3,13 +3,11 @@ backends (SQLite FTS5, PostgreSQL tsvector), and the index kept current in each 
 transaction (forum.search.index, hooked to the app's sessions by ``init_app``)."""
 
 
-from forum.agenda.queries import picker_matches
-
-
 def init_app(app) -> None:
     """Wire the area into ``app`` (called by the application factory)."""
     from sqlalchemy import event
 
+    from forum.agenda.queries import picker_matches
     from forum.search import index, views
 
     event.listen(app.extensions["forum.sessionmaker"], "after_flush", index.index_flushed)
