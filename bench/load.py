@@ -15,8 +15,8 @@ What it does:
    creates an API token for the evidence upload and logs the benchmark's people in through the
    real login form (GET for the CSRF token, then POST); the session cookies are what the load
    sends.
-3. Starts `gunicorn -w 2 "forum.app:create_app()"` on 127.0.0.1 with FORUM_BENCH_BASELINE=1 (the
-   baseline page) and the API rate limit lifted, and waits for /healthz.
+3. Starts `gunicorn -w 2 forum.wsgi:app` (the production entry point) on 127.0.0.1 with
+   FORUM_BENCH_BASELINE=1 (the baseline page) and the API rate limit lifted, and waits for /healthz.
 4. Measures the baseline, then every page, then the baseline again: `wrk -t2 -c<connections>
    -d<duration>` with bench/wrk_page.lua (the session cookie or the API token, the paths, the
    expected status). wrk takes a few per cent of a core where a Python load generator took most
@@ -488,7 +488,7 @@ def main(argv: list[str] | None = None) -> None:
         return subprocess.Popen(
             [str(BIN / "gunicorn"), "--workers", str(args.workers), "--threads", str(args.threads),
              "--bind", f"127.0.0.1:{port}",
-             "--log-level", "warning", "--timeout", "120", "forum.app:create_app()"],
+             "--log-level", "warning", "--timeout", "120", "forum.wsgi:app"],
             env=env, cwd=ROOT, start_new_session=True,
         )
 

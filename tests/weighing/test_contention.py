@@ -1,6 +1,7 @@
 """Many people writing on one item at the same moment, through a real multi-process server.
 
-The app runs under gunicorn (3 worker processes × 4 threads) on the test database — SQLite or
+The app runs under gunicorn (3 worker processes × 4 threads), through the production entry point
+``forum.wsgi:app``, on the test database — SQLite or
 PostgreSQL, whichever this run's main backend is — and 48 requests from eight people (ratings,
 positions, follows and unfollows, comments) are released together by a barrier. Every request must
 get its answer (the change, or a refusal with a message: never a 5xx), the stored rows must be what
@@ -44,7 +45,7 @@ def server(database_url, tmp_path):
     with log.open("w") as out:
         process = subprocess.Popen(
             [str(GUNICORN), "--workers", "3", "--threads", "4", "--worker-class", "gthread",
-             "--bind", f"127.0.0.1:{port}", "--graceful-timeout", "5", "forum.app:create_app()"],
+             "--bind", f"127.0.0.1:{port}", "--graceful-timeout", "5", "forum.wsgi:app"],
             stdout=out, stderr=subprocess.STDOUT, env=env, text=True,
         )
         try:
