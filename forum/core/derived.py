@@ -10,8 +10,9 @@ goes stale when its age passes the tier's limit): a cached result is at most a m
 clock, never behind a change.
 
 What is cached are plain values — counts, lists of ids, the failing gates of a page's items,
-one rendered document (a meeting's pre-read pack, about 150 KB at 30 entries) — never ORM rows:
-the page still reads its rows by id (one cheap statement). The store is per app (per worker
+rendered HTML that reads the same for every viewer (a meeting's pre-read pack, about 150 KB at 30
+entries; the rows of a list page, ``rendered``) — never ORM rows: a page reads its rows by id
+(one cheap statement), or not at all when their rendering is kept. The store is per app (per worker
 process), bounded (least recently used out first), and costs one primary-key read of the trail
 head per transaction.
 
@@ -33,6 +34,7 @@ from collections.abc import Callable, Hashable
 from typing import TypeVar
 
 from flask import current_app, has_app_context
+from markupsafe import Markup
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -128,3 +130,13 @@ def cached(session: Session, key: Hashable, compute: Callable[[], T]) -> T:
     value = compute()
     store.put(full, value)
     return value
+
+
+def rendered(session: Session, key: Hashable, render: Callable[[], str]) -> Markup:
+    """HTML that ``render()`` returns — the output of a template or macro with autoescaping, so
+    user text in it is escaped and user Markdown sanitised (forum.core.markdown) — or what it
+    returned for ``key`` at the same trail head and minute. ``key`` must name everything the HTML
+    depends on besides the data and the clock, and the HTML must read the same for every viewer
+    who gets that key (no form, no CSRF token, nothing of the viewer's own). Marked safe only so
+    that the page's layout does not escape it a second time."""
+    return Markup(cached(session, ("rendered", key), lambda: str(render())))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Hashable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
@@ -41,6 +41,9 @@ class Page(Paged):
     total: int
     page: int
     per_page: int
+    #: The page's row ids in order (paginate_rows); with ``load_rows=False`` the rows are left
+    #: to whoever renders them (rows_by_ids), and ``items`` stays empty.
+    ids: list = field(default_factory=list)
 
 
 def paginate(session: Session, query: Select, page: int, per_page: int) -> Page:
@@ -89,7 +92,7 @@ def first_ids(session: Session, model, conditions: Sequence, order: Sequence, li
 
 def paginate_rows(session: Session, model, conditions: Sequence, order: Sequence, page: int, per_page: int,
                   options: Sequence = (), cache_key: Hashable | None = None, joins: Sequence = (),
-                  count_cap: int | None = None, count: Select | None = None) -> Page:
+                  count_cap: int | None = None, count: Select | None = None, load_rows: bool = True) -> Page:
     """One page of ``model`` rows meeting ``conditions`` in ``order``: the page's ids with the count
     of all matches (first_ids: one statement; two more only for a page past the end), then those rows with their eager loads (a deferred join: the OFFSET and the sort skip over ids,
     not over rows joined with what ``options`` loads; a deep page of 100,000 items took 42 ms with
@@ -102,7 +105,8 @@ def paginate_rows(session: Session, model, conditions: Sequence, order: Sequence
     ``joins``: ``(target, onclause)`` pairs the conditions and the order need (the register sorts
     decisions by their meeting's date): joined for the ids only, never for the rows.
     ``count_cap``: the page's ``total`` counts up to this many matches; ``count``: a cheaper
-    statement for it (see first_ids)."""
+    statement for it (see first_ids). ``load_rows=False``: only the ids, for a page whose rows
+    are rendered from the derived cache (forum.core.derived.rendered) and read only when not."""
 
     def ids_of(number: int) -> tuple[int, list[int]]:
         return first_ids(session, model, conditions, order, per_page, (number - 1) * per_page, joins, count_cap,
@@ -124,12 +128,18 @@ def paginate_rows(session: Session, model, conditions: Sequence, order: Sequence
         total, shown, ids = locate()
     else:
         total, shown, ids = cached(session, ("page", cache_key, page, per_page, count_cap), locate)
-    rows = []
-    if ids:
-        place = {id_: n for n, id_ in enumerate(ids)}  # the ids' order is the page's order
-        rows = sorted(session.scalars(select(model).where(model.id.in_(ids)).options(*options)).unique().all(),
-                      key=lambda row: place[row.id])
-    return Page(items=rows, total=total, page=shown, per_page=per_page)
+    rows = rows_by_ids(session, model, ids, options) if load_rows else []
+    return Page(items=rows, total=total, page=shown, per_page=per_page, ids=list(ids))
+
+
+def rows_by_ids(session: Session, model, ids: Sequence[int], options: Sequence = ()) -> list:
+    """The ``model`` rows of ``ids`` in that order, with the eager loads of ``options``: one
+    statement (none for no ids)."""
+    if not ids:
+        return []
+    place = {id_: n for n, id_ in enumerate(ids)}  # the ids' order is the page's order
+    return sorted(session.scalars(select(model).where(model.id.in_(ids)).options(*options)).unique().all(),
+                  key=lambda row: place[row.id])
 
 
 MAX_PAGE = 10**9

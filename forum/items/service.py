@@ -32,6 +32,8 @@ EDITABLE_STATUSES = ("draft", "open")
 #: After escalation the item's proposal is frozen, but the model under decision can still be
 #: updated by its vendor: recording the new version is how evidence of the old one turns stale.
 MODEL_UPDATE_STATUSES = ("escalated", "scheduled", "decided", "closed")
+#: What a row of the item lists shows besides the item: who filed it, and its function.
+ROW_LOADS = (joinedload(DecisionItem.filer), joinedload(DecisionItem.function))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -397,9 +399,10 @@ class ItemFilters:
 
 def list_items(
     session: Session, viewer: User, filters: ItemFilters, page: int = 1, per_page: int = 20,
-    extra_conditions: Sequence[ColumnElement[bool]] = (),
+    extra_conditions: Sequence[ColumnElement[bool]] = (), load_rows: bool = True,
 ) -> Page:
-    """Items the viewer may see, newest first, filtered and paginated (two queries).
+    """Items the viewer may see, newest first, filtered and paginated (two queries; one with
+    ``load_rows=False``, which leaves the rows to whoever renders the page's ids).
 
     ``extra_conditions`` come from an area above (the weighing area's tier, divergence and
     still-to-weigh-in filters); ``filters`` must then be a subclass whose fields name them, as
@@ -425,8 +428,7 @@ def list_items(
     conditions.extend(extra_conditions)
     return paginate_rows(
         session, DecisionItem, conditions, (DecisionItem.created_at.desc(), DecisionItem.id.desc()),
-        page, per_page, (joinedload(DecisionItem.filer), joinedload(DecisionItem.function)),
-        cache_key=("items", viewer.id, viewer.role, astuple(filters)),
+        page, per_page, ROW_LOADS, cache_key=("items", viewer.id, viewer.role, astuple(filters)), load_rows=load_rows,
     )
 
 

@@ -72,6 +72,8 @@ class ItemListFilters(items.ItemFilters):
 
 
 def list_items(session: Session, viewer: User, filters: ItemListFilters, page: int = 1, per_page: int = 20) -> Page:
-    """The item list with the weighing's filters (forum.items.service.list_items)."""
+    """The item list with the weighing's filters (forum.items.service.list_items): the page's
+    ids, whose rows forum.weighing.rows renders."""
     return items.list_items(session, viewer, filters, page, per_page,
-                            extra_conditions=weight_conditions(filters.tier, filters.divergent, filters.awaiting))
+                            extra_conditions=weight_conditions(filters.tier, filters.divergent, filters.awaiting),
+                            load_rows=False)

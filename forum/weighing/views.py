@@ -32,6 +32,7 @@ from forum.weighing.forms import (
     RatingForm,
 )
 from forum.weighing.models import STANCES
+from forum.weighing.rows import item_rows
 
 bp = Blueprint("forum", __name__)
 
@@ -309,8 +310,8 @@ def item_list():
         abort(400, description=error.reason)
     query = {k: v for k, v in request.args.items() if k != "page" and v}
     everyone_query = {k: v for k, v in query.items() if k != "mine"}
-    weighings = weigh.weigh(session, page.items, rules.ForumSettings.from_config(current_app.config))
+    rows = item_rows(session, page.ids, rules.ForumSettings.from_config(current_app.config))
     return render_template(
         "items/list.html", page=page, form=form, filters=filters, query=query,
-        everyone_query=everyone_query, weighings=weighings,
+        everyone_query=everyone_query, rows=rows,
     ), status

@@ -69,6 +69,23 @@ def test_a_failing_run_shows_on_the_list_at_once_although_its_gates_were_cached(
     assert "Evidence gate failing" in client.get("/items").get_data(as_text=True)
 
 
+def test_the_item_lists_rows_are_kept_rendered_and_a_rating_shows_at_once(
+    app, client, login, people, make_item, rate
+):
+    item = make_item(people["procurement"], status="open", title="Rendered once")
+    login(people["exec"])
+    cold = count_statements(app, lambda: client.get("/items"))
+    pages = []
+    warm = count_statements(app, lambda: pages.append(client.get("/items").get_data(as_text=True)))
+    # Warm: the user and the trail head only. The page's ids and count, the functions of the
+    # filter and the rendered rows (the items, their ratings, positions and runs) were kept.
+    assert warm == 2 < cold
+    assert "Rendered once" in pages[0] and "tier-none" in pages[0]
+    rate(people["risk"], item, 12)  # strategic: a trail event, the head moves
+    after = client.get("/items").get_data(as_text=True)
+    assert "tier-strategic" in after and "tier-none" not in after
+
+
 def test_ageing_evidence_enters_the_queue_when_the_minute_turns(
     app, client, login, people, make_item, db_session
 ):

@@ -8,7 +8,9 @@ import json
 import pytest
 
 from forum.core.errors import ValidationError
+from forum.core.paging import rows_by_ids
 from forum.items import rubric as rubric_module
+from forum.items.models import DecisionItem
 from forum.items.rubric import RUBRIC, RubricError, load_rubric, parse_rubric
 from forum.weighing.queries import ItemListFilters, list_items
 from forum.weighing.rules import Scale
@@ -129,7 +131,7 @@ def edge_items(db_session, people, make_item, rate):
 
 def _titles(db_session, viewer, **filters) -> set[str]:
     page = list_items(db_session, viewer, ItemListFilters(**filters), 1, 100)
-    return {i.title for i in page.items}
+    return {i.title for i in rows_by_ids(db_session, DecisionItem, page.ids)}
 
 
 def test_the_list_filters_by_tier_and_divergence_exactly_as_the_rubric_derives_them(
