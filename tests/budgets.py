@@ -14,7 +14,8 @@ BUDGETS = {
     # user (1), the trail head for the derived cache (1; forum.core.derived), the page's ids with
     # the count (1), their rows (1), functions for the filter (1), forum weighing of the page's
     # items: ratings, positions (2), evidence escalation rule: latest runs (1; the tiers come from
-    # the items' standing columns, forum.weighing.standing). From the cache: 2 fewer.
+    # the items' standing columns, forum.weighing.standing). From the cache: all but the user and
+    # the trail head (the rows are kept rendered, forum.weighing.rows).
     "forum.item_list": 8,
     # user (1), item (1), the latest history events + the names of their people and functions (3),
     # forum panel (5: ratings, positions,
