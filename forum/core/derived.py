@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from typing import TypeVar
 
 from flask import current_app, has_app_context
@@ -132,11 +132,12 @@ def cached(session: Session, key: Hashable, compute: Callable[[], T]) -> T:
     return value
 
 
-def rendered(session: Session, key: Hashable, render: Callable[[], str]) -> Markup:
-    """HTML that ``render()`` returns — the output of a template or macro with autoescaping, so
-    user text in it is escaped and user Markdown sanitised (forum.core.markdown) — or what it
-    returned for ``key`` at the same trail head and minute. ``key`` must name everything the HTML
-    depends on besides the data and the clock, and the HTML must read the same for every viewer
-    who gets that key (no form, no CSRF token, nothing of the viewer's own). Marked safe only so
-    that the page's layout does not escape it a second time."""
-    return Markup(cached(session, ("rendered", key), lambda: str(render())))
+def rendered(session: Session, key: Hashable, render: Callable[[], Sequence[str]]) -> tuple[Markup, ...]:
+    """The pieces of HTML that ``render()`` returns — outputs of templates or macros with
+    autoescaping, so user text in them is escaped and user Markdown sanitised
+    (forum.core.markdown) — or what it returned for ``key`` at the same trail head and minute.
+    ``key`` must name everything the HTML depends on besides the data and the clock, and the HTML
+    must read the same for every viewer who gets that key (no form, no CSRF token, nothing of the
+    viewer's own). Marked safe only so that the page's layout does not escape it a second time."""
+    pieces = cached(session, ("rendered", key), lambda: tuple(str(piece) for piece in render()))
+    return tuple(Markup(piece) for piece in pieces)

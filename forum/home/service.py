@@ -14,6 +14,7 @@ from collections.abc import Hashable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 
+from markupsafe import Markup
 from sqlalchemy import Select, func, select, union
 from sqlalchemy.orm import Session, joinedload, load_only
 
@@ -37,10 +38,11 @@ from forum.items.rubric import RUBRIC
 from forum.notify.models import Follow
 from forum.register import grouping
 from forum.trail.models import Event
-from forum.weighing import checks, drift, rules, standing, weigh
+from forum.weighing import checks, drift, rules, standing
 from forum.weighing.models import Comment, Position, WeightRating
 from forum.weighing.queries import awaiting_condition, divergence_condition
 from forum.weighing.queue import queue_by_tier
+from forum.weighing.rows import item_rows, lists_of_rows
 
 LIST_SIZE = 8
 
@@ -163,18 +165,19 @@ class StaffHome:
     drifted: list[Drift]  # items I take part in whose evidence went stale or regressed
     drifted_total: int
     drifted_more: bool  # drifted_total is a floor: at least that many
-    weighings: dict[int, weigh.Weighing]
+    mine_rows: Markup  # the rows of ``mine`` and ``awaiting`` (forum.weighing.rows)
+    awaiting_rows: Markup
     today: date
 
 
 def _item_page(session: Session, conditions: list, key: Hashable, per_page: int = LIST_SIZE,
                count_cap: int | None = None) -> Page:
-    """The newest items meeting ``conditions``; ``key`` names what they depend on (for the cache);
-    ``count_cap``: the total counts up to this many."""
+    """The ids of the newest items meeting ``conditions`` (their rows are rendered by
+    forum.weighing.rows); ``key`` names what they depend on (for the cache); ``count_cap``: the
+    total counts up to this many."""
     return paginate_rows(
         session, DecisionItem, conditions, (DecisionItem.created_at.desc(), DecisionItem.id.desc()),
-        1, per_page, (joinedload(DecisionItem.filer), joinedload(DecisionItem.function)),
-        cache_key=("home", key), count_cap=count_cap,
+        1, per_page, cache_key=("home", key), count_cap=count_cap, load_rows=False,
     )
 
 
@@ -198,12 +201,12 @@ def staff_home(session: Session, viewer: User, settings: rules.ForumSettings, no
         ], ("awaiting", viewer.function_key), count_cap=COUNT_CAP)
     actions = agenda.open_actions(session, owner=viewer, per_page=LIST_SIZE)
     drifted, drifted_total, drifted_more = involved_drifted(session, viewer, now)
-    shown = mine.items + (awaiting.items if awaiting else [])
+    mine_rows, awaiting_rows = lists_of_rows(session, [mine.ids, awaiting.ids if awaiting else []], settings)
     return StaffHome(
         my_counts=my_counts, mine=mine, function=function, awaiting=awaiting,
         awaiting_more=awaiting is not None and awaiting.total >= COUNT_CAP, actions=actions,
-        drifted=drifted, drifted_total=drifted_total, drifted_more=drifted_more, weighings=weigh.weigh(session, shown, settings),
-        today=now.date(),
+        drifted=drifted, drifted_total=drifted_total, drifted_more=drifted_more,
+        mine_rows=mine_rows, awaiting_rows=awaiting_rows, today=now.date(),
     )
 
 
@@ -240,7 +243,7 @@ class ExecutiveHome:
     revalidation_total: int
     divergent: Page  # items being weighed whose functions' tiers diverge
     actions: Page  # my own open follow-up actions
-    weighings: dict[int, weigh.Weighing]
+    divergent_rows: Markup  # the rows of ``divergent`` (forum.weighing.rows)
     today: date
     drifted_systems: list[drift.DriftedSystem] = field(default_factory=list)
 
@@ -278,7 +281,7 @@ def executive_home(session: Session, viewer: User, settings: rules.ForumSettings
         overdue=agenda.open_actions(session, overdue_on=now.date(), per_page=LIST_SIZE),
         revalidation=revalidation, revalidation_total=revalidation_total, divergent=divergent,
         actions=agenda.open_actions(session, owner=viewer, per_page=LIST_SIZE),
-        weighings=weigh.weigh(session, divergent.items, settings), today=now.date(),
+        divergent_rows=item_rows(session, divergent.ids, settings), today=now.date(),
         drifted_systems=drift.drifted_systems(session, now, LIST_SIZE) if revalidation_total else [],
     )
 

@@ -28,11 +28,22 @@ from forum.weighing.weigh import weigh
 def item_rows(session: Session, ids: Sequence[int], settings: ForumSettings, show_status: bool = True) -> Markup:
     """The rows of the items ``ids``, in that order, with their flags (macros/ui.html
     ``item_rows``): three statements and the rules' when rendered, none while kept."""
+    return lists_of_rows(session, [ids], settings, show_status)[0]
 
-    def render() -> str:
-        items = rows_by_ids(session, DecisionItem, ids, ROW_LOADS)
-        return get_template_attribute("macros/ui.html", "item_rows")(items, show_status, weigh(session, items, settings))
 
-    if not ids:
-        return Markup("")
-    return rendered(session, ("item rows", tuple(ids), show_status, settings, rules.RULES), render)
+def lists_of_rows(session: Session, lists: Sequence[Sequence[int]], settings: ForumSettings,
+                  show_status: bool = True) -> tuple[Markup, ...]:
+    """The rows of several lists of items on one page (a home page's), each in its order: read
+    and weighed together, so the same statements as one list, and kept together."""
+
+    def render() -> list[str]:
+        items = {item.id: item for item in rows_by_ids(session, DecisionItem, list(dict.fromkeys(
+            id_ for ids in lists for id_ in ids)), ROW_LOADS)}
+        weighings = weigh(session, list(items.values()), settings)
+        macro = get_template_attribute("macros/ui.html", "item_rows")
+        return [macro([items[id_] for id_ in ids if id_ in items], show_status, weighings) for ids in lists]
+
+    if not any(lists):
+        return tuple(Markup("") for _ in lists)
+    key = ("item rows", tuple(tuple(ids) for ids in lists), show_status, settings, rules.RULES)
+    return rendered(session, key, render)

@@ -210,6 +210,25 @@ def test_staff_home_counts_the_items_waiting_for_my_function_up_to_a_cap(
     assert "All " not in waits and "One more" in waits
 
 
+@pytest.mark.usefixtures("steady_minute")
+def test_staff_home_keeps_both_item_lists_rendered_and_shows_a_new_item_at_once(
+        app, client, login, make_user, make_item, cast):
+    me = make_user(function="procurement", name="Pat Procurement")
+    make_item(me, status="open", title="Filed by me")
+    make_item(cast["rater"], status="open", title="Waits for procurement")
+    login(me)
+    cold = count_statements(app, lambda: client.get("/"))
+    pages = []
+    warm = count_statements(app, lambda: pages.append(_html(client)))
+    # Both lists' rows come rendered from the derived cache: no item, rating, position or run is
+    # read for them (forum.weighing.rows), and each list's ids and count are kept there too.
+    assert warm == 3 < cold  # the user, the trail head, my items by status
+    assert "Filed by me" in _section(pages[0], "Items I filed")
+    assert "Waits for procurement" in _section(pages[0], "Waiting for Procurement")
+    make_item(me, status="open", title="Filed just now")  # a trail event: the head moves
+    assert "Filed just now" in _section(_html(client), "Items I filed")
+
+
 def test_staff_home_empty_states(client, login, make_user):
     login(make_user(function="risk"))
     html = _html(client)
