@@ -83,7 +83,8 @@ BUDGETS = {
     # user, functions for the filter, the trail head for the derived cache, the queue selected in
     # SQL on the items' standing (the page's ids with the count, their rows), the page's weighing
     # (ratings, positions, latest runs), their latest escalations, the systems with decisions to
-    # revalidate (1; forum.weighing.drift). From the cache: 2 fewer.
+    # revalidate (1; forum.weighing.drift). From the cache: all but the user and the trail head
+    # (the page's rows are kept rendered, forum.weighing.queue.queue_rows).
     "forum.queue": 10,
     # user (1); cycle time (1: first settling decisions with filing times and top ratings);
     # escalations per month (1); freshness of decided items (3: count, current runs with their

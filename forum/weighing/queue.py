@@ -8,17 +8,20 @@ at the time. The queue holds the escalated items and the open ones on which an e
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask import get_template_attribute
+from markupsafe import Markup
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from forum.auth.models import User
 from forum.core import clock
-from forum.core.derived import cached
+from forum.core.derived import cached, rendered
 from forum.core.errors import PermissionDenied, ValidationError
-from forum.core.paging import Page, paginate_rows
+from forum.core.paging import Page, paginate_rows, rows_by_ids
 from forum.items import service as items
 from forum.items.models import DecisionItem
 from forum.items.rubric import RUBRIC, Rubric
@@ -108,19 +111,34 @@ def queue_by_tier(session: Session, settings: ForumSettings, now: datetime,
 def escalation_queue(session: Session, filters: QueueFilters, settings: ForumSettings,
                      page: int = 1, per_page: int = 20, rubric: Rubric = RUBRIC) -> Page:
     """Escalated items and open items with escalation recommended, strategic first, then by
-    needed-by date (soonest first, none last). Selected, counted, sorted and paged in SQL on the
-    items' standing columns; only the page's items are weighed (for their reasons): the same
-    number of queries, and work that grows with the page, not with the queue."""
+    needed-by date (soonest first, none last), as QueueEntry rows: ``queue_ids``, then
+    ``queue_entries`` of the page's ids."""
+    result = queue_ids(session, filters, settings, page, per_page, rubric)
+    result.items = queue_entries(session, result.ids, settings, rubric)
+    return result
+
+
+def queue_ids(session: Session, filters: QueueFilters, settings: ForumSettings,
+              page: int = 1, per_page: int = 20, rubric: Rubric = RUBRIC) -> Page:
+    """The ids of a page of the queue with its count (the rows are left to ``queue_entries`` or
+    ``queue_rows``). Selected, counted, sorted and paged in SQL on the items' standing columns,
+    reused until the trail moves (forum.core.derived): work that grows with the page, not with
+    the queue."""
     conditions = [queue_condition(filters.status, settings, clock.now(), rubric),
                   *weight_conditions(filters.tier, filters.divergent, filters.awaiting)]
-    result = paginate_rows(
+    return paginate_rows(
         session, DecisionItem, conditions,
         (Scale(rubric).rank().desc(), DecisionItem.needed_by.is_(None), DecisionItem.needed_by, DecisionItem.id),
-        page, per_page, (joinedload(DecisionItem.filer), joinedload(DecisionItem.function)),
-        cache_key=("queue", filters.status, filters.tier, filters.divergent, filters.awaiting, settings,
-                   rules.RULES),
+        page, per_page, cache_key=("queue", filters.status, filters.tier, filters.divergent, filters.awaiting,
+                                   settings, rules.RULES), load_rows=False,
     )
-    shown = result.items
+
+
+def queue_entries(session: Session, ids: Sequence[int], settings: ForumSettings,
+                  rubric: Rubric = RUBRIC) -> list[QueueEntry]:
+    """The queue's items ``ids`` in that order, each weighed (for its reasons) with its latest
+    escalation if it is escalated: the rows, the weighing's statements and the escalations."""
+    shown = rows_by_ids(session, DecisionItem, ids, items.ROW_LOADS)
     weighings = weigh(session, shown, settings, rubric)
     latest: dict[int, Escalation] = {}
     if shown:
@@ -129,8 +147,19 @@ def escalation_queue(session: Session, filters: QueueFilters, settings: ForumSet
             .options(joinedload(Escalation.actor)).order_by(Escalation.escalated_at, Escalation.id)
         ):
             latest[escalation.item_id] = escalation
-    result.items = [
-        QueueEntry(i, weighings[i.id], latest.get(i.id) if i.status == "escalated" else None)
-        for i in shown
-    ]
-    return result
+    return [QueueEntry(i, weighings[i.id], latest.get(i.id) if i.status == "escalated" else None) for i in shown]
+
+
+def queue_rows(session: Session, ids: Sequence[int], settings: ForumSettings, may_schedule: bool,
+               rubric: Rubric = RUBRIC) -> Markup:
+    """The rows of the queue's items ``ids`` (forum/_queue.html), with the schedule links for
+    those who may schedule: kept rendered until the trail moves (forum.core.derived.rendered).
+    The same for every viewer with the same ``may_schedule``."""
+    if not ids:
+        return Markup("")
+
+    def render() -> list[str]:
+        macro = get_template_attribute("forum/_queue.html", "queue_rows")
+        return [macro(queue_entries(session, ids, settings, rubric), may_schedule)]
+
+    return rendered(session, ("queue rows", tuple(ids), may_schedule, settings, rules.RULES, rubric), render)[0]

@@ -16,7 +16,7 @@ from forum.auth.service import function_labels
 from forum.core import clock, db, paging
 from forum.core.errors import DomainError, NotFound, ValidationError
 from forum.core.forms import check_filters, choices
-from forum.core.policy import Action
+from forum.core.policy import Action, allows
 from forum.items import panels
 from forum.items import service as items
 from forum.items.rubric import RUBRIC
@@ -271,15 +271,16 @@ def queue():
             awaiting=form.awaiting.data or "", status=form.status.data or "",
         )
     page_number = paging.page_number(request.args.get("page"))
+    settings = _settings()
     try:
-        page = escalations.escalation_queue(
-            session, filters, _settings(), page_number, current_app.config["ITEMS_PER_PAGE"]
-        )
+        page = escalations.queue_ids(session, filters, settings, page_number, current_app.config["ITEMS_PER_PAGE"])
     except ValidationError as error:
         abort(400, description=error.reason)
+    rows = escalations.queue_rows(session, page.ids, settings, allows(current_user, Action.MANAGE_AGENDA))
     query = {k: v for k, v in request.args.items() if k != "page" and v}
     systems = drift.drifted_systems(session, clock.now(), DRIFTED_SHOWN)
-    return render_template("forum/queue.html", page=page, form=form, query=query, drifted_systems=systems), status
+    return render_template("forum/queue.html", page=page, rows=rows, form=form, query=query,
+                           drifted_systems=systems), status
 
 
 # --------------------------------------------------------------------------------- the item list
