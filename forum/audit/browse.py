@@ -8,11 +8,14 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
+from flask import get_template_attribute
+from markupsafe import Markup
 from sqlalchemy import and_, func, select, true
 from sqlalchemy.orm import Session
 
 from forum.audit.access import display_names, require_reader, visibility_conditions
 from forum.auth.models import User
+from forum.core.derived import cached, rendered
 from forum.core.errors import NotFound, ValidationError
 from forum.trail import chain
 from forum.trail.models import Event
@@ -68,20 +71,21 @@ def filter_conditions(filters: TrailFilters) -> list:
 
 def distinct_kinds(session: Session) -> list[str]:
     """The kinds present in the trail, sorted. A loose index scan (one index probe per kind,
-    as a recursive query) so that it costs the same with a million events."""
+    as a recursive query) so that it costs the same with a million events, reused until the trail
+    moves."""
     kinds = select(func.min(Event.kind).label("kind")).cte("kinds", recursive=True)
     following = (
         select(Event.kind).where(Event.kind > kinds.c.kind).order_by(Event.kind).limit(1)
         .scalar_subquery()
     )
     kinds = kinds.union_all(select(following).where(kinds.c.kind.is_not(None)))
-    return list(session.scalars(select(kinds.c.kind).where(kinds.c.kind.is_not(None))))
+    return cached(session, ("trail kinds",),
+                  lambda: list(session.scalars(select(kinds.c.kind).where(kinds.c.kind.is_not(None)))))
 
 
 @dataclass
 class TrailPage:
-    events: list[Event]
-    names: dict[str, str]
+    seqs: list[int]  # the page's events, newest first (page_events reads them)
     newer: int | None  # pass as after= for the newer page
     older: int | None  # pass as before= for the older page
     per_page: int
@@ -92,32 +96,51 @@ def browse(
     after: int | None = None, per_page: int = 50,
 ) -> TrailPage:
     """One page of events, newest first, by keyset on seq (``before``/``after`` a seq): the
-    10,000th page costs what the first does. Three queries."""
+    10,000th page costs what the first does. One or two queries, for the page's seqs only: the
+    events themselves are read by ``page_events`` when their rows are rendered."""
     require_reader(actor)
     conditions = [*filter_conditions(filters), *visibility_conditions(actor)]
     if after is not None:
         rows = list(session.scalars(
-            select(Event).where(*conditions, Event.seq > after).order_by(Event.seq).limit(per_page + 1)
+            select(Event.seq).where(*conditions, Event.seq > after).order_by(Event.seq).limit(per_page + 1)
         ))
-        newer = rows[per_page - 1].seq if len(rows) > per_page else None
+        newer = rows[per_page - 1] if len(rows) > per_page else None
         rows = rows[:per_page][::-1]
-        edge = rows[-1].seq if rows else after + 1
+        edge = rows[-1] if rows else after + 1
         older = edge if _exists(session, conditions, Event.seq < edge) else None
     else:
-        query = select(Event).where(*conditions)
+        query = select(Event.seq).where(*conditions)
         if before is not None:
             query = query.where(Event.seq < before)
         rows = list(session.scalars(query.order_by(Event.seq.desc()).limit(per_page + 1)))
-        older = rows[per_page - 1].seq if len(rows) > per_page else None
+        older = rows[per_page - 1] if len(rows) > per_page else None
         rows = rows[:per_page]
         newer = None
         if before is not None:  # without a cursor the page starts at the newest event
-            edge = rows[0].seq if rows else before - 1
+            edge = rows[0] if rows else before - 1
             newer = edge if _exists(session, conditions, Event.seq > edge) else None
-    return TrailPage(
-        events=rows, names=display_names(session, {e.actor for e in rows}),
-        newer=newer, older=older, per_page=per_page,
-    )
+    return TrailPage(seqs=rows, newer=newer, older=older, per_page=per_page)
+
+
+def page_events(session: Session, seqs: list[int]) -> tuple[list[Event], dict[str, str]]:
+    """The events ``seqs``, newest first, and the display names of their actors: two queries."""
+    events = list(session.scalars(select(Event).where(Event.seq.in_(seqs)).order_by(Event.seq.desc()))) \
+        if seqs else []
+    return events, display_names(session, {e.actor for e in events})
+
+
+def trail_rows(session: Session, seqs: list[int]) -> Markup:
+    """The rows of the trail browser's events ``seqs`` (audit/_macros.html ``trail_rows``), kept
+    rendered until the trail moves (forum.core.derived.rendered): an event never changes, and
+    the names of the people in them change only by events of their own. The same for every
+    reader of the trail: which events a reader may see decided ``seqs``."""
+    if not seqs:
+        return Markup("")
+
+    def render() -> list[str]:
+        return [get_template_attribute("audit/_macros.html", "trail_rows")(*page_events(session, seqs))]
+
+    return rendered(session, ("trail rows", tuple(seqs)), render)[0]
 
 
 def _exists(session: Session, conditions: list, extra) -> bool:

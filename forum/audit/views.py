@@ -98,8 +98,8 @@ def trail():
         session, current_user, _filters(form), before=form.before.data, after=form.after.data,
         per_page=PER_PAGE,
     )
-    return render_template("audit/trail.html", form=form, page=page, query=query,
-                           at_cursor=form.before.data is not None or form.after.data is not None)
+    return render_template("audit/trail.html", form=form, page=page, rows=browse.trail_rows(session, page.seqs),
+                           query=query, at_cursor=form.before.data is not None or form.after.data is not None)
 
 
 @bp.get("/trail/<int:seq>")

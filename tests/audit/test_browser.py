@@ -182,6 +182,24 @@ def test_kinds_list_is_every_distinct_kind_sorted(db_session, notes):
     assert kinds == ["alpha.kind", "zeta.kind"]
 
 
+@pytest.mark.usefixtures("steady_minute")
+def test_a_repeated_page_comes_rendered_from_the_cache_and_a_new_event_or_name_shows_at_once(
+        app, client, reader, notes, db_session):
+    from forum.auth.service import update_profile
+
+    notes(3, actor=reader)
+    client.get("/trail")
+    pages = []
+    warm = count_statements(app, lambda: pages.append(client.get("/trail").get_data(as_text=True)))[0]
+    assert warm == 3  # the user, the trail head, the page's seqs: the rows came rendered, the kinds kept
+    assert seqs_on(pages[0])[0] == event_total(db_session)
+    update_profile(db_session, reader, "Renamed Reader")  # an event of its own: the head moves
+    db_session.commit()
+    page = client.get("/trail").get_data(as_text=True)
+    assert seqs_on(page)[0] == event_total(db_session)
+    assert page.count("Renamed Reader") >= 4  # the new event and the three notes by the reader
+
+
 BROWSER_BUDGET = 6
 
 
