@@ -122,7 +122,8 @@ BUDGETS = {
     # the cache: 1 fewer)
     "agenda.pack": 15,
     # with the tier column the forum registers (1), and the trail head for the derived cache (1)
-    # that keeps the page's ids with their count (from the cache: 1 fewer)
+    # that keeps the page's ids with their count and the rendered table (warm: the user and the
+    # trail head only)
     "agenda.decisions": 7,
     "agenda.actions": 5,
     # technical proximity: user, run (+ item, uploader), earlier reviews with their reviewers

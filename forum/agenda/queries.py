@@ -4,6 +4,7 @@ of queries, whatever the number of meetings, entries, decisions or actions."""
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -25,7 +26,7 @@ from forum.auth.models import User
 from forum.core import policy
 from forum.core.derived import cached
 from forum.core.errors import NotFound, ValidationError
-from forum.core.paging import count_of, paginate_rows
+from forum.core.paging import count_of, paginate_rows, rows_by_ids
 from forum.core.signals import collect, signals
 from forum.items.models import DecisionItem
 from forum.items.service import Page
@@ -251,7 +252,16 @@ def _day_start(day: date) -> datetime:
 
 def decision_register(session: Session, filters: RegisterFilters, page: int = 1,
                       per_page: int = 25) -> tuple[Page, dict[str, dict[int, str]]]:
-    """Every entry's decision as it stands (amendments included), newest first, filtered."""
+    """Every entry's decision as it stands (amendments included), newest first, filtered: a page
+    of ``register_ids`` with its decisions and the other areas' columns (``register_rows``)."""
+    result = register_ids(session, filters, page, per_page)
+    result.items, columns = register_rows(session, result.ids)
+    return result, columns
+
+
+def register_ids(session: Session, filters: RegisterFilters, page: int = 1, per_page: int = 25) -> Page:
+    """The ids of a page of the decision register with their count (ValidationError for a filter
+    that is not valid)."""
     newer = aliased(Decision)
     conditions: list[ColumnElement[bool]] = [
         ~select(newer.id).where(newer.amends_id == Decision.id).exists()
@@ -289,20 +299,26 @@ def decision_register(session: Session, filters: RegisterFilters, page: int = 1,
              (DecisionItem, AgendaEntry.item_id == DecisionItem.id))
     count = count_of(Decision, conditions, joins) if filtered else \
         select(func.count()).select_from(Decision).where(Decision.amends_id.is_(None))
-    result = paginate_rows(
+    return paginate_rows(
         session, Decision, conditions,
         (Meeting.starts_at.desc(), AgendaEntry.position, Decision.id.desc()), page, per_page,
-        options=(joinedload(Decision.entry).joinedload(AgendaEntry.meeting),
-                 joinedload(Decision.entry).joinedload(AgendaEntry.item).joinedload(DecisionItem.function),
-                 selectinload(Decision.actions)),
         joins=((AgendaEntry, Decision.entry_id == AgendaEntry.id + 0), (Meeting, AgendaEntry.meeting_id == Meeting.id + 0),
                joins[-1]),
-        cache_key=key, count=count,
+        cache_key=key, count=count, load_rows=False,
     )
-    item_ids = [d.entry.item_id for d in result.items]
-    columns = {spec.key: spec.column(session, item_ids) for spec in hooks.values()
+
+
+def register_rows(session: Session, ids: Sequence[int]) -> tuple[list[Decision], dict[str, dict[int, str]]]:
+    """The decisions ``ids`` in that order with their meeting, item and actions (two statements),
+    and the columns other areas add for their items (forum.agenda.pack.decision_filters)."""
+    decisions = rows_by_ids(session, Decision, ids, (
+        joinedload(Decision.entry).joinedload(AgendaEntry.meeting),
+        joinedload(Decision.entry).joinedload(AgendaEntry.item).joinedload(DecisionItem.function),
+        selectinload(Decision.actions)))
+    item_ids = [d.entry.item_id for d in decisions]
+    columns = {spec.key: spec.column(session, item_ids) for spec in decision_filters()
                if spec.column is not None and item_ids}
-    return result, columns
+    return decisions, columns
 
 
 # ------------------------------------------------------------------------------------ actions

@@ -3,15 +3,16 @@ other areas add (forum/agenda/pack.py)."""
 
 from __future__ import annotations
 
-from flask import flash, render_template, request
+from flask import flash, get_template_attribute, render_template, request
 from flask_login import login_required
+from markupsafe import Markup
 
 from forum.agenda import queries
 from forum.agenda.forms import RegisterFilterForm
 from forum.agenda.pack import decision_filters
 from forum.agenda.views._common import page_number
 from forum.auth.service import function_labels
-from forum.core import db
+from forum.core import db, derived
 from forum.core.errors import ValidationError
 from forum.core.forms import check_filters, choices
 
@@ -33,15 +34,29 @@ def decisions():
             date_from=form.date_from.data, date_to=form.date_to.data, extra=extra,
         )
     try:
-        page, columns = queries.decision_register(session, filters, page_number())
+        page = queries.register_ids(session, filters, page_number())
     except ValidationError as error:
         flash(f"Filter ignored — {error.reason}", "error")
         status = 400
-        page, columns = queries.decision_register(session, queries.RegisterFilters(), 1)
+        page = queries.register_ids(session, queries.RegisterFilters(), 1)
     query = {k: v for k, v in request.args.items() if k != "page" and v}
     hook_choices = {spec.key: spec.choices(session) for spec in hooks}
-    return render_template("agenda/decisions.html", page=page, form=form, query=query, hooks=hooks,
-                           hook_choices=hook_choices, extra=extra, columns=columns), status
+    return render_template("agenda/decisions.html", page=page, table=register_table(session, page.ids, hooks),
+                           form=form, query=query, hooks=hooks, hook_choices=hook_choices, extra=extra), status
+
+
+def register_table(session, ids: list[int], hooks) -> Markup:
+    """The register's table of the decisions ``ids``, with the columns other areas add: kept
+    rendered until the trail moves (forum.core.derived.rendered); it reads the same for everyone
+    who may read the register."""
+    if not ids:
+        return Markup("")
+
+    def render() -> list[str]:
+        decisions, columns = queries.register_rows(session, ids)
+        return [get_template_attribute("agenda/_macros.html", "register_table")(decisions, hooks, columns)]
+
+    return derived.rendered(session, ("register table", tuple(ids), tuple(spec.key for spec in hooks)), render)[0]
 
 
 #: (rule, endpoint, view, methods): added to the blueprint by forum/agenda/views/__init__.py.
