@@ -65,7 +65,7 @@ BUDGETS = {
     "register.detail": 10,
     # user, the owner filter's functions, the trail head for the derived cache (1), the page's ids
     # with the count (1; from the cache: 0), its systems (1), the confirmed obligations of the
-    # page's systems (1)
+    # page's systems (1); warm, the user and the trail head only (the rows are kept rendered)
     "register.index": 6,
     # user, the system, its confirmed obligations (1), the evidence runs and the decisions they
     # name (2)

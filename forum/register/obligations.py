@@ -4,6 +4,7 @@ decision about them, a document — and is a trail event; reopening one is too."
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -89,9 +90,12 @@ def _applies(obligation: frameworks.Obligation):
     return or_(*(getattr(AISystem, field).in_(values) for field, values in obligation.when))
 
 
+@functools.cache
 def with_obligations_unmet():
     """SQL condition on AISystem: an obligation that applies to it is not confirmed (one term per
-    obligation of the frameworks, whatever the register's size)."""
+    obligation of the frameworks, whatever the register's size). Built once per process, as the
+    frameworks are read once: building its terms took 2 ms of every request of the filtered
+    register, whose page then came from the derived cache."""
     terms = [and_(_applies(o), ~exists().where(
         ObligationRecord.system_id == AISystem.id, ObligationRecord.framework == f.key,
         ObligationRecord.obligation == o.key)) for f in frameworks.all_frameworks() for o in f.obligations]

@@ -8,6 +8,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    get_template_attribute,
     redirect,
     render_template,
     request,
@@ -15,10 +16,11 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
+from markupsafe import Markup
 
 from forum.auth.decorators import requires
 from forum.auth.service import function_labels
-from forum.core import clock, db, links, paging, spreadsheet
+from forum.core import clock, db, derived, links, paging, spreadsheet
 from forum.core.errors import DomainError, NotFound, ValidationError
 from forum.core.forms import attach_error, check_filters, choices, problems
 from forum.core.inputs import parse_whole_number
@@ -82,12 +84,24 @@ def index():
     try:
         page = systems.list_systems(session, filters, paging.page_number(request.args.get("page")),
                                     current_app.config["ITEMS_PER_PAGE"], extra,
-                                    cache_key=("register", *sorted(query.items())))
+                                    cache_key=("register", *sorted(query.items())), load_rows=False)
     except ValidationError as error:
         abort(400, description=error.reason)
-    return render_template("systems/index.html", page=page, form=form, query=query,
-                           standings=obligations.standings(session, page.items),
+    return render_template("systems/index.html", page=page, form=form, query=query, rows=system_rows(session, page.ids),
                            may_change=systems.may_change(current_user)), status
+
+
+def system_rows(session, ids: list[int]) -> Markup:
+    """The register's rows of the systems ``ids`` with their obligations met: kept rendered
+    until the trail moves (forum.core.derived.rendered), the same for every reader."""
+    if not ids:
+        return Markup("")
+
+    def render() -> list[str]:
+        shown = paging.rows_by_ids(session, AISystem, ids)
+        return [get_template_attribute("systems/_rows.html", "system_rows")(shown, obligations.standings(session, shown))]
+
+    return derived.rendered(session, ("system rows", tuple(ids)), render)[0]
 
 
 @bp.get("/export.<any(csv, json):fmt>")

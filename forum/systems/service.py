@@ -241,13 +241,13 @@ def conditions(filters: SystemFilters) -> list:
 
 
 def list_systems(session: Session, filters: SystemFilters, page: int = 1, per_page: int = 25,
-                 extra: tuple = (), cache_key: Hashable | None = None) -> Page:
+                 extra: tuple = (), cache_key: Hashable | None = None, load_rows: bool = True) -> Page:
     """A page of the register by name. ``extra``: further SQL conditions on AISystem from the
     areas above (the register's "decisions to revalidate", "obligations unmet"); ``cache_key``,
     naming the filters and ``extra``, keeps the page's ids in the derived cache until the trail
-    moves (forum.core.paging.paginate_rows)."""
+    moves (forum.core.paging.paginate_rows); ``load_rows=False``: the ids only."""
     return paginate_rows(session, AISystem, [*conditions(filters), *extra], (func.lower(AISystem.name), AISystem.id),
-                         page, per_page, cache_key=cache_key)
+                         page, per_page, cache_key=cache_key, load_rows=load_rows)
 
 
 def all_systems(session: Session) -> list[AISystem]:

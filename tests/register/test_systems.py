@@ -3,6 +3,7 @@ that reaches every item about a system — three decided items flagged for reval
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -114,6 +115,28 @@ def test_the_list_filters_and_says_when_nothing_matches(client, login, make_user
     assert "No systems match these filters" in client.get("/systems?q=nothing-like-it").get_data(as_text=True)
     refused = client.get("/systems?status=shipped")
     assert refused.status_code == 400 and "Filter ignored" in refused.get_data(as_text=True)
+
+
+def test_the_list_rows_come_rendered_from_the_cache_and_a_confirmed_obligation_shows_at_once(
+        app, client, login, make_user, db_session):
+    from forum.register import obligations
+
+    staff = make_user(function="procurement")
+    system = make_system(db_session, staff, "Support assistant", status="production")
+    login(staff)
+    first = client.get("/systems").get_data(as_text=True)
+    met = re.search(r"obligations: (\d+) of (\d+) met", first)
+    assert met and int(met.group(1)) == 0 and int(met.group(2)) > 0
+    pages = []
+    warm = count_statements(app, lambda: pages.append(client.get("/systems").get_data(as_text=True)))
+    assert warm == 2  # the user and the trail head: the page's ids and rendered rows were kept
+    assert "Support assistant" in pages[0] and met.group(0) in pages[0]
+    framework, obligation = obligations.standings(db_session, [system])[system.id].open[0]
+    obligations.confirm(db_session, staff, system, framework, obligation,
+                        document_url="https://intranet.example.org/policy")  # a trail event
+    db_session.commit()
+    after = client.get("/systems").get_data(as_text=True)
+    assert f"obligations: 1 of {met.group(2)} met" in after
 
 
 def test_auditors_read_the_register_but_do_not_keep_it(client, login, make_user, db_session):
