@@ -36,16 +36,17 @@ BUDGETS = {
     # count, those items, their current runs; warm, only the items), the weighing of both item lists with the evidence
     # rule (3); the item lists are ids with count + rows (both lists' rows in one statement,
     # forum.weighing.rows), and the trail head is read once for the derived cache
-    # (forum.core.derived). My function's label comes with the user. Warm, the lists' ids and
-    # their rendered rows come from the cache.
+    # (forum.core.derived). My function's label comes with the user. Warm, every list's ids and
+    # rendered rows come from the cache: the user, the trail head and my items by status remain.
     "core.home": 15,
     # user, the trail head for the derived cache (1), weight-divergence items (ids with count,
     # rows), the escalation queue counted by tier in SQL (1), the weighing of the divergence items
     # (3), the next meeting (1), overdue actions (count + page), revalidation required (ids with
     # count, those items, their current runs), my open actions (2), the AI systems of the items
     # needing revalidation (1, only when there are any). From the cache: the counts by tier, each
-    # list's ids with its count, what drifted in the current runs and the divergence list's
-    # rendered rows with their weighing (15 → 5 statements on the benchmark's 100,000 items).
+    # list's ids with its count, and every list's rendered rows — the divergence items with their
+    # weighing, the drifted items with what drifted, the actions — (15 → 3 statements on the
+    # benchmark's 100,000 items: the user, the trail head, the next meeting).
     "core.home.executive": 17,
     # user, trail head (1), last verification + its actor's name (2), last checkpoint (1),
     # recent decisions (1), latest amendments + their count (2)

@@ -331,18 +331,25 @@ def _action_loading():
 
 
 def open_actions(session: Session, owner: User | None = None, overdue_on: date | None = None,
-                 page: int = 1, per_page: int = 50) -> Page:
+                 page: int = 1, per_page: int = 50, load_rows: bool = True) -> Page:
     """Open actions, earliest due first: one owner's, or everyone's; only overdue ones when
     ``overdue_on`` is given (due before that day). The page's ids with the count come from the
     derived cache while the trail stays put (the home pages show two such lists on every visit),
-    then one statement for the page's actions with their decision, entry, item and meeting."""
+    then one statement for the page's actions with their decision, entry, item and meeting
+    (``actions_by_ids``; none with ``load_rows=False``)."""
     conditions = [Action.done.is_(False)]
     if owner is not None:
         conditions.append(Action.owner_id == owner.id)
     if overdue_on is not None:
         conditions.append(Action.due_on < overdue_on)
     return paginate_rows(session, Action, conditions, (Action.due_on, Action.id), page, per_page,
-                         _action_loading(), cache_key=("open actions", owner.id if owner else None, overdue_on))
+                         _action_loading(), cache_key=("open actions", owner.id if owner else None, overdue_on),
+                         load_rows=load_rows)
+
+
+def actions_by_ids(session: Session, ids: Sequence[int]) -> list[Action]:
+    """The actions ``ids`` in that order, with their owner, decision, entry, item and meeting."""
+    return rows_by_ids(session, Action, ids, _action_loading())
 
 
 # ------------------------------------------------------------------------------ the item panel

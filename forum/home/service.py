@@ -14,6 +14,7 @@ from collections.abc import Hashable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 
+from flask import get_template_attribute
 from markupsafe import Markup
 from sqlalchemy import Select, func, select, union
 from sqlalchemy.orm import Session, joinedload, load_only
@@ -27,7 +28,7 @@ from forum.audit.access import head as trail_head
 from forum.audit.models import Checkpoint
 from forum.auth import provisioning
 from forum.auth.models import ROLE_LABELS, UNUSABLE_PASSWORD_PREFIX, OrgFunction, User
-from forum.core.derived import cached
+from forum.core.derived import cached, rendered
 from forum.core.paging import Page, first_ids, paginate_rows
 from forum.evidence import gates
 from forum.evidence.models import EvidenceRun
@@ -79,6 +80,13 @@ def involved_newest(user: User, conditions: list, limit: int) -> Select:
 
 def involved_drifted(session: Session, user: User, now: datetime, limit: int = LIST_SIZE,
                      cap: int | None = None) -> tuple[list[Drift], int, bool]:
+    """``involved_drifted_ids`` with the items and what drifted in them."""
+    ids, total, more = involved_drifted_ids(session, user, now, limit, cap)
+    return _drift_details(session, ids, now), total, more
+
+
+def involved_drifted_ids(session: Session, user: User, now: datetime, limit: int = LIST_SIZE,
+                         cap: int | None = None) -> tuple[list[int], int, bool]:
     """The newest ``limit`` items ``user`` takes part in (past draft) whose current evidence went
     stale or regressed, how many there are, and whether that count is only a floor (``cap`` or
     more: counting further would read every one). Two statements, reused until the trail moves."""
@@ -92,7 +100,7 @@ def involved_drifted(session: Session, user: User, now: datetime, limit: int = L
         return ids, total or 0
 
     ids, total = cached(session, ("involved-drifted", user.id, limit, cap), find)
-    return _drift_details(session, ids, now), min(total, cap), total >= cap
+    return ids, min(total, cap), total >= cap
 
 
 # ------------------------------------------------------------------------ drifted evidence
@@ -107,16 +115,42 @@ class Drift:
 
 def drifted_items(session: Session, conditions: list, now: datetime, key: Hashable,
                   limit: int = LIST_SIZE) -> tuple[list[Drift], int]:
+    """``drifted_ids`` with the items and what drifted in them (the current runs of the ``limit``
+    shown say why). At most four queries, whatever the number of items."""
+    ids, total = drifted_ids(session, conditions, now, key, limit)
+    return _drift_details(session, ids, now), total
+
+
+def drifted_ids(session: Session, conditions: list, now: datetime, key: Hashable,
+                limit: int = LIST_SIZE) -> tuple[list[int], int]:
     """Items meeting ``conditions`` whose current evidence went stale or regressed, newest item
     first: up to ``limit`` of them and how many there are. The items are found and counted in SQL
     on their standing (forum.weighing.standing), reused until the trail moves under ``key`` (which
-    must name what ``conditions`` depend on; forum.core.derived); the current runs of the ``limit``
-    shown say why. At most four queries, whatever the number of items."""
+    must name what ``conditions`` depend on; forum.core.derived)."""
     drifted = [*conditions, standing.evidence_drifted(now)]
-
     total, ids = cached(session, ("drifted", key, limit),
                         lambda: first_ids(session, DecisionItem, drifted, (DecisionItem.id.desc(),), limit))
-    return _drift_details(session, ids, now), total
+    return ids, total
+
+
+def drift_rows(session: Session, ids: list[int], now: datetime) -> Markup:
+    """The rows of the drifted items ``ids`` with what drifted in each (home/_macros.html
+    ``drift_list``): kept rendered until the trail moves or the minute turns
+    (forum.core.derived.rendered), the same for every viewer."""
+    if not ids:
+        return Markup("")
+    return rendered(session, ("drift rows", tuple(ids)), lambda: [
+        get_template_attribute("home/_macros.html", "drift_list")(_drift_details(session, ids, now))])[0]
+
+
+def action_rows(session: Session, ids: list[int], today: date, show_owner: bool = False) -> Markup:
+    """The rows of the follow-up actions ``ids`` (home/_macros.html ``action_list``): kept
+    rendered until the trail moves or the minute turns, the same for every viewer."""
+    if not ids:
+        return Markup("")
+    return rendered(session, ("action rows", tuple(ids), today, show_owner), lambda: [
+        get_template_attribute("home/_macros.html", "action_list")(agenda.actions_by_ids(session, ids), today,
+                                                                   show_owner)])[0]
 
 
 def _drift_details(session: Session, ids: list[int], now: datetime) -> list[Drift]:
@@ -161,8 +195,10 @@ class StaffHome:
     function: OrgFunction | None
     awaiting: Page | None  # items my function has not yet rated or taken a position on
     awaiting_more: bool  # awaiting.total is a floor (COUNT_CAP): at least that many
-    actions: Page  # my open follow-up actions
-    drifted: list[Drift]  # items I take part in whose evidence went stale or regressed
+    actions: Page  # my open follow-up actions (ids)
+    actions_rows: Markup
+    drifted: list[int]  # items I take part in whose evidence went stale or regressed
+    drifted_rows: Markup
     drifted_total: int
     drifted_more: bool  # drifted_total is a floor: at least that many
     mine_rows: Markup  # the rows of ``mine`` and ``awaiting`` (forum.weighing.rows)
@@ -199,13 +235,15 @@ def staff_home(session: Session, viewer: User, settings: rules.ForumSettings, no
         awaiting = _item_page(session, [
             DecisionItem.status.in_(checks.WEIGHING_STATUSES), awaiting_condition(viewer.function_key),
         ], ("awaiting", viewer.function_key), count_cap=COUNT_CAP)
-    actions = agenda.open_actions(session, owner=viewer, per_page=LIST_SIZE)
-    drifted, drifted_total, drifted_more = involved_drifted(session, viewer, now)
+    actions = agenda.open_actions(session, owner=viewer, per_page=LIST_SIZE, load_rows=False)
+    drifted, drifted_total, drifted_more = involved_drifted_ids(session, viewer, now)
     mine_rows, awaiting_rows = lists_of_rows(session, [mine.ids, awaiting.ids if awaiting else []], settings)
     return StaffHome(
         my_counts=my_counts, mine=mine, function=function, awaiting=awaiting,
         awaiting_more=awaiting is not None and awaiting.total >= COUNT_CAP, actions=actions,
-        drifted=drifted, drifted_total=drifted_total, drifted_more=drifted_more,
+        actions_rows=action_rows(session, actions.ids, now.date()),
+        drifted=drifted, drifted_rows=drift_rows(session, drifted, now), drifted_total=drifted_total,
+        drifted_more=drifted_more,
         mine_rows=mine_rows, awaiting_rows=awaiting_rows, today=now.date(),
     )
 
@@ -238,11 +276,14 @@ class ExecutiveHome:
     queue: list[TierCount]  # the escalation queue by tier, highest first, "Not rated" last
     queue_total: int
     next_meeting: NextMeeting | None
-    overdue: Page  # everyone's overdue follow-up actions
-    revalidation: list[Drift]  # decided or closed items whose evidence drifted
+    overdue: Page  # everyone's overdue follow-up actions (ids)
+    overdue_rows: Markup
+    revalidation: list[int]  # decided or closed items whose evidence drifted
+    revalidation_rows: Markup
     revalidation_total: int
     divergent: Page  # items being weighed whose functions' tiers diverge
-    actions: Page  # my own open follow-up actions
+    actions: Page  # my own open follow-up actions (ids)
+    actions_rows: Markup
     divergent_rows: Markup  # the rows of ``divergent`` (forum.weighing.rows)
     today: date
     drifted_systems: list[drift.DriftedSystem] = field(default_factory=list)
@@ -274,13 +315,16 @@ def executive_home(session: Session, viewer: User, settings: rules.ForumSettings
     counts = queue_by_tier(session, settings, now)
     queue = [TierCount(t.key, t.label, counts.get(t.index, 0)) for t in reversed(RUBRIC.tiers)]
     queue.append(TierCount("unrated", "Not rated", counts.get(-1, 0)))
-    revalidation, revalidation_total = drifted_items(
+    revalidation, revalidation_total = drifted_ids(
         session, [DecisionItem.status.in_(("decided", "closed"))], now, ("revalidation",))
+    overdue = agenda.open_actions(session, overdue_on=now.date(), per_page=LIST_SIZE, load_rows=False)
+    actions = agenda.open_actions(session, owner=viewer, per_page=LIST_SIZE, load_rows=False)
     return ExecutiveHome(
         queue=queue, queue_total=sum(counts.values()), next_meeting=next_meeting(session, now),
-        overdue=agenda.open_actions(session, overdue_on=now.date(), per_page=LIST_SIZE),
-        revalidation=revalidation, revalidation_total=revalidation_total, divergent=divergent,
-        actions=agenda.open_actions(session, owner=viewer, per_page=LIST_SIZE),
+        overdue=overdue, overdue_rows=action_rows(session, overdue.ids, now.date(), show_owner=True),
+        revalidation=revalidation, revalidation_rows=drift_rows(session, revalidation, now),
+        revalidation_total=revalidation_total, divergent=divergent,
+        actions=actions, actions_rows=action_rows(session, actions.ids, now.date()),
         divergent_rows=item_rows(session, divergent.ids, settings), today=now.date(),
         drifted_systems=drift.drifted_systems(session, now, LIST_SIZE) if revalidation_total else [],
     )

@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from forum.agenda.actions import complete_action
 from forum.agenda.decisions import AmendmentData, amend_decision, get_decision
 from forum.agenda.entries import add_entry
 from forum.agenda.meetings import MeetingData, change_meeting_status, create_meeting
@@ -239,8 +240,9 @@ def test_staff_home_empty_states(client, login, make_user):
 
 
 # ------------------------------------------------------------------------------ executives
+@pytest.mark.usefixtures("steady_minute")
 def test_executive_home_shows_the_queue_by_tier_next_meeting_overdue_revalidation_and_divergence(
-    client, login, db_session, make_user, make_item, cast, history
+    app, client, login, db_session, make_user, make_item, cast, history
 ):
     chair, rater = cast["chair"], cast["rater"]
     staff = make_user(function="procurement")
@@ -295,6 +297,17 @@ def test_executive_home_shows_the_queue_by_tier_next_meeting_overdue_revalidatio
     assert "Decided knowingly on stale evidence" not in revalidation
     divergence = _section(html, "Weight divergence")
     assert "Split opinions" in divergence and "Quiet open item" not in divergence
+
+    # Seen again, every list comes rendered from the derived cache: the user, the trail head and
+    # the next meeting are all that is read. Completing the overdue action moves the trail head,
+    # and the action leaves the list at once.
+    pages = []
+    assert count_statements(app, lambda: pages.append(_html(client))) == 3
+    assert "Send the drift report" in _section(pages[0], "Overdue actions")
+    action = db_session.scalar(select(Action).where(Action.text == "Send the drift report"))
+    complete_action(db_session, staff, action, "Sent.")
+    db_session.commit()
+    assert "Send the drift report" not in _section(_html(client), "Overdue actions")
 
 
 def test_executive_home_empty_states(client, login, cast):
