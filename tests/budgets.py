@@ -23,7 +23,8 @@ BUDGETS = {
     # panel (1: latest runs), evidence panel (2: runs, suites); the tier is the item's own
     # standing column. The latest runs are read twice (forum rule and evidence panel).
     # The agenda panel (1: entries with their meetings and recusals; 2 more once the item has an
-    # agenda entry: decisions with their actions, deciders), and the count of the item's events for the timeline link that trail
+    # agenda entry: decisions with their actions, deciders; kept rendered in the derived cache
+    # until the trail moves: 0 warm), and the count of the item's events for the timeline link that trail
     # readers see (1) (tests/scale/test_scale_seed.py: an executive on a decided item).
     # + 1 (proximity panel): the newest proposed cases with their proposers and their count
     # + 1 (notify panel): does the viewer follow the item, for the Follow / Unfollow button

@@ -2,28 +2,44 @@
 
 from __future__ import annotations
 
+from flask import get_template_attribute
+from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from forum.agenda import queries
 from forum.agenda.common import is_executive
 from forum.agenda.forms import CloseItemForm
 from forum.auth.models import User
-from forum.core import clock
+from forum.core import clock, derived
 from forum.items import panels
 from forum.items.models import DecisionItem
 
 
 def build(session: Session, viewer: User, item: DecisionItem) -> dict:
-    """Three queries whatever the number of meetings, decisions and actions."""
-    entries = queries.item_entries(session, item.id)
-    latest = entries[-1] if entries else None
+    """The meetings the item went to, rendered (kept until the trail moves: three queries when
+    not), and the form to close the item for an executive who may."""
+    today = clock.now().date()
+
+    def render() -> tuple[str, tuple]:
+        entries = queries.item_entries(session, item.id)
+        latest = entries[-1] if entries else None
+        closing = None  # what closing the item hangs on: its latest decision, open actions, recusals
+        if latest is not None and latest.decisions:
+            closing = (latest.decisions[-1].id, all(a.done for d in latest.decisions for a in d.actions),
+                       frozenset(r.user_id for r in latest.recusals))
+        html = get_template_attribute("agenda/panel.html", "entries_list")(entries, today)
+        return str(html), closing
+
+    # The list reads the same for every viewer (forum.core.derived: a plain string and plain facts).
+    html, closing = derived.cached(session, ("agenda panel", item.id, today), render)
     close = None
-    if latest is not None and is_executive(viewer) and item.status == "decided" \
-            and latest.decisions and item.filer_id != viewer.id \
-            and not any(r.user_id == viewer.id for r in latest.recusals) \
-            and all(a.done for d in latest.decisions for a in d.actions):
-        close = {"decision": latest.decisions[-1], "form": CloseItemForm(formdata=None)}
-    return {"entries": entries, "close": close, "today": clock.now().date()}
+    if closing is not None and is_executive(viewer) and item.status == "decided" and item.filer_id != viewer.id:
+        decision_id, actions_done, recused = closing
+        if actions_done and viewer.id not in recused:
+            close = {"decision_id": decision_id, "form": CloseItemForm(formdata=None)}
+    # Rendered by a template with autoescaping (user text escaped, Markdown sanitised): marked
+    # safe only so that the page does not escape it a second time.
+    return {"entries": Markup(html), "close": close}
 
 
 PANEL = panels.Panel(key="agenda", template="agenda/panel.html", build=build, order=50)

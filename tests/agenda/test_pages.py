@@ -644,3 +644,26 @@ def test_an_entry_has_its_own_page_for_its_time_box_presenter_and_a_conflict(
     assert decided.status_code == 302
     assert decided.headers["Location"].endswith(f"/meetings/{held.id}#entry-{held_entry}")
     assert "its decision is recorded" in client.get(f"/meetings/{held.id}").get_data(as_text=True)
+
+
+def test_the_item_page_offers_to_close_a_decided_item_to_executives_who_may_from_one_kept_list(
+        app, client, db_session, login, chair, cfo, filer, make_item, make_meeting, decide):
+    """The agenda panel's list is kept rendered for every viewer (forum.agenda.panel); whether
+    the viewer may close the item is decided per request: not the filer, not an executive
+    while a follow-up action is open (the item then closes by itself with its last action)."""
+    close = re.compile(r'action="/decisions/\d+/closure"')
+    pending = make_item(filer, status="escalated", title="Pending action bot")
+    done = make_item(filer, status="escalated", title="Nothing left bot")
+    meeting = make_meeting(chair, "in_session", items=[pending, done])
+    decide(chair, meeting, pending, actions=[("Send the drift report", filer, clock.now().date() + timedelta(days=9))])
+    decide(chair, meeting, done)
+    login(chair)
+    page = client.get(f"/items/{pending.id}").get_data(as_text=True)
+    assert "Send the drift report" in page and not close.search(page)
+    page = client.get(f"/items/{done.id}").get_data(as_text=True)
+    assert close.search(page) and "Close the item" in page
+    login(filer)  # the same kept list, but the filer never closes their own item
+    page = client.get(f"/items/{done.id}").get_data(as_text=True)
+    assert "Because the evidence holds." in page and not close.search(page)
+    login(cfo)
+    assert close.search(client.get(f"/items/{done.id}").get_data(as_text=True))
