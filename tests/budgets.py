@@ -17,7 +17,8 @@ BUDGETS = {
     # the items' standing columns, forum.weighing.standing). From the cache: all but the user and
     # the trail head (the rows are kept rendered, forum.weighing.rows).
     "forum.item_list": 8,
-    # user (1), item (1), the latest history events + the names of their people and functions (3),
+    # user (1), item (1), the latest history events + the names of their people and functions (3;
+    # kept rendered in the derived cache until the trail moves: 0 warm),
     # forum panel (5: ratings, positions,
     # a page of comments with their count, escalations, functions), evidence escalation rule inside the forum
     # panel (1: latest runs), evidence panel (2: runs, suites); the tier is the item's own
