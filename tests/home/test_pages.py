@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from forum.agenda.actions import complete_action
+from forum.agenda.actions import complete_action, get_action
 from forum.agenda.decisions import AmendmentData, amend_decision, get_decision
 from forum.agenda.entries import add_entry
 from forum.agenda.meetings import MeetingData, change_meeting_status, create_meeting
@@ -304,8 +304,8 @@ def test_executive_home_shows_the_queue_by_tier_next_meeting_overdue_revalidatio
     pages = []
     assert count_statements(app, lambda: pages.append(_html(client))) == 3
     assert "Send the drift report" in _section(pages[0], "Overdue actions")
-    action = db_session.scalar(select(Action).where(Action.text == "Send the drift report"))
-    complete_action(db_session, staff, action, "Sent.")
+    action_id = db_session.scalar(select(Action.id).where(Action.text == "Send the drift report"))
+    complete_action(db_session, staff, get_action(db_session, action_id), "Sent.")
     db_session.commit()
     assert "Send the drift report" not in _section(_html(client), "Overdue actions")
 
