@@ -227,12 +227,15 @@ def _render_detail(system: AISystem, version_form: VersionForm | None = None, st
     if version_form is None:
         version_form = VersionForm(formdata=None, version=system.version)
     facts = queries.system_page(session, system, clock.now())
+    # The items, runs and decisions read the same for every reader: kept rendered until the trail
+    # moves (forum.core.derived.rendered), like the facts they are made of.
+    lists = derived.rendered(session, ("system lists", system.id), lambda: [
+        get_template_attribute("systems/_lists.html", "system_lists")(
+            facts.items, facts.items_total, facts.runs, facts.decisions, facts.decisions_total, STATUS_LABELS)])[0]
     return render_template(
-        "systems/detail.html", system=system, items=facts.items, items_total=facts.items_total, runs=facts.runs,
-        versions=facts.versions, decisions=facts.decisions, decisions_total=facts.decisions_total,
-        version_form=version_form, may_change=systems.may_change(current_user), items_shown=queries.ITEMS_SHOWN,
+        "systems/detail.html", system=system, lists=lists, items=facts.items, versions=facts.versions,
+        version_form=version_form, may_change=systems.may_change(current_user),
         checklists=obligations.checklists(session, system), gpai_roles=GPAI_ROLES, risk_tiers=RISK_TIERS,
-        gate_labels=STATUS_LABELS,
     ), status
 
 

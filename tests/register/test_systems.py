@@ -139,6 +139,20 @@ def test_the_list_rows_come_rendered_from_the_cache_and_a_confirmed_obligation_s
     assert f"obligations: 1 of {met.group(2)} met" in after
 
 
+def test_the_system_page_keeps_its_lists_rendered_and_shows_a_new_item_at_once(
+        client, login, make_user, make_item, db_session):
+    staff = make_user(function="procurement")
+    system = make_system(db_session, staff, "Support assistant", status="production")
+    make_item(staff, status="open", title="First about it", system=system.id)
+    login(staff)
+    first = client.get(f"/systems/{system.id}").get_data(as_text=True)
+    assert "First about it" in first and "Second about it" not in first
+    assert "First about it" in client.get(f"/systems/{system.id}").get_data(as_text=True)  # kept
+    make_item(staff, status="open", title="Second about it", system=system.id)  # a trail event
+    page = client.get(f"/systems/{system.id}").get_data(as_text=True)
+    assert "Second about it" in page and "First about it" in page
+
+
 def test_auditors_read_the_register_but_do_not_keep_it(client, login, make_user, db_session):
     system = make_system(db_session, make_user(function="procurement"))
     login(make_user("auditor", function=None))
