@@ -21,7 +21,8 @@ BUDGETS = {
     # kept rendered in the derived cache until the trail moves: 0 warm),
     # forum panel (5: ratings, positions,
     # a page of comments with their count, escalations, functions), evidence escalation rule inside the forum
-    # panel (1: latest runs), evidence panel (2: runs, suites); the tier is the item's own
+    # panel (1: latest runs), evidence panel (2: runs, suites; kept rendered with its flags in
+    # the derived cache until the trail moves: 0 warm); the tier is the item's own
     # standing column. The latest runs are read twice (forum rule and evidence panel).
     # The agenda panel (1: entries with their meetings and recusals; 2 more once the item has an
     # agenda entry: decisions with their actions, deciders; kept rendered in the derived cache

@@ -6,12 +6,24 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    get_template_attribute,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_login import current_user, login_required
+from markupsafe import Markup
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from forum.auth.decorators import requires
-from forum.core import db, paging
+from forum.core import db, derived, paging
 from forum.core.bodies import body_limit
 from forum.core.errors import DomainError, NotFound
 from forum.core.policy import Action
@@ -68,18 +80,29 @@ def _upload_form() -> UploadForm:
 
 # ------------------------------------------------------------------------------------ panel
 def _panel(session, viewer, item) -> dict:
-    listing = service.runs_for_item(session, item, limit=5)
-    current_gates = [gate for view in listing.runs if view.current for gate in view.gates]
-    revalidation = _revalidation(session, item, listing.runs)
-    return {
-        "runs": listing.runs, "total": listing.total,
-        "can_attach": service.can_attach(viewer, item),
-        "form": _upload_form() if service.can_attach(viewer, item) else None,
-        "max_size": size_label(service.upload_limits(current_app.config).max_bytes),
-        "revalidation": revalidation,
+    """The item's latest runs with their gates and what drifted since its decision, rendered and
+    kept with the page's flags until the trail moves or the minute turns (forum.core.derived: it
+    reads the same for everyone who may see the item; four queries when not), and the upload form
+    for those who may attach evidence."""
+
+    def summary() -> tuple[str, int, tuple[panels.Flag, ...]]:
+        listing = service.runs_for_item(session, item, limit=5)
         # The gates of the current runs shown (the latest of each suite among the newest five).
-        "current_gates": current_gates,
-        "flags": _flags(item, listing.total, current_gates, revalidation),
+        current_gates = [gate for view in listing.runs if view.current for gate in view.gates]
+        revalidation = _revalidation(session, item, listing.runs)
+        html = get_template_attribute("evidence/panel.html", "summary")(
+            item, listing.runs, listing.total, current_gates, revalidation)
+        return str(html), listing.total, tuple(_flags(item, listing.total, current_gates, revalidation))
+
+    html, total, flags = derived.cached(session, ("evidence panel", item.id), summary)
+    may_attach = service.can_attach(viewer, item)
+    return {
+        # Rendered with autoescaping (user text escaped): marked safe only so that the page does
+        # not escape it a second time.
+        "summary": Markup(html), "total": total, "can_attach": may_attach,
+        "form": _upload_form() if may_attach else None,
+        "max_size": size_label(service.upload_limits(current_app.config).max_bytes),
+        "flags": list(flags),
     }
 
 

@@ -239,7 +239,7 @@ def test_a_decided_item_with_stale_evidence_shows_revalidation_required(client, 
     login(staff)
     assert "Revalidation required" not in client.get(f"/items/{open_item.id}").get_data(as_text=True)
     # the model is updated after the decision: its evidence is stale at once
-    open_item.model_version = "1.1"
+    items.update_model_version(db_session, staff, open_item, "1.1", open_item.version)
     db_session.commit()
     page = client.get(f"/items/{open_item.id}").get_data(as_text=True)
     assert "Revalidation required" in page and "the item is now at 1.1" in page
