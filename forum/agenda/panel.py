@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import get_template_attribute
-from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from forum.agenda import queries
@@ -27,19 +26,16 @@ def build(session: Session, viewer: User, item: DecisionItem) -> dict:
         if latest is not None and latest.decisions:
             closing = (latest.decisions[-1].id, all(a.done for d in latest.decisions for a in d.actions),
                        frozenset(r.user_id for r in latest.recusals))
-        html = get_template_attribute("agenda/panel.html", "entries_list")(entries, today)
-        return str(html), closing
+        return get_template_attribute("agenda/panel.html", "entries_list")(entries, today), closing
 
-    # The list reads the same for every viewer (forum.core.derived: a plain string and plain facts).
-    html, closing = derived.cached(session, ("agenda panel", item.id, today), render)
+    # The list reads the same for every viewer; what closing hangs on is kept with it.
+    entries, closing = derived.rendered_with(session, ("agenda panel", item.id, today), render)
     close = None
     if closing is not None and is_executive(viewer) and item.status == "decided" and item.filer_id != viewer.id:
         decision_id, actions_done, recused = closing
         if actions_done and viewer.id not in recused:
             close = {"decision_id": decision_id, "form": CloseItemForm(formdata=None)}
-    # Rendered by a template with autoescaping (user text escaped, Markdown sanitised): marked
-    # safe only so that the page does not escape it a second time.
-    return {"entries": Markup(html), "close": close}
+    return {"entries": entries, "close": close}
 
 
 PANEL = panels.Panel(key="agenda", template="agenda/panel.html", build=build, order=50)

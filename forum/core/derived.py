@@ -132,12 +132,28 @@ def cached(session: Session, key: Hashable, compute: Callable[[], T]) -> T:
     return value
 
 
+# Kept HTML is the output of templates or macros with autoescaping: user text in it is escaped and
+# user Markdown sanitised (forum.core.markdown). It is marked safe (Markup) only so that the
+# page's layout does not escape it a second time. Its key must name everything the HTML depends
+# on besides the data and the clock, and the HTML must read the same for every viewer who gets
+# that key: no form, no CSRF token, nothing of the viewer's own.
+
+
 def rendered(session: Session, key: Hashable, render: Callable[[], Sequence[str]]) -> tuple[Markup, ...]:
-    """The pieces of HTML that ``render()`` returns — outputs of templates or macros with
-    autoescaping, so user text in them is escaped and user Markdown sanitised
-    (forum.core.markdown) — or what it returned for ``key`` at the same trail head and minute.
-    ``key`` must name everything the HTML depends on besides the data and the clock, and the HTML
-    must read the same for every viewer who gets that key (no form, no CSRF token, nothing of the
-    viewer's own). Marked safe only so that the page's layout does not escape it a second time."""
+    """The pieces of HTML that ``render()`` returns, or what it returned for ``key`` at the same
+    trail head and minute (see above for what kept HTML may hold)."""
     pieces = cached(session, ("rendered", key), lambda: tuple(str(piece) for piece in render()))
     return tuple(Markup(piece) for piece in pieces)
+
+
+def rendered_with(session: Session, key: Hashable, render: Callable[[], tuple[str, T]]) -> tuple[Markup, T]:
+    """A piece of HTML and plain facts about it (a count, a title, flags) that ``render()``
+    returns, or what it returned for ``key`` at the same trail head and minute: for a page that
+    needs a few facts of what it shows besides the HTML, without reading them again."""
+
+    def compute() -> tuple[str, T]:
+        html, facts = render()
+        return str(html), facts
+
+    html, facts = cached(session, ("rendered", key), compute)
+    return Markup(html), facts

@@ -19,7 +19,6 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_required
-from markupsafe import Markup
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from forum.auth.decorators import requires
@@ -85,21 +84,19 @@ def _panel(session, viewer, item) -> dict:
     reads the same for everyone who may see the item; four queries when not), and the upload form
     for those who may attach evidence."""
 
-    def summary() -> tuple[str, int, tuple[panels.Flag, ...]]:
+    def summary() -> tuple[str, tuple[int, tuple[panels.Flag, ...]]]:
         listing = service.runs_for_item(session, item, limit=5)
         # The gates of the current runs shown (the latest of each suite among the newest five).
         current_gates = [gate for view in listing.runs if view.current for gate in view.gates]
         revalidation = _revalidation(session, item, listing.runs)
         html = get_template_attribute("evidence/panel.html", "summary")(
             item, listing.runs, listing.total, current_gates, revalidation)
-        return str(html), listing.total, tuple(_flags(item, listing.total, current_gates, revalidation))
+        return html, (listing.total, tuple(_flags(item, listing.total, current_gates, revalidation)))
 
-    html, total, flags = derived.cached(session, ("evidence panel", item.id), summary)
+    html, (total, flags) = derived.rendered_with(session, ("evidence panel", item.id), summary)
     may_attach = service.can_attach(viewer, item)
     return {
-        # Rendered with autoescaping (user text escaped): marked safe only so that the page does
-        # not escape it a second time.
-        "summary": Markup(html), "total": total, "can_attach": may_attach,
+        "summary": html, "total": total, "can_attach": may_attach,
         "form": _upload_form() if may_attach else None,
         "max_size": size_label(service.upload_limits(current_app.config).max_bytes),
         "flags": list(flags),

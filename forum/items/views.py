@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, get_template_attribute, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from markupsafe import Markup
 
 from forum.auth.decorators import requires
 from forum.auth.service import function_labels
@@ -114,7 +113,8 @@ def detail(item_id: int):
 def render_detail(session, item, status: int = 200, **context):
     """The item page with ``status``; ``context`` reaches the template and its panels (another
     area's form with its errors, for instance)."""
-    recent, shown, more = derived.cached(session, ("item history", item.id), lambda: _recent_history(session, item))
+    recent, (shown, more) = derived.rendered_with(session, ("item history", item.id),
+                                                  lambda: _recent_history(session, item))
     transitions = [
         spec for spec in service.available_transitions(current_user, item)
         if spec.action not in OWN_FORM_ACTIONS
@@ -126,7 +126,7 @@ def render_detail(session, item, status: int = 200, **context):
     if service.can_update_model(current_user, item) and system is None:
         context.setdefault("model_form", ModelUpdateForm(formdata=None, prefix="model", version=item.version))
     return render_template(
-        "items/detail.html", item=item, system=system, recent=Markup(recent), shown_events=shown, more_events=more,
+        "items/detail.html", item=item, system=system, recent=recent, shown_events=shown, more_events=more,
         transitions=transitions,
         forms=forms,
         can_edit=service.can_edit(current_user, item),
@@ -134,17 +134,16 @@ def render_detail(session, item, status: int = 200, **context):
     ), status
 
 
-def _recent_history(session, item) -> tuple[str, int, bool]:
+def _recent_history(session, item) -> tuple[str, tuple[int, bool]]:
     """The item's latest events rendered as its page's timeline (items/_history.html), how many
     it shows, and whether there are more. Kept until the trail moves (every event of the item
     moves it; so do the renamings of the people and functions it names): it reads the same for
-    everyone who may see the item. Rendered with autoescaping (user text escaped), so the page
-    marks it safe only to keep it from being escaped a second time."""
+    everyone who may see the item."""
     # One more than shown tells whether there is more, without counting the whole history.
     events = history.for_item(session, item, newest=RECENT_EVENTS + 1)
     more = len(events) > RECENT_EVENTS
     events = events[-RECENT_EVENTS:]
-    return str(get_template_attribute("items/_history.html", "timeline")(events)), len(events), more
+    return get_template_attribute("items/_history.html", "timeline")(events), (len(events), more)
 
 
 @bp.get("/<int:item_id>/history")

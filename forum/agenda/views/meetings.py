@@ -7,7 +7,6 @@ from datetime import UTC
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from markupsafe import Markup
 
 from forum.agenda import meetings as agenda_meetings
 from forum.agenda import queries
@@ -123,14 +122,11 @@ def pack(meeting_id: int):
     def article() -> tuple[str, str]:
         meeting, entries = or_404(queries.pack_entries, meeting_id)
         sections = build_sections(session, [entry.item for entry in entries])
-        return meeting.title, render_template("agenda/_pack_article.html", meeting=meeting, entries=entries,
-                                              sections=sections)
+        return render_template("agenda/_pack_article.html", meeting=meeting, entries=entries,
+                               sections=sections), meeting.title
 
-    title, html = derived.cached(session, ("pack", meeting_id, may_review), article)
-    # ``html`` is the output of a Jinja template with autoescaping (user text in it is escaped,
-    # user Markdown sanitised by forum.core.markdown): marking it safe only keeps it from being
-    # escaped a second time inside the page's layout.
-    return render_template("agenda/pack.html", meeting_id=meeting_id, title=title, article=Markup(html))
+    html, title = derived.rendered_with(session, ("pack", meeting_id, may_review), article)
+    return render_template("agenda/pack.html", meeting_id=meeting_id, title=title, article=html)
 
 
 #: (rule, endpoint, view, methods): added to the blueprint by forum/agenda/views/__init__.py.
