@@ -30,6 +30,10 @@ BUDGETS = {
     # readers see (1) (tests/scale/test_scale_seed.py: an executive on a decided item).
     # + 1 (proximity panel): the newest proposed cases with their proposers and their count
     # + 1 (notify panel): does the viewer follow the item, for the Follow / Unfollow button
+    # + 1 who has commented on the item (the key of the forum panel, which is kept rendered with
+    # the evidence and proposed-case panels for viewers of the same role and function: warm, the
+    # page reads the user, the trail head, the item and the follow only). Cold on the scale test:
+    # 19 (18 before the commenters).
     "items.detail": 19,
     # user, items by status, my items (count + page), latest items (count + page) and the
     # weighing of both lists with the evidence rule

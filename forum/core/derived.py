@@ -28,12 +28,14 @@ version)``, a function of a session returning the head's ``seq``.
 
 from __future__ import annotations
 
+import secrets
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
 from typing import TypeVar
 
-from flask import current_app, has_app_context
+from flask import current_app, g, has_app_context
+from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 from sqlalchemy import event
 from sqlalchemy.orm import Session
@@ -136,7 +138,8 @@ def cached(session: Session, key: Hashable, compute: Callable[[], T]) -> T:
 # user Markdown sanitised (forum.core.markdown). It is marked safe (Markup) only so that the
 # page's layout does not escape it a second time. Its key must name everything the HTML depends
 # on besides the data and the clock, and the HTML must read the same for every viewer who gets
-# that key: no form, no CSRF token, nothing of the viewer's own.
+# that key: nothing of the viewer's own, and no CSRF token (``rendered_forms`` keeps forms with
+# a slot in place of the token and fills in the request's own).
 
 
 def rendered(session: Session, key: Hashable, render: Callable[[], Sequence[str]]) -> tuple[Markup, ...]:
@@ -157,3 +160,33 @@ def rendered_with(session: Session, key: Hashable, render: Callable[[], tuple[st
 
     html, facts = cached(session, ("rendered", key), compute)
     return Markup(html), facts
+
+
+# A form's CSRF token belongs to the viewer's session. Forms rendered for keeping carry this
+# marker instead (a new one in every process, of characters that HTML escaping leaves alone, so
+# it reads the same in an attribute), and the request's token replaces it when the HTML is served.
+CSRF_SLOT = "csrf-slot-" + secrets.token_urlsafe(24)
+
+
+def rendered_forms(session: Session, key: Hashable, render: Callable[[], tuple[str, T]]) -> tuple[Markup, T]:
+    """Like ``rendered_with``, for HTML that holds forms: ``render()`` builds and renders them
+    with the CSRF slot as their token (Flask-WTF takes the request's token from ``g``, under the
+    token field's name), and the HTML served carries the request's own token."""
+    name = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+
+    def slotted() -> tuple[str, T]:
+        missing = object()
+        before = g.get(name, missing)
+        setattr(g, name, CSRF_SLOT)
+        try:
+            return render()
+        finally:
+            if before is missing:
+                g.pop(name, None)
+            else:
+                setattr(g, name, before)
+
+    html, facts = rendered_with(session, key, slotted)
+    if CSRF_SLOT in html:
+        html = Markup(str(html).replace(CSRF_SLOT, generate_csrf()))
+    return html, facts

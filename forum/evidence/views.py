@@ -133,7 +133,9 @@ def _revalidation(session, item, runs) -> list[str]:
     ]
 
 
-PANEL = panels.Panel(key="evidence", template="evidence/panel.html", build=_panel, order=20)
+# Whether the upload form is offered depends on the viewer's role only.
+PANEL = panels.Panel(key="evidence", template="evidence/panel.html", build=_panel, order=20,
+                     facet=lambda _session, viewer, _item: viewer.role)
 
 
 # ----------------------------------------------------------------------------------- upload

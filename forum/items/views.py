@@ -113,6 +113,7 @@ def detail(item_id: int):
 def render_detail(session, item, status: int = 200, **context):
     """The item page with ``status``; ``context`` reaches the template and its panels (another
     area's form with its errors, for instance)."""
+    keep = not context  # a refused form: every panel is built afresh, the form in its place
     recent, (shown, more) = derived.rendered_with(session, ("item history", item.id),
                                                   lambda: _recent_history(session, item))
     transitions = [
@@ -130,7 +131,7 @@ def render_detail(session, item, status: int = 200, **context):
         transitions=transitions,
         forms=forms,
         can_edit=service.can_edit(current_user, item),
-        panels=panels.build_all(session, current_user, item), **context,
+        panels=panels.build_all(session, current_user, item, keep), **context,
     ), status
 
 

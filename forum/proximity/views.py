@@ -75,7 +75,9 @@ def _panel(session, viewer, item) -> dict:
     return {"cases": cases, "total": total, "form": ProposeCaseForm(formdata=None) if can else None}
 
 
-PANEL = panels.Panel(key="proximity", template="proximity/panel.html", build=_panel, order=25)
+# What the panel offers depends on the viewer's role only (proposing, trying an input).
+PANEL = panels.Panel(key="proximity", template="proximity/panel.html", build=_panel, order=25,
+                     facet=lambda _session, viewer, _item: viewer.role)
 
 
 @bp.post("/items/<int:item_id>/proposed-cases")

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from forum.auth.models import User
-from forum.core import clock
+from forum.core import clock, derived
 from forum.core.errors import NotFound, PermissionDenied
 from forum.core.policy import Action, allows
 from forum.items.models import DecisionItem
@@ -47,6 +47,12 @@ def get_comment(session: Session, item: DecisionItem, comment_id: int) -> Commen
     if comment is None:
         raise NotFound(f"There is no comment {comment_id} on item {item.id}.")
     return comment
+
+
+def commenters(session: Session, item_id: int) -> frozenset[int]:
+    """Who has commented on the item (one statement, kept until the trail moves)."""
+    return derived.cached(session, ("commenters", item_id), lambda: frozenset(session.scalars(
+        select(Comment.author_id).where(Comment.item_id == item_id).distinct())))
 
 
 def can_edit_comment(actor: User, item: DecisionItem, comment: Comment) -> bool:

@@ -125,7 +125,15 @@ def _asks(viewer, forum: weigh.ItemForum, forms: dict, rated: dict) -> list[pane
     return asks
 
 
-PANEL = panels.Panel(key="forum", template=PANEL_TEMPLATE, build=build_panel, order=10)
+def _panel_facet(session, viewer, item):
+    """What of the viewer the forum panel shows: what their role may do, their function (its
+    rating and position fill the forms), the discussion's page, and — only for someone who
+    commented on the item — who they are (their comments carry an edit link)."""
+    commenter = comments.can_discuss(viewer) and viewer.id in comments.commenters(session, item.id)
+    return (viewer.role, viewer.function_key, request.args.get("comments", type=int), viewer.id if commenter else None)
+
+
+PANEL = panels.Panel(key="forum", template=PANEL_TEMPLATE, build=build_panel, order=10, facet=_panel_facet)
 
 
 # ------------------------------------------------------------------------------ the actions
