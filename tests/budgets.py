@@ -117,8 +117,12 @@ BUDGETS = {
     # for the review board on each decision form; the "add an item" picker is one page of the
     # queue (the trail head for the derived cache, the page's ids with the count — from the cache:
     # 1 fewer — its rows, their latest earlier entries and their decisions: 5)
-    "agenda.meeting": 19,
-    "agenda.minutes": 10,
+    # + 1: who may be recused from its items (the key of the kept content: warm, the page reads
+    # the user and the trail head only)
+    "agenda.meeting": 20,
+    # The minutes (a closed meeting's page): + 2 for its kept content, the trail head and who may
+    # be recused from its items (warm: the user and the trail head only)
+    "agenda.minutes": 12,
     # user, the entry, its item with the filer, its meeting, recusals with their people, its
     # decisions (6), the people to choose a presenter from (1)
     "agenda.entry": 7,

@@ -95,6 +95,17 @@ def meeting_view(session: Session, meeting_id: int) -> MeetingView:
     )
 
 
+def recused_in_meeting(session: Session, meeting_id: int) -> frozenset[int]:
+    """Who may be recused from an item of the meeting: those who declared a conflict and the
+    items' filers (forum.agenda.entries.recusals_of). One statement, kept until the trail moves."""
+    declared = (select(Recusal.user_id).join(AgendaEntry, AgendaEntry.id == Recusal.entry_id)
+                .where(AgendaEntry.meeting_id == meeting_id))
+    filed = (select(DecisionItem.filer_id).join(AgendaEntry, AgendaEntry.item_id == DecisionItem.id)
+             .where(AgendaEntry.meeting_id == meeting_id))
+    return cached(session, ("recused in meeting", meeting_id),
+                  lambda: frozenset(session.scalars(declared.union(filed))))
+
+
 def closable(entry: AgendaEntry) -> bool:
     """The entry's item is decided here and no follow-up action of it is open (needs the
     entry's item, decisions and actions loaded, and the entry being the item's latest)."""

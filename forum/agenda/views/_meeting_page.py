@@ -13,7 +13,7 @@ from forum.agenda import queries
 from forum.agenda.entries import recusals_of
 from forum.agenda.forms import AddEntryForm, CloseItemForm, ConflictForm, DecisionForm, EntryForm, MeetingStatusForm
 from forum.agenda.views._common import attach, entry_or_404, or_404, people_choices
-from forum.core import clock, db
+from forum.core import clock, db, derived
 from forum.core.errors import DomainError
 from forum.core.forms import choices
 from forum.core.paging import page_number
@@ -35,10 +35,28 @@ def _history(session, meeting) -> tuple[list, bool]:
 
 def render_meeting(meeting_id: int, status: int = 200, kept: dict | None = None):
     """The meeting page (the minutes once closed). ``kept`` holds forms to show with the input
-    and errors of a refused POST, keyed by (form kind, entry id)."""
+    and errors of a refused POST, keyed by (form kind, entry id).
+
+    Its content reads the same for everyone with the same role and the same request (the
+    picker's search and page, the whole history or not), except for someone recused from one of
+    its items: it is kept rendered (derived.rendered_forms) until the trail moves, per that
+    facet, its forms carrying each request's own CSRF token. Thirty entries' content took 16 ms
+    to read and render (BENCHMARKS.md). A page with a refused form is rendered afresh."""
     session = db.session()
+    if kept:
+        body, title = _content(session, meeting_id, kept)
+    else:
+        recused = current_user.id in queries.recused_in_meeting(session, meeting_id)
+        facet = (current_user.role, current_user.id if recused else None, request.args.get("find", ""),
+                 request.args.get("page", ""), request.args.get("history") == "all")
+        body, title = derived.rendered_forms(session, ("meeting page", meeting_id, facet),
+                                             lambda: _content(session, meeting_id, {}))
+    return render_template("agenda/meeting.html", body=body, title=title), status
+
+
+def _content(session, meeting_id: int, kept: dict) -> tuple[str, str]:
+    """The meeting page's content (agenda/_meeting_body.html) for the viewer, and its title."""
     view = or_404(queries.meeting_view, meeting_id)
-    kept = kept or {}
     meeting = view.meeting
     manage = agenda_common.is_executive(current_user) and meeting.is_open
     forms: dict = {"status": {}, "entry": set(), "decide": {}}  # "entry": the ids with buttons
@@ -80,11 +98,12 @@ def render_meeting(meeting_id: int, status: int = 200, kept: dict | None = None)
     close_forms = {entry_id: CloseItemForm(formdata=None) for entry_id in view.closable} \
         if agenda_common.is_executive(current_user) else {}
     events, more_events = _history(session, meeting)
-    return render_template(
-        "agenda/meeting.html", view=view, meeting=meeting, manage=manage, forms=forms, queue=queue,
+    body = render_template(
+        "agenda/_meeting_body.html", view=view, meeting=meeting, manage=manage, forms=forms, queue=queue,
         close_forms=close_forms, kept=kept, today=clock.now().date(), boards=boards,
         events=events, more_events=more_events, whole_history=request.args.get("history") == "all",
-    ), status
+    )
+    return body, ("Minutes: " if meeting.status == "closed" else "") + meeting.title
 
 
 def render_entry(meeting_id: int, entry_id: int, status: int = 200, kept: dict | None = None):
