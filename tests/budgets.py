@@ -68,8 +68,8 @@ BUDGETS = {
     # (1), its versions with when each was tested and decided on (1), its decisions (the page's
     # ids with the count, then those with their open actions: 2), its confirmed obligations (1).
     # Confirming an obligation is a page of its own, with the runs and decisions to choose from.
-    # All but the obligations come from the derived cache while the trail stays put (the trail
-    # head, 1, is what it reads for that): warm, 6 fewer.
+    # The page's content is kept rendered per role while the trail stays put (the trail head, 1,
+    # is what it reads for that): warm, the user, the system and the trail head only.
     "register.detail": 10,
     # user, the owner filter's functions, the trail head for the derived cache (1), the page's ids
     # with the count (1; from the cache: 0), its systems (1), the confirmed obligations of the

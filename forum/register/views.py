@@ -223,9 +223,19 @@ def _obligation_form(session, system: AISystem, formdata=None) -> ObligationForm
 
 
 def _render_detail(system: AISystem, version_form: VersionForm | None = None, status: int = 200):
+    """The system's page; ``version_form`` is a refused one, shown with its errors. Otherwise
+    its content reads the same for everyone with the same role: kept rendered until the trail
+    moves (derived.rendered_forms), its forms carrying each request's own CSRF token."""
     session = db.session()
     if version_form is None:
-        version_form = VersionForm(formdata=None, version=system.version)
+        body, _ = derived.rendered_forms(session, ("system page", system.id, current_user.role), lambda: (
+            _content(session, system, VersionForm(formdata=None, version=system.version)), None))
+    else:
+        body = _content(session, system, version_form)
+    return render_template("systems/detail.html", system=system, body=body), status
+
+
+def _content(session, system: AISystem, version_form: VersionForm) -> str:
     facts = queries.system_page(session, system, clock.now())
     # The items, runs and decisions read the same for every reader: kept rendered until the trail
     # moves (forum.core.derived.rendered), like the facts they are made of.
@@ -233,10 +243,10 @@ def _render_detail(system: AISystem, version_form: VersionForm | None = None, st
         get_template_attribute("systems/_lists.html", "system_lists")(
             facts.items, facts.items_total, facts.runs, facts.decisions, facts.decisions_total, STATUS_LABELS)])[0]
     return render_template(
-        "systems/detail.html", system=system, lists=lists, items=facts.items, versions=facts.versions,
+        "systems/_detail_body.html", system=system, lists=lists, items=facts.items, versions=facts.versions,
         version_form=version_form, may_change=systems.may_change(current_user),
         checklists=obligations.checklists(session, system), gpai_roles=GPAI_ROLES, risk_tiers=RISK_TIERS,
-    ), status
+    )
 
 
 @bp.get("/<int:system_id>/obligations")
