@@ -31,7 +31,8 @@ from __future__ import annotations
 import secrets
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import TypeVar
 
 from flask import current_app, g, has_app_context
@@ -168,25 +169,36 @@ def rendered_with(session: Session, key: Hashable, render: Callable[[], tuple[st
 CSRF_SLOT = "csrf-slot-" + secrets.token_urlsafe(24)
 
 
+@contextmanager
+def csrf_slot() -> Iterator[None]:
+    """While inside: forms (and ``csrf_token()`` in templates) get the CSRF slot as their token.
+    Flask-WTF takes the request's token from ``g``, under the token field's name."""
+    name = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+    missing = object()
+    before = g.get(name, missing)
+    setattr(g, name, CSRF_SLOT)
+    try:
+        yield
+    finally:
+        if before is missing:
+            g.pop(name, None)
+        else:
+            setattr(g, name, before)
+
+
+def with_token(html: str) -> Markup:
+    """Kept HTML with the request's own CSRF token in its slots (``html`` as ``rendered*`` keep
+    it: escaped, sanitised)."""
+    return Markup(html.replace(CSRF_SLOT, generate_csrf()) if CSRF_SLOT in html else html)
+
+
 def rendered_forms(session: Session, key: Hashable, render: Callable[[], tuple[str, T]]) -> tuple[Markup, T]:
     """Like ``rendered_with``, for HTML that holds forms: ``render()`` builds and renders them
-    with the CSRF slot as their token (Flask-WTF takes the request's token from ``g``, under the
-    token field's name), and the HTML served carries the request's own token."""
-    name = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+    inside ``csrf_slot``, and the HTML served carries the request's own token."""
 
     def slotted() -> tuple[str, T]:
-        missing = object()
-        before = g.get(name, missing)
-        setattr(g, name, CSRF_SLOT)
-        try:
+        with csrf_slot():
             return render()
-        finally:
-            if before is missing:
-                g.pop(name, None)
-            else:
-                setattr(g, name, before)
 
     html, facts = rendered_with(session, key, slotted)
-    if CSRF_SLOT in html:
-        html = Markup(str(html).replace(CSRF_SLOT, generate_csrf()))
-    return html, facts
+    return with_token(str(html)), facts
