@@ -34,6 +34,10 @@ def child(url: str, db_url: str, email: str, password: str, cold: bool) -> None:
     app = create_app({"DATABASE_URL": db_url, "SECRET_KEY": "pair", "WTF_CSRF_ENABLED": False,
                       "INSTANCE_PATH": str(ROOT / "bench" / ".data" / "instance"),
                       **({"DERIVED_CACHE_SIZE": 0} if cold else {})})
+    # An editable install maps forum.templates to the installed checkout's templates/, whatever
+    # PYTHONPATH says: each side renders its own checkout's (its working directory).
+    app.template_folder = str(Path.cwd() / "templates")
+    app.__dict__.pop("jinja_loader", None)  # Flask's cached loader, made from the folder above
     client = app.test_client()
     if client.post("/login", data={"email": email, "password": password}).status_code != 302:
         raise SystemExit(f"could not log in as {email}")
