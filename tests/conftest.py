@@ -266,6 +266,23 @@ def csrf_token_from(html: str) -> str:
 
 
 @pytest.fixture
+def protected_app(app_config):
+    """The app with CSRF protection on, as in production."""
+    application = create_app(dict(app_config, WTF_CSRF_ENABLED=True))
+    yield application
+    db.get_engine(application).dispose()
+
+
+def logged_in_client(app, user: User, password: str = PASSWORD):
+    """A new client of ``app`` logged in as ``user`` through the login form, with its CSRF token."""
+    client = app.test_client()
+    token = csrf_token_from(client.get("/login").get_data(as_text=True))
+    response = client.post("/login", data={"email": user.email, "password": password, "csrf_token": token})
+    assert response.status_code == 302
+    return client
+
+
+@pytest.fixture
 def artifacts_dir() -> Path:
     path = Path(os.environ.get("FORUM_TEST_ARTIFACTS", "test-artifacts"))
     path.mkdir(parents=True, exist_ok=True)

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import re
 
-from forum.core import db, derived
+from forum.core import derived
 from forum.notify import service as notify
-from tests.conftest import PASSWORD, csrf_token_from
+from tests.conftest import csrf_token_from, logged_in_client
 
 
 def _current_links(html: str) -> list[str]:
@@ -38,26 +38,16 @@ def test_each_person_sees_their_own_name_and_unread_count(client, login, make_us
     assert '<span class="unread-count">1</span>' in page
 
 
-def test_two_sessions_of_one_person_get_the_same_header_with_their_own_token(app_config, make_user):
-    from forum.app import create_app
-
-    protected = create_app(dict(app_config, WTF_CSRF_ENABLED=True))
-    try:
-        person = make_user()
-        clients, tokens = [], []
-        for _ in range(2):
-            client = protected.test_client()
-            token = csrf_token_from(client.get("/login").get_data(as_text=True))
-            assert client.post("/login", data={"email": person.email, "password": PASSWORD,
-                                               "csrf_token": token}).status_code == 302
-            page = client.get("/actions").get_data(as_text=True)
-            assert derived.CSRF_SLOT not in page
-            tokens.append(csrf_token_from(page.split('action="/logout"')[1]))
-            clients.append(client)
-        assert tokens[0] != tokens[1]
-        assert clients[1].post("/logout", data={"csrf_token": tokens[0]}).status_code == 400
-        assert clients[1].post("/logout", data={"csrf_token": tokens[1]}).status_code == 302
-        assert clients[1].get("/actions").status_code == 302  # logged out: to the login page
-        assert clients[0].get("/actions").status_code == 200  # the other session goes on
-    finally:
-        db.get_engine(protected).dispose()
+def test_two_sessions_of_one_person_get_the_same_header_with_their_own_token(protected_app, make_user):
+    person = make_user()
+    clients = [logged_in_client(protected_app, person) for _ in range(2)]
+    tokens = []
+    for client in clients:
+        page = client.get("/actions").get_data(as_text=True)
+        assert derived.CSRF_SLOT not in page
+        tokens.append(csrf_token_from(page.split('action="/logout"')[1]))
+    assert tokens[0] != tokens[1]
+    assert clients[1].post("/logout", data={"csrf_token": tokens[0]}).status_code == 400
+    assert clients[1].post("/logout", data={"csrf_token": tokens[1]}).status_code == 302
+    assert clients[1].get("/actions").status_code == 302  # logged out: to the login page
+    assert clients[0].get("/actions").status_code == 200  # the other session goes on

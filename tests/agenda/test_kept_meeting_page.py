@@ -8,9 +8,9 @@ import re
 
 import pytest
 
-from forum.core import db, derived
+from forum.core import derived
 from tests.budgets import count_statements
-from tests.conftest import PASSWORD, csrf_token_from
+from tests.conftest import csrf_token_from, logged_in_client
 
 # Kept results are asserted here: the minute must not turn mid-test.
 pytestmark = pytest.mark.usefixtures("steady_minute")
@@ -79,29 +79,18 @@ def test_a_change_shows_on_the_kept_page_at_once(client, login, chair, filer, ma
     assert "First on the agenda" in agenda and "Second to come" in agenda
 
 
-def test_kept_agenda_forms_carry_each_sessions_own_csrf_token(
-    app_config, chair, cfo, filer, make_item, make_meeting
-):
-    from forum.app import create_app
-
-    protected = create_app(dict(app_config, WTF_CSRF_ENABLED=True))
-    try:
-        items = [make_item(filer, status="escalated", title=f"Ordered {n}") for n in range(2)]
-        meeting = make_meeting(chair, status="published", items=items)
-        clients, tokens = [], []
-        for person in (chair, cfo):
-            client = protected.test_client()
-            token = csrf_token_from(client.get("/login").get_data(as_text=True))
-            assert client.post("/login", data={"email": person.email, "password": PASSWORD,
-                                               "csrf_token": token}).status_code == 302
-            page = _page(client, meeting)
-            assert derived.CSRF_SLOT not in page
-            form = page.split("Move down")[0].rsplit("<form", 1)[1]
-            tokens.append(csrf_token_from(form))
-            clients.append(client)
-        assert tokens[0] != tokens[1]
-        move = re.search(r'action="([^"]+)"', form).group(1)
-        assert clients[1].post(move, data={"to_position": "2", "csrf_token": tokens[0]}).status_code == 400
-        assert clients[1].post(move, data={"to_position": "2", "csrf_token": tokens[1]}).status_code == 302
-    finally:
-        db.get_engine(protected).dispose()
+def test_kept_agenda_forms_carry_each_sessions_own_csrf_token(protected_app, chair, cfo, filer, make_item,
+                                                              make_meeting):
+    items = [make_item(filer, status="escalated", title=f"Ordered {n}") for n in range(2)]
+    meeting = make_meeting(chair, status="published", items=items)
+    clients = [logged_in_client(protected_app, person) for person in (chair, cfo)]
+    tokens = []
+    for client in clients:
+        page = _page(client, meeting)
+        assert derived.CSRF_SLOT not in page
+        form = page.split("Move down")[0].rsplit("<form", 1)[1]
+        tokens.append(csrf_token_from(form))
+    assert tokens[0] != tokens[1]
+    move = re.search(r'action="([^"]+)"', form).group(1)
+    assert clients[1].post(move, data={"to_position": "2", "csrf_token": tokens[0]}).status_code == 400
+    assert clients[1].post(move, data={"to_position": "2", "csrf_token": tokens[1]}).status_code == 302

@@ -5,15 +5,13 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from forum.app import create_app
 from forum.audit import verify as audit
 from forum.audit.models import Checkpoint
-from forum.core import db
 from forum.core.errors import PermissionDenied, ValidationError
 from forum.trail import chain
 from forum.trail.models import Event
 from tests.audit.conftest import count_statements
-from tests.conftest import PASSWORD, csrf_token_from
+from tests.conftest import csrf_token_from, logged_in_client
 
 
 def events(db_session) -> list[Event]:
@@ -27,17 +25,9 @@ def checkpoints(db_session) -> list[Checkpoint]:
 
 
 @pytest.fixture
-def csrf_client(app_config):
-    """A client of an app with CSRF protection on, as in production."""
-    protected = create_app(dict(app_config, WTF_CSRF_ENABLED=True))
-    yield protected.test_client()
-    db.get_engine(protected).dispose()
-
-
-def login_with_csrf(client, user):
-    token = csrf_token_from(client.get("/login").get_data(as_text=True))
-    assert client.post("/login", data={"email": user.email, "password": PASSWORD,
-                                       "csrf_token": token}).status_code == 302
+def csrf_client(protected_app, auditor):
+    """An auditor's client of the app with CSRF protection on, as in production."""
+    return logged_in_client(protected_app, auditor)
 
 
 # ------------------------------------------------------------------------------- the page
@@ -52,7 +42,6 @@ def test_verify_page_before_any_run_shows_the_head_and_no_result(client, login, 
 
 
 def test_posting_verify_runs_it_records_the_result_and_shows_it(csrf_client, auditor, db_session):
-    login_with_csrf(csrf_client, auditor)
     token = csrf_token_from(csrf_client.get("/trail/verify").get_data(as_text=True))
     before = events(db_session)
 
@@ -76,7 +65,6 @@ def test_posting_verify_runs_it_records_the_result_and_shows_it(csrf_client, aud
 
 
 def test_verify_without_the_csrf_token_is_refused_and_records_nothing(csrf_client, auditor, db_session):
-    login_with_csrf(csrf_client, auditor)
     count = len(events(db_session))
 
     assert csrf_client.post("/trail/verify").status_code == 400

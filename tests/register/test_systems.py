@@ -172,32 +172,23 @@ def test_the_system_page_kept_for_staff_is_not_shown_to_an_auditor(client, login
     assert "Support assistant" in page and "Record the new version" not in page
 
 
-def test_the_kept_system_page_carries_each_sessions_own_csrf_token(app_config, make_user, db_session):
-    from forum.app import create_app
-    from forum.core import db, derived
-    from tests.conftest import PASSWORD, csrf_token_from
+def test_the_kept_system_page_carries_each_sessions_own_csrf_token(protected_app, make_user, db_session):
+    from forum.core import derived
+    from tests.conftest import csrf_token_from, logged_in_client
 
-    protected = create_app(dict(app_config, WTF_CSRF_ENABLED=True))
-    try:
-        people = [make_user(function="procurement"), make_user(function="risk")]
-        system = make_system(db_session, people[0])
-        clients, tokens = [], []
-        for person in people:
-            client = protected.test_client()
-            token = csrf_token_from(client.get("/login").get_data(as_text=True))
-            assert client.post("/login", data={"email": person.email, "password": PASSWORD,
-                                               "csrf_token": token}).status_code == 302
-            page = client.get(f"/systems/{system.id}").get_data(as_text=True)
-            assert derived.CSRF_SLOT not in page
-            tokens.append(csrf_token_from(page.split('id="versions-heading"')[1]))
-            clients.append(client)
-        assert tokens[0] != tokens[1]
-        version = f"/systems/{system.id}/version"
-        data = {"version_in_use": "2027.01", "version": str(system.version)}
-        assert clients[1].post(version, data=dict(data, csrf_token=tokens[0])).status_code == 400
-        assert clients[1].post(version, data=dict(data, csrf_token=tokens[1])).status_code == 302
-    finally:
-        db.get_engine(protected).dispose()
+    people = [make_user(function="procurement"), make_user(function="risk")]
+    system = make_system(db_session, people[0])
+    clients = [logged_in_client(protected_app, person) for person in people]
+    tokens = []
+    for client in clients:
+        page = client.get(f"/systems/{system.id}").get_data(as_text=True)
+        assert derived.CSRF_SLOT not in page
+        tokens.append(csrf_token_from(page.split('id="versions-heading"')[1]))
+    assert tokens[0] != tokens[1]
+    version = f"/systems/{system.id}/version"
+    data = {"version_in_use": "2027.01", "version": str(system.version)}
+    assert clients[1].post(version, data=dict(data, csrf_token=tokens[0])).status_code == 400
+    assert clients[1].post(version, data=dict(data, csrf_token=tokens[1])).status_code == 302
 
 
 # -------------------------------------------------------------------------------- items

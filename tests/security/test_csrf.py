@@ -4,27 +4,8 @@ bearer token gets 401, so a forged cross-site request achieves nothing either.""
 
 from __future__ import annotations
 
-import pytest
-
-from forum.app import create_app
-from forum.core import db
-from tests.conftest import PASSWORD, csrf_token_from
+from tests.conftest import logged_in_client
 from tests.security.test_authorization import TOKEN_ONLY, access_table, url_for_rule
-
-
-@pytest.fixture
-def protected_app(app_config):
-    application = create_app(dict(app_config, WTF_CSRF_ENABLED=True))
-    yield application
-    db.get_engine(application).dispose()
-
-
-def logged_in_client(app, user):
-    client = app.test_client()
-    token = csrf_token_from(client.get("/login").get_data(as_text=True))
-    response = client.post("/login", data={"email": user.email, "password": PASSWORD, "csrf_token": token})
-    assert response.status_code == 302
-    return client
 
 
 def test_every_post_route_needs_a_valid_token(protected_app, cast, samples):

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import pytest
 
-from forum.core import db, derived
+from forum.core import derived
 from forum.weighing import comments
 from tests.budgets import count_statements
-from tests.conftest import PASSWORD, csrf_token_from
+from tests.conftest import csrf_token_from, logged_in_client
 
 # Kept results are asserted here: the minute must not turn mid-test.
 pytestmark = pytest.mark.usefixtures("steady_minute")
@@ -84,29 +84,19 @@ def test_a_change_shows_in_a_kept_panel_at_once(client, login, people, make_item
     assert "Product weighs in" in _page(client, item)
 
 
-def test_kept_forms_carry_each_sessions_own_csrf_token(app_config, people, make_item):
+def test_kept_forms_carry_each_sessions_own_csrf_token(protected_app, people, make_item):
     """With CSRF on: two people of one function get the same kept panels, each with the token of
     their own session, which their post needs; the slot itself never reaches a page."""
-    from forum.app import create_app
-
-    protected = create_app(dict(app_config, WTF_CSRF_ENABLED=True))
-    try:
-        item = make_item(people["procurement"], status="open")
-        tokens, clients = [], []
-        for person in (people["procurement"], people["procurement2"]):
-            client = protected.test_client()
-            token = csrf_token_from(client.get("/login").get_data(as_text=True))
-            assert client.post("/login", data={"email": person.email, "password": PASSWORD,
-                                               "csrf_token": token}).status_code == 302
-            page = _page(client, item)
-            assert derived.CSRF_SLOT not in page
-            tokens.append(csrf_token_from(page.split('class="comment-form"')[1]))
-            clients.append(client)
-        assert protected.extensions[derived.EXTENSION].hits >= 1
-        assert tokens[0] != tokens[1]
-        posted = f"/items/{item.id}/comments"
-        # The other session's token is refused; the page's own is accepted.
-        assert clients[1].post(posted, data={"body": "Borrowed", "csrf_token": tokens[0]}).status_code == 400
-        assert clients[1].post(posted, data={"body": "Mine", "csrf_token": tokens[1]}).status_code == 302
-    finally:
-        db.get_engine(protected).dispose()
+    item = make_item(people["procurement"], status="open")
+    clients = [logged_in_client(protected_app, people[name]) for name in ("procurement", "procurement2")]
+    tokens = []
+    for client in clients:
+        page = _page(client, item)
+        assert derived.CSRF_SLOT not in page
+        tokens.append(csrf_token_from(page.split('class="comment-form"')[1]))
+    assert protected_app.extensions[derived.EXTENSION].hits >= 1
+    assert tokens[0] != tokens[1]
+    posted = f"/items/{item.id}/comments"
+    # The other session's token is refused; the page's own is accepted.
+    assert clients[1].post(posted, data={"body": "Borrowed", "csrf_token": tokens[0]}).status_code == 400
+    assert clients[1].post(posted, data={"body": "Mine", "csrf_token": tokens[1]}).status_code == 302
