@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired, MultipleFileField
-from wtforms import SelectField
+from wtforms import HiddenField, SelectField
 from wtforms.validators import InputRequired
 
 
@@ -18,6 +18,9 @@ class UploadForm(FlaskForm):
                     "--log_samples), so that the run has the headline metrics and each case's pass/fail and tags. "
                     "You can also upload lm-eval's output folder as one zip.",
     )
+    # Where a refused upload is shown again: "item" from the item page's panel, else the item's
+    # evidence page (any other value is ignored).
+    back = HiddenField()
 
 
 class CompareForm(FlaskForm):

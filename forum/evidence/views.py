@@ -189,7 +189,7 @@ def upload(item_id: int):
 def _refused(session, item, form, status: int):
     """A refused upload, shown where it was made: on the item page when its panel's form sent it
     (``back=item``), else on the item's evidence page — the form with its message either way."""
-    if request.form.get("back") == "item":
+    if form.back.data == "item":
         return render_detail(session, item, status=status, evidence_form=form)
     return _render_index(session, item, form, status=status)
 

@@ -239,6 +239,7 @@ def test_a_picture_attached_on_the_item_page_is_refused_there_saying_what_it_is(
     assert "this is a PNG image, not a test result file" in page
     assert f"<h1>{open_item.title}</h1>" in page  # the item page, its form open with the message
     assert 'id="attach-evidence" open' in page
+    assert 'name="back" type="hidden" value="item"' in page  # the form shown again still says where it is
     assert db_session.scalar(select(func.count()).select_from(EvidenceRun)) == before
     # from the evidence page, the refusal stays on the evidence page
     response = client.post(f"/items/{open_item.id}/evidence", data={"file": (io.BytesIO(png), "chart.png")},
