@@ -113,11 +113,13 @@ def init_app(app, version: Callable[[Session], int]) -> None:
 
 
 def state(session: Session) -> tuple[int, str]:
-    """The key of the data's state: the trail head's seq (read once per transaction) and the
-    current minute."""
+    """The key of the data's state: the trail head's seq and the current minute, both read once
+    per transaction. A request thus reads one state throughout: were the minute read at each
+    call, a minute turning mid-request would show parts of one page at two minutes, and compute
+    twice what the page asked for twice."""
     if SEQ not in session.info:
-        session.info[SEQ] = current_app.extensions[VERSION](session)
-    return session.info[SEQ], clock.now().strftime("%Y-%m-%dT%H:%M")
+        session.info[SEQ] = (current_app.extensions[VERSION](session), clock.now().strftime("%Y-%m-%dT%H:%M"))
+    return session.info[SEQ]
 
 
 def cached(session: Session, key: Hashable, compute: Callable[[], T]) -> T:

@@ -157,3 +157,27 @@ def test_the_store_keeps_the_most_recently_used_and_size_zero_turns_it_off(app, 
             derived.cached(db_session, "k", lambda: calls.append(1))
     assert len(calls) == 2
     assert derived.EXTENSION not in app.extensions
+
+
+def test_a_request_reads_one_minute_throughout_though_the_clock_turns_during_it(
+    app, client, login, people, make_item, rate
+):
+    # A page that asks the cache for one result twice gets it computed once, whatever the clock
+    # does meanwhile: the minute is read once per transaction, like the trail head (a minute
+    # turning mid-request once cost the item page a statement and showed parts of it at two
+    # minutes).
+    from tests.budgets import cold_statements
+
+    item = make_item(people["procurement"], status="open", title="Rated")
+    rate(people["risk"], item, 5)
+    login(people["product"])
+    steady = cold_statements(app, lambda: client.get(f"/items/{item.id}"))
+    ticks = [clock.now()]
+
+    def turning_at_every_read():
+        ticks[0] += timedelta(minutes=1)
+        return ticks[0]
+
+    with clock.override(turning_at_every_read):
+        turning = cold_statements(app, lambda: client.get(f"/items/{item.id}"))
+    assert turning == steady
