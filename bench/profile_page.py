@@ -4,6 +4,9 @@ time per request and the SQL statement count.
 
     python bench/profile_page.py --url /escalations [--db-url sqlite:///bench/.data/forum-5000.db]
         [--email exec@example.com] [--repeat 5] [--html profile.html] [--cold] [--statements]
+
+With ``--upload FILE`` the request is a POST of that result file to an API URL (say
+``/api/v1/items/5/evidence``) with a token made for the person for the run and revoked after.
 """
 
 from __future__ import annotations
@@ -31,6 +34,8 @@ def main() -> None:
     parser.add_argument("--html", default="", help="also write pyinstrument's HTML report here")
     parser.add_argument("--cold", action="store_true",
                         help="turn the derived-result cache off: every request computes as after a change")
+    parser.add_argument("--upload", default="",
+                        help="POST this result file to --url through the API (a token for --email)")
     parser.add_argument("--statements", action="store_true",
                         help="print each SQL statement of the last request with its time, slowest first")
     args = parser.parse_args()
@@ -39,12 +44,19 @@ def main() -> None:
                       "INSTANCE_PATH": str(ROOT / "bench" / ".data" / "instance"),
                       **({"DERIVED_CACHE_SIZE": 0} if args.cold else {})})
     client = app.test_client()
-    login = client.post("/login", data={"email": args.email, "password": args.password})
-    if login.status_code != 302:
-        raise SystemExit(f"could not log in as {args.email}")
-    first = client.get(args.url)  # warm: templates compiled, connections open
-    if first.status_code != 200:
-        raise SystemExit(f"{args.url} answered {first.status_code}")
+    token_id, request = None, (lambda: client.get(args.url))
+    if args.upload:
+        token_id, secret = _token(app, args.email)
+        content = Path(args.upload).read_bytes()
+        request = lambda: client.post(args.url, data=content, headers={  # noqa: E731
+            "Authorization": f"Bearer {secret}", "Content-Type": "application/octet-stream"})
+    else:
+        login = client.post("/login", data={"email": args.email, "password": args.password})
+        if login.status_code != 302:
+            raise SystemExit(f"could not log in as {args.email}")
+    first = request()  # warm: templates compiled, connections open
+    if first.status_code not in (200, 201):
+        raise SystemExit(f"{args.url} answered {first.status_code}: {first.get_data(as_text=True)[:300]}")
     statements = []
     timings: list[tuple[float, str]] = []
     engine = db.get_engine(app)
@@ -62,7 +74,7 @@ def main() -> None:
     started = time.perf_counter()
     with profiler:
         for _ in range(args.repeat):
-            client.get(args.url)
+            request()
     elapsed = (time.perf_counter() - started) / args.repeat
     print(f"{args.url}: {elapsed * 1000:.0f} ms per request, "
           f"{len(statements) // args.repeat} SQL statements per request")
@@ -74,7 +86,30 @@ def main() -> None:
     print(profiler.output_text(unicode=True, color=False, show_all=False))
     if args.html:
         Path(args.html).write_text(profiler.output_html(), encoding="utf-8")
+    if token_id is not None:
+        _revoke(app, token_id)
     engine.dispose()
+
+
+def _token(app, email: str) -> tuple[int, str]:
+    from sqlalchemy import select
+
+    from forum.api import service as tokens
+    from forum.auth.models import User
+
+    with db.session_scope(app) as session:
+        owner = session.scalar(select(User).where(User.email == email))
+        token, secret = tokens.create_token(session, owner, owner, tokens.NewToken(
+            f"profile {time.strftime('%Y-%m-%d %H:%M:%S')}", ["items:read", "evidence:write"]))
+        return token.id, secret
+
+
+def _revoke(app, token_id: int) -> None:
+    from forum.api import service as tokens
+    from forum.api.models import ApiToken
+
+    with db.session_scope(app) as session:
+        tokens.revoke_token(session, None, session.get(ApiToken, token_id))
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import astuple, dataclass, fields
 from datetime import date
 
-from sqlalchemy import ColumnElement, Integer, and_, case, cast, exists, func, not_, select
+from sqlalchemy import ColumnElement, Integer, and_, bindparam, case, cast, exists, func, not_, select
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -375,15 +375,16 @@ def _flush_versioned(session: Session) -> None:
 # ---------------------------------------------------------------------------------------------
 # Reading
 # ---------------------------------------------------------------------------------------------
+# Built once: every item page and item action reads its item so.
+_ITEM = (select(DecisionItem).where(DecisionItem.id == bindparam("item_id"))
+         .options(joinedload(DecisionItem.filer), joinedload(DecisionItem.function), joinedload(DecisionItem.system)))
+
+
 def get_item(session: Session, viewer: User, item_id: int) -> DecisionItem:
     """The item with its filer, function and system loaded (in the same statement, so that an
     item about a system costs no more than one about none); NotFound when it does not exist or
     the viewer may not see it (a draft of someone else's is not disclosed)."""
-    item = session.scalar(
-        select(DecisionItem)
-        .where(DecisionItem.id == item_id)
-        .options(joinedload(DecisionItem.filer), joinedload(DecisionItem.function), joinedload(DecisionItem.system))
-    )
+    item = session.scalar(_ITEM, {"item_id": item_id})
     if item is None or not can_view(viewer, item):
         raise NotFound(f"There is no item {item_id}.")
     return item

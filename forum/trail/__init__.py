@@ -8,5 +8,7 @@ def init_app(app) -> None:
     from forum.core import derived
     from forum.trail.models import TrailHead
 
-    # Every change writes one event, so the head's seq names the state of the data.
-    derived.init_app(app, lambda session: session.scalar(select(TrailHead.seq).where(TrailHead.id == 1)) or 0)
+    # Every change writes one event, so the head's seq names the state of the data. The
+    # statement is built once: it runs in nearly every request.
+    head = select(TrailHead.seq).where(TrailHead.id == 1)
+    derived.init_app(app, lambda session: session.scalar(head) or 0)
