@@ -9,6 +9,9 @@ speed drifts by 20 % from one minute to the next, it still separates a 5 % chang
         --db-url sqlite:///$PWD/bench/.data/forum-100000.db [--rounds 30] [--batch 10] \\
         [--email exec@example.com] [--cold]
 
+With ``--upload FILE`` each request POSTs that result file to ``--url`` through the API (an
+evidence upload, say ``/api/v1/items/100022/evidence``), with a token made for ``--email``.
+
 ``--after`` defaults to this checkout. ``--cold`` turns the derived-result cache off on both
 sides (every request computes as the first after a change does). Each side is the checkout put
 first on the path; the installed package's templates are the current checkout's.
@@ -27,9 +30,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def child(url: str, db_url: str, email: str, password: str, cold: bool) -> None:
+def child(url: str, db_url: str, email: str, password: str, cold: bool, upload: str = "") -> None:
     """One side: log in, warm up, then answer "<n>" lines with the mean ms of n requests."""
     from forum.app import create_app
+    from profile_page import api_token, revoke
 
     app = create_app({"DATABASE_URL": db_url, "SECRET_KEY": "pair", "WTF_CSRF_ENABLED": False,
                       "INSTANCE_PATH": str(ROOT / "bench" / ".data" / "instance"),
@@ -39,18 +43,28 @@ def child(url: str, db_url: str, email: str, password: str, cold: bool) -> None:
     app.template_folder = str(Path.cwd() / "templates")
     app.__dict__.pop("jinja_loader", None)  # Flask's cached loader, made from the folder above
     client = app.test_client()
-    if client.post("/login", data={"email": email, "password": password}).status_code != 302:
+    token_id, request = None, (lambda: client.get(url))
+    if upload:
+        token_id, secret = api_token(app, email)
+        content = Path(upload).read_bytes()
+        request = lambda: client.post(url, data=content, headers={  # noqa: E731
+            "Authorization": f"Bearer {secret}", "Content-Type": "application/octet-stream"})
+    elif client.post("/login", data={"email": email, "password": password}).status_code != 302:
         raise SystemExit(f"could not log in as {email}")
     for _ in range(20):
-        if (status := client.get(url).status_code) != 200:
+        if (status := request().status_code) not in (200, 201):
             raise SystemExit(f"{url} answered {status}")
     print("ready", flush=True)
-    for line in sys.stdin:
-        n = int(line)
-        started = time.perf_counter()
-        for _ in range(n):
-            client.get(url)
-        print((time.perf_counter() - started) / n * 1000, flush=True)
+    try:
+        for line in sys.stdin:
+            n = int(line)
+            started = time.perf_counter()
+            for _ in range(n):
+                request()
+            print((time.perf_counter() - started) / n * 1000, flush=True)
+    finally:
+        if token_id is not None:
+            revoke(app, token_id)
 
 
 def main() -> None:
@@ -64,15 +78,17 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=30)
     parser.add_argument("--batch", type=int, default=10, help="requests per side and round")
     parser.add_argument("--cold", action="store_true")
+    parser.add_argument("--upload", default="", help="POST this result file to --url through the API")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(args.url, args.db_url, args.email, args.password, args.cold)
+        child(args.url, args.db_url, args.email, args.password, args.cold, args.upload)
         return
 
     def start(checkout: str) -> subprocess.Popen:
         command = [sys.executable, __file__, "--child", "--before", "-", "--url", args.url, "--db-url", args.db_url,
-                   "--email", args.email, "--password", args.password, *(["--cold"] if args.cold else [])]
+                   "--email", args.email, "--password", args.password, *(["--cold"] if args.cold else []),
+                   *(["--upload", str(Path(args.upload).resolve())] if args.upload else [])]
         side = subprocess.Popen(command, cwd=checkout, env={**os.environ, "PYTHONPATH": checkout},
                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         if side.stdout.readline().strip() != "ready":
@@ -93,7 +109,7 @@ def main() -> None:
             side.stdin.close()
             side.wait()
     ratio = statistics.median(a / b for a, b in zip(times["after"], times["before"]))
-    print(f"{args.url} [{'cold' if args.cold else 'warm'}]: "
+    print(f"{'POST ' if args.upload else ''}{args.url} [{'cold' if args.cold else 'warm'}]: "
           + " | ".join(f"{name} median {statistics.median(t):.2f}, fastest {min(t):.2f} ms" for name, t in times.items())
           + f" | after / before: {ratio:.3f} (median of {args.rounds} rounds)")
 

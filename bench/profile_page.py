@@ -46,7 +46,7 @@ def main() -> None:
     client = app.test_client()
     token_id, request = None, (lambda: client.get(args.url))
     if args.upload:
-        token_id, secret = _token(app, args.email)
+        token_id, secret = api_token(app, args.email)
         content = Path(args.upload).read_bytes()
         request = lambda: client.post(args.url, data=content, headers={  # noqa: E731
             "Authorization": f"Bearer {secret}", "Content-Type": "application/octet-stream"})
@@ -87,11 +87,12 @@ def main() -> None:
     if args.html:
         Path(args.html).write_text(profiler.output_html(), encoding="utf-8")
     if token_id is not None:
-        _revoke(app, token_id)
+        revoke(app, token_id)
     engine.dispose()
 
 
-def _token(app, email: str) -> tuple[int, str]:
+def api_token(app, email: str) -> tuple[int, str]:
+    """A token (items:read, evidence:write) for ``email``: its id and its secret."""
     from sqlalchemy import select
 
     from forum.api import service as tokens
@@ -104,7 +105,8 @@ def _token(app, email: str) -> tuple[int, str]:
         return token.id, secret
 
 
-def _revoke(app, token_id: int) -> None:
+def revoke(app, token_id: int) -> None:
+    """Revoke the run's token: a person may hold 20 at a time."""
     from forum.api import service as tokens
     from forum.api.models import ApiToken
 

@@ -15,7 +15,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from forum.api.models import ApiToken
@@ -187,6 +187,10 @@ class TokenRefused(Exception):
         self.error = error
 
 
+# Built once: every API request reads its token so.
+_TOKEN = select(ApiToken).where(ApiToken.token_hash == bindparam("token_hash")).options(joinedload(ApiToken.user))
+
+
 def resolve_token(session: Session, text: str | None) -> ApiToken:
     """The active token whose secret is ``text``, with its user loaded; TokenRefused otherwise.
     The user's active flag is read now, at every request."""
@@ -194,10 +198,7 @@ def resolve_token(session: Session, text: str | None) -> ApiToken:
         raise TokenRefused("Send a personal API token: Authorization: Bearer <token>.", "")
     if len(text) > MAX_TOKEN_LENGTH or not text.startswith(TOKEN_PREFIX):
         raise TokenRefused("The token is not a Decision Forum API token.")
-    token = session.scalar(
-        select(ApiToken).where(ApiToken.token_hash == hash_token(text))
-        .options(joinedload(ApiToken.user))
-    )
+    token = session.scalar(_TOKEN, {"token_hash": hash_token(text)})
     if token is None:
         raise TokenRefused("The token is not valid.")
     if token.revoked_at is not None:

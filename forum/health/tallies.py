@@ -31,7 +31,7 @@ from collections import Counter
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Connection, delete, event, func, insert, inspect, select, update
+from sqlalchemy import Connection, bindparam, delete, event, func, insert, inspect, select, update
 from sqlalchemy.orm import Session
 
 from forum.agenda.models import SETTLING_OUTCOMES, AgendaEntry, Decision
@@ -271,21 +271,28 @@ def evidence_parts(status: str, item_version: str | None, weight_max: int | None
     return parts
 
 
+# The statements of ``_items_parts`` and ``refresh_items``, built once: they run at every commit
+# that touched an item's evidence, rating, status or model version.
+_IDS = bindparam("ids", expanding=True)
+_ITEM_FACTS = select(DecisionItem.id, DecisionItem.status, DecisionItem.model_version, DecisionItem.weight_max)
+_LATEST_RUNS = select(func.max(EvidenceRun.id)).group_by(EvidenceRun.item_id, EvidenceRun.suite)
+_RUN_FACTS = select(EvidenceRun.item_id, EvidenceRun.run_at, EvidenceRun.model_version)
+_ALL = (_ITEM_FACTS, _RUN_FACTS.where(EvidenceRun.id.in_(_LATEST_RUNS)))
+_SOME = (_ITEM_FACTS.where(DecisionItem.id.in_(_IDS)),
+         _RUN_FACTS.where(EvidenceRun.id.in_(_LATEST_RUNS.where(EvidenceRun.item_id.in_(_IDS)))))
+_PARTS_OF = (select(HealthItemPart.item_id, HealthItemPart.metric, HealthItemPart.period, HealthItemPart.key,
+                    HealthItemPart.n).where(HealthItemPart.item_id.in_(_IDS)))
+
+
 def _items_parts(session: Session, item_ids: list[int] | None = None) -> dict[int, Counter]:
     """``evidence_parts`` of the given items (of every item with None): two queries."""
-    items = select(DecisionItem.id, DecisionItem.status, DecisionItem.model_version, DecisionItem.weight_max)
-    latest = select(func.max(EvidenceRun.id)).group_by(EvidenceRun.item_id, EvidenceRun.suite)
-    if item_ids is not None:
-        items = items.where(DecisionItem.id.in_(item_ids))
-        latest = latest.where(EvidenceRun.item_id.in_(item_ids))
+    (items, latest_runs), params = (_ALL, {}) if item_ids is None else (_SOME, {"ids": list(item_ids)})
     runs: dict[int, list] = {}
-    for item_id, run_at, version in session.execute(
-        select(EvidenceRun.item_id, EvidenceRun.run_at, EvidenceRun.model_version).where(EvidenceRun.id.in_(latest))
-    ).yield_per(5000):
+    for item_id, run_at, version in session.execute(latest_runs, params).yield_per(5000):
         runs.setdefault(item_id, []).append((run_at, version))
     now = clock.now()
     return {item_id: evidence_parts(status, version, weight_max, runs.get(item_id, []), now)
-            for item_id, status, version, weight_max in session.execute(items).yield_per(5000)}
+            for item_id, status, version, weight_max in session.execute(items, params).yield_per(5000)}
 
 
 def refresh_items(session: Session, item_ids: Iterable[int]) -> None:
@@ -295,10 +302,7 @@ def refresh_items(session: Session, item_ids: Iterable[int]) -> None:
         chunk = ids[start:start + 500]
         new = _items_parts(session, chunk)
         old: dict[int, Counter] = {}
-        for item_id, metric, period, key, n in session.execute(
-            select(HealthItemPart.item_id, HealthItemPart.metric, HealthItemPart.period, HealthItemPart.key,
-                   HealthItemPart.n).where(HealthItemPart.item_id.in_(chunk))
-        ):
+        for item_id, metric, period, key, n in session.execute(_PARTS_OF, {"ids": chunk}):
             old.setdefault(item_id, Counter())[(metric, period, key)] += n
         delta: Counter = Counter()
         changed = [i for i in chunk if new.get(i, Counter()) != old.get(i, Counter())]

@@ -84,34 +84,37 @@ def compute(connection: Connection, item_ids: Iterable[int], rubric: Rubric = RU
     return found
 
 
+# The four statements of ``_compute``, built once (they run in every rating, position and
+# evidence upload; building them took a sixth of the standing's time).
+_IDS = bindparam("ids", expanding=True)
+_BASES = (select(items_t.c.id, items_t.c.model_version, items_t.c.decided_at, items_t.c.decided_model_version)
+          .where(items_t.c.id.in_(_IDS)))
+_WEIGHTS = (select(ratings_t.c.item_id, func.max(ratings_t.c.total), func.min(ratings_t.c.total))
+            .where(ratings_t.c.item_id.in_(_IDS)).group_by(ratings_t.c.item_id))
+_OBJECTIONS = (select(positions_t.c.item_id).where(positions_t.c.item_id.in_(_IDS), positions_t.c.stance == "object")
+               .distinct())
+_CURRENT_RUNS = (
+    select(runs_t.c.item_id, runs_t.c.edge_total, runs_t.c.edge_passed, runs_t.c.edge_skipped,
+           runs_t.c.passed, runs_t.c.failed, runs_t.c.errored, runs_t.c.model_version,
+           runs_t.c.run_at, runs_t.c.uploaded_at, runs_t.c.gate_results, runs_t.c.counting)
+    .where(runs_t.c.id.in_(select(func.max(runs_t.c.id)).where(runs_t.c.item_id.in_(_IDS))
+                           .group_by(runs_t.c.item_id, runs_t.c.suite)))
+)
+
+
 def _compute(connection: Connection, ids: list[int], rubric: Rubric) -> dict[int, dict]:
     found = {item_id: _empty() for item_id in ids}
-    bases = {row.id: row for row in connection.execute(
-        select(items_t.c.id, items_t.c.model_version, items_t.c.decided_at, items_t.c.decided_model_version)
-        .where(items_t.c.id.in_(ids)))}
+    bases = {row.id: row for row in connection.execute(_BASES, {"ids": ids})}
     for item_id in list(found):
         if item_id not in bases:  # deleted meanwhile
             del found[item_id]
-    for item_id, highest, lowest in connection.execute(
-        select(ratings_t.c.item_id, func.max(ratings_t.c.total), func.min(ratings_t.c.total))
-        .where(ratings_t.c.item_id.in_(ids)).group_by(ratings_t.c.item_id)
-    ):
+    for item_id, highest, lowest in connection.execute(_WEIGHTS, {"ids": ids}):
         if item_id in found:
             found[item_id].update(weight_max=highest, weight_min=lowest)
-    for (item_id,) in connection.execute(
-        select(positions_t.c.item_id).where(positions_t.c.item_id.in_(ids), positions_t.c.stance == "object")
-        .distinct()
-    ):
+    for (item_id,) in connection.execute(_OBJECTIONS, {"ids": ids}):
         if item_id in found:
             found[item_id]["objection"] = True
-    latest = (select(func.max(runs_t.c.id)).where(runs_t.c.item_id.in_(ids))
-              .group_by(runs_t.c.item_id, runs_t.c.suite))
-    for row in connection.execute(
-        select(runs_t.c.item_id, runs_t.c.edge_total, runs_t.c.edge_passed, runs_t.c.edge_skipped,
-               runs_t.c.passed, runs_t.c.failed, runs_t.c.errored, runs_t.c.model_version,
-               runs_t.c.run_at, runs_t.c.uploaded_at, runs_t.c.gate_results, runs_t.c.counting)
-        .where(runs_t.c.id.in_(latest))
-    ):
+    for row in connection.execute(_CURRENT_RUNS, {"ids": ids}):
         standing = found.get(row.item_id)
         if standing is None:
             continue
@@ -145,15 +148,14 @@ def _compute(connection: Connection, ids: list[int], rubric: Rubric) -> dict[int
     return found
 
 
+_STORE = items_t.update().where(items_t.c.id == bindparam("item_id")).values({name: bindparam(name) for name in COLUMNS})
+
+
 def refresh(connection: Connection, item_ids: Iterable[int], rubric: Rubric = RUBRIC) -> dict[int, dict]:
     """Recompute and store the standing of the given items; returns what was stored."""
     found = compute(connection, item_ids, rubric)
     if found:
-        connection.execute(
-            items_t.update().where(items_t.c.id == bindparam("item_id"))
-            .values({name: bindparam(name) for name in COLUMNS}),
-            [{"item_id": item_id, **values} for item_id, values in found.items()],
-        )
+        connection.execute(_STORE, [{"item_id": item_id, **values} for item_id, values in found.items()])
     return found
 
 
