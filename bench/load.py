@@ -72,10 +72,13 @@ ITEMS_PAGE = 20  # FORUM_ITEMS_PER_PAGE's default
 USER_AGENT = "forum-load-benchmark"
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
-# The targets: p95 under 150 ms for every page; requests/s at least this share of the
-# baseline's (list pages a third, detail pages a half).
-P95_TARGET_MS = 150
-LIST, DETAIL = 1 / 3, 1 / 2
+# The targets: p95 under 150 ms and p99 under 300 ms for every page; requests/s at least this
+# share of the baseline's (list pages a third, detail pages a half). A write (the evidence upload)
+# has the latency targets only: every change takes the write lock and appends to the one trail,
+# so twenty uploaders at once queue behind one another by design; its requests/s is no share of
+# a one-row read's.
+P95_TARGET_MS, P99_TARGET_MS = 150, 300
+LIST, DETAIL, WRITE = 1 / 3, 1 / 2, 0.0
 
 
 @dataclass
@@ -216,7 +219,7 @@ def pick_pages(url: str, env: dict, has_search: bool) -> tuple[list[Page], dict]
         Page("register: grouping proposals", ["/systems/grouping"], who=ADMIN),
         Page("OpenAPI document", ["/api/v1/openapi.json"], target=DETAIL),
         Page("POST /api/v1/items/{id}/evidence", [f"/api/v1/items/{i}/evidence" for i in open_ids],
-             who=None, method="POST", expect=201, target=DETAIL),
+             who=None, method="POST", expect=201, target=WRITE),
     ]
     facts = {"items": items, "events": events, "token": secret, "token_id": token.id, "write_item": open_ids[0]}
     return pages, facts
@@ -410,9 +413,11 @@ def verdict(result: Result, baseline_rps: float) -> str:
     misses = []
     if not result.p95 <= P95_TARGET_MS:
         misses.append(f"p95 > {P95_TARGET_MS} ms")
+    if not result.p99 <= P99_TARGET_MS:
+        misses.append(f"p99 > {P99_TARGET_MS} ms")
     if result.failures:
         misses.append("errors")
-    if baseline_rps and result.rps / baseline_rps < result.page.target:
+    if baseline_rps and result.page.target and result.rps / baseline_rps < result.page.target:
         misses.append(f"< {'1/3' if result.page.target == LIST else '1/2'} of baseline")
     return "met" if not misses else "missed: " + ", ".join(misses)
 
