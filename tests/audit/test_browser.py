@@ -200,6 +200,30 @@ def test_a_repeated_page_comes_rendered_from_the_cache_and_a_new_event_or_name_s
     assert page.count("Renamed Reader") >= 4  # the new event and the three notes by the reader
 
 
+@pytest.mark.usefixtures("steady_minute")
+def test_the_kept_filter_form_shows_each_set_of_filters_its_own_values_and_a_new_kind_at_once(
+        app, client, reader, notes, db_session):
+    from forum.core import derived
+
+    notes(2, kind="alpha.kind")
+    plain = client.get("/trail").get_data(as_text=True)
+    assert '<option value="alpha.kind">alpha.kind</option>' in plain and 'id="actor" name="actor" type="text" value=""' in plain
+    kept = len(app.extensions[derived.EXTENSION].entries)
+    filtered = client.get("/trail?kind=alpha.kind&actor=system").get_data(as_text=True)
+    assert '<option selected value="alpha.kind">alpha.kind</option>' in filtered
+    assert 'id="actor" name="actor" type="text" value="system"' in filtered
+    again = client.get("/trail").get_data(as_text=True)  # the plain form, again
+    assert 'value="system"' not in again and '<option value="alpha.kind">alpha.kind</option>' in again
+    assert len(app.extensions[derived.EXTENSION].entries) > kept  # each set of filters kept apart
+    # A cursor is no filter: the deep page shows the plain form.
+    assert 'id="actor" name="actor" type="text" value=""' in client.get("/trail?before=2").get_data(as_text=True)
+    notes(1, kind="beta.kind")  # the trail moves: the kinds offered follow at once
+    assert '<option value="beta.kind">beta.kind</option>' in client.get("/trail").get_data(as_text=True)
+    # A refused set is shown with its error, never from what was kept.
+    refused = client.get("/trail?kind=alpha.kind&date_from=2030-02-31")
+    assert refused.status_code == 400 and "Not a valid date value." in refused.get_data(as_text=True)
+
+
 BROWSER_BUDGET = 6
 
 
