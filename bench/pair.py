@@ -32,8 +32,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def child(url: str, db_url: str, email: str, password: str, cold: bool, upload: str = "") -> None:
     """One side: log in, warm up, then answer "<n>" lines with the mean ms of n requests."""
-    from forum.app import create_app
     from profile_page import api_token, revoke
+
+    from forum.app import create_app
 
     app = create_app({"DATABASE_URL": db_url, "SECRET_KEY": "pair", "WTF_CSRF_ENABLED": False,
                       "INSTANCE_PATH": str(ROOT / "bench" / ".data" / "instance"),

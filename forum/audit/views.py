@@ -23,8 +23,8 @@ from forum.audit import verify as trail_verify
 from forum.audit.browse import TrailFilters
 from forum.audit.forms import CheckpointForm, TrailFilterForm, VerifyForm
 from forum.auth.decorators import requires
-from forum.core import db
-from forum.core.derived import cached, rendered
+from forum.core import db, pages
+from forum.core.derived import cached
 from forum.core.errors import DomainError, NotFound
 from forum.core.forms import choices, problems
 from forum.core.policy import Action, allows
@@ -98,10 +98,7 @@ def trail():
         session, current_user, _filters(form), before=form.before.data, after=form.after.data,
         per_page=PER_PAGE,
     )
-    # The filters' form (its kind list with every kind in the trail, rendered field by field)
-    # took two fifths of the page: for valid filters it reads the same for every reader.
-    filters_html = rendered(session, ("trail filters", tuple(sorted(query.items()))), lambda: [
-        render_template("audit/_trail_filters.html", form=form, query=query)])[0]
+    filters_html = pages.kept_filters(session, "audit/_trail_filters.html", query, form=form)
     return render_template("audit/trail.html", form=form, page=page, rows=browse.trail_rows(session, page.seqs),
                            query=query, at_cursor=form.before.data is not None or form.after.data is not None,
                            filters_html=filters_html)

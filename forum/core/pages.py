@@ -64,6 +64,16 @@ def site_header() -> Markup:
     return derived.with_token(html)
 
 
+def kept_filters(session, template: str, query: dict[str, str], **context) -> Markup:
+    """A page's form of filters or search terms: a GET form (no CSRF token) whose fields show the
+    values of ``query`` (the request's arguments that are filters). For valid values it reads the
+    same for every viewer, so it is kept rendered per set of values until the trail moves
+    (forum.core.derived): its fields, a select of every kind or function among them, took up to
+    two fifths of such a page. A form with errors is rendered afresh by the page instead."""
+    return derived.rendered(session, ("filters", template, tuple(sorted(query.items()))), lambda: [
+        render_template(template, query=query, **context)])[0]
+
+
 def abort_for(error: DomainError):
     """Turn a domain error that has no form to show it into an HTTP error page."""
     abort(error.status, description=error.reason)

@@ -6,7 +6,7 @@ from flask import Blueprint, current_app, render_template, request
 from flask_login import current_user, login_required
 
 from forum.auth.service import function_labels
-from forum.core import db, paging
+from forum.core import db, pages, paging
 from forum.core.errors import ValidationError
 from forum.core.forms import attach_error, choices
 from forum.search import service
@@ -43,7 +43,9 @@ def index():
             status = 400
     query = {k: v for k, v in request.args.items() if k != "page" and v}
     filtered = any(k != "q" for k in query)
+    form_html = (pages.kept_filters(session, "search/_form.html", query, form=form, filtered=filtered)
+                 if status == 200 else None)
     return render_template(
         "search/index.html", form=form, results=results, query=query, filtered=filtered,
-        kind_labels=service.KIND_LABELS, max_terms=MAX_TERMS,
+        kind_labels=service.KIND_LABELS, max_terms=MAX_TERMS, form_html=form_html,
     ), status

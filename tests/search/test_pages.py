@@ -78,6 +78,26 @@ def test_filters_come_from_the_query_string_and_are_kept_in_the_page_links(
     assert "page 3 of 3" in html and html.count('class="search-hit') == 1
 
 
+def test_the_kept_search_form_shows_each_search_its_own_terms_and_filters_and_a_new_function_at_once(
+        client, reader, db_session):
+    from forum.auth.service import create_function
+
+    plain = client.get("/search", query_string={"q": "swift"}).get_data(as_text=True)
+    assert 'id="q" maxlength="200" name="q" type="search" value="swift"' in plain
+    assert '<details class="search-more">' in plain  # no filter: folded
+    filtered = client.get("/search", query_string={"q": "wren", "category": "model_update"}).get_data(as_text=True)
+    assert 'name="q" type="search" value="wren"' in filtered and 'value="swift"' not in filtered
+    assert '<option selected value="model_update">' in filtered and '<details class="search-more" open>' in filtered
+    again = client.get("/search", query_string={"q": "swift"}).get_data(as_text=True)
+    assert 'name="q" type="search" value="swift"' in again and '<option selected value="model_update">' not in again
+    create_function(db_session, None, "legal", "Legal")  # an event: the trail moves
+    db_session.commit()
+    assert '<option value="legal">Legal</option>' in client.get("/search", query_string={"q": "swift"}).get_data(
+        as_text=True)
+    refused = client.get("/search", query_string={"q": "swift", "date_from": "2026-02-31"})
+    assert refused.status_code == 400 and "Not a valid date value" in refused.get_data(as_text=True)
+
+
 @pytest.mark.parametrize("args, message", [
     ({"q": "swift", "kind": "page"}, "Not a valid choice"),
     ({"q": "swift", "status": "gone"}, "Not a valid choice"),
