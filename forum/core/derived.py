@@ -194,6 +194,14 @@ def with_token(html: str) -> Markup:
     return Markup(html.replace(CSRF_SLOT, generate_csrf()) if CSRF_SLOT in html else html)
 
 
+def afresh(html: str) -> Markup:
+    """Content that a page kept per facet renders for this request alone instead (one showing a
+    refused form with its input and errors): the same templates' output, autoescaped and
+    sanitised like kept HTML, with the request's own token. Marked safe, as kept HTML is, so
+    that the page's layout does not escape it a second time."""
+    return Markup(html)
+
+
 def rendered_forms(session: Session, key: Hashable, render: Callable[[], tuple[str, T]]) -> tuple[Markup, T]:
     """Like ``rendered_with``, for HTML that holds forms: ``render()`` builds and renders them
     inside ``csrf_slot``, and the HTML served carries the request's own token."""

@@ -137,14 +137,26 @@ def grouping_page():
 
 
 def _render_grouping(form: GroupForm | None = None, status: int = 200):
+    """The grouping page; ``form`` is a refused confirmation, shown with its errors. Otherwise its
+    content reads the same for every administrator: kept rendered per page until the trail moves
+    (derived.rendered_forms), its forms carrying each request's own CSRF token."""
     session = db.session()
     page_number = paging.page_number(request.args.get("page"))
+    if form is None:
+        body, _ = derived.rendered_forms(session, ("grouping page", page_number), lambda: (
+            _grouping_body(session, page_number, None), None))
+    else:
+        body = derived.afresh(_grouping_body(session, page_number, form))
+    return render_template("systems/grouping.html", body=body), status
+
+
+def _grouping_body(session, page_number: int, form: GroupForm | None) -> str:
     found, total = grouping.proposals(session, page_number)
     page = paging.Page(items=found, total=total, page=page_number, per_page=grouping.GROUPS_SHOWN)
     owners = [(f.key, f.label) for f in function_labels(session)]
-    return render_template("systems/grouping.html", page=page, owners=owners, form=form,
+    return render_template("systems/_grouping_body.html", page=page, owners=owners, form=form,
                            failed=(form.vendor.data, form.model.data) if form is not None else None,
-                           statuses=DEPLOYMENT_STATUSES, link_batch=grouping.LINK_BATCH), status
+                           statuses=DEPLOYMENT_STATUSES, link_batch=grouping.LINK_BATCH)
 
 
 @bp.post("/grouping")
@@ -231,7 +243,7 @@ def _render_detail(system: AISystem, version_form: VersionForm | None = None, st
         body, _ = derived.rendered_forms(session, ("system page", system.id, current_user.role), lambda: (
             _content(session, system, VersionForm(formdata=None, version=system.version)), None))
     else:
-        body = _content(session, system, version_form)
+        body = derived.afresh(_content(session, system, version_form))
     return render_template("systems/detail.html", system=system, body=body), status
 
 

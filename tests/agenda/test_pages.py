@@ -223,6 +223,8 @@ def test_bad_reorder_and_bad_agenda_input_are_refused(client, db_session, as_cha
     assert boxed.status_code == 400 and "Between 1 and 240 minutes." in boxed.get_data(as_text=True)
     added = client.post(f"/meetings/{meeting.id}/entries", data={"add-item": "", "add-time_box_minutes": "10"})
     assert added.status_code == 400 and "Choose an item from the escalation queue." in added.get_data(as_text=True)
+    # The meeting page shown with the refused form is built afresh, and is HTML, not escaped text.
+    assert 'aria-invalid="true"' in added.get_data(as_text=True) and "&lt;" not in added.get_data(as_text=True)
     other = client.post(f"/meetings/{meeting.id}/entries", data={"add-item": str(item.id), "add-time_box_minutes": "10"})
     assert other.status_code == 409 and "already on this meeting" in other.get_data(as_text=True)
     past = client.post("/meetings/new", data={"title": "Past", "starts_at": "2020-01-01T10:00", "duration_minutes": "60"})

@@ -175,3 +175,32 @@ def test_the_grouping_page_keeps_its_query_budget(app, db_session, history, cast
         add(n)
     large = count_statements(app, lambda: client.get("/systems/grouping"))
     assert small == large <= BUDGETS["register.grouping_page"], (small, large)
+
+
+def test_the_kept_grouping_page_carries_each_admins_own_token_and_a_confirmation_shows_at_once(
+        protected_app, db_session, history, make_user):
+    from forum.core import derived
+    from tests.conftest import csrf_token_from, logged_in_client
+
+    support_items(history)
+    history.item(clock.now(), status="open", title="Other", vendor="Northwind", model_name="nw-chat")
+    admins = [make_user("admin", function=None) for _ in range(2)]
+    clients = [logged_in_client(protected_app, person) for person in admins]
+    tokens = []
+    for client in clients:
+        page = client.get("/systems/grouping").get_data(as_text=True)
+        assert derived.CSRF_SLOT not in page and "support-llm" in page and "nw-chat" in page
+        tokens.append(csrf_token_from(page.split('class="card group-proposal"')[1]))
+    assert tokens[0] != tokens[1]
+    data = {"vendor": "acme ai", "model": "support-llm", "target": "new", "owner_function": "risk"}
+    # The other administrator's token is refused; a refused confirmation shows its errors.
+    assert clients[1].post("/systems/grouping", data=dict(data, name="Support bot", csrf_token=tokens[0])
+                           ).status_code == 400
+    refused = clients[1].post("/systems/grouping", data=dict(data, name="", csrf_token=tokens[1]))
+    assert refused.status_code == 400
+    shown = refused.get_data(as_text=True)  # the page built afresh, as HTML, not escaped text
+    assert '<div class="error-summary" role="alert">' in shown and "&lt;" not in shown
+    assert clients[1].post("/systems/grouping", data=dict(data, name="Support bot", csrf_token=tokens[1])
+                           ).status_code == 302
+    after = clients[0].get("/systems/grouping").get_data(as_text=True)  # the trail moved: afresh
+    assert "support-llm" not in after and "nw-chat" in after

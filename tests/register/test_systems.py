@@ -283,6 +283,8 @@ def test_a_version_from_an_older_page_is_refused_and_nothing_moves(db_session, h
     assert db_session.get(AISystem, system.id).version_in_use == "2026.12"
     empty = client.post(f"/systems/{system.id}/version", data={"version_in_use": "", "version": "2"})
     assert empty.status_code == 400 and "Give the version now in use." in empty.get_data(as_text=True)
+    # The page shown with the refused form is built afresh, and is HTML, not escaped text.
+    assert 'aria-invalid="true"' in empty.get_data(as_text=True) and "&lt;" not in empty.get_data(as_text=True)
 
 
 def test_the_register_pages_keep_their_query_budget_whatever_the_data_size(app, db_session, history, cast, client,

@@ -44,7 +44,8 @@ def render_meeting(meeting_id: int, status: int = 200, kept: dict | None = None)
     to read and render (BENCHMARKS.md). A page with a refused form is rendered afresh."""
     session = db.session()
     if kept:
-        body, title = _content(session, meeting_id, kept)
+        html, title = _content(session, meeting_id, kept)
+        body = derived.afresh(html)
     else:
         recused = current_user.id in queries.recused_in_meeting(session, meeting_id)
         facet = (current_user.role, current_user.id if recused else None, request.args.get("find", ""),
