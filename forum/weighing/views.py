@@ -13,7 +13,7 @@ from flask_login import current_user, login_required
 
 from forum.auth.decorators import requires
 from forum.auth.service import function_labels
-from forum.core import clock, db, paging
+from forum.core import clock, db, pages, paging
 from forum.core.errors import DomainError, NotFound, ValidationError
 from forum.core.forms import check_filters, choices
 from forum.core.policy import Action, allows
@@ -287,8 +287,9 @@ def queue():
     rows = escalations.queue_rows(session, page.ids, settings, allows(current_user, Action.MANAGE_AGENDA))
     query = {k: v for k, v in request.args.items() if k != "page" and v}
     systems = drift.drifted_systems(session, clock.now(), DRIFTED_SHOWN)
+    filters_html = pages.kept_filters(session, "forum/_queue_filters.html", query, form=form) if status == 200 else None
     return render_template("forum/queue.html", page=page, rows=rows, form=form, query=query,
-                           drifted_systems=systems), status
+                           drifted_systems=systems, filters_html=filters_html), status
 
 
 # --------------------------------------------------------------------------------- the item list
@@ -320,7 +321,9 @@ def item_list():
     query = {k: v for k, v in request.args.items() if k != "page" and v}
     everyone_query = {k: v for k, v in query.items() if k != "mine"}
     rows = item_rows(session, page.ids, rules.ForumSettings.from_config(current_app.config))
+    filters_html = (pages.kept_filters(session, "items/_filters.html", query, form=form, filters=filters)
+                    if status == 200 else None)
     return render_template(
         "items/list.html", page=page, form=form, filters=filters, query=query,
-        everyone_query=everyone_query, rows=rows,
+        everyone_query=everyone_query, rows=rows, filters_html=filters_html,
     ), status

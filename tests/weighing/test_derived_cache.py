@@ -181,3 +181,26 @@ def test_a_request_reads_one_minute_throughout_though_the_clock_turns_during_it(
     with clock.override(turning_at_every_read):
         turning = cold_statements(app, lambda: client.get(f"/items/{item.id}"))
     assert turning == steady
+
+
+@pytest.mark.parametrize("path", ["/items", "/escalations"])
+def test_the_kept_filters_show_each_set_of_filters_its_own_values_and_a_new_function_at_once(
+        client, login, people, db_session, path):
+    from forum.auth.service import create_function
+
+    login(people["exec"])
+    plain = client.get(path).get_data(as_text=True)
+    unchecked = '<input id="divergent" name="divergent" type="checkbox" value="y">'
+    assert '<select id="tier" name="tier"><option value="">Any tier</option>' in plain and unchecked in plain
+    strategic = client.get(path, query_string={"tier": "strategic", "divergent": "y"}).get_data(as_text=True)
+    assert '<option selected value="strategic">' in strategic and 'checked id="divergent"' in strategic
+    assert ">Clear</a>" in strategic
+    again = client.get(path).get_data(as_text=True)
+    assert '<select id="tier" name="tier"><option value="">Any tier</option>' in again and unchecked in again
+    assert ">Clear</a>" not in again
+    create_function(db_session, None, "legal", "Legal")  # an event: the trail moves
+    db_session.commit()
+    assert '<option value="legal">Legal</option>' in client.get(path).get_data(as_text=True)
+    refused = client.get(path, query_string={"tier": "no-such-tier"})
+    assert refused.status_code == 400 and "Filter ignored" in refused.get_data(as_text=True)
+    assert "&lt;" not in refused.get_data(as_text=True)
