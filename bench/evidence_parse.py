@@ -12,7 +12,7 @@ database (or the database URL given), then ``parse`` alone. Each file is measure
 times (default 3: the machine is shared) and the best is printed: file size, parse time,
 parse+store time (wall clock, and the child's CPU time, which other load disturbs less) and the child's peak resident memory (whole process: interpreter, SQLAlchemy,
 the file, the parsed objects). Target: under 3 s and under 300 MB on 2 cores.
-Not part of the test run; figures are recorded in BENCHMARKS.md.
+Not part of the test run; figures are recorded in docs/BENCHMARKS.md.
 """
 
 from __future__ import annotations

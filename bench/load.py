@@ -25,7 +25,7 @@ What it does:
    --write-kind evidence it uploads a result file to that item through the API instead. Every
    change moves the trail head, which empties the derived-result cache.
 5. Prints requests/s, p50, p95, p99, errors and the ratio to the mean of the two baseline runs
-   per page, and the writer's own answers, and writes the table into BENCHMARKS.md (the section
+   per page, and the writer's own answers, and writes the table into docs/BENCHMARKS.md (the section
    of this database), with the machine, the versions and the command.
 
 Not part of the test run. Everything it starts is stopped at the end (also on Ctrl-C).
@@ -59,7 +59,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = ROOT / "bench" / ".data"
-BENCHMARKS = ROOT / "BENCHMARKS.md"
+BENCHMARKS = ROOT / "docs" / "BENCHMARKS.md"
 BIN = Path(sys.executable).parent
 WRK = os.environ.get("FORUM_BENCH_WRK", "wrk")
 DEMO_PASSWORD = "forum-demo"  # the demo accounts that `forum seed --scale` creates
@@ -468,11 +468,11 @@ def main(argv: list[str] | None = None) -> None:
         "FORUM_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"))
     parser.add_argument("--reseed", action="store_true", help="build the data set again")
     parser.add_argument("--only", default="", help="measure only pages whose name contains this")
-    parser.add_argument("--note", default="", help="a remark for BENCHMARKS.md (e.g. a busy machine)")
+    parser.add_argument("--note", default="", help="a remark for docs/BENCHMARKS.md (e.g. a busy machine)")
     parser.add_argument("--write-kind", choices=("comment", "evidence"), default="comment",
                         help="what the writer does: a comment (read by few pages) or an evidence upload "
                              "through the API (changes the item's standing, read by most)")
-    parser.add_argument("--no-write", action="store_true", help="print only; leave BENCHMARKS.md")
+    parser.add_argument("--no-write", action="store_true", help="print only; leave docs/BENCHMARKS.md")
     args = parser.parse_args(argv)
 
     url = database_url(args)

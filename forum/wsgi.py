@@ -8,7 +8,7 @@ worker process for a long life of requests:
 - **What exists now is frozen out of the garbage collector** (``gc.freeze()``): the modules,
   the compiled templates, the app and its URL map are about 150,000 objects that live as long
   as the process. Left in the collector's oldest generation, every full collection walked them
-  all, about 50 ms at a time, once every hundred requests or so (BENCHMARKS.md, "Garbage
+  all, about 50 ms at a time, once every hundred requests or so (docs/BENCHMARKS.md, "Garbage
   collection"). Frozen, they are never walked again; what requests create is collected as
   before.
 

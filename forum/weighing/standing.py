@@ -3,7 +3,7 @@
 The escalation queue, the executives' home page and the tier / divergence filters need, for every
 open or escalated item, its tier, whether its functions' tiers diverge, whether a function
 objects and whether an evidence gate fails. Computing those in Python for every candidate (the
-first design) cost seconds at 100,000 items (BENCHMARKS.md). So each item row carries:
+first design) cost seconds at 100,000 items (docs/BENCHMARKS.md). So each item row carries:
 
 - ``weight_max`` / ``weight_min``: the highest and lowest total of its functions' current ratings
   (NULL before any rating). The tier is the tier of ``weight_max``; the ratings diverge when a

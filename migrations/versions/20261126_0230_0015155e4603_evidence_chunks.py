@@ -1,6 +1,6 @@
 """Evidence files in pieces: evidence_chunks (run_id, n, data) of 1 MiB each replaces the
 evidence_runs.data blob, so that storing or serving a file never holds it whole (nor the
-database driver a copy of it) — see BENCHMARKS.md, "Evidence parsing (issue 4)".
+database driver a copy of it) — see docs/BENCHMARKS.md, "Evidence parsing (issue 4)".
 
 Existing runs: each blob is cut into pieces, one run at a time, then the column is dropped
 (SQLite 3.35+ drops a column in place: the table is not rebuilt). Downgrade puts the pieces back

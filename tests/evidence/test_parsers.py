@@ -324,7 +324,7 @@ def test_large_json_formats_are_streamed_not_loaded_whole(name, monkeypatch):
 
 
 def test_ijsons_c_backend_is_used():
-    """ijson's wheels ship the C backend; the speed figures in BENCHMARKS.md depend on it."""
+    """ijson's wheels ship the C backend; the speed figures in docs/BENCHMARKS.md depend on it."""
     from forum.evidence.parsers import stream
 
     assert stream.backend_name() == "yajl2_c"

@@ -41,7 +41,7 @@ def render_meeting(meeting_id: int, status: int = 200, kept: dict | None = None)
     picker's search and page, the whole history or not), except for someone recused from one of
     its items: it is kept rendered (derived.rendered_forms) until the trail moves, per that
     facet, its forms carrying each request's own CSRF token. Thirty entries' content took 16 ms
-    to read and render (BENCHMARKS.md). A page with a refused form is rendered afresh."""
+    to read and render (docs/BENCHMARKS.md). A page with a refused form is rendered afresh."""
     session = db.session()
     if kept:
         html, title = _content(session, meeting_id, kept)
@@ -77,7 +77,7 @@ def _content(session, meeting_id: int, kept: dict) -> tuple[str, str]:
             if not decided:
                 # Moving and removing are buttons here; the time box, the presenter and a conflict
                 # of interest are changed on the entry's own page (render_entry): thirty entries'
-                # forms made this page take 40 ms of rendering (BENCHMARKS.md).
+                # forms made this page take 40 ms of rendering (docs/BENCHMARKS.md).
                 forms["entry"].add(entry.id)
             if in_session and not recused and (not decided or ("decide", entry.id) in kept):
                 form = kept.get(("decide", entry.id)) or DecisionForm(formdata=None, prefix=f"d{entry.id}")

@@ -115,7 +115,7 @@ def change_status(meeting_id: int):
 def pack(meeting_id: int):
     """The pre-read pack. Its article is kept rendered in the derived cache until the trail
     moves (or the minute turns): it reads the same for every reader with the same permission to
-    review failing cases, and with 30 entries building it took 40 ms (BENCHMARKS.md)."""
+    review failing cases, and with 30 entries building it took 40 ms (docs/BENCHMARKS.md)."""
     session = db.session()
     may_review = allows(current_user, Action.REVIEW_CASES)
 

@@ -14,7 +14,7 @@ and where (line, column), as before.
 
 (The json module decodes a 228 MB promptfoo file's rows in 1.3 s of CPU; ijson's C backend
 took 1.8 s to build the same rows, and walking ijson's events in Python to separate the header
-from the rows 2.7 s more: see BENCHMARKS.md.) ``items`` (ijson) still streams the entries of
+from the rows 2.7 s more: see docs/BENCHMARKS.md.) ``items`` (ijson) still streams the entries of
 an inspect ``.eval`` log's summaries.json.
 
 The ijson backend is its C extension (``yajl2_c``) when it is installed — ijson's wheels ship
