@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import os
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
@@ -11,6 +13,11 @@ from sqlalchemy import DateTime, MetaData, create_engine, event, inspect
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not a POSIX system: SQLite's own busy handler alone
+    fcntl = None
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -154,6 +161,7 @@ def lock_for_change(current: Session | None = None) -> Session:
     if connection.dialect.name == "sqlite":
         # The driver opens a transaction only before a write; one open already holds the lock.
         if not connection.connection.dbapi_connection.in_transaction:
+            _queue_for_sqlite(current, connection.engine.url.database)
             connection.exec_driver_sql("BEGIN IMMEDIATE")
     elif connection.dialect.name == "postgresql":
         connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({PG_WRITE_LOCK_KEY})")
@@ -163,6 +171,37 @@ def lock_for_change(current: Session | None = None) -> Session:
         # are, and the objects they hold are expired here in their turn.
         current.expire(loaded, [column.key for column in inspect(loaded).mapper.column_attrs])
     return current
+
+
+#: ``session.info`` key: the descriptor of the lock file this transaction holds (SQLite).
+QUEUE_FD = "forum.write_queue_fd"
+
+
+def _queue_for_sqlite(current: Session, database: str | None) -> None:
+    """Wait for the other writers of the same SQLite file on a lock file beside it, held until
+    the transaction ends. SQLite's own busy handler polls, sleeping 1, 2, 5, 10 … ms between
+    tries whenever another process holds the write lock, so two workers taking turns lost
+    milliseconds on every change; a blocked ``flock`` wakes as soon as the holder lets go, and
+    the kernel lets go for a process that dies. Writers outside the web app (the CLI) still meet
+    SQLite's lock and its busy timeout."""
+    if fcntl is None or not database or database == ":memory:" or database.startswith("file:"):
+        return
+    if getattr(_queued, "count", 0):
+        # This thread already holds the queue in another session: waiting on it would never
+        # end. Such a second writer meets SQLite's lock and its busy timeout, as before.
+        return
+    fd = os.open(database + "-writers.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+    except BaseException:
+        os.close(fd)
+        raise
+    current.info[QUEUE_FD] = fd
+    _queued.count = getattr(_queued, "count", 0) + 1
+
+
+#: Per thread: how many of its sessions hold the SQLite writers' queue.
+_queued = threading.local()
 
 
 #: The methods of requests that may change something: they take the write lock before their view.
@@ -196,6 +235,10 @@ def holds_write_lock(current: Session) -> bool:
 def _lock_released(current: Session, transaction) -> None:
     if transaction.parent is None:  # the outermost transaction ended: its locks are gone
         current.info.pop(WRITE_LOCK, None)
+        fd = current.info.pop(QUEUE_FD, None)
+        if fd is not None:
+            os.close(fd)  # releases the flock: the next writer in the queue goes on
+            _queued.count = max(0, getattr(_queued, "count", 0) - 1)
 
 
 @contextlib.contextmanager
