@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def child(url: str, db_url: str, email: str, password: str, cold: bool, upload: str = "") -> None:
     """One side: log in, warm up, then answer "<n>" lines with the mean ms of n requests."""
-    from profile_page import api_token, revoke
+    from profile_page import page_request, revoke
 
     from forum.app import create_app
 
@@ -43,15 +43,7 @@ def child(url: str, db_url: str, email: str, password: str, cold: bool, upload: 
     # PYTHONPATH says: each side renders its own checkout's (its working directory).
     app.template_folder = str(Path.cwd() / "templates")
     app.__dict__.pop("jinja_loader", None)  # Flask's cached loader, made from the folder above
-    client = app.test_client()
-    token_id, request = None, (lambda: client.get(url))
-    if upload:
-        token_id, secret = api_token(app, email)
-        content = Path(upload).read_bytes()
-        request = lambda: client.post(url, data=content, headers={  # noqa: E731
-            "Authorization": f"Bearer {secret}", "Content-Type": "application/octet-stream"})
-    elif client.post("/login", data={"email": email, "password": password}).status_code != 302:
-        raise SystemExit(f"could not log in as {email}")
+    request, token_id = page_request(app, url, email, password, upload)
     for _ in range(20):
         if (status := request().status_code) not in (200, 201):
             raise SystemExit(f"{url} answered {status}")

@@ -43,17 +43,7 @@ def main() -> None:
     app = create_app({"DATABASE_URL": args.db_url, "SECRET_KEY": "profile", "WTF_CSRF_ENABLED": False,
                       "INSTANCE_PATH": str(ROOT / "bench" / ".data" / "instance"),
                       **({"DERIVED_CACHE_SIZE": 0} if args.cold else {})})
-    client = app.test_client()
-    token_id, request = None, (lambda: client.get(args.url))
-    if args.upload:
-        token_id, secret = api_token(app, args.email)
-        content = Path(args.upload).read_bytes()
-        request = lambda: client.post(args.url, data=content, headers={  # noqa: E731
-            "Authorization": f"Bearer {secret}", "Content-Type": "application/octet-stream"})
-    else:
-        login = client.post("/login", data={"email": args.email, "password": args.password})
-        if login.status_code != 302:
-            raise SystemExit(f"could not log in as {args.email}")
+    request, token_id = page_request(app, args.url, args.email, args.password, args.upload)
     first = request()  # warm: templates compiled, connections open
     if first.status_code not in (200, 201):
         raise SystemExit(f"{args.url} answered {first.status_code}: {first.get_data(as_text=True)[:300]}")
@@ -89,6 +79,21 @@ def main() -> None:
     if token_id is not None:
         revoke(app, token_id)
     engine.dispose()
+
+
+def page_request(app, url: str, email: str, password: str, upload: str = ""):
+    """How to ask for the page, and the id of the API token made for it (None without one): a
+    GET as ``email`` logged in through the form, or with ``upload`` a POST of that file through
+    the API with a token made for ``email`` (revoke it with ``revoke`` when done)."""
+    client = app.test_client()
+    if not upload:
+        if client.post("/login", data={"email": email, "password": password}).status_code != 302:
+            raise SystemExit(f"could not log in as {email}")
+        return (lambda: client.get(url)), None
+    token_id, secret = api_token(app, email)
+    content = Path(upload).read_bytes()
+    headers = {"Authorization": f"Bearer {secret}", "Content-Type": "application/octet-stream"}
+    return (lambda: client.post(url, data=content, headers=headers)), token_id
 
 
 def api_token(app, email: str) -> tuple[int, str]:

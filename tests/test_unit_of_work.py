@@ -123,48 +123,47 @@ def _queue_is_held(database: str) -> bool:
     return False
 
 
+def _pg_write_lock_held(app) -> bool:
+    """Whether some session holds the changes' advisory lock (PostgreSQL), seen from outside."""
+    from sqlalchemy import text
+
+    with db.get_engine(app).connect() as conn:
+        return bool(conn.scalar(text(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
+            " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())")))
+
+
 @pytest.mark.parametrize("end", ["commit", "rollback"])
-def test_sqlite_writers_queue_on_a_lock_file_held_until_the_transaction_ends(app, end):
-    # Writers of one SQLite file wait on a lock file beside it (woken as soon as it is free)
-    # rather than in SQLite's busy handler, which sleeps 1, 2, 5, 10 … ms between its tries.
-    engine = db.get_engine(app)
-    if engine.dialect.name != "sqlite":
-        pytest.skip("PostgreSQL queues writers on an advisory lock")
-    database = engine.url.database
-    with app.app_context():
-        session = db.session()
-        assert not _queue_is_held(database)
-        db.lock_for_change(session)
-        assert _queue_is_held(database)
-        db.lock_for_change(session)  # taken once per transaction: no second wait on ourselves
-        trail.record(session, None, "test.noted", "test:queued", {})
-        getattr(session, end)()
-        assert not _queue_is_held(database)  # the next writer goes on
-        db.lock_for_change(session)  # the next transaction queues again
-        assert _queue_is_held(database)
-        session.rollback()
-        assert not _queue_is_held(database)
-
-
-def test_a_second_session_of_the_same_thread_does_not_wait_on_the_queue_it_holds(app):
-    # A thread that holds the SQLite writers' queue in one session and takes the write lock in
-    # another would wait on itself forever; the second skips the queue and meets SQLite's own
-    # lock and busy timeout instead, as before there was a queue.
+def test_writers_queue_until_the_transaction_ends(app, end):
+    # PostgreSQL: an advisory lock. SQLite: a lock file beside the database, where writers wait
+    # (woken as soon as it is free) rather than in SQLite's busy handler, which sleeps 1, 2, 5,
+    # 10 … ms between its tries.
     from forum.core.db import QUEUE_FD
 
     engine = db.get_engine(app)
-    if engine.dialect.name != "sqlite":
-        pytest.skip("PostgreSQL queues writers on an advisory lock")
+    sqlite = engine.dialect.name == "sqlite"
+
+    def held() -> bool:
+        return _queue_is_held(engine.url.database) if sqlite else _pg_write_lock_held(app)
+
     with app.app_context():
-        first = db.session()
-        db.lock_for_change(first)
-        second = app.extensions["forum.sessionmaker"]()
-        second.connection()  # no transaction of the driver's yet: the lock path is taken
-        db._queue_for_sqlite(second, engine.url.database)  # returns at once: no wait on itself
-        assert QUEUE_FD not in second.info and QUEUE_FD in first.info
-        second.close()
-        first.rollback()
-        assert not _queue_is_held(engine.url.database)
-        db.lock_for_change(first)  # the thread holds nothing now: it queues as usual
-        assert QUEUE_FD in first.info
-        first.rollback()
+        session = db.session()
+        assert not held()
+        db.lock_for_change(session)
+        assert held()
+        db.lock_for_change(session)  # taken once per transaction: no second wait on ourselves
+        trail.record(session, None, "test.noted", "test:queued", {})
+        getattr(session, end)()
+        assert not held()  # the next writer goes on
+        db.lock_for_change(session)  # the next transaction queues again
+        assert held()
+        if sqlite:
+            # A second session of the same thread would wait on itself forever: it skips the
+            # queue and meets SQLite's own lock and busy timeout, as before there was a queue.
+            second = app.extensions["forum.sessionmaker"]()
+            second.connection()
+            db._queue_for_sqlite(second, engine.url.database)  # returns at once
+            assert QUEUE_FD not in second.info and QUEUE_FD in session.info
+            second.close()
+        session.rollback()
+        assert not held()

@@ -93,7 +93,8 @@ def trail():
     query = _filter_query(form)
     if not form.validate():
         flash(f"Fix the filters — {problems(form)}", "error")
-        return render_template("audit/trail.html", form=form, page=None, query=query), 400
+        return render_template("audit/trail.html", form=form, page=None, query=query, filters_html=pages.kept_filters(
+            session, "audit/_trail_filters.html", query, valid=False, form=form)), 400
     page = browse.browse(
         session, current_user, _filters(form), before=form.before.data, after=form.after.data,
         per_page=PER_PAGE,

@@ -64,14 +64,19 @@ def site_header() -> Markup:
     return derived.with_token(html)
 
 
-def kept_filters(session, template: str, query: dict[str, str], **context) -> Markup:
+def kept_filters(session, template: str, query: dict[str, str], valid: bool = True, **context) -> Markup:
     """A page's form of filters or search terms: a GET form (no CSRF token) whose fields show the
     values of ``query`` (the request's arguments that are filters). For valid values it reads the
     same for every viewer, so it is kept rendered per set of values until the trail moves
     (forum.core.derived): its fields, a select of every kind or function among them, took up to
-    two fifths of such a page. A form with errors is rendered afresh by the page instead."""
-    return derived.rendered(session, ("filters", template, tuple(sorted(query.items()))), lambda: [
-        render_template(template, query=query, **context)])[0]
+    two fifths of such a page. A form with errors (``valid`` false) is rendered afresh."""
+
+    def render() -> str:
+        return render_template(template, query=query, **context)
+
+    if not valid:
+        return derived.afresh(render())
+    return derived.rendered(session, ("filters", template, tuple(sorted(query.items()))), lambda: [render()])[0]
 
 
 def abort_for(error: DomainError):

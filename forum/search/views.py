@@ -43,8 +43,7 @@ def index():
             status = 400
     query = {k: v for k, v in request.args.items() if k != "page" and v}
     filtered = any(k != "q" for k in query)
-    form_html = (pages.kept_filters(session, "search/_form.html", query, form=form, filtered=filtered)
-                 if status == 200 else None)
+    form_html = pages.kept_filters(session, "search/_form.html", query, status == 200, form=form, filtered=filtered)
     return render_template(
         "search/index.html", form=form, results=results, query=query, filtered=filtered,
         kind_labels=service.KIND_LABELS, max_terms=MAX_TERMS, form_html=form_html,

@@ -287,7 +287,7 @@ def queue():
     rows = escalations.queue_rows(session, page.ids, settings, allows(current_user, Action.MANAGE_AGENDA))
     query = {k: v for k, v in request.args.items() if k != "page" and v}
     systems = drift.drifted_systems(session, clock.now(), DRIFTED_SHOWN)
-    filters_html = pages.kept_filters(session, "forum/_queue_filters.html", query, form=form) if status == 200 else None
+    filters_html = pages.kept_filters(session, "forum/_queue_filters.html", query, status == 200, form=form)
     return render_template("forum/queue.html", page=page, rows=rows, form=form, query=query,
                            drifted_systems=systems, filters_html=filters_html), status
 
@@ -321,8 +321,8 @@ def item_list():
     query = {k: v for k, v in request.args.items() if k != "page" and v}
     everyone_query = {k: v for k, v in query.items() if k != "mine"}
     rows = item_rows(session, page.ids, rules.ForumSettings.from_config(current_app.config))
-    filters_html = (pages.kept_filters(session, "items/_filters.html", query, form=form, filters=filters)
-                    if status == 200 else None)
+    filters_html = pages.kept_filters(session, "items/_filters.html", query, status == 200, form=form,
+                                      filters=filters)
     return render_template(
         "items/list.html", page=page, form=form, filters=filters, query=query,
         everyone_query=everyone_query, rows=rows, filters_html=filters_html,
