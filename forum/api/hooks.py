@@ -162,19 +162,19 @@ def tier_condition(tier: str) -> ColumnElement[bool]:
 
 
 # ------------------------------------------------------------------------------------ evidence
-def ingest_evidence(session: Session, actor: User, item: DecisionItem, upload: Upload) -> dict:
-    """Parse ``upload`` and store it as an EvidenceRun of ``item`` through the evidence service
-    (its one trail event included) and return the run with its gates. ``?format=`` does not force
-    a parser: the content is detected as always, and a file that turns out to be another format
-    than the one named is refused with 415, so a pipeline learns that it sent the wrong file."""
+def read_evidence(actor: User, item: DecisionItem, upload: Upload) -> evidence.ResultFile:
+    """Read and check an uploaded result file before the write lock: who may attach it, its
+    format, its size. ``?format=`` does not force a parser: the content is detected as always,
+    and a file that turns out to be another format than the one named is refused with 415, so
+    a pipeline learns that it sent the wrong file. Nothing is stored (``ingest_evidence``)."""
+    evidence.check_attach(actor, item)
     if upload.format is not None and upload.format not in FORMAT_LABELS:
         raise UnsupportedFormat(
             f"Unknown format {upload.format!r}; use one of: {', '.join(sorted(FORMAT_LABELS))}.", "format"
         )
     try:
-        run = evidence.attach_evidence(
-            session, actor, item, upload.filename or "results", upload.file,
-            limits=evidence.upload_limits(current_app.config),
+        result = evidence.read_result_file(
+            upload.filename or "results", upload.file, limits=evidence.upload_limits(current_app.config),
         )
     except evidence.EvidenceRefused as refused:
         if isinstance(refused.__cause__, UnknownFormatError):
@@ -182,13 +182,20 @@ def ingest_evidence(session: Session, actor: User, item: DecisionItem, upload: U
         if refused.status == 413:
             raise TooLarge(refused.reason, "file") from refused
         raise
-    if upload.format is not None and run.format != upload.format:
+    if upload.format is not None and result.parsed.format != upload.format:
         raise UnsupportedFormat(
-            f"The file was read as {FORMAT_LABELS[run.format]}, not {FORMAT_LABELS[upload.format]} as "
-            "the format parameter says. Nothing was stored.", "format",
+            f"The file was read as {FORMAT_LABELS[result.parsed.format]}, not {FORMAT_LABELS[upload.format]} "
+            "as the format parameter says. Nothing was stored.", "format",
         )
-    tier = evidence.item_tier(session, item)
-    return _run_dict(run, evidence.recheck(run, item, tier))
+    return result
+
+
+def ingest_evidence(session: Session, actor: User, item: DecisionItem, result: evidence.ResultFile) -> dict:
+    """Store a result file read by ``read_evidence`` as an EvidenceRun of ``item`` through the
+    evidence service (its one trail event included), under the write lock, and return the run
+    with its gates."""
+    run = evidence.store_evidence(session, actor, item, result)
+    return _run_dict(run, evidence.recheck(run, item, evidence.item_tier(session, item)))
 
 
 def get_evidence(session: Session, viewer: User, evidence_id: int) -> dict | None:

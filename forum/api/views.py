@@ -290,8 +290,9 @@ def attach_evidence(item_id: int, user, query: schemas.EvidenceQuery):
         body.seek(0)
         if "\x00" in (filename or "") + (media_type or ""):
             raise problems.invalid("file", "The file name or media type contains a NUL character.")
-        db.lock_for_change()
-        run = hooks.ingest_evidence(session, user, item, hooks.Upload(body, filename, media_type, query.format))
+        result = hooks.read_evidence(user, item, hooks.Upload(body, filename, media_type, query.format))
+        db.lock_for_change()  # only the storing makes other changes wait
+        run = hooks.ingest_evidence(session, user, item, result)
     model = schemas.EvidenceRun.model_validate(run)
     return respond(model, 201, {"Location": url_for("api.get_evidence", evidence_id=model.id)})
 

@@ -23,7 +23,7 @@ from forum.core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from forum.core.policy import Action, allows
 from forum.evidence import events, gates
 from forum.evidence.models import CHUNK_BYTES, EvidenceChunk, EvidenceRun
-from forum.evidence.parsers import FORMAT_LABELS, Limits, ParseError, Source, parse
+from forum.evidence.parsers import FORMAT_LABELS, Limits, ParsedRun, ParseError, Source, parse
 from forum.items.models import DecisionItem
 from forum.items.rubric import RUBRIC
 from forum.items.service import can_view
@@ -82,7 +82,7 @@ def can_attach(actor: User, item: DecisionItem) -> bool:
     return allows(actor, Action.TAKE_PART) and can_view(actor, item) and item.status not in CLOSED_STATUSES
 
 
-def _check_attach(actor: User, item: DecisionItem) -> None:
+def check_attach(actor: User, item: DecisionItem) -> None:
     if not allows(actor, Action.TAKE_PART):
         raise PermissionDenied("Only staff and executives attach evidence.")
     if not can_view(actor, item):
@@ -115,6 +115,34 @@ def clean_filename(filename: str) -> str:
     return base[:255] or "evidence"
 
 
+@dataclass(frozen=True)
+class ResultFile:
+    """A result file read and checked, ready to store: its clean name, what the parser found,
+    the bytes (``source``) and their SHA-256. Reading one does no database work, so a request
+    reads its file before it takes the write lock (``read_result_file``), and only the storing
+    (``store_evidence``) makes other changes wait."""
+
+    name: str
+    parsed: ParsedRun
+    source: Source
+    sha256: str
+
+
+def read_result_file(filename: str, data: bytes | BinaryIO, limits: Limits | None = None) -> ResultFile:
+    """Parse and hash a result file (bytes, or a seekable binary file read a piece at a time);
+    EvidenceRefused (400 or 413) with what is wrong and where."""
+    name = clean_filename(filename)
+    try:
+        parsed = parse(data, name, limits)
+    except ParseError as error:
+        raise EvidenceRefused(f"{name}: {error}", error.status) from error
+    source = Source(data)
+    digest = hashlib.sha256()
+    for piece in source.pieces(size=CHUNK_BYTES):
+        digest.update(piece)
+    return ResultFile(name, parsed, source, digest.hexdigest())
+
+
 def attach_evidence(
     session: Session, actor: User, item: DecisionItem, filename: str, data: bytes | BinaryIO,
     limits: Limits | None = None,
@@ -125,21 +153,22 @@ def attach_evidence(
 
     ``data`` is the file's bytes, or a seekable binary file (an upload spooled to disk): a file
     is parsed, hashed and stored a piece at a time, never held whole in memory."""
-    _check_attach(actor, item)
-    name = clean_filename(filename)
-    try:
-        parsed = parse(data, name, limits)
-    except ParseError as error:
-        raise EvidenceRefused(f"{name}: {error}", error.status) from error
-    source = Source(data)
-    digest = hashlib.sha256()
-    for piece in source.pieces(size=CHUNK_BYTES):
-        digest.update(piece)
+    check_attach(actor, item)
+    return store_evidence(session, actor, item, read_result_file(filename, data, limits))
+
+
+def store_evidence(session: Session, actor: User, item: DecisionItem, result: ResultFile) -> EvidenceRun:
+    """Store a result file that was read (``read_result_file``) as a run of ``item``, with its
+    gates against the suite's baseline and ONE trail event ``evidence.attached``. A request
+    calls it under the write lock; the permission is checked again here, on the item as it is
+    now (it may have been closed while the file was read)."""
+    check_attach(actor, item)
+    parsed, source = result.parsed, result.source
     baseline = _baseline(session, item.id, parsed.suite)
     tier = item_tier(session, item)
     now = clock.now()
     run = EvidenceRun(
-        item_id=item.id, sha256=digest.hexdigest(), size=source.size, filename=name,
+        item_id=item.id, sha256=result.sha256, size=source.size, filename=result.name,
         **run_columns(parsed), gate_results={}, uploaded_by_id=actor.id, uploaded_at=now,
     )
     results = gates.evaluate(gates.Facts.of(run, baseline), item.model_version, tier, now)
@@ -148,7 +177,7 @@ def attach_evidence(
     session.flush()
     _store_original(session, run.id, source)
     record(session, actor, "evidence.attached", item.subject, events.attached(
-        run_id=run.id, filename=name, sha256=run.sha256, size=run.size, format=run.format,
+        run_id=run.id, filename=result.name, sha256=run.sha256, size=run.size, format=run.format,
         suite=run.suite, model_id=run.model_id, model_version=run.model_version,
         passed=run.passed, failed=run.failed, errored=run.errored, skipped=run.skipped,
         edge_total=run.edge_total, edge_passed=run.edge_passed, gates=results,
@@ -185,12 +214,18 @@ def attach_evidence_files(
     limits: Limits | None = None,
 ) -> EvidenceRun:
     """Attach one result file, or an lm-evaluation-harness results JSON together with its
-    per-sample JSONL files as ONE run: these are kept as one zip (the run's original file, the
-    layout lm-eval writes under --output_path), which the parser reads back as a whole. Each
-    file is bytes or a seekable binary file (see attach_evidence)."""
+    per-sample JSONL files as ONE run (see ``read_result_files``)."""
+    check_attach(actor, item)
+    return store_evidence(session, actor, item, read_result_files(files, limits))
+
+
+def read_result_files(files: Sequence[tuple[str, bytes | BinaryIO]], limits: Limits | None = None) -> ResultFile:
+    """Read one result file, or an lm-evaluation-harness results JSON together with its
+    per-sample JSONL files: these are kept as one zip (the run's original file, the layout
+    lm-eval writes under --output_path), which the parser reads back as a whole. Each file is
+    bytes or a seekable binary file (see ``read_result_file``)."""
     if len(files) == 1:
-        return attach_evidence(session, actor, item, files[0][0], files[0][1], limits)
-    _check_attach(actor, item)
+        return read_result_file(files[0][0], files[0][1], limits)
     limits = limits or Limits()
     size = sum(Source(data).size for _name, data in files)
     if size > limits.max_bytes:
@@ -213,7 +248,7 @@ def attach_evidence_files(
             content = data if isinstance(data, bytes) else Source(data).read(0)
             archive.writestr(zipfile.ZipInfo(name, date_time=stamp), content, zipfile.ZIP_DEFLATED)
     stem = names[0].rsplit(".", 1)[0]
-    return attach_evidence(session, actor, item, f"{stem}.zip", buffer.getvalue(), limits)
+    return read_result_file(f"{stem}.zip", buffer.getvalue(), limits)
 
 
 def _store_original(session: Session, run_id: int, source: Source) -> None:

@@ -142,6 +142,7 @@ PANEL = panels.Panel(key="evidence", template="evidence/panel.html", build=_pane
 @bp.post("/items/<int:item_id>/evidence")
 @requires(Action.TAKE_PART)
 @body_limit(service.body_limit, _too_large_message)
+@db.locks_itself  # the file is read and parsed first, then the lock (db.attempt)
 def upload(item_id: int):
     # The route's body limit is set on the request (forum.core.bodies) before the CSRF check
     # reads the form, and a body declared larger is refused unread; one that does not declare
@@ -172,8 +173,9 @@ def upload(item_id: int):
             return _refused(session, item, form, 413)
         files.append((upload_file.filename or "", stream))
     try:
+        result = service.read_result_files(files, limits)  # before the lock: nobody waits on it
         with db.attempt():
-            run = service.attach_evidence_files(session, current_user, item, files, limits)
+            run = service.store_evidence(session, current_user, item, result)
     except DomainError as error:
         form.file.errors = [*form.file.errors, error.reason]
         return _refused(session, _load_item(item_id), form, error.status)

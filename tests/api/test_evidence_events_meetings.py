@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 
 from forum.api import hooks
+from forum.core import db
 from forum.core.errors import PermissionDenied
+from forum.evidence import service as evidence_service
 from forum.evidence.service import FORM_ROOM
 from forum.trail.chain import verify_links
 from tests.api.conftest import assert_problem, counts
@@ -36,15 +38,20 @@ def wired(monkeypatch):
     from each upload's file, which is closed once the request is over)."""
     uploads = []
 
-    def ingest(session, actor, item, upload):
+    def read(actor, item, upload):
         data = upload.file.read()
         uploads.append((upload, data))
         if upload.format == "mystery":
             raise hooks.UnsupportedFormat("Unknown result-file format 'mystery'.", "format")
         if data.startswith(b"locked"):
             raise PermissionDenied("Evidence cannot be attached to a closed item.")
+        return upload, data
+
+    def ingest(session, actor, item, result):
+        upload, data = result
         return _run(item.id, data, upload.format or "promptfoo")
 
+    monkeypatch.setattr(hooks, "read_evidence", read)
     monkeypatch.setattr(hooks, "ingest_evidence", ingest)
     monkeypatch.setattr(hooks, "get_evidence", lambda s, v, i: _run(1, RESULTS) if i == 7 else None)
     monkeypatch.setattr(hooks, "evidence_file",
@@ -53,6 +60,23 @@ def wired(monkeypatch):
 
 
 SAMPLE_CSV = Path(__file__).resolve().parent.parent / "evidence" / "fixtures" / "handwritten-support-bot.csv"
+
+
+def test_the_posted_file_is_parsed_before_the_write_lock(api_as, staff, make_item, monkeypatch):
+    """Other changes wait for an upload only while it is stored, not while its file is parsed."""
+    item = make_item(staff, status="open")
+    locked_while_parsing = []
+    parse = evidence_service.parse
+
+    def watched(*args, **kwargs):
+        locked_while_parsing.append(db.holds_write_lock(db.session()))
+        return parse(*args, **kwargs)
+
+    monkeypatch.setattr(evidence_service, "parse", watched)
+    response = api_as(staff).post(f"/api/v1/items/{item.id}/evidence", data=SAMPLE_CSV.read_bytes(),
+                                  content_type="text/csv")
+    assert response.status_code == 201, response.get_json()
+    assert locked_while_parsing == [False]
 
 
 def test_a_ci_job_posts_a_real_result_file_and_reads_it_back(api_as, staff, make_item, make_user, db_session):

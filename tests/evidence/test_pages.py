@@ -9,6 +9,7 @@ import io
 import pytest
 from sqlalchemy import func, select
 
+from forum.core import db
 from forum.evidence import service
 from forum.evidence.models import EvidenceRun
 from forum.items import service as items
@@ -101,6 +102,22 @@ def test_a_missing_file_is_a_form_error(client, logged_in, open_item, db_session
     assert response.status_code == 400
     assert "Choose a result file to upload." in response.get_data(as_text=True)
     assert counts(db_session) == before
+
+
+def test_the_file_is_parsed_before_the_write_lock(client, logged_in, open_item, db_session, monkeypatch):
+    """Other changes wait for an upload only while it is stored, not while its file is parsed."""
+    locked_while_parsing = []
+    parse = service.parse
+
+    def watched(*args, **kwargs):
+        locked_while_parsing.append(db.holds_write_lock(db.session()))
+        return parse(*args, **kwargs)
+
+    monkeypatch.setattr(service, "parse", watched)
+    response = upload(client, open_item.id, csv_bytes(4, 1), "r.csv")
+    assert response.status_code == 302
+    assert locked_while_parsing == [False]
+    assert counts(db_session)[0] == 1
 
 
 def test_an_oversized_upload_is_refused_with_413_before_it_is_read(app, client, logged_in, open_item, db_session):

@@ -122,6 +122,21 @@ def test_no_evidence_on_a_closed_item_but_yes_after_a_decision(db_session, make_
     assert counts(db_session) == before
 
 
+def test_a_file_read_before_the_item_was_closed_is_refused_when_stored(db_session, make_user, staff, open_item):
+    """A request reads its file before the write lock; the item may be closed meanwhile, and
+    storing checks the item as it is then."""
+    executive = make_user(role="executive")
+    result = service.read_result_file("r.csv", csv_bytes(3, 1))
+    for action in ("escalate", "schedule", "decide", "close"):
+        items.transition(db_session, executive, open_item, action)
+    db_session.commit()
+    before = counts(db_session)
+    with pytest.raises(Conflict, match="closed"):
+        service.store_evidence(db_session, staff, open_item, result)
+    db_session.rollback()
+    assert counts(db_session) == before
+
+
 def test_regression_is_measured_against_the_previous_run_of_the_same_suite(db_session, staff, open_item):
     first = service.attach_evidence(db_session, staff, open_item, "a.csv", csv_bytes(9, 1, 4, 0))
     other = service.attach_evidence(db_session, staff, open_item, "b.csv", csv_bytes(1, 9, 4, 0, suite="other"))
