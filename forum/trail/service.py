@@ -76,11 +76,20 @@ class TrailDamaged(DomainError):
             "Nothing was saved.")
 
 
+_TOUCH_HEAD = update(TrailHead).where(TrailHead.id == 1).values(seq=TrailHead.seq)
+_READ_HEAD = select(TrailHead.seq, TrailHead.hash).where(TrailHead.id == 1)
+_TOUCH_AND_READ_HEAD = _TOUCH_HEAD.returning(TrailHead.seq, TrailHead.hash)
+
+
 def _lock_head(session: Session) -> tuple[int, str]:
     """Take the chain lock (a row lock on PostgreSQL, the write lock on SQLite) and read the head:
-    concurrent writers queue instead of forking the chain."""
-    session.execute(update(TrailHead).where(TrailHead.id == 1).values(seq=TrailHead.seq))
-    seq, head = session.execute(select(TrailHead.seq, TrailHead.hash).where(TrailHead.id == 1)).one()
+    concurrent writers queue instead of forking the chain. One statement where the database
+    returns what an UPDATE wrote (PostgreSQL; SQLite from 3.35), else two."""
+    if session.get_bind().dialect.update_returning:
+        seq, head = session.execute(_TOUCH_AND_READ_HEAD).one()
+    else:
+        session.execute(_TOUCH_HEAD)
+        seq, head = session.execute(_READ_HEAD).one()
     return seq, head
 
 
