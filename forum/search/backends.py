@@ -25,6 +25,7 @@ database as a parameter value (see forum.search.query).
 
 from __future__ import annotations
 
+from collections.abc import Set
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from types import SimpleNamespace
@@ -218,14 +219,21 @@ class Backend:
     def _insert(self, kind: str, ids: bool) -> str:
         raise NotImplementedError
 
-    def refresh(self, connection: Connection, kind: str, ids: set[int]) -> None:
+    def _replace(self, kind: str) -> str:
+        """``_insert`` of given ids that replaces a row already in the index for one of them."""
+        raise NotImplementedError
+
+    def refresh(self, connection: Connection, kind: str, ids: set[int], new: Set[int] = frozenset()) -> None:
         """Re-read these rows of ``kind`` from their tables into the index (rows that no longer
-        qualify, e.g. an amended decision, simply leave it)."""
+        qualify, e.g. an amended decision, simply leave it). ``new``: those of ``ids`` that were
+        just inserted, which have nothing in the index to take out first (a statement saved on
+        every new item, comment, decision and run; were a row left over under the same id, the
+        insert replaces it)."""
         if not ids:
             return
-        self.remove(connection, kind, ids)
+        self.remove(connection, kind, ids - new)
         connection.execute(
-            text(self._insert(kind, ids=True)).bindparams(bindparam("ids", expanding=True)),
+            text(self._replace(kind)).bindparams(bindparam("ids", expanding=True)),
             {"ids": sorted(ids), **_MARKERS},
         )
 
@@ -306,6 +314,9 @@ class SqliteBackend(Backend):
             f"SELECT src.ref_id * {len(KINDS)} + {KIND_CODES[kind]}, src.* FROM ({_source(kind, ids)}) AS src"
         )
 
+    def _replace(self, kind: str) -> str:
+        return "INSERT OR REPLACE" + self._insert(kind, ids=True).removeprefix("INSERT")
+
     def _moment(self, day: date):
         # UTCDateTime keeps naive UTC text on SQLite ("YYYY-MM-DD HH:MM:SS.ffffff"): compare as text.
         return f"{day.isoformat()} 00:00:00"
@@ -382,6 +393,10 @@ class PostgresBackend(Backend):
 
     def _insert(self, kind: str, ids: bool) -> str:
         return f"INSERT INTO {TABLE} (kind, ref_id, item_id, at, title, body) {_source(kind, ids)}"
+
+    def _replace(self, kind: str) -> str:
+        return (self._insert(kind, ids=True) + " ON CONFLICT (kind, ref_id) DO UPDATE SET "
+                "item_id = EXCLUDED.item_id, at = EXCLUDED.at, title = EXCLUDED.title, body = EXCLUDED.body")
 
     def _lock(self, connection: Connection) -> None:
         # A change committed between the rebuild's DELETE and its INSERT … SELECT would be

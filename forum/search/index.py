@@ -43,12 +43,14 @@ def _changed(obj, attributes: tuple[str, ...]) -> bool:
 
 def index_flushed(session: Session, _flush_context) -> None:
     refresh: dict[str, set[int]] = defaultdict(set)
+    new: dict[str, set[int]] = defaultdict(set)
     remove: dict[str, set[int]] = defaultdict(set)
     removed_items: set[int] = set()
     for obj in session.new:
         watched = WATCHED.get(type(obj))
         if watched is not None:
             refresh[watched[0]].add(obj.id)
+            new[watched[0]].add(obj.id)
         if isinstance(obj, Decision) and obj.amends_id is not None:
             remove["decision"].add(obj.amends_id)  # the amendment now stands in its place
     for obj in session.dirty:
@@ -70,7 +72,7 @@ def index_flushed(session: Session, _flush_context) -> None:
     for kind, ids in remove.items():
         backend.remove(connection, kind, ids - refresh[kind])
     for kind, ids in refresh.items():
-        backend.refresh(connection, kind, ids)
+        backend.refresh(connection, kind, ids, new=new[kind])
 
 
 def rebuild(session: Session) -> dict[str, int]:

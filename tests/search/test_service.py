@@ -14,12 +14,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from markupsafe import Markup
+from sqlalchemy import event
+from sqlalchemy import text as sql
 
 from forum.agenda.decisions import AmendmentData, amend_decision, get_decision
 from forum.core import clock
 from forum.core.errors import ValidationError
 from forum.items import service as items
 from forum.search import service
+from forum.search.backends import for_dialect
 from forum.search.query import MAX_TERMS
 
 
@@ -328,6 +331,34 @@ def test_a_deleted_row_leaves_the_index(people, make_item, comment, find, db_ses
     db_session.delete(said)
     db_session.flush()
     assert find(people["other"], "tern") == [("item", item.id)]
+
+
+def test_a_new_row_is_indexed_without_taking_anything_out_first(people, make_item, comment, find, db_session):
+    item = make_item(people["filer"], status="open", title="Shearwater intake")
+    sent: list[str] = []
+    connection = db_session.connection()
+    listener = lambda conn, cursor, statement, *_: sent.append(statement)  # noqa: E731
+    event.listen(connection, "before_cursor_execute", listener)
+    try:
+        said = comment(people["other"], item, "Shearwater counts are late.")
+    finally:
+        event.remove(connection, "before_cursor_execute", listener)
+    index_writes = [s.split()[0] for s in sent if "search_index" in s]
+    assert index_writes == ["INSERT"]
+    assert set(find(people["other"], "shearwater")) == {("item", item.id), ("comment", said.id)}
+
+
+def test_a_row_left_in_the_index_under_a_new_rows_id_is_replaced(people, make_item, comment, find, db_session):
+    """Were an index row left over under the id a new row takes (rows deleted around the
+    forum), indexing the new row replaces it instead of failing on the key."""
+    item = make_item(people["filer"], status="open", title="Skua intake")
+    said = comment(people["other"], item, "Skua numbers are due.")
+    db_session.execute(sql("UPDATE comments SET body = 'Petrel numbers are due.' WHERE id = :id"), {"id": said.id})
+    connection = db_session.connection()
+    backend = for_dialect(connection.dialect.name)
+    backend.refresh(connection, "comment", {said.id}, new={said.id})
+    assert find(people["other"], "petrel") == [("comment", said.id)]
+    assert find(people["other"], "skua") == [("item", item.id)]
 
 
 # ----------------------------------------------------------------------------------- fuzzing
