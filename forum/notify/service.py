@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from flask import current_app, has_app_context
-from sqlalchemy import Select, delete, func, select, update
+from sqlalchemy import Select, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from forum.auth.models import User
@@ -51,8 +51,15 @@ def followed_item_ids(session: Session, user: User) -> set[int]:
     return set(session.scalars(followed_items_query(user)))
 
 
-def follower_ids(session: Session, item_id: int) -> set[int]:
-    return set(session.scalars(select(Follow.user_id).where(Follow.item_id == item_id)))
+def followers_and_filer(session: Session, item: DecisionItem, leaving_out: Iterable[int] = ()) -> list[User]:
+    """The people who hear of an item's changes: its followers and its filer, but those in
+    ``leaving_out``, in one statement."""
+    query = select(User).where(or_(User.id == item.filer_id,
+                                   User.id.in_(select(Follow.user_id).where(Follow.item_id == item.id))))
+    leaving_out = set(leaving_out)
+    if leaving_out:
+        query = query.where(User.id.not_in(leaving_out))
+    return list(session.scalars(query))
 
 
 def ensure_following(session: Session, user_id: int, item_id: int) -> bool:

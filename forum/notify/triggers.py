@@ -28,7 +28,7 @@ from forum.core import clock
 from forum.core.policy import Action
 from forum.items.models import STATUSES, DecisionItem
 from forum.notify.models import Notification
-from forum.notify.service import Message, ensure_following, follower_ids, notify, setting
+from forum.notify.service import Message, ensure_following, followers_and_filer, notify, setting
 from forum.trail.models import Event
 from forum.trail.service import actor_name
 from forum.weighing.models import Position
@@ -134,10 +134,10 @@ def _status_changed(session: Session, actor, event: Event, data: dict) -> None:
             asked.update(n.user_id for n in written)
     if data["to"] == "draft":
         # A draft is private to its filer: followers no longer see it.
-        audience = {item.filer_id}
+        audience = _users(session, {item.filer_id} - asked)
     else:
-        audience = follower_ids(session, item.id) | {item.filer_id}
-    notify(session, _users(session, audience - asked), Message(
+        audience = followers_and_filer(session, item, leaving_out=asked)
+    notify(session, audience, Message(
         "item_state", item.subject, f"“{item.title}” is now {after.lower()}", link,
         f"{who} moved “{item.title}” from {before.lower()} to {after.lower()}{note}.",
     ), actor)
@@ -187,8 +187,7 @@ def _gate_failed(session: Session, actor, event: Event, data: dict) -> None:
     if item is None:
         return
     failing = [GATE_LABELS.get(k, k) for k, status in data["gates"].items() if status == "fail"]
-    audience = follower_ids(session, item.id) | {item.filer_id}
-    notify(session, _users(session, audience), Message(
+    notify(session, followers_and_filer(session, item), Message(
         "evidence_gate_failed", item.subject, f"Evidence on “{item.title}” fails a gate",
         f"/evidence/{data['run_id']}",
         f"{_actor_label(session, actor)} attached {data.get('filename', 'a result file')} "

@@ -28,8 +28,10 @@ def test_the_filer_follows_their_item_and_rating_positions_and_comments_make_you
     ratings.rate(db_session, people["risk2"], item, ratings.RatingData(
         scores={c.key: 1 for c in RUBRIC.criteria}, reason="Moderate."))
     db_session.commit()
-    assert service.follower_ids(db_session, item.id) == {
+    assert {u.id for u in service.followers_and_filer(db_session, item)} == {
         people["procurement"].id, people["product"].id, people["risk"].id, people["risk2"].id}
+    assert {u.id for u in service.followers_and_filer(db_session, item, leaving_out=[people["risk"].id])} == {
+        people["procurement"].id, people["product"].id, people["risk2"].id}
     assert service.followed_item_ids(db_session, people["auditor"]) == set()
 
 
