@@ -95,6 +95,7 @@ def test_the_standing_migration_fills_the_columns_of_existing_items(backend_url,
         conn.execute(text("DROP TABLE health_tallies"))
         conn.execute(text("DROP INDEX ix_decision_items_queue"))
         conn.execute(text("ALTER TABLE decision_items DROP COLUMN carried_forward"))
+        conn.execute(text("ALTER TABLE trail_head DROP COLUMN items_seq"))
         for column in ("weight_max", "weight_min", "objection", "evidence_fail", "evidence_drift",
                        "evidence_stale_at"):  # the columns this revision adds
             conn.execute(text(f"ALTER TABLE decision_items DROP COLUMN {column}"))

@@ -355,7 +355,7 @@ def open_actions(session: Session, owner: User | None = None, overdue_on: date |
         conditions.append(Action.due_on < overdue_on)
     return paginate_rows(session, Action, conditions, (Action.due_on, Action.id), page, per_page,
                          _action_loading(), cache_key=("open actions", owner.id if owner else None, overdue_on),
-                         load_rows=load_rows)
+                         load_rows=load_rows, items_only=True)
 
 
 def actions_by_ids(session: Session, ids: Sequence[int]) -> list[Action]:

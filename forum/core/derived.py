@@ -5,7 +5,8 @@ head's ``seq`` names the state of the data: two reads at the same ``seq`` see th
 items, ratings, positions, evidence and meetings. A result that depends only on that state and on
 the clock — the escalation queue's order and count, how many items each list holds, which items'
 evidence drifted — can be kept under the key (what, seq, minute) and served again without
-re-running its scan. The minute is there because some results depend on the clock (evidence
+re-running its scan. A result that reads nothing the discussion writes (comments, follows) is
+kept under the head's ``items_seq`` instead, which such changes leave in place (``items_only``). The minute is there because some results depend on the clock (evidence
 goes stale when its age passes the tier's limit): a cached result is at most a minute behind the
 clock, never behind a change.
 
@@ -103,32 +104,40 @@ def _ended(session: Session, transaction) -> None:
         session.info.pop(SEQ, None)
 
 
-def init_app(app, version: Callable[[Session], int]) -> None:
-    """Cache derived results for ``app``: ``version(session)`` names the data's state (the trail
-    area passes its head's ``seq``). Watches the app's sessions for writes."""
+def init_app(app, version: Callable[[Session], tuple[int, int]]) -> None:
+    """Cache derived results for ``app``: ``version(session)`` names the data's state, as two
+    counters: of every change, and of the changes that may have written items or AI systems
+    (the trail area passes its head's ``seq`` and ``items_seq``). Watches the app's sessions for
+    writes."""
     app.extensions[VERSION] = version
     factory = app.extensions["forum.sessionmaker"]
     event.listen(factory, "after_flush", _wrote)
     event.listen(factory, "after_transaction_end", _ended)
 
 
-def state(session: Session) -> tuple[int, str]:
-    """The key of the data's state: the trail head's seq and the current minute, both read once
-    per transaction. A request thus reads one state throughout: were the minute read at each
-    call, a minute turning mid-request would show parts of one page at two minutes, and compute
-    twice what the page asked for twice."""
+def state(session: Session) -> tuple[tuple[int, int], str]:
+    """The key of the data's state: the trail head's seq and items_seq, and the current minute,
+    read once per transaction. A request thus reads one state throughout: were the minute read
+    at each call, a minute turning mid-request would show parts of one page at two minutes, and
+    compute twice what the page asked for twice."""
     if SEQ not in session.info:
         session.info[SEQ] = (current_app.extensions[VERSION](session), clock.now().strftime("%Y-%m-%dT%H:%M"))
     return session.info[SEQ]
 
 
-def cached(session: Session, key: Hashable, compute: Callable[[], T]) -> T:
+def cached(session: Session, key: Hashable, compute: Callable[[], T], items_only: bool = False) -> T:
     """``compute()``, or what it returned for ``key`` at the same trail head and minute. The
-    value must be small and plain (counts, ids): it is shared by every request of the worker."""
+    value must be small and plain (counts, ids): it is shared by every request of the worker.
+
+    ``items_only``: the result reads the items and what decides their standing (and AI
+    systems), nothing that the discussion's changes write — those recorded with
+    ``leaves_items``: comments, follows, notifications, the search index — so a comment or a
+    follow leaves it in place, and any other change computes it again."""
     store = _store()
     if store is None or VERSION not in current_app.extensions or session.new or session.dirty or session.deleted or session.info.get(WROTE):
         return compute()  # no cache, or this transaction holds changes of its own
-    full = (key, state(session))
+    (seq, items_seq), minute = state(session)
+    full = (key, ("items", items_seq) if items_only else seq, minute)
     found, value = store.get(full)
     if found:
         return value  # type: ignore[return-value]
@@ -145,10 +154,12 @@ def cached(session: Session, key: Hashable, compute: Callable[[], T]) -> T:
 # a slot in place of the token and fills in the request's own).
 
 
-def rendered(session: Session, key: Hashable, render: Callable[[], Sequence[str]]) -> tuple[Markup, ...]:
+def rendered(session: Session, key: Hashable, render: Callable[[], Sequence[str]],
+             items_only: bool = False) -> tuple[Markup, ...]:
     """The pieces of HTML that ``render()`` returns, or what it returned for ``key`` at the same
-    trail head and minute (see above for what kept HTML may hold)."""
-    pieces = cached(session, ("rendered", key), lambda: tuple(str(piece) for piece in render()))
+    trail head and minute (see above for what kept HTML may hold; ``items_only`` as for
+    ``cached``)."""
+    pieces = cached(session, ("rendered", key), lambda: tuple(str(piece) for piece in render()), items_only)
     return tuple(Markup(piece) for piece in pieces)
 
 

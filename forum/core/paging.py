@@ -92,15 +92,17 @@ def first_ids(session: Session, model, conditions: Sequence, order: Sequence, li
 
 def paginate_rows(session: Session, model, conditions: Sequence, order: Sequence, page: int, per_page: int,
                   options: Sequence = (), cache_key: Hashable | None = None, joins: Sequence = (),
-                  count_cap: int | None = None, count: Select | None = None, load_rows: bool = True) -> Page:
+                  count_cap: int | None = None, count: Select | None = None, load_rows: bool = True,
+                  items_only: bool = False) -> Page:
     """One page of ``model`` rows meeting ``conditions`` in ``order``: the page's ids with the count
     of all matches (first_ids: one statement; two more only for a page past the end), then those rows with their eager loads (a deferred join: the OFFSET and the sort skip over ids,
     not over rows joined with what ``options`` loads; a deep page of 100,000 items took 42 ms with
     the join under the OFFSET and 2 ms like this, SQLite).
 
     With ``cache_key`` — which must name everything ``conditions`` depend on but the data and the
-    clock — the count and the ids are reused until the trail moves (forum.core.derived): the page
-    then costs one statement for its rows (and one for the trail head).
+    clock — the count and the ids are reused until the trail moves (forum.core.derived; with
+    ``items_only``, until a change other than the discussion's): the page then costs one
+    statement for its rows (and one for the trail head).
 
     ``joins``: ``(target, onclause)`` pairs the conditions and the order need (the register sorts
     decisions by their meeting's date): joined for the ids only, never for the rows.
@@ -127,7 +129,7 @@ def paginate_rows(session: Session, model, conditions: Sequence, order: Sequence
     if cache_key is None:
         total, shown, ids = locate()
     else:
-        total, shown, ids = cached(session, ("page", cache_key, page, per_page, count_cap), locate)
+        total, shown, ids = cached(session, ("page", cache_key, page, per_page, count_cap), locate, items_only)
     rows = rows_by_ids(session, model, ids, options) if load_rows else []
     return Page(items=rows, total=total, page=shown, per_page=per_page, ids=list(ids))
 

@@ -419,7 +419,8 @@ def failing_gates_of(session: Session, items: Sequence[DecisionItem]) -> dict[in
     (the derived cache: re-checking the gates of every run is most of a list page's work)."""
     return derived.cached(
         session, ("failing-gates", tuple(sorted(item.id for item in items))),
-        lambda: _gate_keys(session, items, lambda gate, _run, _item, _tier: gate.status == "fail"))
+        lambda: _gate_keys(session, items, lambda gate, _run, _item, _tier: gate.status == "fail"),
+        items_only=True)  # the runs and the items' tiers: nothing of the discussion's
 
 
 def drifted_gates_of(session: Session, items: Sequence[DecisionItem]) -> dict[int, list[str]]:

@@ -129,7 +129,8 @@ def drifted_ids(session: Session, conditions: list, now: datetime, key: Hashable
     must name what ``conditions`` depend on; forum.core.derived)."""
     drifted = [*conditions, standing.evidence_drifted(now)]
     total, ids = cached(session, ("drifted", key, limit),
-                        lambda: first_ids(session, DecisionItem, drifted, (DecisionItem.id.desc(),), limit))
+                        lambda: first_ids(session, DecisionItem, drifted, (DecisionItem.id.desc(),), limit),
+                        items_only=True)
     return ids, total
 
 
@@ -140,7 +141,8 @@ def drift_rows(session: Session, ids: list[int], now: datetime) -> Markup:
     if not ids:
         return Markup("")
     return rendered(session, ("drift rows", tuple(ids)), lambda: [
-        get_template_attribute("home/_macros.html", "drift_list")(_drift_details(session, ids, now))])[0]
+        get_template_attribute("home/_macros.html", "drift_list")(_drift_details(session, ids, now))],
+        items_only=True)[0]
 
 
 def action_rows(session: Session, ids: list[int], today: date, show_owner: bool = False) -> Markup:
@@ -150,7 +152,7 @@ def action_rows(session: Session, ids: list[int], today: date, show_owner: bool 
         return Markup("")
     return rendered(session, ("action rows", tuple(ids), today, show_owner), lambda: [
         get_template_attribute("home/_macros.html", "action_list")(agenda.actions_by_ids(session, ids), today,
-                                                                   show_owner)])[0]
+                                                                   show_owner)], items_only=True)[0]
 
 
 def _drift_details(session: Session, ids: list[int], now: datetime) -> list[Drift]:
@@ -213,7 +215,7 @@ def _item_page(session: Session, conditions: list, key: Hashable, per_page: int 
     total counts up to this many."""
     return paginate_rows(
         session, DecisionItem, conditions, (DecisionItem.created_at.desc(), DecisionItem.id.desc()),
-        1, per_page, cache_key=("home", key), count_cap=count_cap, load_rows=False,
+        1, per_page, cache_key=("home", key), count_cap=count_cap, load_rows=False, items_only=True,
     )
 
 

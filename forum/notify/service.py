@@ -81,7 +81,7 @@ def follow(session: Session, actor: User, item: DecisionItem) -> bool:
         return False
     session.flush()
     record(session, actor, "user.followed_item", f"user:{actor.id}",
-           {"email": actor.email, "item": item.id})
+           {"email": actor.email, "item": item.id}, leaves_items=True)
     return True
 
 
@@ -93,7 +93,7 @@ def unfollow(session: Session, actor: User, item: DecisionItem) -> bool:
     session.delete(following)
     session.flush()
     record(session, actor, "user.unfollowed_item", f"user:{actor.id}",
-           {"email": actor.email, "item": item.id})
+           {"email": actor.email, "item": item.id}, leaves_items=True)
     return True
 
 

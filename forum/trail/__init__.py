@@ -8,7 +8,13 @@ def init_app(app) -> None:
     from forum.core import derived
     from forum.trail.models import TrailHead
 
-    # Every change writes one event, so the head's seq names the state of the data. The
-    # statement is built once: it runs in nearly every request.
-    head = select(TrailHead.seq).where(TrailHead.id == 1)
-    derived.init_app(app, lambda session: session.scalar(head) or 0)
+    # Every change writes one event, so the head's seq names the state of the data, and its
+    # items_seq that of the items and AI systems. The statement is built once: it runs in nearly
+    # every request.
+    head = select(TrailHead.seq, TrailHead.items_seq).where(TrailHead.id == 1)
+
+    def versions(session) -> tuple[int, int]:
+        found = session.execute(head).first()
+        return (found.seq, found.items_seq) if found is not None else (0, 0)
+
+    derived.init_app(app, versions)

@@ -54,3 +54,7 @@ class TrailHead(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     seq: Mapped[int] = mapped_column(Integer)
     hash: Mapped[str] = mapped_column(String(64))
+    # The seq of the last change that may have written items or AI systems: every change but
+    # those recorded with ``leaves_items`` (a comment, a follow). Results derived from those rows
+    # alone are kept until it moves (forum.core.derived, ``items_only``).
+    items_seq: Mapped[int] = mapped_column(Integer, server_default="0")

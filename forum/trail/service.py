@@ -81,6 +81,11 @@ _READ_HEAD = select(TrailHead.seq, TrailHead.hash).where(TrailHead.id == 1)
 _TOUCH_AND_READ_HEAD = _TOUCH_HEAD.returning(TrailHead.seq, TrailHead.hash)
 
 
+_MOVE_HEAD_ONLY = (update(TrailHead).where(TrailHead.id == 1)
+                   .values(seq=bindparam("seq"), hash=bindparam("hash")))
+_MOVE_HEAD = _MOVE_HEAD_ONLY.values(items_seq=bindparam("seq"))
+
+
 def _lock_head(session: Session) -> tuple[int, str]:
     """Take the chain lock (a row lock on PostgreSQL, the write lock on SQLite) and read the head:
     concurrent writers queue instead of forking the chain. One statement where the database
@@ -102,9 +107,13 @@ def _check_write_lock(session: Session) -> None:
                              "make the change inside forum.core.db.attempt()")
 
 
-def record(session: Session, actor: Actor | str | None, kind: str, subject: str, data: dict) -> Event:
+def record(session: Session, actor: Actor | str | None, kind: str, subject: str, data: dict, *,
+           leaves_items: bool = False) -> Event:
     """Append one event to the chain, inside the caller's transaction, and tell the receivers of
-    ``event_recorded``."""
+    ``event_recorded``. ``leaves_items``: the change wrote only the discussion's rows (a comment,
+    a follow, with their notifications and search index rows) — no item, AI system, rating,
+    position, evidence or meeting — so results derived from those stay valid (the head's
+    ``items_seq`` stays where it is; forum.core.derived ``items_only``)."""
     if not isinstance(data, dict):
         raise TypeError("event data must be a JSON object")
     canonical_json(data)  # fails early, before the change is flushed, on values JSON cannot carry
@@ -119,7 +128,7 @@ def record(session: Session, actor: Actor | str | None, kind: str, subject: str,
         if APPEND_ONLY in str(error.orig):
             raise TrailDamaged() from error
         raise
-    session.execute(update(TrailHead).where(TrailHead.id == 1).values(seq=event.seq, hash=event.hash))
+    session.execute(_MOVE_HEAD_ONLY if leaves_items else _MOVE_HEAD, {"seq": event.seq, "hash": event.hash})
     event_recorded.send(session, actor=actor, event=event, data=data)
     return event
 
@@ -151,7 +160,7 @@ def write_batch(session: Session, batch: Batch, chunk: int = 5000) -> int:
             {name: value for name, value in row.items() if name != "data_json"} | {"data": row["data_json"]}
             for row in batch.rows[start:start + chunk]
         ])
-    session.execute(update(TrailHead).where(TrailHead.id == 1).values(seq=batch.seq, hash=batch.head))
+    session.execute(_MOVE_HEAD, {"seq": batch.seq, "hash": batch.head})
     return len(batch.rows)
 
 

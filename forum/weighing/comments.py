@@ -35,7 +35,7 @@ def add_comment(session: Session, actor: User, item: DecisionItem, body: str) ->
     session.add(comment)
     session.flush()
     record(session, actor, "comment.added", item.subject,
-           events.comment_added(comment.id, comment.function_key, text))
+           events.comment_added(comment.id, comment.function_key, text), leaves_items=True)
     return comment
 
 
@@ -76,5 +76,5 @@ def edit_comment(session: Session, actor: User, item: DecisionItem, comment: Com
     session.flush()
     record(session, actor, "comment.edited", item.subject, {
         "comment": comment.id, "before": before, "after": text,
-    })
+    }, leaves_items=True)
     return True

@@ -52,4 +52,4 @@ def drifted_systems(session: Session, now: datetime, limit: int) -> list[Drifted
             .group_by(AISystem.id, AISystem.name).order_by(count.desc(), AISystem.name).limit(limit))
         return [DriftedSystem(*row) for row in rows]
 
-    return cached(session, ("drifted-systems", limit), locate)
+    return cached(session, ("drifted-systems", limit), locate, items_only=True)

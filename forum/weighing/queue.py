@@ -105,7 +105,7 @@ def queue_by_tier(session: Session, settings: ForumSettings, now: datetime,
     rank = Scale(rubric).rank()
     return cached(session, ("queue by tier", settings, rules.RULES), lambda: dict(session.execute(
         select(rank, func.count()).where(queue_condition("", settings, now, rubric)).group_by(rank)
-    ).all()))
+    ).all()), items_only=True)
 
 
 def escalation_queue(session: Session, filters: QueueFilters, settings: ForumSettings,
@@ -130,7 +130,7 @@ def queue_ids(session: Session, filters: QueueFilters, settings: ForumSettings,
         session, DecisionItem, conditions,
         (Scale(rubric).rank().desc(), DecisionItem.needed_by.is_(None), DecisionItem.needed_by, DecisionItem.id),
         page, per_page, cache_key=("queue", filters.status, filters.tier, filters.divergent, filters.awaiting,
-                                   settings, rules.RULES), load_rows=False,
+                                   settings, rules.RULES), load_rows=False, items_only=True,
     )
 
 
@@ -162,4 +162,5 @@ def queue_rows(session: Session, ids: Sequence[int], settings: ForumSettings, ma
         macro = get_template_attribute("forum/_queue.html", "queue_rows")
         return [macro(queue_entries(session, ids, settings, rubric), may_schedule)]
 
-    return rendered(session, ("queue rows", tuple(ids), may_schedule, settings, rules.RULES, rubric), render)[0]
+    return rendered(session, ("queue rows", tuple(ids), may_schedule, settings, rules.RULES, rubric), render,
+                    items_only=True)[0]

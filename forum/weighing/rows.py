@@ -46,4 +46,4 @@ def lists_of_rows(session: Session, lists: Sequence[Sequence[int]], settings: Fo
     if not any(lists):
         return tuple(Markup("") for _ in lists)
     key = ("item rows", tuple(tuple(ids) for ids in lists), show_status, settings, rules.RULES)
-    return rendered(session, key, render)
+    return rendered(session, key, render, items_only=True)  # nothing of the discussion's

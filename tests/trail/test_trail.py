@@ -140,3 +140,16 @@ def test_export_jsonl_writes_one_complete_link_per_line(db_session):
     assert parsed[0]["at"].endswith("Z")
     result = chain.verify_links(parsed)
     assert result.ok and result.count == 3
+
+
+def test_the_head_keeps_the_seq_of_the_last_change_that_may_have_written_items(db_session):
+    record(db_session, None, "test.note", "test:1", {})
+    record(db_session, None, "test.comment", "test:1", {}, leaves_items=True)
+    db_session.commit()
+    head = db_session.get(TrailHead, 1)
+    db_session.refresh(head)
+    assert (head.seq, head.items_seq) == (2, 1)
+    record(db_session, None, "test.note", "test:2", {})
+    db_session.commit()
+    db_session.refresh(head)
+    assert (head.seq, head.items_seq) == (3, 3)

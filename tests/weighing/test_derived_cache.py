@@ -3,6 +3,7 @@ reused until the trail moves or the minute turns, and never outlive a change."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -11,6 +12,8 @@ from forum.core import clock, derived
 from forum.weighing import comments
 from tests.budgets import count_statements
 from tests.evidence.conftest import csv_bytes
+
+WRITE = re.compile(r'\s*(?:INSERT(?: OR \w+)? INTO|UPDATE|DELETE FROM)\s+"?(\w+)', re.IGNORECASE)
 
 # Results from the derived cache are asserted here: the minute must not turn mid-test.
 pytestmark = pytest.mark.usefixtures("steady_minute")
@@ -63,6 +66,75 @@ def test_a_change_shows_at_once_although_the_page_was_cached(
     second = make_item(people["procurement"], status="open", title="Second objected")
     position(people["risk"], second, "object")  # a trail event: the head moves
     assert "Second objected" in _queue_titles(client)
+
+
+@pytest.mark.parametrize("url", ["/escalations", "/"])
+def test_a_comment_leaves_the_queues_and_the_executives_kept_results_in_place_and_a_position_does_not(
+    app, client, login, people, make_item, position, db_session, url
+):
+    """The queue's counts, ids and rows, and the executives' lists, read nothing a comment writes:
+    they are kept across one (forum.core.derived ``items_only``), and not across anything else."""
+    item = make_item(people["procurement"], status="open", title="First objected")
+    position(people["risk"], item, "object")
+    login(people["exec"])
+    cold = count_statements(app, lambda: client.get(url))
+    warm = count_statements(app, lambda: client.get(url))
+    comments.add_comment(db_session, people["product"], item, "A thought on the vendor.")
+    db_session.commit()
+    pages = []
+    after_comment = count_statements(app, lambda: pages.append(client.get(url).get_data(as_text=True)))
+    if url == "/":
+        assert after_comment == warm < cold  # the executives' page reads nothing of the discussion
+    else:
+        assert warm < after_comment < cold  # only the filter form (kept until the trail moves) again
+    assert ("First objected" in pages[0]) == (url == "/escalations")  # the home page counts, not lists
+    second = make_item(people["procurement"], status="open", title="Second objected")
+    position(people["risk"], second, "object")
+    after_position = count_statements(app, lambda: client.get(url))
+    assert after_position > after_comment  # computed again
+    assert "Second objected" in client.get("/escalations").get_data(as_text=True)
+
+
+def test_the_changes_that_leave_the_items_in_place_write_only_the_discussions_rows(
+    app, db_session, people, make_item
+):
+    """What the changes recorded with ``leaves_items`` write: results kept with ``items_only``
+    read none of these tables (forum.core.derived), so were a comment to write an item, this
+    fails before a page shows a stale count."""
+    from sqlalchemy import event
+
+    from forum.core import db
+    from forum.notify import service as notify
+    from forum.trail.models import TrailHead
+
+    item = make_item(people["procurement"], status="open", title="Discussed")
+    db_session.commit()
+    discussion = {"comments", "item_follows", "notifications", "notification_outbox", "search_index", "events",
+                  "trail_head", "health_tallies"}
+    written: list[str] = []
+
+    def on_execute(conn, cursor, statement, *_):
+        found = WRITE.match(statement)
+        if found:
+            written.append(found.group(1))
+
+    engine = db.get_engine(app)
+    items_seq = db_session.get(TrailHead, 1).items_seq
+    event.listen(engine, "before_cursor_execute", on_execute)
+    try:
+        said = comments.add_comment(db_session, people["product"], item, "First thought.")
+        db_session.commit()
+        comments.edit_comment(db_session, people["product"], item, said, "Second thought.")
+        db_session.commit()
+        assert notify.unfollow(db_session, people["product"], item)
+        db_session.commit()
+        assert notify.follow(db_session, people["product"], item)
+        db_session.commit()
+    finally:
+        event.remove(engine, "before_cursor_execute", on_execute)
+    assert written and set(written) <= discussion
+    db_session.expire_all()
+    assert db_session.get(TrailHead, 1).items_seq == items_seq
 
 
 def test_a_failing_run_shows_on_the_list_at_once_although_its_gates_were_cached(
