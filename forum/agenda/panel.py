@@ -29,7 +29,7 @@ def build(session: Session, viewer: User, item: DecisionItem) -> dict:
         return get_template_attribute("agenda/panel.html", "entries_list")(entries, today), closing
 
     # The list reads the same for every viewer; what closing hangs on is kept with it.
-    entries, closing = derived.rendered_with(session, ("agenda panel", item.id, today), render)
+    entries, closing = derived.rendered_with(session, ("agenda panel", item.id, today), render, items_only=True)
     close = None
     if closing is not None and is_executive(viewer) and item.status == "decided" and item.filer_id != viewer.id:
         decision_id, actions_done, recused = closing

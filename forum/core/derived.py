@@ -163,16 +163,18 @@ def rendered(session: Session, key: Hashable, render: Callable[[], Sequence[str]
     return tuple(Markup(piece) for piece in pieces)
 
 
-def rendered_with(session: Session, key: Hashable, render: Callable[[], tuple[str, T]]) -> tuple[Markup, T]:
+def rendered_with(session: Session, key: Hashable, render: Callable[[], tuple[str, T]],
+                  items_only: bool = False) -> tuple[Markup, T]:
     """A piece of HTML and plain facts about it (a count, a title, flags) that ``render()``
     returns, or what it returned for ``key`` at the same trail head and minute: for a page that
-    needs a few facts of what it shows besides the HTML, without reading them again."""
+    needs a few facts of what it shows besides the HTML, without reading them again
+    (``items_only`` as for ``cached``)."""
 
     def compute() -> tuple[str, T]:
         html, facts = render()
         return str(html), facts
 
-    html, facts = cached(session, ("rendered", key), compute)
+    html, facts = cached(session, ("rendered", key), compute, items_only)
     return Markup(html), facts
 
 
@@ -213,7 +215,8 @@ def afresh(html: str) -> Markup:
     return Markup(html)
 
 
-def rendered_forms(session: Session, key: Hashable, render: Callable[[], tuple[str, T]]) -> tuple[Markup, T]:
+def rendered_forms(session: Session, key: Hashable, render: Callable[[], tuple[str, T]],
+                   items_only: bool = False) -> tuple[Markup, T]:
     """Like ``rendered_with``, for HTML that holds forms: ``render()`` builds and renders them
     inside ``csrf_slot``, and the HTML served carries the request's own token."""
 
@@ -221,5 +224,5 @@ def rendered_forms(session: Session, key: Hashable, render: Callable[[], tuple[s
         with csrf_slot():
             return render()
 
-    html, facts = rendered_with(session, key, slotted)
+    html, facts = rendered_with(session, key, slotted, items_only)
     return with_token(str(html)), facts

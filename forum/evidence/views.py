@@ -93,7 +93,7 @@ def _panel(session, viewer, item) -> dict:
             item, listing.runs, listing.total, current_gates, revalidation)
         return html, (listing.total, tuple(_flags(item, listing.total, current_gates, revalidation)))
 
-    html, (total, flags) = derived.rendered_with(session, ("evidence panel", item.id), summary)
+    html, (total, flags) = derived.rendered_with(session, ("evidence panel", item.id), summary, items_only=True)
     may_attach = service.can_attach(viewer, item)
     return {
         "summary": html, "total": total, "can_attach": may_attach,
@@ -135,7 +135,7 @@ def _revalidation(session, item, runs) -> list[str]:
 
 # Whether the upload form is offered depends on the viewer's role only.
 PANEL = panels.Panel(key="evidence", template="evidence/panel.html", build=_panel, order=20,
-                     facet=lambda _session, viewer, _item: viewer.role)
+                     facet=lambda _session, viewer, _item: viewer.role, items_only=True)
 
 
 # ----------------------------------------------------------------------------------- upload

@@ -66,6 +66,9 @@ class Panel:
     # What of the viewer and the request the panel's HTML depends on (see above), as a plain
     # hashable value; None: the panel is built for each request.
     facet: Callable[[Session, User, DecisionItem], Hashable] | None = None
+    # The panel reads nothing of the discussion (comments, follows): kept across its changes
+    # (forum.core.derived ``items_only``).
+    items_only: bool = False
 
     def __call__(self, _app, *, session: Session, viewer: User, item: DecisionItem,
                  keep: bool = True) -> tuple[Panel, dict]:
@@ -78,7 +81,7 @@ class Panel:
                     {"asks": tuple(p.get("asks", ())), "flags": tuple(p.get("flags", ()))})
 
         key = ("item panel", self.key, item.id, self.facet(session, viewer, item))
-        html, facts = derived.rendered_forms(session, key, render)
+        html, facts = derived.rendered_forms(session, key, render, self.items_only)
         return self, {"html": html, **facts}
 
 

@@ -77,7 +77,7 @@ def _panel(session, viewer, item) -> dict:
 
 # What the panel offers depends on the viewer's role only (proposing, trying an input).
 PANEL = panels.Panel(key="proximity", template="proximity/panel.html", build=_panel, order=25,
-                     facet=lambda _session, viewer, _item: viewer.role)
+                     facet=lambda _session, viewer, _item: viewer.role, items_only=True)
 
 
 @bp.post("/items/<int:item_id>/proposed-cases")

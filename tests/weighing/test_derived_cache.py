@@ -95,6 +95,24 @@ def test_a_comment_leaves_the_queues_and_the_executives_kept_results_in_place_an
     assert "Second objected" in client.get("/escalations").get_data(as_text=True)
 
 
+def test_the_item_pages_evidence_cases_and_agenda_panels_outlive_a_comment_and_its_discussion_does_not(
+    app, client, login, people, make_item, db_session
+):
+    item = make_item(people["procurement"], status="open", title="Panelled")
+    login(people["exec"])
+    url = f"/items/{item.id}"
+    cold = count_statements(app, lambda: client.get(url))
+    warm = count_statements(app, lambda: client.get(url))
+    comments.add_comment(db_session, people["product"], item, "A fresh remark on the vendor.")
+    db_session.commit()
+    pages = []
+    after_comment = count_statements(app, lambda: pages.append(client.get(url).get_data(as_text=True)))
+    # The discussion and the item's history again; the evidence, proposed-case and agenda panels'
+    # statements not (without them kept across the comment, only one statement fewer than cold).
+    assert warm < after_comment <= cold - 4
+    assert "A fresh remark on the vendor." in pages[0]
+
+
 def test_the_changes_that_leave_the_items_in_place_write_only_the_discussions_rows(
     app, db_session, people, make_item
 ):
