@@ -31,7 +31,7 @@ from collections import Counter
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Connection, and_, bindparam, delete, event, func, insert, inspect, select, update
+from sqlalchemy import Connection, bindparam, delete, event, func, insert, inspect, select, update
 from sqlalchemy.orm import Session
 
 from forum.agenda.models import SETTLING_OUTCOMES, AgendaEntry, Decision
@@ -274,36 +274,25 @@ def evidence_parts(status: str, item_version: str | None, weight_max: int | None
 # The statements of ``_items_parts`` and ``refresh_items``, built once: they run at every commit
 # that touched an item's evidence, rating, status or model version.
 _IDS = bindparam("ids", expanding=True)
+_ITEM_FACTS = select(DecisionItem.id, DecisionItem.status, DecisionItem.model_version, DecisionItem.weight_max)
 _LATEST_RUNS = select(func.max(EvidenceRun.id)).group_by(EvidenceRun.item_id, EvidenceRun.suite)
-
-
-def _facts(latest_runs):
-    """Each item with its current runs (the latest of each suite), a row per run, or one row
-    with no run: what ``evidence_parts`` reads, in one statement."""
-    return (select(DecisionItem.id, DecisionItem.status, DecisionItem.model_version, DecisionItem.weight_max,
-                   EvidenceRun.id.label("run_id"), EvidenceRun.run_at, EvidenceRun.model_version.label("run_version"))
-            .outerjoin(EvidenceRun, and_(EvidenceRun.item_id == DecisionItem.id, EvidenceRun.id.in_(latest_runs))))
-
-
-_ALL = _facts(_LATEST_RUNS)
-_SOME = _facts(_LATEST_RUNS.where(EvidenceRun.item_id.in_(_IDS))).where(DecisionItem.id.in_(_IDS))
+_RUN_FACTS = select(EvidenceRun.item_id, EvidenceRun.run_at, EvidenceRun.model_version)
+_ALL = (_ITEM_FACTS, _RUN_FACTS.where(EvidenceRun.id.in_(_LATEST_RUNS)))
+_SOME = (_ITEM_FACTS.where(DecisionItem.id.in_(_IDS)),
+         _RUN_FACTS.where(EvidenceRun.id.in_(_LATEST_RUNS.where(EvidenceRun.item_id.in_(_IDS)))))
 _PARTS_OF = (select(HealthItemPart.item_id, HealthItemPart.metric, HealthItemPart.period, HealthItemPart.key,
                     HealthItemPart.n).where(HealthItemPart.item_id.in_(_IDS)))
 
 
 def _items_parts(session: Session, item_ids: list[int] | None = None) -> dict[int, Counter]:
-    """``evidence_parts`` of the given items (of every item with None): one query."""
-    statement, params = (_ALL, {}) if item_ids is None else (_SOME, {"ids": list(item_ids)})
-    items: dict[int, tuple] = {}
+    """``evidence_parts`` of the given items (of every item with None): two queries."""
+    (items, latest_runs), params = (_ALL, {}) if item_ids is None else (_SOME, {"ids": list(item_ids)})
     runs: dict[int, list] = {}
-    for row in session.execute(statement, params).yield_per(5000):
-        items[row.id] = (row.status, row.model_version, row.weight_max)
-        item_runs = runs.setdefault(row.id, [])
-        if row.run_id is not None:
-            item_runs.append((row.run_at, row.run_version))
+    for item_id, run_at, version in session.execute(latest_runs, params).yield_per(5000):
+        runs.setdefault(item_id, []).append((run_at, version))
     now = clock.now()
-    return {item_id: evidence_parts(status, version, weight_max, runs[item_id], now)
-            for item_id, (status, version, weight_max) in items.items()}
+    return {item_id: evidence_parts(status, version, weight_max, runs.get(item_id, []), now)
+            for item_id, status, version, weight_max in session.execute(items, params).yield_per(5000)}
 
 
 def refresh_items(session: Session, item_ids: Iterable[int]) -> None:
