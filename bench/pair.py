@@ -12,6 +12,9 @@ speed drifts by 20 % from one minute to the next, it still separates a 5 % chang
 With ``--upload FILE`` each request POSTs that result file to ``--url`` through the API (an
 evidence upload, say ``/api/v1/items/100022/evidence``), with a token made for ``--email``.
 
+``--comment-on ITEM_ID`` writes a comment on that open item before each request (untimed): the
+page as it is served right after someone else's change.
+
 ``--after`` defaults to this checkout. ``--cold`` turns the derived-result cache off on both
 sides (every request computes as the first after a change does). Each side is the checkout put
 first on the path; the installed package's templates are the current checkout's.
@@ -30,8 +33,29 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def child(url: str, db_url: str, email: str, password: str, cold: bool, upload: str = "") -> None:
-    """One side: log in, warm up, then answer "<n>" lines with the mean ms of n requests."""
+def comment_writer(app, item_id: int):
+    """What writes one comment on ``item_id`` as the data set's staff member, through the
+    weighing service under the write lock (as the web form does), in a transaction of its own."""
+    from sqlalchemy import select
+
+    from forum.auth.models import User
+    from forum.core import db
+    from forum.items.models import DecisionItem
+    from forum.weighing import comments
+
+    def write(number: int) -> None:
+        with app.app_context(), db.session_scope(app) as session:
+            db.lock_for_change(session)
+            author = session.scalar(select(User).where(User.email == "procurement@example.com"))
+            comments.add_comment(session, author, session.get(DecisionItem, item_id), f"Paired note {number}")
+
+    return write
+
+
+def child(url: str, db_url: str, email: str, password: str, cold: bool, upload: str = "",
+          comment_on: int = 0) -> None:
+    """One side: log in, warm up, then answer "<n>" lines with the mean ms of n requests (with
+    ``comment_on``, each request after a comment on that item, which is not timed)."""
     from profile_page import page_request, revoke
 
     from forum.app import create_app
@@ -48,13 +72,20 @@ def child(url: str, db_url: str, email: str, password: str, cold: bool, upload: 
         if (status := request().status_code) not in (200, 201):
             raise SystemExit(f"{url} answered {status}")
     print("ready", flush=True)
+    write = comment_writer(app, comment_on) if comment_on else None
+    written = 0
     try:
         for line in sys.stdin:
             n = int(line)
-            started = time.perf_counter()
+            spent = 0.0
             for _ in range(n):
+                if write is not None:
+                    written += 1
+                    write(written)
+                started = time.perf_counter()
                 request()
-            print((time.perf_counter() - started) / n * 1000, flush=True)
+                spent += time.perf_counter() - started
+            print(spent / n * 1000, flush=True)
     finally:
         if token_id is not None:
             revoke(app, token_id)
@@ -72,16 +103,20 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=10, help="requests per side and round")
     parser.add_argument("--cold", action="store_true")
     parser.add_argument("--upload", default="", help="POST this result file to --url through the API")
+    parser.add_argument("--comment-on", type=int, default=0, metavar="ITEM_ID",
+                        help="before each request (untimed), a comment on this open item: the page as "
+                             "it is served right after someone else's change")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(args.url, args.db_url, args.email, args.password, args.cold, args.upload)
+        child(args.url, args.db_url, args.email, args.password, args.cold, args.upload, args.comment_on)
         return
 
     def start(checkout: str) -> subprocess.Popen:
         command = [sys.executable, __file__, "--child", "--before", "-", "--url", args.url, "--db-url", args.db_url,
                    "--email", args.email, "--password", args.password, *(["--cold"] if args.cold else []),
-                   *(["--upload", str(Path(args.upload).resolve())] if args.upload else [])]
+                   *(["--upload", str(Path(args.upload).resolve())] if args.upload else []),
+                   *(["--comment-on", str(args.comment_on)] if args.comment_on else [])]
         side = subprocess.Popen(command, cwd=checkout, env={**os.environ, "PYTHONPATH": checkout},
                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         if side.stdout.readline().strip() != "ready":
@@ -102,7 +137,8 @@ def main() -> None:
             side.stdin.close()
             side.wait()
     ratio = statistics.median(a / b for a, b in zip(times["after"], times["before"]))
-    print(f"{'POST ' if args.upload else ''}{args.url} [{'cold' if args.cold else 'warm'}]: "
+    state = "cold" if args.cold else f"after a comment on item {args.comment_on}" if args.comment_on else "warm"
+    print(f"{'POST ' if args.upload else ''}{args.url} [{state}]: "
           + " | ".join(f"{name} median {statistics.median(t):.2f}, fastest {min(t):.2f} ms" for name, t in times.items())
           + f" | after / before: {ratio:.3f} (median of {args.rounds} rounds)")
 
