@@ -68,6 +68,18 @@ def test_a_change_shows_at_once_although_the_page_was_cached(
     assert "Second objected" in _queue_titles(client)
 
 
+def _statements_around_a_comment(app, client, db_session, url, author, item, text):
+    """The statements of ``url`` cold, warm, and right after ``author`` commented ``text`` on
+    ``item``, with that last page."""
+    cold = count_statements(app, lambda: client.get(url))
+    warm = count_statements(app, lambda: client.get(url))
+    comments.add_comment(db_session, author, item, text)
+    db_session.commit()
+    pages = []
+    after_comment = count_statements(app, lambda: pages.append(client.get(url).get_data(as_text=True)))
+    return cold, warm, after_comment, pages[0]
+
+
 @pytest.mark.parametrize("url", ["/escalations", "/"])
 def test_a_comment_leaves_the_queues_and_the_executives_kept_results_in_place_and_a_position_does_not(
     app, client, login, people, make_item, position, db_session, url
@@ -77,17 +89,13 @@ def test_a_comment_leaves_the_queues_and_the_executives_kept_results_in_place_an
     item = make_item(people["procurement"], status="open", title="First objected")
     position(people["risk"], item, "object")
     login(people["exec"])
-    cold = count_statements(app, lambda: client.get(url))
-    warm = count_statements(app, lambda: client.get(url))
-    comments.add_comment(db_session, people["product"], item, "A thought on the vendor.")
-    db_session.commit()
-    pages = []
-    after_comment = count_statements(app, lambda: pages.append(client.get(url).get_data(as_text=True)))
+    cold, warm, after_comment, page = _statements_around_a_comment(
+        app, client, db_session, url, people["product"], item, "A thought on the vendor.")
     if url == "/":
         assert after_comment == warm < cold  # the executives' page reads nothing of the discussion
     else:
         assert warm < after_comment < cold  # only the filter form (kept until the trail moves) again
-    assert ("First objected" in pages[0]) == (url == "/escalations")  # the home page counts, not lists
+    assert ("First objected" in page) == (url == "/escalations")  # the home page counts, not lists
     second = make_item(people["procurement"], status="open", title="Second objected")
     position(people["risk"], second, "object")
     after_position = count_statements(app, lambda: client.get(url))
@@ -101,16 +109,12 @@ def test_the_item_pages_evidence_cases_and_agenda_panels_outlive_a_comment_and_i
     item = make_item(people["procurement"], status="open", title="Panelled")
     login(people["exec"])
     url = f"/items/{item.id}"
-    cold = count_statements(app, lambda: client.get(url))
-    warm = count_statements(app, lambda: client.get(url))
-    comments.add_comment(db_session, people["product"], item, "A fresh remark on the vendor.")
-    db_session.commit()
-    pages = []
-    after_comment = count_statements(app, lambda: pages.append(client.get(url).get_data(as_text=True)))
+    cold, warm, after_comment, page = _statements_around_a_comment(
+        app, client, db_session, url, people["product"], item, "A fresh remark on the vendor.")
     # The discussion and the item's history again; the evidence, proposed-case and agenda panels'
     # statements not (without them kept across the comment, only one statement fewer than cold).
     assert warm < after_comment <= cold - 4
-    assert "A fresh remark on the vendor." in pages[0]
+    assert "A fresh remark on the vendor." in page
 
 
 def test_the_changes_that_leave_the_items_in_place_write_only_the_discussions_rows(
