@@ -112,7 +112,8 @@ def _reset_postgres(url: str) -> None:
             ))
             conn.execute(text("INSERT INTO trail_head (id, seq, hash) VALUES (1, 0, :h)"), {"h": "0" * 64})
             # what the migrations write into a new database: the health tallies are counted
-            conn.execute(text("INSERT INTO health_tallies (metric, period, key, n) VALUES ('counted', '', '', 1)"))
+            conn.execute(text("INSERT INTO health_tallies (metric, period, key, n) "
+                              "VALUES ('counted', '', '', 1), ('open counted', '', '250000', 1)"))
     finally:
         engine.dispose()
 

@@ -87,6 +87,7 @@ def test_the_standing_migration_fills_the_columns_of_existing_items(backend_url,
     with engine.begin() as conn:
         conn.execute(text("DROP INDEX ix_decision_items_weight_max"))
         conn.execute(text("DROP INDEX ix_decision_items_standing"))  # a later revision's, on these columns
+        conn.execute(text("DROP INDEX ix_decision_items_evidence_stale_at"))  # likewise
         conn.execute(text("DROP TABLE health_item_parts"))  # later revisions' tables and indexes (made again below)
         for index in ("ix_weight_ratings_rater_item", "ix_positions_author_item", "ix_comments_author_item",
                       "ix_decision_items_filer_id"):

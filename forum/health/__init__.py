@@ -6,6 +6,8 @@ def init_app(app) -> None:
     """Wire the area into ``app`` (called by the application factory)."""
     from forum.health import tallies
     from forum.health.views import bp
+    from forum.weighing.rules import ForumSettings
 
-    tallies.listen(app.extensions["forum.sessionmaker"])  # the tallies move in the change's own transaction
+    # the tallies move in the change's own transaction
+    tallies.listen(app.extensions["forum.sessionmaker"], ForumSettings.from_config(app.config))
     app.register_blueprint(bp)

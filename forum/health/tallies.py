@@ -29,7 +29,8 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import Connection, bindparam, delete, event, func, insert, inspect, select, update
 from sqlalchemy.orm import Session
@@ -45,7 +46,10 @@ from forum.items.rubric import RUBRIC, Rubric
 from forum.probes.models import Probe
 from forum.proximity.models import ProposedCase, Review
 from forum.trail.signals import event_recorded
-from forum.weighing.models import Escalation, WeightRating
+from forum.weighing.checks import WEIGHING_STATUSES
+from forum.weighing.models import Escalation, Position, WeightRating
+from forum.weighing.queue import in_queue
+from forum.weighing.rules import ForumSettings, Scale
 
 COUNTED = ("counted", "", "")
 # metric: period, key
@@ -63,9 +67,20 @@ UNRATED = "unrated"
 AGE = "evidence_age"  # run day "YYYY-MM-DD" ("": no stated time), "current" | "older" | "unknown"
 FRESHNESS = "freshness"  # decided items: "", "without" | "version"; or the day their evidence turns stale
 #                          ("": never by age), "timed" | "no_time" (some current run states no time)
+# The open items' counts (the executive home page's): as the health figures' evidence parts, each
+# item's part is kept (health_item_parts) and the counts are their sums. Whatever the clock says,
+# period ""; where only the clock puts an item in (its evidence goes stale by age), the day it does.
+QUEUE = "queue"  # "" | day, tier rank ("-1": unrated): the escalation queue (forum.weighing.queue)
+DIVERGENT = "divergent"  # "", "": items being weighed whose functions' tiers diverge
+REVALIDATION = "revalidation"  # "" | day, "": decided or closed items whose evidence drifted
+#: ("open counted", "", exposure threshold): the queue's counts hold for that escalation threshold.
+OPEN_COUNTED = "open counted"
 DECIDED_STATUSES = ("decided", "closed")
 #: ``session.info``: the items a transaction changed (or added evidence to), settled before it commits.
 TOUCHED = "forum.health.touched"
+#: ``session.info`` (from the session factory, ``listen``): the forum's settings (ForumSettings),
+#: whose escalation threshold the queue's counts depend on.
+SETTINGS = "forum.health.settings"
 
 
 def month_of(at: datetime | date) -> str:
@@ -220,9 +235,10 @@ def on_event(session: Session, *, actor, event, data: dict) -> None:
         handler(session, event, data)
 
 
-def listen(factory) -> None:
+def listen(factory, settings: ForumSettings) -> None:
     """Keep the tallies as changes happen in the sessions of ``factory`` (called by the area's
-    ``init_app``)."""
+    ``init_app`` with the app's settings, which its sessions carry)."""
+    factory.configure(info={**factory.kw.get("info", {}), SETTINGS: settings})
     event_recorded.connect(on_event)
     if not event.contains(Escalation, "after_insert", _escalation_inserted):
         event.listen(Escalation, "after_insert", _escalation_inserted)
@@ -271,10 +287,37 @@ def evidence_parts(status: str, item_version: str | None, weight_max: int | None
     return parts
 
 
+def open_parts(standing, settings: ForumSettings, rubric: Rubric = RUBRIC) -> Counter:
+    """What an item adds to the open items' counts, from its status and standing values (its
+    row): in the escalation queue whatever the clock says (forum.weighing.queue.in_queue), under
+    (QUEUE, "", its tier's rank) — or, open and in it only once its evidence goes stale, under
+    the day that happens; being weighed with diverging tiers; decided or closed with drifted
+    evidence (REVALIDATION: a regression or another model version, or by the day it goes stale)."""
+    parts: Counter = Counter()
+    scale, stale_at = Scale(rubric), standing.evidence_stale_at
+    day = stale_at.astimezone(UTC).date().isoformat() if stale_at is not None else ""
+    if in_queue(standing, None, settings, rubric):
+        parts[(QUEUE, "", str(scale.rank_of(standing.weight_max)))] += 1
+    elif standing.status == "open" and day:
+        parts[(QUEUE, day, str(scale.rank_of(standing.weight_max)))] += 1
+    if standing.status in WEIGHING_STATUSES and scale.spans(standing.weight_min, standing.weight_max):
+        parts[(DIVERGENT, "", "")] += 1
+    if standing.status in DECIDED_STATUSES and (standing.evidence_drift or day):
+        parts[(REVALIDATION, "" if standing.evidence_drift else day, "")] += 1
+    return parts
+
+
+def _settings(session: Session) -> ForumSettings:
+    return session.info.get(SETTINGS) or ForumSettings()
+
+
 # The statements of ``_items_parts`` and ``refresh_items``, built once: they run at every commit
-# that touched an item's evidence, rating, status or model version.
+# that touched an item's evidence, ratings, positions, status, exposure or model version.
 _IDS = bindparam("ids", expanding=True)
-_ITEM_FACTS = select(DecisionItem.id, DecisionItem.status, DecisionItem.model_version, DecisionItem.weight_max)
+_STANDING = (DecisionItem.status, DecisionItem.weight_max, DecisionItem.weight_min, DecisionItem.objection,
+             DecisionItem.exposure, DecisionItem.evidence_fail, DecisionItem.evidence_drift,
+             DecisionItem.evidence_stale_at)
+_ITEM_FACTS = select(DecisionItem.id, DecisionItem.model_version, *_STANDING)
 _LATEST_RUNS = select(func.max(EvidenceRun.id)).group_by(EvidenceRun.item_id, EvidenceRun.suite)
 _RUN_FACTS = select(EvidenceRun.item_id, EvidenceRun.run_at, EvidenceRun.model_version)
 _ALL = (_ITEM_FACTS, _RUN_FACTS.where(EvidenceRun.id.in_(_LATEST_RUNS)))
@@ -285,14 +328,17 @@ _PARTS_OF = (select(HealthItemPart.item_id, HealthItemPart.metric, HealthItemPar
 
 
 def _items_parts(session: Session, item_ids: list[int] | None = None) -> dict[int, Counter]:
-    """``evidence_parts`` of the given items (of every item with None): two queries."""
+    """``evidence_parts`` and ``open_parts`` of the given items (of every item with None): two
+    queries."""
     (items, latest_runs), params = (_ALL, {}) if item_ids is None else (_SOME, {"ids": list(item_ids)})
     runs: dict[int, list] = {}
     for item_id, run_at, version in session.execute(latest_runs, params).yield_per(5000):
         runs.setdefault(item_id, []).append((run_at, version))
-    now = clock.now()
-    return {item_id: evidence_parts(status, version, weight_max, runs.get(item_id, []), now)
-            for item_id, status, version, weight_max in session.execute(items, params).yield_per(5000)}
+    now, settings, found = clock.now(), _settings(session), {}
+    for item in session.execute(items, params).yield_per(5000):
+        found[item.id] = evidence_parts(item.status, item.model_version, item.weight_max, runs.get(item.id, []), now)
+        found[item.id].update(open_parts(item, settings))
+    return found
 
 
 def refresh_items(session: Session, item_ids: Iterable[int]) -> None:
@@ -325,21 +371,26 @@ def _part_rows(parts: dict[int, Counter]) -> list[dict]:
 
 
 def _collect(session: Session, _flush_context) -> None:
-    """After each flush: the items it changed, added evidence to or rated (a rating moves the
-    item's tier, and with it how old its evidence may be: forum.weighing.standing writes that)."""
+    """After each flush: the items it changed, added evidence to, rated or took a position on (a
+    rating moves the item's tier, and with it how old its evidence may be; the ratings, positions
+    and evidence move its standing: forum.weighing.standing writes that)."""
     touched = session.info.setdefault(TOUCHED, set())
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, EvidenceRun | WeightRating | Position):
+            touched.add(obj.item_id)
     for obj in session.new:
         if isinstance(obj, DecisionItem):
             touched.add(obj.id)
-        elif isinstance(obj, EvidenceRun | WeightRating):
-            touched.add(obj.item_id)
     for obj in session.dirty:
-        if isinstance(obj, WeightRating):
-            touched.add(obj.item_id)
-        elif isinstance(obj, DecisionItem):
+        if isinstance(obj, DecisionItem):
             attrs = inspect(obj).attrs  # the flush's changes are still there to see
-            if attrs.status.history.has_changes() or attrs.model_version.history.has_changes():
+            if any(getattr(attrs, name).history.has_changes() for name in _ITEM_MOVES):
                 touched.add(obj.id)
+
+
+#: An item's columns whose change moves what it adds to the tallies (the standing's columns
+#: change with its ratings, positions and evidence, or with these).
+_ITEM_MOVES = ("status", "model_version", "exposure", "decided_at")
 
 
 def _settle(session: Session) -> None:
@@ -427,7 +478,8 @@ def recount(session: Session) -> int:
     session.execute(delete(HealthCycle))
     session.execute(delete(HealthTally))
     rows = [{"metric": m, "period": p, "key": k, "n": n} for (m, p, k), n in counts.items() if n]
-    rows.append(dict(zip(("metric", "period", "key"), COUNTED, strict=True)) | {"n": 1})
+    rows.extend(dict(zip(("metric", "period", "key"), mark, strict=True)) | {"n": 1}
+                for mark in (COUNTED, _open_mark(session)))
     for start in range(0, len(rows), 5000):
         session.execute(insert(HealthTally), rows[start:start + 5000])
     for start in range(0, len(cycles), 5000):
@@ -437,11 +489,17 @@ def recount(session: Session) -> int:
         session.execute(insert(HealthItemPart), part_rows[start:start + 5000])
     session.info.pop(TOUCHED, None)  # counted as they are now
     session.expire_all()
-    return len(rows) - 1
+    return len(rows) - 2
+
+
+def _open_mark(session: Session) -> tuple[str, str, str]:
+    return OPEN_COUNTED, "", str(_settings(session).exposure_threshold)
 
 
 def is_counted(session: Session) -> bool:
-    return session.get(HealthTally, COUNTED) is not None
+    """The tallies were counted from the history, the queue's under this forum's escalation
+    threshold (a new threshold needs them counted again)."""
+    return session.get(HealthTally, COUNTED) is not None and session.get(HealthTally, _open_mark(session)) is not None
 
 
 def ensure_counted(session: Session) -> bool:
@@ -469,8 +527,48 @@ def read(session: Session, metrics: Iterable[str], periods: Iterable[str] | None
 def stored(session: Session) -> tuple[dict[tuple[str, str, str], int], list[dict]]:
     """Every count as stored and every cycle row (to compare with ``count_history``)."""
     counts = {(m, p, k): n for m, p, k, n in session.execute(
-        select(HealthTally.metric, HealthTally.period, HealthTally.key, HealthTally.n)) if n and (m, p, k) != COUNTED}
+        select(HealthTally.metric, HealthTally.period, HealthTally.key, HealthTally.n))
+        if n and m not in (COUNTED[0], OPEN_COUNTED)}
     cycles = [{"item_id": i, "period": p, "tier": t, "bucket": b} for i, p, t, b in session.execute(
         select(HealthCycle.item_id, HealthCycle.period, HealthCycle.tier, HealthCycle.bucket)
         .order_by(HealthCycle.item_id))]
     return counts, cycles
+
+
+@dataclass(frozen=True)
+class OpenCounts:
+    queue: dict[int, int]  # the escalation queue's items per tier rank (-1: unrated), as queue_by_tier
+    divergent: int  # items being weighed whose functions' tiers diverge
+    revalidation: int  # decided or closed items whose current evidence drifted
+
+
+_OPEN_SUMS = (
+    select(HealthTally.metric, HealthTally.key, func.sum(HealthTally.n))
+    .where(HealthTally.metric.in_((QUEUE, DIVERGENT, REVALIDATION, OPEN_COUNTED)),
+           (HealthTally.period == "") | (HealthTally.period < bindparam("today")))
+    .group_by(HealthTally.metric, HealthTally.key)
+)
+# The items whose evidence goes stale today, before ``now`` (an index on the column).
+_STALE_TODAY = select(DecisionItem.id, *_STANDING).where(
+    DecisionItem.evidence_stale_at >= bindparam("since"), DecisionItem.evidence_stale_at < bindparam("now"))
+
+
+def open_counts(session: Session, settings: ForumSettings, now: datetime, rubric: Rubric = RUBRIC) -> OpenCounts | None:
+    """The open items' counts at ``now`` from the kept parts' sums: whatever the clock says, plus
+    the days before today on which evidence went stale, plus the items whose evidence went stale
+    today before ``now`` (read one by one: the day's, not the history's). Two statements. None
+    when the tallies were not counted under ``settings``' escalation threshold (read them from
+    the items then)."""
+    today = now.astimezone(UTC).date()
+    sums = Counter()
+    for metric, key, n in session.execute(_OPEN_SUMS, {"today": today.isoformat()}):
+        sums[(metric, key)] += n
+    if not sums[(OPEN_COUNTED, str(settings.exposure_threshold))]:
+        return None
+    since = datetime.combine(today, time.min, tzinfo=UTC)
+    for item in session.execute(_STALE_TODAY, {"since": since, "now": now}):
+        for (metric, period, key), n in open_parts(item, settings, rubric).items():
+            if period:  # the day is today: the items counted whatever the clock says are in already
+                sums[(metric, key)] += n
+    return OpenCounts(queue={int(key): n for (metric, key), n in sums.items() if metric == QUEUE and n},
+                      divergent=sums[(DIVERGENT, "")], revalidation=sums[(REVALIDATION, "")])

@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime, time
 
 from flask import get_template_attribute
 from markupsafe import Markup
-from sqlalchemy import Select, func, select, union
+from sqlalchemy import Select, func, literal, select, union
 from sqlalchemy.orm import Session, joinedload, load_only
 
 from forum.admin.service import KIND_LABELS
@@ -33,6 +33,7 @@ from forum.core.paging import Page, first_ids, paginate_rows
 from forum.evidence import gates
 from forum.evidence.models import EvidenceRun
 from forum.evidence.service import item_tiers, recheck
+from forum.health import tallies
 from forum.health.service import GATE_COLUMNS
 from forum.items.models import STATUSES, DecisionItem
 from forum.items.rubric import RUBRIC
@@ -122,15 +123,17 @@ def drifted_items(session: Session, conditions: list, now: datetime, key: Hashab
 
 
 def drifted_ids(session: Session, conditions: list, now: datetime, key: Hashable,
-                limit: int = LIST_SIZE) -> tuple[list[int], int]:
+                limit: int = LIST_SIZE, total: int | None = None) -> tuple[list[int], int]:
     """Items meeting ``conditions`` whose current evidence went stale or regressed, newest item
-    first: up to ``limit`` of them and how many there are. The items are found and counted in SQL
-    on their standing (forum.weighing.standing), reused until the trail moves under ``key`` (which
-    must name what ``conditions`` depend on; forum.core.derived)."""
+    first: up to ``limit`` of them and how many there are (``total``, when a kept tally knows).
+    The items are found and counted in SQL on their standing (forum.weighing.standing), reused
+    until the trail moves under ``key`` (which must name what ``conditions`` depend on;
+    forum.core.derived)."""
     drifted = [*conditions, standing.evidence_drifted(now)]
-    total, ids = cached(session, ("drifted", key, limit),
-                        lambda: first_ids(session, DecisionItem, drifted, (DecisionItem.id.desc(),), limit),
-                        items_only=True)
+    count = None if total is None else select(literal(total))
+    total, ids = cached(session, ("drifted", key, limit, total),
+                        lambda: first_ids(session, DecisionItem, drifted, (DecisionItem.id.desc(),), limit,
+                                          count=count), items_only=True)
     return ids, total
 
 
@@ -209,13 +212,14 @@ class StaffHome:
 
 
 def _item_page(session: Session, conditions: list, key: Hashable, per_page: int = LIST_SIZE,
-               count_cap: int | None = None) -> Page:
+               count_cap: int | None = None, total: int | None = None) -> Page:
     """The ids of the newest items meeting ``conditions`` (their rows are rendered by
     forum.weighing.rows); ``key`` names what they depend on (for the cache); ``count_cap``: the
-    total counts up to this many."""
+    total counts up to this many; ``total``: the count, known already (a kept tally)."""
     return paginate_rows(
         session, DecisionItem, conditions, (DecisionItem.created_at.desc(), DecisionItem.id.desc()),
-        1, per_page, cache_key=("home", key), count_cap=count_cap, load_rows=False, items_only=True,
+        1, per_page, cache_key=("home", key, total), count_cap=count_cap, load_rows=False, items_only=True,
+        count=None if total is None else select(literal(total)),
     )
 
 
@@ -311,14 +315,19 @@ def next_meeting(session: Session, now: datetime) -> NextMeeting | None:
 
 
 def executive_home(session: Session, viewer: User, settings: rules.ForumSettings, now: datetime) -> ExecutiveHome:
+    # The counts from the kept tallies (forum.health.tallies), not from every open item; from the
+    # items when the tallies were not counted under this forum's escalation threshold.
+    kept = cached(session, ("open counts", settings), lambda: tallies.open_counts(session, settings, now),
+                  items_only=True)
     divergent = _item_page(session, [
         DecisionItem.status.in_(checks.WEIGHING_STATUSES), divergence_condition(),
-    ], ("divergent",))
-    counts = queue_by_tier(session, settings, now)
+    ], ("divergent",), total=kept and kept.divergent)
+    counts = kept.queue if kept else queue_by_tier(session, settings, now)
     queue = [TierCount(t.key, t.label, counts.get(t.index, 0)) for t in reversed(RUBRIC.tiers)]
     queue.append(TierCount("unrated", "Not rated", counts.get(-1, 0)))
     revalidation, revalidation_total = drifted_ids(
-        session, [DecisionItem.status.in_(("decided", "closed"))], now, ("revalidation",))
+        session, [DecisionItem.status.in_(("decided", "closed"))], now, ("revalidation",),
+        total=kept and kept.revalidation)
     overdue = agenda.open_actions(session, overdue_on=now.date(), per_page=LIST_SIZE, load_rows=False)
     actions = agenda.open_actions(session, owner=viewer, per_page=LIST_SIZE, load_rows=False)
     return ExecutiveHome(

@@ -62,6 +62,9 @@ class DecisionItem(Base):
         # home page 142 → 98 ms cold on SQLite at 100,000 items.
         Index("ix_decision_items_standing", "status", "weight_max", "weight_min", "objection", "evidence_fail",
               "evidence_drift", "evidence_stale_at", "exposure", "needed_by", "system_id", "created_at", "id"),
+        # The items whose evidence goes stale today (forum.health.tallies.open_counts: the
+        # executive home page's counts add them to the kept tallies).
+        Index("ix_decision_items_evidence_stale_at", "evidence_stale_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -26,3 +26,5 @@ def rebuild_command() -> None:
     with db.session_scope(current_app) as session:
         items, corrected = standing.rebuild(session.connection())
     click.echo(f"Standing rebuilt for {items} items; {corrected} were out of date.")
+    if corrected:  # the kept counts of open items were counted from the old values
+        click.echo("Run `forum health recount` to count the kept tallies from the corrected standing.")

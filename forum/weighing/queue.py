@@ -98,6 +98,14 @@ def queue_condition(status: str, settings: ForumSettings, now: datetime, rubric:
     return and_(DecisionItem.status.in_(QUEUE_STATUSES), or_(escalated, recommended))
 
 
+def in_queue(standing, now: datetime | None, settings: ForumSettings, rubric: Rubric = RUBRIC) -> bool:
+    """``queue_condition("")`` read in Python on one item's standing values (its status and the
+    standing columns; rules.Rule.holds): whether the queue holds it at ``now`` — with None,
+    whether it does whatever the clock says."""
+    return standing.status == "escalated" or (
+        standing.status == "open" and any(rule.holds(standing, now, settings, rubric) for rule in rules.RULES))
+
+
 def queue_by_tier(session: Session, settings: ForumSettings, now: datetime,
                   rubric: Rubric = RUBRIC) -> dict[int, int]:
     """How many items the escalation queue holds per tier (tier index -> count, -1 unrated): one

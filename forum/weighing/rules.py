@@ -109,6 +109,15 @@ class Scale:
     def divergent(self) -> ColumnElement[bool]:
         return self._spans(DecisionItem.weight_min, DecisionItem.weight_max, and_, _sql_any)
 
+    # -- Python, from the standing values (an item row's weight_max and weight_min)
+    def rank_of(self, weight_max: int | None) -> int:
+        """``rank`` of one item: its tier's index, -1 when unrated."""
+        return -1 if weight_max is None else self.rubric.tier_for(weight_max).index
+
+    def spans(self, weight_min: int | None, weight_max: int | None) -> bool:
+        """``divergent`` of one item."""
+        return weight_max is not None and weight_min is not None and self._spans(weight_min, weight_max, _py_both, any)
+
 
 # ---------------------------------------------------------------------------------------------
 # The escalation rules
@@ -133,6 +142,12 @@ class Rule:
         """{item id: reason} for the items on which the rule holds."""
         raise NotImplementedError
 
+    def holds(self, standing, now: datetime | None, settings: ForumSettings, rubric: Rubric = RUBRIC) -> bool:
+        """``condition`` read in Python on one item's standing values (anything with the item's
+        columns as attributes: a row of them, the item): whether it holds at ``now`` — with None,
+        whether it holds whatever the clock says (forum.health.tallies keeps counts by that)."""
+        raise NotImplementedError
+
 
 @dataclass(frozen=True)
 class Strategic(Rule):
@@ -146,6 +161,9 @@ class Strategic(Rule):
 
     def condition(self, now, settings, rubric=RUBRIC):
         return self._top(DecisionItem.weight_max, rubric)
+
+    def holds(self, standing, now, settings, rubric=RUBRIC):
+        return standing.weight_max is not None and self._top(standing.weight_max, rubric)
 
     def explain(self, session, weighed, settings, rubric=RUBRIC):
         top, found = rubric.tiers[-1], {}
@@ -166,6 +184,9 @@ class Objection(Rule):
     def condition(self, now, settings, rubric=RUBRIC):
         return DecisionItem.objection  # stance == OBJECT on some position (forum.weighing.standing)
 
+    def holds(self, standing, now, settings, rubric=RUBRIC):
+        return bool(standing.objection)
+
     def explain(self, session, weighed, settings, rubric=RUBRIC):
         found = {}
         for item, w in weighed:
@@ -184,6 +205,9 @@ class Divergence(Rule):
 
     def condition(self, now, settings, rubric=RUBRIC):
         return Scale(rubric).divergent()
+
+    def holds(self, standing, now, settings, rubric=RUBRIC):
+        return Scale(rubric).spans(standing.weight_min, standing.weight_max)
 
     def explain(self, session, weighed, settings, rubric=RUBRIC):
         found = {}
@@ -208,6 +232,9 @@ class Exposure(Rule):
     def condition(self, now, settings, rubric=RUBRIC):
         return self._above(DecisionItem.exposure, settings)  # NULL > n is not true
 
+    def holds(self, standing, now, settings, rubric=RUBRIC):
+        return standing.exposure is not None and self._above(standing.exposure, settings)
+
     def explain(self, session, weighed, settings, rubric=RUBRIC):
         return {
             item.id: f"Financial exposure of {format_money(item.exposure)} is above the escalation "
@@ -225,6 +252,10 @@ class FailingEvidence(Rule):
 
     def condition(self, now, settings, rubric=RUBRIC):
         return or_(DecisionItem.evidence_fail, DecisionItem.evidence_stale_at < now)
+
+    def holds(self, standing, now, settings, rubric=RUBRIC):
+        return bool(standing.evidence_fail) or (
+            now is not None and standing.evidence_stale_at is not None and standing.evidence_stale_at < now)
 
     def explain(self, session, weighed, settings, rubric=RUBRIC):
         failing = evidence.failing_gates_of(session, [item for item, _w in weighed])

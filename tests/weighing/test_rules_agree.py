@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from forum.core import clock
 from forum.evidence import service as evidence
+from forum.health import tallies
 from forum.items import service as items
 from forum.items.models import DecisionItem
 from forum.items.rubric import RUBRIC
@@ -22,6 +23,7 @@ from forum.weighing import positions, queue, ratings, rules, weigh
 from forum.weighing.models import STANCES
 from forum.weighing.rules import Scale
 from tests.evidence.conftest import csv_bytes
+from tests.health.test_open_counts import counted_from_items
 from tests.weighing.conftest import SETTINGS, scores_for
 
 FUNCTIONS = ("procurement", "product", "risk")
@@ -84,14 +86,30 @@ def check_agreement(db_session, batch: list[DecisionItem], now) -> None:
         assert _selected(db_session, ids, scale.tier_condition(tier)) == python, tier
         rank = -1 if tier is None else tier.index
         assert _selected(db_session, ids, scale.rank() == rank) == python, tier
+        assert {i.id for i in batch if scale.rank_of(i.weight_max) == rank} == python, tier
     python = {i for i in ids if weighings[i].divergent}
     assert _selected(db_session, ids, scale.divergent()) == python, "divergence"
+    assert {i.id for i in batch if scale.spans(i.weight_min, i.weight_max)} == python, "divergence"
     for rule in rules.RULES:
         explained = rule.explain(db_session, weighed, SETTINGS)
         assert _selected(db_session, ids, rule.condition(now, SETTINGS)) == set(explained), rule.name
         assert explained == {i: r.text for i in ids for r in weighings[i].reasons if r.rule == rule.name}
+        # the third reading, on the item's standing values (the tallies' counts keep it)
+        assert {i.id for i in batch if rule.holds(i, now, SETTINGS)} == set(explained), rule.name
     queued = {i for i in ids if weighings[i].status == "escalated" or weighings[i].recommended}
     assert _selected(db_session, ids, queue.queue_condition("", SETTINGS, now)) == queued
+    assert {i.id for i in batch if queue.in_queue(i, now, SETTINGS)} == queued
+    # whatever the clock says: what the queue holds before any evidence can have gone stale
+    before_any = now - timedelta(days=10_000)
+    assert {i.id for i in batch if queue.in_queue(i, None, SETTINGS)} == _selected(
+        db_session, ids, queue.queue_condition("", SETTINGS, before_any))
+    # … and the counts kept from each item's part (the forum holds only this batch): at ``now``, a
+    # second either side of each moment evidence goes stale, and long after
+    tallies.refresh_items(db_session, ids)  # what the commit would do
+    moments = {now, now + timedelta(days=10_000)} | {
+        i.evidence_stale_at + timedelta(seconds=d) for i in batch if i.evidence_stale_at for d in (-1, 0, 1)}
+    for moment in sorted(moments):
+        assert tallies.open_counts(db_session, SETTINGS, moment) == counted_from_items(db_session, SETTINGS, moment), moment
 
 
 def _spec(status="open", exposure=None, totals=(), stances=(), runs=()) -> dict:

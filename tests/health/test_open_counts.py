@@ -1,0 +1,121 @@
+"""The open items' counts kept as tallies (forum.health.tallies.open_counts: the escalation queue
+by tier, the items whose tiers diverge, the decided items whose evidence drifted) against the same
+counts read from the items: through the demo's history and the changes that move them, at moments
+on both sides of evidence going stale; under another escalation threshold; and on the executive
+home page. (tests/weighing/test_rules_agree.py checks them on generated items too.)"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import func, select, update
+
+from forum.auth.models import User
+from forum.core import clock
+from forum.health import tallies
+from forum.health.models import HealthTally
+from forum.items import service as items
+from forum.items.models import DecisionItem
+from forum.weighing import checks, positions, standing
+from forum.weighing.queries import divergence_condition
+from forum.weighing.queue import queue_condition
+from forum.weighing.rules import RULES, ForumSettings, Scale
+from forum_seed import demo as seed
+
+SETTINGS = ForumSettings()
+
+
+def counted_from_items(session, settings, now) -> tallies.OpenCounts:
+    """The counts as the pages read them without the tallies: over every item."""
+    rank = Scale().rank()
+    return tallies.OpenCounts(
+        queue=dict(session.execute(select(rank, func.count()).where(queue_condition("", settings, now))
+                                   .group_by(rank)).all()),
+        divergent=session.scalar(select(func.count()).where(
+            DecisionItem.status.in_(checks.WEIGHING_STATUSES), divergence_condition())),
+        revalidation=session.scalar(select(func.count()).where(
+            DecisionItem.status.in_(("decided", "closed")), standing.evidence_drifted(now))),
+    )
+
+
+def _moments(session, now) -> list:
+    """Now, days ahead, and a second either side of every moment some evidence goes stale."""
+    stale = session.scalars(select(DecisionItem.evidence_stale_at).where(DecisionItem.evidence_stale_at.is_not(None)))
+    return sorted({now, *(now + timedelta(days=d) for d in (1, 31, 91, 181, 400)),
+                   *(at + timedelta(seconds=d) for at in stale for d in (-1, 0, 1))})
+
+
+def test_the_kept_counts_match_the_items_through_the_demo_and_its_changes(db_session, make_user):
+    seed.load_demo(db_session)
+    db_session.commit()
+    now = clock.now()
+    kept = tallies.open_counts(db_session, SETTINGS, now)
+    assert kept is not None and kept.queue and kept.divergent  # the demo moves each …
+    later = [tallies.open_counts(db_session, SETTINGS, moment) for moment in _moments(db_session, now)]
+    assert any(counts.revalidation for counts in later)  # … its decided items' evidence goes stale in time
+    for moment in _moments(db_session, now):
+        assert tallies.open_counts(db_session, SETTINGS, moment) == counted_from_items(db_session, SETTINGS, moment)
+
+    # Changes that move an item into the queue or out of it: an exposure above the threshold,
+    # an objection, a status change.
+    quiet = [i for i in db_session.scalars(select(DecisionItem).where(DecisionItem.status == "open"))
+             if not any(rule.holds(i, None, SETTINGS) for rule in RULES)]
+    assert len(quiet) >= 2, "the demo has open items no rule holds on"
+    first, second = quiet[:2]
+    filer = db_session.get(User, first.filer_id)
+    items.update_item(db_session, filer, first, items.ItemData(**{
+        **items.current_values(first), "exposure": SETTINGS.exposure_threshold + 1}), first.version)
+    objector = make_user(function="risk")
+    positions.take_position(db_session, objector, second, positions.PositionData("object", "Not ready."))
+    db_session.commit()
+    after = tallies.open_counts(db_session, SETTINGS, now)
+    assert sum(after.queue.values()) == sum(kept.queue.values()) + 2
+    for moment in _moments(db_session, now):
+        assert tallies.open_counts(db_session, SETTINGS, moment) == counted_from_items(db_session, SETTINGS, moment)
+    # … and the whole history counted again gives the same tallies
+    stored = tallies.stored(db_session)
+    tallies.recount(db_session)
+    db_session.commit()
+    assert tallies.stored(db_session) == stored
+
+
+def _queue_line(client) -> str:
+    page = client.get("/").get_data(as_text=True)
+    return page.split('id="queue-heading"', 1)[1].split("</p>", 1)[0]
+
+
+def test_the_executive_home_page_reads_the_queue_from_the_kept_counts(app, client, login, make_user, db_session):
+    seed.load_demo(db_session)
+    db_session.commit()
+    total = sum(counted_from_items(db_session, SETTINGS, clock.now()).queue.values())
+    login(make_user(role="executive", function=None))
+    assert f"{total} items escalated or recommended" in _queue_line(client)
+    # A tally moved by hand (no item changed): the page shows it, so it read no item to count.
+    db_session.execute(update(HealthTally).where(HealthTally.metric == tallies.QUEUE, HealthTally.period == "",
+                                                 HealthTally.key == "2").values(n=HealthTally.n + 3))
+    db_session.commit()
+    later = clock.now() + timedelta(minutes=1)
+    with clock.override(lambda: later):  # past the kept result's minute
+        assert f"{total + 3} items escalated or recommended" in _queue_line(client)
+
+
+def test_under_another_escalation_threshold_the_counts_come_from_the_items_until_counted_again(
+        app_config, db_session, client, login, make_user):
+    from forum.app import create_app
+    from forum.core import db
+
+    seed.load_demo(db_session)
+    db_session.commit()
+    lower = ForumSettings(exposure_threshold=1_000)
+    assert tallies.open_counts(db_session, lower, clock.now()) is None  # counted under 250,000
+    other = create_app({**app_config, "ESCALATION_EXPOSURE_THRESHOLD": 1_000})
+    try:
+        with other.app_context(), db.session_scope(other) as session:
+            assert not tallies.is_counted(session)
+            expected = counted_from_items(session, lower, clock.now())
+            assert expected != counted_from_items(session, SETTINGS, clock.now())  # the threshold matters here
+            assert tallies.ensure_counted(session)  # as `forum db upgrade` or the health page does
+        with other.app_context(), db.session_scope(other) as session:
+            assert tallies.open_counts(session, lower, clock.now()) == expected
+    finally:
+        db.get_engine(other).dispose()
