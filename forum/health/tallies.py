@@ -72,7 +72,7 @@ FRESHNESS = "freshness"  # decided items: "", "without" | "version"; or the day 
 # period ""; where only the clock puts an item in (its evidence goes stale by age), the day it does.
 QUEUE = "queue"  # "" | day, tier rank ("-1": unrated): the escalation queue (forum.weighing.queue)
 DIVERGENT = "divergent"  # "", "": items being weighed whose functions' tiers diverge
-REVALIDATION = "revalidation"  # "" | day, system id ("": none): decided or closed items whose evidence drifted
+REVALIDATION = "revalidation"  # "" | day, "": decided or closed items whose evidence drifted
 #: ("open counted", "", exposure threshold): the queue's counts hold for that escalation threshold.
 OPEN_COUNTED = "open counted"
 DECIDED_STATUSES = ("decided", "closed")
@@ -303,8 +303,7 @@ def open_parts(standing, settings: ForumSettings, rubric: Rubric = RUBRIC) -> Co
     if standing.status in WEIGHING_STATUSES and scale.spans(standing.weight_min, standing.weight_max):
         parts[(DIVERGENT, "", "")] += 1
     if standing.status in DECIDED_STATUSES and (standing.evidence_drift or day):
-        system = "" if standing.system_id is None else str(standing.system_id)
-        parts[(REVALIDATION, "" if standing.evidence_drift else day, system)] += 1
+        parts[(REVALIDATION, "" if standing.evidence_drift else day, "")] += 1
     return parts
 
 
@@ -317,7 +316,7 @@ def _settings(session: Session) -> ForumSettings:
 _IDS = bindparam("ids", expanding=True)
 _STANDING = (DecisionItem.status, DecisionItem.weight_max, DecisionItem.weight_min, DecisionItem.objection,
              DecisionItem.exposure, DecisionItem.evidence_fail, DecisionItem.evidence_drift,
-             DecisionItem.evidence_stale_at, DecisionItem.system_id)
+             DecisionItem.evidence_stale_at)
 _ITEM_FACTS = select(DecisionItem.id, DecisionItem.model_version, *_STANDING)
 _LATEST_RUNS = select(func.max(EvidenceRun.id)).group_by(EvidenceRun.item_id, EvidenceRun.suite)
 _RUN_FACTS = select(EvidenceRun.item_id, EvidenceRun.run_at, EvidenceRun.model_version)
@@ -391,7 +390,7 @@ def _collect(session: Session, _flush_context) -> None:
 
 #: An item's columns whose change moves what it adds to the tallies (the standing's columns
 #: change with its ratings, positions and evidence, or with these).
-_ITEM_MOVES = ("status", "model_version", "exposure", "decided_at", "system_id")
+_ITEM_MOVES = ("status", "model_version", "exposure", "decided_at")
 
 
 def _settle(session: Session) -> None:
@@ -540,8 +539,7 @@ def stored(session: Session) -> tuple[dict[tuple[str, str, str], int], list[dict
 class OpenCounts:
     queue: dict[int, int]  # the escalation queue's items per tier rank (-1: unrated), as queue_by_tier
     divergent: int  # items being weighed whose functions' tiers diverge
-    revalidation: int  # decided or closed items whose current evidence drifted …
-    revalidation_by_system: dict[int, int]  # … by AI system (those about one)
+    revalidation: int  # decided or closed items whose current evidence drifted
 
 
 _OPEN_SUMS = (
@@ -572,9 +570,5 @@ def open_counts(session: Session, settings: ForumSettings, now: datetime, rubric
         for (metric, period, key), n in open_parts(item, settings, rubric).items():
             if period:  # the day is today: the items counted whatever the clock says are in already
                 sums[(metric, key)] += n
-    return OpenCounts(
-        queue={int(key): n for (metric, key), n in sums.items() if metric == QUEUE and n},
-        divergent=sums[(DIVERGENT, "")],
-        revalidation=sum(n for (metric, _key), n in sums.items() if metric == REVALIDATION),
-        revalidation_by_system={int(key): n for (metric, key), n in sums.items() if metric == REVALIDATION and key and n},
-    )
+    return OpenCounts(queue={int(key): n for (metric, key), n in sums.items() if metric == QUEUE and n},
+                      divergent=sums[(DIVERGENT, "")], revalidation=sums[(REVALIDATION, "")])

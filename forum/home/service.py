@@ -337,8 +337,7 @@ def executive_home(session: Session, viewer: User, settings: rules.ForumSettings
         revalidation_total=revalidation_total, divergent=divergent,
         actions=actions, actions_rows=action_rows(session, actions.ids, now.date()),
         divergent_rows=item_rows(session, divergent.ids, settings), today=now.date(),
-        drifted_systems=drift.drifted_systems(session, now, LIST_SIZE, kept and kept.revalidation_by_system)
-        if revalidation_total else [],
+        drifted_systems=drift.drifted_systems(session, now, LIST_SIZE) if revalidation_total else [],
     )
 
 

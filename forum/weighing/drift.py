@@ -39,18 +39,11 @@ def with_decisions_to_revalidate(now: datetime):
     return exists().where(DecisionItem.system_id == AISystem.id, needs_revalidation(now))
 
 
-def drifted_systems(session: Session, now: datetime, limit: int,
-                    counts: dict[int, int] | None = None) -> list[DriftedSystem]:
-    """The systems with the most items needing revalidation, most first (then by name): one
-    statement, reused until the trail moves. ``counts`` ({system id: items}, kept as changes
-    happen: forum.health.tallies) spares counting the items; the statement then reads only the
-    names of the systems counted."""
+def drifted_systems(session: Session, now: datetime, limit: int) -> list[DriftedSystem]:
+    """The systems with the most items needing revalidation (one statement, reused until the
+    trail moves)."""
 
     def locate() -> list[DriftedSystem]:
-        if counts is not None:
-            names = dict(session.execute(select(AISystem.id, AISystem.name).where(AISystem.id.in_(list(counts)))).all())
-            found = [DriftedSystem(i, names[i], n) for i, n in counts.items() if n and i in names]
-            return sorted(found, key=lambda s: (-s.items, s.name))[:limit]
         count = func.count(DecisionItem.id)
         rows = session.execute(
             select(AISystem.id, AISystem.name, count)
@@ -59,5 +52,4 @@ def drifted_systems(session: Session, now: datetime, limit: int,
             .group_by(AISystem.id, AISystem.name).order_by(count.desc(), AISystem.name).limit(limit))
         return [DriftedSystem(*row) for row in rows]
 
-    key = ("drifted-systems", limit, None if counts is None else tuple(sorted(counts.items())))
-    return cached(session, key, locate, items_only=True)
+    return cached(session, ("drifted-systems", limit), locate, items_only=True)

@@ -16,9 +16,7 @@ from forum.health import tallies
 from forum.health.models import HealthTally
 from forum.items import service as items
 from forum.items.models import DecisionItem
-from forum.systems.models import AISystem
-from forum.weighing import checks, drift, positions, standing
-from forum.weighing.drift import needs_revalidation
+from forum.weighing import checks, positions, standing
 from forum.weighing.queries import divergence_condition
 from forum.weighing.queue import queue_condition
 from forum.weighing.rules import RULES, ForumSettings, Scale
@@ -30,11 +28,7 @@ SETTINGS = ForumSettings()
 def counted_from_items(session, settings, now) -> tallies.OpenCounts:
     """The counts as the pages read them without the tallies: over every item."""
     rank = Scale().rank()
-    by_system = dict(session.execute(
-        select(DecisionItem.system_id, func.count()).where(needs_revalidation(now), DecisionItem.system_id.is_not(None))
-        .group_by(DecisionItem.system_id)).all())
     return tallies.OpenCounts(
-        revalidation_by_system=by_system,
         queue=dict(session.execute(select(rank, func.count()).where(queue_condition("", settings, now))
                                    .group_by(rank)).all()),
         divergent=session.scalar(select(func.count()).where(
@@ -73,22 +67,9 @@ def test_the_kept_counts_match_the_items_through_the_demo_and_its_changes(db_ses
         **items.current_values(first), "exposure": SETTINGS.exposure_threshold + 1}), first.version)
     objector = make_user(function="risk")
     positions.take_position(db_session, objector, second, positions.PositionData("object", "Not ready."))
-    # … and a decided item named as about an AI system of the register (its model version too)
-    decided = db_session.scalars(select(DecisionItem).where(DecisionItem.status == "decided",
-                                                            DecisionItem.evidence_stale_at.is_not(None))).first()
-    system = db_session.scalars(select(AISystem).where(AISystem.status != "retired").order_by(AISystem.id)).first()
-    items.link_system(db_session, filer, decided, system)
     db_session.commit()
     after = tallies.open_counts(db_session, SETTINGS, now)
     assert sum(after.queue.values()) == sum(kept.queue.values()) + 2
-    listed = []
-    for moment in _moments(db_session, now):
-        kept_then = tallies.open_counts(db_session, SETTINGS, moment)
-        with clock.override(lambda moment=moment: moment):  # the lists are kept per minute
-            from_counts = drift.drifted_systems(db_session, moment, 8, kept_then.revalidation_by_system)
-            assert from_counts == drift.drifted_systems(db_session, moment, 8)
-        listed.extend(from_counts)
-    assert {(s.id, s.items) for s in listed} == {(system.id, 1)}  # at some moment, once it went stale
     for moment in _moments(db_session, now):
         assert tallies.open_counts(db_session, SETTINGS, moment) == counted_from_items(db_session, SETTINGS, moment)
     # … and the whole history counted again gives the same tallies
