@@ -82,3 +82,48 @@ def test_a_capped_count_stops_at_its_cap_and_the_pages_are_the_same(db_session, 
     assert page(1, 7) == page(1, 100) == (7, 1, newest[:3])
     assert page(3, 5) == (5, 3, newest[6:])  # the rows of page 3 are there …
     assert page(99, 5) == (5, 2, newest[3:6])  # … past the end: the last page of 5 counted
+
+
+# ---------------------------------------------------------------------------------- unindexed
+def _divergent_newest(status):
+    """The executive home page's newest items whose tiers diverge, on ``status``."""
+    from sqlalchemy import select
+
+    from forum.items.models import DecisionItem
+    from forum.weighing.checks import WEIGHING_STATUSES
+    from forum.weighing.queries import divergence_condition
+
+    return (select(DecisionItem.id).where(status.in_(WEIGHING_STATUSES), divergence_condition())
+            .order_by(DecisionItem.created_at.desc(), DecisionItem.id.desc()).limit(8))
+
+
+def test_an_unindexed_column_is_written_with_a_unary_plus_on_sqlite_and_as_it_is_elsewhere():
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    from forum.core.paging import unindexed
+    from forum.items.models import DecisionItem
+
+    statement = _divergent_newest(unindexed(DecisionItem.status))
+    assert "WHERE +decision_items.status IN" in str(statement.compile(dialect=sqlite.dialect()))
+    assert "WHERE decision_items.status IN" in str(statement.compile(dialect=postgresql.dialect()))
+
+
+def test_an_unindexed_condition_finds_the_same_items_and_sqlite_walks_the_order_s_index(db_session):
+    """The same items as the plain condition; on SQLite read in the order's index, with no sort
+    of every match."""
+    from sqlalchemy import text
+
+    from forum.core.paging import unindexed
+    from forum.items.models import DecisionItem
+    from forum_seed import demo as seed
+
+    seed.load_demo(db_session)
+    db_session.flush()
+    walked = _divergent_newest(unindexed(DecisionItem.status))
+    found = db_session.scalars(walked).all()
+    assert found and found == db_session.scalars(_divergent_newest(DecisionItem.status)).all()
+    dialect = db_session.bind.dialect
+    if dialect.name == "sqlite":  # PostgreSQL's plan is its own choice (the column is as it is)
+        compiled = walked.compile(dialect=dialect, compile_kwargs={"literal_binds": True})
+        plan = " ".join(row[3] for row in db_session.execute(text(f"EXPLAIN QUERY PLAN {compiled}")))
+        assert "TEMP B-TREE" not in plan and "ix_decision_items_created_at" in plan, plan

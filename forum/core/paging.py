@@ -8,10 +8,37 @@ from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import Select, func, select
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.functions import FunctionElement
 
 from forum.core.derived import cached
 from forum.core.errors import ValidationError
+
+
+class unindexed(FunctionElement):  # noqa: N801 (used as a function, as SQLAlchemy's own are)
+    """``column`` in a condition that no index should answer: a short list read newest first,
+    where most rows match, is found fastest by walking the order's index and testing each row.
+    SQLite would otherwise read every match through an index on the condition's column and sort
+    them all (the executive home page's diverging items: 8 ms → 0.06 ms at 100,000 items). On
+    SQLite the column is written ``+column`` (its documented way of saying so); elsewhere as it
+    is (PostgreSQL chooses the order's index by itself)."""
+
+    inherit_cache = True
+
+    def __init__(self, column):
+        super().__init__(column)
+        self.type = column.type
+
+
+@compiles(unindexed)
+def _as_it_is(element, compiler, **kw):
+    return compiler.process(element.clauses.clauses[0], **kw)
+
+
+@compiles(unindexed, "sqlite")
+def _unary_plus(element, compiler, **kw):
+    return "+" + compiler.process(element.clauses.clauses[0], **kw)
 
 
 class Paged:

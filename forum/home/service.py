@@ -29,7 +29,7 @@ from forum.audit.models import Checkpoint
 from forum.auth import provisioning
 from forum.auth.models import ROLE_LABELS, UNUSABLE_PASSWORD_PREFIX, OrgFunction, User
 from forum.core.derived import cached, rendered
-from forum.core.paging import Page, first_ids, paginate_rows
+from forum.core.paging import Page, first_ids, paginate_rows, unindexed
 from forum.evidence import gates
 from forum.evidence.models import EvidenceRun
 from forum.evidence.service import item_tiers, recheck
@@ -314,19 +314,31 @@ def next_meeting(session: Session, now: datetime) -> NextMeeting | None:
     return NextMeeting(*row) if row else None
 
 
+#: From how many matches (a kept count) the newest few are found by walking the items newest first
+#: rather than through the status index (forum.core.paging.unindexed): the walk then reads about
+#: (items ÷ matches) × LIST_SIZE rows, where the index reads every match to sort them.
+WALK_FROM = 100
+
+
+def _status(matches: int | None):
+    """The status column of a list of the newest few items, with its ``matches`` counted already
+    (None: not known, and the list counts them through the index)."""
+    return unindexed(DecisionItem.status) if matches is not None and matches >= WALK_FROM else DecisionItem.status
+
+
 def executive_home(session: Session, viewer: User, settings: rules.ForumSettings, now: datetime) -> ExecutiveHome:
     # The counts from the kept tallies (forum.health.tallies), not from every open item; from the
     # items when the tallies were not counted under this forum's escalation threshold.
     kept = cached(session, ("open counts", settings), lambda: tallies.open_counts(session, settings, now),
                   items_only=True)
     divergent = _item_page(session, [
-        DecisionItem.status.in_(checks.WEIGHING_STATUSES), divergence_condition(),
+        _status(kept and kept.divergent).in_(checks.WEIGHING_STATUSES), divergence_condition(),
     ], ("divergent",), total=kept and kept.divergent)
     counts = kept.queue if kept else queue_by_tier(session, settings, now)
     queue = [TierCount(t.key, t.label, counts.get(t.index, 0)) for t in reversed(RUBRIC.tiers)]
     queue.append(TierCount("unrated", "Not rated", counts.get(-1, 0)))
     revalidation, revalidation_total = drifted_ids(
-        session, [DecisionItem.status.in_(("decided", "closed"))], now, ("revalidation",),
+        session, [_status(kept and kept.revalidation).in_(("decided", "closed"))], now, ("revalidation",),
         total=kept and kept.revalidation)
     overdue = agenda.open_actions(session, overdue_on=now.date(), per_page=LIST_SIZE, load_rows=False)
     actions = agenda.open_actions(session, owner=viewer, per_page=LIST_SIZE, load_rows=False)
