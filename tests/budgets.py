@@ -46,10 +46,12 @@ BUDGETS = {
     # (forum.core.derived). My function's label comes with the user. Warm, every list's ids and
     # rendered rows come from the cache: the user, the trail head and my items by status remain.
     "core.home": 15,
-    # user, the trail head for the derived cache (1), weight-divergence items (ids with count,
-    # rows), the escalation queue counted by tier in SQL (1), the weighing of the divergence items
+    # user, the trail head for the derived cache (1), weight-divergence items (ids with their
+    # kept count, rows), the kept counts (2: the tallies' sums, the items going stale today —
+    # forum.health.tallies.open_counts: the queue by tier, the divergence and revalidation
+    # counts), the weighing of the divergence items
     # (3), the next meeting (1), overdue actions (count + page), revalidation required (ids with
-    # count, those items, their current runs), my open actions (2), the AI systems of the items
+    # kept count, those items, their current runs), my open actions (2), the AI systems of the items
     # needing revalidation (1, only when there are any). From the cache: the counts by tier, each
     # list's ids with its count, and every list's rendered rows — the divergence items with their
     # weighing, the drifted items with what drifted, the actions — (15 → 3 statements on the
@@ -88,12 +90,14 @@ BUDGETS = {
     # user, the probe with its runner (1) and answers (1), the system, the items an unacceptable
     # answer can be proposed on (1)
     "probes.probe": 6,
-    # user, functions for the filter, the trail head for the derived cache, the queue selected in
-    # SQL on the items' standing (the page's ids with the count, their rows), the page's weighing
+    # user, functions for the filter, the trail head for the derived cache, the kept counts by
+    # tier (2: forum.health.tallies.open_counts; where a filter they do not tell is set, the page's
+    # count comes with its ids instead), the queue selected in SQL on the items' standing (the
+    # page's ids, their rows), the page's weighing
     # (ratings, positions, latest runs), their latest escalations, the systems with decisions to
     # revalidate (1; forum.weighing.drift). From the cache: all but the user and the trail head
     # (the page's rows are kept rendered, forum.weighing.queue.queue_rows).
-    "forum.queue": 10,
+    "forum.queue": 12,
     # user (1); cycle time (1: first settling decisions with filing times and top ratings);
     # escalations per month (1); freshness of decided items (3: count, current runs with their
     # items, tiers); evidence age (1: current runs with their items). The charts add none.

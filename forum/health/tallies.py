@@ -37,6 +37,7 @@ from sqlalchemy.orm import Session
 
 from forum.agenda.models import SETTLING_OUTCOMES, AgendaEntry, Decision
 from forum.core import clock, db
+from forum.core.derived import cached
 from forum.evidence import gates
 from forum.evidence.models import EvidenceRun
 from forum.health import stats
@@ -551,6 +552,17 @@ _OPEN_SUMS = (
 # The items whose evidence goes stale today, before ``now`` (an index on the column).
 _STALE_TODAY = select(DecisionItem.id, *_STANDING).where(
     DecisionItem.evidence_stale_at >= bindparam("since"), DecisionItem.evidence_stale_at < bindparam("now"))
+
+
+def kept_open_counts(session: Session, settings: ForumSettings, now: datetime) -> OpenCounts | None:
+    """``open_counts``, reused until the items change or the minute turns (forum.core.derived)."""
+    return cached(session, ("open counts", settings), lambda: open_counts(session, settings, now), items_only=True)
+
+
+def kept_queue_counts(_app, *, session: Session, settings: ForumSettings, now: datetime) -> dict[int, int] | None:
+    """The receiver of forum.weighing.queue.kept_queue_counts."""
+    kept = kept_open_counts(session, settings, now)
+    return None if kept is None else kept.queue
 
 
 def open_counts(session: Session, settings: ForumSettings, now: datetime, rubric: Rubric = RUBRIC) -> OpenCounts | None:

@@ -329,12 +329,11 @@ def _status(matches: int | None):
 def executive_home(session: Session, viewer: User, settings: rules.ForumSettings, now: datetime) -> ExecutiveHome:
     # The counts from the kept tallies (forum.health.tallies), not from every open item; from the
     # items when the tallies were not counted under this forum's escalation threshold.
-    kept = cached(session, ("open counts", settings), lambda: tallies.open_counts(session, settings, now),
-                  items_only=True)
+    kept = tallies.kept_open_counts(session, settings, now)
     divergent = _item_page(session, [
         _status(kept and kept.divergent).in_(checks.WEIGHING_STATUSES), divergence_condition(),
     ], ("divergent",), total=kept and kept.divergent)
-    counts = kept.queue if kept else queue_by_tier(session, settings, now)
+    counts = queue_by_tier(session, settings, now)  # kept too (forum.weighing.queue.kept_queue_counts)
     queue = [TierCount(t.key, t.label, counts.get(t.index, 0)) for t in reversed(RUBRIC.tiers)]
     queue.append(TierCount("unrated", "Not rated", counts.get(-1, 0)))
     revalidation, revalidation_total = drifted_ids(

@@ -12,9 +12,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import get_template_attribute
+from flask import current_app, get_template_attribute, has_app_context
 from markupsafe import Markup
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, literal, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from forum.auth.models import User
@@ -22,6 +22,7 @@ from forum.core import clock
 from forum.core.derived import cached, rendered
 from forum.core.errors import PermissionDenied, ValidationError
 from forum.core.paging import Page, paginate_rows, rows_by_ids
+from forum.core.signals import collect, signals
 from forum.items import service as items
 from forum.items.models import DecisionItem
 from forum.items.rubric import RUBRIC, Rubric
@@ -106,10 +107,23 @@ def in_queue(standing, now: datetime | None, settings: ForumSettings, rubric: Ru
         standing.status == "open" and any(rule.holds(standing, now, settings, rubric) for rule in rules.RULES))
 
 
+#: Sent with the app as sender and ``session``, ``settings`` and ``now``; a receiver answers the
+#: escalation queue's counts per tier as ``queue_by_tier`` counts them, kept as changes happen,
+#: or None when it has none for these settings (forum.health.tallies keeps them: two small
+#: statements where counting reads every open and escalated item).
+kept_queue_counts = signals.signal("weighing.kept-queue-counts")
+
+
 def queue_by_tier(session: Session, settings: ForumSettings, now: datetime,
                   rubric: Rubric = RUBRIC) -> dict[int, int]:
-    """How many items the escalation queue holds per tier (tier index -> count, -1 unrated): one
-    query, reused until the trail moves (forum.core.derived)."""
+    """How many items the escalation queue holds per tier (tier index -> count, -1 unrated): the
+    counts kept as changes happen (``kept_queue_counts``), or else one query, reused until the
+    trail moves (forum.core.derived)."""
+    if rubric is RUBRIC and has_app_context():  # the receivers are the app's
+        kept = next(iter(collect(kept_queue_counts, current_app._get_current_object(), session=session,
+                                 settings=settings, now=now)), None)
+        if kept is not None:
+            return kept
     rank = Scale(rubric).rank()
     return cached(session, ("queue by tier", settings, rules.RULES), lambda: dict(session.execute(
         select(rank, func.count()).where(queue_condition("", settings, now, rubric)).group_by(rank)
@@ -132,14 +146,26 @@ def queue_ids(session: Session, filters: QueueFilters, settings: ForumSettings,
     ``queue_rows``). Selected, counted, sorted and paged in SQL on the items' standing columns,
     reused until the trail moves (forum.core.derived): work that grows with the page, not with
     the queue."""
-    conditions = [queue_condition(filters.status, settings, clock.now(), rubric),
+    now = clock.now()
+    conditions = [queue_condition(filters.status, settings, now, rubric),
                   *weight_conditions(filters.tier, filters.divergent, filters.awaiting)]
+    total = None
+    if not (filters.status or filters.divergent or filters.awaiting):  # the counts by tier tell
+        counts = queue_by_tier(session, settings, now, rubric)
+        total = sum(counts.values()) if not filters.tier else counts.get(_rank_of(filters.tier, rubric), 0)
     return paginate_rows(
         session, DecisionItem, conditions,
         (Scale(rubric).rank().desc(), DecisionItem.needed_by.is_(None), DecisionItem.needed_by, DecisionItem.id),
         page, per_page, cache_key=("queue", filters.status, filters.tier, filters.divergent, filters.awaiting,
-                                   settings, rules.RULES), load_rows=False, items_only=True,
+                                   settings, rules.RULES, total), load_rows=False, items_only=True,
+        count=None if total is None else select(literal(total)),
     )
+
+
+def _rank_of(tier: str, rubric: Rubric) -> int:
+    """The rank (queue_by_tier's key) of a tier filter's value (checked by its condition)."""
+    found = rubric.tier(tier)
+    return -1 if found is None else found.index
 
 
 def queue_entries(session: Session, ids: Sequence[int], settings: ForumSettings,

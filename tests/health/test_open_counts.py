@@ -84,7 +84,7 @@ def _queue_line(client) -> str:
     return page.split('id="queue-heading"', 1)[1].split("</p>", 1)[0]
 
 
-def test_the_executive_home_page_reads_the_queue_from_the_kept_counts(app, client, login, make_user, db_session):
+def test_the_executive_home_page_and_the_queue_read_the_kept_counts(app, client, login, make_user, db_session):
     seed.load_demo(db_session)
     db_session.commit()
     total = sum(counted_from_items(db_session, SETTINGS, clock.now()).queue.values())
@@ -97,6 +97,15 @@ def test_the_executive_home_page_reads_the_queue_from_the_kept_counts(app, clien
     later = clock.now() + timedelta(minutes=1)
     with clock.override(lambda: later):  # past the kept result's minute
         assert f"{total + 3} items escalated or recommended" in _queue_line(client)
+        # the queue's own page counts from them too, by tier as well; a filter they do not tell
+        # (the status) counts the items
+        strategic = counted_from_items(db_session, SETTINGS, later).queue[2]
+        assert f"{total + 3} items in the queue." in client.get("/escalations").get_data(as_text=True)
+        assert f"{strategic + 3} items in the queue match" in client.get(
+            "/escalations?tier=strategic").get_data(as_text=True)
+        escalated = db_session.scalar(select(func.count()).where(DecisionItem.status == "escalated"))
+        assert f"{escalated} item{'' if escalated == 1 else 's'} in the queue match" in client.get(
+            "/escalations?status=escalated").get_data(as_text=True)
 
 
 def test_under_another_escalation_threshold_the_counts_come_from_the_items_until_counted_again(
