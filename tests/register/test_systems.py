@@ -16,6 +16,7 @@ from forum.items.models import DecisionItem
 from forum.systems import service as systems
 from forum.systems.models import AISystem, SystemVersion
 from forum.trail.models import Event
+from forum.weighing import drift
 from tests.auth.helpers import count
 from tests.budgets import BUDGETS, count_statements
 from tests.health.conftest import CSV_VERSION
@@ -346,6 +347,26 @@ def test_the_queue_lists_the_systems_whose_decisions_drifted(db_session, history
     page = client.get("/escalations").get_data(as_text=True)
     assert "Decisions to revalidate" in page
     assert f'<a href="/systems/{system.id}">{system.name}</a>: 1 decided item' in page
+
+
+def test_the_systems_with_the_most_decisions_to_revalidate_come_first_then_by_name(db_session, history, cast):
+    counts = {"Zeta bot": 1, "Beta bot": 2, "Alpha bot": 1}
+    made = {}
+    for name, n in counts.items():
+        made[name] = make_system(db_session, cast["filer"], name)
+        for k in range(n):
+            item = history.item(clock.now() - 30 * DAY, title=f"{name} decision {k}", system=made[name].id)
+            history.attach(item, clock.now() - 29 * DAY)
+            history.decide(item, clock.now() - 20 * DAY)
+    for system in made.values():
+        systems.record_version(db_session, cast["filer"], system, "2027.01")
+        items.apply_system_version(db_session, cast["filer"], system)
+    db_session.commit()
+
+    listed = drift.drifted_systems(db_session, clock.now(), 2)
+
+    assert [(s.name, s.items) for s in listed] == [("Beta bot", 2), ("Alpha bot", 1)]
+    assert listed[0].id == made["Beta bot"].id
 
 
 def test_the_system_page_shows_its_decisions_and_when_each_version_was_tested_and_decided(
