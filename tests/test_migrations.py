@@ -90,7 +90,7 @@ def test_the_standing_migration_fills_the_columns_of_existing_items(backend_url,
         conn.execute(text("DROP INDEX ix_decision_items_evidence_stale_at"))  # likewise
         conn.execute(text("DROP TABLE health_item_parts"))  # later revisions' tables and indexes (made again below)
         for index in ("ix_weight_ratings_rater_item", "ix_positions_author_item", "ix_comments_author_item",
-                      "ix_decision_items_filer_id"):
+                      "ix_decision_items_filer_id", "ix_decision_items_filer_created"):
             conn.execute(text(f"DROP INDEX {index}"))
         conn.execute(text("DROP TABLE health_cycles"))
         conn.execute(text("DROP TABLE health_tallies"))

@@ -50,6 +50,10 @@ class DecisionItem(Base):
         Index("ix_decision_items_filer_status", "filer_id", "status"),
         # … and newest first (the items a person takes part in, forum.home).
         Index("ix_decision_items_filer_id", "filer_id", "id"),
+        # … and newest filed first, with the status (a person's own items on their home page,
+        # from the index alone): SQLite read all 11,000 items of a prolific filer through the
+        # index above and sorted them by filing time (12 → 0.1 ms).
+        Index("ix_decision_items_filer_created", "filer_id", "created_at", "id", "status"),
         # The standing (forum/weighing/standing.py) with the status, read from the index alone by
         # the counts and orders over all open and escalated items (the escalation queue, its
         # counts by tier, the home pages' divergent and drifted items, drifted systems): a row
