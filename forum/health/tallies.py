@@ -71,7 +71,7 @@ FRESHNESS = "freshness"  # decided items: "", "without" | "version"; or the day 
 # The open items' counts (the executive home page's): as the health figures' evidence parts, each
 # item's part is kept (health_item_parts) and the counts are their sums. Whatever the clock says,
 # period ""; where only the clock puts an item in (its evidence goes stale by age), the day it does.
-QUEUE = "queue"  # "" | day, tier rank ("-1": unrated): the escalation queue (forum.weighing.queue)
+QUEUE = "queue"  # "" | day, "status:tier rank" (rank "-1": unrated): the escalation queue (forum.weighing.queue)
 DIVERGENT = "divergent"  # "", "": items being weighed whose functions' tiers diverge
 REVALIDATION = "revalidation"  # "" | day, "": decided or closed items whose evidence drifted
 #: ("open counted", "", exposure threshold): the queue's counts hold for that escalation threshold.
@@ -291,16 +291,16 @@ def evidence_parts(status: str, item_version: str | None, weight_max: int | None
 def open_parts(standing, settings: ForumSettings, rubric: Rubric = RUBRIC) -> Counter:
     """What an item adds to the open items' counts, from its status and standing values (its
     row): in the escalation queue whatever the clock says (forum.weighing.queue.in_queue), under
-    (QUEUE, "", its tier's rank) — or, open and in it only once its evidence goes stale, under
+    (QUEUE, "", its status and its tier's rank) — or, open and in it only once its evidence goes stale, under
     the day that happens; being weighed with diverging tiers; decided or closed with drifted
     evidence (REVALIDATION: a regression or another model version, or by the day it goes stale)."""
     parts: Counter = Counter()
     scale, stale_at = Scale(rubric), standing.evidence_stale_at
     day = stale_at.astimezone(UTC).date().isoformat() if stale_at is not None else ""
     if in_queue(standing, None, settings, rubric):
-        parts[(QUEUE, "", str(scale.rank_of(standing.weight_max)))] += 1
+        parts[(QUEUE, "", f"{standing.status}:{scale.rank_of(standing.weight_max)}")] += 1
     elif standing.status == "open" and day:
-        parts[(QUEUE, day, str(scale.rank_of(standing.weight_max)))] += 1
+        parts[(QUEUE, day, f"open:{scale.rank_of(standing.weight_max)}")] += 1
     if standing.status in WEIGHING_STATUSES and scale.spans(standing.weight_min, standing.weight_max):
         parts[(DIVERGENT, "", "")] += 1
     if standing.status in DECIDED_STATUSES and (standing.evidence_drift or day):
@@ -538,7 +538,7 @@ def stored(session: Session) -> tuple[dict[tuple[str, str, str], int], list[dict
 
 @dataclass(frozen=True)
 class OpenCounts:
-    queue: dict[int, int]  # the escalation queue's items per tier rank (-1: unrated), as queue_by_tier
+    queue: dict[tuple[str, int], int]  # the escalation queue's items per status and tier rank (-1: unrated)
     divergent: int  # items being weighed whose functions' tiers diverge
     revalidation: int  # decided or closed items whose current evidence drifted
 
@@ -559,7 +559,8 @@ def kept_open_counts(session: Session, settings: ForumSettings, now: datetime) -
     return cached(session, ("open counts", settings), lambda: open_counts(session, settings, now), items_only=True)
 
 
-def kept_queue_counts(_app, *, session: Session, settings: ForumSettings, now: datetime) -> dict[int, int] | None:
+def kept_queue_counts(_app, *, session: Session, settings: ForumSettings,
+                      now: datetime) -> dict[tuple[str, int], int] | None:
     """The receiver of forum.weighing.queue.kept_queue_counts."""
     kept = kept_open_counts(session, settings, now)
     return None if kept is None else kept.queue
@@ -582,5 +583,9 @@ def open_counts(session: Session, settings: ForumSettings, now: datetime, rubric
         for (metric, period, key), n in open_parts(item, settings, rubric).items():
             if period:  # the day is today: the items counted whatever the clock says are in already
                 sums[(metric, key)] += n
-    return OpenCounts(queue={int(key): n for (metric, key), n in sums.items() if metric == QUEUE and n},
-                      divergent=sums[(DIVERGENT, "")], revalidation=sums[(REVALIDATION, "")])
+    queue = {}
+    for (metric, key), n in sums.items():
+        if metric == QUEUE and n:
+            status, rank = key.split(":")
+            queue[(status, int(rank))] = n
+    return OpenCounts(queue=queue, divergent=sums[(DIVERGENT, "")], revalidation=sums[(REVALIDATION, "")])

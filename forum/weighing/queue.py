@@ -108,10 +108,18 @@ def in_queue(standing, now: datetime | None, settings: ForumSettings, rubric: Ru
 
 
 #: Sent with the app as sender and ``session``, ``settings`` and ``now``; a receiver answers the
-#: escalation queue's counts per tier as ``queue_by_tier`` counts them, kept as changes happen,
-#: or None when it has none for these settings (forum.health.tallies keeps them: two small
-#: statements where counting reads every open and escalated item).
+#: escalation queue's counts per status and tier rank ({("escalated" | "open", rank): n}), kept as
+#: changes happen, or None when it has none for these settings (forum.health.tallies keeps them:
+#: two small statements where counting reads every open and escalated item).
 kept_queue_counts = signals.signal("weighing.kept-queue-counts")
+
+
+def _kept_counts(session: Session, settings: ForumSettings, now: datetime,
+                 rubric: Rubric) -> dict[tuple[str, int], int] | None:
+    if rubric is not RUBRIC or not has_app_context():  # the receivers are the app's, for its rubric
+        return None
+    return next(iter(collect(kept_queue_counts, current_app._get_current_object(), session=session,
+                             settings=settings, now=now)), None)
 
 
 def queue_by_tier(session: Session, settings: ForumSettings, now: datetime,
@@ -119,11 +127,12 @@ def queue_by_tier(session: Session, settings: ForumSettings, now: datetime,
     """How many items the escalation queue holds per tier (tier index -> count, -1 unrated): the
     counts kept as changes happen (``kept_queue_counts``), or else one query, reused until the
     trail moves (forum.core.derived)."""
-    if rubric is RUBRIC and has_app_context():  # the receivers are the app's
-        kept = next(iter(collect(kept_queue_counts, current_app._get_current_object(), session=session,
-                                 settings=settings, now=now)), None)
-        if kept is not None:
-            return kept
+    kept = _kept_counts(session, settings, now, rubric)
+    if kept is not None:
+        by_tier: dict[int, int] = {}
+        for (_status, rank), n in kept.items():
+            by_tier[rank] = by_tier.get(rank, 0) + n
+        return by_tier
     rank = Scale(rubric).rank()
     return cached(session, ("queue by tier", settings, rules.RULES), lambda: dict(session.execute(
         select(rank, func.count()).where(queue_condition("", settings, now, rubric)).group_by(rank)
@@ -149,10 +158,11 @@ def queue_ids(session: Session, filters: QueueFilters, settings: ForumSettings,
     now = clock.now()
     conditions = [queue_condition(filters.status, settings, now, rubric),
                   *weight_conditions(filters.tier, filters.divergent, filters.awaiting)]
-    total = None
-    if not (filters.status or filters.divergent or filters.awaiting):  # the counts by tier tell
-        counts = queue_by_tier(session, settings, now, rubric)
-        total = sum(counts.values()) if not filters.tier else counts.get(_rank_of(filters.tier, rubric), 0)
+    kept = None if filters.divergent or filters.awaiting else _kept_counts(session, settings, now, rubric)
+    total = None  # the kept counts tell the status and the tier filters' counts
+    if kept is not None:
+        rank = _rank_of(filters.tier, rubric) if filters.tier else None
+        total = sum(n for (status, r), n in kept.items() if filters.status in ("", status) and rank in (None, r))
     return paginate_rows(
         session, DecisionItem, conditions,
         (Scale(rubric).rank().desc(), DecisionItem.needed_by.is_(None), DecisionItem.needed_by, DecisionItem.id),

@@ -29,8 +29,9 @@ def counted_from_items(session, settings, now) -> tallies.OpenCounts:
     """The counts as the pages read them without the tallies: over every item."""
     rank = Scale().rank()
     return tallies.OpenCounts(
-        queue=dict(session.execute(select(rank, func.count()).where(queue_condition("", settings, now))
-                                   .group_by(rank)).all()),
+        queue={(status, r): n for status, r, n in session.execute(
+            select(DecisionItem.status, rank, func.count()).where(queue_condition("", settings, now))
+            .group_by(DecisionItem.status, rank))},
         divergent=session.scalar(select(func.count()).where(
             DecisionItem.status.in_(checks.WEIGHING_STATUSES), divergence_condition())),
         revalidation=session.scalar(select(func.count()).where(
@@ -92,20 +93,26 @@ def test_the_executive_home_page_and_the_queue_read_the_kept_counts(app, client,
     assert f"{total} items escalated or recommended" in _queue_line(client)
     # A tally moved by hand (no item changed): the page shows it, so it read no item to count.
     db_session.execute(update(HealthTally).where(HealthTally.metric == tallies.QUEUE, HealthTally.period == "",
-                                                 HealthTally.key == "2").values(n=HealthTally.n + 3))
+                                                 HealthTally.key == "escalated:2").values(n=HealthTally.n + 3))
     db_session.commit()
     later = clock.now() + timedelta(minutes=1)
     with clock.override(lambda: later):  # past the kept result's minute
         assert f"{total + 3} items escalated or recommended" in _queue_line(client)
-        # the queue's own page counts from them too, by tier as well; a filter they do not tell
-        # (the status) counts the items
-        strategic = counted_from_items(db_session, SETTINGS, later).queue[2]
+        # the queue's own page counts from them too, by tier as well
+        strategic = sum(n for (_status, rank), n in counted_from_items(db_session, SETTINGS, later).queue.items()
+                        if rank == 2)
         assert f"{total + 3} items in the queue." in client.get("/escalations").get_data(as_text=True)
         assert f"{strategic + 3} items in the queue match" in client.get(
             "/escalations?tier=strategic").get_data(as_text=True)
+        # … and by status (the tally moved by hand is the escalated items' one)
         escalated = db_session.scalar(select(func.count()).where(DecisionItem.status == "escalated"))
-        assert f"{escalated} item{'' if escalated == 1 else 's'} in the queue match" in client.get(
+        assert f"{escalated + 3} items in the queue match" in client.get(
             "/escalations?status=escalated").get_data(as_text=True)
+        # a filter they do not tell (diverging tiers) counts the items
+        divergent = db_session.scalar(select(func.count()).where(
+            queue_condition("", SETTINGS, later), divergence_condition()))
+        assert f"{divergent} item{'' if divergent == 1 else 's'} in the queue match" in client.get(
+            "/escalations?divergent=y").get_data(as_text=True)
 
 
 def test_under_another_escalation_threshold_the_counts_come_from_the_items_until_counted_again(
