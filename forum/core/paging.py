@@ -7,7 +7,7 @@ import re
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, literal, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.functions import FunctionElement
@@ -39,6 +39,12 @@ def _as_it_is(element, compiler, **kw):
 @compiles(unindexed, "sqlite")
 def _unary_plus(element, compiler, **kw):
     return "+" + compiler.process(element.clauses.clauses[0], **kw)
+
+
+def known_count(total: int | None) -> Select | None:
+    """``first_ids``' and ``paginate_rows``' ``count`` for a count known already (a tally kept as
+    changes happen): the statement then counts nothing. None for an unknown count."""
+    return None if total is None else select(literal(total))
 
 
 class Paged:

@@ -291,9 +291,10 @@ def evidence_parts(status: str, item_version: str | None, weight_max: int | None
 def open_parts(standing, settings: ForumSettings, rubric: Rubric = RUBRIC) -> Counter:
     """What an item adds to the open items' counts, from its status and standing values (its
     row): in the escalation queue whatever the clock says (forum.weighing.queue.in_queue), under
-    (QUEUE, "", its status and its tier's rank) — or, open and in it only once its evidence goes stale, under
-    the day that happens; being weighed with diverging tiers; decided or closed with drifted
-    evidence (REVALIDATION: a regression or another model version, or by the day it goes stale)."""
+    (QUEUE, "", its status and its tier's rank) — or, open and in it only once its evidence goes
+    stale, under the day that happens; being weighed with diverging tiers; decided or closed with
+    drifted evidence (REVALIDATION: a regression or another model version, or by the day it goes
+    stale)."""
     parts: Counter = Counter()
     scale, stale_at = Scale(rubric), standing.evidence_stale_at
     day = stale_at.astimezone(UTC).date().isoformat() if stale_at is not None else ""
@@ -371,6 +372,11 @@ def _part_rows(parts: dict[int, Counter]) -> list[dict]:
             for item_id, counts in parts.items() for (m, p, k), n in counts.items() if n]
 
 
+#: An item's columns whose change moves what it adds to the tallies (the standing's columns
+#: change with its ratings, positions and evidence, or with these).
+_ITEM_MOVES = ("status", "model_version", "exposure", "decided_at")
+
+
 def _collect(session: Session, _flush_context) -> None:
     """After each flush: the items it changed, added evidence to, rated or took a position on (a
     rating moves the item's tier, and with it how old its evidence may be; the ratings, positions
@@ -388,10 +394,6 @@ def _collect(session: Session, _flush_context) -> None:
             if any(getattr(attrs, name).history.has_changes() for name in _ITEM_MOVES):
                 touched.add(obj.id)
 
-
-#: An item's columns whose change moves what it adds to the tallies (the standing's columns
-#: change with its ratings, positions and evidence, or with these).
-_ITEM_MOVES = ("status", "model_version", "exposure", "decided_at")
 
 
 def _settle(session: Session) -> None:

@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime, time
 
 from flask import get_template_attribute
 from markupsafe import Markup
-from sqlalchemy import Select, func, literal, select, union
+from sqlalchemy import Select, func, select, union
 from sqlalchemy.orm import Session, joinedload, load_only
 
 from forum.admin.service import KIND_LABELS
@@ -29,7 +29,7 @@ from forum.audit.models import Checkpoint
 from forum.auth import provisioning
 from forum.auth.models import ROLE_LABELS, UNUSABLE_PASSWORD_PREFIX, OrgFunction, User
 from forum.core.derived import cached, rendered
-from forum.core.paging import Page, first_ids, paginate_rows, unindexed
+from forum.core.paging import Page, first_ids, known_count, paginate_rows, unindexed
 from forum.evidence import gates
 from forum.evidence.models import EvidenceRun
 from forum.evidence.service import item_tiers, recheck
@@ -130,10 +130,9 @@ def drifted_ids(session: Session, conditions: list, now: datetime, key: Hashable
     until the trail moves under ``key`` (which must name what ``conditions`` depend on;
     forum.core.derived)."""
     drifted = [*conditions, standing.evidence_drifted(now)]
-    count = None if total is None else select(literal(total))
     total, ids = cached(session, ("drifted", key, limit, total),
                         lambda: first_ids(session, DecisionItem, drifted, (DecisionItem.id.desc(),), limit,
-                                          count=count), items_only=True)
+                                          count=known_count(total)), items_only=True)
     return ids, total
 
 
@@ -219,7 +218,7 @@ def _item_page(session: Session, conditions: list, key: Hashable, per_page: int 
     return paginate_rows(
         session, DecisionItem, conditions, (DecisionItem.created_at.desc(), DecisionItem.id.desc()),
         1, per_page, cache_key=("home", key, total), count_cap=count_cap, load_rows=False, items_only=True,
-        count=None if total is None else select(literal(total)),
+        count=known_count(total),
     )
 
 

@@ -14,14 +14,14 @@ from datetime import datetime
 
 from flask import current_app, get_template_attribute, has_app_context
 from markupsafe import Markup
-from sqlalchemy import ColumnElement, and_, func, literal, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from forum.auth.models import User
 from forum.core import clock
 from forum.core.derived import cached, rendered
 from forum.core.errors import PermissionDenied, ValidationError
-from forum.core.paging import Page, paginate_rows, rows_by_ids
+from forum.core.paging import Page, known_count, paginate_rows, rows_by_ids
 from forum.core.signals import collect, signals
 from forum.items import service as items
 from forum.items.models import DecisionItem
@@ -168,7 +168,7 @@ def queue_ids(session: Session, filters: QueueFilters, settings: ForumSettings,
         (Scale(rubric).rank().desc(), DecisionItem.needed_by.is_(None), DecisionItem.needed_by, DecisionItem.id),
         page, per_page, cache_key=("queue", filters.status, filters.tier, filters.divergent, filters.awaiting,
                                    settings, rules.RULES, total), load_rows=False, items_only=True,
-        count=None if total is None else select(literal(total)),
+        count=known_count(total),
     )
 
 
