@@ -83,6 +83,7 @@ def test_the_standing_migration_fills_the_columns_of_existing_items(backend_url,
     assert any(v["weight_max"] is not None for v in expected.values())
     assert any(v["evidence_fail"] for v in expected.values())
     assert any(v["objection"] for v in expected.values())
+    assert len({v["queue_order"] for v in expected.values()}) > 2  # several tiers, with and without a date
     # Back to the schema before the revision, with the items still there …
     with engine.begin() as conn:
         conn.execute(text("DROP INDEX ix_decision_items_weight_max"))
@@ -95,6 +96,8 @@ def test_the_standing_migration_fills_the_columns_of_existing_items(backend_url,
         conn.execute(text("DROP TABLE health_cycles"))
         conn.execute(text("DROP TABLE health_tallies"))
         conn.execute(text("DROP INDEX ix_decision_items_queue"))
+        conn.execute(text("DROP INDEX ix_decision_items_escalation_queue"))
+        conn.execute(text("ALTER TABLE decision_items DROP COLUMN queue_order"))  # a later standing column
         conn.execute(text("ALTER TABLE decision_items DROP COLUMN carried_forward"))
         conn.execute(text("ALTER TABLE trail_head DROP COLUMN items_seq"))
         for column in ("weight_max", "weight_min", "objection", "evidence_fail", "evidence_drift",

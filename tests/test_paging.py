@@ -145,3 +145,40 @@ def test_sqlite_reads_a_filer_s_newest_items_in_index_order(db_session):
         assert "TEMP B-TREE" not in plan and "ix_decision_items_filer_created" in plan, plan
     else:  # PostgreSQL plans by its statistics; the index is there to choose
         assert db_session.scalar(text("SELECT count(*) FROM pg_indexes WHERE indexname = 'ix_decision_items_filer_created'"))
+
+
+def test_the_escalation_queue_reads_each_status_in_its_index_order(db_session):
+    """The queue's page merges its two statuses' first entries, each read in the order of
+    ix_decision_items_escalation_queue: the queue is not sorted to show a page (SQLite's plan;
+    PostgreSQL plans by its statistics). The merge returns the same ids as one sorted select."""
+    from sqlalchemy import event, select
+
+    from forum.core import clock
+    from forum.items.models import DecisionItem
+    from forum.weighing import queue
+    from forum.weighing.rules import ForumSettings
+    from forum_seed import demo as seed
+
+    seed.load_demo(db_session)
+    db_session.flush()
+    settings, now = ForumSettings(), clock.now()
+    statements = []
+
+    def keep(conn, cursor, statement, parameters, context, executemany):
+        statements.append((statement, parameters))
+
+    connection = db_session.connection()
+    event.listen(connection, "before_cursor_execute", keep)
+    try:
+        ids = queue.queue_ids(db_session, queue.QueueFilters(), settings, page=1, per_page=3).ids
+    finally:
+        event.remove(connection, "before_cursor_execute", keep)
+    sorted_ids = db_session.scalars(
+        select(DecisionItem.id).where(queue.queue_condition("", settings, now))
+        .order_by(DecisionItem.queue_order, DecisionItem.needed_by, DecisionItem.id).limit(3)).all()
+    assert len(ids) == 3 and ids == sorted_ids
+    (statement, parameters), = [(s, p) for s, p in statements if "UNION ALL" in s]
+    if db_session.bind.dialect.name == "sqlite":
+        plan = [row[3] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)]
+        assert sum("ix_decision_items_escalation_queue" in step for step in plan) == 2, plan
+        assert sum("TEMP B-TREE" in step for step in plan) <= 1, plan  # the merge of 2 × 3 ids at most

@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, false
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from forum.auth.models import OrgFunction, User
@@ -66,6 +78,10 @@ class DecisionItem(Base):
         # home page 142 → 98 ms cold on SQLite at 100,000 items.
         Index("ix_decision_items_standing", "status", "weight_max", "weight_min", "objection", "evidence_fail",
               "evidence_drift", "evidence_stale_at", "exposure", "needed_by", "system_id", "created_at", "id"),
+        # The escalation queue in its order, one status at a time (forum.weighing.queue): a page
+        # is the first entries of each status's range, not a sort of the whole queue (its first
+        # page sorted about 60,000 items at 100,000 items).
+        Index("ix_decision_items_escalation_queue", "status", "queue_order", "needed_by", "id"),
         # The items whose evidence goes stale today (forum.health.tallies.open_counts: the
         # executive home page's counts add them to the kept tallies).
         Index("ix_decision_items_evidence_stale_at", "evidence_stale_at"),
@@ -111,6 +127,9 @@ class DecisionItem(Base):
     # than settling it: an escalated item so marked is carried forward to the next meeting and
     # comes first in the agenda's picker. Kept by the lifecycle (forum.items.service.CARRIES).
     carried_forward: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The escalation queue's first sort key (tier, then whether a needed-by date is set), part of
+    # the standing (forum.weighing.standing; forum.weighing.rules.Scale.order_of).
+    queue_order: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
 
     filer: Mapped[User] = relationship(lazy="raise")
     function: Mapped[OrgFunction] = relationship(lazy="raise")

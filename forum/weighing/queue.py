@@ -156,19 +156,28 @@ def queue_ids(session: Session, filters: QueueFilters, settings: ForumSettings,
     reused until the trail moves (forum.core.derived): work that grows with the page, not with
     the queue."""
     now = clock.now()
-    conditions = [queue_condition(filters.status, settings, now, rubric),
-                  *weight_conditions(filters.tier, filters.divergent, filters.awaiting)]
+    scale = Scale(rubric)
+    # The order's first key: stored with the items' standing for the rubric in force, with an
+    # index in the queue's order per status (ix_decision_items_escalation_queue).
+    key = DecisionItem.queue_order if rubric is RUBRIC else scale.queue_order()
+    conditions = weight_conditions(filters.tier, filters.divergent, filters.awaiting)
+    rank = _rank_of(filters.tier, rubric) if filters.tier else None
+    if rank is not None:  # the tier again, as a range of that index
+        conditions.append(key.between(*scale.order_range(rank)))
+    parts: tuple = ()
+    if filters.status:
+        conditions.insert(0, queue_condition(filters.status, settings, now, rubric))
+    else:  # each status read in the index's order, then the two merged
+        parts = ([DecisionItem.status == "escalated"], [recommended_condition(settings, now, rubric)])
     kept = None if filters.divergent or filters.awaiting else _kept_counts(session, settings, now, rubric)
     total = None  # the kept counts tell the status and the tier filters' counts
     if kept is not None:
-        rank = _rank_of(filters.tier, rubric) if filters.tier else None
         total = sum(n for (status, r), n in kept.items() if filters.status in ("", status) and rank in (None, r))
     return paginate_rows(
-        session, DecisionItem, conditions,
-        (Scale(rubric).rank().desc(), DecisionItem.needed_by.is_(None), DecisionItem.needed_by, DecisionItem.id),
+        session, DecisionItem, conditions, (key, DecisionItem.needed_by, DecisionItem.id),
         page, per_page, cache_key=("queue", filters.status, filters.tier, filters.divergent, filters.awaiting,
                                    settings, rules.RULES, total), load_rows=False, items_only=True,
-        count=known_count(total),
+        count=known_count(total), parts=parts,
     )
 
 

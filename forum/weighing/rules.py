@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, ClassVar
 
 from sqlalchemy import ColumnElement, and_, case, false, or_
@@ -109,6 +109,11 @@ class Scale:
     def divergent(self) -> ColumnElement[bool]:
         return self._spans(DecisionItem.weight_min, DecisionItem.weight_max, and_, _sql_any)
 
+    def queue_order(self) -> ColumnElement[int]:
+        """``order_of`` in SQL, on weight_max and needed_by (the column ``queue_order`` stores it
+        for this rubric: forum.weighing.standing)."""
+        return -(2 * (self.rank() + 1) + case((DecisionItem.needed_by.is_(None), 0), else_=1))
+
     # -- Python, from the standing values (an item row's weight_max and weight_min)
     def rank_of(self, weight_max: int | None) -> int:
         """``rank`` of one item: its tier's index, -1 when unrated."""
@@ -117,6 +122,18 @@ class Scale:
     def spans(self, weight_min: int | None, weight_max: int | None) -> bool:
         """``divergent`` of one item."""
         return weight_max is not None and weight_min is not None and self._spans(weight_min, weight_max, _py_both, any)
+
+    def order_of(self, weight_max: int | None, needed_by: date | None) -> int:
+        """The escalation queue's first sort key of one item, a small whole number, lowest first:
+        the highest tier first and, within a tier, items with a needed-by date before those
+        without (then come the date and the id). One number, stored with the standing, so that
+        an index in the queue's order answers its pages in both databases: SQLite sorts NULL
+        dates first and cannot read an index with them last."""
+        return -(2 * (self.rank_of(weight_max) + 1) + (needed_by is not None))
+
+    def order_range(self, rank: int) -> tuple[int, int]:
+        """The lowest and highest ``order_of`` of the items of ``rank`` (a tier's index, -1 unrated)."""
+        return -(2 * (rank + 1) + 1), -2 * (rank + 1)
 
 
 # ---------------------------------------------------------------------------------------------

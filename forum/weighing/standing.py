@@ -22,6 +22,9 @@ first design) cost seconds at 100,000 items (docs/BENCHMARKS.md). So each item r
 - ``evidence_unknown``: some gate of a current run cannot be computed from its file (no
   case-level results, no run time): the evidence is incomplete. Shown on the queue, the item and
   in the API; it does not recommend escalation by itself.
+- ``queue_order``: the escalation queue's first sort key (rules.Scale.order_of: the tier, highest
+  first, then whether a needed-by date is set), so that an index in the queue's order reads its
+  pages without sorting the queue. Also kept when the needed-by date changes or the item is filed.
 
 ``refresh`` recomputes them for given items from the ratings, positions and runs. A listener on
 every session's ``after_flush`` calls it, on the flush's own connection, for the items whose
@@ -58,9 +61,10 @@ from forum.evidence.models import EvidenceRun
 from forum.items.models import DecisionItem
 from forum.items.rubric import RUBRIC, Rubric
 from forum.weighing.models import Position, WeightRating
+from forum.weighing.rules import Scale
 
 COLUMNS = ("weight_max", "weight_min", "objection", "evidence_fail", "evidence_drift", "evidence_stale_at",
-           "evidence_unknown")
+           "evidence_unknown", "queue_order")
 DRIFT_GATES = gates.DRIFT_GATES
 CHUNK = 500  # ids per IN (…) list
 
@@ -73,7 +77,7 @@ runs_t = EvidenceRun.__table__
 # ------------------------------------------------------------------------------ computing
 def _empty() -> dict:
     return {"weight_max": None, "weight_min": None, "objection": False, "evidence_fail": False,
-            "evidence_drift": False, "evidence_stale_at": None, "evidence_unknown": False}
+            "evidence_drift": False, "evidence_stale_at": None, "evidence_unknown": False, "queue_order": 0}
 
 
 def compute(connection: Connection, item_ids: Iterable[int], rubric: Rubric = RUBRIC) -> dict[int, dict]:
@@ -92,7 +96,7 @@ _IDS = bindparam("ids", expanding=True)
 _ITEM = items_t.c.id
 _BASES = (
     select(
-        _ITEM, items_t.c.model_version, items_t.c.decided_at, items_t.c.decided_model_version,
+        _ITEM, items_t.c.model_version, items_t.c.decided_at, items_t.c.decided_model_version, items_t.c.needed_by,
         select(func.max(ratings_t.c.total)).where(ratings_t.c.item_id == _ITEM).scalar_subquery().label("highest"),
         select(func.min(ratings_t.c.total)).where(ratings_t.c.item_id == _ITEM).scalar_subquery().label("lowest"),
         exists().where(positions_t.c.item_id == _ITEM, positions_t.c.stance == "object").label("objects"),
@@ -113,7 +117,8 @@ def _compute(connection: Connection, ids: list[int], rubric: Rubric) -> dict[int
     found = {}  # an item deleted meanwhile is left out
     for item_id, row in bases.items():
         found[item_id] = _empty() | {"weight_max": row.highest, "weight_min": row.lowest,
-                                     "objection": bool(row.objects)}
+                                     "objection": bool(row.objects),
+                                     "queue_order": Scale(rubric).order_of(row.highest, row.needed_by)}
     for row in connection.execute(_CURRENT_RUNS, {"ids": ids}):
         standing = found.get(row.item_id)
         if standing is None:
@@ -185,15 +190,31 @@ def rebuild(connection: Connection, rubric: Rubric = RUBRIC) -> tuple[int, int]:
     return len(ids), corrected
 
 
+def rebuild_when_complete(connection: Connection) -> bool:
+    """For the migrations that change what the standing is: ``rebuild`` when the schema already
+    has every column it reads and writes (this module follows the latest revision), and say
+    whether it did. A database brought up from before those columns is rebuilt by the revision
+    that adds the last of them."""
+    tables = inspect(connection)
+    items_columns = {c["name"] for c in tables.get_columns("decision_items")}
+    runs_columns = {c["name"] for c in tables.get_columns("evidence_runs")}
+    if not ({*COLUMNS, "decided_at", "decided_model_version"} <= items_columns and "counting" in runs_columns):
+        return False
+    rebuild(connection)
+    return True
+
+
 # ---------------------------------------------------------------------- keeping it current
 def _item_ids_touched(session: Session) -> set[int]:
     touched: set[int] = set()
     for obj in (*session.new, *session.dirty, *session.deleted):
         if isinstance(obj, WeightRating | Position | EvidenceRun):
             touched.add(obj.item_id)
+        elif isinstance(obj, DecisionItem) and obj in session.new:
+            touched.add(obj.id)  # its queue order, when it is filed with a needed-by date
         elif isinstance(obj, DecisionItem) and obj in session.dirty:
             attrs = inspect(obj).attrs
-            if attrs.model_version.history.has_changes() or attrs.decided_at.history.has_changes():
+            if any(attrs[name].history.has_changes() for name in ("model_version", "decided_at", "needed_by")):
                 touched.add(obj.id)
     return touched
 

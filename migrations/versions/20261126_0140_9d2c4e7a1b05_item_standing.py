@@ -34,12 +34,11 @@ def upgrade() -> None:
     # The rules live in one place: the module that keeps the columns current (it reads and writes
     # these columns by name with SQLAlchemy Core, not through the ORM classes).
     # The module reads and writes the schema of the latest revision: on a database being brought
-    # up from before this revision, the later columns are not there yet, and revision c7a3e5f1d829
-    # (which adds the last of them) rebuilds every item's standing instead.
+    # up from before this revision, the later columns are not there yet, and the revision that
+    # adds the last of them rebuilds every item's standing instead.
     from forum.weighing import standing
 
-    if "counting" in {c["name"] for c in sa.inspect(op.get_bind()).get_columns("evidence_runs")}:
-        standing.rebuild(op.get_bind())
+    standing.rebuild_when_complete(op.get_bind())
 
 
 def downgrade() -> None:

@@ -44,9 +44,10 @@ def upgrade() -> None:
     op.execute("UPDATE evidence_runs SET counting = 'stated' "
                "WHERE format = 'lm-eval-results' AND passed + failed + errored + skipped > 0")
     # Every item's standing again: runs without a stated time no longer go stale by age, and
-    # evidence_unknown is new (forum.weighing.standing keeps these columns).
+    # evidence_unknown is new (forum.weighing.standing keeps these columns; a later revision's
+    # column missing, that revision rebuilds them).
     from forum.weighing import standing
-    standing.rebuild(op.get_bind())
+    standing.rebuild_when_complete(op.get_bind())
 
 
 def downgrade() -> None:

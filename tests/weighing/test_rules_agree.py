@@ -45,6 +45,7 @@ ITEM = st.fixed_dictionaries({
     "totals": st.fixed_dictionaries({f: st.none() | TOTALS for f in FUNCTIONS}),
     "stances": st.fixed_dictionaries({f: st.none() | st.sampled_from(sorted(STANCES)) for f in FUNCTIONS}),
     "runs": st.lists(RUN, max_size=2),  # runs of one suite: the last is the current one
+    "needed_by": st.none() | st.sampled_from([0, 1, 30]),  # days from now
 })
 
 
@@ -54,7 +55,8 @@ def _make(db_session, people, spec, now) -> DecisionItem:
     filer = people["procurement"]
     item = items.create_item(db_session, filer, items.ItemData(
         title="Generated", category="vendor_selection", function="procurement",
-        model_name="bot", model_version="1.0", exposure=spec["exposure"]))
+        model_name="bot", model_version="1.0", exposure=spec["exposure"],
+        needed_by=None if spec["needed_by"] is None else now.date() + timedelta(days=spec["needed_by"])))
     for action in {"open": ["submit"], "escalated": ["submit", "escalate"]}[spec["status"]]:
         items.transition(db_session, filer, item, action)
     for n, run in enumerate(spec["runs"]):
@@ -99,6 +101,18 @@ def check_agreement(db_session, batch: list[DecisionItem], now) -> None:
     queued = {i for i in ids if weighings[i].status == "escalated" or weighings[i].recommended}
     assert _selected(db_session, ids, queue.queue_condition("", SETTINGS, now)) == queued
     assert {i.id for i in batch if queue.in_queue(i, now, SETTINGS)} == queued
+    # the queue's order: its first key stored with the standing, read in Python and in SQL, and
+    # the queue's pages in the order the page promises (highest tier first, then the soonest
+    # needed-by date, none last, then the oldest), a page of one item at a time
+    orders = {i.id: scale.order_of(i.weight_max, i.needed_by) for i in batch}
+    assert {i.id: i.queue_order for i in batch} == orders
+    assert dict(db_session.execute(select(DecisionItem.id, scale.queue_order()).where(DecisionItem.id.in_(ids))).all()) == orders
+    promised = sorted((i for i in batch if i.id in queued), key=lambda i: (
+        -scale.rank_of(i.weight_max), i.needed_by is None, i.needed_by or now.date(), i.id))
+    filters = queue.QueueFilters()
+    paged = [queue.queue_ids(db_session, filters, SETTINGS, page=n, per_page=1).ids for n in range(1, len(queued) + 1)]
+    assert paged == [[i.id] for i in promised]
+    assert queue.queue_ids(db_session, filters, SETTINGS, per_page=4).ids == [i.id for i in promised][:4]
     # whatever the clock says: what the queue holds before any evidence can have gone stale
     before_any = now - timedelta(days=10_000)
     assert {i.id for i in batch if queue.in_queue(i, None, SETTINGS)} == _selected(
@@ -112,9 +126,9 @@ def check_agreement(db_session, batch: list[DecisionItem], now) -> None:
         assert tallies.open_counts(db_session, SETTINGS, moment) == counted_from_items(db_session, SETTINGS, moment), moment
 
 
-def _spec(status="open", exposure=None, totals=(), stances=(), runs=()) -> dict:
+def _spec(status="open", exposure=None, totals=(), stances=(), runs=(), needed_by=None) -> dict:
     return {"status": status, "exposure": exposure, "totals": {f: dict(totals).get(f) for f in FUNCTIONS},
-            "stances": {f: dict(stances).get(f) for f in FUNCTIONS}, "runs": list(runs)}
+            "stances": {f: dict(stances).get(f) for f in FUNCTIONS}, "runs": list(runs), "needed_by": needed_by}
 
 
 def _passing(age: int) -> dict:
@@ -128,7 +142,9 @@ BOUNDARIES = [
     _spec(totals={"procurement": OPERATIONAL - 1, "product": OPERATIONAL}),
     _spec(totals={"procurement": STRATEGIC - 1, "risk": STRATEGIC}, stances={"risk": "object"}),
     _spec(totals={"product": STRATEGIC - 1}, exposure=THRESHOLD),
-    _spec(status="escalated", exposure=THRESHOLD + 1, stances={"product": "concerns"}),
+    _spec(status="escalated", exposure=THRESHOLD + 1, stances={"product": "concerns"}, needed_by=1),
+    _spec(status="escalated", totals={"risk": STRATEGIC}, needed_by=30),
+    _spec(totals={"product": STRATEGIC}, needed_by=1),
 ]
 AGEING = [
     _spec(runs=[_passing(90)]), _spec(runs=[_passing(91)]),

@@ -164,3 +164,21 @@ def test_rebuild_puts_right_a_row_written_around_the_application(db_session, peo
                                 catch_exceptions=False)
     assert result.exit_code == 0, result.output
     assert "Standing rebuilt for 1 items; 0 were out of date." in result.output
+
+
+def test_the_queue_order_follows_the_tier_and_the_needed_by_date(db_session, people, make_item, rate):
+    """``queue_order`` (the escalation queue's index order) is kept when the item is filed with a
+    needed-by date, when its tier moves and when the date is set or cleared by an edit."""
+    scale = rules.Scale()
+    soon = clock.now().date() + timedelta(days=7)
+    item = make_item(people["procurement"], status="draft", needed_by=soon)
+    assert _stored(db_session, item)["queue_order"] == scale.order_of(None, soon) == -1
+    items.transition(db_session, people["procurement"], item, "submit")
+    rate(people["risk"], item, 15)
+    assert _stored(db_session, item)["queue_order"] == scale.order_of(15, soon)
+    data = items.ItemData(**{**items.current_values(item), "needed_by": None})
+    items.update_item(db_session, people["procurement"], item, data, item.version)
+    db_session.commit()
+    assert _stored(db_session, item)["queue_order"] == scale.order_of(15, None) == scale.order_of(15, soon) + 1
+    assert item.queue_order == scale.order_of(15, None)  # the loaded item sees it without a reload
+    assert standing.rebuild(db_session.connection()) == (1, 0)  # as a full recompute has it
