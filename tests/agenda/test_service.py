@@ -607,3 +607,35 @@ def test_the_register_s_page_walks_the_meetings_newest_first_on_sqlite(
     (statement, parameters), = seen
     plan = [row[-1] for row in connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)]
     assert plan[0].startswith("SCAN meetings USING COVERING INDEX ix_meetings_starts_at"), plan
+
+
+def test_the_meeting_list_counts_each_listed_meeting_s_own_entries(db_session, chair, filer, make_item, make_meeting):
+    """Each meeting on the list with the number of its entries and their planned minutes (none
+    for a meeting without entries), counted for that meeting alone: on SQLite through the
+    entries' meeting index, not a scan of every entry of every meeting."""
+    from sqlalchemy import event
+
+    first, second = (make_item(filer, status="escalated") for _ in range(2))
+    full = make_meeting(chair, items=[first, second], time_box=20)
+    one = make_meeting(chair, status="published", items=[make_item(filer, status="escalated")], time_box=5)
+    empty = make_meeting(chair)
+    seen = []
+
+    def capture(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().startswith("SELECT meetings.id"):
+            seen.append((statement, parameters))
+
+    connection = db_session.connection()
+    event.listen(connection.engine, "before_cursor_execute", capture)
+    try:
+        upcoming, closed = queries.list_meetings(db_session)
+    finally:
+        event.remove(connection.engine, "before_cursor_execute", capture)
+    assert {row.meeting.id: (row.entries, row.minutes) for row in upcoming} == {
+        full.id: (2, 40), one.id: (1, 5), empty.id: (0, 0)}
+    assert closed.total == 0 and closed.items == []
+    if db_session.bind.dialect.name == "sqlite":
+        for statement, parameters in seen:
+            plan = [row[-1] for row in connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)]
+            assert not any(step.startswith("SCAN agenda_entries") for step in plan), plan
+            assert any("agenda_entries USING" in step and "meeting_id" in step for step in plan), plan
