@@ -430,6 +430,7 @@ def list_items(
     return paginate_rows(
         session, DecisionItem, conditions, (DecisionItem.created_at.desc(), DecisionItem.id.desc()),
         page, per_page, ROW_LOADS, cache_key=("items", viewer.id, viewer.role, astuple(filters)), load_rows=load_rows,
+        items_only=True,  # its conditions read the items and their standing, nothing a comment writes
     )
 
 
