@@ -16,7 +16,11 @@ BUDGETS = {
     # items: ratings, positions (2), evidence escalation rule: latest runs (1; the tiers come from
     # the items' standing columns, forum.weighing.standing). From the cache: all but the user and
     # the trail head (the rows are kept rendered, forum.weighing.rows).
-    "forum.item_list": 8,
+    # + 2: the counts kept by status (forum.health.tallies: their sums and the items going stale
+    # today, kept for the minute), which give the count of an unfiltered or status-filtered list
+    # where counting read every item (the ids' statement then counts nothing, or the viewer's own
+    # drafts).
+    "forum.item_list": 10,
     # user (1), item (1), the latest history events + the names of their people and functions (3;
     # kept rendered in the derived cache until the trail moves: 0 warm),
     # forum panel (5: ratings, positions,

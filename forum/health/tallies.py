@@ -74,6 +74,7 @@ FRESHNESS = "freshness"  # decided items: "", "without" | "version"; or the day 
 QUEUE = "queue"  # "" | day, "status:tier rank" (rank "-1": unrated): the escalation queue (forum.weighing.queue)
 DIVERGENT = "divergent"  # "", "": items being weighed whose functions' tiers diverge
 REVALIDATION = "revalidation"  # "" | day, "": decided or closed items whose evidence drifted
+ITEMS = "items"  # "", status: every item by its status (the item list's counts: forum.items.service)
 #: ("open counted", "", exposure threshold): the queue's counts hold for that escalation threshold.
 OPEN_COUNTED = "open counted"
 DECIDED_STATUSES = ("decided", "closed")
@@ -294,8 +295,8 @@ def open_parts(standing, settings: ForumSettings, rubric: Rubric = RUBRIC) -> Co
     (QUEUE, "", its status and its tier's rank) — or, open and in it only once its evidence goes
     stale, under the day that happens; being weighed with diverging tiers; decided or closed with
     drifted evidence (REVALIDATION: a regression or another model version, or by the day it goes
-    stale)."""
-    parts: Counter = Counter()
+    stale); and the item under its status (ITEMS)."""
+    parts: Counter = Counter({(ITEMS, "", standing.status): 1})
     scale, stale_at = Scale(rubric), standing.evidence_stale_at
     day = stale_at.astimezone(UTC).date().isoformat() if stale_at is not None else ""
     if in_queue(standing, None, settings, rubric):
@@ -543,11 +544,12 @@ class OpenCounts:
     queue: dict[tuple[str, int], int]  # the escalation queue's items per status and tier rank (-1: unrated)
     divergent: int  # items being weighed whose functions' tiers diverge
     revalidation: int  # decided or closed items whose current evidence drifted
+    by_status: dict[str, int]  # every item by its status
 
 
 _OPEN_SUMS = (
     select(HealthTally.metric, HealthTally.key, func.sum(HealthTally.n))
-    .where(HealthTally.metric.in_((QUEUE, DIVERGENT, REVALIDATION, OPEN_COUNTED)),
+    .where(HealthTally.metric.in_((QUEUE, DIVERGENT, REVALIDATION, ITEMS, OPEN_COUNTED)),
            (HealthTally.period == "") | (HealthTally.period < bindparam("today")))
     .group_by(HealthTally.metric, HealthTally.key)
 )
@@ -566,6 +568,13 @@ def kept_queue_counts(_app, *, session: Session, settings: ForumSettings,
     """The receiver of forum.weighing.queue.kept_queue_counts."""
     kept = kept_open_counts(session, settings, now)
     return None if kept is None else kept.queue
+
+
+def kept_status_counts(_app, *, session: Session) -> dict[str, int] | None:
+    """The receiver of forum.items.service.kept_status_counts: every item by its status, from
+    the kept counts (None before they are counted)."""
+    kept = kept_open_counts(session, _settings(session), clock.now())
+    return None if kept is None else kept.by_status
 
 
 def open_counts(session: Session, settings: ForumSettings, now: datetime, rubric: Rubric = RUBRIC) -> OpenCounts | None:
@@ -590,4 +599,6 @@ def open_counts(session: Session, settings: ForumSettings, now: datetime, rubric
         if metric == QUEUE and n:
             status, rank = key.split(":")
             queue[(status, int(rank))] = n
-    return OpenCounts(queue=queue, divergent=sums[(DIVERGENT, "")], revalidation=sums[(REVALIDATION, "")])
+    by_status = {key: n for (metric, key), n in sums.items() if metric == ITEMS and n}
+    return OpenCounts(queue=queue, divergent=sums[(DIVERGENT, "")], revalidation=sums[(REVALIDATION, "")],
+                      by_status=by_status)

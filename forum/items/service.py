@@ -11,15 +11,17 @@ from collections.abc import Sequence
 from dataclasses import astuple, dataclass, fields
 from datetime import date
 
-from sqlalchemy import ColumnElement, Integer, and_, bindparam, case, cast, exists, func, not_, select
+from flask import current_app, has_app_context
+from sqlalchemy import ColumnElement, Integer, Select, and_, bindparam, case, cast, exists, func, literal, not_, select
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 from forum.auth.models import OrgFunction, User
 from forum.core import clock
 from forum.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
-from forum.core.paging import Page, paginate_rows
+from forum.core.paging import Page, known_count, paginate_rows
 from forum.core.policy import Action, allows
+from forum.core.signals import collect, signals
 from forum.items import events
 from forum.items.models import CATEGORIES, STATUSES, DecisionItem
 from forum.systems.models import AISystem
@@ -427,11 +429,40 @@ def list_items(
     if filters.mine:
         conditions.append(DecisionItem.filer_id == viewer.id)
     conditions.extend(extra_conditions)
+    count = None
+    if not (filters.category or filters.function or filters.mine or extra_conditions):
+        count = _kept_count(session, viewer, filters.status)
     return paginate_rows(
         session, DecisionItem, conditions, (DecisionItem.created_at.desc(), DecisionItem.id.desc()),
-        page, per_page, ROW_LOADS, cache_key=("items", viewer.id, viewer.role, astuple(filters)), load_rows=load_rows,
+        page, per_page, ROW_LOADS, cache_key=("items", viewer.id, viewer.role, astuple(filters)),
+        load_rows=load_rows, count=count,
         items_only=True,  # its conditions read the items and their standing, nothing a comment writes
     )
+
+
+#: Sent with the app as sender and ``session``; a receiver answers how many items there are per
+#: status, kept as changes happen ({status: n}), or None when it has none (forum.health.tallies
+#: keeps them: a few small rows where counting reads every item).
+kept_status_counts = signals.signal("items.kept-status-counts")
+
+
+def _kept_count(session: Session, viewer: User, status: str) -> Select | None:
+    """The item list's count for a status filter alone (or none) from the kept counts, as a
+    statement that counts at most the viewer's own drafts; None when there are no kept counts,
+    or for the drafts of someone who sees only their own (an index answers that)."""
+    if not has_app_context():
+        return None
+    kept = next(iter(collect(kept_status_counts, current_app._get_current_object(), session=session)), None)
+    if kept is None:
+        return None
+    all_drafts = allows(viewer, Action.READ_DRAFTS)
+    if status:
+        return known_count(kept.get(status, 0)) if status != "draft" or all_drafts else None
+    shown = sum(n for key, n in kept.items() if key != "draft" or all_drafts)
+    if all_drafts:
+        return known_count(shown)
+    own_drafts = select(func.count()).where(DecisionItem.filer_id == viewer.id, DecisionItem.status == "draft")
+    return select(literal(shown) + own_drafts.scalar_subquery())
 
 
 def status_counts(session: Session, viewer: User) -> dict[str, int]:

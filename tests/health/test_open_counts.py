@@ -6,6 +6,7 @@ home page. (tests/weighing/test_rules_agree.py checks them on generated items to
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from sqlalchemy import func, select, update
@@ -36,6 +37,7 @@ def counted_from_items(session, settings, now) -> tallies.OpenCounts:
             DecisionItem.status.in_(checks.WEIGHING_STATUSES), divergence_condition())),
         revalidation=session.scalar(select(func.count()).where(
             DecisionItem.status.in_(("decided", "closed")), standing.evidence_drifted(now))),
+        by_status=dict(session.execute(select(DecisionItem.status, func.count()).group_by(DecisionItem.status)).all()),
     )
 
 
@@ -113,6 +115,48 @@ def test_the_executive_home_page_and_the_queue_read_the_kept_counts(app, client,
             queue_condition("", SETTINGS, later), divergence_condition()))
         assert f"{divergent} item{'' if divergent == 1 else 's'} in the queue match" in client.get(
             "/escalations?divergent=y").get_data(as_text=True)
+
+
+def _item_count(client, url: str = "/items") -> int:
+    found = re.search(r"(\d+) items?(?: match the filters)?, newest first", client.get(url).get_data(as_text=True))
+    assert found, url
+    return int(found.group(1))
+
+
+def test_the_item_list_counts_from_the_kept_counts_with_the_viewer_s_own_drafts(
+        app, client, login, make_user, db_session):
+    """The item list's count, unfiltered or by status, comes from the kept counts by status: the
+    items past draft, with the drafts the viewer may see (their own; every draft for an
+    auditor). A filter the kept counts do not tell counts the items."""
+    seed.load_demo(db_session)
+    db_session.commit()
+    staff = make_user(function="product")
+    items.create_item(db_session, staff, items.ItemData(title="My draft", category="vendor_selection",
+                                                        function="product"))
+    db_session.commit()
+    by_status = counted_from_items(db_session, SETTINGS, clock.now()).by_status
+    assert tallies.open_counts(db_session, SETTINGS, clock.now()).by_status == by_status
+    past_draft = sum(n for status, n in by_status.items() if status != "draft")
+    assert by_status["draft"] > 1  # the demo's drafts are others'
+    login(staff)
+    assert _item_count(client) == past_draft + 1
+    assert _item_count(client, "/items?status=open") == by_status["open"]
+    assert _item_count(client, "/items?status=draft") == 1
+    # Tallies moved by hand (no item changed): the pages show them, so they read no item to count.
+    for status in ("open", "draft"):
+        db_session.execute(update(HealthTally).where(HealthTally.metric == tallies.ITEMS, HealthTally.period == "",
+                                                     HealthTally.key == status).values(n=HealthTally.n + 5))
+    db_session.commit()
+    later = clock.now() + timedelta(minutes=1)
+    with clock.override(lambda: later):  # past the kept results' minute
+        assert _item_count(client) == past_draft + 5 + 1  # others' drafts stay hidden, counted or not
+        assert _item_count(client, "/items?status=open") == by_status["open"] + 5
+        assert _item_count(client, "/items?status=draft") == 1  # one's own drafts: counted from the items
+        assert _item_count(client, "/items?category=vendor_selection") == db_session.scalar(
+            select(func.count()).where(DecisionItem.category == "vendor_selection",
+                                       (DecisionItem.status != "draft") | (DecisionItem.filer_id == staff.id)))
+        login(make_user(role="auditor", function=None))
+        assert _item_count(client) == sum(by_status.values()) + 10  # every draft too
 
 
 def test_under_another_escalation_threshold_the_counts_come_from_the_items_until_counted_again(
