@@ -182,3 +182,46 @@ def test_the_escalation_queue_reads_each_status_in_its_index_order(db_session):
         plan = [row[3] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)]
         assert sum("ix_decision_items_escalation_queue" in step for step in plan) == 2, plan
         assert sum("TEMP B-TREE" in step for step in plan) <= 1, plan  # the merge of 2 × 3 ids at most
+
+
+@pytest.mark.parametrize("per_page", [3, 4, 7])
+def test_with_a_known_count_the_second_half_is_read_from_the_end_and_every_page_is_the_same(db_session, per_page):
+    """A count known already (a kept tally) lets paginate_rows read a page past the middle from
+    the list's end, in the order reversed: every page, the last and short one included, and a
+    page past the end, hold the same ids as when read from the start — for one select and for
+    the merge of parts, with NULL dates in the order."""
+    from sqlalchemy import and_, event, func, or_, select
+
+    from forum.core.paging import paginate_rows
+    from forum.items.models import DecisionItem
+    from forum_seed import demo as seed
+
+    seed.load_demo(db_session)
+    db_session.flush()
+    newest = (DecisionItem.created_at.desc(), DecisionItem.id.desc())
+    queue_like = (DecisionItem.queue_order, DecisionItem.needed_by, DecisionItem.id)
+    parts = ([DecisionItem.status == "open"], [DecisionItem.status.in_(("escalated", "decided"))])
+    cases = [([], newest, ()), ([], queue_like, parts)]
+    statements = []
+
+    def keep(conn, cursor, statement, *_):
+        statements.append(statement)
+
+    for conditions, order, split in cases:
+        matching = [*conditions, *([or_(*(and_(*part) for part in split))] if split else [])]
+        every = db_session.scalar(select(func.count()).select_from(DecisionItem).where(*matching))
+        assert every > 2 * per_page
+        last = -(-every // per_page)
+        for number in (*range(1, last + 1), last + 1):
+            plain = paginate_rows(db_session, DecisionItem, conditions, order, number, per_page, parts=split,
+                                  load_rows=False)
+            event.listen(db_session.connection(), "before_cursor_execute", keep)
+            try:
+                known = paginate_rows(db_session, DecisionItem, conditions, order, number, per_page, parts=split,
+                                      load_rows=False, count=every)
+            finally:
+                event.remove(db_session.connection(), "before_cursor_execute", keep)
+            assert (known.ids, known.total, known.page) == (plain.ids, plain.total, plain.page), number
+            assert plain.page == min(number, last) and plain.ids
+    # The last page was read backwards (its ORDER BY reversed): the first column ascending.
+    assert any("ORDER BY decision_items.created_at ASC" in s for s in statements)

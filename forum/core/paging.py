@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import Select, and_, func, literal, or_, select, union_all
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import operators
+from sqlalchemy.sql.elements import UnaryExpression
 from sqlalchemy.sql.functions import FunctionElement
 
 from forum.core.derived import cached
@@ -103,6 +105,19 @@ def count_of(model, conditions: Sequence, joins: Sequence = (), count_cap: int |
     return select(func.count()).select_from(_matching(model, conditions, joins, model.id).limit(count_cap).subquery())
 
 
+def _direction(element) -> tuple:
+    """(column, descending) of one element of an ORDER BY."""
+    if isinstance(element, UnaryExpression) and element.modifier in (operators.desc_op, operators.asc_op):
+        return element.element, element.modifier is operators.desc_op
+    return element, False
+
+
+def _reversed(order: Sequence) -> list:
+    """``order`` read backwards. Exact on both databases, NULLs included: each sorts NULLs at one
+    end of an ascending order and at the other end of a descending one."""
+    return [column.asc() if desc else column.desc() for column, desc in map(_direction, order)]
+
+
 def _with_parts(conditions: Sequence, parts: Sequence[Sequence]) -> list:
     """``conditions`` and one of ``parts`` (first_ids)."""
     return [*conditions, or_(*(and_(*part) for part in parts))] if parts else list(conditions)
@@ -124,7 +139,7 @@ def first_ids(session: Session, model, conditions: Sequence, order: Sequence, li
     cheaply than ``conditions`` with ``joins`` would (used as it is).
 
     ``parts``: the rows meet ``conditions`` and one of these lists of conditions (which no row
-    meets two of), where an index in ``order`` (plain ascending columns) serves each part but
+    meets two of), where an index in ``order`` (columns, each ascending or descending) serves each part but
     not their union, as an index led by a status serves one status: each part's first
     ``offset + limit`` rows are read in index order, then merged. Without it the database sorts
     every match to return a page (the escalation queue's two statuses: about 60,000 items at
@@ -135,21 +150,23 @@ def first_ids(session: Session, model, conditions: Sequence, order: Sequence, li
     if not parts:
         query = _matching(model, conditions, joins, model.id, total).order_by(*order).limit(limit).offset(offset)
     else:
-        keys = [column.label(f"k{n}") for n, column in enumerate(order)]
+        columns = [_direction(element) for element in order]
+        keys = [column.label(f"k{n}") for n, (column, _desc) in enumerate(columns)]
         merged = union_all(*(
             _matching(model, [*conditions, *part], joins, model.id.label("row_id"), *keys)
             .order_by(*order).limit(offset + limit).subquery().select()
             for part in parts
         )).subquery()
-        query = (select(merged.c.row_id, total).order_by(*(merged.c[key.name] for key in keys))
-                 .limit(limit).offset(offset))
+        merged_order = [merged.c[key.name].desc() if desc else merged.c[key.name]
+                        for key, (_column, desc) in zip(keys, columns, strict=True)]
+        query = select(merged.c.row_id, total).order_by(*merged_order).limit(limit).offset(offset)
     found = session.execute(query).all()
     return (found[0][1] if found else 0), [row[0] for row in found]
 
 
 def paginate_rows(session: Session, model, conditions: Sequence, order: Sequence, page: int, per_page: int,
                   options: Sequence = (), cache_key: Hashable | None = None, joins: Sequence = (),
-                  count_cap: int | None = None, count: Select | None = None, load_rows: bool = True,
+                  count_cap: int | None = None, count: Select | int | None = None, load_rows: bool = True,
                   items_only: bool = False, parts: Sequence[Sequence] = ()) -> Page:
     """One page of ``model`` rows meeting ``conditions`` in ``order``: the page's ids with the count
     of all matches (first_ids: one statement; two more only for a page past the end), then those rows with their eager loads (a deferred join: the OFFSET and the sort skip over ids,
@@ -164,12 +181,25 @@ def paginate_rows(session: Session, model, conditions: Sequence, order: Sequence
     ``joins``: ``(target, onclause)`` pairs the conditions and the order need (the register sorts
     decisions by their meeting's date): joined for the ids only, never for the rows.
     ``count_cap``: the page's ``total`` counts up to this many matches; ``count``: a cheaper
-    statement for it, ``parts``: the conditions' disjoint parts (see first_ids). ``load_rows=False``: only the ids, for a page whose rows
-    are rendered from the derived cache (forum.core.derived.rendered) and read only when not."""
+    statement for it, or the count itself when it is known already (a tally kept as changes
+    happen): a page in the second half of the list is then read from its end, in ``order``
+    reversed, so that the last page skips no rows and none skips more than half of them (the
+    last of 1,925 pages of open items, cold on PostgreSQL: 23 → 16 ms for the page). ``parts``: the
+    conditions' disjoint parts (see first_ids). ``load_rows=False``: only the ids, for a page
+    whose rows are rendered from the derived cache (forum.core.derived.rendered) and read only
+    when not."""
+    known = count if isinstance(count, int) else None
+    if known is not None:
+        count = known_count(known)
 
     def ids_of(number: int) -> tuple[int, list[int]]:
-        return first_ids(session, model, conditions, order, per_page, (number - 1) * per_page, joins, count_cap,
-                         count, parts)
+        offset = (number - 1) * per_page
+        if known is None or not known // 2 < offset < known:
+            return first_ids(session, model, conditions, order, per_page, offset, joins, count_cap, count, parts)
+        after = known - offset - per_page  # the rows after this page; fewer than none on a short last page
+        total, ids = first_ids(session, model, conditions, _reversed(order), per_page + min(after, 0),
+                               max(after, 0), joins, count_cap, count, parts)
+        return total, ids[::-1]
 
     def locate() -> tuple[int, int, list[int]]:
         shown = max(1, page)

@@ -19,7 +19,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from forum.auth.models import OrgFunction, User
 from forum.core import clock
 from forum.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
-from forum.core.paging import Page, known_count, paginate_rows
+from forum.core.paging import Page, paginate_rows
 from forum.core.policy import Action, allows
 from forum.core.signals import collect, signals
 from forum.items import events
@@ -446,10 +446,11 @@ def list_items(
 kept_status_counts = signals.signal("items.kept-status-counts")
 
 
-def _kept_count(session: Session, viewer: User, status: str) -> Select | None:
-    """The item list's count for a status filter alone (or none) from the kept counts, as a
-    statement that counts at most the viewer's own drafts; None when there are no kept counts,
-    or for the drafts of someone who sees only their own (an index answers that)."""
+def _kept_count(session: Session, viewer: User, status: str) -> int | Select | None:
+    """The item list's count for a status filter alone (or none) from the kept counts: the
+    count, or a statement that counts only the viewer's own drafts to add them; None when there
+    are no kept counts, or for the drafts of someone who sees only their own (an index answers
+    that)."""
     if not has_app_context():
         return None
     kept = next(iter(collect(kept_status_counts, current_app._get_current_object(), session=session)), None)
@@ -457,10 +458,10 @@ def _kept_count(session: Session, viewer: User, status: str) -> Select | None:
         return None
     all_drafts = allows(viewer, Action.READ_DRAFTS)
     if status:
-        return known_count(kept.get(status, 0)) if status != "draft" or all_drafts else None
+        return kept.get(status, 0) if status != "draft" or all_drafts else None
     shown = sum(n for key, n in kept.items() if key != "draft" or all_drafts)
     if all_drafts:
-        return known_count(shown)
+        return shown
     own_drafts = select(func.count()).where(DecisionItem.filer_id == viewer.id, DecisionItem.status == "draft")
     return select(literal(shown) + own_drafts.scalar_subquery())
 

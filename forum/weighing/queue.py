@@ -21,7 +21,7 @@ from forum.auth.models import User
 from forum.core import clock
 from forum.core.derived import cached, rendered
 from forum.core.errors import PermissionDenied, ValidationError
-from forum.core.paging import Page, known_count, paginate_rows, rows_by_ids
+from forum.core.paging import Page, paginate_rows, rows_by_ids
 from forum.core.signals import collect, signals
 from forum.items import service as items
 from forum.items.models import DecisionItem
@@ -177,7 +177,7 @@ def queue_ids(session: Session, filters: QueueFilters, settings: ForumSettings,
         session, DecisionItem, conditions, (key, DecisionItem.needed_by, DecisionItem.id),
         page, per_page, cache_key=("queue", filters.status, filters.tier, filters.divergent, filters.awaiting,
                                    settings, rules.RULES, total), load_rows=False, items_only=True,
-        count=known_count(total), parts=parts,
+        count=total, parts=parts,
     )
 
 
