@@ -464,12 +464,3 @@ def _kept_count(session: Session, viewer: User, status: str) -> int | Select | N
         return shown
     own_drafts = select(func.count()).where(DecisionItem.filer_id == viewer.id, DecisionItem.status == "draft")
     return select(literal(shown) + own_drafts.scalar_subquery())
-
-
-def status_counts(session: Session, viewer: User) -> dict[str, int]:
-    conditions = visible_to(viewer)
-    rows = session.execute(
-        select(DecisionItem.status, func.count()).where(*conditions).group_by(DecisionItem.status)
-    ).all()
-    found = dict(rows)
-    return {status: found.get(status, 0) for status in STATUSES}
