@@ -224,10 +224,12 @@ def _item_page(session: Session, conditions: list, key: Hashable, per_page: int 
 
 def staff_home(session: Session, viewer: User, settings: rules.ForumSettings, now: datetime) -> StaffHome:
     """Staff (and executives who belong to a function see the same lists on their page)."""
-    found = dict(session.execute(
+    # My items by status, kept until the items change (an index count, but of all of a prolific
+    # filer's items: 1.8 ms of the 11 ms warm page on PostgreSQL for 11,000 items).
+    found = cached(session, ("my counts", viewer.id), lambda: dict(session.execute(
         select(DecisionItem.status, func.count()).where(DecisionItem.filer_id == viewer.id)
         .group_by(DecisionItem.status)
-    ).all())
+    ).all()), items_only=True)
     my_counts = {status: found.get(status, 0) for status in STATUSES}
     # The list's total is the counts' (a count of a prolific filer's 11,000 items again took
     # 11 ms cold on PostgreSQL): its own count stops past the list.

@@ -223,11 +223,15 @@ def test_staff_home_keeps_both_item_lists_rendered_and_shows_a_new_item_at_once(
     warm = count_statements(app, lambda: pages.append(_html(client)))
     # Both lists' rows come rendered from the derived cache: no item, rating, position or run is
     # read for them (forum.weighing.rows), and each list's ids and count are kept there too.
-    assert warm == 3 < cold  # the user, the trail head, my items by status
+    assert warm == 2 < cold  # the user and the trail head (my items by status are kept too)
     assert "Filed by me" in _section(pages[0], "Items I filed")
     assert "Waits for procurement" in _section(pages[0], "Waiting for Procurement")
+    open_count = re.compile(r'status=open"><span class="stat-number">(\d+)</span>')
+    assert open_count.search(pages[0]).group(1) == "1"
     make_item(me, status="open", title="Filed just now")  # a trail event: the head moves
-    assert "Filed just now" in _section(_html(client), "Items I filed")
+    page = _html(client)
+    assert "Filed just now" in _section(page, "Items I filed")
+    assert open_count.search(page).group(1) == "2"  # my counts by status moved with it
 
 
 def test_staff_home_empty_states(client, login, make_user):
