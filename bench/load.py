@@ -24,8 +24,11 @@ What it does:
    --write-rate per second (0: none), as people keep working while others read; with
    --write-kind evidence it uploads a result file to that item through the API instead. Every
    change moves the trail head, which empties the derived-result cache.
-5. Prints requests/s, p50, p95, p99, errors and the ratio to the mean of the two baseline runs
-   per page, and the writer's own answers, and writes the table into docs/BENCHMARKS.md (the section
+5. Prints requests/s, p50, p95, p99, errors and the ratio to the baseline per page — the mean of
+   a short baseline run right before and right after that page (--baseline-seconds, 5 by
+   default): the machine's speed drifts within a run, by a fifth on these machines, which a
+   baseline measured only at the start and the end of a run of several minutes leaves in the
+   ratios —, and the writer's own answers, and writes the table into docs/BENCHMARKS.md (the section
    of this database), with the machine, the versions and the command.
 
 Not part of the test run. Everything it starts is stopped at the end (also on Ctrl-C).
@@ -106,6 +109,12 @@ class Result:
     p99: float = math.nan
     skipped: str = ""
     errors: list[str] = field(default_factory=list)
+    #: The baseline's requests/s measured right before and right after this page (its share is
+    #: taken of their mean: the machine's speed drifts within a run).
+    adjacent: list[float] = field(default_factory=list)
+
+    def baseline(self, whole_run: float) -> float:
+        return sum(self.adjacent) / len(self.adjacent) if self.adjacent else whole_run
 
 
 # ------------------------------------------------------------------------------- the data set
@@ -289,8 +298,9 @@ def has_route(base: str, cookie: str, path: str) -> bool:
         return error.code != 404
 
 
-def run_page(page: Page, args, base: str, cookies: dict, token: str, workdir: Path) -> Result:
-    """One page under wrk for --duration seconds; the result from the script's JSON line."""
+def run_page(page: Page, args, base: str, cookies: dict, token: str, workdir: Path,
+             seconds: int | None = None) -> Result:
+    """One page under wrk for ``seconds`` (--duration); the result from the script's JSON line."""
     headers = [f"User-Agent: {USER_AGENT}"]
     body = ""
     if page.who:
@@ -301,7 +311,7 @@ def run_page(page: Page, args, base: str, cookies: dict, token: str, workdir: Pa
     env = {**os.environ, "BENCH_METHOD": page.method, "BENCH_PATHS": "\n".join(page.paths),
            "BENCH_EXPECT": str(page.expect), "BENCH_HEADERS": "\n".join(headers), "BENCH_BODY": body}
     run = subprocess.run(
-        [WRK, "-t", "2", "-c", str(args.users), "-d", f"{args.duration}s", "--timeout", "10s",
+        [WRK, "-t", "2", "-c", str(args.users), "-d", f"{seconds or args.duration}s", "--timeout", "10s",
          "-s", str(ROOT / "bench" / "wrk_page.lua"), base],
         env=env, capture_output=True, text=True,
     )
@@ -430,19 +440,21 @@ def verdict(result: Result, baseline_rps: float) -> str:
 
 def table(results: list[Result]) -> str:
     runs = [r.rps for r in results if r.page.target is None and not r.page.stress and not r.skipped and r.requests]
-    baseline = sum(runs) / len(runs) if runs else 0.0  # the mean of the runs before and after
-    lines = ["| page | requests/s | p50 ms | p95 ms | p99 ms | errors | ratio to baseline | target |",
-             "|---|---:|---:|---:|---:|---:|---:|---|"]
+    whole_run = sum(runs) / len(runs) if runs else 0.0  # the mean of the runs before and after
+    lines = ["| page | requests/s | p50 ms | p95 ms | p99 ms | errors | baseline nearby | ratio to baseline | target |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---|"]
     for r in results:
         if r.skipped:
-            lines.append(f"| {r.page.name} | – | – | – | – | – | – | {r.skipped} |")
+            lines.append(f"| {r.page.name} | – | – | – | – | – | – | – | {r.skipped} |")
             continue
+        baseline = r.baseline(whole_run)
+        nearby = f"{baseline:.1f}" if r.adjacent else "–"
         ratio = f"{r.rps / baseline:.2f}" if baseline else "–"
         if not r.requests:
-            lines.append(f"| {r.page.name} | 0 | – | – | – | – | – | {verdict(r, baseline)} |")
+            lines.append(f"| {r.page.name} | 0 | – | – | – | – | {nearby} | – | {verdict(r, baseline)} |")
             continue
         lines.append(f"| {r.page.name} | {r.rps:.1f} | {r.p50:.0f} | {r.p95:.0f} | {r.p99:.0f} "
-                     f"| {r.failures} of {r.requests} | {ratio} | {verdict(r, baseline)} |")
+                     f"| {r.failures} of {r.requests} | {nearby} | {ratio} | {verdict(r, baseline)} |")
     return "\n".join(lines)
 
 
@@ -505,6 +517,9 @@ def main(argv: list[str] | None = None) -> None:
                         help="what the writer does: a comment (read by few pages) or an evidence upload "
                              "through the API (changes the item's standing, read by most)")
     parser.add_argument("--no-write", action="store_true", help="print only; leave docs/BENCHMARKS.md")
+    parser.add_argument("--baseline-seconds", type=int, default=5,
+                        help="the baseline measured this long right before and after every page, whose "
+                             "share is taken of their mean (0: of the whole run's baseline only)")
     args = parser.parse_args(argv)
 
     url = database_url(args)
@@ -551,6 +566,7 @@ def main(argv: list[str] | None = None) -> None:
         pages.append(Page("baseline again, after the pages", pages[0].paths, target=None))
         writes: dict = {}
         write_seconds: list[float] = []
+        measured: list[Result] = []  # the pages with a share of the baseline to meet, in order
         print(f"{facts['items']:,} items, {facts['events']:,} events; {args.users} connections, "
               f"{args.duration} s per page, {args.workers} gunicorn workers on {args.db}", flush=True)
         with tempfile.TemporaryDirectory(prefix="forum-bench-") as workdir:
@@ -571,7 +587,16 @@ def main(argv: list[str] | None = None) -> None:
                                     args.write_kind, facts["token"])
                     writer.start()
                 try:
+                    if args.baseline_seconds and page.target is not None:
+                        # the baseline right before this page, which is also right after the last one
+                        nearby = run_page(pages[0], args, base, cookies, facts["token"], Path(workdir),
+                                          args.baseline_seconds).rps
+                        if measured:
+                            measured[-1].adjacent.append(nearby)
                     result = run_page(page, args, base, cookies, facts["token"], Path(workdir))
+                    if args.baseline_seconds and page.target is not None:
+                        result.adjacent.append(nearby)
+                        measured.append(result)
                 finally:
                     if writer is not None:
                         writer.stop.set()
@@ -579,6 +604,8 @@ def main(argv: list[str] | None = None) -> None:
                         for status, n in writer.answers.items():
                             writes[status] = writes.get(status, 0) + n
                         write_seconds += writer.seconds
+                if page.target is None and not page.stress and measured and len(measured[-1].adjacent) < 2:
+                    measured[-1].adjacent.append(result.rps)  # the baseline after the pages follows the last
                 print(f"{result.rps:.1f} req/s, p95 {result.p95:.0f} ms, {result.failures} errors", flush=True)
                 results.append(result)
     finally:
@@ -590,7 +617,11 @@ def main(argv: list[str] | None = None) -> None:
                + (f" --users {args.users}" if args.users != 20 else "")
                + (f" --threads {args.threads}" if args.threads != 1 else "")
                + (f" --write-rate {args.write_rate:g}" if args.write_rate != 1.0 else "")
-               + (f" --write-kind {args.write_kind}" if args.write_kind != "comment" else ""))
+               + (f" --write-kind {args.write_kind}" if args.write_kind != "comment" else "")
+               + (f" --baseline-seconds {args.baseline_seconds}" if args.baseline_seconds != 5 else ""))
+    share_of = ("the mean of the baseline before and after the pages" if not args.baseline_seconds else
+                f"the mean of the baseline measured for {args.baseline_seconds} s right before and right after "
+                "each page (the machine's speed drifts within a run)")
     write_line = "no writer" if not args.write_rate else writer_line(args.write_kind, writes, write_seconds)
     errors = [f"- {r.page.name}: " + "; ".join(r.errors) for r in results if r.errors]
     section = "\n".join([
@@ -601,8 +632,7 @@ def main(argv: list[str] | None = None) -> None:
         f"{args.duration} s per page, gunicorn with {args.workers} "
         + ("sync workers" if args.threads == 1 else f"workers of {args.threads} threads")
         + ", wrk (2 threads) on "
-        f"the same machine; meanwhile {write_line}. The ratio is to the mean of the baseline "
-        "before and after the pages.",
+        f"the same machine; meanwhile {write_line}. The ratio is to {share_of}.",
         f"Machine: {machine()}.",
         f"Versions: {versions(args, url)}.",
         f"Reproduce: `{command}`"
