@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
-from flask import current_app
 from sqlalchemy import ColumnElement, false, func, or_, select
 from sqlalchemy.orm import Session, aliased, joinedload, selectinload
 
@@ -27,7 +26,7 @@ from forum.core import policy
 from forum.core.derived import cached
 from forum.core.errors import NotFound, ValidationError
 from forum.core.paging import count_of, paginate_rows, rows_by_ids
-from forum.core.signals import collect, signals
+from forum.core.signals import app_answer, signals
 from forum.items.models import DecisionItem
 from forum.items.service import Page
 
@@ -192,9 +191,8 @@ def queue_page(session: Session, find: str = "", page: int = 1, per_page: int = 
         number = find.lstrip("#")
         if number.isdigit() and len(number) < 10:
             named.append(DecisionItem.id == int(number))
-        ids = cached(session, ("meeting-picker matches", find), lambda: tuple(next(iter(collect(
-            picker_matches, current_app._get_current_object(), session=session, viewer=viewer, words=find,
-            cap=PICKER_MATCHES)), ())))
+        ids = cached(session, ("meeting-picker matches", find), lambda: tuple(app_answer(
+            picker_matches, session=session, viewer=viewer, words=find, cap=PICKER_MATCHES) or ()))
         if ids:
             named.append(DecisionItem.id.in_(ids))
             capped = len(ids) >= PICKER_MATCHES

@@ -11,7 +11,6 @@ from collections.abc import Sequence
 from dataclasses import astuple, dataclass, fields
 from datetime import date
 
-from flask import current_app, has_app_context
 from sqlalchemy import ColumnElement, Integer, Select, and_, bindparam, case, cast, exists, func, literal, not_, select
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.exc import StaleDataError
@@ -21,7 +20,7 @@ from forum.core import clock
 from forum.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from forum.core.paging import Page, paginate_rows
 from forum.core.policy import Action, allows
-from forum.core.signals import collect, signals
+from forum.core.signals import app_answer, signals
 from forum.items import events
 from forum.items.models import CATEGORIES, STATUSES, DecisionItem
 from forum.systems.models import AISystem
@@ -451,9 +450,7 @@ def _kept_count(session: Session, viewer: User, status: str) -> int | Select | N
     count, or a statement that counts only the viewer's own drafts to add them; None when there
     are no kept counts, or for the drafts of someone who sees only their own (an index answers
     that)."""
-    if not has_app_context():
-        return None
-    kept = next(iter(collect(kept_status_counts, current_app._get_current_object(), session=session)), None)
+    kept = app_answer(kept_status_counts, session=session)
     if kept is None:
         return None
     all_drafts = allows(viewer, Action.READ_DRAFTS)

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import current_app, get_template_attribute, has_app_context
+from flask import get_template_attribute
 from markupsafe import Markup
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session, joinedload
@@ -22,7 +22,7 @@ from forum.core import clock
 from forum.core.derived import cached, rendered
 from forum.core.errors import PermissionDenied, ValidationError
 from forum.core.paging import Page, paginate_rows, rows_by_ids
-from forum.core.signals import collect, signals
+from forum.core.signals import app_answer, signals
 from forum.items import service as items
 from forum.items.models import DecisionItem
 from forum.items.rubric import RUBRIC, Rubric
@@ -116,10 +116,9 @@ kept_queue_counts = signals.signal("weighing.kept-queue-counts")
 
 def _kept_counts(session: Session, settings: ForumSettings, now: datetime,
                  rubric: Rubric) -> dict[tuple[str, int], int] | None:
-    if rubric is not RUBRIC or not has_app_context():  # the receivers are the app's, for its rubric
+    if rubric is not RUBRIC:  # the receivers are the app's, for its rubric
         return None
-    return next(iter(collect(kept_queue_counts, current_app._get_current_object(), session=session,
-                             settings=settings, now=now)), None)
+    return app_answer(kept_queue_counts, session=session, settings=settings, now=now)
 
 
 def queue_by_tier(session: Session, settings: ForumSettings, now: datetime,
