@@ -38,4 +38,11 @@ def build(session: Session, viewer: User, item: DecisionItem) -> dict:
     return {"entries": entries, "close": close}
 
 
-PANEL = panels.Panel(key="agenda", template="agenda/panel.html", build=build, order=50)
+def facet(_session, viewer: User, item: DecisionItem) -> int | None:
+    """Who the panel is for: an executive other than the filer may be offered to close the item
+    (unless recused), so theirs is kept per person; everyone else's reads the same."""
+    return viewer.id if is_executive(viewer) and item.filer_id != viewer.id else None
+
+
+PANEL = panels.Panel(key="agenda", template="agenda/panel.html", build=build, order=50, facet=facet,
+                     items_only=True)

@@ -50,6 +50,7 @@ def _item_panel(session, viewer, item) -> dict:
 
 PANEL = panels.Panel(
     key="audit", template="audit/_item_panel.html", build=_item_panel, order=900, column="side",
+    facet=lambda _session, viewer, _item: allows(viewer, Action.READ_TRAIL),
 )
 
 

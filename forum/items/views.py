@@ -11,7 +11,7 @@ from forum.core import db, derived
 from forum.core.errors import Conflict, DomainError, NotFound
 from forum.core.forms import choices
 from forum.core.inputs import parse_whole_number
-from forum.core.policy import Action
+from forum.core.policy import Action, allows
 from forum.items import history, panels, service
 from forum.items.forms import ItemForm, ModelUpdateForm, TransitionForm
 from forum.items.service import ItemData
@@ -70,9 +70,9 @@ def _attach_error(form: ItemForm, error: DomainError) -> None:
         flash(error.reason, "error")
 
 
-def _load(item_id: int):
+def _load(item_id: int, related: bool = True):
     try:
-        return service.get_item(db.session(), current_user, item_id)
+        return service.get_item(db.session(), current_user, item_id, related)
     except NotFound as error:
         abort(404, description=error.reason)
 
@@ -107,7 +107,7 @@ def new():
 @bp.get("/<int:item_id>")
 @login_required
 def detail(item_id: int):
-    return render_detail(db.session(), _load(item_id))
+    return render_detail(db.session(), _load(item_id, related=False))
 
 
 def render_detail(session, item, status: int = 200, **context):
@@ -123,16 +123,28 @@ def render_detail(session, item, status: int = 200, **context):
     forms = {}
     for spec in transitions:
         forms[spec.action] = TransitionForm(formdata=None, action=spec.action, version=item.version)
-    system = item.system
-    if service.can_update_model(current_user, item) and system is None:
+    if service.can_update_model(current_user, item) and item.system_id is None:
         context.setdefault("model_form", ModelUpdateForm(formdata=None, prefix="model", version=item.version))
+    may_try = item.system_id is not None and allows(current_user, Action.TAKE_PART)
+    parts = derived.rendered(session, ("item page", item.id, may_try), lambda: _parts(session, item, may_try))
     return render_template(
-        "items/detail.html", item=item, system=system, recent=recent, shown_events=shown, more_events=more,
+        "items/detail.html", item=item, parts=parts, recent=recent, shown_events=shown, more_events=more,
         transitions=transitions,
         forms=forms,
         can_edit=service.can_edit(current_user, item),
         panels=panels.build_all(session, current_user, item, keep), **context,
     ), status
+
+
+def _parts(session, item, may_try: bool) -> tuple[str, str, str]:
+    """What the item page shows the same to everyone (items/_detail_parts.html): the line under
+    its title, its summary and the facts about its AI system. Kept until the trail moves (a
+    renaming of the filer, the function or the system moves it too); ``may_try``, whether the
+    viewer may probe the model, is the only thing of the viewer's in them."""
+    service.load_related(session, item)
+    parts = "items/_detail_parts.html"
+    return (get_template_attribute(parts, "meta")(item), get_template_attribute(parts, "summary")(item),
+            get_template_attribute(parts, "facts")(item, item.system, may_try))
 
 
 def _recent_history(session, item) -> tuple[str, tuple[int, bool]]:

@@ -28,8 +28,10 @@ def _panel(session, viewer, item) -> dict:
     return {"following": service.is_following(session, viewer, item.id), "form": FollowForm(formdata=None)}
 
 
-PANEL = panels.Panel(key="notify", template="notify/panel.html", build=_panel, order=5,
-                             column="side")
+# Whether one follows is the viewer's own: kept per viewer until the trail moves (a follow
+# writes an event).
+PANEL = panels.Panel(key="notify", template="notify/panel.html", build=_panel, order=5, column="side",
+                     facet=lambda _session, viewer, _item: viewer.id)
 
 
 # ----------------------------------------------------------------------------------- inbox
