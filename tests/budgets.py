@@ -122,7 +122,8 @@ BUDGETS = {
     # tiers), positions with authors, ratings, latest evidence runs
     "api.list_items": 9,
     # the agenda (tests/agenda/test_pages.py); the pack grows by the sections other areas register
-    "agenda.meetings": 4,
+    # meetings: the user, then a count and a page of rows for the upcoming and the closed ones
+    "agenda.meetings": 5,
     # + 2 in session (proximity): the latest runs of the entries' items and the reviews of them,
     # for the review board on each decision form; the "add an item" picker is one page of the
     # queue (the trail head for the derived cache, the page's ids with the count — from the cache:

@@ -119,8 +119,10 @@ class MeetingRow:
     minutes: int
 
 
-def list_meetings(session: Session, page: int = 1, per_page: int = 20) -> tuple[list[MeetingRow], Page]:
-    """Open meetings (soonest first), then a page of closed ones (latest first). Three queries.
+def list_meetings(session: Session, page: int = 1, per_page: int = 20,
+                  upcoming_page: int = 1) -> tuple[Page, Page]:
+    """A page of the meetings not closed yet (soonest first) and a page of the closed ones
+    (latest first), each of ``MeetingRow``: four queries, a count and the rows of each.
 
     Each listed meeting's entries are counted and their time boxes summed for that meeting alone
     (through the entries' meeting index): grouping every entry of every meeting and joining the
@@ -131,18 +133,17 @@ def list_meetings(session: Session, page: int = 1, per_page: int = 20) -> tuple[
     minutes = (select(func.coalesce(func.sum(AgendaEntry.time_box_minutes), 0)).where(own)
                .correlate(Meeting).scalar_subquery())
 
-    def rows(query) -> list[MeetingRow]:
-        result = session.execute(query.add_columns(entries, minutes)).all()
-        return [MeetingRow(m, n, total) for m, n, total in result]
+    def rows(condition, order: tuple, number: int) -> Page:
+        total = session.scalar(select(func.count()).select_from(Meeting).where(condition)) or 0
+        number = _clamp(number, total, per_page)
+        result = session.execute(select(Meeting).where(condition).order_by(*order).add_columns(entries, minutes)
+                                 .limit(per_page).offset((number - 1) * per_page)).all()
+        return Page(items=[MeetingRow(m, n, planned) for m, n, planned in result], total=total, page=number,
+                    per_page=per_page)
 
-    upcoming = rows(select(Meeting).where(Meeting.status != "closed")
-                    .order_by(Meeting.starts_at, Meeting.id))
-    total = session.scalar(select(func.count()).select_from(Meeting).where(Meeting.status == "closed")) or 0
-    page = _clamp(page, total, per_page)
-    closed = rows(select(Meeting).where(Meeting.status == "closed")
-                  .order_by(Meeting.starts_at.desc(), Meeting.id.desc())
-                  .limit(per_page).offset((page - 1) * per_page))
-    return upcoming, Page(items=closed, total=total, page=page, per_page=per_page)
+    upcoming = rows(Meeting.status != "closed", (Meeting.starts_at, Meeting.id), upcoming_page)
+    closed = rows(Meeting.status == "closed", (Meeting.starts_at.desc(), Meeting.id.desc()), page)
+    return upcoming, closed
 
 
 @dataclass

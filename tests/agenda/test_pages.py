@@ -669,3 +669,42 @@ def test_the_item_page_offers_to_close_a_decided_item_to_executives_who_may_from
     assert "Because the evidence holds." in page and not close.search(page)
     login(cfo)
     assert close.search(client.get(f"/items/{done.id}").get_data(as_text=True))
+
+
+def _pager_links(html: str, label: str) -> list[str]:
+    """The hrefs of the pagination named ``label`` (its aria-label)."""
+    nav = re.search(rf'<nav class="pagination" aria-label="{label}">(.*?)</nav>', html, re.S)
+    assert nav, f"no pagination {label!r}"
+    return [href.replace("&amp;", "&") for href in re.findall(r'href="([^"]+)"', nav.group(1))]
+
+
+def test_the_meeting_list_pages_the_upcoming_and_the_closed_meetings_each_on_its_own(
+    client, login, chair, make_meeting, db_session
+):
+    """However many meetings are planned, the list shows twenty of each kind, and paging one list
+    keeps the other where it was."""
+    for n in range(22):
+        make_meeting(chair, starts_in=timedelta(days=n + 1), title=f"Soon {n:02d}")
+    for n in range(21):  # closed meetings, made so directly: the list is what is tested here
+        past = make_meeting(chair, title=f"Past {n:02d}")
+        past.starts_at, past.status = clock.now() - timedelta(days=n + 1), "closed"
+    db_session.commit()
+    login(chair)
+
+    first = client.get("/meetings").get_data(as_text=True)
+    assert "Soon 00" in first and "Soon 19" in first and "Soon 20" not in first
+    assert "Past 00" in first and "Past 19" in first and "Past 20" not in first
+    assert _pager_links(first, "Pages of upcoming and open meetings") == ["/meetings?upcoming=2"]
+    assert _pager_links(first, "Pages of closed meetings") == ["/meetings?page=2"]
+
+    both = client.get("/meetings?upcoming=2&page=2").get_data(as_text=True)
+    assert "Soon 20" in both and "Soon 21" in both and "Soon 19" not in both
+    assert "Past 20" in both and "Past 19" not in both
+    upcoming_links = _pager_links(both, "Pages of upcoming and open meetings")
+    closed_links = _pager_links(both, "Pages of closed meetings")
+    assert len(upcoming_links) == 1 and set(upcoming_links[0].split("?")[1].split("&")) == {"page=2", "upcoming=1"}
+    assert len(closed_links) == 1 and set(closed_links[0].split("?")[1].split("&")) == {"page=1", "upcoming=2"}
+    assert "← Sooner" in both and "Later →" in both  # the upcoming list's own words
+
+    beyond = client.get("/meetings?upcoming=9").get_data(as_text=True)  # past the end: the last page
+    assert "Soon 21" in beyond and "Soon 00" not in beyond

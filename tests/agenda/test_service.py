@@ -631,7 +631,7 @@ def test_the_meeting_list_counts_each_listed_meeting_s_own_entries(db_session, c
         upcoming, closed = queries.list_meetings(db_session)
     finally:
         event.remove(connection.engine, "before_cursor_execute", capture)
-    assert {row.meeting.id: (row.entries, row.minutes) for row in upcoming} == {
+    assert {row.meeting.id: (row.entries, row.minutes) for row in upcoming.items} == {
         full.id: (2, 40), one.id: (1, 5), empty.id: (0, 0)}
     assert closed.total == 0 and closed.items == []
     if db_session.bind.dialect.name == "sqlite":

@@ -16,14 +16,15 @@ from forum.agenda.pack import build_sections
 from forum.agenda.views._common import attach, int_or_none, or_404, page_number
 from forum.agenda.views._meeting_page import kept_or_redirect, render_meeting
 from forum.auth.decorators import requires
-from forum.core import db, derived
+from forum.core import db, derived, paging
 from forum.core.errors import DomainError
 from forum.core.policy import Action, allows
 
 
 @login_required
 def meetings():
-    upcoming, closed = queries.list_meetings(db.session(), page_number())
+    upcoming, closed = queries.list_meetings(db.session(), page_number(),
+                                             upcoming_page=paging.page_number(request.args.get("upcoming")))
     return render_template("agenda/meetings.html", upcoming=upcoming, closed=closed)
 
 
