@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import and_, case, exists, func, or_, select
+from sqlalchemy import and_, case, exists, func, select
 from sqlalchemy.orm import Session, aliased
 
 from forum.agenda.models import Action, AgendaEntry, Decision
@@ -179,24 +179,26 @@ class VersionHistory:
 
 def version_history(session: Session, system: AISystem) -> list[VersionHistory]:
     """The newest VERSIONS_SHOWN versions, each with when it was tested and decided on (one
-    statement)."""
-    version, following = SystemVersion, aliased(SystemVersion)
-    until = (select(func.min(following.recorded_at))
-             .where(following.system_id == version.system_id, following.recorded_at > version.recorded_at)
-             .scalar_subquery())
+    statement). A version is in use from its recording until the system's next one: each
+    decision about the system's items belongs to the latest version recorded at or before it
+    (one probe of the system's versions per decision), and the decisions are grouped by that
+    version in one pass — not searched once per version."""
+    version, earlier = SystemVersion, aliased(SystemVersion)
+    in_use = (select(earlier.id).where(earlier.system_id == system.id, earlier.recorded_at <= Decision.recorded_at)
+              .order_by(earlier.recorded_at.desc(), earlier.id.desc()).limit(1)
+              .correlate(Decision).scalar_subquery())
+    decided = (select(in_use.label("version_id"), func.max(Decision.recorded_at).label("last"))
+               .join(AgendaEntry, AgendaEntry.id == Decision.entry_id)
+               .join(DecisionItem, DecisionItem.id == AgendaEntry.item_id)
+               .where(DecisionItem.system_id == system.id).group_by(in_use).subquery())
     tested = (select(EvidenceRun.model_version.label("v"), func.count().label("runs"),
                      func.max(func.coalesce(EvidenceRun.run_at, EvidenceRun.uploaded_at)).label("last"))
               .join(DecisionItem, DecisionItem.id == EvidenceRun.item_id)
               .where(DecisionItem.system_id == system.id).group_by(EvidenceRun.model_version).subquery())
-    decided = (select(func.max(Decision.recorded_at))
-               .join(AgendaEntry, AgendaEntry.id == Decision.entry_id)
-               .join(DecisionItem, DecisionItem.id == AgendaEntry.item_id)
-               .where(DecisionItem.system_id == version.system_id, Decision.recorded_at >= version.recorded_at,
-                      or_(until.is_(None), Decision.recorded_at < until))
-               .scalar_subquery())
     rows = session.execute(
-        select(version, tested.c.runs, tested.c.last, decided)
+        select(version, tested.c.runs, tested.c.last, decided.c.last)
         .outerjoin(tested, tested.c.v == version.version)
+        .outerjoin(decided, decided.c.version_id == version.id)
         .where(version.system_id == system.id)
         .order_by(version.recorded_at.desc(), version.id.desc()).limit(VERSIONS_SHOWN)
     ).all()

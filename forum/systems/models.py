@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, Text, false
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from forum.auth.models import OrgFunction
@@ -108,9 +108,15 @@ class SystemVersion(Base):
     """A version the system ran from ``recorded_at`` on (the newest is the one in use)."""
 
     __tablename__ = "system_versions"
+    __table_args__ = (
+        # A system's versions in the order they were recorded: its history, and which version was
+        # in use at a moment (the latest recorded at or before it: one probe per decision when
+        # its page groups the decisions by version).
+        Index("ix_system_versions_system_recorded", "system_id", "recorded_at", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    system_id: Mapped[int] = mapped_column(ForeignKey("ai_systems.id"), index=True)
+    system_id: Mapped[int] = mapped_column(ForeignKey("ai_systems.id"))
     version: Mapped[str] = mapped_column(String(80))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     recorded_by: Mapped[str] = mapped_column(String(254), default="")

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from forum.core import clock
 from forum.core.errors import Conflict
+from forum.core.pages import iso
 from forum.items import service as items
 from forum.items.models import DecisionItem
 from forum.systems import service as systems
@@ -386,13 +387,32 @@ def test_the_system_page_shows_its_decisions_and_when_each_version_was_tested_an
     assert "Approved with conditions" in page and "Conditions: Monthly drift report." in page
     assert "2 open actions, <strong>1 overdue</strong>" in page
 
-    systems.record_version(db_session, cast["filer"], system, "2027.01", "January release")
-    items.apply_system_version(db_session, cast["filer"], system)
+    with clock.override(lambda: now - 10 * DAY):
+        systems.record_version(db_session, cast["filer"], system, "2027.01", "January release")
+        items.apply_system_version(db_session, cast["filer"], system)
     db_session.commit()
-    page = client.get(f"/systems/{system.id}").get_data(as_text=True)
-    newest = page.split("<strong>2027.01</strong>")[1].split("</li>")[0]
-    oldest = page.split(f"<strong>{CSV_VERSION}</strong>")[1].split("</li>")[0]
+
+    def versions() -> tuple[str, str]:
+        page = client.get(f"/systems/{system.id}").get_data(as_text=True)
+        return (page.split("<strong>2027.01</strong>")[1].split("</li>")[0],
+                page.split(f"<strong>{CSV_VERSION}</strong>")[1].split("</li>")[0])
+
+    newest, oldest = versions()
     assert "not tested yet;" in newest and "no decision while in use" in newest
+    page = client.get(f"/systems/{system.id}").get_data(as_text=True)
     evidence = page.split('id="evidence-heading"')[1].split("</section>")[0]
     assert '<span class="badge gate-fail">Failing</span>' in evidence and "Freshness" in evidence  # another version
     assert "tested 1 time, last on" in oldest and "last decided on" in oldest
+
+    # A decision under the new version is the new version's, not the old one's; another system's
+    # versions have no say in either (each version is in use until its own system's next one).
+    with clock.override(lambda: now - 50 * DAY):
+        other = make_system(db_session, cast["filer"], name="Other bot", version="1.0")
+    with clock.override(lambda: now - 25 * DAY):
+        systems.record_version(db_session, cast["filer"], other, "2.0")
+    db_session.commit()
+    later = history.item(now - 8 * DAY, title="Chat for the sales team", system=system.id)
+    history.decide(later, now - 5 * DAY)
+    newest, oldest = versions()
+    assert f'last decided on <time datetime="{iso(now - 5 * DAY)}"' in newest
+    assert f'last decided on <time datetime="{iso(now - 20 * DAY)}"' in oldest
