@@ -218,8 +218,8 @@ class SystemPage:
 
 def system_page(session: Session, system: AISystem, now: datetime) -> SystemPage:
     """Everything the system's page shows but its obligations, from the derived cache while the
-    trail stays where it was (forum.core.derived: a change anywhere, a new minute, recomputes it);
-    six statements when it is not there."""
+    items stay where they were (forum.core.derived ``items_only``: any change but the discussion's,
+    a new minute, recomputes it); six statements when it is not there."""
 
     def compute() -> SystemPage:
         shown, total = system_items(session, system, now)
@@ -227,4 +227,4 @@ def system_page(session: Session, system: AISystem, now: datetime) -> SystemPage
         return SystemPage(shown, total, latest_runs(session, system, now), decisions, decisions_total,
                           version_history(session, system))
 
-    return cached(session, ("system-page", system.id), compute)
+    return cached(session, ("system-page", system.id), compute, items_only=True)

@@ -237,11 +237,12 @@ def _obligation_form(session, system: AISystem, formdata=None) -> ObligationForm
 def _render_detail(system: AISystem, version_form: VersionForm | None = None, status: int = 200):
     """The system's page; ``version_form`` is a refused one, shown with its errors. Otherwise
     its content reads the same for everyone with the same role: kept rendered until the trail
-    moves (derived.rendered_forms), its forms carrying each request's own CSRF token."""
+    moves (derived.rendered_forms), its forms carrying each request's own CSRF token. It reads
+    nothing of the discussion (comments, follows): kept across its changes (``items_only``)."""
     session = db.session()
     if version_form is None:
         body, _ = derived.rendered_forms(session, ("system page", system.id, current_user.role), lambda: (
-            _content(session, system, VersionForm(formdata=None, version=system.version)), None))
+            _content(session, system, VersionForm(formdata=None, version=system.version)), None), items_only=True)
     else:
         body = derived.afresh(_content(session, system, version_form))
     return render_template("systems/detail.html", system=system, body=body), status
@@ -253,7 +254,8 @@ def _content(session, system: AISystem, version_form: VersionForm) -> str:
     # moves (forum.core.derived.rendered), like the facts they are made of.
     lists = derived.rendered(session, ("system lists", system.id), lambda: [
         get_template_attribute("systems/_lists.html", "system_lists")(
-            facts.items, facts.items_total, facts.runs, facts.decisions, facts.decisions_total, STATUS_LABELS)])[0]
+            facts.items, facts.items_total, facts.runs, facts.decisions, facts.decisions_total, STATUS_LABELS)],
+        items_only=True)[0]
     return render_template(
         "systems/_detail_body.html", system=system, lists=lists, items=facts.items, versions=facts.versions,
         version_form=version_form, may_change=systems.may_change(current_user),

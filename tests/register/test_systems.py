@@ -416,3 +416,26 @@ def test_the_system_page_shows_its_decisions_and_when_each_version_was_tested_an
     newest, oldest = versions()
     assert f'last decided on <time datetime="{iso(now - 5 * DAY)}"' in newest
     assert f'last decided on <time datetime="{iso(now - 20 * DAY)}"' in oldest
+
+
+def test_the_system_page_is_kept_across_a_comment_and_not_across_a_change_to_its_items(
+        app, db_session, history, cast, client, login):
+    """The page reads nothing of the discussion: a comment on one of its items leaves it in
+    place (forum.core.derived ``items_only``); a new version of the system does not."""
+    from forum.weighing import comments
+
+    now = clock.now()
+    system = make_system(db_session, cast["filer"], version=CSV_VERSION)
+    item = history.item(now - 3 * DAY, title="Chat for the legal team", system=system.id)
+    login(cast["chair"])
+    url = f"/systems/{system.id}"
+    count_statements(app, lambda: client.get(url))
+    warm = count_statements(app, lambda: client.get(url))
+    comments.add_comment(db_session, cast["rater"], item, "A thought on the vendor.")
+    db_session.commit()
+    assert count_statements(app, lambda: client.get(url)) == warm
+    systems.record_version(db_session, cast["filer"], system, "2027.01", "January release")
+    db_session.commit()
+    pages = []
+    assert count_statements(app, lambda: pages.append(client.get(url).get_data(as_text=True))) > warm
+    assert "<strong>2027.01</strong>" in pages[0]
