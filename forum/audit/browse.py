@@ -5,7 +5,7 @@ link."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from flask import get_template_attribute
@@ -17,6 +17,7 @@ from forum.audit.access import display_names, require_reader, visibility_conditi
 from forum.auth.models import User
 from forum.core.derived import cached, rendered
 from forum.core.errors import NotFound, ValidationError
+from forum.items import service as items
 from forum.trail import chain
 from forum.trail.models import Event
 
@@ -73,17 +74,19 @@ def distinct_kinds(session: Session) -> list[str]:
     """The kinds present in the trail, sorted. A loose index scan (one index probe per kind,
     as a recursive query) so that it costs the same with a million events, reused until the trail
     moves."""
-    kinds = select(func.min(Event.kind).label("kind")).cte("kinds", recursive=True)
-    following = (
-        select(Event.kind).where(Event.kind > kinds.c.kind).order_by(Event.kind).limit(1)
-        .scalar_subquery()
-    )
-    kinds = kinds.union_all(select(following).where(kinds.c.kind.is_not(None)))
-    return cached(session, ("trail kinds",),
-                  lambda: list(session.scalars(select(kinds.c.kind).where(kinds.c.kind.is_not(None)))))
+    def find() -> list[str]:
+        kinds = select(func.min(Event.kind).label("kind")).cte("kinds", recursive=True)
+        following = (
+            select(Event.kind).where(Event.kind > kinds.c.kind).order_by(Event.kind).limit(1)
+            .scalar_subquery()
+        )
+        kinds = kinds.union_all(select(following).where(kinds.c.kind.is_not(None)))
+        return list(session.scalars(select(kinds.c.kind).where(kinds.c.kind.is_not(None))))
+
+    return cached(session, ("trail kinds",), find)
 
 
-@dataclass
+@dataclass(frozen=True)
 class TrailPage:
     seqs: list[int]  # the page's events, newest first (page_events reads them)
     newer: int | None  # pass as after= for the newer page
@@ -97,8 +100,16 @@ def browse(
 ) -> TrailPage:
     """One page of events, newest first, by keyset on seq (``before``/``after`` a seq): the
     10,000th page costs what the first does. One or two queries, for the page's seqs only: the
-    events themselves are read by ``page_events`` when their rows are rendered."""
+    events themselves are read by ``page_events`` when their rows are rendered. Kept until the
+    trail moves for every reader who sees the same items (``visibility_facet``: drafts are
+    their filer's)."""
     require_reader(actor)
+    key = ("trail page", items.visibility_facet(actor), astuple(filters), before, after, per_page)
+    return cached(session, key, lambda: _browse(session, actor, filters, before, after, per_page))
+
+
+def _browse(session: Session, actor: User | None, filters: TrailFilters, before: int | None, after: int | None,
+            per_page: int) -> TrailPage:
     conditions = [*filter_conditions(filters), *visibility_conditions(actor)]
     if after is not None:
         rows = list(session.scalars(

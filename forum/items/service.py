@@ -118,6 +118,13 @@ def visible_to(viewer: User, items=DecisionItem) -> list[ColumnElement[bool]]:
     return [(items.status != "draft") | (items.filer_id == viewer.id)]
 
 
+def visibility_facet(viewer: User | None) -> int | None:
+    """What of ``viewer`` decides which items they see (``can_view``), for keying what is kept
+    per viewer: None for those who see every item (and for no viewer), else their id — everyone
+    else sees the same items but for their own drafts."""
+    return None if viewer is None or allows(viewer, Action.READ_DRAFTS) else viewer.id
+
+
 def hidden_subject(viewer: User, subject: ColumnElement[str]) -> ColumnElement[bool] | None:
     """SQL: ``subject`` (a trail subject, ``item:N``) names an item ``viewer`` may not see by
     ``visible_to``; None for those who see every item. Only drafts are ever hidden. The item is

@@ -179,3 +179,21 @@ def test_the_browser_keeps_its_budget_for_an_executive(app, client, login, execu
     first = count_statements(app, lambda: client.get("/trail"))[0]
     deep = count_statements(app, lambda: client.get("/trail?before=30"))[0]
     assert first <= BROWSER_BUDGET and deep <= BROWSER_BUDGET
+
+
+def test_the_kept_trail_pages_keep_each_readers_own_drafts_to_themselves(
+        client, login, executive, make_user, auditor, make_item, db_session):
+    """A page of the trail is kept for the readers who see the same items: another executive,
+    reading it first or after, never gets the filer's page with their draft in it."""
+    other = make_user("executive", name="Otto Other", email="otto.exec@example.com")
+    own = make_item(executive, title=f"{SECRET} draft")
+    (created,) = draft_events(db_session, own)
+    link = f'href="/trail/{created.seq}"'
+    login(other)
+    assert link not in client.get("/trail").get_data(as_text=True)
+    login(executive)
+    assert link in client.get("/trail").get_data(as_text=True)
+    login(other)
+    assert link not in client.get("/trail").get_data(as_text=True)
+    login(auditor)
+    assert link in client.get("/trail").get_data(as_text=True)
