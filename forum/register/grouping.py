@@ -69,8 +69,8 @@ def waiting(session: Session) -> bool:
 def proposals(session: Session, page: int = 1) -> tuple[list[Proposal], int]:
     """A page of groups, the largest first, and how many groups there are: the groups (one
     statement that reads every item still to group — 50 ms for 30,000 of them — kept in the
-    derived cache until the trail moves), then the newest and oldest item of each and the
-    systems with their models (two more)."""
+    derived cache until an item changes: a comment leaves it in place), then the newest and
+    oldest item of each and the systems with their models (two more)."""
 
     def locate() -> list[tuple]:
         rows = session.execute(
@@ -81,7 +81,7 @@ def proposals(session: Session, page: int = 1) -> tuple[list[Proposal], int]:
             .limit(GROUPS_SHOWN).offset((max(page, 1) - 1) * GROUPS_SHOWN))
         return [tuple(row) for row in rows]
 
-    rows = cached(session, ("grouping", page), locate)
+    rows = cached(session, ("grouping", page), locate, items_only=True)
     if not rows:
         return [], 0
     wanted = {r[4] for r in rows} | {r[5] for r in rows}

@@ -139,12 +139,13 @@ def grouping_page():
 def _render_grouping(form: GroupForm | None = None, status: int = 200):
     """The grouping page; ``form`` is a refused confirmation, shown with its errors. Otherwise its
     content reads the same for every administrator: kept rendered per page until the trail moves
-    (derived.rendered_forms), its forms carrying each request's own CSRF token."""
+    (derived.rendered_forms), its forms carrying each request's own CSRF token. It reads nothing
+    of the discussion (comments, follows): kept across its changes (``items_only``)."""
     session = db.session()
     page_number = paging.page_number(request.args.get("page"))
     if form is None:
         body, _ = derived.rendered_forms(session, ("grouping page", page_number), lambda: (
-            _grouping_body(session, page_number, None), None))
+            _grouping_body(session, page_number, None), None), items_only=True)
     else:
         body = derived.afresh(_grouping_body(session, page_number, form))
     return render_template("systems/grouping.html", body=body), status

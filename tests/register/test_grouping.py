@@ -204,3 +204,21 @@ def test_the_kept_grouping_page_carries_each_admins_own_token_and_a_confirmation
                            ).status_code == 302
     after = clients[0].get("/systems/grouping").get_data(as_text=True)  # the trail moved: afresh
     assert "support-llm" not in after and "nw-chat" in after
+
+
+def test_the_grouping_page_is_kept_across_a_comment_and_not_across_a_change_to_an_item(
+        app, db_session, history, cast, admin, client, login):
+    """The groups read the items alone: a comment leaves the kept page in place (forum.core.derived
+    ``items_only``); a new item of a group shows at once."""
+    from forum.weighing import comments
+
+    decided, second, third = support_items(history)
+    login(admin)
+    count_statements(app, lambda: client.get("/systems/grouping"))
+    warm = count_statements(app, lambda: client.get("/systems/grouping"))
+    comments.add_comment(db_session, cast["rater"], second, "Same model as the others.")
+    db_session.commit()
+    assert count_statements(app, lambda: client.get("/systems/grouping")) == warm
+    history.item(clock.now(), status="open", title="Support bot in Dutch", vendor="Acme AI", model_name="support-llm")
+    page = client.get("/systems/grouping").get_data(as_text=True)
+    assert "4 items" in page
