@@ -100,6 +100,8 @@ def test_the_standing_migration_fills_the_columns_of_existing_items(backend_url,
         conn.execute(text("ALTER TABLE decision_items DROP COLUMN queue_order"))  # a later standing column
         conn.execute(text("ALTER TABLE decision_items DROP COLUMN carried_forward"))
         conn.execute(text("ALTER TABLE trail_head DROP COLUMN items_seq"))
+        conn.execute(text("ALTER TABLE trail_head DROP COLUMN shared_seq"))
+        conn.execute(text("ALTER TABLE ai_systems DROP COLUMN changed_seq"))
         conn.execute(text("DROP INDEX ix_system_versions_system_recorded"))  # and its index before it
         conn.execute(text("CREATE INDEX ix_system_versions_system_id ON system_versions (system_id)"))
         for column in ("weight_max", "weight_min", "objection", "evidence_fail", "evidence_drift",

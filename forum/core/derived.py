@@ -6,7 +6,11 @@ items, ratings, positions, evidence and meetings. A result that depends only on 
 the clock — the escalation queue's order and count, how many items each list holds, which items'
 evidence drifted — can be kept under the key (what, seq, minute) and served again without
 re-running its scan. A result that reads nothing the discussion writes (comments, follows) is
-kept under the head's ``items_seq`` instead, which such changes leave in place (``items_only``). The minute is there because some results depend on the clock (evidence
+kept under the head's ``items_seq`` instead, which such changes leave in place (``items_only``).
+A result that reads only what belongs to one scope (an AI system's page: its items, their
+evidence and decisions) is kept under the head's ``shared_seq`` and that scope's own counter
+(``scope``): a change confined to another scope (a result file for another system's item) moves
+neither. The minute is there because some results depend on the clock (evidence
 goes stale when its age passes the tier's limit): a cached result is at most a minute behind the
 clock, never behind a change.
 
@@ -104,19 +108,19 @@ def _ended(session: Session, transaction) -> None:
         session.info.pop(SEQ, None)
 
 
-def init_app(app, version: Callable[[Session], tuple[int, int]]) -> None:
-    """Cache derived results for ``app``: ``version(session)`` names the data's state, as two
-    counters: of every change, and of the changes that may have written items or AI systems
-    (the trail area passes its head's ``seq`` and ``items_seq``). Watches the app's sessions for
-    writes."""
+def init_app(app, version: Callable[[Session], tuple[int, int, int]]) -> None:
+    """Cache derived results for ``app``: ``version(session)`` names the data's state, as three
+    counters: of every change, of the changes that may have written items or AI systems, and of
+    those not confined to one scope (the trail area passes its head's ``seq``, ``items_seq`` and
+    ``shared_seq``). Watches the app's sessions for writes."""
     app.extensions[VERSION] = version
     factory = app.extensions["forum.sessionmaker"]
     event.listen(factory, "after_flush", _wrote)
     event.listen(factory, "after_transaction_end", _ended)
 
 
-def state(session: Session) -> tuple[tuple[int, int], str]:
-    """The key of the data's state: the trail head's seq and items_seq, and the current minute,
+def state(session: Session) -> tuple[tuple[int, int, int], str]:
+    """The key of the data's state: the trail head's three counters and the current minute,
     read once per transaction. A request thus reads one state throughout: were the minute read
     at each call, a minute turning mid-request would show parts of one page at two minutes, and
     compute twice what the page asked for twice."""
@@ -125,19 +129,30 @@ def state(session: Session) -> tuple[tuple[int, int], str]:
     return session.info[SEQ]
 
 
-def cached(session: Session, key: Hashable, compute: Callable[[], T], items_only: bool = False) -> T:
+def cached(session: Session, key: Hashable, compute: Callable[[], T], items_only: bool = False,
+           scope: Hashable | None = None) -> T:
     """``compute()``, or what it returned for ``key`` at the same trail head and minute. The
     value must be small and plain (counts, ids): it is shared by every request of the worker.
 
     ``items_only``: the result reads the items and what decides their standing (and AI
     systems), nothing that the discussion's changes write — those recorded with
     ``leaves_items``: comments, follows, notifications, the search index — so a comment or a
-    follow leaves it in place, and any other change computes it again."""
+    follow leaves it in place, and any other change computes it again.
+
+    ``scope``: the result reads nothing that a change confined to one scope writes (recorded
+    with ``confined_to``: a result file for one AI system's item) but within this scope, whose
+    own counter ``scope`` carries — ``("system", id, changed_seq)`` for a system's page, ``()``
+    for a result that no confined change touches. Such changes elsewhere leave it in place (as
+    do the discussion's); any other change computes it again."""
     store = _store()
     if store is None or VERSION not in current_app.extensions or session.new or session.dirty or session.deleted or session.info.get(WROTE):
         return compute()  # no cache, or this transaction holds changes of its own
-    (seq, items_seq), minute = state(session)
-    full = (key, ("items", items_seq) if items_only else seq, minute)
+    (seq, items_seq, shared_seq), minute = state(session)
+    if scope is not None:
+        version: Hashable = ("shared", shared_seq, scope)
+    else:
+        version = ("items", items_seq) if items_only else seq
+    full = (key, version, minute)
     found, value = store.get(full)
     if found:
         return value  # type: ignore[return-value]
@@ -155,26 +170,26 @@ def cached(session: Session, key: Hashable, compute: Callable[[], T], items_only
 
 
 def rendered(session: Session, key: Hashable, render: Callable[[], Sequence[str]],
-             items_only: bool = False) -> tuple[Markup, ...]:
+             items_only: bool = False, scope: Hashable | None = None) -> tuple[Markup, ...]:
     """The pieces of HTML that ``render()`` returns, or what it returned for ``key`` at the same
-    trail head and minute (see above for what kept HTML may hold; ``items_only`` as for
-    ``cached``)."""
-    pieces = cached(session, ("rendered", key), lambda: tuple(str(piece) for piece in render()), items_only)
+    trail head and minute (see above for what kept HTML may hold; ``items_only`` and ``scope``
+    as for ``cached``)."""
+    pieces = cached(session, ("rendered", key), lambda: tuple(str(piece) for piece in render()), items_only, scope)
     return tuple(Markup(piece) for piece in pieces)
 
 
 def rendered_with(session: Session, key: Hashable, render: Callable[[], tuple[str, T]],
-                  items_only: bool = False) -> tuple[Markup, T]:
+                  items_only: bool = False, scope: Hashable | None = None) -> tuple[Markup, T]:
     """A piece of HTML and plain facts about it (a count, a title, flags) that ``render()``
     returns, or what it returned for ``key`` at the same trail head and minute: for a page that
     needs a few facts of what it shows besides the HTML, without reading them again
-    (``items_only`` as for ``cached``)."""
+    (``items_only`` and ``scope`` as for ``cached``)."""
 
     def compute() -> tuple[str, T]:
         html, facts = render()
         return str(html), facts
 
-    html, facts = cached(session, ("rendered", key), compute, items_only)
+    html, facts = cached(session, ("rendered", key), compute, items_only, scope)
     return Markup(html), facts
 
 
@@ -216,7 +231,7 @@ def afresh(html: str) -> Markup:
 
 
 def rendered_forms(session: Session, key: Hashable, render: Callable[[], tuple[str, T]],
-                   items_only: bool = False) -> tuple[Markup, T]:
+                   items_only: bool = False, scope: Hashable | None = None) -> tuple[Markup, T]:
     """Like ``rendered_with``, for HTML that holds forms: ``render()`` builds and renders them
     inside ``csrf_slot``, and the HTML served carries the request's own token."""
 
@@ -224,5 +239,5 @@ def rendered_forms(session: Session, key: Hashable, render: Callable[[], tuple[s
         with csrf_slot():
             return render()
 
-    html, facts = rendered_with(session, key, slotted, items_only)
+    html, facts = rendered_with(session, key, slotted, items_only, scope)
     return with_token(str(html)), facts

@@ -27,6 +27,7 @@ from forum.evidence.parsers import FORMAT_LABELS, Limits, ParsedRun, ParseError,
 from forum.items.models import DecisionItem
 from forum.items.rubric import RUBRIC
 from forum.items.service import can_view
+from forum.systems import service as systems
 from forum.trail.service import record
 
 CONTENT_TYPES = {
@@ -176,12 +177,16 @@ def store_evidence(session: Session, actor: User, item: DecisionItem, result: Re
     session.add(run)
     session.flush()
     _store_original(session, run.id, source)
-    record(session, actor, "evidence.attached", item.subject, events.attached(
+    data = events.attached(
         run_id=run.id, filename=result.name, sha256=run.sha256, size=run.size, format=run.format,
         suite=run.suite, model_id=run.model_id, model_version=run.model_version,
         passed=run.passed, failed=run.failed, errored=run.errored, skipped=run.skipped,
         edge_total=run.edge_total, edge_passed=run.edge_passed, gates=results,
-    ))
+    )
+    if item.system_id is None:
+        record(session, actor, "evidence.attached", item.subject, data)
+    else:  # the run and the item's standing: read per system by its page alone
+        systems.record_confined(session, actor, "evidence.attached", item.subject, data, item.system_id)
     return run
 
 

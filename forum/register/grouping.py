@@ -29,6 +29,11 @@ GROUPS_SHOWN = 10  # each group is a form of its own
 LINK_BATCH = 500
 LEFT_OUT = ("draft", "closed")
 
+# The groups read only items outside the register, which no change confined to one system's
+# scope writes (forum.core.derived ``scope``): a result file for an item in the register leaves
+# them in place.
+SCOPE = ()
+
 _VENDOR = func.lower(func.trim(DecisionItem.vendor))
 _MODEL = func.lower(func.trim(DecisionItem.model_name))
 
@@ -69,8 +74,9 @@ def waiting(session: Session) -> bool:
 def proposals(session: Session, page: int = 1) -> tuple[list[Proposal], int]:
     """A page of groups, the largest first, and how many groups there are: the groups (one
     statement that reads every item still to group — 50 ms for 30,000 of them — kept in the
-    derived cache until an item changes: a comment leaves it in place), then the newest and
-    oldest item of each and the systems with their models (two more)."""
+    derived cache until an item changes: a comment, or a result file for an item in the
+    register, leaves it in place), then the newest and oldest item of each and the systems with
+    their models (two more)."""
 
     def locate() -> list[tuple]:
         rows = session.execute(
@@ -81,7 +87,7 @@ def proposals(session: Session, page: int = 1) -> tuple[list[Proposal], int]:
             .limit(GROUPS_SHOWN).offset((max(page, 1) - 1) * GROUPS_SHOWN))
         return [tuple(row) for row in rows]
 
-    rows = cached(session, ("grouping", page), locate, items_only=True)
+    rows = cached(session, ("grouping", page), locate, scope=SCOPE)
     if not rows:
         return [], 0
     wanted = {r[4] for r in rows} | {r[5] for r in rows}

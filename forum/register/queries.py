@@ -216,10 +216,18 @@ class SystemPage:
     versions: list[VersionHistory]
 
 
+def page_scope(system: AISystem) -> tuple:
+    """What the system's page is kept under besides the trail head's ``shared_seq``
+    (forum.core.derived ``scope``): the system and its own counter, which a result file for one
+    of its items moves — one for another system's item leaves this page in place."""
+    return ("system", system.id, system.changed_seq)
+
+
 def system_page(session: Session, system: AISystem, now: datetime) -> SystemPage:
     """Everything the system's page shows but its obligations, from the derived cache while the
-    items stay where they were (forum.core.derived ``items_only``: any change but the discussion's,
-    a new minute, recomputes it); six statements when it is not there."""
+    system's scope stays where it was (forum.core.derived ``scope``: any change but the
+    discussion's and the result files of other systems' items, a new minute, recomputes it);
+    six statements when it is not there."""
 
     def compute() -> SystemPage:
         shown, total = system_items(session, system, now)
@@ -227,4 +235,4 @@ def system_page(session: Session, system: AISystem, now: datetime) -> SystemPage
         return SystemPage(shown, total, latest_runs(session, system, now), decisions, decisions_total,
                           version_history(session, system))
 
-    return cached(session, ("system-page", system.id), compute, items_only=True)
+    return cached(session, ("system-page", system.id), compute, scope=page_scope(system))

@@ -140,12 +140,13 @@ def _render_grouping(form: GroupForm | None = None, status: int = 200):
     """The grouping page; ``form`` is a refused confirmation, shown with its errors. Otherwise its
     content reads the same for every administrator: kept rendered per page until the trail moves
     (derived.rendered_forms), its forms carrying each request's own CSRF token. It reads nothing
-    of the discussion (comments, follows): kept across its changes (``items_only``)."""
+    of the discussion (comments, follows) nor of the items in the register: kept across a
+    result file for one of those (``scope``, grouping.SCOPE)."""
     session = db.session()
     page_number = paging.page_number(request.args.get("page"))
     if form is None:
         body, _ = derived.rendered_forms(session, ("grouping page", page_number), lambda: (
-            _grouping_body(session, page_number, None), None), items_only=True)
+            _grouping_body(session, page_number, None), None), scope=grouping.SCOPE)
     else:
         body = derived.afresh(_grouping_body(session, page_number, form))
     return render_template("systems/grouping.html", body=body), status
@@ -239,11 +240,13 @@ def _render_detail(system: AISystem, version_form: VersionForm | None = None, st
     """The system's page; ``version_form`` is a refused one, shown with its errors. Otherwise
     its content reads the same for everyone with the same role: kept rendered until the trail
     moves (derived.rendered_forms), its forms carrying each request's own CSRF token. It reads
-    nothing of the discussion (comments, follows): kept across its changes (``items_only``)."""
+    nothing of the discussion (comments, follows) nor of other systems' items: kept across
+    their changes (``scope``, queries.page_scope)."""
     session = db.session()
     if version_form is None:
         body, _ = derived.rendered_forms(session, ("system page", system.id, current_user.role), lambda: (
-            _content(session, system, VersionForm(formdata=None, version=system.version)), None), items_only=True)
+            _content(session, system, VersionForm(formdata=None, version=system.version)), None),
+            scope=queries.page_scope(system))
     else:
         body = derived.afresh(_content(session, system, version_form))
     return render_template("systems/detail.html", system=system, body=body), status
@@ -256,7 +259,7 @@ def _content(session, system: AISystem, version_form: VersionForm) -> str:
     lists = derived.rendered(session, ("system lists", system.id), lambda: [
         get_template_attribute("systems/_lists.html", "system_lists")(
             facts.items, facts.items_total, facts.runs, facts.decisions, facts.decisions_total, STATUS_LABELS)],
-        items_only=True)[0]
+        scope=queries.page_scope(system))[0]
     return render_template(
         "systems/_detail_body.html", system=system, lists=lists, items=facts.items, versions=facts.versions,
         version_form=version_form, may_change=systems.may_change(current_user),

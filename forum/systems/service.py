@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Hashable
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -29,6 +29,7 @@ from forum.systems.models import (
     AISystem,
     SystemVersion,
 )
+from forum.trail.models import Event
 from forum.trail.service import record
 
 MAX_NAME = 120
@@ -209,6 +210,20 @@ def record_version(session: Session, actor: User, system: AISystem, version: str
     record(session, actor, "system.version_recorded", system.subject,
            {"name": system.name, "version_in_use": {"before": before, "after": version}, "note": note})
     return before
+
+
+_CONFINED_CHANGE = update(AISystem).where(AISystem.id == bindparam("system")).values(changed_seq=bindparam("seq"))
+
+
+def record_confined(session: Session, actor: User, kind: str, subject: str, data: dict, system_id: int) -> Event:
+    """Record a change that wrote only rows of system ``system_id``'s scope — a result file for
+    one of its items: read by that system's page, by no other system's and not by the items
+    still to group (forum.trail.service.record ``confined``) — and move the system's own
+    counter (``changed_seq``, one UPDATE that leaves its optimistic lock alone): the system's
+    kept page is computed again, the others' stay (forum.core.derived ``scope``)."""
+    event = record(session, actor, kind, subject, data, confined=True)
+    session.execute(_CONFINED_CHANGE, {"system": system_id, "seq": event.seq})
+    return event
 
 
 def get_system(session: Session, system_id: int) -> AISystem:

@@ -58,3 +58,8 @@ class TrailHead(Base):
     # those recorded with ``leaves_items`` (a comment, a follow). Results derived from those rows
     # alone are kept until it moves (forum.core.derived, ``items_only``).
     items_seq: Mapped[int] = mapped_column(Integer, server_default="0")
+    # The seq of the last of those changes that was not confined to one AI system (recorded with
+    # ``confined``: a result file for one system's item moves that system's ``changed_seq``
+    # instead). Results read per system are kept until it or their system's counter moves
+    # (forum.core.derived, ``scope``).
+    shared_seq: Mapped[int] = mapped_column(Integer, server_default="0")

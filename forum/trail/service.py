@@ -83,7 +83,8 @@ _TOUCH_AND_READ_HEAD = _TOUCH_HEAD.returning(TrailHead.seq, TrailHead.hash)
 
 _MOVE_HEAD_ONLY = (update(TrailHead).where(TrailHead.id == 1)
                    .values(seq=bindparam("seq"), hash=bindparam("hash")))
-_MOVE_HEAD = _MOVE_HEAD_ONLY.values(items_seq=bindparam("seq"))
+_MOVE_HEAD_CONFINED = _MOVE_HEAD_ONLY.values(items_seq=bindparam("seq"))
+_MOVE_HEAD = _MOVE_HEAD_CONFINED.values(shared_seq=bindparam("seq"))
 
 
 def _lock_head(session: Session) -> tuple[int, str]:
@@ -108,12 +109,18 @@ def _check_write_lock(session: Session) -> None:
 
 
 def record(session: Session, actor: Actor | str | None, kind: str, subject: str, data: dict, *,
-           leaves_items: bool = False) -> Event:
+           leaves_items: bool = False, confined: bool = False) -> Event:
     """Append one event to the chain, inside the caller's transaction, and tell the receivers of
     ``event_recorded``. ``leaves_items``: the change wrote only the discussion's rows (a comment,
     a follow, with their notifications and search index rows) — no item, AI system, rating,
     position, evidence or meeting — so results derived from those stay valid (the head's
-    ``items_seq`` stays where it is; forum.core.derived ``items_only``)."""
+    ``items_seq`` stays where it is; forum.core.derived ``items_only``).
+
+    ``confined``: the change wrote only rows that belong to one scope, which only results read
+    per scope show (a result file for an AI system's item: its run and the item's standing,
+    read by that system's page and by no other system's, nor by the items still to group) — the
+    head's ``shared_seq`` stays where it is and the caller moves the scope's own counter in the
+    same transaction (forum.systems.service.confined_change; forum.core.derived ``scope``)."""
     if not isinstance(data, dict):
         raise TypeError("event data must be a JSON object")
     canonical_json(data)  # fails early, before the change is flushed, on values JSON cannot carry
@@ -128,7 +135,13 @@ def record(session: Session, actor: Actor | str | None, kind: str, subject: str,
         if APPEND_ONLY in str(error.orig):
             raise TrailDamaged() from error
         raise
-    session.execute(_MOVE_HEAD_ONLY if leaves_items else _MOVE_HEAD, {"seq": event.seq, "hash": event.hash})
+    moved = {"seq": event.seq, "hash": event.hash}
+    if leaves_items:
+        session.execute(_MOVE_HEAD_ONLY, moved)
+    elif confined:
+        session.execute(_MOVE_HEAD_CONFINED, moved)
+    else:
+        session.execute(_MOVE_HEAD, moved)
     event_recorded.send(session, actor=actor, event=event, data=data)
     return event
 

@@ -222,3 +222,22 @@ def test_the_grouping_page_is_kept_across_a_comment_and_not_across_a_change_to_a
     history.item(clock.now(), status="open", title="Support bot in Dutch", vendor="Acme AI", model_name="support-llm")
     page = client.get("/systems/grouping").get_data(as_text=True)
     assert "4 items" in page
+
+
+def test_the_grouping_page_is_kept_across_a_result_file_for_an_item_in_the_register(
+        app, db_session, history, cast, admin, client, login):
+    """The groups read only items outside the register: a result file for an item of a system
+    leaves the kept page in place (forum.core.derived ``scope``); one for an item still to group
+    may change its group's standing, and the page is computed again."""
+    decided, second, third = support_items(history)
+    system = systems.create_system(db_session, cast["filer"], systems.SystemData(
+        name="Contract reader", owner_function="procurement", vendor="Lex", model_name="clause-llm"), CSV_VERSION)
+    db_session.commit()
+    linked = history.item(clock.now() - 2 * DAY, status="open", title="Clause extraction", system=system.id)
+    login(admin)
+    count_statements(app, lambda: client.get("/systems/grouping"))
+    warm = count_statements(app, lambda: client.get("/systems/grouping"))
+    history.attach(linked, clock.now() - DAY)
+    assert count_statements(app, lambda: client.get("/systems/grouping")) == warm
+    history.attach(second, clock.now() - DAY)
+    assert count_statements(app, lambda: client.get("/systems/grouping")) > warm

@@ -439,3 +439,85 @@ def test_the_system_page_is_kept_across_a_comment_and_not_across_a_change_to_its
     pages = []
     assert count_statements(app, lambda: pages.append(client.get(url).get_data(as_text=True))) > warm
     assert "<strong>2027.01</strong>" in pages[0]
+
+
+def test_a_result_file_is_confined_to_its_items_system(app, db_session, history, cast, client, login):
+    """A result file for an item of one system moves that system's own counter and the head's
+    items_seq, not its shared_seq (forum.systems.service.record_confined): another system's kept
+    page stays in place, the item's own system's page is computed again and counts the run. A
+    result file for an item outside the register moves the shared counter."""
+    from forum.trail.models import TrailHead
+
+    def head():
+        db_session.expire_all()
+        return db_session.execute(select(TrailHead.seq, TrailHead.items_seq, TrailHead.shared_seq)).one()
+
+    now = clock.now()
+    system = make_system(db_session, cast["filer"], version=CSV_VERSION)
+    other = make_system(db_session, cast["filer"], name="Contract reader", version=CSV_VERSION)
+    item = history.item(now - 3 * DAY, title="Chat for the legal team", system=system.id)
+    elsewhere = history.item(now - 3 * DAY, title="Clause extraction", system=other.id)
+    unlinked = history.item(now - 3 * DAY, title="A model outside the register", model_name="free-text-llm")
+    login(cast["chair"])
+    url = f"/systems/{system.id}"
+    count_statements(app, lambda: client.get(url))
+    warm = count_statements(app, lambda: client.get(url))
+    assert "not tested yet" in client.get(url).get_data(as_text=True)
+
+    history.attach(elsewhere, now - DAY)
+    seq, items_seq, shared_seq = head()
+    assert items_seq == seq and shared_seq < seq
+    assert (db_session.get(AISystem, other.id).changed_seq, db_session.get(AISystem, other.id).version) == (seq, 1)
+    assert db_session.get(AISystem, system.id).changed_seq < seq
+    assert count_statements(app, lambda: client.get(url)) == warm
+
+    history.attach(item, now - DAY)
+    pages = []
+    assert count_statements(app, lambda: pages.append(client.get(url).get_data(as_text=True))) > warm
+    assert "tested 1 time" in pages[0]
+
+    history.attach(unlinked, now - DAY)
+    seq, items_seq, shared_seq = head()
+    assert shared_seq == items_seq == seq
+    assert count_statements(app, lambda: client.get(url)) > warm
+
+
+def test_a_confined_result_file_writes_only_its_systems_scope(app, db_session, history, cast):
+    """What a result file for a system's item writes (recorded with ``confined``): the pages kept
+    per scope read none of it outside that system — were an upload one day to write an item's own
+    columns or another table that other systems' pages or the grouping page read, this fails
+    before a page is shown stale."""
+    from sqlalchemy import event
+
+    from forum.core import db
+    from forum.weighing import standing
+
+    write = re.compile(r'\s*(INSERT(?: OR \w+)? INTO|UPDATE|DELETE FROM)\s+"?(\w+)"?\s+(?:SET\s+(.*?)\s+WHERE)?',
+                       re.IGNORECASE | re.DOTALL)
+    system = make_system(db_session, cast["filer"], version=CSV_VERSION)
+    item = history.item(clock.now() - 3 * DAY, title="Chat for the legal team", system=system.id)
+    written: list[tuple[str, str, str]] = []
+
+    def on_execute(conn, cursor, statement, *_):
+        found = write.match(statement)
+        if found:
+            written.append((found.group(1).split()[0].upper(), found.group(2), found.group(3) or ""))
+
+    engine = db.get_engine(app)
+    event.listen(engine, "before_cursor_execute", on_execute)
+    try:
+        history.attach(item, clock.now() - DAY)
+    finally:
+        event.remove(engine, "before_cursor_execute", on_execute)
+    scope = {"evidence_runs", "evidence_chunks", "events", "trail_head", "notifications", "notification_outbox",
+             "search_index", "health_tallies", "health_item_parts", "webhook_deliveries"}
+    assert {("UPDATE", "decision_items"), ("UPDATE", "ai_systems"), ("INSERT", "evidence_runs")} <= {
+        (verb, table) for verb, table, _ in written}
+    for verb, table, assignments in written:
+        columns = {part.split("=")[0].strip().strip('"') for part in assignments.split(",")} if assignments else set()
+        if table == "decision_items":
+            assert verb == "UPDATE" and columns <= set(standing.COLUMNS), assignments
+        elif table == "ai_systems":
+            assert verb == "UPDATE" and columns == {"changed_seq"}, assignments
+        else:
+            assert table in scope, (verb, table, written)
