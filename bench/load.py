@@ -23,7 +23,11 @@ What it does:
    of one. Meanwhile a writer thread posts a comment on an open item as another person at
    --write-rate per second (0: none), as people keep working while others read; with
    --write-kind evidence it uploads a result file to that item through the API instead. Every
-   change moves the trail head, which empties the derived-result cache.
+   change moves the trail head, which empties the derived-result cache. Each page runs on a
+   fresh server, and is measured after --warmup seconds (2 by default) of the same load that are
+   not counted: a worker's first requests compile the page's templates and open its database
+   connection, once in the process's life, and with twenty connections queued behind them they
+   would otherwise make the page's p99 (the cold figures are bench/cold_warm.py's).
 5. Prints requests/s, p50, p95, p99, errors and the ratio to the baseline per page — the mean of
    a short baseline run right before and right after that page (--baseline-seconds, 5 by
    default): the machine's speed drifts within a run, by a fifth on these machines, which a
@@ -517,6 +521,10 @@ def main(argv: list[str] | None = None) -> None:
                         help="what the writer does: a comment (read by few pages) or an evidence upload "
                              "through the API (changes the item's standing, read by most)")
     parser.add_argument("--no-write", action="store_true", help="print only; leave docs/BENCHMARKS.md")
+    parser.add_argument("--warmup", type=int, default=2,
+                        help="seconds of the page under the same load before its measured run, not counted "
+                             "(0: none): a fresh worker's first requests compile the page's templates and fill "
+                             "its caches, once in the process's life")
     parser.add_argument("--baseline-seconds", type=int, default=5,
                         help="the baseline measured this long right before and after every page, whose "
                              "share is taken of their mean (0: of the whole run's baseline only)")
@@ -593,6 +601,8 @@ def main(argv: list[str] | None = None) -> None:
                                           args.baseline_seconds).rps
                         if measured:
                             measured[-1].adjacent.append(nearby)
+                    if args.warmup and not page.stress:
+                        run_page(page, args, base, cookies, facts["token"], Path(workdir), args.warmup)
                     result = run_page(page, args, base, cookies, facts["token"], Path(workdir))
                     if args.baseline_seconds and page.target is not None:
                         result.adjacent.append(nearby)
@@ -618,7 +628,8 @@ def main(argv: list[str] | None = None) -> None:
                + (f" --threads {args.threads}" if args.threads != 1 else "")
                + (f" --write-rate {args.write_rate:g}" if args.write_rate != 1.0 else "")
                + (f" --write-kind {args.write_kind}" if args.write_kind != "comment" else "")
-               + (f" --baseline-seconds {args.baseline_seconds}" if args.baseline_seconds != 5 else ""))
+               + (f" --baseline-seconds {args.baseline_seconds}" if args.baseline_seconds != 5 else "")
+               + (f" --warmup {args.warmup}" if args.warmup != 2 else ""))
     share_of = ("the mean of the baseline before and after the pages" if not args.baseline_seconds else
                 f"the mean of the baseline measured for {args.baseline_seconds} s right before and right after "
                 "each page (the machine's speed drifts within a run)")
@@ -629,7 +640,9 @@ def main(argv: list[str] | None = None) -> None:
         f"{facts['events']:,} events",
         "",
         f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC: {args.users} connections, "
-        f"{args.duration} s per page, gunicorn with {args.workers} "
+        f"{args.duration} s per page"
+        + (f" after {args.warmup} s of the same load not counted (a fresh server's first requests)" if args.warmup else "")
+        + f", gunicorn with {args.workers} "
         + ("sync workers" if args.threads == 1 else f"workers of {args.threads} threads")
         + ", wrk (2 threads) on "
         f"the same machine; meanwhile {write_line}. The ratio is to {share_of}.",
