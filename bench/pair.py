@@ -13,7 +13,8 @@ With ``--upload FILE`` each request POSTs that result file to ``--url`` through 
 evidence upload, say ``/api/v1/items/100022/evidence``), with a token made for ``--email``.
 
 ``--comment-on ITEM_ID`` writes a comment on that open item before each request (untimed): the
-page as it is served right after someone else's change.
+page as it is served right after someone else's change. ``--upload-on ITEM_ID`` uploads a result
+file (seed/evidence) to that item instead, as a CI pipeline does.
 
 ``--after`` defaults to this checkout. ``--cold`` turns the derived-result cache off on both
 sides (every request computes as the first after a change does). Each side is the checkout put
@@ -33,29 +34,42 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def comment_writer(app, item_id: int):
-    """What writes one comment on ``item_id`` as the data set's staff member, through the
-    weighing service under the write lock (as the web form does), in a transaction of its own."""
+RESULT_FILE = ROOT / "seed" / "evidence" / "support-bot-2026.07.2-week1.csv"
+
+
+def change_writer(app, item_id: int, kind: str):
+    """What makes one change to ``item_id`` as the data set's staff member, under the write lock
+    (as the web form and the API do), in a transaction of its own: a comment through the
+    weighing service (``kind`` "comment") or a result file through the evidence service
+    ("upload")."""
     from sqlalchemy import select
 
     from forum.auth.models import User
     from forum.core import db
+    from forum.evidence import service as evidence
     from forum.items.models import DecisionItem
     from forum.weighing import comments
+
+    result_file = RESULT_FILE.read_bytes()
 
     def write(number: int) -> None:
         with app.app_context(), db.session_scope(app) as session:
             db.lock_for_change(session)
             author = session.scalar(select(User).where(User.email == "procurement@example.com"))
-            comments.add_comment(session, author, session.get(DecisionItem, item_id), f"Paired note {number}")
+            item = session.get(DecisionItem, item_id)
+            if kind == "upload":
+                evidence.attach_evidence(session, author, item, RESULT_FILE.name, result_file)
+            else:
+                comments.add_comment(session, author, item, f"Paired note {number}")
 
     return write
 
 
 def child(url: str, db_url: str, email: str, password: str, cold: bool, upload: str = "",
-          comment_on: int = 0) -> None:
+          comment_on: int = 0, upload_on: int = 0) -> None:
     """One side: log in, warm up, then answer "<n>" lines with the mean ms of n requests (with
-    ``comment_on``, each request after a comment on that item, which is not timed)."""
+    ``comment_on`` or ``upload_on``, each request after a comment on that item or a result file
+    for it, which is not timed)."""
     from profile_page import page_request, revoke
 
     from forum.app import create_app
@@ -72,7 +86,8 @@ def child(url: str, db_url: str, email: str, password: str, cold: bool, upload: 
         if (status := request().status_code) not in (200, 201):
             raise SystemExit(f"{url} answered {status}")
     print("ready", flush=True)
-    write = comment_writer(app, comment_on) if comment_on else None
+    write = (change_writer(app, comment_on, "comment") if comment_on else
+             change_writer(app, upload_on, "upload") if upload_on else None)
     written = 0
     try:
         for line in sys.stdin:
@@ -106,17 +121,22 @@ def main() -> None:
     parser.add_argument("--comment-on", type=int, default=0, metavar="ITEM_ID",
                         help="before each request (untimed), a comment on this open item: the page as "
                              "it is served right after someone else's change")
+    parser.add_argument("--upload-on", type=int, default=0, metavar="ITEM_ID",
+                        help="before each request (untimed), a result file for this open item: the page "
+                             "as it is served right after a CI pipeline's upload")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(args.url, args.db_url, args.email, args.password, args.cold, args.upload, args.comment_on)
+        child(args.url, args.db_url, args.email, args.password, args.cold, args.upload, args.comment_on,
+              args.upload_on)
         return
 
     def start(checkout: str) -> subprocess.Popen:
         command = [sys.executable, __file__, "--child", "--before", "-", "--url", args.url, "--db-url", args.db_url,
                    "--email", args.email, "--password", args.password, *(["--cold"] if args.cold else []),
                    *(["--upload", str(Path(args.upload).resolve())] if args.upload else []),
-                   *(["--comment-on", str(args.comment_on)] if args.comment_on else [])]
+                   *(["--comment-on", str(args.comment_on)] if args.comment_on else []),
+                   *(["--upload-on", str(args.upload_on)] if args.upload_on else [])]
         side = subprocess.Popen(command, cwd=checkout, env={**os.environ, "PYTHONPATH": checkout},
                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         if side.stdout.readline().strip() != "ready":
@@ -137,7 +157,8 @@ def main() -> None:
             side.stdin.close()
             side.wait()
     ratio = statistics.median(a / b for a, b in zip(times["after"], times["before"]))
-    state = "cold" if args.cold else f"after a comment on item {args.comment_on}" if args.comment_on else "warm"
+    state = ("cold" if args.cold else f"after a comment on item {args.comment_on}" if args.comment_on
+             else f"after a result file for item {args.upload_on}" if args.upload_on else "warm")
     print(f"{'POST ' if args.upload else ''}{args.url} [{state}]: "
           + " | ".join(f"{name} median {statistics.median(t):.2f}, fastest {min(t):.2f} ms" for name, t in times.items())
           + f" | after / before: {ratio:.3f} (median of {args.rounds} rounds)")
