@@ -5,6 +5,7 @@ Used by the item list (``list_items``) and by the escalation queue, so both filt
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, exists
@@ -33,8 +34,11 @@ def tier_condition(tier: str, rubric: Rubric = RUBRIC) -> ColumnElement[bool]:
     return Scale(rubric).tier_condition(rubric.tier(tier))
 
 
+@functools.cache
 def divergence_condition(rubric: Rubric = RUBRIC) -> ColumnElement[bool]:
-    """Items whose current ratings fall on both sides of at least one tier threshold."""
+    """Items whose current ratings fall on both sides of at least one tier threshold. Built
+    once per rubric (a SQL expression is immutable, so one serves every statement): building
+    it took 0.75 ms of each executive home page."""
     return Scale(rubric).divergent()
 
 

@@ -302,16 +302,19 @@ def test_executive_home_shows_the_queue_by_tier_next_meeting_overdue_revalidatio
     divergence = _section(html, "Weight divergence")
     assert "Split opinions" in divergence and "Quiet open item" not in divergence
 
-    # Seen again, every list comes rendered from the derived cache: the user, the trail head and
-    # the next meeting are all that is read. Completing the overdue action moves the trail head,
-    # and the action leaves the list at once.
+    # Seen again, every list and the next meeting's card come rendered from the derived cache:
+    # the user and the trail head are all that is read. Completing the overdue action moves the
+    # trail head, and the action leaves the list at once; so does a change to the next meeting.
     pages = []
-    assert count_statements(app, lambda: pages.append(_html(client))) == 3
+    assert count_statements(app, lambda: pages.append(_html(client))) == 2
     assert "Send the drift report" in _section(pages[0], "Overdue actions")
     action_id = db_session.scalar(select(Action.id).where(Action.text == "Send the drift report"))
     complete_action(db_session, staff, get_action(db_session, action_id), "Sent.")
     db_session.commit()
     assert "Send the drift report" not in _section(_html(client), "Overdue actions")
+    add_entry(db_session, chair, meeting, make_item(staff, status="escalated").id, 10)
+    db_session.commit()
+    assert "3 items on the agenda, 45 of 30 minutes planned" in _section(_html(client), "Next meeting")
 
 
 def test_executive_home_empty_states(client, login, cast):
