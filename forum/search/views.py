@@ -6,7 +6,7 @@ from flask import Blueprint, current_app, render_template, request
 from flask_login import current_user, login_required
 
 from forum.auth.service import function_labels
-from forum.core import db, pages, paging
+from forum.core import db, derived, pages, paging
 from forum.core.errors import ValidationError
 from forum.core.forms import attach_error, choices
 from forum.search import service
@@ -23,7 +23,9 @@ def index():
     form = SearchForm(request.args)
     functions = function_labels(session)
     form.function.choices = choices([("", "Any function"), *((f.key, f.label) for f in functions)])
-    status, results = 200, None
+    status, results_html, searched = 200, None, ""
+    query = {k: v for k, v in request.args.items() if k != "page" and v}
+    filtered = any(k != "q" for k in query)
     if request.args and not form.validate():
         status = 400
     else:
@@ -32,19 +34,25 @@ def index():
             category=form.category.data or "", function=form.function.data or "",
             date_from=form.date_from.data, date_to=form.date_to.data,
         )
+        page = paging.page_number(request.args.get("page"))
+        per_page, cap = current_app.config["ITEMS_PER_PAGE"], current_app.config["SEARCH_HITS_PER_KIND"]
+
+        def render_results() -> list[str]:
+            results = service.search(session, current_user, wanted, page, per_page, {f.key for f in functions}, cap)
+            return [render_template("search/_results.html", results=results, query=query, filtered=filtered,
+                                    kind_labels=service.KIND_LABELS, max_terms=MAX_TERMS)]
+
+        # The results read the same for this viewer until the trail moves (comments are searched:
+        # any change): kept rendered, as their rows are (service.search). Rendering the hits'
+        # links and snippets was most of the warm page.
         try:
-            results = service.search(
-                session, current_user, wanted, paging.page_number(request.args.get("page")),
-                current_app.config["ITEMS_PER_PAGE"], {f.key for f in functions},
-                current_app.config["SEARCH_HITS_PER_KIND"],
-            )
+            results_html = derived.rendered(session, (
+                "search results", tuple(sorted(query.items())), page, per_page, cap, current_user.id,
+                current_user.role), render_results)[0]
+            searched = wanted.q
         except ValidationError as error:
             attach_error(form, error)
             status = 400
-    query = {k: v for k, v in request.args.items() if k != "page" and v}
-    filtered = any(k != "q" for k in query)
     form_html = pages.kept_filters(session, "search/_form.html", query, status == 200, form=form, filtered=filtered)
-    return render_template(
-        "search/index.html", form=form, results=results, query=query, filtered=filtered,
-        kind_labels=service.KIND_LABELS, max_terms=MAX_TERMS, form_html=form_html,
-    ), status
+    return render_template("search/index.html", form=form, form_html=form_html, results_html=results_html,
+                           searched=searched), status

@@ -135,6 +135,18 @@ def test_a_draft_of_someone_else_is_not_on_the_page(client, reader, people, make
     assert "Kite merger draft" not in html and "Nothing found" in html
 
 
+def test_the_results_kept_for_one_person_with_their_draft_are_never_shown_to_another(
+        client, login, people, make_item):
+    """The rendered results are kept per viewer (forum.search.views): the filer finds their own
+    draft, and the same search by someone else right after, at the same trail head, does not."""
+    make_item(people["filer"], status="draft", title="Kite merger draft")
+    login(people["filer"])
+    assert "merger draft" in client.get("/search", query_string={"q": "kite"}).get_data(as_text=True)  # Kite marked
+    login(people["other"])
+    html = client.get("/search", query_string={"q": "kite"}).get_data(as_text=True)
+    assert "merger draft" not in html and "Nothing found" in html
+
+
 def test_the_search_page_costs_the_same_statements_on_small_and_larger_data(
         app, client, reader, people, make_item, comment, attach, decide, db_session):
     def measure():
