@@ -381,6 +381,12 @@ def test_register_filters_by_function_and_date_and_rejects_bad_ranges(
     assert bad.status_code == 400 and "lies after its end" in bad.get_data(as_text=True)
     junk = client.get("/decisions?outcome=maybe")
     assert junk.status_code == 400
+    # The filters are kept rendered per set of values: each shows its own selection.
+    for function in ("risk", "procurement", "risk"):
+        form = client.get(f"/decisions?function={function}").get_data(as_text=True)
+        assert re.search(rf'<option selected value="{function}">|<option value="{function}" selected', form), function
+        other = "procurement" if function == "risk" else "risk"
+        assert not re.search(rf'<option selected value="{other}">|<option value="{other}" selected', form)
 
 
 # ------------------------------------------------------------------------------- query budgets

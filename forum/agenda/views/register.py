@@ -12,7 +12,7 @@ from forum.agenda.forms import RegisterFilterForm
 from forum.agenda.pack import decision_filters
 from forum.agenda.views._common import page_number
 from forum.auth.service import function_labels
-from forum.core import db, derived
+from forum.core import db, derived, pages
 from forum.core.errors import ValidationError
 from forum.core.forms import check_filters, choices
 
@@ -40,9 +40,11 @@ def decisions():
         status = 400
         page = queries.register_ids(session, queries.RegisterFilters(), 1)
     query = {k: v for k, v in request.args.items() if k != "page" and v}
-    hook_choices = {spec.key: spec.choices(session) for spec in hooks}
+    filters_html = pages.kept_filters(
+        session, "agenda/_register_filters.html", query, status == 200, form=form, hooks=hooks,
+        hook_choices={spec.key: spec.choices(session) for spec in hooks}, extra=extra)
     return render_template("agenda/decisions.html", page=page, table=register_table(session, page.ids, hooks),
-                           form=form, query=query, hooks=hooks, hook_choices=hook_choices, extra=extra), status
+                           query=query, filters_html=filters_html), status
 
 
 def register_table(session, ids: list[int], hooks) -> Markup:
