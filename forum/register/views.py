@@ -20,7 +20,7 @@ from markupsafe import Markup
 
 from forum.auth.decorators import requires
 from forum.auth.service import function_labels
-from forum.core import clock, db, derived, links, paging, spreadsheet
+from forum.core import clock, db, derived, links, pages, paging, spreadsheet
 from forum.core.errors import DomainError, NotFound, ValidationError
 from forum.core.forms import attach_error, check_filters, choices, problems
 from forum.core.inputs import parse_whole_number
@@ -87,8 +87,11 @@ def index():
                                     cache_key=("register", *sorted(query.items())), load_rows=False)
     except ValidationError as error:
         abort(400, description=error.reason)
-    return render_template("systems/index.html", page=page, form=form, query=query, rows=system_rows(session, page.ids),
-                           may_change=systems.may_change(current_user)), status
+    # The form shows the request's own values (a search term as typed): kept per those.
+    typed = {k: v for k, v in request.args.items() if k != "page" and v}
+    filters_html = pages.kept_filters(session, "systems/_filters.html", typed, status == 200, form=form)
+    return render_template("systems/index.html", page=page, filters_html=filters_html, query=query,
+                           rows=system_rows(session, page.ids), may_change=systems.may_change(current_user)), status
 
 
 def system_rows(session, ids: list[int]) -> Markup:

@@ -18,6 +18,9 @@ from forum.weighing.drift import with_decisions_to_revalidate
 from tests.budgets import BUDGETS, count_statements
 from tests.health.conftest import CSV_VERSION
 
+# Results from the derived cache are asserted here: the minute must not turn mid-test.
+pytestmark = pytest.mark.usefixtures("steady_minute")
+
 DAY = timedelta(days=1)
 
 
