@@ -57,6 +57,7 @@ def test_rename_a_function(client, admin, db_session):
         "label": {"before": "Risk", "after": "Risk & Compliance"}}}
 
 
+@pytest.mark.usefixtures("steady_minute")  # asserts a kept result: the minute must not turn mid-test
 def test_filters_offer_a_new_or_renamed_function_at_once_though_the_labels_are_cached(app, client, admin):
     from forum.core import derived
 
