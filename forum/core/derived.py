@@ -140,9 +140,9 @@ def cached(session: Session, key: Hashable, compute: Callable[[], T], items_only
     follow leaves it in place, and any other change computes it again.
 
     ``scope``: the result reads nothing that a change confined to one scope writes (recorded
-    with ``confined_to``: a result file for one AI system's item) but within this scope, whose
-    own counter ``scope`` carries — ``("system", id, changed_seq)`` for a system's page, ``()``
-    for a result that no confined change touches. Such changes elsewhere leave it in place (as
+    with ``confined``: forum.systems.service.record_confined, a result file for one AI system's
+    item) but within this scope, whose own counter ``scope`` carries — ``("system", id,
+    changed_seq)`` for a system's page, ``()`` for a result that no confined change touches. Such changes elsewhere leave it in place (as
     do the discussion's); any other change computes it again."""
     store = _store()
     if store is None or VERSION not in current_app.extensions or session.new or session.dirty or session.deleted or session.info.get(WROTE):

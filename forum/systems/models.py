@@ -75,7 +75,7 @@ class AISystem(Base):
     # Optimistic lock, as on items: a change made from an older copy is refused.
     version: Mapped[int] = mapped_column(Integer, default=1)
     # The trail seq of the last change confined to this system (a result file for one of its
-    # items: forum.systems.service.confined_change), never written by the system's forms: its
+    # items: forum.systems.service.record_confined), never written by the system's forms: its
     # page is kept until this or the trail head's shared_seq moves (forum.core.derived ``scope``).
     changed_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 

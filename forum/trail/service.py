@@ -120,7 +120,7 @@ def record(session: Session, actor: Actor | str | None, kind: str, subject: str,
     per scope show (a result file for an AI system's item: its run and the item's standing,
     read by that system's page and by no other system's, nor by the items still to group) — the
     head's ``shared_seq`` stays where it is and the caller moves the scope's own counter in the
-    same transaction (forum.systems.service.confined_change; forum.core.derived ``scope``)."""
+    same transaction (forum.systems.service.record_confined; forum.core.derived ``scope``)."""
     if not isinstance(data, dict):
         raise TypeError("event data must be a JSON object")
     canonical_json(data)  # fails early, before the change is flushed, on values JSON cannot carry
