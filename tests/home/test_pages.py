@@ -83,23 +83,21 @@ def test_the_items_i_take_part_in_are_those_i_filed_rated_took_a_position_on_com
 def test_the_newest_items_i_take_part_in_come_from_each_kind_of_taking_part_newest_first(
     db_session, make_user, make_item
 ):
-    """Each kind of taking part is walked newest first and stops at the limit: the newest items
-    overall are among them, a person commenting twice on one item counts it once."""
+    """Each kind of taking part is walked newest first and the kinds are merged newest first up
+    to the limit: a person commenting twice on one item, or filing and rating it, counts it once."""
     me, other = make_user(function="procurement"), make_user(function="risk")
     rated, old_filed, commented, filed = (
         make_item(other, status="open"), make_item(me, status="open"), make_item(other, status="open"),
         make_item(me, status="open"))
     _rate(db_session, me, rated, 4)
+    _rate(db_session, me, filed, 6)
     for text in ("A thought.", "Another thought."):
         comments.add_comment(db_session, me, commented, text)
     db_session.commit()
-    newest = involved_newest(me, [], 2).subquery()
 
-    ids = list(db_session.scalars(select(newest.c.id).order_by(newest.c.id.desc()).limit(2)))
-
-    assert ids == [filed.id, commented.id]
-    assert sorted(db_session.scalars(involved_newest(me, [], 1))) == sorted({filed.id, commented.id, rated.id})
-    assert old_filed.id in set(db_session.scalars(involved_newest(me, [], 2)))
+    assert list(db_session.scalars(involved_newest(me, [], 1))) == [filed.id]
+    assert list(db_session.scalars(involved_newest(me, [], 2))) == [filed.id, commented.id]
+    assert list(db_session.scalars(involved_newest(me, [], 10))) == [filed.id, commented.id, old_filed.id, rated.id]
 
 
 def test_drifted_items_i_take_part_in_are_counted_up_to_a_cap(
