@@ -19,7 +19,7 @@ from forum.auth import provisioning
 from forum.auth import service as accounts
 from forum.auth.decorators import requires
 from forum.auth.models import User
-from forum.core import db, paging
+from forum.core import db, pages, paging
 from forum.core.errors import DomainError, NotFound, ValidationError
 from forum.core.forms import ConfirmForm, attach_error, check_filters, choices
 from forum.core.links import external_url
@@ -77,7 +77,7 @@ def users():
         page = accounts.list_users(session, filters, page_number, current_app.config["USERS_PER_PAGE"])
     except ValidationError as error:
         abort(400, description=error.reason)
-    query = {k: v for k, v in request.args.items() if k != "page" and v}
+    query = pages.filter_args()
     return render_template("admin/users.html", page=page, form=form, query=query), status
 
 

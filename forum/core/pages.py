@@ -64,6 +64,12 @@ def site_header() -> Markup:
     return derived.with_token(html)
 
 
+def filter_args() -> dict[str, str]:
+    """The request's arguments that are filters or search terms: every one with a value but the
+    page number (a list's links and kept forms carry these)."""
+    return {k: v for k, v in request.args.items() if k != "page" and v}
+
+
 def kept_filters(session, template: str, query: dict[str, str], valid: bool = True, **context) -> Markup:
     """A page's form of filters or search terms: a GET form (no CSRF token) whose fields show the
     values of ``query`` (the request's arguments that are filters). For valid values it reads the

@@ -88,7 +88,7 @@ def index():
     except ValidationError as error:
         abort(400, description=error.reason)
     # The form shows the request's own values (a search term as typed): kept per those.
-    typed = {k: v for k, v in request.args.items() if k != "page" and v}
+    typed = pages.filter_args()
     filters_html = pages.kept_filters(session, "systems/_filters.html", typed, status == 200, form=form)
     return render_template("systems/index.html", page=page, filters_html=filters_html, query=query,
                            rows=system_rows(session, page.ids), may_change=systems.may_change(current_user)), status

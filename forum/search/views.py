@@ -24,7 +24,7 @@ def index():
     functions = function_labels(session)
     form.function.choices = choices([("", "Any function"), *((f.key, f.label) for f in functions)])
     status, results_html, searched = 200, None, ""
-    query = {k: v for k, v in request.args.items() if k != "page" and v}
+    query = pages.filter_args()
     filtered = any(k != "q" for k in query)
     if request.args and not form.validate():
         status = 400

@@ -285,7 +285,7 @@ def queue():
     except ValidationError as error:
         abort(400, description=error.reason)
     rows = escalations.queue_rows(session, page.ids, settings, allows(current_user, Action.MANAGE_AGENDA))
-    query = {k: v for k, v in request.args.items() if k != "page" and v}
+    query = pages.filter_args()
     systems = drift.drifted_systems(session, clock.now(), DRIFTED_SHOWN)
     filters_html = pages.kept_filters(session, "forum/_queue_filters.html", query, status == 200, form=form)
     return render_template("forum/queue.html", page=page, rows=rows, form=form, query=query,
@@ -318,7 +318,7 @@ def item_list():
         page = queries.list_items(session, current_user, filters, page_number, current_app.config["ITEMS_PER_PAGE"])
     except ValidationError as error:
         abort(400, description=error.reason)
-    query = {k: v for k, v in request.args.items() if k != "page" and v}
+    query = pages.filter_args()
     everyone_query = {k: v for k, v in query.items() if k != "mine"}
     rows = item_rows(session, page.ids, rules.ForumSettings.from_config(current_app.config))
     filters_html = pages.kept_filters(session, "items/_filters.html", query, status == 200, form=form,

@@ -39,7 +39,7 @@ def decisions():
         flash(f"Filter ignored — {error.reason}", "error")
         status = 400
         page = queries.register_ids(session, queries.RegisterFilters(), 1)
-    query = {k: v for k, v in request.args.items() if k != "page" and v}
+    query = pages.filter_args()
     filters_html = pages.kept_filters(
         session, "agenda/_register_filters.html", query, status == 200, form=form, hooks=hooks,
         hook_choices={spec.key: spec.choices(session) for spec in hooks}, extra=extra)
