@@ -28,6 +28,7 @@ from forum.health import tallies
 from forum.health.cli import health_group
 from forum.migrate import alembic_config
 from forum.notify.cli import notify_group, reminders_group
+from forum.register.cli import register_group
 from forum.search.cli import search_group
 from forum.trail import chain, signing
 from forum.trail import service as trail
@@ -57,6 +58,7 @@ main.add_command(search_group)
 main.add_command(standing_group)
 main.add_command(notify_group)
 main.add_command(reminders_group)
+main.add_command(register_group)
 
 
 def _fail(message: str, code: int = 1):

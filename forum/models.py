@@ -11,7 +11,7 @@ from forum.items.models import DecisionItem
 from forum.notify.models import EmailOptOut, Follow, Notification, OutboxMessage, ReminderSent
 from forum.probes.models import ModelEndpoint, Probe, ProbeAnswer
 from forum.proximity.models import ProposedCase, Review
-from forum.register.models import ObligationRecord
+from forum.register.models import GroupCount, ObligationRecord
 from forum.systems.models import AISystem, SystemVersion
 from forum.trail.models import Event, TrailHead
 from forum.weighing.models import Comment, Escalation, Position, WeightRating
@@ -19,7 +19,7 @@ from forum.weighing.models import Comment, Escalation, Position, WeightRating
 __all__ = [
     "AISystem", "Action", "AgendaEntry", "ApiToken", "Base", "Checkpoint", "Comment", "Decision",
     "DecisionItem", "EmailOptOut", "Escalation", "Event", "EvidenceChunk", "EvidenceRun", "Follow", "HealthCycle", "HealthItemPart", "HealthTally", "Meeting",
-    "ModelEndpoint", "Notification", "ObligationRecord", "OrgFunction", "OutboxMessage", "Position", "Probe",
+    "GroupCount", "ModelEndpoint", "Notification", "ObligationRecord", "OrgFunction", "OutboxMessage", "Position", "Probe",
     "ProbeAnswer", "ProposedCase", "Recusal",
     "ReminderSent", "Review", "SetPasswordLink", "SystemVersion", "TrailHead", "User", "WeightRating",
 ]

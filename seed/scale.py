@@ -203,6 +203,11 @@ def load_scale(factory: sessionmaker, n_items: int, *, batch: int = 500, seed: i
         from forum.health import tallies
 
         tallies.recount(session)
+    # … and the register's groups of items still to bring into it.
+    with factory() as session, session.begin():
+        from forum.register import grouping
+
+        grouping.recount(session)
     # PostgreSQL plans from table statistics, which autovacuum gathers some time after a bulk
     # load (never, where it is off): without them it guessed 173 escalated items among 100,000
     # and chose plans that took seconds; and index-only scans need the visibility map that

@@ -7,6 +7,7 @@ import re
 
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from forum.auth import service as accounts
@@ -159,3 +160,24 @@ def test_trail_verify_refuses_a_file_that_is_not_json_lines(cli, tmp_path):
 
     assert result.exit_code == 1
     assert "not a JSON line" in result.output
+
+
+def test_register_recount_checks_the_kept_groups_and_counts_them_again(cli, database_file):
+    assert cli("db", "upgrade").exit_code == 0
+    assert cli("seed").exit_code == 0
+    checked = cli("register", "recount", "--check")
+    assert checked.exit_code == 0 and "match the items" in checked.output
+    engine = make_engine(f"sqlite:///{database_file}")
+    try:
+        with engine.begin() as conn:  # a count gone wrong (items written around the forum's services)
+            conn.execute(text("UPDATE register_groups SET items = items + 5 WHERE model_key = "
+                              "(SELECT min(model_key) FROM register_groups)"))
+    finally:
+        engine.dispose()
+
+    wrong = cli("register", "recount", "--check")
+
+    assert wrong.exit_code == 1 and "kept: " in wrong.output and "counted: " in wrong.output
+    counted = cli("register", "recount")
+    assert counted.exit_code == 0 and "counted from the items" in counted.output
+    assert cli("register", "recount", "--check").exit_code == 0

@@ -7,21 +7,30 @@ event each, the item taking the system's vendor, model and version).
 Drafts stay with their filers (only they see them) and closed items keep the model they were
 decided on; neither is proposed. A group links at most LINK_BATCH items per confirmation, so one
 request does bounded work; a larger group stays proposed with the rest.
+
+The groups are counted as items change (``count_changes``, in the change's transaction: an item
+filed, edited, linked, decided or closed moves its group's counts), into ``register_groups``, so
+that the page reads its page of groups whatever the number of items still to group; the newest
+and oldest item of each shown group come from an index on the grouped vendor and model (migration
+a3b4c5d6e7f8). ``recount`` counts them again from the items (after a bulk load).
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import Connection, and_, bindparam, case, delete, event, func, insert, inspect, select, update
 from sqlalchemy.orm import Session
 
 from forum.auth.models import User
+from forum.core.db import lock_for_change
 from forum.core.derived import cached
 from forum.core.errors import Conflict, PermissionDenied, ValidationError
 from forum.core.policy import Action, allows
 from forum.items import service as items
 from forum.items.models import DecisionItem
+from forum.register.models import GroupCount
 from forum.systems import service as systems
 from forum.systems.models import AISystem
 
@@ -72,19 +81,29 @@ def waiting(session: Session) -> bool:
 
 
 def proposals(session: Session, page: int = 1) -> tuple[list[Proposal], int]:
-    """A page of groups, the largest first, and how many groups there are: the groups (one
-    statement that reads every item still to group — 50 ms for 30,000 of them — kept in the
-    derived cache until an item changes: a comment, or a result file for an item in the
-    register, leaves it in place), then the newest and oldest item of each and the systems with
+    """A page of groups, the largest first, and how many groups there are: the groups with the
+    newest and oldest item of each (one statement over the kept counts, an index probe per
+    group shown; kept in the derived cache until an item changes: a comment, or a result file
+    for an item in the register, leaves it in place), then those items and the systems with
     their models (two more)."""
+    table = GroupCount.__table__
 
     def locate() -> list[tuple]:
+        shown = (select(table, func.count().over().label("groups")).where(table.c["items"] > 0)
+                 .order_by(table.c["items"].desc(), table.c.model_key, table.c.vendor_key)
+                 .limit(GROUPS_SHOWN).offset((max(page, 1) - 1) * GROUPS_SHOWN).subquery())
+        # The group's keys compared as plain text (``|| ''``): SQLite looks an expression index
+        # up only by values of no affinity, and a column's has one (without it, each probe read
+        # every item outside the register).
+        keys = (_VENDOR == shown.c.vendor_key.concat(""), _MODEL == shown.c.model_key.concat(""))
+
+        def edge(order) -> object:
+            return select(DecisionItem.id).where(_unlinked(), *keys).order_by(order).limit(1).scalar_subquery()
+
         rows = session.execute(
-            select(_VENDOR, _MODEL, func.count(), func.sum(case((DecisionItem.status == "decided", 1), else_=0)),
-                   func.max(DecisionItem.id), func.min(DecisionItem.id), func.count().over())
-            .where(_unlinked()).group_by(_VENDOR, _MODEL)
-            .order_by(func.count().desc(), _MODEL, _VENDOR)
-            .limit(GROUPS_SHOWN).offset((max(page, 1) - 1) * GROUPS_SHOWN))
+            select(shown.c.vendor_key, shown.c.model_key, shown.c["items"], shown.c.decided,
+                   edge(DecisionItem.id.desc()), edge(DecisionItem.id.asc()), shown.c.groups)
+            .order_by(shown.c["items"].desc(), shown.c.model_key, shown.c.vendor_key))
         return [tuple(row) for row in rows]
 
     rows = cached(session, ("grouping", page), locate, scope=SCOPE)
@@ -109,6 +128,103 @@ def proposals(session: Session, page: int = 1) -> tuple[list[Proposal], int]:
             vendor, model, newest.vendor.strip(), newest.model_name.strip(), newest.model_version, count,
             int(decided or 0), [newest] if newest is oldest else [newest, oldest], matches, newest.function_key))
     return found, rows[0][6]
+
+
+# ------------------------------------------------------------------ the groups' counts, kept
+#: An item's columns that decide whether it waits to be grouped, and in which group.
+_WATCHED = ("vendor", "model_name", "status", "system_id")
+_BEFORE = "forum.register.groups before the flush"
+# The group of each of the items ``ids`` that waits to be grouped, keyed by the database's own
+# lower() and trim() (those of the page's and the confirmation's statements), and whether it is
+# decided.
+_MEMBERS = (select(_VENDOR, _MODEL, case((DecisionItem.status == "decided", 1), else_=0))
+            .where(DecisionItem.id.in_(bindparam("ids", expanding=True)), _unlinked()))
+_GROUPS = GroupCount.__table__
+_KEY = and_(_GROUPS.c.vendor_key == bindparam("vendor"), _GROUPS.c.model_key == bindparam("model"))
+_ADD = update(_GROUPS).where(_KEY).values(items=_GROUPS.c["items"] + bindparam("items"),
+                                         decided=_GROUPS.c.decided + bindparam("decided"))
+_NEW = insert(_GROUPS).values(vendor_key=bindparam("vendor"), model_key=bindparam("model"),
+                              items=bindparam("items"), decided=bindparam("decided"))
+_EMPTIED = delete(_GROUPS).where(_KEY, _GROUPS.c["items"] <= 0)
+
+
+def _moved(session: Session) -> set[int]:
+    """The items of the flush whose group may change: changed in a watched column, or removed."""
+    ids = {obj.id for obj in session.deleted if isinstance(obj, DecisionItem)}
+    for obj in session.dirty:
+        if isinstance(obj, DecisionItem):
+            attrs = inspect(obj).attrs
+            if any(getattr(attrs, name).history.has_changes() for name in _WATCHED):
+                ids.add(obj.id)
+    return ids
+
+
+def _members(connection: Connection, ids: set[int]) -> tuple[Counter, Counter]:
+    items: Counter = Counter()
+    decided: Counter = Counter()
+    if ids:
+        for vendor, model, is_decided in connection.execute(_MEMBERS, {"ids": sorted(ids)}):
+            items[(vendor, model)] += 1
+            decided[(vendor, model)] += is_decided
+    return items, decided
+
+
+def _before_flush(session: Session, _flush_context, _instances) -> None:
+    session.info[_BEFORE] = _members(session.connection(), _moved(session))
+
+
+def count_changes(session: Session, _flush_context) -> None:
+    """After each flush: the groups of the items it filed, changed in a watched column or
+    removed, as the database holds them before the flush and after, and the difference added to
+    their counts. Changes to items are made under the write lock (one at a time), so the
+    update-else-insert cannot race another change."""
+    before_items, before_decided = session.info.pop(_BEFORE, (Counter(), Counter()))
+    connection = session.connection()
+    moved = _moved(session) | {obj.id for obj in session.new if isinstance(obj, DecisionItem)}
+    items, decided = _members(connection, moved)
+    items.subtract(before_items)
+    decided.subtract(before_decided)
+    for (vendor, model) in sorted(set(items) | set(decided)):
+        values = {"vendor": vendor, "model": model, "items": items[(vendor, model)],
+                  "decided": decided[(vendor, model)]}
+        if not (values["items"] or values["decided"]):
+            continue
+        if not connection.execute(_ADD, values).rowcount:
+            connection.execute(_NEW, values)
+        if values["items"] < 0:
+            connection.execute(_EMPTIED, values)
+
+
+def listen(factory) -> None:
+    """Keep the groups' counts as items change in the sessions of ``factory``."""
+    event.listen(factory, "before_flush", _before_flush)
+    event.listen(factory, "after_flush", count_changes)
+
+
+def counted(session: Session) -> list[tuple]:
+    """Every group (vendor key, model key, items, decided) counted from the items, in order."""
+    return [tuple(row) for row in session.execute(
+        select(_VENDOR, _MODEL, func.count(), func.sum(case((DecisionItem.status == "decided", 1), else_=0)))
+        .where(_unlinked()).group_by(_VENDOR, _MODEL).order_by(_MODEL, _VENDOR))]
+
+
+def kept(session: Session) -> list[tuple]:
+    """Every group as kept (vendor key, model key, items, decided), in the order of ``counted``."""
+    return [tuple(row) for row in session.execute(
+        select(_GROUPS.c.vendor_key, _GROUPS.c.model_key, _GROUPS.c["items"], _GROUPS.c.decided)
+        .where(_GROUPS.c["items"] > 0).order_by(_GROUPS.c.model_key, _GROUPS.c.vendor_key))]
+
+
+def recount(session: Session) -> int:
+    """Count every group again from the items, under the write lock (after a bulk load, which
+    bypasses the flush, or a restore); returns how many groups there are. The caller commits."""
+    lock_for_change(session)
+    session.execute(delete(_GROUPS))
+    session.execute(insert(_GROUPS).from_select(
+        ["vendor_key", "model_key", "items", "decided"],
+        select(_VENDOR, _MODEL, func.count(), func.sum(case((DecisionItem.status == "decided", 1), else_=0)))
+        .where(_unlinked()).group_by(_VENDOR, _MODEL)))
+    return session.scalar(select(func.count()).select_from(_GROUPS)) or 0
 
 
 @dataclass

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from forum.core import clock
@@ -28,3 +28,18 @@ class ObligationRecord(Base):
     decision_id: Mapped[int | None] = mapped_column(ForeignKey("decisions.id"))
     document_url: Mapped[str] = mapped_column(String(500), default="")
     note: Mapped[str] = mapped_column(String(500), default="")
+
+
+class GroupCount(Base):
+    """How many of the items still to bring into the register (forum.register.grouping) name one
+    model — by vendor and model as grouped: lower case, spaces around trimmed — and how many of
+    them are decided. Kept current as items change, in the change's transaction
+    (grouping.count_changes), so that the grouping page reads one page of groups instead of
+    every item still to group; ``grouping.recount`` counts them again from the items."""
+
+    __tablename__ = "register_groups"
+
+    model_key: Mapped[str] = mapped_column(String(120), primary_key=True)
+    vendor_key: Mapped[str] = mapped_column(String(120), primary_key=True)
+    items: Mapped[int] = mapped_column(Integer, default=0)
+    decided: Mapped[int] = mapped_column(Integer, default=0)

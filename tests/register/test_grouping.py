@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from forum.core import clock
+from forum.items import service as items
 from forum.items.models import DecisionItem
 from forum.register import grouping
 from forum.systems import service as systems
@@ -63,6 +64,45 @@ def test_the_proposals_group_items_of_one_model_and_leave_out_drafts_closed_and_
     assert (first.vendor_label, first.model_label, first.newest_version) == ("ACME AI", "support-llm", "2026.10")
     assert [s.id for s in first.matches] == [match.id]  # not Globex's model of the same name
     assert found[1].model == "nw-chat" and found[1].matches == []
+
+
+def as_counted_again(session) -> list[tuple]:
+    """The groups' counts as kept, checked against counting them again from the items."""
+    kept = grouping.kept(session)
+    assert kept == grouping.counted(session), "the kept counts differ from the items"
+    return sorted(kept)
+
+
+def test_the_groups_are_counted_as_items_are_filed_edited_decided_closed_and_linked(
+        db_session, history, cast, admin):
+    decided, second, third = support_items(history)
+    draft = history.item(clock.now() - 5 * DAY, status="draft", title="A draft", vendor="Acme AI",
+                         model_name="support-llm")
+    other = history.item(clock.now() - 5 * DAY, status="open", title="Other", vendor="Northwind",
+                         model_name="nw-chat")
+    db_session.commit()
+    assert as_counted_again(db_session) == [("acme ai", "support-llm", 3, 1), ("northwind", "nw-chat", 1, 0)]
+
+    items.transition(db_session, cast["filer"], draft, "submit")  # a draft joins its group
+    db_session.commit()
+    assert as_counted_again(db_session) == [("acme ai", "support-llm", 4, 1), ("northwind", "nw-chat", 1, 0)]
+
+    data = items.ItemData(**{**items.current_values(third), "model_name": "Support-LLM 2"})
+    items.update_item(db_session, cast["filer"], third, data, third.version)  # moves to another group
+    db_session.commit()
+    assert as_counted_again(db_session) == [
+        ("acme ai", "support-llm", 3, 1), ("acme ai", "support-llm 2", 1, 0), ("northwind", "nw-chat", 1, 0)]
+
+    items.transition(db_session, cast["chair"], decided, "close")  # closed items keep their model
+    db_session.commit()
+    assert as_counted_again(db_session) == [
+        ("acme ai", "support-llm", 2, 0), ("acme ai", "support-llm 2", 1, 0), ("northwind", "nw-chat", 1, 0)]
+
+    grouping.confirm(db_session, admin, "northwind", "nw-chat", name="Northwind chat", owner_function="risk")
+    db_session.commit()
+    assert other.system_id is not None
+    assert as_counted_again(db_session) == [("acme ai", "support-llm", 2, 0), ("acme ai", "support-llm 2", 1, 0)]
+    assert grouping.proposals(db_session)[1] == 2
 
 
 def test_an_admin_links_a_group_to_a_system_of_the_register(db_session, history, cast, admin, client, login):
