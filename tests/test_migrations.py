@@ -10,7 +10,7 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect, text
+from sqlalchemy import inspect, select, text
 from sqlalchemy.exc import DBAPIError
 
 from forum.core.db import make_engine
@@ -180,3 +180,47 @@ def test_the_register_groups_migration_counts_the_items_still_to_group(backend_u
     engine.dispose()
     with engine.connect() as conn:
         assert [tuple(row) for row in conn.execute(query)] == kept
+
+
+def test_the_search_rowids_migration_gives_each_kind_a_range_of_its_own(backend_url, engine, tmp_path):
+    """Revision b4c5d6e7f8a9 moves the SQLite index's rows from mixed rowids (ref_id * 4 + kind
+    code) into a range per kind, and back on downgrade; the rows and what a search finds stay."""
+    from forum.app import create_app
+    from forum.auth.models import User
+    from forum.core import db
+    from forum.search import service as search
+    from forum.search.backends import KIND_CODES, sqlite_rowid
+    from forum_seed import demo as seed
+
+    app = create_app({"DATABASE_URL": backend_url, "SECRET_KEY": "test", "INSTANCE_PATH": str(tmp_path)})
+
+    def found() -> list:
+        """What the executive's search for "vendor" finds, in order."""
+        with app.app_context(), db.session_scope(app) as session:
+            viewer = session.scalar(select(User).where(User.role == "executive").order_by(User.id).limit(1))
+            hits = search.search(session, viewer, search.SearchRequest(q="vendor")).hits
+        db.get_engine(app).dispose()
+        return [(hit.kind, hit.ref_id) for hit in hits]
+
+    with app.app_context(), db.session_scope(app) as session:
+        seed.load_demo(session)
+    before = found()
+    assert before
+    sqlite = engine.dialect.name == "sqlite"
+    rows = text("SELECT rowid, kind, ref_id FROM search_index" if sqlite else "SELECT 0, kind, ref_id FROM search_index")
+    with engine.connect() as conn:
+        indexed = conn.execute(rows).all()
+    if sqlite:
+        assert all(rowid == sqlite_rowid(kind, ref) for rowid, kind, ref in indexed)
+
+    cfg = alembic_config(backend_url)
+    command.downgrade(cfg, "a3b4c5d6e7f8")
+    with engine.connect() as conn:
+        old = conn.execute(rows).all()
+    if sqlite:
+        assert sorted(old) == sorted((ref * 4 + KIND_CODES[kind], kind, ref) for _, kind, ref in indexed)
+    command.upgrade(cfg, "head")
+    engine.dispose()
+    with engine.connect() as conn:
+        assert sorted(conn.execute(rows).all()) == sorted(indexed)
+    assert found() == before

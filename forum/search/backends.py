@@ -11,8 +11,9 @@ current decision of an agenda entry, an evidence run):
     body     the rest (summary and model, comment, rationale and conditions, model id/version)
 
 SQLite: an FTS5 virtual table (porter stemming over unicode61, diacritics folded) whose rowid is
-``ref_id * 4 + kind code``, so a row is found without scanning; bm25 ranks, snippet() and
-highlight() mark the hits. PostgreSQL: an ordinary table whose ``document`` column is a stored
+``(kind code + 1) * 2**40 + ref_id`` (``sqlite_rowid``): a row is found without scanning, and each
+kind's rows are one range of rowids, which FTS5 seeks to, so that a search of one kind never walks
+the postings of another; bm25 ranks, snippet() and highlight() mark the hits. PostgreSQL: an ordinary table whose ``document`` column is a stored
 generated tsvector (title weight A, body weight B, English stemming) with a GIN index; ts_rank
 ranks and ts_headline marks the hits.
 
@@ -42,6 +43,14 @@ from forum.search.query import ParsedQuery
 TABLE = "search_index"
 KINDS = ("item", "comment", "decision", "evidence")
 KIND_CODES = {kind: code for code, kind in enumerate(KINDS)}
+#: SQLite: the rowids of one kind's rows span this many (migration b4c5d6e7f8a9).
+ROWID_SPAN = 2 ** 40
+
+
+def sqlite_rowid(kind: str, ref_id: int = 0) -> int:
+    """The SQLite index's rowid of the row ``ref_id`` of ``kind`` (with 0: where its kind's range
+    starts)."""
+    return (KIND_CODES[kind] + 1) * ROWID_SPAN + ref_id
 
 #: Hit markers put around matches by the database; forum.search.service escapes everything else
 #: and turns these into <mark>. Control characters, removed from the text when it is indexed.
@@ -302,16 +311,15 @@ class SqliteBackend(Backend):
 
     def remove(self, connection: Connection, kind: str, ids: set[int]) -> None:
         if ids:
-            code = KIND_CODES[kind]
             connection.execute(
                 text(f"DELETE FROM {TABLE} WHERE rowid IN :rowids").bindparams(bindparam("rowids", expanding=True)),
-                {"rowids": sorted(i * len(KINDS) + code for i in ids)},
+                {"rowids": sorted(sqlite_rowid(kind, i) for i in ids)},
             )
 
     def _insert(self, kind: str, ids: bool) -> str:
         return (
             f"INSERT INTO {TABLE} (rowid, kind, ref_id, item_id, at, title, body) "
-            f"SELECT src.ref_id * {len(KINDS)} + {KIND_CODES[kind]}, src.* FROM ({_source(kind, ids)}) AS src"
+            f"SELECT src.ref_id + {sqlite_rowid(kind)}, src.* FROM ({_source(kind, ids)}) AS src"
         )
 
     def _replace(self, kind: str) -> str:
@@ -323,13 +331,16 @@ class SqliteBackend(Backend):
 
     # The FTS5 table is named, never aliased: MATCH and its auxiliary functions need its name.
     def _newest(self, filters: Filters, kind: str, columns: str) -> tuple[str, dict]:
-        """The newest hits of one kind, up to :cap: FTS5 walks the word's postings by rowid
-        (``ref_id * 4 + kind code``) from the top and stops at the cap, the kind read from the
-        rowid itself; the items' conditions are a primary-key probe per hit walked."""
+        """The newest hits of one kind, up to :cap: FTS5 walks the word's postings in the kind's
+        range of rowids (``sqlite_rowid``) from the top and stops at the cap; the items'
+        conditions are a primary-key probe per hit walked. (When the kind was read from the
+        rowid's remainder instead, a word found in 78,000 items but in no comment walked all
+        78,000 postings for the comments: 4–7 ms per kind at 100,026 items, 0.1 ms now.)"""
         _known(kind)  # written into the statement: one of the fixed kinds, never what was asked
         conditions, params = self._conditions(filters, TABLE)
-        where = " AND ".join([f"{TABLE} MATCH :match", f"{TABLE}.rowid % {len(KINDS)} = {KIND_CODES[kind]}",
-                              *conditions])
+        start = sqlite_rowid(kind)
+        where = " AND ".join([f"{TABLE} MATCH :match",
+                              f"{TABLE}.rowid BETWEEN {start} AND {start + ROWID_SPAN - 1}", *conditions])
         return (f"SELECT * FROM (SELECT {columns} FROM {TABLE} JOIN decision_items AS i ON i.id = {TABLE}.item_id "
                 f"WHERE {where} ORDER BY {TABLE}.rowid DESC LIMIT :cap)", params)
 
