@@ -201,11 +201,14 @@ def listen(factory) -> None:
     event.listen(factory, "after_flush", count_changes)
 
 
+# Every group counted from the items: (vendor key, model key, items, decided).
+_COUNTED = (select(_VENDOR, _MODEL, func.count(), func.sum(case((DecisionItem.status == "decided", 1), else_=0)))
+            .where(_unlinked()).group_by(_VENDOR, _MODEL))
+
+
 def counted(session: Session) -> list[tuple]:
     """Every group (vendor key, model key, items, decided) counted from the items, in order."""
-    return [tuple(row) for row in session.execute(
-        select(_VENDOR, _MODEL, func.count(), func.sum(case((DecisionItem.status == "decided", 1), else_=0)))
-        .where(_unlinked()).group_by(_VENDOR, _MODEL).order_by(_MODEL, _VENDOR))]
+    return [tuple(row) for row in session.execute(_COUNTED.order_by(_MODEL, _VENDOR))]
 
 
 def kept(session: Session) -> list[tuple]:
@@ -220,10 +223,7 @@ def recount(session: Session) -> int:
     bypasses the flush, or a restore); returns how many groups there are. The caller commits."""
     lock_for_change(session)
     session.execute(delete(_GROUPS))
-    session.execute(insert(_GROUPS).from_select(
-        ["vendor_key", "model_key", "items", "decided"],
-        select(_VENDOR, _MODEL, func.count(), func.sum(case((DecisionItem.status == "decided", 1), else_=0)))
-        .where(_unlinked()).group_by(_VENDOR, _MODEL)))
+    session.execute(insert(_GROUPS).from_select(["vendor_key", "model_key", "items", "decided"], _COUNTED))
     return session.scalar(select(func.count()).select_from(_GROUPS)) or 0
 
 
