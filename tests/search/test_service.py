@@ -410,3 +410,39 @@ def test_the_search_index_on_postgresql_keeps_no_pending_list():
         scratch.drop()
     assert len(options) == 4  # one per kind of hit
     assert all("fastupdate=off" in (reloptions or []) for _, reloptions in options), options
+
+
+@pytest.mark.postgres
+def test_postgresql_plans_each_search_for_its_words():
+    """A search's statements are planned for their words for the rest of the transaction (no
+    generic plan kept for a statement prepared after five runs, which cannot see the words),
+    and the setting ends with the transaction. Checked on a PostgreSQL database of its own."""
+    from sqlalchemy import create_engine
+
+    from forum.migrate import upgrade
+    from forum.search.backends import Filters
+    from forum.search.query import parse
+    from tests.conftest import ScratchPostgres
+
+    scratch = ScratchPostgres()
+    engine = create_engine(scratch.url)
+    backend = for_dialect("postgresql")
+    filters = Filters(viewer_id=1, viewer_role="executive", kind="", status="", category="", function="",
+                      date_from=None, date_to=None)
+    try:
+        upgrade(scratch.url)
+        modes = []
+        with engine.connect() as conn:
+            for run in (lambda: backend.counts(conn, parse("support"), filters, 10),
+                        lambda: backend.page(conn, parse("support"), filters, 20, 0, 10),
+                        lambda: backend.item_ids(conn, parse("support"), filters, 10)):
+                before = conn.execute(sql("SHOW plan_cache_mode")).scalar()
+                run()
+                modes.append((before, conn.execute(sql("SHOW plan_cache_mode")).scalar()))
+                conn.rollback()
+            after = conn.execute(sql("SHOW plan_cache_mode")).scalar()
+    finally:
+        engine.dispose()
+        scratch.drop()
+    assert modes == [("auto", "force_custom_plan")] * 3
+    assert after == "auto"
