@@ -26,7 +26,8 @@ database as a parameter value (see forum.search.query).
 
 from __future__ import annotations
 
-from collections.abc import Set
+from collections.abc import Iterator, Set
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from types import SimpleNamespace
@@ -450,28 +451,35 @@ class PostgresBackend(Backend):
         return cte, "FROM c", {**params, **filter_params}
 
     @staticmethod
-    def _planned_for_the_words(connection: Connection) -> None:
-        """Plans made for this search's words, for the rest of the transaction: psycopg prepares
-        a statement run five times on a connection, and after five more PostgreSQL may keep a
-        generic plan that cannot see the words, which decide between walking a partition newest
-        first and looking the words up in its GIN index (a search for a common word took 27 ms
-        for ten requests, then 180 ms for every one after)."""
-        connection.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+    @contextmanager
+    def _planned_for_the_words(connection: Connection) -> Iterator[None]:
+        """Run the search's statements unprepared, so that each is planned for its words: psycopg
+        prepares a statement run five times on a connection, and after five more PostgreSQL may
+        keep a generic plan that cannot see the words, which decide between walking a partition
+        newest first and looking the words up in its GIN index (a search for a common word took
+        27 ms for ten requests, then 180 ms for every one after). A setting of the connection's
+        driver, restored after: no statement of its own."""
+        driver = connection.connection.driver_connection
+        threshold = driver.prepare_threshold
+        driver.prepare_threshold = None
+        try:
+            yield
+        finally:
+            driver.prepare_threshold = threshold
 
     def counts(self, connection, query, filters, cap):
-        self._planned_for_the_words(connection)
         cte, body, params = self._newest(query, filters, KINDS)
-        rows = connection.execute(text(f"{cte} SELECT c.kind, count(*) {body} GROUP BY c.kind"),
-                                  {**params, "cap": cap + 1}).all()
+        with self._planned_for_the_words(connection):
+            rows = connection.execute(text(f"{cte} SELECT c.kind, count(*) {body} GROUP BY c.kind"),
+                                      {**params, "cap": cap + 1}).all()
         return {kind: int(n) for kind, n in rows}
 
     def item_ids(self, connection, query, filters, cap):
-        self._planned_for_the_words(connection)
         cte, body, params = self._newest(query, filters, ("item",))
-        return list(connection.execute(text(f"{cte} SELECT c.ref_id {body}"), {**params, "cap": cap}).scalars())
+        with self._planned_for_the_words(connection):
+            return list(connection.execute(text(f"{cte} SELECT c.ref_id {body}"), {**params, "cap": cap}).scalars())
 
     def page(self, connection, query, filters, limit, offset, cap):
-        self._planned_for_the_words(connection)
         cte, body, params = self._newest(query, filters, (filters.kind,) if filters.kind else KINDS)
         # ts_rank reads each candidate's document: it runs on the candidates only.
         ranked = (
@@ -486,12 +494,13 @@ class PostgresBackend(Backend):
         statement = f"{cte}, h AS ({ranked})" + _DETAILS.format(
             title_marked=title_marked, snippet_marked=snippet_marked, extra_from="CROSS JOIN q")
         markers = f"StartSel={OPEN}, StopSel={CLOSE}"
-        result = connection.execute(text(statement), {
-            **params, "cap": cap, "limit": limit, "offset": offset,
-            "title_options": f"{markers}, HighlightAll=true",
-            "snippet_options": f"{markers}, {self._HEADLINE}",
-        })
-        return self._rows(result)
+        with self._planned_for_the_words(connection):
+            result = connection.execute(text(statement), {
+                **params, "cap": cap, "limit": limit, "offset": offset,
+                "title_options": f"{markers}, HighlightAll=true",
+                "snippet_options": f"{markers}, {self._HEADLINE}",
+            })
+            return self._rows(result)
 
 
 BACKENDS: dict[str, Backend] = {b.name: b for b in (SqliteBackend(), PostgresBackend())}
