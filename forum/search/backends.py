@@ -13,9 +13,9 @@ current decision of an agenda entry, an evidence run):
 SQLite: an FTS5 virtual table (porter stemming over unicode61, diacritics folded) whose rowid is
 ``(kind code + 1) * 2**40 + ref_id`` (``sqlite_rowid``): a row is found without scanning, and each
 kind's rows are one range of rowids, which FTS5 seeks to, so that a search of one kind never walks
-the postings of another; bm25 ranks, snippet() and highlight() mark the hits. PostgreSQL: an ordinary table whose ``document`` column is a stored
-generated tsvector (title weight A, body weight B, English stemming) with a GIN index; ts_rank
-ranks and ts_headline marks the hits.
+the postings of another; bm25 ranks, snippet() and highlight() mark the hits. PostgreSQL: an
+ordinary table whose ``document`` column is a stored generated tsvector (title weight A, body
+weight B, English stemming) with a GIN index; ts_rank ranks and ts_headline marks the hits.
 
 The index is derived data, not an ORM model: forum.search.index keeps it current in the same
 transaction as every change; the migration 3ba5316a7a64 (search_index) holds the DDL, and builds
