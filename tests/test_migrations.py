@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import pprint
 import warnings
+from collections import Counter
+from datetime import UTC, datetime
 
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect, select, text
+from sqlalchemy import bindparam, inspect, select, text
 from sqlalchemy.exc import DBAPIError
 
 from forum.core.db import make_engine
@@ -224,3 +226,55 @@ def test_the_search_rowids_migration_gives_each_kind_a_range_of_its_own(backend_
     with engine.connect() as conn:
         assert sorted(conn.execute(rows).all()) == sorted(indexed)
     assert found() == before
+
+
+def test_the_revalidation_by_system_migration_counts_as_the_forum_keeps(backend_url, engine, tmp_path):
+    """Revision c5d6e7f8a9b0 fills the decided items' revalidation counts per AI system (their
+    parts and the tallies) as the forum keeps them as items change; going back, it takes them
+    out and sums the queue's and the revalidation's counts by day again from the items' parts
+    (the earlier code reads them unfolded)."""
+    from forum.app import create_app
+    from forum.core import db
+    from forum.health import tallies
+    from forum.items.models import DecisionItem
+    from forum.systems.models import AISystem
+    from forum_seed import demo as seed
+
+    app = create_app({"DATABASE_URL": backend_url, "SECRET_KEY": "test", "INSTANCE_PATH": str(tmp_path)})
+    with app.app_context(), db.session_scope(app) as session:
+        seed.load_demo(session)
+    with app.app_context(), db.session_scope(app) as session:  # the decided items brought into the register
+        systems = session.scalars(select(AISystem.id).order_by(AISystem.id)).all()
+        for item, system_id in zip(session.scalars(select(DecisionItem).where(
+                DecisionItem.status.in_(("decided", "closed"))).order_by(DecisionItem.id)), systems, strict=False):
+            item.system_id = system_id
+    db.get_engine(app).dispose()
+    metric = tallies.REVALIDATION_BY_SYSTEM
+    parts = text('SELECT item_id, period, "key", n FROM health_item_parts WHERE metric = :m ORDER BY item_id')
+    counts = text('SELECT metric, period, "key", n FROM health_tallies WHERE metric IN :m ORDER BY 1, 2, 3')
+    summed = text('SELECT metric, period, "key", sum(n) FROM health_item_parts WHERE metric IN :m '
+                  'GROUP BY metric, period, "key" ORDER BY 1, 2, 3')
+    counts, summed = (q.bindparams(bindparam("m", expanding=True)) for q in (counts, summed))
+
+    def folded_counts(conn) -> Counter:
+        """The counts per system as the forum reads them today (the days gone by folded)."""
+        return tallies.folded(Counter({(m, p, k): n for m, p, k, n in conn.execute(counts, {"m": [metric]})}),
+                              datetime.now(UTC).date())
+
+    with engine.connect() as conn:
+        kept_parts = conn.execute(parts, {"m": metric}).all()
+        kept_counts = folded_counts(conn)
+    assert any(period for _item, period, _key, _n in kept_parts)  # an item going stale on a day
+
+    cfg = alembic_config(backend_url)
+    command.downgrade(cfg, "b4c5d6e7f8a9")
+    with engine.connect() as conn:
+        assert not conn.execute(parts, {"m": metric}).all()
+        assert not conn.execute(counts, {"m": [metric, tallies.FOLDED[0]]}).all()
+        by_day = ["queue", "revalidation"]
+        assert conn.execute(counts, {"m": by_day}).all() == conn.execute(summed, {"m": by_day}).all()
+    command.upgrade(cfg, "head")
+    engine.dispose()
+    with engine.connect() as conn:
+        assert conn.execute(parts, {"m": metric}).all() == kept_parts
+        assert folded_counts(conn) == kept_counts

@@ -7,6 +7,7 @@ def init_app(app) -> None:
     from forum.health import tallies
     from forum.health.views import bp
     from forum.items.service import kept_status_counts
+    from forum.weighing.drift import kept_revalidation_counts
     from forum.weighing.queue import kept_queue_counts
     from forum.weighing.rules import ForumSettings
 
@@ -14,4 +15,5 @@ def init_app(app) -> None:
     tallies.listen(app.extensions["forum.sessionmaker"], ForumSettings.from_config(app.config))
     kept_queue_counts.connect(tallies.kept_queue_counts, sender=app, weak=False)  # the queue's counts
     kept_status_counts.connect(tallies.kept_status_counts, sender=app, weak=False)  # the item list's
+    kept_revalidation_counts.connect(tallies.kept_revalidation_counts, sender=app, weak=False)  # drifted systems
     app.register_blueprint(bp)

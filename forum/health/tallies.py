@@ -74,9 +74,16 @@ FRESHNESS = "freshness"  # decided items: "", "without" | "version"; or the day 
 QUEUE = "queue"  # "" | day, "status:tier rank" (rank "-1": unrated): the escalation queue (forum.weighing.queue)
 DIVERGENT = "divergent"  # "", "": items being weighed whose functions' tiers diverge
 REVALIDATION = "revalidation"  # "" | day, "": decided or closed items whose evidence drifted
+REVALIDATION_BY_SYSTEM = "revalidation by system"  # "" | day, system id: the same, per AI system of the register
 ITEMS = "items"  # "", status: every item by its status (the item list's counts: forum.items.service)
 #: ("open counted", "", exposure threshold): the queue's counts hold for that escalation threshold.
 OPEN_COUNTED = "open counted"
+#: The open counts by day are folded: once a day, the first change to settle adds the days gone
+#: by into period "" (``fold_past_days``), so that reading them stays a few rows per key however
+#: long the history. (FOLDED, "", "") holds the day folded up to (its ordinal): the counts no
+#: longer tell a moment before it.
+FOLDED = ("open folded", "", "")
+FOLDING = (QUEUE, REVALIDATION, REVALIDATION_BY_SYSTEM)
 DECIDED_STATUSES = ("decided", "closed")
 #: ``session.info``: the items a transaction changed (or added evidence to), settled before it commits.
 TOUCHED = "forum.health.touched"
@@ -295,7 +302,8 @@ def open_parts(standing, settings: ForumSettings, rubric: Rubric = RUBRIC) -> Co
     (QUEUE, "", its status and its tier's rank) — or, open and in it only once its evidence goes
     stale, under the day that happens; being weighed with diverging tiers; decided or closed with
     drifted evidence (REVALIDATION: a regression or another model version, or by the day it goes
-    stale); and the item under its status (ITEMS)."""
+    stale), also under its AI system (REVALIDATION_BY_SYSTEM); and the item under its status
+    (ITEMS)."""
     parts: Counter = Counter({(ITEMS, "", standing.status): 1})
     scale, stale_at = Scale(rubric), standing.evidence_stale_at
     day = stale_at.astimezone(UTC).date().isoformat() if stale_at is not None else ""
@@ -306,7 +314,10 @@ def open_parts(standing, settings: ForumSettings, rubric: Rubric = RUBRIC) -> Co
     if standing.status in WEIGHING_STATUSES and scale.spans(standing.weight_min, standing.weight_max):
         parts[(DIVERGENT, "", "")] += 1
     if standing.status in DECIDED_STATUSES and (standing.evidence_drift or day):
-        parts[(REVALIDATION, "" if standing.evidence_drift else day, "")] += 1
+        period = "" if standing.evidence_drift else day
+        parts[(REVALIDATION, period, "")] += 1
+        if standing.system_id is not None:
+            parts[(REVALIDATION_BY_SYSTEM, period, str(standing.system_id))] += 1
     return parts
 
 
@@ -319,7 +330,7 @@ def _settings(session: Session) -> ForumSettings:
 _IDS = bindparam("ids", expanding=True)
 _STANDING = (DecisionItem.status, DecisionItem.weight_max, DecisionItem.weight_min, DecisionItem.objection,
              DecisionItem.exposure, DecisionItem.evidence_fail, DecisionItem.evidence_drift,
-             DecisionItem.evidence_stale_at)
+             DecisionItem.evidence_stale_at, DecisionItem.system_id)
 _ITEM_FACTS = select(DecisionItem.id, DecisionItem.model_version, *_STANDING)
 _LATEST_RUNS = select(func.max(EvidenceRun.id)).group_by(EvidenceRun.item_id, EvidenceRun.suite)
 _RUN_FACTS = select(EvidenceRun.item_id, EvidenceRun.run_at, EvidenceRun.model_version)
@@ -375,7 +386,7 @@ def _part_rows(parts: dict[int, Counter]) -> list[dict]:
 
 #: An item's columns whose change moves what it adds to the tallies (the standing's columns
 #: change with its ratings, positions and evidence, or with these).
-_ITEM_MOVES = ("status", "model_version", "exposure", "decided_at")
+_ITEM_MOVES = ("status", "model_version", "exposure", "decided_at", "system_id")
 
 
 def _collect(session: Session, _flush_context) -> None:
@@ -398,13 +409,61 @@ def _collect(session: Session, _flush_context) -> None:
 
 
 def _settle(session: Session) -> None:
-    """Before a transaction commits: the evidence tallies of the items it touched. The change holds
-    the write lock (a request's) or the trail's (every change records an event) until it commits,
-    so changes settle one at a time."""
+    """Before a transaction commits: the evidence tallies of the items it touched, and the days
+    gone by folded once a day. The change holds the write lock (a request's) or the trail's
+    (every change records an event) until it commits, so changes settle one at a time."""
     session.flush()
     touched = session.info.pop(TOUCHED, None)
     if touched:
         refresh_items(session, touched)
+        fold_past_days(session, _today())
+
+
+_TABLE = HealthTally.__table__
+_FOLDED_UP_TO = select(_TABLE.c.n).where(
+    _TABLE.c.metric == FOLDED[0], _TABLE.c.period == FOLDED[1], _TABLE.c.key == FOLDED[2])
+# "" sorts before every day, so "a day before today" is the range between the two.
+_PAST_DAYS = _TABLE.c.metric.in_(FOLDING) & (_TABLE.c.period > "") & (_TABLE.c.period < bindparam("today"))
+_PAST_SUMS = select(_TABLE.c.metric, _TABLE.c.key, func.sum(_TABLE.c.n)).where(_PAST_DAYS).group_by(
+    _TABLE.c.metric, _TABLE.c.key)
+
+
+def fold_past_days(session: Session, today: date) -> None:
+    """Add the open counts of the days before ``today`` into their period "" and mark them folded
+    up to ``today`` (one statement when they were today already). An item's part stays under
+    its day (health_item_parts), so taking it out later writes a negative count under that day,
+    which the next day's fold adds in too: the sum over "" and the days gone by stays right."""
+    if (session.scalar(_FOLDED_UP_TO) or 0) >= today.toordinal():
+        return
+    params = {"today": today.isoformat()}
+    past = session.execute(_PAST_SUMS, params).all()
+    if past:
+        session.execute(delete(_TABLE).where(_PAST_DAYS), params)
+        for metric, key, n in past:
+            if n:
+                add(session, metric, "", key, n)
+    _mark_folded(session, today)
+
+
+def _mark_folded(session: Session, today: date) -> None:
+    moved = session.execute(update(_TABLE).where(
+        _TABLE.c.metric == FOLDED[0], _TABLE.c.period == FOLDED[1], _TABLE.c.key == FOLDED[2],
+    ).values(n=today.toordinal())).rowcount
+    if not moved:
+        session.execute(insert(_TABLE).values(
+            dict(zip(("metric", "period", "key"), FOLDED, strict=True)) | {"n": today.toordinal()}))
+
+
+def folded(counts: Counter, today: date) -> Counter:
+    """``counts`` ({(metric, period, key): n}) with the open counts of the days before ``today``
+    added into period "", as ``fold_past_days`` keeps them; no zero counts."""
+    result: Counter = Counter()
+    before = today.isoformat()
+    for (metric, period, key), n in counts.items():
+        if metric in FOLDING and "" < period < before:
+            period = ""
+        result[(metric, period, key)] += n
+    return Counter({key: n for key, n in result.items() if n})
 
 
 def _forget(session: Session, transaction) -> None:
@@ -433,9 +492,14 @@ def first_settling(session: Session):
 
 
 def count_history(session: Session) -> tuple[Counter, list[dict]]:
-    """Every count from the tables, and every decided item's cycle row."""
+    """Every count from the tables (the open counts by day folded up to today, as they are
+    kept), and every decided item's cycle row."""
     counts, cycles, _parts = _history(session)
-    return counts, cycles
+    return folded(counts, _today()), cycles
+
+
+def _today() -> date:
+    return clock.now().astimezone(UTC).date()
 
 
 def _history(session: Session) -> tuple[Counter, list[dict], dict[int, Counter]]:
@@ -478,12 +542,14 @@ def recount(session: Session) -> int:
     between), and mark them counted. Returns how many counts were written. The caller commits."""
     db.lock_for_change(session)
     counts, cycles, parts = _history(session)
+    today = _today()
     session.execute(delete(HealthItemPart))
     session.execute(delete(HealthCycle))
     session.execute(delete(HealthTally))
-    rows = [{"metric": m, "period": p, "key": k, "n": n} for (m, p, k), n in counts.items() if n]
-    rows.extend(dict(zip(("metric", "period", "key"), mark, strict=True)) | {"n": 1}
-                for mark in (COUNTED, _open_mark(session)))
+    rows = [{"metric": m, "period": p, "key": k, "n": n} for (m, p, k), n in folded(counts, today).items() if n]
+    written = len(rows)
+    rows.extend(dict(zip(("metric", "period", "key"), mark, strict=True)) | {"n": n}
+                for mark, n in ((COUNTED, 1), (_open_mark(session), 1), (FOLDED, today.toordinal())))
     for start in range(0, len(rows), 5000):
         session.execute(insert(HealthTally), rows[start:start + 5000])
     for start in range(0, len(cycles), 5000):
@@ -493,7 +559,7 @@ def recount(session: Session) -> int:
         session.execute(insert(HealthItemPart), part_rows[start:start + 5000])
     session.info.pop(TOUCHED, None)  # counted as they are now
     session.expire_all()
-    return len(rows) - 2
+    return written
 
 
 def _open_mark(session: Session) -> tuple[str, str, str]:
@@ -529,10 +595,11 @@ def read(session: Session, metrics: Iterable[str], periods: Iterable[str] | None
 
 
 def stored(session: Session) -> tuple[dict[tuple[str, str, str], int], list[dict]]:
-    """Every count as stored and every cycle row (to compare with ``count_history``)."""
-    counts = {(m, p, k): n for m, p, k, n in session.execute(
+    """Every count as stored, the open counts by day folded up to today (as ``count_history``
+    gives them), and every cycle row (to compare with ``count_history``)."""
+    counts = folded(Counter({(m, p, k): n for m, p, k, n in session.execute(
         select(HealthTally.metric, HealthTally.period, HealthTally.key, HealthTally.n))
-        if n and m not in (COUNTED[0], OPEN_COUNTED)}
+        if m not in (COUNTED[0], OPEN_COUNTED, FOLDED[0])}), _today())
     cycles = [{"item_id": i, "period": p, "tier": t, "bucket": b} for i, p, t, b in session.execute(
         select(HealthCycle.item_id, HealthCycle.period, HealthCycle.tier, HealthCycle.bucket)
         .order_by(HealthCycle.item_id))]
@@ -545,12 +612,15 @@ class OpenCounts:
     divergent: int  # items being weighed whose functions' tiers diverge
     revalidation: int  # decided or closed items whose current evidence drifted
     by_status: dict[str, int]  # every item by its status
+    revalidation_by_system: dict[int, int]  # the revalidation's items per AI system (those with one)
 
 
+# Period "" and the days before today: "" sorts before every day, so one range of the key.
 _OPEN_SUMS = (
     select(HealthTally.metric, HealthTally.key, func.sum(HealthTally.n))
-    .where(HealthTally.metric.in_((QUEUE, DIVERGENT, REVALIDATION, ITEMS, OPEN_COUNTED)),
-           (HealthTally.period == "") | (HealthTally.period < bindparam("today")))
+    .where(HealthTally.metric.in_((QUEUE, DIVERGENT, REVALIDATION, REVALIDATION_BY_SYSTEM, ITEMS, OPEN_COUNTED,
+                                   FOLDED[0])),
+           HealthTally.period < bindparam("today"))
     .group_by(HealthTally.metric, HealthTally.key)
 )
 # The items whose evidence goes stale today, before ``now`` (an index on the column).
@@ -570,6 +640,12 @@ def kept_queue_counts(_app, *, session: Session, settings: ForumSettings,
     return None if kept is None else kept.queue
 
 
+def kept_revalidation_counts(_app, *, session: Session, now: datetime) -> dict[int, int] | None:
+    """The receiver of forum.weighing.drift.kept_revalidation_counts."""
+    kept = kept_open_counts(session, _settings(session), now)
+    return None if kept is None else kept.revalidation_by_system
+
+
 def kept_status_counts(_app, *, session: Session) -> dict[str, int] | None:
     """The receiver of forum.items.service.kept_status_counts: every item by its status, from
     the kept counts (None before they are counted)."""
@@ -581,13 +657,13 @@ def open_counts(session: Session, settings: ForumSettings, now: datetime, rubric
     """The open items' counts at ``now`` from the kept parts' sums: whatever the clock says, plus
     the days before today on which evidence went stale, plus the items whose evidence went stale
     today before ``now`` (read one by one: the day's, not the history's). Two statements. None
-    when the tallies were not counted under ``settings``' escalation threshold (read them from
-    the items then)."""
+    when the tallies were not counted under ``settings``' escalation threshold, or were folded
+    past ``now``'s day (read them from the items then)."""
     today = now.astimezone(UTC).date()
     sums = Counter()
     for metric, key, n in session.execute(_OPEN_SUMS, {"today": today.isoformat()}):
         sums[(metric, key)] += n
-    if not sums[(OPEN_COUNTED, str(settings.exposure_threshold))]:
+    if not sums[(OPEN_COUNTED, str(settings.exposure_threshold))] or sums[FOLDED[0], ""] > today.toordinal():
         return None
     since = datetime.combine(today, time.min, tzinfo=UTC)
     for item in session.execute(_STALE_TODAY, {"since": since, "now": now}):
@@ -599,6 +675,7 @@ def open_counts(session: Session, settings: ForumSettings, now: datetime, rubric
         if metric == QUEUE and n:
             status, rank = key.split(":")
             queue[(status, int(rank))] = n
-    by_status = {key: n for (metric, key), n in sums.items() if metric == ITEMS and n}
     return OpenCounts(queue=queue, divergent=sums[(DIVERGENT, "")], revalidation=sums[(REVALIDATION, "")],
-                      by_status=by_status)
+                      by_status={key: n for (metric, key), n in sums.items() if metric == ITEMS and n},
+                      revalidation_by_system={int(key): n for (metric, key), n in sums.items()
+                                              if metric == REVALIDATION_BY_SYSTEM and n})

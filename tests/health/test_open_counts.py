@@ -7,7 +7,7 @@ home page. (tests/weighing/test_rules_agree.py checks them on generated items to
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, date, timedelta
 
 from sqlalchemy import func, select, update
 
@@ -17,6 +17,7 @@ from forum.health import tallies
 from forum.health.models import HealthTally
 from forum.items import service as items
 from forum.items.models import DecisionItem
+from forum.systems.models import AISystem
 from forum.weighing import checks, positions, standing
 from forum.weighing.queries import divergence_condition
 from forum.weighing.queue import queue_condition
@@ -38,7 +39,29 @@ def counted_from_items(session, settings, now) -> tallies.OpenCounts:
         revalidation=session.scalar(select(func.count()).where(
             DecisionItem.status.in_(("decided", "closed")), standing.evidence_drifted(now))),
         by_status=dict(session.execute(select(DecisionItem.status, func.count()).group_by(DecisionItem.status)).all()),
+        revalidation_by_system=dict(session.execute(
+            select(DecisionItem.system_id, func.count()).where(
+                DecisionItem.status.in_(("decided", "closed")), standing.evidence_drifted(now),
+                DecisionItem.system_id.is_not(None)).group_by(DecisionItem.system_id)).all()),
     )
+
+
+def _folded_on(session) -> date:
+    """The day the open counts by day were folded up to (tallies.fold_past_days)."""
+    return date.fromordinal(session.scalar(select(HealthTally.n).where(
+        HealthTally.metric == tallies.FOLDED[0], HealthTally.period == "", HealthTally.key == "")))
+
+
+def _assert_kept_counts_hold(session, moments) -> None:
+    """At each moment the kept counts are the items' — or None before the day they were folded
+    up to, which they no longer tell (the pages count from the items then)."""
+    folded_on = _folded_on(session)
+    for moment in moments:
+        kept = tallies.open_counts(session, SETTINGS, moment)
+        if moment.astimezone(UTC).date() < folded_on:
+            assert kept is None, moment
+        else:
+            assert kept == counted_from_items(session, SETTINGS, moment), moment
 
 
 def _moments(session, now) -> list:
@@ -51,13 +74,20 @@ def _moments(session, now) -> list:
 def test_the_kept_counts_match_the_items_through_the_demo_and_its_changes(db_session, make_user):
     seed.load_demo(db_session)
     db_session.commit()
+    # the decided items brought into the register (a change of system moves their counts)
+    systems = db_session.scalars(select(AISystem.id).order_by(AISystem.id)).all()
+    for item, system_id in zip(db_session.scalars(select(DecisionItem).where(
+            DecisionItem.status.in_(("decided", "closed"))).order_by(DecisionItem.id)), systems, strict=False):
+        item.system_id = system_id
+    db_session.commit()
     now = clock.now()
     kept = tallies.open_counts(db_session, SETTINGS, now)
     assert kept is not None and kept.queue and kept.divergent  # the demo moves each …
+    assert _folded_on(db_session) == now.astimezone(UTC).date()  # the demo's changes folded up to today
     later = [tallies.open_counts(db_session, SETTINGS, moment) for moment in _moments(db_session, now)]
-    assert any(counts.revalidation for counts in later)  # … its decided items' evidence goes stale in time
-    for moment in _moments(db_session, now):
-        assert tallies.open_counts(db_session, SETTINGS, moment) == counted_from_items(db_session, SETTINGS, moment)
+    # … its decided items' evidence goes stale in time
+    assert any(counts and counts.revalidation_by_system for counts in later)
+    _assert_kept_counts_hold(db_session, _moments(db_session, now))
 
     # Changes that move an item into the queue or out of it: an exposure above the threshold,
     # an objection, a status change.
@@ -73,13 +103,34 @@ def test_the_kept_counts_match_the_items_through_the_demo_and_its_changes(db_ses
     db_session.commit()
     after = tallies.open_counts(db_session, SETTINGS, now)
     assert sum(after.queue.values()) == sum(kept.queue.values()) + 2
-    for moment in _moments(db_session, now):
-        assert tallies.open_counts(db_session, SETTINGS, moment) == counted_from_items(db_session, SETTINGS, moment)
+    _assert_kept_counts_hold(db_session, _moments(db_session, now))
     # … and the whole history counted again gives the same tallies
     stored = tallies.stored(db_session)
     tallies.recount(db_session)
     db_session.commit()
     assert tallies.stored(db_session) == stored
+
+
+def test_the_days_gone_by_are_folded_by_the_first_change_of_a_day_and_the_counts_stay_right(db_session, make_user):
+    seed.load_demo(db_session)
+    db_session.commit()
+    now = clock.now()
+    dated = select(func.count()).where(HealthTally.metric.in_(tallies.FOLDING), HealthTally.period > "")
+    assert db_session.scalar(dated.where(HealthTally.period > now.date().isoformat()))  # days still to come
+    later = now + timedelta(days=400)  # past every demo item's stale day
+    with clock.override(lambda: later):
+        assert tallies.open_counts(db_session, SETTINGS, later) == counted_from_items(db_session, SETTINGS, later)
+        # the first change that day folds the days gone by into period "" …
+        item = db_session.scalars(select(DecisionItem).where(DecisionItem.status == "open")).first()
+        positions.take_position(db_session, make_user(function="risk"), item, positions.PositionData("object", "No."))
+        db_session.commit()
+        assert _folded_on(db_session) == later.date()
+        assert not db_session.scalar(dated.where(HealthTally.period < later.date().isoformat()))
+        # … and the counts read the same, there and from a history counted again
+        assert tallies.open_counts(db_session, SETTINGS, later) == counted_from_items(db_session, SETTINGS, later)
+        assert tallies.stored(db_session)[0] == tallies.count_history(db_session)[0]
+    # a moment before the day folded up to: the kept counts no longer tell it
+    assert tallies.open_counts(db_session, SETTINGS, now) is None
 
 
 def _queue_line(client) -> str:

@@ -7,11 +7,13 @@ import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from forum.core import clock
 from forum.core.errors import Conflict
 from forum.core.pages import iso
+from forum.health import tallies
+from forum.health.models import HealthTally
 from forum.items import service as items
 from forum.items.models import DecisionItem
 from forum.systems import service as systems
@@ -348,6 +350,31 @@ def test_the_queue_lists_the_systems_whose_decisions_drifted(db_session, history
     page = client.get("/escalations").get_data(as_text=True)
     assert "Decisions to revalidate" in page
     assert f'<a href="/systems/{system.id}">{system.name}</a>: 1 decided item' in page
+
+
+def test_the_systems_whose_decisions_drifted_are_counted_as_kept_not_from_the_items(
+        app, db_session, history, cast, client, login):
+    """The queue's list of drifted systems reads the counts kept per system (forum.health.tallies):
+    a count moved by hand, no item changed, shows."""
+    system = make_system(db_session, cast["filer"])
+    item = history.item(clock.now() - 30 * DAY, title="Decided on the old version", system=system.id)
+    history.attach(item, clock.now() - 29 * DAY)
+    history.decide(item, clock.now() - 20 * DAY)
+    systems.record_version(db_session, cast["filer"], system, "2027.01")
+    items.apply_system_version(db_session, cast["filer"], system)
+    db_session.commit()
+    with app.app_context():  # the app's receivers answer
+        assert drift.revalidation_counts(db_session, clock.now()) == {system.id: 1}
+    moved = db_session.execute(update(HealthTally).where(
+        HealthTally.metric == tallies.REVALIDATION_BY_SYSTEM, HealthTally.period == "",
+        HealthTally.key == str(system.id)).values(n=HealthTally.n + 4)).rowcount
+    db_session.commit()
+    assert moved == 1
+    login(cast["chair"])
+    later = clock.now() + timedelta(minutes=1)
+    with clock.override(lambda: later):  # past the kept result's minute
+        page = client.get("/escalations").get_data(as_text=True)
+    assert f'<a href="/systems/{system.id}">{system.name}</a>: 5 decided items' in page
 
 
 def test_the_systems_with_the_most_decisions_to_revalidate_come_first_then_by_name(db_session, history, cast):
