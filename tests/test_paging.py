@@ -225,3 +225,38 @@ def test_with_a_known_count_the_second_half_is_read_from_the_end_and_every_page_
             assert plain.page == min(number, last) and plain.ids
     # The last page was read backwards (its ORDER BY reversed): the first column ascending.
     assert any("ORDER BY decision_items.created_at ASC" in s for s in statements)
+
+
+def test_sqlite_reads_a_system_s_newest_items_and_its_runs_by_version_from_indexes(db_session):
+    """A system's page (forum.register.queries): its newest items read and counted in the index
+    of the system's items by date, and its runs counted per tested version in the runs' index —
+    neither sorts nor reads the rows (an AI system can have thousands of items)."""
+    from sqlalchemy import event, select
+
+    from forum.core import clock
+    from forum.register import queries
+    from forum.systems.models import AISystem
+    from forum_seed import demo as seed
+
+    seed.load_demo(db_session)
+    db_session.flush()
+    system = db_session.scalars(select(AISystem).order_by(AISystem.id)).first()
+    statements = []
+
+    def record(_conn, _cursor, statement, parameters, _context, _many):
+        statements.append((statement, parameters))
+
+    event.listen(db_session.bind, "before_cursor_execute", record)
+    try:
+        queries.system_items(db_session, system, clock.now())
+        queries.version_history(db_session, system)
+    finally:
+        event.remove(db_session.bind, "before_cursor_execute", record)
+    if db_session.bind.dialect.name != "sqlite":  # PostgreSQL plans by its statistics
+        return
+    plans = [" ".join(row[3] for row in db_session.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}",
+                                                                                params))
+             for statement, params in statements]
+    newest, versions = plans[0], plans[-1]
+    assert "COVERING INDEX ix_decision_items_system_newest" in newest and "TEMP B-TREE" not in newest, newest
+    assert "COVERING INDEX ix_evidence_runs_item_version" in versions, versions

@@ -85,6 +85,11 @@ class DecisionItem(Base):
         # The items whose evidence goes stale today (forum.health.tallies.open_counts: the
         # executive home page's counts add them to the kept tallies).
         Index("ix_decision_items_evidence_stale_at", "evidence_stale_at"),
+        # A system's items newest first (forum.register.queries.system_items: the system's page
+        # reads its newest few and counts them in the index; with the system's id alone, every
+        # item row of the system was read to sort them: 3.7 → 0.2 ms for the 1,190 items of the
+        # busiest system at 100,026 items on SQLite).
+        Index("ix_decision_items_system_newest", "system_id", "created_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -97,7 +102,7 @@ class DecisionItem(Base):
     model_version: Mapped[str] = mapped_column(String(80), default="")
     # The AI system of the register the item is about (forum.systems): its vendor, model and
     # version are the item's, and a new version recorded on the system reaches the item.
-    system_id: Mapped[int | None] = mapped_column(ForeignKey("ai_systems.id"), index=True)
+    system_id: Mapped[int | None] = mapped_column(ForeignKey("ai_systems.id"))  # indexed with created_at
     # Financial exposure in whole currency units (the organisation's reporting currency).
     exposure: Mapped[int | None] = mapped_column(BigInteger)
     needed_by: Mapped[date | None] = mapped_column(Date)
