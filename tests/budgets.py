@@ -148,7 +148,10 @@ BUDGETS = {
     # that keeps the page's ids with their count and the rendered table (warm: the user and the
     # trail head only)
     "agenda.decisions": 7,
-    "agenda.actions": 5,
+    # user, trail head, my open actions and everyone's (ids, then the rows: 2 each) with their
+    # counts kept as actions change (forum.health.tallies.open_counts: 2 statements, a few rows,
+    # where counting read every open action of the organisation)
+    "agenda.actions": 7,
     # technical proximity: user, run (+ item, uploader), earlier reviews with their reviewers
     "proximity.review": 3,
     # user, decisions' snapshots, hands-on probes per quarter, reviews per reviewer, proposals

@@ -281,3 +281,42 @@ def test_the_revalidation_by_system_migration_counts_as_the_forum_keeps(backend_
     with engine.connect() as conn:
         assert conn.execute(parts, {"m": metric}).all() == kept_parts
         assert folded_counts(conn) == kept_counts
+
+
+def test_the_open_actions_migration_counts_as_the_forum_keeps(backend_url, engine, tmp_path):
+    """Revision e7f8a9b0c1d2 fills the open actions' counts (per owner, and by the day due: the
+    items' parts and the tallies) as the forum keeps them as actions change."""
+    from forum.app import create_app
+    from forum.core import db
+    from forum.health import tallies
+    from forum_seed import demo as seed
+
+    app = create_app({"DATABASE_URL": backend_url, "SECRET_KEY": "test", "INSTANCE_PATH": str(tmp_path)})
+    with app.app_context(), db.session_scope(app) as session:
+        seed.load_demo(session)
+    db.get_engine(app).dispose()
+    metrics = {"m": [tallies.OPEN_ACTIONS, tallies.ACTIONS_DUE]}
+    parts = text('SELECT item_id, metric, period, "key", n FROM health_item_parts WHERE metric IN :m '
+                 "ORDER BY 1, 2, 3, 4").bindparams(bindparam("m", expanding=True))
+    counts = text('SELECT metric, period, "key", n FROM health_tallies WHERE metric IN :m').bindparams(
+        bindparam("m", expanding=True))
+
+    def folded_counts(conn) -> Counter:
+        """The counts as the forum reads them today (the days gone by folded)."""
+        return tallies.folded(Counter({(m, p, k): n for m, p, k, n in conn.execute(counts, metrics)}),
+                              datetime.now(UTC).date())
+
+    with engine.connect() as conn:
+        kept_parts = conn.execute(parts, metrics).all()
+        kept_counts = folded_counts(conn)
+    assert {metric for _item, metric, _period, _key, _n in kept_parts} == set(metrics["m"])  # the demo has some
+
+    cfg = alembic_config(backend_url)
+    command.downgrade(cfg, "d6e7f8a9b0c1")
+    with engine.connect() as conn:
+        assert not conn.execute(parts, metrics).all() and not conn.execute(counts, metrics).all()
+    command.upgrade(cfg, "head")
+    engine.dispose()
+    with engine.connect() as conn:
+        assert conn.execute(parts, metrics).all() == kept_parts
+        assert folded_counts(conn) == kept_counts

@@ -352,13 +352,39 @@ def _action_loading():
     )
 
 
+@dataclass(frozen=True)
+class ActionCounts:
+    owners: dict[int, int]  # open actions per owner (none: no entry)
+    overdue: int  # open actions due before the day asked for
+
+
+#: Sent with the app as sender and ``session`` and ``today`` (a date, or None when the overdue
+#: count is not wanted); a receiver answers the open actions' counts kept as changes happen
+#: (ActionCounts), or None when it keeps none for that day (forum.health.tallies keeps them: a
+#: few rows where counting read every open action of the organisation).
+kept_action_counts = signals.signal("agenda.kept-action-counts")
+
+
+def _kept_total(session: Session, owner: User | None, overdue_on: date | None) -> int | None:
+    """How many open actions ``open_actions`` lists, as kept (``kept_action_counts``), or None."""
+    if owner is not None and overdue_on is not None:
+        return None  # one owner's overdue actions: not kept
+    kept = app_answer(kept_action_counts, session=session, today=overdue_on)
+    if kept is None:
+        return None
+    if owner is not None:
+        return kept.owners.get(owner.id, 0)
+    return kept.overdue if overdue_on is not None else sum(kept.owners.values())
+
+
 def open_actions(session: Session, owner: User | None = None, overdue_on: date | None = None,
                  page: int = 1, per_page: int = 50, load_rows: bool = True) -> Page:
     """Open actions, earliest due first: one owner's, or everyone's; only overdue ones when
     ``overdue_on`` is given (due before that day). The page's ids with the count come from the
     derived cache while the trail stays put (the home pages show two such lists on every visit),
-    then one statement for the page's actions with their decision, entry, item and meeting
-    (``actions_by_ids``; none with ``load_rows=False``)."""
+    the count from the counts kept as actions change where they tell it; then one statement for
+    the page's actions with their decision, entry, item and meeting (``actions_by_ids``; none
+    with ``load_rows=False``)."""
     conditions = [Action.done.is_(False)]
     if owner is not None:
         conditions.append(Action.owner_id == owner.id)
@@ -367,7 +393,7 @@ def open_actions(session: Session, owner: User | None = None, overdue_on: date |
     return paginate_rows(session, Action, conditions, (Action.due_on, Action.id), page, per_page,
                          _action_loading() if load_rows else (),  # building them costs 1.5 ms
                          cache_key=("open actions", owner.id if owner else None, overdue_on),
-                         load_rows=load_rows, items_only=True)
+                         count=_kept_total(session, owner, overdue_on), load_rows=load_rows, items_only=True)
 
 
 def actions_by_ids(session: Session, ids: Sequence[int]) -> list[Action]:

@@ -11,6 +11,8 @@ from datetime import UTC, date, timedelta
 
 from sqlalchemy import func, select, update
 
+from forum.agenda import actions as agenda_actions
+from forum.agenda.models import Action, AgendaEntry, Decision
 from forum.auth.models import User
 from forum.core import clock
 from forum.health import tallies
@@ -43,6 +45,10 @@ def counted_from_items(session, settings, now) -> tallies.OpenCounts:
             select(DecisionItem.system_id, func.count()).where(
                 DecisionItem.status.in_(("decided", "closed")), standing.evidence_drifted(now),
                 DecisionItem.system_id.is_not(None)).group_by(DecisionItem.system_id)).all()),
+        actions_by_owner=dict(session.execute(
+            select(Action.owner_id, func.count()).where(Action.done.is_(False)).group_by(Action.owner_id)).all()),
+        actions_overdue=session.scalar(select(func.count()).where(
+            Action.done.is_(False), Action.due_on < now.astimezone(UTC).date())),
     )
 
 
@@ -82,7 +88,7 @@ def test_the_kept_counts_match_the_items_through_the_demo_and_its_changes(db_ses
     db_session.commit()
     now = clock.now()
     kept = tallies.open_counts(db_session, SETTINGS, now)
-    assert kept is not None and kept.queue and kept.divergent  # the demo moves each …
+    assert kept is not None and kept.queue and kept.divergent and kept.actions_by_owner  # the demo moves each …
     assert _folded_on(db_session) == now.astimezone(UTC).date()  # the demo's changes folded up to today
     later = [tallies.open_counts(db_session, SETTINGS, moment) for moment in _moments(db_session, now)]
     # … its decided items' evidence goes stale in time
@@ -101,8 +107,16 @@ def test_the_kept_counts_match_the_items_through_the_demo_and_its_changes(db_ses
     objector = make_user(function="risk")
     positions.take_position(db_session, objector, second, positions.PositionData("object", "Not ready."))
     db_session.commit()
+    # … and a follow-up action done, another moved to someone else and a day later
+    done, moved = db_session.scalars(select(Action).where(Action.done.is_(False)).order_by(Action.id).limit(2))
+    agenda_actions.complete_action(db_session, db_session.get(User, done.owner_id),
+                                   agenda_actions.get_action(db_session, done.id), "Done.")
+    moved.owner_id, moved.due_on = objector.id, moved.due_on + timedelta(days=40)
+    db_session.commit()
     after = tallies.open_counts(db_session, SETTINGS, now)
     assert sum(after.queue.values()) == sum(kept.queue.values()) + 2
+    assert sum(after.actions_by_owner.values()) == sum(kept.actions_by_owner.values()) - 1
+    assert after.actions_by_owner[objector.id] == 1
     _assert_kept_counts_hold(db_session, _moments(db_session, now))
     # … and the whole history counted again gives the same tallies
     stored = tallies.stored(db_session)
@@ -168,6 +182,33 @@ def test_the_executive_home_page_and_the_queue_read_the_kept_counts(app, client,
             "/escalations?divergent=y").get_data(as_text=True)
 
 
+def test_the_action_counts_on_the_home_page_and_the_actions_page_are_the_kept_ones(
+        client, login, make_user, db_session):
+    seed.load_demo(db_session)
+    db_session.commit()
+    executive = make_user(role="executive", function=None)
+    late, mine = db_session.scalars(select(Action).where(Action.done.is_(False)).order_by(Action.id).limit(2))
+    late.due_on = clock.now().date() - timedelta(days=3)  # an action overdue (moved there: counted so)
+    mine.owner_id = executive.id  # and one the executive owns
+    db_session.commit()
+    counted = counted_from_items(db_session, SETTINGS, clock.now())
+    assert counted.actions_overdue
+    assert tallies.open_counts(db_session, SETTINGS, clock.now()) == counted
+    # Counts moved by hand (no action changed): the pages show them, so they counted no action.
+    tallies.add(db_session, tallies.ACTIONS_DUE, "", "", 7)
+    tallies.add(db_session, tallies.OPEN_ACTIONS, "", str(executive.id), 9)
+    db_session.commit()
+    login(executive)
+    later = clock.now() + timedelta(minutes=1)
+    with clock.override(lambda: later):  # past the kept results' minute
+        home = client.get("/").get_data(as_text=True)
+        assert f"All {counted.actions_overdue + 7} overdue actions" in home
+        assert "All 10 of my open actions" in home
+        everyone = sum(counted.actions_by_owner.values()) + 9
+        assert f"· {everyone} actions</p>" in client.get("/actions").get_data(as_text=True)
+        assert f"· {counted.actions_overdue + 7} actions</p>" in client.get("/actions?overdue=1").get_data(as_text=True)
+
+
 def _item_count(client, url: str = "/items") -> int:
     found = re.search(r"(\d+) items?(?: match the filters)?, newest first", client.get(url).get_data(as_text=True))
     assert found, url
@@ -230,3 +271,31 @@ def test_under_another_escalation_threshold_the_counts_come_from_the_items_until
             assert tallies.open_counts(session, lower, clock.now()) == expected
     finally:
         db.get_engine(other).dispose()
+
+
+def test_settling_a_change_reads_the_items_open_actions_through_their_entries(db_session):
+    """The open actions of the items a change touched are found from those items' agenda entries,
+    not by SQLite walking every open action of the organisation (the (done, due_on) index)."""
+    from sqlalchemy import event
+
+    seed.load_demo(db_session)
+    db_session.commit()
+    item_id = db_session.scalar(select(AgendaEntry.item_id).join(Decision, Decision.entry_id == AgendaEntry.id)
+                                .join(Action, Action.decision_id == Decision.id).where(Action.done.is_(False)).limit(1))
+    statements = []
+
+    def record(_conn, _cursor, statement, parameters, _context, _many):
+        statements.append((statement, parameters))
+
+    event.listen(db_session.bind, "before_cursor_execute", record)
+    try:
+        tallies.refresh_items(db_session, [item_id])
+    finally:
+        event.remove(db_session.bind, "before_cursor_execute", record)
+    actions = [(s, p) for s, p in statements if "FROM agenda_entries JOIN decisions" in s]
+    assert len(actions) == 1
+    if db_session.bind.dialect.name == "sqlite":  # PostgreSQL plans by its statistics
+        statement, params = actions[0]
+        plan = " ".join(row[3] for row in db_session.connection().exec_driver_sql(
+            f"EXPLAIN QUERY PLAN {statement}", params))
+        assert "ix_decision_actions_open_due" not in plan and plan.startswith("SEARCH agenda_entries"), plan
