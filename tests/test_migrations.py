@@ -320,3 +320,35 @@ def test_the_open_actions_migration_counts_as_the_forum_keeps(backend_url, engin
     with engine.connect() as conn:
         assert conn.execute(parts, metrics).all() == kept_parts
         assert folded_counts(conn) == kept_counts
+
+
+def test_the_system_page_indexes_get_statistics_where_the_database_keeps_them(tmp_path):
+    """Revision d6e7f8a9b0c1 on a SQLite database that holds table statistics (ANALYZE was run)
+    adds the new indexes' statistics (without them SQLite misjudged the first one), and adds
+    none to a database that holds none."""
+    from forum.app import create_app
+    from forum.core import db
+    from forum.migrate import upgrade
+    from forum_seed import demo as seed
+
+    new = {"ix_decision_items_system_newest", "ix_evidence_runs_item_version"}
+    for analyzed in (True, False):
+        url = f"sqlite:///{tmp_path / f'stats-{analyzed}.db'}"
+        upgrade(url)
+        app = create_app({"DATABASE_URL": url, "SECRET_KEY": "test", "INSTANCE_PATH": str(tmp_path)})
+        with app.app_context(), db.session_scope(app) as session:
+            seed.load_demo(session)
+        db.get_engine(app).dispose()
+        command.downgrade(alembic_config(url), "c5d6e7f8a9b0")
+        engine = make_engine(url)
+        if analyzed:
+            with engine.begin() as conn:
+                conn.execute(text("ANALYZE"))
+        engine.dispose()
+        upgrade(url)
+        engine = make_engine(url)
+        with engine.connect() as conn:
+            kept = conn.execute(text("SELECT name FROM sqlite_master WHERE name = 'sqlite_stat1'")).all()
+            stats = set(conn.execute(text("SELECT idx FROM sqlite_stat1")).scalars()) if kept else set()
+        engine.dispose()
+        assert (new <= stats) if analyzed else not kept

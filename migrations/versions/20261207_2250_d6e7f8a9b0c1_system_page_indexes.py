@@ -4,6 +4,11 @@ newest few and counts them without reading every item row of the system; and the
 version and times beside their item (item_id, model_version, run_at, uploaded_at), so the
 version history counts the system's runs per version from the index.
 
+A SQLite database with table statistics (``ANALYZE`` run on it: sqlite_stat1) gets them for the
+new indexes too: without them SQLite took the first for "system_id IS NULL" and the register's
+grouping page walked every item outside the register once per group (5 → 716 ms at 100,026
+items).
+
 Revision ID: d6e7f8a9b0c1
 Revises: c5d6e7f8a9b0
 Create Date: 2026-12-07 22:50:00
@@ -22,6 +27,11 @@ def upgrade() -> None:
     op.drop_index('ix_decision_items_system_id', table_name='decision_items')
     op.create_index('ix_evidence_runs_item_version', 'evidence_runs',
                     ['item_id', 'model_version', 'run_at', 'uploaded_at'])
+    bind = op.get_bind()
+    if bind.dialect.name == "sqlite" and bind.exec_driver_sql(
+            "SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'").first():
+        op.execute("ANALYZE ix_decision_items_system_newest")
+        op.execute("ANALYZE ix_evidence_runs_item_version")
 
 
 def downgrade() -> None:
