@@ -114,6 +114,8 @@ def test_the_standing_migration_fills_the_columns_of_existing_items(backend_url,
         conn.execute(text("DROP INDEX ix_evidence_runs_item_version"))
         conn.execute(text("DROP INDEX ix_decision_items_system_newest"))
         conn.execute(text("CREATE INDEX ix_decision_items_system_id ON decision_items (system_id)"))
+        conn.execute(text("DROP INDEX ix_decision_actions_owner_open_due"))
+        conn.execute(text("CREATE INDEX ix_decision_actions_owner_open ON decision_actions (owner_id, done)"))
         conn.execute(text("DROP INDEX ix_system_versions_system_recorded"))  # and its index before it
         conn.execute(text("CREATE INDEX ix_system_versions_system_id ON system_versions (system_id)"))
         for column in ("weight_max", "weight_min", "objection", "evidence_fail", "evidence_drift",

@@ -260,3 +260,34 @@ def test_sqlite_reads_a_system_s_newest_items_and_its_runs_by_version_from_index
     newest, versions = plans[0], plans[-1]
     assert "COVERING INDEX ix_decision_items_system_newest" in newest and "TEMP B-TREE" not in newest, newest
     assert "COVERING INDEX ix_evidence_runs_item_version" in versions, versions
+
+
+def test_sqlite_reads_an_owner_s_open_actions_earliest_due_first_in_index_order(db_session):
+    """The home pages' "my open actions": an owner's open actions read in the index's order, not
+    all of them sorted (an executive can own thousands)."""
+    from sqlalchemy import event, select
+
+    from forum.agenda import queries
+    from forum.agenda.models import Action
+    from forum.auth.models import User
+    from forum_seed import demo as seed
+
+    seed.load_demo(db_session)
+    db_session.flush()
+    owner = db_session.get(User, db_session.scalar(select(Action.owner_id).where(Action.done.is_(False)).limit(1)))
+    statements = []
+
+    def record(_conn, _cursor, statement, parameters, _context, _many):
+        statements.append((statement, parameters))
+
+    event.listen(db_session.bind, "before_cursor_execute", record)
+    try:
+        page = queries.open_actions(db_session, owner=owner, per_page=5, load_rows=False)
+    finally:
+        event.remove(db_session.bind, "before_cursor_execute", record)
+    assert page.ids and page.total >= len(page.ids)
+    if db_session.bind.dialect.name != "sqlite":  # PostgreSQL plans by its statistics
+        return
+    statement, params = statements[-1]
+    plan = " ".join(row[3] for row in db_session.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", params))
+    assert "ix_decision_actions_owner_open_due" in plan and "TEMP B-TREE" not in plan, plan

