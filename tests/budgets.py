@@ -183,15 +183,25 @@ def cold_statements(app, fn) -> int:
 
 def count_statements(app, fn) -> int:
     """How many SQL statements ``fn`` makes the app's engine execute."""
-    engine = db.get_engine(app)
+    return len(statements_of(db.get_engine(app), fn))
+
+
+def statements_of(bind, fn) -> list[tuple[str, object]]:
+    """The SQL statements, with their parameters, that ``fn`` makes ``bind`` (an engine) execute."""
     statements = []
 
     def on_execute(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
+        statements.append((statement, parameters))
 
-    event.listen(engine, "before_cursor_execute", on_execute)
+    event.listen(bind, "before_cursor_execute", on_execute)
     try:
         fn()
     finally:
-        event.remove(engine, "before_cursor_execute", on_execute)
-    return len(statements)
+        event.remove(bind, "before_cursor_execute", on_execute)
+    return statements
+
+
+def sqlite_plan(session, statement: str, parameters) -> str:
+    """SQLite's query plan of one executed statement, its steps joined in one line."""
+    return " ".join(row[3] for row in session.connection().exec_driver_sql(
+        f"EXPLAIN QUERY PLAN {statement}", parameters))

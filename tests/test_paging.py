@@ -231,32 +231,22 @@ def test_sqlite_reads_a_system_s_newest_items_and_its_runs_by_version_from_index
     """A system's page (forum.register.queries): its newest items read and counted in the index
     of the system's items by date, and its runs counted per tested version in the runs' index —
     neither sorts nor reads the rows (an AI system can have thousands of items)."""
-    from sqlalchemy import event, select
+    from sqlalchemy import select
 
     from forum.core import clock
     from forum.register import queries
     from forum.systems.models import AISystem
     from forum_seed import demo as seed
+    from tests.budgets import sqlite_plan, statements_of
 
     seed.load_demo(db_session)
     db_session.flush()
     system = db_session.scalars(select(AISystem).order_by(AISystem.id)).first()
-    statements = []
-
-    def record(_conn, _cursor, statement, parameters, _context, _many):
-        statements.append((statement, parameters))
-
-    event.listen(db_session.bind, "before_cursor_execute", record)
-    try:
-        queries.system_items(db_session, system, clock.now())
-        queries.version_history(db_session, system)
-    finally:
-        event.remove(db_session.bind, "before_cursor_execute", record)
+    statements = statements_of(db_session.bind, lambda: (queries.system_items(db_session, system, clock.now()),
+                                                         queries.version_history(db_session, system)))
     if db_session.bind.dialect.name != "sqlite":  # PostgreSQL plans by its statistics
         return
-    plans = [" ".join(row[3] for row in db_session.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}",
-                                                                                params))
-             for statement, params in statements]
+    plans = [sqlite_plan(db_session, statement, params) for statement, params in statements]
     newest, versions = plans[0], plans[-1]
     assert "COVERING INDEX ix_decision_items_system_newest" in newest and "TEMP B-TREE" not in newest, newest
     assert "COVERING INDEX ix_evidence_runs_item_version" in versions, versions
@@ -265,29 +255,22 @@ def test_sqlite_reads_a_system_s_newest_items_and_its_runs_by_version_from_index
 def test_sqlite_reads_an_owner_s_open_actions_earliest_due_first_in_index_order(db_session):
     """The home pages' "my open actions": an owner's open actions read in the index's order, not
     all of them sorted (an executive can own thousands)."""
-    from sqlalchemy import event, select
+    from sqlalchemy import select
 
     from forum.agenda import queries
     from forum.agenda.models import Action
     from forum.auth.models import User
     from forum_seed import demo as seed
+    from tests.budgets import sqlite_plan, statements_of
 
     seed.load_demo(db_session)
     db_session.flush()
     owner = db_session.get(User, db_session.scalar(select(Action.owner_id).where(Action.done.is_(False)).limit(1)))
-    statements = []
-
-    def record(_conn, _cursor, statement, parameters, _context, _many):
-        statements.append((statement, parameters))
-
-    event.listen(db_session.bind, "before_cursor_execute", record)
-    try:
-        page = queries.open_actions(db_session, owner=owner, per_page=5, load_rows=False)
-    finally:
-        event.remove(db_session.bind, "before_cursor_execute", record)
-    assert page.ids and page.total >= len(page.ids)
+    pages = []
+    statements = statements_of(db_session.bind, lambda: pages.append(
+        queries.open_actions(db_session, owner=owner, per_page=5, load_rows=False)))
+    assert pages[0].ids and pages[0].total >= len(pages[0].ids)
     if db_session.bind.dialect.name != "sqlite":  # PostgreSQL plans by its statistics
         return
-    statement, params = statements[-1]
-    plan = " ".join(row[3] for row in db_session.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", params))
+    plan = sqlite_plan(db_session, *statements[-1])
     assert "ix_decision_actions_owner_open_due" in plan and "TEMP B-TREE" not in plan, plan

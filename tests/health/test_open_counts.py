@@ -276,26 +276,15 @@ def test_under_another_escalation_threshold_the_counts_come_from_the_items_until
 def test_settling_a_change_reads_the_items_open_actions_through_their_entries(db_session):
     """The open actions of the items a change touched are found from those items' agenda entries,
     not by SQLite walking every open action of the organisation (the (done, due_on) index)."""
-    from sqlalchemy import event
+    from tests.budgets import sqlite_plan, statements_of
 
     seed.load_demo(db_session)
     db_session.commit()
     item_id = db_session.scalar(select(AgendaEntry.item_id).join(Decision, Decision.entry_id == AgendaEntry.id)
                                 .join(Action, Action.decision_id == Decision.id).where(Action.done.is_(False)).limit(1))
-    statements = []
-
-    def record(_conn, _cursor, statement, parameters, _context, _many):
-        statements.append((statement, parameters))
-
-    event.listen(db_session.bind, "before_cursor_execute", record)
-    try:
-        tallies.refresh_items(db_session, [item_id])
-    finally:
-        event.remove(db_session.bind, "before_cursor_execute", record)
+    statements = statements_of(db_session.bind, lambda: tallies.refresh_items(db_session, [item_id]))
     actions = [(s, p) for s, p in statements if "FROM agenda_entries JOIN decisions" in s]
     assert len(actions) == 1
     if db_session.bind.dialect.name == "sqlite":  # PostgreSQL plans by its statistics
-        statement, params = actions[0]
-        plan = " ".join(row[3] for row in db_session.connection().exec_driver_sql(
-            f"EXPLAIN QUERY PLAN {statement}", params))
+        plan = sqlite_plan(db_session, *actions[0])
         assert "ix_decision_actions_open_due" not in plan and plan.startswith("SEARCH agenda_entries"), plan
